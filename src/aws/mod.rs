@@ -1,0 +1,160 @@
+//! Everything that talks to AWS. Endpoints, regions and timeouts come from
+//! the SDK's own settings (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_STS`,
+//! `endpoint_url` and `region` in the config file), which is also how the
+//! tests reach the emulator: there is no test-only path.
+//!
+//! The SDK is async; keyfob is not. Each call builds a current-thread tokio
+//! runtime for its duration, so the credential_process fast path (a cache
+//! hit) never starts one.
+
+pub mod sts;
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::Credentials;
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+
+use crate::secret::SecretAccessKey;
+
+/// How long one AWS operation may take, retries included, before keyfob
+/// gives up with a clear error instead of hanging a calling tool.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    /// AWS (or the emulator) answered and said no.
+    #[error("AWS refused the request ({code}): {message}")]
+    Refused {
+        code: String,
+        message: String,
+        status: Option<u16>,
+    },
+    #[error(
+        "could not reach AWS within {}s: {message} — check the network, or AWS_ENDPOINT_URL if set",
+        OPERATION_TIMEOUT.as_secs()
+    )]
+    Unreachable { message: String },
+    #[error("unexpected answer from AWS: {message}")]
+    Unexpected { message: String },
+    #[error("cannot start the AWS client: {message}")]
+    Runtime { message: String },
+}
+
+impl AwsError {
+    /// The AWS error code, where AWS gave one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AwsError::Refused { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Whether AWS rejected the credentials themselves (unknown, inactive or
+    /// deleted key, or a secret that does not match).
+    pub fn is_bad_credentials(&self) -> bool {
+        matches!(self, AwsError::Refused { code, status, .. }
+            if matches!(code.as_str(), "InvalidClientTokenId" | "SignatureDoesNotMatch"
+                | "UnrecognizedClientException" | "IncompleteSignature")
+            || (code.starts_with("HTTP ") && *status == Some(403)))
+    }
+}
+
+/// Maps any SDK error to [`AwsError`]. The SDK's own error text can quote
+/// request parameters but never credentials, which are only in the signer.
+pub(crate) fn map_sdk_error<E, R>(err: SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + HttpStatus,
+{
+    let status = err.raw_response().map(HttpStatus::status);
+    match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => AwsError::Unreachable {
+            message: error_chain(&err),
+        },
+        _ => match err.code() {
+            Some(code) => AwsError::Refused {
+                code: code.to_owned(),
+                message: err.message().unwrap_or("no message").to_owned(),
+                status,
+            },
+            // Some services' (and the emulator's) auth-layer errors are not
+            // in the format the SDK parses: the status still says enough.
+            None => match status {
+                Some(s) if (400..500).contains(&s) => AwsError::Refused {
+                    code: format!("HTTP {s}"),
+                    message: error_chain(&err),
+                    status,
+                },
+                _ => AwsError::Unexpected {
+                    message: error_chain(&err),
+                },
+            },
+        },
+    }
+}
+
+/// The raw response's HTTP status, behind a trait so [`map_sdk_error`]
+/// works for every service's error type.
+pub(crate) trait HttpStatus {
+    fn status(&self) -> u16;
+}
+
+impl HttpStatus for aws_smithy_runtime_api::http::Response {
+    fn status(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Runs `fut` to completion on a fresh current-thread runtime.
+pub(crate) fn block_on<F: std::future::Future>(fut: F) -> Result<F::Output, AwsError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AwsError::Runtime {
+            message: e.to_string(),
+        })?;
+    Ok(rt.block_on(fut))
+}
+
+/// The SDK configuration for calls made with the given credentials. The
+/// region comes from the usual chain, defaulting to us-east-1 (STS and IAM
+/// answer there for every commercial account).
+pub(crate) async fn sdk_config(
+    access_key_id: &str,
+    secret: &SecretAccessKey,
+    session_token: Option<&str>,
+) -> aws_config::SdkConfig {
+    let credentials = Credentials::new(
+        access_key_id,
+        secret.expose(),
+        session_token.map(str::to_owned),
+        None,
+        "keyfob",
+    );
+    aws_config::defaults(BehaviorVersion::latest())
+        .credentials_provider(credentials)
+        .region(RegionProviderChain::default_provider().or_else("us-east-1"))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(OPERATION_TIMEOUT)
+                .connect_timeout(CONNECT_TIMEOUT)
+                .build(),
+        )
+        .load()
+        .await
+}

@@ -1,0 +1,18 @@
+//! keyfob: a credential vault and AWS identity switcher.
+//!
+//! The library holds everything the `keyfob` binary and the desktop app
+//! share: secret types ([`secret`]), sealing ([`crypto`]), the stores
+//! ([`store`]), identities and their field rules ([`identity`]), the vault
+//! that ties them together ([`vault`]), AWS calls ([`aws`]), terminal
+//! prompts ([`prompt`]) and settings ([`settings`]). It knows nothing of
+//! Tauri or of the command line's argument syntax.
+
+pub mod aws;
+pub mod crypto;
+pub mod identity;
+pub mod paths;
+pub mod prompt;
+pub mod secret;
+pub mod settings;
+pub mod store;
+pub mod vault;

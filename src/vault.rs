@@ -1,0 +1,741 @@
+//! The vault: identities sealed in a [`SecretStore`].
+//!
+//! Owns the store layout and the rules that span several entries:
+//!
+//! | entry                      | holds                                   |
+//! |----------------------------|-----------------------------------------|
+//! | `index`                    | JSON list of [`Identity`] (not secret)  |
+//! | `identity.<id>.sealed`     | the secret access key, sealed ([`crypto`]) |
+//! | `identity.<id>.attempts`   | the PIN failure counter (not secret)    |
+//!
+//! Changes that touch more than one entry hold an exclusive file lock
+//! (`vault.lock` in the runtime folder), so two keyfob processes cannot
+//! interleave them, and are ordered so a crash leaves nothing an identity
+//! depends on missing: the sealed key is written before the index names it,
+//! and the index forgets an identity before its sealed key is deleted.
+//!
+//! PIN back-off: after [`FREE_ATTEMPTS`] consecutive wrong PINs an identity
+//! refuses attempts for 30 s, doubling with each further failure up to an
+//! hour. The counter is in the store, so restarting does not reset it; a
+//! right PIN does. Nothing is ever deleted for wrong PINs.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::aws::AwsError;
+use crate::aws::sts::{self, CallerIdentity};
+use crate::crypto::{self, CryptoError, KdfParams};
+use crate::identity::{
+    AccessKeyId, Field, FieldError, Identity, IdentityName, account_from_key_id, check_pin,
+    is_root_arn,
+};
+use crate::paths::private_dir;
+use crate::secret::{Pin, SecretAccessKey};
+use crate::store::{SecretStore, StoreError};
+
+/// Wrong PINs allowed before keyfob makes the user wait.
+pub const FREE_ATTEMPTS: u32 = 5;
+/// The first wait, in seconds; it doubles with each further failure.
+pub const FIRST_WAIT_SECS: i64 = 30;
+/// The longest wait, in seconds.
+pub const MAX_WAIT_SECS: i64 = 3600;
+
+const INDEX_KEY: &str = "index";
+const INDEX_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error("identity name: {name} is already taken — choose another name, or `keyfob remove {name}` first")]
+    NameTaken { name: IdentityName },
+    #[error("no identity named {name} — `keyfob list` shows the identities")]
+    NotFound { name: String },
+    #[error(
+        "these are a root user's keys ({arn}); AWS advises against root access keys — use an IAM user's keys instead, or pass --allow-root if you must"
+    )]
+    RootRefused { arn: String },
+    #[error("wrong PIN for identity {name}{}", match remaining {
+        0 => format!(" — too many wrong PINs; try again in {wait_secs} s"),
+        n => format!(" ({n} more before keyfob makes you wait)"),
+    })]
+    WrongPin {
+        name: IdentityName,
+        remaining: u32,
+        wait_secs: i64,
+    },
+    #[error("identity {name} is locked after {failures} wrong PINs — try again in {wait_secs} s")]
+    BackOff {
+        name: IdentityName,
+        failures: u32,
+        wait_secs: i64,
+    },
+    #[error("the sealed key of identity {name} cannot be read: {source}")]
+    Sealed { name: IdentityName, source: CryptoError },
+    #[error("identity {name} has no sealed key in the store; remove it and add it again")]
+    MissingKey { name: IdentityName },
+    #[error("the identity index in the store is unreadable ({message}); no identity was changed")]
+    CorruptIndex { message: String },
+    #[error("could not verify the keys with AWS: {0}")]
+    Aws(#[source] AwsError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot lock {path}: {source}")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl VaultError {
+    /// The form field this error belongs next to, if any.
+    pub fn field(&self) -> Option<Field> {
+        match self {
+            VaultError::Field(e) => Some(e.field),
+            VaultError::NameTaken { .. } => Some(Field::IdentityName),
+            VaultError::WrongPin { .. } | VaultError::BackOff { .. } => Some(Field::Pin),
+            _ => None,
+        }
+    }
+}
+
+/// Checks a key pair with AWS. The real one is [`Sts`]; unit tests fake it.
+pub trait KeyVerifier {
+    fn verify(
+        &self,
+        access_key_id: &AccessKeyId,
+        secret: &SecretAccessKey,
+    ) -> Result<CallerIdentity, AwsError>;
+}
+
+/// Verifies keys with STS GetCallerIdentity.
+pub struct Sts;
+
+impl KeyVerifier for Sts {
+    fn verify(
+        &self,
+        access_key_id: &AccessKeyId,
+        secret: &SecretAccessKey,
+    ) -> Result<CallerIdentity, AwsError> {
+        sts::get_caller_identity(access_key_id.as_str(), secret)
+    }
+}
+
+/// The four validated fields of a new identity.
+pub struct NewIdentity {
+    pub name: IdentityName,
+    pub access_key_id: AccessKeyId,
+    pub secret: SecretAccessKey,
+    pub pin: Pin,
+}
+
+/// How to add an identity.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AddOptions {
+    /// Skip GetCallerIdentity (offline); the account is decoded from the key
+    /// ID where possible.
+    pub no_verify: bool,
+    /// Accept a root user's keys.
+    pub allow_root: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Index {
+    version: u32,
+    identities: Vec<Identity>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct Attempts {
+    failures: u32,
+    /// Unix seconds before which no attempt is accepted.
+    locked_until: i64,
+}
+
+pub struct Vault {
+    store: Box<dyn SecretStore>,
+    lock_path: PathBuf,
+    kdf: KdfParams,
+    clock: fn() -> OffsetDateTime,
+}
+
+/// Holds the vault's exclusive lock until dropped.
+struct VaultLock(#[allow(dead_code)] File);
+
+impl Vault {
+    /// A vault over `store`, locking with a file in `lock_dir`.
+    pub fn new(store: Box<dyn SecretStore>, lock_dir: &Path) -> Self {
+        Self {
+            store,
+            lock_path: lock_dir.join("vault.lock"),
+            kdf: KdfParams::DEFAULT,
+            clock: OffsetDateTime::now_utc,
+        }
+    }
+
+    /// Uses other KDF parameters for new seals (tests use cheap ones).
+    pub fn with_kdf(mut self, kdf: KdfParams) -> Self {
+        self.kdf = kdf;
+        self
+    }
+
+    /// Uses another clock (tests step through back-off waits).
+    pub fn with_clock(mut self, clock: fn() -> OffsetDateTime) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn store(&self) -> &dyn SecretStore {
+        self.store.as_ref()
+    }
+
+    fn lock(&self) -> Result<VaultLock, VaultError> {
+        let err = |source| VaultError::Lock {
+            path: self.lock_path.clone(),
+            source,
+        };
+        if let Some(dir) = self.lock_path.parent() {
+            private_dir(dir).map_err(|e| err(std::io::Error::other(e.to_string())))?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&self.lock_path)
+            .map_err(err)?;
+        file.lock().map_err(err)?;
+        Ok(VaultLock(file))
+    }
+
+    fn load_index(&self) -> Result<Vec<Identity>, VaultError> {
+        let Some(bytes) = self.store.get(INDEX_KEY)? else {
+            return Ok(Vec::new());
+        };
+        let index: Index =
+            serde_json::from_slice(bytes.expose()).map_err(|e| VaultError::CorruptIndex {
+                message: e.to_string(),
+            })?;
+        if index.version != INDEX_VERSION {
+            return Err(VaultError::CorruptIndex {
+                message: format!(
+                    "index version {} (this keyfob reads {INDEX_VERSION}); upgrade keyfob",
+                    index.version
+                ),
+            });
+        }
+        Ok(index.identities)
+    }
+
+    fn save_index(&self, identities: Vec<Identity>) -> Result<(), VaultError> {
+        let index = Index {
+            version: INDEX_VERSION,
+            identities,
+        };
+        // Serialising plain data with string keys cannot fail.
+        let bytes = serde_json::to_vec_pretty(&index).expect("index serialises");
+        Ok(self.store.put(INDEX_KEY, &bytes)?)
+    }
+
+    /// Every identity, sorted by name.
+    pub fn list(&self) -> Result<Vec<Identity>, VaultError> {
+        let mut all = self.load_index()?;
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(all)
+    }
+
+    /// The identity called `name`.
+    pub fn get(&self, name: &str) -> Result<Identity, VaultError> {
+        self.load_index()?
+            .into_iter()
+            .find(|i| i.name.as_str() == name)
+            .ok_or_else(|| VaultError::NotFound { name: name.into() })
+    }
+
+    /// Refuses a name that is taken. Call it before asking for secrets.
+    pub fn check_name_free(&self, name: &IdentityName) -> Result<(), VaultError> {
+        if self.load_index()?.iter().any(|i| &i.name == name) {
+            return Err(VaultError::NameTaken { name: name.clone() });
+        }
+        Ok(())
+    }
+
+    /// Verifies the keys with AWS (unless `no_verify`), then seals and stores
+    /// them. Nothing is written unless every check passed.
+    pub fn add(
+        &self,
+        new: NewIdentity,
+        options: AddOptions,
+        verifier: &dyn KeyVerifier,
+    ) -> Result<Identity, VaultError> {
+        check_pin(&new.pin)?;
+        self.check_name_free(&new.name)?;
+
+        let caller = if options.no_verify {
+            None
+        } else {
+            Some(verify(verifier, &new.access_key_id, &new.secret)?)
+        };
+        if let Some(c) = &caller
+            && is_root_arn(&c.arn)
+            && !options.allow_root
+        {
+            return Err(VaultError::RootRefused { arn: c.arn.clone() });
+        }
+
+        let identity = Identity {
+            id: new_id()?,
+            name: new.name,
+            account: caller
+                .as_ref()
+                .map(|c| c.account.clone())
+                .or_else(|| account_from_key_id(new.access_key_id.as_str())),
+            arn: caller.as_ref().map(|c| c.arn.clone()),
+            user_id: caller.as_ref().map(|c| c.user_id.clone()),
+            verified: caller.is_some(),
+            access_key_id: new.access_key_id,
+            added_at: (self.clock)(),
+            key_created_at: None,
+        };
+        let sealed = self.seal(&identity, &new.pin, &new.secret)?;
+
+        let _lock = self.lock()?;
+        let mut all = self.load_index()?;
+        // Checked again under the lock: another process may have added it.
+        if all.iter().any(|i| i.name == identity.name) {
+            return Err(VaultError::NameTaken {
+                name: identity.name,
+            });
+        }
+        let sealed_key = sealed_key(&identity.id);
+        self.store.put(&sealed_key, &sealed)?;
+        all.push(identity.clone());
+        if let Err(e) = self.save_index(all) {
+            // Leave no orphan behind; the sealed entry is useless alone.
+            let _ = self.store.delete(&sealed_key);
+            return Err(e);
+        }
+        tracing::info!(identity = %identity.name, key = %identity.access_key_id.masked(), "identity added");
+        Ok(identity)
+    }
+
+    fn seal(
+        &self,
+        identity: &Identity,
+        pin: &Pin,
+        secret: &SecretAccessKey,
+    ) -> Result<Vec<u8>, VaultError> {
+        crypto::seal(
+            pin,
+            self.kdf,
+            &context(identity),
+            secret.expose().as_bytes(),
+        )
+        .map_err(|source| VaultError::Sealed {
+            name: identity.name.clone(),
+            source,
+        })
+    }
+
+    /// Removes an identity and its entries.
+    pub fn remove(&self, name: &str) -> Result<Identity, VaultError> {
+        let _lock = self.lock()?;
+        let mut all = self.load_index()?;
+        let pos = all
+            .iter()
+            .position(|i| i.name.as_str() == name)
+            .ok_or_else(|| VaultError::NotFound { name: name.into() })?;
+        let gone = all.remove(pos);
+        self.save_index(all)?;
+        self.store.delete(&sealed_key(&gone.id))?;
+        self.store.delete(&attempts_key(&gone.id))?;
+        tracing::info!(identity = %gone.name, "identity removed");
+        Ok(gone)
+    }
+
+    /// Renames an identity. The sealed key is bound to the identity's id,
+    /// not its name, so no PIN is needed.
+    pub fn rename(&self, old: &str, new: IdentityName) -> Result<Identity, VaultError> {
+        let _lock = self.lock()?;
+        let mut all = self.load_index()?;
+        if all.iter().any(|i| i.name == new) {
+            return Err(VaultError::NameTaken { name: new });
+        }
+        let identity = all
+            .iter_mut()
+            .find(|i| i.name.as_str() == old)
+            .ok_or_else(|| VaultError::NotFound { name: old.into() })?;
+        identity.name = new;
+        let renamed = identity.clone();
+        self.save_index(all)?;
+        Ok(renamed)
+    }
+
+    /// Opens the identity's sealed key with `pin`, counting failures.
+    pub fn unseal(&self, name: &str, pin: &Pin) -> Result<SecretAccessKey, VaultError> {
+        let identity = self.get(name)?;
+        let _lock = self.lock()?;
+        self.unseal_locked(&identity, pin)
+    }
+
+    fn unseal_locked(&self, identity: &Identity, pin: &Pin) -> Result<SecretAccessKey, VaultError> {
+        let now = (self.clock)().unix_timestamp();
+        let attempts = self.attempts(identity)?;
+        if attempts.locked_until > now {
+            return Err(VaultError::BackOff {
+                name: identity.name.clone(),
+                failures: attempts.failures,
+                wait_secs: attempts.locked_until - now,
+            });
+        }
+        let sealed = self
+            .store
+            .get(&sealed_key(&identity.id))?
+            .ok_or_else(|| VaultError::MissingKey {
+                name: identity.name.clone(),
+            })?;
+        match crypto::open(pin, &context(identity), sealed.expose()) {
+            Ok(plain) => {
+                if attempts.failures > 0 {
+                    self.store.delete(&attempts_key(&identity.id))?;
+                }
+                let text = std::str::from_utf8(plain.expose()).map_err(|_| VaultError::Sealed {
+                    name: identity.name.clone(),
+                    source: CryptoError::Malformed,
+                })?;
+                Ok(SecretAccessKey::new(text.to_owned()))
+            }
+            Err(CryptoError::Unauthenticated) => {
+                let failures = attempts.failures + 1;
+                let wait_secs = back_off_secs(failures);
+                let next = Attempts {
+                    failures,
+                    locked_until: now + wait_secs,
+                };
+                // Plain data: serialising cannot fail.
+                let bytes = serde_json::to_vec(&next).expect("attempts serialise");
+                self.store.put(&attempts_key(&identity.id), &bytes)?;
+                tracing::warn!(identity = %identity.name, failures, "wrong PIN");
+                Err(VaultError::WrongPin {
+                    name: identity.name.clone(),
+                    remaining: FREE_ATTEMPTS.saturating_sub(failures),
+                    wait_secs,
+                })
+            }
+            Err(source) => Err(VaultError::Sealed {
+                name: identity.name.clone(),
+                source,
+            }),
+        }
+    }
+
+    fn attempts(&self, identity: &Identity) -> Result<Attempts, VaultError> {
+        Ok(match self.store.get(&attempts_key(&identity.id))? {
+            // An unreadable counter must not unlock more attempts: treat it
+            // as the most recent failure that starts the longest wait.
+            Some(bytes) => serde_json::from_slice(bytes.expose()).unwrap_or(Attempts {
+                failures: FREE_ATTEMPTS,
+                locked_until: (self.clock)().unix_timestamp() + MAX_WAIT_SECS,
+            }),
+            None => Attempts::default(),
+        })
+    }
+
+    /// Re-seals the identity's key under a new PIN; needs the old one.
+    pub fn change_pin(&self, name: &str, old: &Pin, new: &Pin) -> Result<(), VaultError> {
+        check_pin(new)?;
+        let identity = self.get(name)?;
+        let _lock = self.lock()?;
+        let secret = self.unseal_locked(&identity, old)?;
+        let sealed = self.seal(&identity, new, &secret)?;
+        self.store.put(&sealed_key(&identity.id), &sealed)?;
+        tracing::info!(identity = %identity.name, "PIN changed");
+        Ok(())
+    }
+}
+
+/// The wait after the `failures`-th consecutive wrong PIN.
+pub fn back_off_secs(failures: u32) -> i64 {
+    if failures < FREE_ATTEMPTS {
+        return 0;
+    }
+    let doublings = (failures - FREE_ATTEMPTS).min(16);
+    (FIRST_WAIT_SECS << doublings).min(MAX_WAIT_SECS)
+}
+
+fn verify(
+    verifier: &dyn KeyVerifier,
+    key: &AccessKeyId,
+    secret: &SecretAccessKey,
+) -> Result<CallerIdentity, VaultError> {
+    verifier.verify(key, secret).map_err(|e| {
+        if !e.is_bad_credentials() {
+            return VaultError::Aws(e);
+        }
+        // Say which field is wrong where AWS says so.
+        match e.code() {
+            Some("InvalidClientTokenId") | Some("UnrecognizedClientException") => {
+                FieldError::new(
+                    Field::AccessKeyId,
+                    format!("AWS does not know this key, or it is inactive or deleted ({e}); nothing was stored"),
+                )
+            }
+            _ => FieldError::new(
+                Field::SecretAccessKey,
+                format!("AWS refused the key pair: the secret does not match the access key ID, or the key is inactive ({e}); nothing was stored"),
+            ),
+        }
+        .into()
+    })
+}
+
+/// A fresh random identity id: 16 hex characters.
+fn new_id() -> Result<String, VaultError> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|_| VaultError::Sealed {
+        name: IdentityName::parse("new").expect("valid name"),
+        source: CryptoError::Random,
+    })?;
+    Ok(hex::encode(bytes))
+}
+
+fn sealed_key(id: &str) -> String {
+    format!("identity.{id}.sealed")
+}
+
+fn attempts_key(id: &str) -> String {
+    format!("identity.{id}.attempts")
+}
+
+/// The AEAD context: binds a sealed key to its identity and key ID.
+fn context(identity: &Identity) -> Vec<u8> {
+    format!(
+        "keyfob/identity/v1\0{}\0{}",
+        identity.id, identity.access_key_id
+    )
+    .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use super::*;
+    use crate::store::memory::MemoryStore;
+
+    const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    struct Fake(Result<CallerIdentity, fn() -> AwsError>);
+
+    impl KeyVerifier for Fake {
+        fn verify(&self, _: &AccessKeyId, _: &SecretAccessKey) -> Result<CallerIdentity, AwsError> {
+            self.0.clone().map_err(|f| f())
+        }
+    }
+
+    fn user(arn: &str) -> Fake {
+        Fake(Ok(CallerIdentity {
+            account: "123456789012".into(),
+            arn: arn.into(),
+            user_id: "AIDAEXAMPLE".into(),
+        }))
+    }
+
+    fn ok() -> Fake {
+        user("arn:aws:iam::123456789012:user/alice")
+    }
+
+    static NOW: AtomicI64 = AtomicI64::new(1_700_000_000);
+
+    fn clock() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(NOW.load(Ordering::SeqCst)).unwrap()
+    }
+
+    /// A vault over a memory store the test can inspect.
+    fn vault() -> (Vault, MemoryStore, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MemoryStore::new();
+        let v = Vault::new(Box::new(store.clone()), dir.path())
+            .with_kdf(KdfParams::MIN)
+            .with_clock(clock);
+        (v, store, dir)
+    }
+
+    fn new(name: &str, pin: &str) -> NewIdentity {
+        NewIdentity {
+            name: IdentityName::parse(name).unwrap(),
+            access_key_id: AccessKeyId::parse(KEY_ID).unwrap(),
+            secret: SecretAccessKey::new(SECRET.into()),
+            pin: Pin::new(pin.into()),
+        }
+    }
+
+    #[test]
+    fn add_list_unseal_remove() {
+        let (v, store, _d) = vault();
+        let added = v.add(new("alice", "123456"), AddOptions::default(), &ok()).unwrap();
+        assert_eq!(added.account.as_deref(), Some("123456789012"));
+        assert!(added.verified);
+        assert_eq!(v.list().unwrap(), vec![added.clone()]);
+        let secret = v.unseal("alice", &Pin::new("123456".into())).unwrap();
+        assert_eq!(secret.expose(), SECRET);
+        // The secret is sealed: it appears in no store entry.
+        for (k, val) in store.snapshot() {
+            assert!(!String::from_utf8_lossy(&val).contains(SECRET), "{k}");
+        }
+        v.remove("alice").unwrap();
+        assert!(v.list().unwrap().is_empty());
+        assert_eq!(store.keys(), vec!["index".to_string()]);
+    }
+
+    #[test]
+    fn refused_keys_write_nothing() {
+        let (v, store, _d) = vault();
+        let refused = Fake(Err(|| AwsError::Refused {
+            code: "SignatureDoesNotMatch".into(),
+            message: "no".into(),
+            status: Some(403),
+        }));
+        let e = v.add(new("alice", "123456"), AddOptions::default(), &refused).unwrap_err();
+        assert_eq!(e.field(), Some(Field::SecretAccessKey));
+        let unknown = Fake(Err(|| AwsError::Refused {
+            code: "InvalidClientTokenId".into(),
+            message: "no".into(),
+            status: Some(403),
+        }));
+        let e = v.add(new("alice", "123456"), AddOptions::default(), &unknown).unwrap_err();
+        assert_eq!(e.field(), Some(Field::AccessKeyId));
+        let e = v.add(new("alice", "12345"), AddOptions::default(), &ok()).unwrap_err();
+        assert_eq!(e.field(), Some(Field::Pin));
+        assert!(store.keys().is_empty());
+    }
+
+    #[test]
+    fn root_keys_need_allow_root() {
+        let (v, store, _d) = vault();
+        let root = user("arn:aws:iam::123456789012:root");
+        let e = v.add(new("root", "123456"), AddOptions::default(), &root).unwrap_err();
+        assert!(matches!(e, VaultError::RootRefused { .. }));
+        assert!(store.keys().is_empty());
+        let opts = AddOptions {
+            allow_root: true,
+            ..Default::default()
+        };
+        assert!(v.add(new("root", "123456"), opts, &root).unwrap().is_root());
+    }
+
+    #[test]
+    fn offline_add_decodes_the_account_or_leaves_it_unknown() {
+        let (v, _s, _d) = vault();
+        let opts = AddOptions {
+            no_verify: true,
+            ..Default::default()
+        };
+        let never = Fake(Err(|| unreachable!("no_verify must not call AWS")));
+        let mut n = new("offline", "123456");
+        n.access_key_id = AccessKeyId::parse("AKIAY34FZKBOKMUTVV7A").unwrap();
+        let i = v.add(n, opts, &never).unwrap();
+        assert_eq!(i.account.as_deref(), Some("609629065308"));
+        assert!(!i.verified);
+        let mut n = new("old", "123456");
+        n.access_key_id = AccessKeyId::parse("AKIAI44QH8DHBEXAMPLE").unwrap();
+        assert_eq!(v.add(n, opts, &never).unwrap().account, None);
+    }
+
+    #[test]
+    fn duplicate_names_are_refused() {
+        let (v, _s, _d) = vault();
+        v.add(new("alice", "123456"), AddOptions::default(), &ok()).unwrap();
+        let before = v.list().unwrap();
+        let e = v.add(new("alice", "654321"), AddOptions::default(), &ok()).unwrap_err();
+        assert!(matches!(e, VaultError::NameTaken { .. }));
+        assert_eq!(v.list().unwrap(), before);
+    }
+
+    #[test]
+    fn rename_keeps_the_key_usable() {
+        let (v, _s, _d) = vault();
+        v.add(new("alice", "123456"), AddOptions::default(), &ok()).unwrap();
+        v.add(new("bob", "123456"), AddOptions::default(), &ok()).unwrap();
+        assert!(matches!(
+            v.rename("alice", IdentityName::parse("bob").unwrap()),
+            Err(VaultError::NameTaken { .. })
+        ));
+        v.rename("alice", IdentityName::parse("carol").unwrap()).unwrap();
+        assert!(v.get("alice").is_err());
+        assert_eq!(v.unseal("carol", &Pin::new("123456".into())).unwrap().expose(), SECRET);
+    }
+
+    #[test]
+    fn change_pin_needs_the_old_one() {
+        let (v, _s, _d) = vault();
+        v.add(new("alice", "123456"), AddOptions::default(), &ok()).unwrap();
+        let (old, new_pin) = (Pin::new("123456".into()), Pin::new("abcdefg".into()));
+        assert!(matches!(
+            v.change_pin("alice", &new_pin, &old),
+            Err(VaultError::WrongPin { .. })
+        ));
+        v.change_pin("alice", &old, &new_pin).unwrap();
+        assert!(v.unseal("alice", &old).is_err());
+        assert_eq!(v.unseal("alice", &new_pin).unwrap().expose(), SECRET);
+    }
+
+    #[test]
+    fn back_off_after_five_wrong_pins_doubles_and_resets() {
+        let (v, store, _d) = vault();
+        v.add(new("alice", "123456"), AddOptions::default(), &ok()).unwrap();
+        let wrong = Pin::new("000000".into());
+        let right = Pin::new("123456".into());
+        for n in 1..=4 {
+            match v.unseal("alice", &wrong) {
+                Err(VaultError::WrongPin { remaining, .. }) => assert_eq!(remaining, 5 - n),
+                other => panic!("{other:?}"),
+            }
+        }
+        match v.unseal("alice", &wrong) {
+            Err(VaultError::WrongPin { remaining: 0, wait_secs: 30, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        // Even the right PIN is refused during the wait, without a KDF run.
+        assert!(matches!(
+            v.unseal("alice", &right),
+            Err(VaultError::BackOff { wait_secs: 30, failures: 5, .. })
+        ));
+        NOW.fetch_add(31, Ordering::SeqCst);
+        assert!(matches!(
+            v.unseal("alice", &wrong),
+            Err(VaultError::WrongPin { wait_secs: 60, .. })
+        ));
+        NOW.fetch_add(61, Ordering::SeqCst);
+        assert_eq!(v.unseal("alice", &right).unwrap().expose(), SECRET);
+        // The right PIN reset the counter: the key is still there.
+        assert!(!store.keys().iter().any(|k| k.ends_with(".attempts")));
+        assert!(matches!(
+            v.unseal("alice", &wrong),
+            Err(VaultError::WrongPin { remaining: 4, .. })
+        ));
+    }
+
+    #[test]
+    fn back_off_schedule() {
+        assert_eq!(back_off_secs(4), 0);
+        assert_eq!(back_off_secs(5), 30);
+        assert_eq!(back_off_secs(6), 60);
+        assert_eq!(back_off_secs(11), 1920);
+        assert_eq!(back_off_secs(12), 3600);
+        assert_eq!(back_off_secs(1000), 3600);
+    }
+
+    #[test]
+    fn a_sealed_key_moved_to_another_identity_does_not_open() {
+        let (v, store, _d) = vault();
+        let a = v.add(new("alice", "123456"), AddOptions::default(), &ok()).unwrap();
+        let b = v.add(new("bob", "123456"), AddOptions::default(), &ok()).unwrap();
+        let sealed_a = store.get(&sealed_key(&a.id)).unwrap().unwrap();
+        store.put(&sealed_key(&b.id), sealed_a.expose()).unwrap();
+        assert!(v.unseal("bob", &Pin::new("123456".into())).is_err());
+    }
+}
