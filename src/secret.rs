@@ -89,9 +89,9 @@ impl fmt::Debug for SecretBytes {
 /// two secrets (e.g. the secret access key and the PIN).
 pub fn take_lines(mut text: String, count: usize) -> Vec<Zeroizing<String>> {
     let lines = text
-        .split('\n')
+        .lines()
         .take(count)
-        .map(|line| Zeroizing::new(line.strip_suffix('\r').unwrap_or(line).to_owned()))
+        .map(|line| Zeroizing::new(line.to_owned()))
         .collect();
     text.zeroize();
     lines
@@ -127,5 +127,8 @@ mod tests {
         assert_eq!(lines[0].as_str(), "secret");
         assert_eq!(lines[1].as_str(), "pin123");
         assert_eq!(take_lines("only".into(), 2).len(), 1);
+        // A final line break does not make an empty last line.
+        assert_eq!(take_lines("secret\n".into(), 2).len(), 1);
+        assert_eq!(take_lines("secret\n\n".into(), 2)[1].as_str(), "");
     }
 }

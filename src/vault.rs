@@ -417,7 +417,7 @@ impl Vault {
                 // Plain data: serialising cannot fail.
                 let bytes = serde_json::to_vec(&next).expect("attempts serialise");
                 self.store.put(&attempts_key(&identity.id), &bytes)?;
-                tracing::warn!(identity = %identity.name, failures, "wrong PIN");
+                tracing::info!(identity = %identity.name, failures, "wrong PIN");
                 Err(VaultError::WrongPin {
                     name: identity.name.clone(),
                     remaining: FREE_ATTEMPTS.saturating_sub(failures),

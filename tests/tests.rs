@@ -1,0 +1,6 @@
+//! keyfob's integration tests: one binary, one module per area. Each test
+//! drives the real `keyfob` binary against a real Secret Service and the
+//! AWS emulator; `util` starts them.
+
+mod identity;
+mod util;

@@ -1,0 +1,429 @@
+//! Test helpers that start the real parts: a D-Bus session with
+//! gnome-keyring's Secret Service for each test, and one moto server (the
+//! AWS emulator, auth checks on) shared by the whole run.
+//!
+//! Every `keyfob` run gets a cleared environment: its own HOME and XDG
+//! folders, the test's D-Bus address, and the emulator's endpoint through
+//! the SDK's standard `AWS_ENDPOINT_URL`, exactly as a user would set it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+pub const KEYFOB: &str = env!("CARGO_BIN_EXE_keyfob");
+
+/// The project's root, for the Python helpers in tests/support.
+fn support(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support")
+        .join(file)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MotoInfo {
+    pub port: u16,
+}
+
+/// The shared emulator: started by `scripts/test` (which sets
+/// `KEYFOB_TEST_MOTO` to its port file) or, when tests run on their own,
+/// by the first test that needs it. A launcher started here exits when its
+/// stdin closes, i.e. when this test process ends.
+pub struct Moto {
+    pub port_file: PathBuf,
+    pub info: MotoInfo,
+    _launcher: Option<Mutex<(Child, ChildStdin)>>,
+}
+
+impl Moto {
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.info.port)
+    }
+}
+
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        if let Ok(port_file) = std::env::var("KEYFOB_TEST_MOTO") {
+            let port_file = PathBuf::from(port_file);
+            let info = read_port_file(&port_file, Duration::from_secs(60));
+            return Moto {
+                port_file,
+                info,
+                _launcher: None,
+            };
+        }
+        let dir = tempfile::tempdir().unwrap().keep();
+        let port_file = dir.join("moto.json");
+        let mut child = Command::new("python3")
+            .arg(support("moto_launcher.py"))
+            .arg("--port-file")
+            .arg(&port_file)
+            .arg("--exit-on-stdin-eof")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tests/support/moto_launcher.py (pip install -r tests/support/requirements.txt)");
+        let stdin = child.stdin.take().unwrap();
+        let info = read_port_file(&port_file, Duration::from_secs(60));
+        Moto {
+            port_file,
+            info,
+            _launcher: Some(Mutex::new((child, stdin))),
+        }
+    })
+}
+
+fn read_port_file(path: &Path, limit: Duration) -> MotoInfo {
+    let start = Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && let Ok(info) = serde_json::from_str(&text)
+        {
+            return info;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "the emulator did not write {} within {limit:?}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// An IAM user in the emulator with one access key.
+#[derive(Debug, Deserialize)]
+pub struct User {
+    pub arn: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// Creates an IAM user (and key) in the emulator with the admin key.
+pub fn create_user(name: &str) -> User {
+    let moto = moto();
+    let out = Command::new("python3")
+        .arg(support("iam_admin.py"))
+        .arg(&moto.port_file)
+        .args(["create-user", name])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "create-user {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A unique suffix for names shared with the emulator.
+pub fn unique(base: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{base}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// One test's world: a HOME, XDG folders and (unless asked otherwise) a
+/// private D-Bus session running gnome-keyring.
+pub struct Env {
+    pub root: tempfile::TempDir,
+    bus: Option<String>,
+    daemons: Vec<Child>,
+}
+
+/// A finished `keyfob` run.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "keyfob failed:\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn refused(self, code: i32, needle: &str) -> Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit {code}:\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}: {}",
+            self.stderr
+        );
+        assert_eq!(
+            self.stderr.trim_end().lines().count(),
+            1,
+            "a refusal is one line on stderr: {}",
+            self.stderr
+        );
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+        self
+    }
+}
+
+impl Env {
+    /// A world with a running Secret Service.
+    pub fn new() -> Env {
+        let mut env = Env::bare();
+        env.start_keyring();
+        env
+    }
+
+    /// A world with no D-Bus session at all.
+    pub fn bare() -> Env {
+        let root = tempfile::Builder::new()
+            .prefix("keyfob-test-")
+            .tempdir()
+            .unwrap();
+        for dir in ["home", "config", "data", "run"] {
+            std::fs::create_dir_all(root.path().join(dir)).unwrap();
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            root.path().join("run"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .unwrap();
+        Env {
+            root,
+            bus: None,
+            daemons: Vec::new(),
+        }
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.root.path().join("home")
+    }
+
+    /// The variables every child gets; nothing is inherited but PATH.
+    fn base_env(&self) -> Vec<(&'static str, String)> {
+        let p = |d: &str| self.root.path().join(d).display().to_string();
+        let mut vars = vec![
+            ("PATH", std::env::var("PATH").unwrap_or_default()),
+            ("HOME", p("home")),
+            ("XDG_CONFIG_HOME", p("config")),
+            ("XDG_DATA_HOME", p("data")),
+            ("XDG_RUNTIME_DIR", p("run")),
+            ("LANG", "C.UTF-8".into()),
+        ];
+        if let Some(bus) = &self.bus {
+            vars.push(("DBUS_SESSION_BUS_ADDRESS", bus.clone()));
+        }
+        vars
+    }
+
+    /// Starts `dbus-daemon` and `gnome-keyring-daemon --foreground` with
+    /// this world's HOME, then waits until `org.freedesktop.secrets` has an
+    /// owner, so no client can trigger D-Bus activation of a second daemon.
+    fn start_keyring(&mut self) {
+        let address = format!("unix:path={}", self.root.path().join("bus").display());
+        let mut dbus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
+            .arg(format!("--address={address}"))
+            .env_clear()
+            .envs(self.base_env())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dbus-daemon (apt-get install dbus)");
+        // The address is printed once the daemon listens.
+        let mut line = String::new();
+        BufReader::new(dbus.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("unix:"), "dbus-daemon printed {line:?}");
+        self.daemons.push(dbus);
+        self.bus = Some(address);
+
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env_clear()
+            .envs(self.base_env())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start gnome-keyring-daemon (apt-get install gnome-keyring)");
+        // The password of the login keyring it creates and unlocks.
+        keyring.stdin.take().unwrap().write_all(b"pw").unwrap();
+        self.daemons.push(keyring);
+
+        let start = Instant::now();
+        while !self.secrets_has_owner() {
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "gnome-keyring did not take org.freedesktop.secrets"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn secrets_has_owner(&self) -> bool {
+        let out = Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/",
+                "org.freedesktop.DBus.NameHasOwner",
+                "string:org.freedesktop.secrets",
+            ])
+            .env_clear()
+            .envs(self.base_env())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).contains("boolean true")
+    }
+
+    /// A `keyfob` command in this world, pointed at the emulator.
+    pub fn keyfob(&self) -> Command {
+        let moto = moto();
+        let mut cmd = Command::new(KEYFOB);
+        cmd.env_clear()
+            .envs(self.base_env())
+            .env("AWS_ENDPOINT_URL", moto.endpoint())
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", self.home().join(".aws/config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.home().join(".aws/credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        cmd
+    }
+
+    /// Runs `keyfob ARGS` with `stdin` as its input.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Run {
+        let cmd = self.keyfob();
+        run_command(cmd, args, stdin)
+    }
+
+    /// Every Secret Service item keyfob can see, printed by `secret-tool`
+    /// (labels, attributes and secrets).
+    pub fn keyring_dump(&self) -> String {
+        let out = Command::new("secret-tool")
+            .args(["search", "--all", "--unlock", "service", "keyfob"])
+            .env_clear()
+            .envs(self.base_env())
+            .output()
+            .expect("run secret-tool (apt-get install libsecret-tools)");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+
+    /// The number of keyfob items in the Secret Service.
+    pub fn keyring_items(&self) -> usize {
+        self.keyring_dump()
+            .lines()
+            .filter(|l| l.starts_with("attribute.service = keyfob"))
+            .count()
+    }
+
+    /// Files under this world's root whose bytes contain `needle`.
+    pub fn files_containing(&self, needle: &str) -> Vec<PathBuf> {
+        walk(self.root.path())
+            .into_iter()
+            .filter(|p| {
+                std::fs::read(p)
+                    .map(|bytes| {
+                        bytes
+                            .windows(needle.len())
+                            .any(|w| w == needle.as_bytes())
+                    })
+                    .unwrap_or(false)
+            })
+            .collect()
+    }
+
+    /// Every file under this world's root, with its bytes: a snapshot to
+    /// compare before and after a refused command.
+    pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut files: Vec<_> = walk(self.root.path())
+            .into_iter()
+            .filter(|p| !p.ends_with("vault.lock"))
+            .map(|p| {
+                let bytes = std::fs::read(&p).unwrap_or_default();
+                (p, bytes)
+            })
+            .collect();
+        files.sort();
+        files
+    }
+}
+
+pub fn run_command(mut cmd: Command, args: &[&str], stdin: &str) -> Run {
+    let mut child = cmd
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => files.extend(walk(&path)),
+            Ok(t) if t.is_file() => files.push(path),
+            _ => {}
+        }
+    }
+    files
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        for child in self.daemons.iter_mut().rev() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
