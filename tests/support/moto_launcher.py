@@ -1,0 +1,1063 @@
+#!/usr/bin/env python3
+"""Start a moto server for keyfob's integration tests, tightened towards real AWS.
+
+Usage:
+    python3 tests/support/moto_launcher.py --port-file PATH [--host 127.0.0.1]
+                                           [--exit-on-stdin-eof] [--exit-with-parent]
+
+The server listens on an OS-chosen free port on the loopback interface only.
+Once it is ready, PATH appears (written atomically, mode 0600) containing JSON:
+
+    {"port": N, "endpoint_url": "http://127.0.0.1:N", "region": "us-east-1",
+     "account_id": "123456789012", "pid": PID,
+     "admin_access_key_id": "AKIA...", "admin_secret_access_key": "..."}
+
+The admin is the IAM user `keyfob-admin` with an inline policy allowing `*` on
+`*`; use it to create the users, keys, roles and MFA devices a test needs.
+IAM authentication is switched ON before PATH appears, so every request must
+be signed with a key moto knows. The server runs until SIGTERM or SIGINT and
+then exits 0 (and removes PATH). With --exit-on-stdin-eof it also stops when
+its standard input is closed (spawn it with a pipe and keep the write end
+open); with --exit-with-parent when the process that started it dies
+(checked every second).
+
+Test-only endpoints (unsigned, loopback only):
+    GET  /keyfob-test/calls          {"sts:GetSessionToken": 3, "iam:CreateUser": 1, ...}
+    POST /keyfob-test/calls/reset    zero the counters
+    GET  /keyfob-test/clock          {"advance_seconds": N}
+    POST /keyfob-test/clock          body {"advance_seconds": N}: from now on every
+                                     credential expiry check runs N seconds in the
+                                     future (credentials "age"); Expiration values
+                                     returned by STS stay in real time, and TOTP
+                                     codes are always checked against real time.
+    POST /moto-api/reset, /moto-api/reset-auth are refused (409): they would delete
+    the admin or switch authentication off. Start a new launcher instead.
+
+Written against moto 5.2.1 (moto/iam/access_control.py, moto/core/responses.py,
+moto/core/authorization.py, moto/sts/models.py, moto/sts/responses.py,
+moto/iam/models.py). The patched names are checked at start-up, so a moto
+upgrade that moves them fails loudly instead of silently loosening the tests.
+
+TIGHTENINGS (moto is laxer than AWS; each is one section below)
+----------------------------------------------------------------
+T1 Inactive access keys are refused.
+   moto: IAMUserAccessKey accepts any key of a user, whatever its Status.
+   AWS:  403 InvalidClientTokenId "The security token included in the request
+         is invalid." Deleted keys are already refused by moto (the key is no
+         longer in the user's list) and stay refused.
+   Also: temporary credentials (T2 sessions and AssumeRole sessions) past their
+   Expiration are refused with 403 ExpiredToken "The security token included
+   in the request is expired" (moto never checks expiry).
+   Patch: moto.iam.access_control.create_access_key (wrapped).
+
+T2 GetSessionToken returns real, usable temporary credentials.
+   moto: returns the fixed AWS documentation example credentials, which then
+         fail authentication.
+   AWS:  fresh ASIA... key id, secret and session token per call, acting as
+         the calling IAM user; DurationSeconds 900..129600 (default 43200),
+         else 400 ValidationError. Session credentials:
+           - sts:GetCallerIdentity returns the IAM user's ARN and user id;
+           - may call STS only for AssumeRole and GetCallerIdentity
+             (anything else: 403 AccessDenied "Cannot call GetSessionToken
+             with session credentials");
+           - may call IAM only when the session was created with MFA; else
+             403 InvalidClientTokenId (sic: that is what AWS answers, see
+             aws-vault issues #15/#328); with MFA the user's policies decide;
+           - for everything else the user's policies decide.
+         GetSessionToken itself needs no IAM permission (AWS: "No permissions
+         are required for a user to get a session token"); moto demanded an
+         Allow for sts:GetSessionToken, which is stricter than AWS and is
+         relaxed here. Called with temporary credentials it is refused (above).
+   Patch: moto.sts.responses.TokenResponse.get_session_token (replaced),
+          moto.sts.models.STSBackend.get_caller_identity (wrapped),
+          moto.iam.access_control.create_access_key (session keys resolved
+          into SessionTokenAccessKey, modelled on moto's AssumedRoleAccessKey),
+          moto.iam.access_control.IAMRequestBase.check_action_permitted (wrapped).
+   The key itself is made with IAMBackend.create_temp_access_key(), the same
+   call moto's AssumeRole uses, so moto maps it to the right account.
+
+T3 AssumeRole checks the role's trust policy the way AWS does.
+   moto: a condition on a key that is absent from the request passes, so a
+         *missing* ExternalId is accepted where StringEquals sts:ExternalId is
+         required (only a wrong one is refused); principals are compared as
+         exact strings only, so "arn:aws:iam::ACCOUNT:root" or a bare account
+         id never match, and a Service-only principal crashes; a role that
+         does not exist can be "assumed" (no trust check at all).
+   AWS:  403 AccessDenied "User: ARN is not authorized to perform:
+         sts:AssumeRole on resource: ROLE_ARN" unless an Allow statement of
+         the trust policy matches the action, the principal ("*", the
+         account id or :root = anyone in that account whose own policies allow
+         it, or the exact user/role/assumed-role ARN) and every condition, and
+         no Deny statement matches. A condition on an absent key fails
+         (except *IfExists, Null and the negated operators). Passing
+         SourceIdentity also requires the trust policy to allow
+         sts:SetSourceIdentity. The caller's own policies must allow
+         sts:AssumeRole too (kept from moto; see "not tightened" below).
+   Also validated (400 ValidationError, as AWS): DurationSeconds 900..43200
+   and <= the role's MaxSessionDuration, <= 3600 when role chaining;
+   RoleSessionName and SourceIdentity 2..64 of [\\w+=,.@-]; ExternalId 2..1224
+   of [\\w+=,.@:/-]. AssumeRole's response carries SourceIdentity.
+   Role credentials were already usable in moto (AssumedRoleAccessKey).
+   Patch: IAMRequestBase._is_assuming_role_operation and
+          IAMRequestBase._check_role_trust_relationship (replaced),
+          TokenResponse.assume_role (wrapped).
+
+T4 MFA on GetSessionToken.
+   moto: ignores SerialNumber and TokenCode.
+   AWS:  with SerialNumber, TokenCode must be the current 6-digit TOTP
+         (RFC 6238, SHA1, 30 s; +-1 step accepted) of an MFA device assigned to
+         the calling user, else 403 AccessDenied "MultiFactorAuthentication
+         failed with invalid MFA one time pass code." (unknown or unassigned
+         device: "MultiFactorAuthentication failed, unable to validate MFA
+         code. Please verify your MFA serial number is valid and associated
+         with this user."). A code already used for the device is refused the same way.
+         The seed is the Base32StringSeed moto returned from
+         CreateVirtualMFADevice; the device must have been assigned to the
+         user with EnableMFADevice (whose two codes moto does not check).
+   Patch: part of the GetSessionToken replacement (T2).
+
+T5 Call counter (test instrumentation, not an AWS behaviour).
+   Every request to a moto backend is counted as "service:Action" (service
+   from moto's dispatcher, Action from the query/form "Action", the
+   X-Amz-Target header, or else "METHOD /path"), including the ones the auth
+   layer refuses. Patch: a WSGI wrapper around
+   moto.moto_server.werkzeug_app.DomainDispatcherApplication.
+
+T6 Auth-layer errors of IAM and STS in AWS's query-protocol format.
+   moto: <ErrorResponse><Errors><Error>... (an EC2-style hybrid that botocore
+         tolerates but strict parsers such as the Rust SDK do not).
+   AWS:  <ErrorResponse><Error><Type>Sender</Type><Code>..</Code>
+         <Message>..</Message></Error><RequestId>..</RequestId></ErrorResponse>
+   Patch: moto.iam.access_control.IAMRequest._raise_* (replaced for the
+          sts and iam services only).
+
+NOT TIGHTENED (known remaining laxities)
+   - Identity-policy Condition blocks and Resource-level checks are
+     evaluated by moto as before (mostly ignored).
+   - Same-account AssumeRole where the trust policy names the caller's ARN
+     explicitly: AWS needs no identity policy then, moto (and this launcher)
+     still requires the caller's policies to allow sts:AssumeRole.
+   - EnableMFADevice does not check its two authentication codes.
+   - Role sessions do not inherit the MFA state of the session they were
+     assumed from (aws:MultiFactorAuthPresent/Age are only set for requests
+     signed with GetSessionToken credentials).
+   - GetFederationToken still returns moto's fixed example credentials; root
+     users (and so the 3600 s root limit of GetSessionToken) are not modelled.
+   - Condition operators other than String*, Arn*, Bool, Null and Numeric*
+     (e.g. ForAnyValue:/ForAllValues:, Date*, IpAddress) are unsupported in
+     trust policies and fail closed (logged to stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import fnmatch
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import os
+import re
+import signal
+import struct
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+
+import moto
+from moto import settings
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.exceptions import _RESTError
+from moto.core.responses import ActionResult
+from moto.iam import access_control
+from moto.iam.access_control import (
+    AssumedRoleAccessKey,
+    CreateAccessKeyFailure,
+    IAMRequest,
+    IAMRequestBase,
+    IAMUserAccessKey,
+)
+from moto.iam.models import iam_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.sts.exceptions import STSClientError
+from moto.sts.models import STSBackend, sts_backends
+from moto.sts.responses import TokenResponse
+from moto.sts.utils import random_session_token
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+REGION = "us-east-1"
+ADMIN_USER = "keyfob-admin"
+ADMIN_POLICY = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+)
+
+_LOG_LOCK = threading.Lock()
+
+
+def log(msg: str) -> None:
+    """One line to stderr. Never pass secrets, tokens or headers here."""
+    with _LOG_LOCK:  # one write per line: threads must not interleave
+        sys.stderr.write(f"keyfob-moto: {msg}\n")
+        sys.stderr.flush()
+
+
+# --------------------------------------------------------------------------
+# Shared state (the server is threaded: everything behind one lock)
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """Credentials minted by GetSessionToken (T2)."""
+
+    user_name: str
+    account_id: str
+    partition: str
+    secret_access_key: str
+    session_token: str
+    expiration: dt.datetime  # naive UTC, like moto's own timestamps
+    mfa_authenticated: bool
+    created: dt.datetime
+
+
+@dataclass
+class State:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sessions: dict[str, Session] = field(default_factory=dict)  # access key id -> Session
+    used_totp: dict[str, dict[int, float]] = field(default_factory=dict)  # serial -> {counter: real time}
+    calls: Counter = field(default_factory=Counter)
+    clock_offset: float = 0.0  # seconds, for expiry checks only
+    bootstrapped: bool = False
+
+
+STATE = State()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def expiry_clock() -> dt.datetime:
+    """'Now' for expiry checks, shifted by POST /keyfob-test/clock."""
+    return utcnow() + dt.timedelta(seconds=STATE.clock_offset)
+
+
+# --------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------
+
+QUERY_NAMESPACES = {
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+}
+
+
+class QueryAuthError(_RESTError):
+    """An auth-layer error rendered the way AWS's query protocol does (T6).
+
+    moto's call_action() catches werkzeug HTTPExceptions raised by the auth
+    layer and returns `description` as the body with `code` as the status;
+    _enrich_response() then fills <RequestId>.
+    """
+
+    def __init__(self, service: str, code: str, message: str, status: int = 403):
+        super().__init__(code, message)
+        self.code = status
+        ns = QUERY_NAMESPACES[service]
+        self.description = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<ErrorResponse xmlns="{ns}"><Error><Type>Sender</Type>'
+            f"<Code>{xml_escape(code)}</Code><Message>{xml_escape(message)}</Message>"
+            "</Error><RequestId>0</RequestId></ErrorResponse>"
+        )
+
+
+def service_error(response: TokenResponse, code: str, message: str, status: int) -> tuple:
+    """An error from inside an STS handler, serialized by moto itself.
+
+    moto's serializer takes the HTTP status from the service model and falls
+    back to 400 for codes the model doesn't define (AccessDenied is not in
+    STS's model), so the status is set explicitly. call_action() turns a
+    (body, headers) tuple into (headers["status"], headers, body).
+    """
+    _, headers, body = response.serialized(ActionResult(STSClientError(code, message)))
+    headers["status"] = status
+    return body, headers
+
+
+def validation_error(response: TokenResponse, value: Any, member: str, constraint: str) -> tuple:
+    return service_error(
+        response,
+        "ValidationError",
+        f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
+        f"constraint: {constraint}",
+        400,
+    )
+
+
+# --------------------------------------------------------------------------
+# T1 + T2: resolving access keys in the auth layer
+# --------------------------------------------------------------------------
+
+
+class SessionTokenAccessKey(IAMUserAccessKey):
+    """GetSessionToken credentials: sign like AssumedRoleAccessKey (key, secret,
+    token), authorize like IAMUserAccessKey (the user's policies, user ARN)."""
+
+    # No super().__init__(): it looks the key up among the users' long-term keys.
+    def __init__(self, access_key_id: str, session: Session):
+        self.account_id = session.account_id
+        self.partition = session.partition
+        self._owner_user_name = session.user_name
+        self._access_key_id = access_key_id
+        self._secret_access_key = session.secret_access_key
+        self._session_token = session.session_token
+        self.session = session
+
+    def create_credentials(self):  # type: ignore[override]
+        from botocore.credentials import Credentials
+
+        return Credentials(self._access_key_id, self._secret_access_key, self._session_token)
+
+
+_original_create_access_key = access_control.create_access_key
+
+
+def _create_access_key(account_id: str, partition: str, access_key_id: str, headers: Any):
+    """Replacement for moto.iam.access_control.create_access_key (moto 5.2.1).
+
+    moto calls it from IAMRequestBase.__init__ for every authenticated request;
+    raising CreateAccessKeyFailure makes moto answer 403 (see _raise_invalid_access_key).
+    """
+    with STATE.lock:
+        session = STATE.sessions.get(access_key_id)
+    if session is not None:  # T2
+        if headers.get("X-Amz-Security-Token") != session.session_token:
+            raise CreateAccessKeyFailure(reason="InvalidToken")
+        if expiry_clock() >= session.expiration:
+            raise CreateAccessKeyFailure(reason="ExpiredToken")
+        if session.user_name not in iam_backends[session.account_id][session.partition].users:
+            raise CreateAccessKeyFailure(reason="InvalidId")  # user deleted since
+        return SessionTokenAccessKey(access_key_id, session)
+
+    key = _original_create_access_key(account_id, partition, access_key_id, headers)
+    if isinstance(key, IAMUserAccessKey):  # T1: long-term key must be Active
+        user = key.backend.get_user(key._owner_user_name)
+        if user.get_access_key_by_id(access_key_id).status != "Active":
+            raise CreateAccessKeyFailure(reason="InvalidId")
+    elif isinstance(key, AssumedRoleAccessKey):  # T1: role sessions expire
+        role = sts_backends[account_id][partition].get_assumed_role_from_access_key(access_key_id)
+        if role is not None and expiry_clock() >= role.expiration:
+            raise CreateAccessKeyFailure(reason="ExpiredToken")
+    return key
+
+
+# T6: IAMRequest's error raisers, in query format for sts/iam.
+_original_raise_invalid = IAMRequest._raise_invalid_access_key
+_original_raise_signature = IAMRequest._raise_signature_does_not_match
+_original_raise_denied = IAMRequest._raise_access_denied
+
+
+def _raise_invalid_access_key(self: IAMRequest, reason: str) -> None:
+    if self._service not in QUERY_NAMESPACES:
+        _original_raise_invalid(self, reason)
+    if reason == "ExpiredToken":
+        raise QueryAuthError(
+            self._service, "ExpiredToken", "The security token included in the request is expired"
+        )
+    raise QueryAuthError(
+        self._service, "InvalidClientTokenId", "The security token included in the request is invalid."
+    )
+
+
+def _raise_signature_does_not_match(self: IAMRequest) -> None:
+    if self._service not in QUERY_NAMESPACES:
+        _original_raise_signature(self)
+    raise QueryAuthError(
+        self._service,
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your AWS Secret Access Key and signing method. Consult the service "
+        "documentation for details.",
+    )
+
+
+def _raise_access_denied(self: IAMRequest) -> None:
+    if self._service not in QUERY_NAMESPACES:
+        _original_raise_denied(self)
+    message = f"User: {self._access_key.arn} is not authorized to perform: {self._action}"
+    resource = getattr(self, "_keyfob_resource", "*")  # set by _check_action_permitted
+    if resource != "*":
+        message += f" on resource: {resource}"
+    raise QueryAuthError(self._service, "AccessDenied", message)
+
+
+# T2: what temporary credentials may do, before moto's policy evaluation.
+_original_check_action_permitted = IAMRequestBase.check_action_permitted
+
+
+def _check_action_permitted(self: IAMRequestBase, resource: str) -> None:
+    self._keyfob_resource = resource  # for the AccessDenied message
+    key = self._access_key
+    service, _, operation = self._action.partition(":")
+    temporary = isinstance(key, (SessionTokenAccessKey, AssumedRoleAccessKey))
+    if isinstance(key, SessionTokenAccessKey):
+        if service == "sts" and operation not in ("AssumeRole", "GetCallerIdentity"):
+            raise QueryAuthError("sts", "AccessDenied", f"Cannot call {operation} with session credentials")
+        if service == "iam" and not key.session.mfa_authenticated:
+            # What AWS answers here (aws-vault issues #15, #328, #1056).
+            self._raise_invalid_access_key("InvalidId")
+    if self._action == "sts:GetSessionToken":
+        if temporary:
+            raise QueryAuthError(
+                "sts", "AccessDenied", "Cannot call GetSessionToken with session credentials"
+            )
+        return  # AWS: no permission is needed to get a session token
+    _original_check_action_permitted(self, resource)
+
+
+# --------------------------------------------------------------------------
+# T2 + T4: GetSessionToken
+# --------------------------------------------------------------------------
+
+MFA_INVALID_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code."
+MFA_UNKNOWN_DEVICE = (
+    "MultiFactorAuthentication failed, unable to validate MFA code. "
+    "Please verify your MFA serial number is valid and associated with this user."
+)
+TOTP_STEP = 30
+
+
+def totp(seed_base32: str, counter: int) -> str:
+    """RFC 6238 TOTP value (SHA1, 6 digits) for one 30-second counter."""
+    key = base64.b32decode(seed_base32 + "=" * (-len(seed_base32) % 8), casefold=True)
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def check_totp(serial: str, seed: str, code: str | None) -> bool:
+    """Accept the code of the current 30 s step or its neighbours, once per step."""
+    if not code or not re.fullmatch(r"\d{6}", code):
+        return False
+    now = time.time()  # real time: clients compute codes from the real clock
+    current = int(now // TOTP_STEP)
+    for counter in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp(seed, counter), code):
+            with STATE.lock:
+                used = STATE.used_totp.setdefault(serial, {})
+                for old in [c for c in used if c < current - 2]:
+                    del used[old]
+                if counter in used:
+                    return False  # AWS refuses a code that was already used
+                used[counter] = now
+            return True
+    return False
+
+
+def _get_session_token(self: TokenResponse):
+    """Replacement for moto.sts.responses.TokenResponse.get_session_token (moto 5.2.1)."""
+    duration_param = self._get_param("DurationSeconds")
+    duration = 43200 if duration_param is None else int(duration_param)
+    if duration < 900:
+        return validation_error(
+            self, duration, "durationSeconds", "Member must have value greater than or equal to 900"
+        )
+    if duration > 129600:
+        return validation_error(
+            self, duration, "durationSeconds", "Member must have value less than or equal to 129600"
+        )
+
+    account_id, partition = self.current_account, self.partition
+    iam = iam_backends[account_id][partition]
+    user = iam.get_user_from_access_key_id(self.get_access_key())
+    if user is None:
+        # Only reachable with temporary credentials while auth is off (the auth
+        # layer refuses them otherwise): there is no IAM user to act as.
+        return service_error(
+            self, "AccessDenied", "Cannot call GetSessionToken with session credentials", 403
+        )
+
+    serial = self._get_param("SerialNumber")
+    token_code = self._get_param("TokenCode")
+    mfa = False
+    if serial is not None:
+        device = iam.virtual_mfa_devices.get(serial)
+        if device is None or serial not in user.mfa_devices:
+            return service_error(self, "AccessDenied", MFA_UNKNOWN_DEVICE, 403)
+        if not check_totp(serial, device.base32_string_seed, token_code):
+            return service_error(self, "AccessDenied", MFA_INVALID_CODE, 403)
+        mfa = True
+
+    # Same mechanism moto's AssumeRole uses: an ASIA key registered in the IAM
+    # backend's access_keys, so get_account_id_from() maps it to the account.
+    temp_key = iam.create_temp_access_key()
+    now = utcnow().replace(microsecond=0)  # AWS returns whole seconds
+    session = Session(
+        user_name=user.name,
+        account_id=account_id,
+        partition=partition,
+        secret_access_key=temp_key.secret_access_key,
+        session_token=random_session_token(),
+        expiration=now + dt.timedelta(seconds=duration),
+        mfa_authenticated=mfa,
+        created=now,
+    )
+    with STATE.lock:
+        STATE.sessions[temp_key.access_key_id] = session
+    return ActionResult(
+        {
+            "Credentials": {
+                "AccessKeyId": temp_key.access_key_id,
+                "SecretAccessKey": session.secret_access_key,
+                "SessionToken": session.session_token,
+                "Expiration": session.expiration,
+            }
+        }
+    )
+
+
+_original_get_caller_identity = STSBackend.get_caller_identity
+
+
+def _get_caller_identity(self: STSBackend, access_key_id: str, region: str):
+    with STATE.lock:
+        session = STATE.sessions.get(access_key_id)
+    if session is not None:
+        user = iam_backends[session.account_id][session.partition].get_user(session.user_name)
+        return user.id, user.arn, user.account_id
+    return _original_get_caller_identity(self, access_key_id, region)
+
+
+# --------------------------------------------------------------------------
+# T3: AssumeRole trust policies
+# --------------------------------------------------------------------------
+
+
+def find_role(role_arn: str):
+    """The role an ARN names, in whichever account moto holds it (or None)."""
+    m = re.fullmatch(r"arn:([\w-]+):iam::(\d{12}):role/(?:.*/)?[\w+=,.@-]+", role_arn or "")
+    if not m:
+        return None
+    partition, account = m.group(1), m.group(2)
+    if account not in iam_backends:
+        return None
+    try:
+        return iam_backends[account][partition].get_role_by_arn(role_arn)
+    except Exception:  # NotFoundException or an unknown partition
+        return None
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _action_matches(statement: dict, action: str) -> bool:
+    def hit(patterns: Any) -> bool:
+        return any(fnmatch.fnmatchcase(action.lower(), str(p).lower()) for p in _as_list(patterns))
+
+    if "NotAction" in statement:
+        return not hit(statement["NotAction"])
+    return hit(statement.get("Action", []))
+
+
+def _principal_matches(statement: dict, caller_arns: set[str], caller_account: str) -> bool:
+    if "NotPrincipal" in statement:
+        log("trust policy: NotPrincipal is not supported; statement ignored")
+        return False
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    for value in _as_list(principal.get("AWS", [])):
+        if value == "*" or value in caller_arns:
+            return True
+        if value == caller_account or re.fullmatch(rf"arn:[\w-]+:iam::{caller_account}:root", value):
+            return True  # the account: anyone in it whose own policies allow it
+    return False
+
+
+def _condition_matches(conditions: dict | None, context: dict[str, str]) -> bool:
+    """AWS condition semantics for the operators trust policies commonly use.
+
+    All operators AND, all keys AND, values of one key OR. A key absent from
+    the request context fails the condition, except for ...IfExists, Null and
+    the negated operators (AWS "If the key ... is not present ... the
+    condition is false"; moto treated absent keys as matching).
+    """
+    for operator, block in (conditions or {}).items():
+        op = operator
+        if_exists = op.endswith("IfExists")
+        if if_exists:
+            op = op[: -len("IfExists")]
+        for key, expected in block.items():
+            actual = context.get(key.lower())
+            expected = [str(v) for v in _as_list(expected)]
+            if op == "Null":
+                if (actual is None) != (expected[0].lower() == "true"):
+                    return False
+                continue
+            if actual is None:
+                if if_exists or op.startswith(("StringNot", "ArnNot", "NumericNotEquals")):
+                    continue
+                return False
+            if op in ("StringEquals", "ArnEquals"):
+                ok = actual in expected
+            elif op in ("StringNotEquals", "ArnNotEquals"):
+                ok = actual not in expected
+            elif op == "StringEqualsIgnoreCase":
+                ok = actual.lower() in [e.lower() for e in expected]
+            elif op == "StringNotEqualsIgnoreCase":
+                ok = actual.lower() not in [e.lower() for e in expected]
+            elif op in ("StringLike", "ArnLike"):
+                ok = any(fnmatch.fnmatchcase(actual, e) for e in expected)
+            elif op in ("StringNotLike", "ArnNotLike"):
+                ok = not any(fnmatch.fnmatchcase(actual, e) for e in expected)
+            elif op == "Bool":
+                ok = actual.lower() in [e.lower() for e in expected]
+            elif op.startswith("Numeric"):
+                cmp = {
+                    "NumericEquals": lambda a, b: a == b,
+                    "NumericNotEquals": lambda a, b: a != b,
+                    "NumericLessThan": lambda a, b: a < b,
+                    "NumericLessThanEquals": lambda a, b: a <= b,
+                    "NumericGreaterThan": lambda a, b: a > b,
+                    "NumericGreaterThanEquals": lambda a, b: a >= b,
+                }.get(op)
+                if cmp is None:
+                    log(f"trust policy: condition operator {operator} is not supported; failing closed")
+                    return False
+                ok = any(cmp(float(actual), float(e)) for e in expected)
+            else:
+                log(f"trust policy: condition operator {operator} is not supported; failing closed")
+                return False
+            if not ok:
+                return False
+    return True
+
+
+def trust_allows(role, action: str, caller_arns: set[str], caller_account: str, context: dict) -> bool:
+    """Deny wins; otherwise some Allow statement must match."""
+    document = role.assume_role_policy_document
+    if isinstance(document, str):
+        document = json.loads(document)
+    allowed = False
+    for statement in _as_list(document.get("Statement", [])):
+        if not _action_matches(statement, action):
+            continue
+        if not _principal_matches(statement, caller_arns, caller_account):
+            continue
+        if not _condition_matches(statement.get("Condition"), context):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        if statement.get("Effect") == "Allow":
+            allowed = True
+    return allowed
+
+
+def _is_assuming_role_operation(self: IAMRequestBase, resource_arn: str) -> bool:
+    # moto only checked the trust policy when the role existed in the caller's
+    # account; now every AssumeRole is checked (a missing role is refused).
+    return self._action == "sts:AssumeRole"
+
+
+def _check_role_trust_relationship(self: IAMRequestBase, role_arn: str) -> bool:
+    role = find_role(role_arn)
+    if role is None:
+        return False
+    key = self._access_key
+    caller_arns = {key.arn}
+    context: dict[str, str] = {"aws:principalarn": key.arn, "aws:principalaccount": key.account_id}
+    if isinstance(key, AssumedRoleAccessKey):
+        assumed = sts_backends[key.account_id][key.partition].get_assumed_role_from_access_key(
+            key._access_key_id
+        )
+        if assumed is not None:
+            caller_arns.add(assumed.role_arn)
+            context["aws:principalarn"] = assumed.role_arn
+    if isinstance(key, SessionTokenAccessKey):
+        context["aws:multifactorauthpresent"] = "true" if key.session.mfa_authenticated else "false"
+        if key.session.mfa_authenticated:
+            age = (utcnow() - key.session.created).total_seconds()
+            context["aws:multifactorauthage"] = str(int(age))
+    for param, context_key in (
+        ("ExternalId", "sts:externalid"),
+        ("RoleSessionName", "sts:rolesessionname"),
+        ("SourceIdentity", "sts:sourceidentity"),
+    ):
+        if self._data.get(param):
+            context[context_key] = self._data[param][0]
+
+    if not trust_allows(role, "sts:AssumeRole", caller_arns, key.account_id, context):
+        return False
+    if "sts:sourceidentity" in context and not trust_allows(
+        role, "sts:SetSourceIdentity", caller_arns, key.account_id, context
+    ):
+        return False
+    return True
+
+
+_original_assume_role = TokenResponse.assume_role
+ROLE_SESSION_NAME_RE = re.compile(r"[\w+=,.@-]*")
+EXTERNAL_ID_RE = re.compile(r"[\w+=,.@:/-]*")
+
+
+def _assume_role(self: TokenResponse):
+    """Wrapper of moto.sts.responses.TokenResponse.assume_role: AWS's parameter checks."""
+    for param, member, low, high, pattern in (
+        ("RoleSessionName", "roleSessionName", 2, 64, ROLE_SESSION_NAME_RE),
+        ("SourceIdentity", "sourceIdentity", 2, 64, ROLE_SESSION_NAME_RE),
+        ("ExternalId", "externalId", 2, 1224, EXTERNAL_ID_RE),
+    ):
+        value = self._get_param(param)
+        if value is None:
+            continue
+        if len(value) < low:
+            return validation_error(
+                self, value, member, f"Member must have length greater than or equal to {low}"
+            )
+        if len(value) > high:
+            return validation_error(
+                self, value, member, f"Member must have length less than or equal to {high}"
+            )
+        if not pattern.fullmatch(value):
+            return validation_error(
+                self, value, member, f"Member must satisfy regular expression pattern: {pattern.pattern}"
+            )
+
+    duration_param = self._get_param("DurationSeconds")
+    if duration_param is not None:
+        duration = int(duration_param)
+        if duration < 900:
+            return validation_error(
+                self, duration, "durationSeconds", "Member must have value greater than or equal to 900"
+            )
+        if duration > 43200:
+            return validation_error(
+                self, duration, "durationSeconds", "Member must have value less than or equal to 43200"
+            )
+        caller = self.get_access_key()
+        if sts_backends[self.current_account][self.partition].get_assumed_role_from_access_key(caller):
+            if duration > 3600:
+                return service_error(
+                    self,
+                    "ValidationError",
+                    "The requested DurationSeconds exceeds the 1 hour session limit for roles "
+                    "assumed by role chaining.",
+                    400,
+                )
+        role = find_role(self._get_param("RoleArn"))
+        if role is not None and duration > int(role.max_session_duration or 3600):
+            return service_error(
+                self,
+                "ValidationError",
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+                400,
+            )
+
+    result = _original_assume_role(self)
+    source_identity = self._get_param("SourceIdentity")
+    if source_identity is not None and isinstance(result, ActionResult):
+        result.result["SourceIdentity"] = source_identity  # type: ignore[index]
+    return result
+
+
+# --------------------------------------------------------------------------
+# Installing the patches
+# --------------------------------------------------------------------------
+
+
+def install_patches() -> None:
+    if not moto.__version__.startswith("5."):
+        sys.exit(f"keyfob-moto: written for moto 5.x, found {moto.__version__}")
+    required = [
+        (access_control, "create_access_key"),
+        (IAMRequestBase, "check_action_permitted"),
+        (IAMRequestBase, "_is_assuming_role_operation"),
+        (IAMRequestBase, "_check_role_trust_relationship"),
+        (IAMRequest, "_raise_invalid_access_key"),
+        (IAMRequest, "_raise_signature_does_not_match"),
+        (IAMRequest, "_raise_access_denied"),
+        (TokenResponse, "get_session_token"),
+        (TokenResponse, "assume_role"),
+        (STSBackend, "get_caller_identity"),
+        (STSBackend, "get_assumed_role_from_access_key"),
+    ]
+    missing = [f"{getattr(o, '__name__', o)}.{n}" for o, n in required if not hasattr(o, n)]
+    if missing:
+        sys.exit(f"keyfob-moto: moto {moto.__version__} lacks {', '.join(missing)}; update the launcher")
+
+    access_control.create_access_key = _create_access_key
+    IAMRequestBase.check_action_permitted = _check_action_permitted
+    IAMRequestBase._is_assuming_role_operation = _is_assuming_role_operation
+    IAMRequestBase._check_role_trust_relationship = _check_role_trust_relationship
+    IAMRequest._raise_invalid_access_key = _raise_invalid_access_key
+    IAMRequest._raise_signature_does_not_match = _raise_signature_does_not_match
+    IAMRequest._raise_access_denied = _raise_access_denied
+    TokenResponse.get_session_token = _get_session_token
+    TokenResponse.assume_role = _assume_role
+    STSBackend.get_caller_identity = _get_caller_identity
+
+
+# --------------------------------------------------------------------------
+# T5: WSGI wrapper (call counter, test endpoints, one log line per request)
+# --------------------------------------------------------------------------
+
+
+class KeyfobApp:
+    def __init__(self) -> None:
+        self.dispatcher = DomainDispatcherApplication(create_backend_app)
+
+    def _action(self, environ: dict) -> str:
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target:
+            return target.split(".")[-1]
+        query = Request(environ).args.get("Action")
+        if query:
+            return query
+        body = self.dispatcher._get_body(environ)  # reads and rewinds wsgi.input
+        if body:
+            for pair in body.split("&"):
+                name, _, value = pair.partition("=")
+                if name == "Action":
+                    return value
+        return f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO', '')}"
+
+    def _test_endpoint(self, request: Request) -> Response:
+        def js(obj: Any, status: int = 200) -> Response:
+            return Response(json.dumps(obj, sort_keys=True), status, mimetype="application/json")
+
+        path, method = request.path.rstrip("/"), request.method
+        if path == "/keyfob-test/calls" and method == "GET":
+            with STATE.lock:
+                return js(dict(STATE.calls))
+        if path == "/keyfob-test/calls/reset" and method == "POST":
+            with STATE.lock:
+                STATE.calls.clear()
+            return js({"status": "ok"})
+        if path == "/keyfob-test/clock" and method in ("GET", "POST"):
+            if method == "POST":
+                try:
+                    offset = float(json.loads(request.get_data() or b"{}")["advance_seconds"])
+                except (ValueError, KeyError, TypeError):
+                    return js({"error": 'body must be {"advance_seconds": N}'}, 400)
+                with STATE.lock:
+                    STATE.clock_offset = offset
+            return js({"advance_seconds": STATE.clock_offset})
+        return js({"error": "unknown keyfob-test endpoint"}, 404)
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        started = time.monotonic()
+        path = environ.get("PATH_INFO", "")
+        status_holder: list[str] = []
+
+        def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
+            status_holder.append(status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        if path.startswith("/keyfob-test/"):
+            label = f"{environ.get('REQUEST_METHOD')} {path}"
+            result = self._test_endpoint(Request(environ))(environ, recording_start_response)
+        elif path.startswith("/moto-api/reset") and STATE.bootstrapped:
+            label = f"{environ.get('REQUEST_METHOD')} {path}"
+            result = Response(
+                json.dumps(
+                    {
+                        "error": "refused by keyfob launcher: it would drop the admin or switch "
+                        "authentication off; start a new launcher instead"
+                    }
+                ),
+                409,
+                mimetype="application/json",
+            )(environ, recording_start_response)
+        elif path.startswith("/moto-api") or path == "/favicon.ico":
+            label = f"{environ.get('REQUEST_METHOD')} {path}"
+            result = self.dispatcher(environ, recording_start_response)
+        else:
+            app = self.dispatcher.get_application(environ)
+            label = f"{getattr(app, 'service', '?')}:{self._action(environ)}"
+            with STATE.lock:
+                STATE.calls[label] += 1
+            result = app(environ, recording_start_response)
+        ms = (time.monotonic() - started) * 1000
+        # Only method/service/action/path and status: never headers, bodies or query strings.
+        log(f"{label} -> {status_holder[0] if status_holder else '?'} ({ms:.0f} ms)")
+        return result
+
+
+class QuietHandler(WSGIRequestHandler):
+    """werkzeug's access log prints the query string (presigned URLs carry
+    signatures and tokens there); KeyfobApp logs its own safe line instead."""
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        pass
+
+
+# --------------------------------------------------------------------------
+# Bootstrap and main
+# --------------------------------------------------------------------------
+
+
+def bootstrap(endpoint: str) -> dict[str, str]:
+    """Create the admin with auth off, then switch moto's auth checks on."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    cfg = Config(retries={"max_attempts": 1})
+    boot = dict(
+        endpoint_url=endpoint,
+        region_name=REGION,
+        config=cfg,
+        aws_access_key_id="AKIABOOTSTRAPEXAMPLE",
+        aws_secret_access_key="bootstrap",
+    )
+    iam = boto3.client("iam", **boot)
+    iam.create_user(UserName=ADMIN_USER)
+    iam.put_user_policy(UserName=ADMIN_USER, PolicyName="admin", PolicyDocument=ADMIN_POLICY)
+    key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
+
+    # Not form-encoded: moto reads the raw body (request.data) as the count.
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth",
+        data=b"0",
+        method="POST",
+        headers={"Content-Type": "text/plain"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        json.load(response)
+
+    # Self-check: the admin works, a wrong secret is refused.
+    admin = dict(boot, aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    arn = boto3.client("sts", **admin).get_caller_identity()["Arn"]
+    if not arn.endswith(f":user/{ADMIN_USER}"):
+        raise RuntimeError(f"bootstrap: admin identity is {arn}")
+    wrong = dict(admin, aws_secret_access_key="wrong" + key["SecretAccessKey"][5:])
+    try:
+        boto3.client("sts", **wrong).get_caller_identity()
+        raise RuntimeError("bootstrap: a wrong secret was accepted; auth is not on")
+    except ClientError as e:
+        if e.response["ResponseMetadata"]["HTTPStatusCode"] != 403:
+            raise
+    return {"admin_access_key_id": key["AccessKeyId"], "admin_secret_access_key": key["SecretAccessKey"]}
+
+
+def write_atomically(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def loopback_host(host: str) -> str:
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return host
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(
+        f"{host!r} is not a loopback address; this launcher binds to loopback only"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port-file", required=True, help="where to write the JSON with port and admin keys")
+    parser.add_argument("--host", default="127.0.0.1", type=loopback_host, help="loopback address to bind")
+    parser.add_argument("--exit-with-parent", action="store_true", help="stop when the parent process dies")
+    parser.add_argument(
+        "--exit-on-stdin-eof",
+        action="store_true",
+        help="stop when standard input is closed (e.g. the spawning test process ended)",
+    )
+    args = parser.parse_args()
+    parent = os.getppid()  # before anything slow, so an early parent death is noticed
+
+    # moto's loggers print request headers at DEBUG; keep everything at WARNING.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # Same account for every request whatever the header says: no env override.
+    os.environ.pop("MOTO_ACCOUNT_ID", None)
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")  # auth off until bootstrap() ends
+
+    install_patches()
+    try:
+        os.unlink(args.port_file)  # its appearance must mean "ready"
+    except FileNotFoundError:
+        pass
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if args.exit_on_stdin_eof:
+
+        def watch_stdin() -> None:
+            # os.read, not sys.stdin: a daemon thread blocked inside the buffered
+            # reader holds its lock, and Python aborts at exit (SIGTERM case).
+            while os.read(sys.stdin.fileno(), 4096):
+                pass
+            log("standard input closed; stopping")
+            stop.set()
+
+        threading.Thread(target=watch_stdin, name="stdin-eof", daemon=True).start()
+
+    server = make_server(args.host, 0, KeyfobApp(), threaded=True, request_handler=QuietHandler)
+    port = server.server_port
+    thread = threading.Thread(target=server.serve_forever, name="moto", daemon=True)
+    thread.start()
+    host_in_url = f"[{args.host}]" if ":" in args.host else args.host
+    endpoint = f"http://{host_in_url}:{port}"
+    try:
+        admin = bootstrap(endpoint)
+    except Exception as e:  # noqa: BLE001 - report and exit non-zero
+        log(f"bootstrap failed: {type(e).__name__}: {e}")
+        server.shutdown()
+        return 1
+    with STATE.lock:
+        STATE.calls.clear()
+        STATE.bootstrapped = True
+    info = {
+        "port": port,
+        "endpoint_url": endpoint,
+        "region": REGION,
+        "account_id": DEFAULT_ACCOUNT_ID,
+        "pid": os.getpid(),
+        **admin,
+    }
+    write_atomically(args.port_file, json.dumps(info))
+    log(f"ready on {endpoint} (moto {moto.__version__}); port file {args.port_file}")
+
+    while not stop.wait(1.0):
+        if args.exit_with_parent and os.getppid() != parent:
+            log("parent process is gone; stopping")
+            break
+    server.shutdown()
+    thread.join(timeout=10)
+    try:
+        os.unlink(args.port_file)
+    except FileNotFoundError:
+        pass
+    log("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
