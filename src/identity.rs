@@ -151,7 +151,9 @@ pub fn check_secret(secret: SecretAccessKey) -> Result<SecretAccessKey, FieldErr
     let err = |reason: String| Err(FieldError::new(Field::SecretAccessKey, reason));
     let count = secret.char_count();
     if count == 0 {
-        return err("is empty; it is the 40-character secret shown once when the key was created".into());
+        return err(
+            "is empty; it is the 40-character secret shown once when the key was created".into(),
+        );
     }
     if !secret
         .expose()
@@ -348,11 +350,11 @@ mod tests {
         for bad in [
             "",
             "AKIA",
-            "AKIA12345678901",               // 15 characters
-            "akiaiosfodnn7example",           // lowercase
-            "AKIAIOSFODNN7EXAMPL!",           // punctuation
-            "AKIAIOSF ODNN7EXAMPLE",          // inner space
-            "AIDAIOSFODNN7EXAMPLE",           // a user ID, not a key
+            "AKIA12345678901",       // 15 characters
+            "akiaiosfodnn7example",  // lowercase
+            "AKIAIOSFODNN7EXAMPL!",  // punctuation
+            "AKIAIOSF ODNN7EXAMPLE", // inner space
+            "AIDAIOSFODNN7EXAMPLE",  // a user ID, not a key
             "ABIAIOSFODNN7EXAMPLE",
         ] {
             let e = AccessKeyId::parse(bad).unwrap_err();
@@ -384,11 +386,20 @@ mod tests {
                 .expose(),
             good
         );
-        for bad in ["", "short", &good[..39], &format!("{good}A"), &good.replace('/', "-")] {
+        for bad in [
+            "",
+            "short",
+            &good[..39],
+            &format!("{good}A"),
+            &good.replace('/', "-"),
+        ] {
             let e = check_secret(SecretAccessKey::new(bad.into())).unwrap_err();
             assert_eq!(e.field, Field::SecretAccessKey);
             if !bad.is_empty() {
-                assert!(!e.to_string().contains(bad), "the message quotes the secret");
+                assert!(
+                    !e.to_string().contains(bad),
+                    "the message quotes the secret"
+                );
             }
         }
     }
@@ -398,7 +409,10 @@ mod tests {
         assert!(check_pin(&Pin::new("123456".into())).is_ok());
         assert!(check_pin(&Pin::new("correct horse battery".into())).is_ok());
         for bad in ["", "12345", "12345\t", &"x".repeat(1025)] {
-            assert_eq!(check_pin(&Pin::new(bad.into())).unwrap_err().field, Field::Pin);
+            assert_eq!(
+                check_pin(&Pin::new(bad.into())).unwrap_err().field,
+                Field::Pin
+            );
         }
         let e = check_pin_confirmation(&Pin::new("123456".into()), &Pin::new("123465".into()))
             .unwrap_err();
@@ -410,7 +424,16 @@ mod tests {
         for good in ["work", "a", "prod-admin_2.eu", &"n".repeat(64)] {
             assert!(IdentityName::parse(good).is_ok(), "{good}");
         }
-        for bad in ["", "with space", "a/b", "x=y", "[prod]", "é", "new\nline", &"n".repeat(65)] {
+        for bad in [
+            "",
+            "with space",
+            "a/b",
+            "x=y",
+            "[prod]",
+            "é",
+            "new\nline",
+            &"n".repeat(65),
+        ] {
             assert_eq!(
                 IdentityName::parse(bad).unwrap_err().field,
                 Field::IdentityName,

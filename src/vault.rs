@@ -50,7 +50,9 @@ const INDEX_VERSION: u32 = 1;
 pub enum VaultError {
     #[error(transparent)]
     Field(#[from] FieldError),
-    #[error("identity name: {name} is already taken — choose another name, or `keyfob remove {name}` first")]
+    #[error(
+        "identity name: {name} is already taken — choose another name, or `keyfob remove {name}` first"
+    )]
     NameTaken { name: IdentityName },
     #[error("no identity named {name} — `keyfob list` shows the identities")]
     NotFound { name: String },
@@ -74,7 +76,10 @@ pub enum VaultError {
         wait_secs: i64,
     },
     #[error("the sealed key of identity {name} cannot be read: {source}")]
-    Sealed { name: IdentityName, source: CryptoError },
+    Sealed {
+        name: IdentityName,
+        source: CryptoError,
+    },
     #[error("identity {name} has no sealed key in the store; remove it and add it again")]
     MissingKey { name: IdentityName },
     #[error("the identity index in the store is unreadable ({message}); no identity was changed")]
@@ -390,12 +395,12 @@ impl Vault {
                 wait_secs: attempts.locked_until - now,
             });
         }
-        let sealed = self
-            .store
-            .get(&sealed_key(&identity.id))?
-            .ok_or_else(|| VaultError::MissingKey {
-                name: identity.name.clone(),
-            })?;
+        let sealed =
+            self.store
+                .get(&sealed_key(&identity.id))?
+                .ok_or_else(|| VaultError::MissingKey {
+                    name: identity.name.clone(),
+                })?;
         match crypto::open(pin, &context(identity), sealed.expose()) {
             Ok(plain) => {
                 if attempts.failures > 0 {
@@ -576,7 +581,9 @@ mod tests {
     #[test]
     fn add_list_unseal_remove() {
         let (v, store, _d) = vault();
-        let added = v.add(new("alice", "123456"), AddOptions::default(), &ok()).unwrap();
+        let added = v
+            .add(new("alice", "123456"), AddOptions::default(), &ok())
+            .unwrap();
         assert_eq!(added.account.as_deref(), Some("123456789012"));
         assert!(added.verified);
         assert_eq!(v.list().unwrap(), vec![added.clone()]);
@@ -599,16 +606,22 @@ mod tests {
             message: "no".into(),
             status: Some(403),
         }));
-        let e = v.add(new("alice", "123456"), AddOptions::default(), &refused).unwrap_err();
+        let e = v
+            .add(new("alice", "123456"), AddOptions::default(), &refused)
+            .unwrap_err();
         assert_eq!(e.field(), Some(Field::SecretAccessKey));
         let unknown = Fake(Err(|| AwsError::Refused {
             code: "InvalidClientTokenId".into(),
             message: "no".into(),
             status: Some(403),
         }));
-        let e = v.add(new("alice", "123456"), AddOptions::default(), &unknown).unwrap_err();
+        let e = v
+            .add(new("alice", "123456"), AddOptions::default(), &unknown)
+            .unwrap_err();
         assert_eq!(e.field(), Some(Field::AccessKeyId));
-        let e = v.add(new("alice", "12345"), AddOptions::default(), &ok()).unwrap_err();
+        let e = v
+            .add(new("alice", "12345"), AddOptions::default(), &ok())
+            .unwrap_err();
         assert_eq!(e.field(), Some(Field::Pin));
         assert!(store.keys().is_empty());
     }
@@ -617,7 +630,9 @@ mod tests {
     fn root_keys_need_allow_root() {
         let (v, store, _d) = vault();
         let root = user("arn:aws:iam::123456789012:root");
-        let e = v.add(new("root", "123456"), AddOptions::default(), &root).unwrap_err();
+        let e = v
+            .add(new("root", "123456"), AddOptions::default(), &root)
+            .unwrap_err();
         assert!(matches!(e, VaultError::RootRefused { .. }));
         assert!(store.keys().is_empty());
         let opts = AddOptions {
@@ -648,9 +663,12 @@ mod tests {
     #[test]
     fn duplicate_names_are_refused() {
         let (v, _s, _d) = vault();
-        v.add(new("alice", "123456"), AddOptions::default(), &ok()).unwrap();
+        v.add(new("alice", "123456"), AddOptions::default(), &ok())
+            .unwrap();
         let before = v.list().unwrap();
-        let e = v.add(new("alice", "654321"), AddOptions::default(), &ok()).unwrap_err();
+        let e = v
+            .add(new("alice", "654321"), AddOptions::default(), &ok())
+            .unwrap_err();
         assert!(matches!(e, VaultError::NameTaken { .. }));
         assert_eq!(v.list().unwrap(), before);
     }
@@ -658,21 +676,30 @@ mod tests {
     #[test]
     fn rename_keeps_the_key_usable() {
         let (v, _s, _d) = vault();
-        v.add(new("alice", "123456"), AddOptions::default(), &ok()).unwrap();
-        v.add(new("bob", "123456"), AddOptions::default(), &ok()).unwrap();
+        v.add(new("alice", "123456"), AddOptions::default(), &ok())
+            .unwrap();
+        v.add(new("bob", "123456"), AddOptions::default(), &ok())
+            .unwrap();
         assert!(matches!(
             v.rename("alice", IdentityName::parse("bob").unwrap()),
             Err(VaultError::NameTaken { .. })
         ));
-        v.rename("alice", IdentityName::parse("carol").unwrap()).unwrap();
+        v.rename("alice", IdentityName::parse("carol").unwrap())
+            .unwrap();
         assert!(v.get("alice").is_err());
-        assert_eq!(v.unseal("carol", &Pin::new("123456".into())).unwrap().expose(), SECRET);
+        assert_eq!(
+            v.unseal("carol", &Pin::new("123456".into()))
+                .unwrap()
+                .expose(),
+            SECRET
+        );
     }
 
     #[test]
     fn change_pin_needs_the_old_one() {
         let (v, _s, _d) = vault();
-        v.add(new("alice", "123456"), AddOptions::default(), &ok()).unwrap();
+        v.add(new("alice", "123456"), AddOptions::default(), &ok())
+            .unwrap();
         let (old, new_pin) = (Pin::new("123456".into()), Pin::new("abcdefg".into()));
         assert!(matches!(
             v.change_pin("alice", &new_pin, &old),
@@ -686,7 +713,8 @@ mod tests {
     #[test]
     fn back_off_after_five_wrong_pins_doubles_and_resets() {
         let (v, store, _d) = vault();
-        v.add(new("alice", "123456"), AddOptions::default(), &ok()).unwrap();
+        v.add(new("alice", "123456"), AddOptions::default(), &ok())
+            .unwrap();
         let wrong = Pin::new("000000".into());
         let right = Pin::new("123456".into());
         for n in 1..=4 {
@@ -696,13 +724,21 @@ mod tests {
             }
         }
         match v.unseal("alice", &wrong) {
-            Err(VaultError::WrongPin { remaining: 0, wait_secs: 30, .. }) => {}
+            Err(VaultError::WrongPin {
+                remaining: 0,
+                wait_secs: 30,
+                ..
+            }) => {}
             other => panic!("{other:?}"),
         }
         // Even the right PIN is refused during the wait, without a KDF run.
         assert!(matches!(
             v.unseal("alice", &right),
-            Err(VaultError::BackOff { wait_secs: 30, failures: 5, .. })
+            Err(VaultError::BackOff {
+                wait_secs: 30,
+                failures: 5,
+                ..
+            })
         ));
         NOW.fetch_add(31, Ordering::SeqCst);
         assert!(matches!(
@@ -732,8 +768,12 @@ mod tests {
     #[test]
     fn a_sealed_key_moved_to_another_identity_does_not_open() {
         let (v, store, _d) = vault();
-        let a = v.add(new("alice", "123456"), AddOptions::default(), &ok()).unwrap();
-        let b = v.add(new("bob", "123456"), AddOptions::default(), &ok()).unwrap();
+        let a = v
+            .add(new("alice", "123456"), AddOptions::default(), &ok())
+            .unwrap();
+        let b = v
+            .add(new("bob", "123456"), AddOptions::default(), &ok())
+            .unwrap();
         let sealed_a = store.get(&sealed_key(&a.id)).unwrap().unwrap();
         store.put(&sealed_key(&b.id), sealed_a.expose()).unwrap();
         assert!(v.unseal("bob", &Pin::new("123456".into())).is_err());

@@ -28,8 +28,19 @@ fn list_json(env: &Env) -> Vec<Value> {
 fn add_verifies_with_sts_and_lists_the_account() {
     let env = Env::new();
     let user = create_user(&unique("alice"));
-    let run = add(&env, "work", &user.access_key_id, &user.secret_access_key, PIN).ok();
-    assert!(run.stdout.contains("account 123456789012"), "{}", run.stdout);
+    let run = add(
+        &env,
+        "work",
+        &user.access_key_id,
+        &user.secret_access_key,
+        PIN,
+    )
+    .ok();
+    assert!(
+        run.stdout.contains("account 123456789012"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains(&user.arn), "{}", run.stdout);
 
     let listed = list_json(&env);
@@ -106,19 +117,73 @@ fn malformed_inputs_are_refused_before_anything_is_written() {
     let cases: Vec<(&str, &str, &str, &str, &str)> = vec![
         // (name, key id, secret, pin, what stderr must say)
         ("", key, secret, PIN, "identity name: is empty"),
-        ("has space", key, secret, PIN, "identity name: may contain only"),
+        (
+            "has space",
+            key,
+            secret,
+            PIN,
+            "identity name: may contain only",
+        ),
         ("a/b", key, secret, PIN, "identity name: may contain only"),
-        ("[prod]", key, secret, PIN, "identity name: may contain only"),
-        (&long_name, key, secret, PIN, "identity name: must be at most 64"),
-        ("existing", key, secret, PIN, "identity name: existing is already taken"),
+        (
+            "[prod]",
+            key,
+            secret,
+            PIN,
+            "identity name: may contain only",
+        ),
+        (
+            &long_name,
+            key,
+            secret,
+            PIN,
+            "identity name: must be at most 64",
+        ),
+        (
+            "existing",
+            key,
+            secret,
+            PIN,
+            "identity name: existing is already taken",
+        ),
         ("x", "AKIA123", secret, PIN, "access key ID: must be 16–128"),
-        ("x", "akiaiosfodnn7example", secret, PIN, "access key ID: must start with AKIA"),
-        ("x", "AKIAIOSFODNN7EXAMPl", secret, PIN, "access key ID: may contain only uppercase"),
+        (
+            "x",
+            "akiaiosfodnn7example",
+            secret,
+            PIN,
+            "access key ID: must start with AKIA",
+        ),
+        (
+            "x",
+            "AKIAIOSFODNN7EXAMPl",
+            secret,
+            PIN,
+            "access key ID: may contain only uppercase",
+        ),
         ("x", "", secret, PIN, "access key ID: is empty"),
-        ("x", key, short_secret, PIN, "secret access key: must be 40 characters; got 39"),
+        (
+            "x",
+            key,
+            short_secret,
+            PIN,
+            "secret access key: must be 40 characters; got 39",
+        ),
         ("x", key, "", PIN, "secret access key: is empty"),
-        ("x", key, "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY", PIN, "secret access key: may contain only"),
-        ("x", key, secret, "12345", "PIN: must be at least 6 characters; got 5"),
+        (
+            "x",
+            key,
+            "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY",
+            PIN,
+            "secret access key: may contain only",
+        ),
+        (
+            "x",
+            key,
+            secret,
+            "12345",
+            "PIN: must be at least 6 characters; got 5",
+        ),
         ("x", key, secret, "", "PIN: must be at least 6"),
     ];
     for (name, key_id, sec, pin, needle) in cases {
@@ -160,7 +225,14 @@ fn duplicate_names_are_refused() {
 fn wrong_pins_back_off_across_process_restarts() {
     let env = Env::new();
     let user = create_user(&unique("grace"));
-    add(&env, "work", &user.access_key_id, &user.secret_access_key, PIN).ok();
+    add(
+        &env,
+        "work",
+        &user.access_key_id,
+        &user.secret_access_key,
+        PIN,
+    )
+    .ok();
     let unlock = |pin: &str| env.run(&["unlock", "work", "--pin-stdin"], &format!("{pin}\n"));
 
     // Each attempt is a new keyfob process: the counter is in the store.
@@ -169,7 +241,10 @@ fn wrong_pins_back_off_across_process_restarts() {
     }
     unlock("not-the-pin").refused(2, "too many wrong PINs; try again in 30 s");
     // Now even the right PIN waits, and says for how long.
-    let run = unlock(PIN).refused(2, "identity work is locked after 5 wrong PINs — try again in");
+    let run = unlock(PIN).refused(
+        2,
+        "identity work is locked after 5 wrong PINs — try again in",
+    );
     assert!(run.stderr.trim_end().ends_with(" s"), "{}", run.stderr);
     // Nothing was deleted: the identity is still listed and its key kept.
     assert_eq!(list_json(&env).len(), 1);
@@ -180,7 +255,14 @@ fn wrong_pins_back_off_across_process_restarts() {
 fn remove_deletes_the_identity_and_its_sealed_key() {
     let env = Env::new();
     let user = create_user(&unique("heidi"));
-    add(&env, "work", &user.access_key_id, &user.secret_access_key, PIN).ok();
+    add(
+        &env,
+        "work",
+        &user.access_key_id,
+        &user.secret_access_key,
+        PIN,
+    )
+    .ok();
     env.run(&["remove", "nope", "--yes"], "")
         .refused(1, "no identity named nope");
     env.run(&["remove", "work", "--yes"], "").ok();
@@ -193,38 +275,68 @@ fn remove_deletes_the_identity_and_its_sealed_key() {
 fn rename_and_change_pin() {
     let env = Env::new();
     let user = create_user(&unique("ivan"));
-    add(&env, "work", &user.access_key_id, &user.secret_access_key, PIN).ok();
+    add(
+        &env,
+        "work",
+        &user.access_key_id,
+        &user.secret_access_key,
+        PIN,
+    )
+    .ok();
     env.run(&["rename", "work", "prod"], "").ok();
     env.run(&["rename", "prod", "bad name"], "")
         .refused(2, "identity name: may contain only");
-    env.run(&["change-pin", "prod", "--stdin"], "wrong-pin\nnew-pin-123\n")
-        .refused(2, "wrong PIN for identity prod");
+    env.run(
+        &["change-pin", "prod", "--stdin"],
+        "wrong-pin\nnew-pin-123\n",
+    )
+    .refused(2, "wrong PIN for identity prod");
     env.run(&["change-pin", "prod", "--stdin"], &format!("{PIN}\n123\n"))
         .refused(2, "PIN: must be at least 6");
-    env.run(&["change-pin", "prod", "--stdin"], &format!("{PIN}\nnew-pin-123\n"))
-        .ok();
+    env.run(
+        &["change-pin", "prod", "--stdin"],
+        &format!("{PIN}\nnew-pin-123\n"),
+    )
+    .ok();
     env.run(&["unlock", "prod", "--pin-stdin"], &format!("{PIN}\n"))
         .refused(2, "wrong PIN");
-    env.run(&["unlock", "prod", "--pin-stdin"], "new-pin-123\n").ok();
+    env.run(&["unlock", "prod", "--pin-stdin"], "new-pin-123\n")
+        .ok();
 }
 
 #[test]
 fn secret_and_pin_appear_in_no_keyring_item_and_no_file() {
     let env = Env::new();
     let user = create_user(&unique("judy"));
-    add(&env, "work", &user.access_key_id, &user.secret_access_key, PIN).ok();
+    add(
+        &env,
+        "work",
+        &user.access_key_id,
+        &user.secret_access_key,
+        PIN,
+    )
+    .ok();
     env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
         .ok();
     env.run(&["unlock", "work", "--pin-stdin"], "wrong-pin\n");
-    env.run(&["change-pin", "work", "--stdin"], &format!("{PIN}\n{PIN}-2\n"))
-        .ok();
+    env.run(
+        &["change-pin", "work", "--stdin"],
+        &format!("{PIN}\n{PIN}-2\n"),
+    )
+    .ok();
     env.run(&["rename", "work", "play"], "").ok();
 
     let dump = env.keyring_dump();
-    assert!(dump.contains("keyfob: identity."), "the scan sees the items: {dump}");
+    assert!(
+        dump.contains("keyfob: identity."),
+        "the scan sees the items: {dump}"
+    );
     for needle in [user.secret_access_key.as_str(), PIN] {
         assert!(!dump.contains(needle), "a keyring item holds a secret");
-        assert_eq!(env.files_containing(needle), Vec::<std::path::PathBuf>::new());
+        assert_eq!(
+            env.files_containing(needle),
+            Vec::<std::path::PathBuf>::new()
+        );
     }
 }
 
@@ -232,9 +344,17 @@ fn secret_and_pin_appear_in_no_keyring_item_and_no_file() {
 fn without_a_secret_service_the_file_store_is_used_with_a_notice() {
     let env = Env::bare();
     let user = create_user(&unique("ken"));
-    let run = add(&env, "work", &user.access_key_id, &user.secret_access_key, PIN).ok();
+    let run = add(
+        &env,
+        "work",
+        &user.access_key_id,
+        &user.secret_access_key,
+        PIN,
+    )
+    .ok();
     assert!(
-        run.stderr.contains("no Secret Service answered; using the encrypted-file store"),
+        run.stderr
+            .contains("no Secret Service answered; using the encrypted-file store"),
         "{}",
         run.stderr
     );
@@ -260,9 +380,12 @@ fn interactive_add_without_a_terminal_fails_fast_with_a_hint() {
     let env = Env::new();
     // setsid: no controlling terminal, as under a GUI launcher or CI.
     let mut cmd = std::process::Command::new("setsid");
-    cmd.env_clear().envs(env.keyfob().get_envs().filter_map(|(k, v)| Some((k, v?))));
+    cmd.env_clear()
+        .envs(env.keyfob().get_envs().filter_map(|(k, v)| Some((k, v?))));
     cmd.arg(crate::util::KEYFOB);
-    crate::util::run_command(cmd, &["add", "work"], "")
-        .refused(1, "no terminal to ask for the access key ID; use --access-key-id ID --stdin");
+    crate::util::run_command(cmd, &["add", "work"], "").refused(
+        1,
+        "no terminal to ask for the access key ID; use --access-key-id ID --stdin",
+    );
     assert_eq!(env.keyring_items(), 0);
 }

@@ -351,11 +351,7 @@ impl Env {
             .into_iter()
             .filter(|p| {
                 std::fs::read(p)
-                    .map(|bytes| {
-                        bytes
-                            .windows(needle.len())
-                            .any(|w| w == needle.as_bytes())
-                    })
+                    .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
                     .unwrap_or(false)
             })
             .collect()

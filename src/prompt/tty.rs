@@ -41,7 +41,9 @@ pub fn ask(label: &str, what: &str, hint: &str) -> Result<String, PromptError> {
         what: what.into(),
         source,
     };
-    write!(tty, "{label}").and_then(|_| tty.flush()).map_err(io_err)?;
+    write!(tty, "{label}")
+        .and_then(|_| tty.flush())
+        .map_err(io_err)?;
     let mut line = String::new();
     let n = BufReader::new(&tty).read_line(&mut line).map_err(io_err)?;
     if n == 0 {

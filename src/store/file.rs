@@ -55,7 +55,8 @@ impl SecretStore for FileStore {
             Err(e) => return Err(io_err("read", &path)(e)),
         };
         let mut bytes = Zeroizing::new(Vec::new());
-        file.read_to_end(&mut bytes).map_err(io_err("read", &path))?;
+        file.read_to_end(&mut bytes)
+            .map_err(io_err("read", &path))?;
         Ok(Some(SecretBytes::new(std::mem::take(&mut *bytes))))
     }
 

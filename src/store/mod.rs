@@ -37,7 +37,9 @@ pub enum StoreError {
         "no Secret Service answered ({message}); start gnome-keyring or KeePassXC, or set store = \"file\" in {config}"
     )]
     KeychainUnavailable { message: String, config: PathBuf },
-    #[error("the keychain collection is locked: unlock it (e.g. log in to the desktop) and try again")]
+    #[error(
+        "the keychain collection is locked: unlock it (e.g. log in to the desktop) and try again"
+    )]
     KeychainLocked,
     #[error("cannot {op} {path}: {source}")]
     File {

@@ -77,10 +77,9 @@ pub fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
     }
     let identity = vault.add(new, options, &Sts)?;
     match (&identity.account, &identity.arn) {
-        (Some(account), Some(arn)) => println!(
-            "Added identity {}: account {account}, {arn}",
-            identity.name
-        ),
+        (Some(account), Some(arn)) => {
+            println!("Added identity {}: account {account}, {arn}", identity.name)
+        }
         (Some(account), None) => println!(
             "Added identity {} (not verified): account {account}, decoded from the key ID",
             identity.name
@@ -167,7 +166,9 @@ fn row(i: &Identity, now: OffsetDateTime) -> [String; 6] {
         i.account.clone().unwrap_or_else(|| "unknown".into()),
         format!(
             "{}{root}",
-            i.arn.as_deref().unwrap_or(if i.verified { "" } else { "(not verified)" })
+            i.arn
+                .as_deref()
+                .unwrap_or(if i.verified { "" } else { "(not verified)" })
         ),
         i.added_at.format(&date).unwrap_or_default(),
         age,
@@ -239,7 +240,10 @@ pub fn unlock(ctx: &Context, args: UnlockArgs) -> anyhow::Result<()> {
         let mut lines = stdin_lines(1)?;
         match lines.first_mut() {
             Some(line) => Pin::new(std::mem::take(&mut **line)),
-            None => bail!(FieldError::new(Field::Pin, "missing: --pin-stdin expects the PIN on line 1")),
+            None => bail!(FieldError::new(
+                Field::Pin,
+                "missing: --pin-stdin expects the PIN on line 1"
+            )),
         }
     } else {
         tty::ask_pin(

@@ -47,12 +47,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Refused input exits 2, like a usage error; anything else 1.
 fn exit_code(err: &anyhow::Error) -> ExitCode {
-    let refused = err
-        .chain()
-        .any(|e| match e.downcast_ref::<VaultError>() {
-            Some(v) => v.field().is_some() || matches!(v, VaultError::RootRefused { .. }),
-            None => e.is::<keyfob::identity::FieldError>(),
-        });
+    let refused = err.chain().any(|e| match e.downcast_ref::<VaultError>() {
+        Some(v) => v.field().is_some() || matches!(v, VaultError::RootRefused { .. }),
+        None => e.is::<keyfob::identity::FieldError>(),
+    });
     ExitCode::from(if refused { 2 } else { 1 })
 }
 
