@@ -11,49 +11,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub use crate::field::{Field, FieldError};
 use crate::secret::{Pin, SecretAccessKey};
-
-/// The fields of the add-identity form (and of other commands' inputs), so
-/// an error can name the one that is wrong and the UI can show it there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Field {
-    AccessKeyId,
-    SecretAccessKey,
-    IdentityName,
-    Pin,
-    PinConfirmation,
-}
-
-impl fmt::Display for Field {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Field::AccessKeyId => "access key ID",
-            Field::SecretAccessKey => "secret access key",
-            Field::IdentityName => "identity name",
-            Field::Pin => "PIN",
-            Field::PinConfirmation => "PIN confirmation",
-        })
-    }
-}
-
-/// A refused field value. The message says what is accepted and never
-/// quotes a secret.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct FieldError {
-    pub field: Field,
-    pub reason: String,
-}
-
-impl FieldError {
-    pub fn new(field: Field, reason: impl Into<String>) -> Self {
-        Self {
-            field,
-            reason: reason.into(),
-        }
-    }
-}
 
 /// A long-term access key ID: `AKIA` and uppercase letters and digits,
 /// 16–128 characters (the IAM API's limits; 20 today).
@@ -218,24 +177,7 @@ pub const NAME_MAX: usize = 64;
 
 impl IdentityName {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        let err = |reason: String| Err(FieldError::new(Field::IdentityName, reason));
-        if input.is_empty() {
-            return err("is empty; use 1–64 letters, digits, '-', '_' and '.'".into());
-        }
-        if let Some(c) = input
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        {
-            return err(format!(
-                "may contain only letters, digits, '-', '_' and '.'; found {c:?}"
-            ));
-        }
-        if input.len() > NAME_MAX {
-            return err(format!(
-                "must be at most {NAME_MAX} characters; got {}",
-                input.len()
-            ));
-        }
+        check_name(Field::IdentityName, input)?;
         Ok(Self(input.to_owned()))
     }
 
@@ -261,6 +203,31 @@ impl fmt::Display for IdentityName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// The rule for identity and profile names: 1–64 letters, digits, `-`,
+/// `_` and `.` — nothing that could inject INI or TOML syntax (`[`, `]`,
+/// `=`, line breaks) into the files keyfob writes them to.
+pub fn check_name(field: Field, input: &str) -> Result<(), FieldError> {
+    let err = |reason: String| Err(FieldError::new(field, reason));
+    if input.is_empty() {
+        return err("is empty; use 1–64 letters, digits, '-', '_' and '.'".into());
+    }
+    if let Some(c) = input
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return err(format!(
+            "may contain only letters, digits, '-', '_' and '.'; found {c:?}"
+        ));
+    }
+    if input.len() > NAME_MAX {
+        return err(format!(
+            "must be at most {NAME_MAX} characters; got {}",
+            input.len()
+        ));
+    }
+    Ok(())
 }
 
 /// What the index records of an identity. Nothing here is secret: `keyfob

@@ -9,10 +9,15 @@
 
 pub mod aws;
 pub mod crypto;
+pub mod field;
+pub mod fsutil;
 pub mod identity;
+pub mod limits;
 pub mod paths;
+pub mod profile;
 pub mod prompt;
 pub mod secret;
+pub mod session;
 pub mod settings;
 pub mod store;
 pub mod vault;

@@ -1,9 +1,13 @@
-//! STS calls: GetCallerIdentity (verify a key when it is added).
+//! STS calls: GetCallerIdentity (verify a key when it is added),
+//! GetSessionToken (a session from the long-term key, with MFA when the
+//! profile asks) and AssumeRole (a role session from an identity session).
 
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use super::{AwsError, block_on, map_sdk_error, sdk_config};
-use crate::secret::SecretAccessKey;
+use crate::secret::{SecretAccessKey, SessionToken};
+use crate::session::Session;
 
 /// Who a key belongs to, as STS reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -35,4 +39,87 @@ pub fn get_caller_identity(
             user_id: out.user_id.ok_or_else(|| missing("user ID"))?,
         })
     })?
+}
+
+/// What GetSessionToken needs beyond the long-term key.
+pub struct SessionTokenRequest<'a> {
+    pub duration_secs: u64,
+    /// The MFA device's serial and the current code.
+    pub mfa: Option<(&'a str, &'a str)>,
+}
+
+/// Calls STS GetSessionToken with the long-term key.
+pub fn get_session_token(
+    access_key_id: &str,
+    secret: &SecretAccessKey,
+    request: &SessionTokenRequest<'_>,
+) -> Result<Session, AwsError> {
+    block_on(async {
+        let config = sdk_config(access_key_id, secret, None).await;
+        let mut call = aws_sdk_sts::Client::new(&config)
+            .get_session_token()
+            .duration_seconds(secs_i32(request.duration_secs));
+        if let Some((serial, code)) = request.mfa {
+            call = call.serial_number(serial).token_code(code);
+        }
+        let out = call.send().await.map_err(map_sdk_error)?;
+        session_from(out.credentials)
+    })?
+}
+
+/// What AssumeRole needs.
+pub struct AssumeRoleRequest<'a> {
+    pub role_arn: &'a str,
+    pub role_session_name: &'a str,
+    pub external_id: Option<&'a str>,
+    pub source_identity: Option<&'a str>,
+    pub duration_secs: u64,
+}
+
+/// Calls STS AssumeRole with a session's credentials.
+pub fn assume_role(with: &Session, request: &AssumeRoleRequest<'_>) -> Result<Session, AwsError> {
+    block_on(async {
+        let config = sdk_config(
+            &with.access_key_id,
+            &with.secret_access_key,
+            Some(with.session_token.expose()),
+        )
+        .await;
+        let out = aws_sdk_sts::Client::new(&config)
+            .assume_role()
+            .role_arn(request.role_arn)
+            .role_session_name(request.role_session_name)
+            .set_external_id(request.external_id.map(str::to_owned))
+            .set_source_identity(request.source_identity.map(str::to_owned))
+            .duration_seconds(secs_i32(request.duration_secs))
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        session_from(out.credentials)
+    })?
+}
+
+/// Durations are checked against AWS's limits (at most 129600 s) before
+/// any call, so they always fit an i32.
+fn secs_i32(secs: u64) -> i32 {
+    i32::try_from(secs).unwrap_or(i32::MAX)
+}
+
+fn session_from(
+    credentials: Option<aws_sdk_sts::types::Credentials>,
+) -> Result<Session, AwsError> {
+    let c = credentials.ok_or_else(|| AwsError::Unexpected {
+        message: "STS returned no credentials".into(),
+    })?;
+    let expiration = OffsetDateTime::from_unix_timestamp(c.expiration.secs()).map_err(|_| {
+        AwsError::Unexpected {
+            message: "STS returned an impossible expiration".into(),
+        }
+    })?;
+    Ok(Session {
+        access_key_id: c.access_key_id,
+        secret_access_key: SecretAccessKey::new(c.secret_access_key),
+        session_token: SessionToken::new(c.session_token),
+        expiration,
+    })
 }

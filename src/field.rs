@@ -1,0 +1,68 @@
+//! Input fields and the error that names one. Every command and form checks
+//! its fields before writing anything; a refusal says which field and what
+//! is accepted, and the desktop app shows it next to that field.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The fields of the add-identity form (and of other commands' inputs), so
+/// an error can name the one that is wrong and the UI can show it there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    AccessKeyId,
+    SecretAccessKey,
+    IdentityName,
+    Pin,
+    PinConfirmation,
+    ProfileName,
+    RoleArn,
+    ExternalId,
+    RoleSessionName,
+    SourceIdentity,
+    MfaSerial,
+    MfaCode,
+    Duration,
+    Region,
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Field::AccessKeyId => "access key ID",
+            Field::SecretAccessKey => "secret access key",
+            Field::IdentityName => "identity name",
+            Field::Pin => "PIN",
+            Field::PinConfirmation => "PIN confirmation",
+            Field::ProfileName => "profile name",
+            Field::RoleArn => "role ARN",
+            Field::ExternalId => "external ID",
+            Field::RoleSessionName => "role session name",
+            Field::SourceIdentity => "source identity",
+            Field::MfaSerial => "MFA serial",
+            Field::MfaCode => "MFA code",
+            Field::Duration => "duration",
+            Field::Region => "region",
+        })
+    }
+}
+
+/// A refused field value. The message says what is accepted and never
+/// quotes a secret.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct FieldError {
+    pub field: Field,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: Field, reason: impl Into<String>) -> Self {
+        Self {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
