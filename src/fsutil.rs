@@ -73,12 +73,18 @@ mod tests {
         let path = dir.path().join("sub/config");
         write_atomic(&path, b"one", 0o600).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"one");
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
         write_atomic(&path, b"two", 0o600).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
         assert_eq!(fs::read(backup_path(&path)).unwrap(), b"one");
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
         // No temporary file is left, and an unchanged write touches nothing.
         let inode = std::os::unix::fs::MetadataExt::ino(&fs::metadata(&path).unwrap());
         write_atomic(&path, b"two", 0o600).unwrap();

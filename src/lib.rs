@@ -16,6 +16,7 @@ pub mod limits;
 pub mod paths;
 pub mod profile;
 pub mod prompt;
+pub mod provider;
 pub mod secret;
 pub mod session;
 pub mod settings;

@@ -116,9 +116,7 @@ pub fn region(value: &str) -> Result<(), FieldError> {
         && parts[..parts.len() - 1]
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1]
-            .bytes()
-            .all(|b| b.is_ascii_digit())
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty();
     if ok {
         Ok(())
@@ -144,7 +142,10 @@ pub fn role_arn(value: &str) -> Result<String, FieldError> {
     if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[3].is_empty() {
         return err("is not an IAM ARN");
     }
-    if !matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b") {
+    if !matches!(
+        parts[1],
+        "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b"
+    ) {
         return err("has an unknown partition");
     }
     let account = parts[4];
@@ -155,8 +156,8 @@ pub fn role_arn(value: &str) -> Result<String, FieldError> {
         return err("is not a role ARN");
     };
     let name = path_and_name.rsplit('/').next().unwrap_or_default();
-    let name_ok = (1..=64).contains(&name.len())
-        && name.chars().all(|c| is_word(c) || "+=,.@-".contains(c));
+    let name_ok =
+        (1..=64).contains(&name.len()) && name.chars().all(|c| is_word(c) || "+=,.@-".contains(c));
     let path_ok = path_and_name.len() <= 512 + 64
         && path_and_name
             .chars()
@@ -224,7 +225,11 @@ pub fn duration_within(
     } else {
         Err(FieldError::new(
             Field::Duration,
-            format!("{what} must last {min}–{max} seconds ({}–{}); got {secs} s", human(min), human(max)),
+            format!(
+                "{what} must last {min}–{max} seconds ({}–{}); got {secs} s",
+                human(min),
+                human(max)
+            ),
         ))
     }
 }
@@ -254,8 +259,20 @@ mod tests {
         assert!(external_id("ab").is_ok());
         assert!(external_id("Unique-ID_1234+=,.@:/").is_ok());
         assert!(external_id(&"x".repeat(1224)).is_ok());
-        for bad in ["", "a", "has space", "semi;colon", "new\nline", "[x]", &"x".repeat(1225)] {
-            assert_eq!(external_id(bad).unwrap_err().field, Field::ExternalId, "{bad:?}");
+        for bad in [
+            "",
+            "a",
+            "has space",
+            "semi;colon",
+            "new\nline",
+            "[x]",
+            &"x".repeat(1225),
+        ] {
+            assert_eq!(
+                external_id(bad).unwrap_err().field,
+                Field::ExternalId,
+                "{bad:?}"
+            );
         }
     }
 
@@ -287,7 +304,15 @@ mod tests {
         for good in ["us-east-1", "eu-west-2", "us-gov-west-1", "ap-southeast-4"] {
             assert!(region(good).is_ok(), "{good}");
         }
-        for bad in ["", "us", "us-east", "US-EAST-1", "us-east-1a", "us_east_1", "us-east-1\n"] {
+        for bad in [
+            "",
+            "us",
+            "us-east",
+            "US-EAST-1",
+            "us-east-1a",
+            "us_east_1",
+            "us-east-1\n",
+        ] {
             assert!(region(bad).is_err(), "{bad:?}");
         }
     }
@@ -325,10 +350,20 @@ mod tests {
         assert_eq!(secs("12h"), 43200);
         assert_eq!(secs("1h30m"), 5400);
         assert_eq!(secs("1d"), 86400);
-        for bad in ["", "h", "1x", "1.5h", "-1h", "1h 30m", "99999999999999999999h"] {
+        for bad in [
+            "",
+            "h",
+            "1x",
+            "1.5h",
+            "-1h",
+            "1h 30m",
+            "99999999999999999999h",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
-        assert!(duration_within(Duration::from_secs(899), ROLE_DURATION, "a role session").is_err());
+        assert!(
+            duration_within(Duration::from_secs(899), ROLE_DURATION, "a role session").is_err()
+        );
         assert!(duration_within(Duration::from_secs(43200), ROLE_DURATION, "x").is_ok());
         assert!(duration_within(Duration::from_secs(43201), ROLE_DURATION, "x").is_err());
         assert_eq!(human(5400), "1h30m");

@@ -287,10 +287,7 @@ impl ProfileBook {
         let Some(table) = self.table() else {
             return Ok(Vec::new());
         };
-        table
-            .iter()
-            .map(|(name, _)| self.get(name))
-            .collect()
+        table.iter().map(|(name, _)| self.get(name)).collect()
     }
 
     pub fn names(&self) -> Vec<String> {
@@ -441,15 +438,25 @@ mod tests {
         assert_eq!(p.role_secs(), 7200);
         assert_eq!(p.role_session_name(), "keyfob-work");
 
-        let cases: Vec<(fn(&mut ProfileInput), Field)> = vec![
+        type Change = fn(&mut ProfileInput);
+        let cases: Vec<(Change, Field)> = vec![
             (|i| i.name = "a=b".into(), Field::ProfileName),
             (|i| i.name = "x\n[default]".into(), Field::ProfileName),
             (|i| i.identity = "".into(), Field::IdentityName),
-            (|i| i.role_arn = Some("arn:aws:iam::1:role/x".into()), Field::RoleArn),
+            (
+                |i| i.role_arn = Some("arn:aws:iam::1:role/x".into()),
+                Field::RoleArn,
+            ),
             (|i| i.external_id = Some("x".into()), Field::ExternalId),
             (|i| i.external_id = Some("a b".into()), Field::ExternalId),
-            (|i| i.role_session_name = Some("a/b".into()), Field::RoleSessionName),
-            (|i| i.source_identity = Some("x".into()), Field::SourceIdentity),
+            (
+                |i| i.role_session_name = Some("a/b".into()),
+                Field::RoleSessionName,
+            ),
+            (
+                |i| i.source_identity = Some("x".into()),
+                Field::SourceIdentity,
+            ),
             (|i| i.mfa_serial = Some("short".into()), Field::MfaSerial),
             (|i| i.duration = Some("13h".into()), Field::Duration),
             (|i| i.duration = Some("10m".into()), Field::Duration),
@@ -466,7 +473,10 @@ mod tests {
     fn session_fields_need_a_role_and_durations_follow_the_kind() {
         let mut i = input("plain");
         i.external_id = Some("ext-123".into());
-        assert_eq!(Profile::from_input(&i).unwrap_err().field, Field::ExternalId);
+        assert_eq!(
+            Profile::from_input(&i).unwrap_err().field,
+            Field::ExternalId
+        );
         let mut i = input("plain");
         i.duration = Some("36h".into());
         assert_eq!(Profile::from_input(&i).unwrap().session_secs(), 36 * 3600);
@@ -480,7 +490,10 @@ mod tests {
         a.role_arn = Some("arn:aws:iam::210987654321:role/A".into());
         let mut b = input("b");
         b.role_arn = Some("arn:aws:iam::210987654321:role/B".into());
-        let (a, b) = (Profile::from_input(&a).unwrap(), Profile::from_input(&b).unwrap());
+        let (a, b) = (
+            Profile::from_input(&a).unwrap(),
+            Profile::from_input(&b).unwrap(),
+        );
         assert_eq!(a.identity_session_key(), b.identity_session_key());
         assert_ne!(a.session_key(), b.session_key());
         let mut c = input("c");
@@ -495,18 +508,28 @@ mod tests {
     fn the_book_round_trips_and_keeps_comments() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
-        std::fs::write(&path, "# my settings\n[settings]\nstore = \"auto\" # keep me\n").unwrap();
+        std::fs::write(
+            &path,
+            "# my settings\n[settings]\nstore = \"auto\" # keep me\n",
+        )
+        .unwrap();
         let mut book = ProfileBook::load(&path).unwrap();
         let mut i = input("deploy");
         i.role_arn = Some("arn:aws:iam::210987654321:role/Deploy".into());
         i.duration = Some("1h".into());
         let p = Profile::from_input(&i).unwrap();
         book.put(&p, false).unwrap();
-        assert!(matches!(book.put(&p, false), Err(ProfileError::Exists { .. })));
+        assert!(matches!(
+            book.put(&p, false),
+            Err(ProfileError::Exists { .. })
+        ));
         book.save().unwrap();
 
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("# my settings\n[settings]\nstore = \"auto\" # keep me\n"), "{text}");
+        assert!(
+            text.starts_with("# my settings\n[settings]\nstore = \"auto\" # keep me\n"),
+            "{text}"
+        );
         let book = ProfileBook::load(&path).unwrap();
         assert_eq!(book.get("deploy").unwrap(), p);
         assert_eq!(book.names(), ["deploy"]);
@@ -528,6 +551,9 @@ mod tests {
         )
         .unwrap();
         let err = ProfileBook::load(&path).unwrap().get("bad").unwrap_err();
-        assert!(err.to_string().contains("profile bad: region: must be"), "{err}");
+        assert!(
+            err.to_string().contains("profile bad: region: must be"),
+            "{err}"
+        );
     }
 }

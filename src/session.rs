@@ -119,8 +119,7 @@ impl Session {
         let mut buf = Zeroizing::new(Vec::with_capacity(capacity));
         // Serialising borrowed strings into a Vec cannot fail.
         serde_json::to_writer(&mut *buf, &out).expect("credential JSON serialises");
-        let text = String::from_utf8(std::mem::take(&mut *buf))
-            .expect("serde_json writes UTF-8");
+        let text = String::from_utf8(std::mem::take(&mut *buf)).expect("serde_json writes UTF-8");
         Zeroizing::new(text)
     }
 
@@ -186,6 +185,24 @@ pub enum CacheError {
     Store(#[from] StoreError),
 }
 
+/// Opens the session cache: the kernel keyring where it answers, else the
+/// secret store that `store` opens (called only then, since opening the
+/// store costs a D-Bus connection).
+pub fn open_cache<F>(namespace: &str, store: F) -> Result<Box<dyn SessionCache>, StoreError>
+where
+    F: FnOnce() -> Result<Box<dyn SecretStore>, StoreError>,
+{
+    #[cfg(target_os = "linux")]
+    match KernelCache::open(namespace) {
+        Ok(cache) => return Ok(Box::new(cache)),
+        Err(e) => {
+            tracing::debug!("kernel keyring unavailable ({e}); caching sessions in the store")
+        }
+    }
+    let _ = namespace;
+    Ok(Box::new(StoreCache::new(store()?)))
+}
+
 /// Where sessions are cached. Keys are short ASCII names.
 pub trait SessionCache {
     fn get(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, CacheError>;
@@ -198,14 +215,14 @@ pub trait SessionCache {
 }
 
 /// Sessions in a [`SecretStore`], listed through an index entry.
-pub struct StoreCache<'a> {
-    store: &'a dyn SecretStore,
+pub struct StoreCache {
+    store: Box<dyn SecretStore>,
 }
 
 const STORE_INDEX: &str = "sessions";
 
-impl<'a> StoreCache<'a> {
-    pub fn new(store: &'a dyn SecretStore) -> Self {
+impl StoreCache {
+    pub fn new(store: Box<dyn SecretStore>) -> Self {
         Self { store }
     }
 
@@ -220,7 +237,7 @@ impl<'a> StoreCache<'a> {
     }
 }
 
-impl SessionCache for StoreCache<'_> {
+impl SessionCache for StoreCache {
     fn get(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, CacheError> {
         Ok(self
             .store
@@ -316,7 +333,10 @@ mod kernel {
         }
 
         fn put(&self, key: &str, value: &[u8], expires: OffsetDateTime) -> Result<(), CacheError> {
-            let k = self.ring.add_key(&self.name(key), value).map_err(err("store"))?;
+            let k = self
+                .ring
+                .add_key(&self.name(key), value)
+                .map_err(err("store"))?;
             // Only this user (and processes possessing the key) may use it.
             let perms = KeyPermissionsBuilder::builder()
                 .posessor(Permission::ALL)
@@ -324,7 +344,8 @@ mod kernel {
                 .build();
             k.set_perms(perms).map_err(err("protect"))?;
             let secs = (expires - OffsetDateTime::now_utc()).whole_seconds().max(1);
-            k.set_timeout(secs as usize).map_err(err("set the expiry of"))?;
+            k.set_timeout(secs as usize)
+                .map_err(err("set the expiry of"))?;
             Ok(())
         }
 
@@ -377,7 +398,13 @@ mod tests {
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["AccessKeyId", "Expiration", "SecretAccessKey", "SessionToken", "Version"]
+            [
+                "AccessKeyId",
+                "Expiration",
+                "SecretAccessKey",
+                "SessionToken",
+                "Version"
+            ]
         );
         assert_eq!(v["Version"], 1);
         assert_eq!(v["SecretAccessKey"], "s3cr3t/with+\"quote");
@@ -402,8 +429,14 @@ mod tests {
             ("", "not valid"),
             ("{}", "not valid"),
             (&good.replace("\"Version\":1", "\"Version\":2"), "Version 2"),
-            (&good.replace("2030-03-17T17:46:40Z", "tomorrow"), "RFC 3339"),
-            (&good.replace("ASIAEXAMPLE123456789", ""), "empty AccessKeyId"),
+            (
+                &good.replace("2030-03-17T17:46:40Z", "tomorrow"),
+                "RFC 3339",
+            ),
+            (
+                &good.replace("ASIAEXAMPLE123456789", ""),
+                "empty AccessKeyId",
+            ),
         ] {
             let e = Session::from_json(bad.as_bytes()).unwrap_err();
             assert!(e.to_string().contains(want), "{bad}: {e}");
@@ -423,13 +456,16 @@ mod tests {
     #[test]
     fn debug_hides_secrets() {
         let printed = format!("{:?}", session());
-        assert!(!printed.contains("s3cr3t") && !printed.contains("escapes"), "{printed}");
+        assert!(
+            !printed.contains("s3cr3t") && !printed.contains("escapes"),
+            "{printed}"
+        );
     }
 
     #[test]
     fn store_cache_lists_and_deletes() {
         let store = crate::store::memory::MemoryStore::new();
-        let cache = StoreCache::new(&store);
+        let cache = StoreCache::new(Box::new(store));
         let exp = OffsetDateTime::now_utc() + time::Duration::hours(1);
         cache.put("a", b"1", exp).unwrap();
         cache.put("b", b"2", exp).unwrap();

@@ -7,7 +7,9 @@
 //! runtime for its duration, so the credential_process fast path (a cache
 //! hit) never starts one.
 
+pub mod config_file;
 pub mod sts;
+pub mod wiring;
 
 use std::time::Duration;
 

@@ -105,9 +105,7 @@ fn secs_i32(secs: u64) -> i32 {
     i32::try_from(secs).unwrap_or(i32::MAX)
 }
 
-fn session_from(
-    credentials: Option<aws_sdk_sts::types::Credentials>,
-) -> Result<Session, AwsError> {
+fn session_from(credentials: Option<aws_sdk_sts::types::Credentials>) -> Result<Session, AwsError> {
     let c = credentials.ok_or_else(|| AwsError::Unexpected {
         message: "STS returned no credentials".into(),
     })?;

@@ -16,6 +16,18 @@ pub enum PromptError {
     Io { what: String, source: io::Error },
     #[error("cancelled")]
     Cancelled,
+    #[error("the profile needs a {what}; {hint}")]
+    NotGiven {
+        what: &'static str,
+        hint: &'static str,
+    },
+}
+
+/// Writes one line to the terminal, if there is one.
+pub fn say(text: &str) {
+    if let Ok(mut tty) = open_tty("", "") {
+        let _ = writeln!(tty, "{text}");
+    }
 }
 
 fn open_tty(what: &str, hint: &str) -> Result<File, PromptError> {

@@ -32,8 +32,150 @@ pub enum Command {
     Rename(RenameArgs),
     /// Change an identity's PIN (needs the current one).
     ChangePin(ChangePinArgs),
-    /// Check an identity's PIN.
+    /// Ask for the PIN (and MFA code) and fetch a profile's session now.
     Unlock(UnlockArgs),
+    /// Drop a profile's cached session, or every session.
+    Lock(LockArgs),
+    /// Manage profiles: an identity plus optional role, MFA, duration, region.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Print a profile's short-lived credentials as credential_process JSON
+    /// (what ~/.aws/config runs).
+    CredentialProcess(ProfileArg),
+    /// Make a profile the default for every AWS tool ([default] in the AWS
+    /// config file).
+    Use(UseArgs),
+    /// Show which keyfob profile is the default.
+    Current,
+    /// Run a command with a profile's session in its environment.
+    Exec(ExecArgs),
+    /// Print shell lines that export a profile's session.
+    Env(EnvArgs),
+    /// Move long-term keys out of the shared credentials file into the
+    /// vault, and role profiles out of the config file into keyfob.
+    Import(ImportArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArg {
+    /// The profile (or an identity's name, for its plain profile).
+    pub profile: String,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// The profile whose session to drop.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub profile: Option<String>,
+    /// Drop every cached session.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Add (or with --replace, change) a profile and wire it into the AWS
+    /// config file.
+    Add(ProfileAddArgs),
+    /// List profiles.
+    List(ListArgs),
+    /// Show one profile.
+    Show(ProfileShowArgs),
+    /// Remove a profile and its AWS config section.
+    Remove(RemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileAddArgs {
+    /// The profile name: 1–64 letters, digits, '-', '_' and '.'.
+    pub name: String,
+    /// The identity whose key the profile uses.
+    #[arg(long)]
+    pub identity: String,
+    /// Assume this role (arn:aws:iam::ACCOUNT:role/NAME).
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// The external ID the role's trust policy requires.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// The RoleSessionName (default: keyfob-IDENTITY).
+    #[arg(long, value_name = "NAME")]
+    pub role_session_name: Option<String>,
+    /// The SourceIdentity to set on the role session.
+    #[arg(long, value_name = "NAME")]
+    pub source_identity: Option<String>,
+    /// The MFA device's serial (ARN); its code is asked at unlock.
+    #[arg(long, value_name = "SERIAL")]
+    pub mfa_serial: Option<String>,
+    /// Session duration, e.g. 1h, 45m, 12h.
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// The region AWS tools use with this profile.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Replace an existing profile of this name.
+    #[arg(long)]
+    pub replace: bool,
+    /// Take over an AWS config section keyfob does not manage without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileShowArgs {
+    pub name: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UseArgs {
+    pub profile: String,
+    /// Replace a [default] keyfob does not manage without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    pub profile: String,
+    /// The command and its arguments.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ShellKind {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    pub profile: String,
+    #[arg(long, value_enum, default_value = "bash")]
+    pub shell: ShellKind,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Import without asking which profiles (each key still needs its PIN).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Read one PIN per imported key from stdin, one per line.
+    #[arg(long)]
+    pub pin_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +196,12 @@ pub struct AddArgs {
     /// Accept a root user's access keys (AWS advises against them).
     #[arg(long)]
     pub allow_root: bool,
+    /// Do not create a plain profile of the same name.
+    #[arg(long)]
+    pub no_profile: bool,
+    /// Take over an AWS config section keyfob does not manage without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -88,8 +236,12 @@ pub struct ChangePinArgs {
 
 #[derive(Debug, Args)]
 pub struct UnlockArgs {
-    pub name: String,
+    /// The profile (or an identity's name, for its plain profile).
+    pub profile: String,
     /// Read the PIN from stdin's first line.
     #[arg(long)]
     pub pin_stdin: bool,
+    /// The current code of the profile's MFA device.
+    #[arg(long, value_name = "CODE")]
+    pub mfa_code: Option<String>,
 }

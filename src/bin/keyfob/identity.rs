@@ -12,12 +12,13 @@ use keyfob::identity::{
     AccessKeyId, Field, FieldError, Identity, IdentityName, check_pin, check_pin_confirmation,
     check_secret,
 };
+use keyfob::profile::Profile;
 use keyfob::prompt::tty;
 use keyfob::secret::{Pin, SecretAccessKey};
 use keyfob::vault::{AddOptions, NewIdentity, Sts};
 
-use crate::cli::{AddArgs, ChangePinArgs, ListArgs, RemoveArgs, RenameArgs, UnlockArgs};
-use crate::{Context, stdin_lines};
+use crate::cli::{AddArgs, ChangePinArgs, ListArgs, RemoveArgs, RenameArgs};
+use crate::{Context, profiles, stdin_lines};
 
 /// Keys older than this are flagged, following the IAM guide.
 const OLD_KEY_DAYS: i64 = 90;
@@ -29,8 +30,23 @@ pub fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
         allow_root: args.allow_root,
     };
     let vault = ctx.vault()?;
-    // Refuse a taken name before asking for any secret.
+    // Refuse a taken name, or an AWS config section keyfob may not write,
+    // before asking for any secret.
     vault.check_name_free(&name)?;
+    let plain = (!args.no_profile).then(|| Profile::plain(&name));
+    if let Some(p) = &plain {
+        if ctx.book()?.contains(&p.name) {
+            bail!(FieldError::new(
+                Field::IdentityName,
+                format!(
+                    "a profile named {} exists already; choose another name or pass --no-profile",
+                    p.name
+                )
+            ));
+        }
+        let (path, file) = profiles::aws_config()?;
+        profiles::may_write(&file, &path, &p.name, args.yes)?;
+    }
 
     let new = if args.stdin {
         let access_key_id = AccessKeyId::parse(args.access_key_id.as_deref().unwrap_or(""))?;
@@ -76,6 +92,13 @@ pub fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
         eprintln!("Verifying the keys with AWS STS…");
     }
     let identity = vault.add(new, options, &Sts)?;
+    if let Some(p) = &plain {
+        // The identity is stored; a failure here leaves it without its
+        // plain profile, which `keyfob profile add` can still create.
+        profiles::save_profile(ctx, p, false, true).with_context(|| {
+            format!("identity {} added, but its profile was not", identity.name)
+        })?;
+    }
     match (&identity.account, &identity.arn) {
         (Some(account), Some(arn)) => {
             println!("Added identity {}: account {account}, {arn}", identity.name)
@@ -193,14 +216,47 @@ pub fn remove(ctx: &Context, args: RemoveArgs) -> anyhow::Result<()> {
             bail!("not removed");
         }
     }
+    let mut book = ctx.book()?;
+    let dependents: Vec<Profile> = book
+        .list()?
+        .into_iter()
+        .filter(|p| p.identity == identity.name)
+        .collect();
     vault.remove(&args.name)?;
+    for p in &dependents {
+        book.remove(&p.name)?;
+        if let Ok(cache) = ctx.cache() {
+            let _ = cache.delete(&p.session_key());
+            let _ = cache.delete(&p.identity_session_key());
+        }
+    }
+    book.save()?;
+    profiles::unwire(&dependents)?;
     println!("Removed identity {}.", identity.name);
+    for p in &dependents {
+        println!("Removed its profile {}.", p.name);
+    }
     Ok(())
 }
 
 pub fn rename(ctx: &Context, args: RenameArgs) -> anyhow::Result<()> {
     let new = IdentityName::parse(&args.new)?;
+    let mut book = ctx.book()?;
     let renamed = ctx.vault()?.rename(&args.old, new)?;
+    let dependents: Vec<Profile> = book
+        .list()?
+        .into_iter()
+        .filter(|p| p.identity.as_str() == args.old)
+        .collect();
+    book.rename_identity(&args.old, renamed.name.as_str());
+    book.save()?;
+    // Sessions are keyed by identity name: the old ones are unreachable.
+    if let Ok(cache) = ctx.cache() {
+        for p in &dependents {
+            let _ = cache.delete(&p.session_key());
+            let _ = cache.delete(&p.identity_session_key());
+        }
+    }
     println!("Renamed identity {} to {}.", args.old, renamed.name);
     Ok(())
 }
@@ -230,28 +286,5 @@ pub fn change_pin(ctx: &Context, args: ChangePinArgs) -> anyhow::Result<()> {
         .change_pin(&args.name, &old, &new)
         .with_context(|| format!("PIN of {} not changed", args.name))?;
     println!("Changed the PIN of identity {}.", args.name);
-    Ok(())
-}
-
-pub fn unlock(ctx: &Context, args: UnlockArgs) -> anyhow::Result<()> {
-    let vault = ctx.vault()?;
-    let identity = vault.get(&args.name)?;
-    let pin = if args.pin_stdin {
-        let mut lines = stdin_lines(1)?;
-        match lines.first_mut() {
-            Some(line) => Pin::new(std::mem::take(&mut **line)),
-            None => bail!(FieldError::new(
-                Field::Pin,
-                "missing: --pin-stdin expects the PIN on line 1"
-            )),
-        }
-    } else {
-        tty::ask_pin(
-            &format!("PIN for {}: ", identity.name),
-            "use --pin-stdin to give the PIN on stdin",
-        )?
-    };
-    vault.unseal(&args.name, &pin)?;
-    println!("Identity {} unlocked: the PIN is right.", identity.name);
     Ok(())
 }

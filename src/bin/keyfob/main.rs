@@ -4,6 +4,9 @@
 
 mod cli;
 mod identity;
+mod import;
+mod profiles;
+mod sessions;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -14,9 +17,13 @@ use tracing_subscriber::filter::LevelFilter;
 use zeroize::Zeroizing;
 
 use keyfob::paths::Paths;
+use keyfob::profile::{Profile, ProfileBook, ProfileError};
+use keyfob::prompt::tty;
+use keyfob::provider::ProviderError;
 use keyfob::secret::take_lines;
+use keyfob::session::{SessionCache, digest, open_cache};
 use keyfob::settings::Settings;
-use keyfob::store::{self, Backend};
+use keyfob::store::{self, Backend, SecretStore};
 use keyfob::vault::{Vault, VaultError};
 
 use cli::{Cli, Command};
@@ -41,15 +48,44 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Remove(args) => identity::remove(&ctx, args),
         Command::Rename(args) => identity::rename(&ctx, args),
         Command::ChangePin(args) => identity::change_pin(&ctx, args),
-        Command::Unlock(args) => identity::unlock(&ctx, args),
+        Command::Unlock(args) => sessions::unlock(&ctx, args),
+        Command::Lock(args) => sessions::lock(&ctx, args),
+        Command::CredentialProcess(args) => sessions::credential_process(&ctx, args),
+        Command::Exec(args) => sessions::exec(&ctx, args),
+        Command::Env(args) => sessions::env(&ctx, args),
+        Command::Profile(cmd) => profiles::run(&ctx, cmd),
+        Command::Use(args) => profiles::use_profile(&ctx, args),
+        Command::Current => profiles::current(&ctx),
+        Command::Import(args) => import::run(&ctx, args),
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                args.shell,
+                &mut Cli::command(),
+                "keyfob",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
     }
 }
 
 /// Refused input exits 2, like a usage error; anything else 1.
 fn exit_code(err: &anyhow::Error) -> ExitCode {
-    let refused = err.chain().any(|e| match e.downcast_ref::<VaultError>() {
-        Some(v) => v.field().is_some() || matches!(v, VaultError::RootRefused { .. }),
-        None => e.is::<keyfob::identity::FieldError>(),
+    let refused = err.chain().any(|e| {
+        if let Some(v) = e.downcast_ref::<VaultError>() {
+            return v.field().is_some() || matches!(v, VaultError::RootRefused { .. });
+        }
+        match e.downcast_ref::<ProviderError>() {
+            Some(ProviderError::Vault(v)) => return v.field().is_some(),
+            Some(ProviderError::Field(_) | ProviderError::MfaCodeReused { .. }) => return true,
+            _ => {}
+        }
+        e.is::<keyfob::identity::FieldError>()
+            || matches!(
+                e.downcast_ref::<ProfileError>(),
+                Some(ProfileError::Invalid { .. } | ProfileError::Exists { .. })
+            )
     });
     ExitCode::from(if refused { 2 } else { 1 })
 }
@@ -92,11 +128,68 @@ impl Context {
     /// Opens the vault over the configured store, printing the one-line
     /// notice when keyfob falls back to the file store.
     pub fn vault(&self) -> anyhow::Result<Vault> {
+        Ok(Vault::new(self.store()?, &self.paths.runtime_dir))
+    }
+
+    /// The same, with the library's error type (for the provider).
+    pub fn vault_lib(&self) -> Result<Vault, VaultError> {
+        Ok(Vault::new(self.store()?, &self.paths.runtime_dir))
+    }
+
+    fn store(&self) -> Result<Box<dyn SecretStore>, store::StoreError> {
         let opened = store::open(self.backend, &self.paths)?;
         if let Some(notice) = opened.notice {
             eprintln!("{notice}");
         }
-        Ok(Vault::new(opened.store, &self.paths.runtime_dir))
+        Ok(opened.store)
+    }
+
+    /// The session cache. The kernel keyring needs no store; the store is
+    /// opened only where the kernel keyring is unavailable.
+    pub fn cache(&self) -> anyhow::Result<Box<dyn SessionCache>> {
+        let namespace = digest(&[&self.paths.config_dir.to_string_lossy()]);
+        Ok(open_cache(&namespace, || self.store())?)
+    }
+
+    pub fn book(&self) -> Result<ProfileBook, ProfileError> {
+        ProfileBook::load(&self.paths.config_file())
+    }
+
+    /// A profile by name; an identity's name without a profile of its own
+    /// means that identity's plain profile.
+    pub fn profile(&self, name: &str) -> anyhow::Result<Profile> {
+        match self.book()?.get(name) {
+            Ok(p) => Ok(p),
+            Err(ProfileError::NotFound { .. }) => {
+                let identity = self
+                    .vault()?
+                    .get(name)
+                    .map_err(|_| ProfileError::NotFound { name: name.into() })?;
+                Ok(Profile::plain(&identity.name))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// This keyfob's absolute path, for credential_process lines.
+    pub fn exe(&self) -> anyhow::Result<std::path::PathBuf> {
+        let exe = std::env::current_exe().context("finding keyfob's own path")?;
+        Ok(exe.canonicalize().unwrap_or(exe))
+    }
+}
+
+/// Asks a yes/no question on the terminal; `yes` answers it up front.
+/// Without a terminal the answer is no, with `hint` in the error.
+pub fn confirm(question: &str, yes: bool, hint: &str) -> anyhow::Result<()> {
+    if yes {
+        return Ok(());
+    }
+    let answer = tty::ask(&format!("{question} [y/N] "), "confirmation", hint)
+        .map_err(|e| anyhow::anyhow!("{question} — {e}"))?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        anyhow::bail!("not changed")
     }
 }
 

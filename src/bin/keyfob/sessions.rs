@@ -1,0 +1,228 @@
+//! `credential-process`, `unlock`, `lock`, `exec`, `env`: getting and
+//! dropping sessions.
+
+use std::io::Write;
+
+use anyhow::{Context as _, bail};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use keyfob::field::{Field, FieldError};
+use keyfob::limits;
+use keyfob::profile::Profile;
+use keyfob::prompt::{FixedPrompter, TtyPrompter, tty};
+use keyfob::provider::{Prompter, Provider};
+use keyfob::secret::Pin;
+use keyfob::session::Session;
+
+use crate::cli::{EnvArgs, ExecArgs, LockArgs, ProfileArg, ShellKind, UnlockArgs};
+use crate::{Context, stdin_lines};
+
+/// Set in `keyfob exec`'s child, so a nested exec is refused.
+const EXEC_MARKER: &str = "KEYFOB_PROFILE";
+
+/// The prompt chain: the terminal when there is one; (the desktop app's
+/// prompt service comes here); else nobody, which makes a locked profile
+/// fail at once with the unlock hint.
+fn prompter() -> Option<Box<dyn Prompter>> {
+    if tty::available() {
+        return Some(Box::new(TtyPrompter));
+    }
+    None
+}
+
+/// Gets the profile's session through the prompt chain.
+fn session(ctx: &Context, profile: &Profile) -> anyhow::Result<Session> {
+    let cache = ctx.cache()?;
+    let vault = || ctx.vault_lib();
+    // A cache hit needs no prompter, no store and no network.
+    let fast = Provider::new(
+        cache.as_ref(),
+        &vault,
+        None,
+        ctx.paths.runtime_dir.join("locks"),
+    );
+    if let Some(s) = fast.cached(profile) {
+        return Ok(s);
+    }
+    let prompter = prompter();
+    let provider = Provider::new(
+        cache.as_ref(),
+        &vault,
+        prompter.as_deref(),
+        ctx.paths.runtime_dir.join("locks"),
+    );
+    Ok(provider.credentials(profile)?)
+}
+
+/// Prints exactly the credential_process JSON on stdout. The fast path (a
+/// cached session) reads config.toml and the kernel keyring, nothing else.
+pub fn credential_process(ctx: &Context, args: ProfileArg) -> anyhow::Result<()> {
+    let profile = ctx.profile(&args.profile)?;
+    let session = session(ctx, &profile)?;
+    let json = session.to_process_json();
+    let mut out = std::io::stdout().lock();
+    out.write_all(json.as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing the credentials to stdout")?;
+    Ok(())
+}
+
+pub fn unlock(ctx: &Context, args: UnlockArgs) -> anyhow::Result<()> {
+    let profile = ctx.profile(&args.profile)?;
+    if let Some(code) = &args.mfa_code {
+        limits::mfa_code(code)?;
+    }
+    let fixed;
+    let tty_prompter;
+    let prompter: &dyn Prompter = if args.pin_stdin || args.mfa_code.is_some() {
+        let pin = if args.pin_stdin {
+            let mut lines = stdin_lines(1)?;
+            match lines.first_mut() {
+                Some(line) => Some(Pin::new(std::mem::take(&mut **line))),
+                None => bail!(FieldError::new(
+                    Field::Pin,
+                    "missing: --pin-stdin expects the PIN on line 1"
+                )),
+            }
+        } else {
+            None
+        };
+        fixed = FixedPrompter {
+            pin,
+            mfa_code: args.mfa_code.clone(),
+        };
+        &fixed
+    } else {
+        tty_prompter = TtyPrompter;
+        &tty_prompter
+    };
+    let cache = ctx.cache()?;
+    let vault = || ctx.vault_lib();
+    let provider = Provider::new(
+        cache.as_ref(),
+        &vault,
+        Some(prompter),
+        ctx.paths.runtime_dir.join("locks"),
+    );
+    let session = provider.unlock(&profile)?;
+    println!(
+        "Profile {} unlocked until {} ({} left).",
+        profile.name,
+        session.expiration.format(&Rfc3339).unwrap_or_default(),
+        limits::human(session.remaining(OffsetDateTime::now_utc()).as_secs())
+    );
+    Ok(())
+}
+
+pub fn lock(ctx: &Context, args: LockArgs) -> anyhow::Result<()> {
+    let cache = ctx.cache()?;
+    if args.all {
+        let keys = cache.keys()?;
+        let sessions = keys.iter().filter(|k| !k.starts_with("mfa.")).count();
+        for key in keys {
+            cache.delete(&key)?;
+        }
+        println!("Locked: dropped {sessions} cached session(s).");
+        return Ok(());
+    }
+    let name = args.profile.unwrap_or_default();
+    let profile = ctx.profile(&name)?;
+    cache.delete(&profile.session_key())?;
+    println!("Locked profile {}.", profile.name);
+    Ok(())
+}
+
+/// The variables a session sets, in the order they are printed.
+fn session_vars(profile: &Profile, s: &Session) -> Vec<(&'static str, String)> {
+    let mut vars = vec![
+        ("AWS_ACCESS_KEY_ID", s.access_key_id.clone()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            s.secret_access_key.expose().to_owned(),
+        ),
+        ("AWS_SESSION_TOKEN", s.session_token.expose().to_owned()),
+        (
+            "AWS_CREDENTIAL_EXPIRATION",
+            s.expiration.format(&Rfc3339).unwrap_or_default(),
+        ),
+    ];
+    if let Some(region) = &profile.region {
+        vars.push(("AWS_REGION", region.clone()));
+        vars.push(("AWS_DEFAULT_REGION", region.clone()));
+    }
+    vars.push((EXEC_MARKER, profile.name.clone()));
+    vars
+}
+
+/// Variables that would compete with the injected session.
+const CLEARED: &[&str] = &[
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+];
+
+pub fn exec(ctx: &Context, args: ExecArgs) -> anyhow::Result<()> {
+    if let Some(outer) = std::env::var_os(EXEC_MARKER) {
+        bail!(
+            "already inside `keyfob exec` for profile {} — exit that shell first (nested sessions would shadow each other)",
+            outer.to_string_lossy()
+        );
+    }
+    let profile = ctx.profile(&args.profile)?;
+    let session = session(ctx, &profile)?;
+    let (program, rest) = args
+        .command
+        .split_first()
+        .context("no command given after --")?;
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(rest);
+    for var in CLEARED {
+        cmd.env_remove(var);
+    }
+    for (k, v) in session_vars(&profile, &session) {
+        cmd.env(k, v);
+    }
+    // Replace this process: its memory (and the secrets in it) is gone,
+    // and the command's exit status is keyfob's.
+    use std::os::unix::process::CommandExt;
+    let err = cmd.exec();
+    Err(err).with_context(|| format!("cannot run {program}"))
+}
+
+pub fn env(ctx: &Context, args: EnvArgs) -> anyhow::Result<()> {
+    let profile = ctx.profile(&args.profile)?;
+    let session = session(ctx, &profile)?;
+    let mut out = std::io::stdout().lock();
+    for var in CLEARED {
+        let line = match args.shell {
+            ShellKind::Bash | ShellKind::Zsh => format!("unset {var}"),
+            ShellKind::Fish => format!("set -e {var}"),
+            ShellKind::Powershell => format!("Remove-Item Env:{var} -ErrorAction SilentlyContinue"),
+        };
+        writeln!(out, "{line}")?;
+    }
+    for (k, v) in session_vars(&profile, &session) {
+        if k == EXEC_MARKER {
+            continue;
+        }
+        let line = match args.shell {
+            ShellKind::Bash | ShellKind::Zsh => {
+                format!("export {k}={}", shlex::try_quote(&v).unwrap_or_default())
+            }
+            ShellKind::Fish => format!(
+                "set -gx {k} '{}'",
+                v.replace('\\', "\\\\").replace('\'', "\\'")
+            ),
+            ShellKind::Powershell => format!("$Env:{k} = '{}'", v.replace('\'', "''")),
+        };
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}

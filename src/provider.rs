@@ -1,0 +1,340 @@
+//! Getting credentials for a profile: the layered providers.
+//!
+//! stored key (vault, PIN) → identity session (GetSessionToken, MFA) →
+//! role session (AssumeRole), each cached ([`crate::session`]) and used
+//! until 15 minutes before it expires.
+//!
+//! A cache hit ([`Provider::cached`]) touches nothing but the cache: no
+//! store, no KDF, no network, no async runtime. On a miss the provider
+//! takes a file lock per session key (so N concurrent callers make one STS
+//! call and show one prompt), looks in the cache again, and only then asks
+//! for the PIN (and MFA code) through the [`Prompter`] it was given. With
+//! no prompter it fails at once with the unlock hint.
+
+use std::fs::{File, OpenOptions};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::aws::AwsError;
+use crate::aws::sts::{self, AssumeRoleRequest, SessionTokenRequest};
+use crate::field::FieldError;
+use crate::limits;
+use crate::paths::private_dir;
+use crate::profile::Profile;
+use crate::prompt::tty::PromptError;
+use crate::secret::Pin;
+use crate::session::{Session, SessionCache, digest};
+use crate::vault::{Vault, VaultError};
+
+/// What a prompt is for, so the one asked knows who wants what.
+pub struct Ask<'a> {
+    pub profile: &'a str,
+    pub identity: &'a str,
+    pub mfa_serial: Option<&'a str>,
+}
+
+/// Asks a person for a PIN or MFA code: on the terminal, through the
+/// desktop app, or from values given on the command line.
+pub trait Prompter {
+    fn pin(&self, ask: &Ask<'_>) -> Result<Pin, PromptError>;
+    fn mfa_code(&self, ask: &Ask<'_>) -> Result<String, PromptError>;
+    /// Whether a person is there to be asked again (after a wrong PIN, or
+    /// to wait for the next MFA code).
+    fn interactive(&self) -> bool;
+    /// Tells the person something (e.g. why they must wait).
+    fn notice(&self, _text: &str) {}
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("profile {profile} is locked — run 'keyfob unlock {profile}'")]
+    Locked { profile: String },
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error("STS refused the session for profile {profile}: {source}")]
+    Aws { profile: String, source: AwsError },
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error(
+        "MFA code: that code was already used; AWS accepts each code once — wait for the next one (about {wait_secs} s)"
+    )]
+    MfaCodeReused { wait_secs: u64 },
+    #[error("cannot lock {path}: {source}")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The last MFA code sent for a device, as a digest (the code itself is
+/// worthless after use, but there is no need to keep it).
+#[derive(Serialize, Deserialize)]
+struct UsedCode {
+    digest: String,
+    at: i64,
+}
+
+/// A TOTP code is valid for its 30 s step and, at AWS, one step either
+/// side; a code seen within this long may not be sent again.
+const CODE_REUSE_SECS: i64 = 90;
+const PIN_TRIES: usize = 3;
+
+pub struct Provider<'a> {
+    cache: &'a dyn SessionCache,
+    vault: &'a dyn Fn() -> Result<Vault, VaultError>,
+    prompter: Option<&'a dyn Prompter>,
+    lock_dir: PathBuf,
+}
+
+/// Holds a session lock until dropped.
+struct SessionLock(#[allow(dead_code)] File);
+
+impl<'a> Provider<'a> {
+    /// `vault` opens the vault; it is called only on a cache miss.
+    pub fn new(
+        cache: &'a dyn SessionCache,
+        vault: &'a dyn Fn() -> Result<Vault, VaultError>,
+        prompter: Option<&'a dyn Prompter>,
+        lock_dir: PathBuf,
+    ) -> Self {
+        Self {
+            cache,
+            vault,
+            prompter,
+            lock_dir,
+        }
+    }
+
+    /// The profile's session from the cache, if it is fresh.
+    pub fn cached(&self, profile: &Profile) -> Option<Session> {
+        let fingerprint = match profile.role {
+            Some(_) => profile.fingerprint(),
+            None => profile.identity_fingerprint(),
+        };
+        self.lookup(&profile.session_key(), &fingerprint)
+    }
+
+    fn lookup(&self, key: &str, fingerprint: &str) -> Option<Session> {
+        let bytes = match self.cache.get(key) {
+            Ok(Some(b)) => b,
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::warn!("session cache: {e}");
+                return None;
+            }
+        };
+        match Session::from_json(&bytes) {
+            Ok((s, Some(fp))) if fp == fingerprint && s.is_fresh(OffsetDateTime::now_utc()) => {
+                Some(s)
+            }
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!("ignoring an unreadable cached session: {e}");
+                None
+            }
+        }
+    }
+
+    fn store(&self, key: &str, fingerprint: &str, session: &Session) {
+        let json = session.to_cache_json(fingerprint);
+        if let Err(e) = self.cache.put(key, json.as_bytes(), session.expiration) {
+            // The session is still good: hand it out, uncached.
+            tracing::warn!("could not cache the session ({e}); the next call will ask again");
+        }
+    }
+
+    fn lock(&self, key: &str) -> Result<SessionLock, ProviderError> {
+        let path = self.lock_dir.join(format!("{key}.lock"));
+        let err = |source| ProviderError::Lock {
+            path: path.clone(),
+            source,
+        };
+        private_dir(&self.lock_dir).map_err(|e| err(std::io::Error::other(e.to_string())))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(err)?;
+        file.lock().map_err(err)?;
+        Ok(SessionLock(file))
+    }
+
+    /// The profile's session: cached, or made now (asking for the PIN and
+    /// MFA code if the identity session must be renewed).
+    pub fn credentials(&self, profile: &Profile) -> Result<Session, ProviderError> {
+        if let Some(s) = self.cached(profile) {
+            return Ok(s);
+        }
+        let _guard = self.lock(&profile.session_key())?;
+        // Someone else may have made it while we waited for the lock.
+        if let Some(s) = self.cached(profile) {
+            tracing::debug!(profile = %profile.name, "session made by a concurrent call");
+            return Ok(s);
+        }
+        let identity_session = self.identity_session(profile)?;
+        let Some(role) = &profile.role else {
+            return Ok(identity_session);
+        };
+        let duration = profile.role_secs();
+        limits::duration_within(
+            Duration::from_secs(duration),
+            limits::ROLE_DURATION,
+            "a role session",
+        )?;
+        let session_name = profile.role_session_name();
+        tracing::info!(profile = %profile.name, role = %role.arn, "assuming role");
+        let session = sts::assume_role(
+            &identity_session,
+            &AssumeRoleRequest {
+                role_arn: &role.arn,
+                role_session_name: &session_name,
+                external_id: role.external_id.as_deref(),
+                source_identity: role.source_identity.as_deref(),
+                duration_secs: duration,
+            },
+        )
+        .map_err(|source| ProviderError::Aws {
+            profile: profile.name.clone(),
+            source,
+        })?;
+        self.store(&profile.session_key(), &profile.fingerprint(), &session);
+        Ok(session)
+    }
+
+    /// Drops the profile's cached sessions (role and identity) and makes
+    /// new ones: `keyfob unlock`.
+    pub fn unlock(&self, profile: &Profile) -> Result<Session, ProviderError> {
+        for key in [
+            Some(profile.identity_session_key()),
+            profile.role_session_key(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let _ = self.cache.delete(&key);
+        }
+        self.credentials(profile)
+    }
+
+    fn identity_session(&self, profile: &Profile) -> Result<Session, ProviderError> {
+        let key = profile.identity_session_key();
+        let fingerprint = profile.identity_fingerprint();
+        // A plain profile's lock is already this key's; a role profile
+        // takes it too, so its sibling roles share one prompt.
+        let _guard = match profile.role {
+            Some(_) => Some(self.lock(&key)?),
+            None => None,
+        };
+        if let Some(s) = self.lookup(&key, &fingerprint) {
+            return Ok(s);
+        }
+        let Some(prompter) = self.prompter else {
+            return Err(ProviderError::Locked {
+                profile: profile.name.clone(),
+            });
+        };
+        let duration = profile.session_secs();
+        limits::duration_within(
+            Duration::from_secs(duration),
+            limits::SESSION_DURATION,
+            "a session",
+        )?;
+
+        let vault = (self.vault)()?;
+        let identity = vault.get(profile.identity.as_str())?;
+        let ask = Ask {
+            profile: &profile.name,
+            identity: profile.identity.as_str(),
+            mfa_serial: profile.mfa_serial.as_deref(),
+        };
+        let mut tries = 0;
+        let secret = loop {
+            tries += 1;
+            let pin = prompter.pin(&ask)?;
+            match vault.unseal(identity.name.as_str(), &pin) {
+                Ok(secret) => break secret,
+                Err(e @ VaultError::WrongPin { remaining, .. })
+                    if prompter.interactive() && tries < PIN_TRIES && remaining > 0 =>
+                {
+                    prompter.notice(&e.to_string());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let code = match &profile.mfa_serial {
+            Some(serial) => Some(self.fresh_mfa_code(prompter, &ask, serial)?),
+            None => None,
+        };
+        tracing::info!(profile = %profile.name, mfa = code.is_some(), "getting a session token");
+        let session = sts::get_session_token(
+            identity.access_key_id.as_str(),
+            &secret,
+            &SessionTokenRequest {
+                duration_secs: duration,
+                mfa: profile.mfa_serial.as_deref().zip(code.as_deref()),
+            },
+        )
+        .map_err(|source| ProviderError::Aws {
+            profile: profile.name.clone(),
+            source,
+        })?;
+        drop(secret);
+        self.store(&key, &fingerprint, &session);
+        Ok(session)
+    }
+
+    /// Asks for an MFA code that has not been sent before. A code already
+    /// used makes an interactive prompter wait for the next 30 s window
+    /// and ask again; otherwise it is an error saying how long to wait.
+    fn fresh_mfa_code(
+        &self,
+        prompter: &dyn Prompter,
+        ask: &Ask<'_>,
+        serial: &str,
+    ) -> Result<String, ProviderError> {
+        let key = format!("mfa.{}", digest(&[serial]));
+        for _ in 0..3 {
+            let code = prompter.mfa_code(ask)?;
+            limits::mfa_code(&code)?;
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            let seen = self
+                .cache
+                .get(&key)
+                .ok()
+                .flatten()
+                .and_then(|b| serde_json::from_slice::<UsedCode>(&b).ok());
+            let code_digest = digest(&[serial, &code]);
+            let reused = seen
+                .as_ref()
+                .is_some_and(|u| u.digest == code_digest && now - u.at < CODE_REUSE_SECS);
+            if !reused {
+                let used = UsedCode {
+                    digest: code_digest,
+                    at: now,
+                };
+                // A plain struct always serialises.
+                let bytes = serde_json::to_vec(&used).expect("used code serialises");
+                let expires = OffsetDateTime::now_utc() + time::Duration::seconds(CODE_REUSE_SECS);
+                if let Err(e) = self.cache.put(&key, &bytes, expires) {
+                    tracing::warn!("could not remember the MFA code as used: {e}");
+                }
+                return Ok(code);
+            }
+            let wait_secs = (30 - now.rem_euclid(30)) as u64;
+            if !prompter.interactive() {
+                return Err(ProviderError::MfaCodeReused { wait_secs });
+            }
+            prompter.notice(&format!(
+                "That MFA code was just used, and AWS accepts each code once. Waiting {wait_secs} s for the next one…"
+            ));
+            std::thread::sleep(Duration::from_secs(wait_secs));
+        }
+        Err(ProviderError::MfaCodeReused { wait_secs: 30 })
+    }
+}
