@@ -378,12 +378,9 @@ fn without_a_secret_service_the_file_store_is_used_with_a_notice() {
 #[test]
 fn interactive_add_without_a_terminal_fails_fast_with_a_hint() {
     let env = Env::new();
-    // setsid: no controlling terminal, as under a GUI launcher or CI.
-    let mut cmd = std::process::Command::new("setsid");
-    cmd.env_clear()
-        .envs(env.keyfob().get_envs().filter_map(|(k, v)| Some((k, v?))));
-    cmd.arg(crate::util::KEYFOB);
-    crate::util::run_command(cmd, &["add", "work"], "").refused(
+    // Env runs keyfob without a controlling terminal, as a GUI launcher or
+    // CI would.
+    env.run(&["add", "work"], "").refused(
         1,
         "no terminal to ask for the access key ID; use --access-key-id ID --stdin",
     );

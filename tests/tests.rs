@@ -3,4 +3,5 @@
 //! AWS emulator; `util` starts them.
 
 mod identity;
+mod sessions;
 mod util;

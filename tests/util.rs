@@ -56,6 +56,13 @@ pub fn moto() -> &'static Moto {
                 _launcher: None,
             };
         }
+        Moto::start()
+    })
+}
+
+impl Moto {
+    /// Starts a launcher of this process's own (it exits with it).
+    pub fn start() -> Moto {
         let dir = tempfile::tempdir().unwrap().keep();
         let port_file = dir.join("moto.json");
         let mut child = Command::new("python3")
@@ -65,7 +72,8 @@ pub fn moto() -> &'static Moto {
             .arg("--exit-on-stdin-eof")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            // To a file: an inherited stderr would outlive the test.
+            .stderr(std::fs::File::create(dir.join("moto.log")).unwrap())
             .spawn()
             .expect("start tests/support/moto_launcher.py (pip install -r tests/support/requirements.txt)");
         let stdin = child.stdin.take().unwrap();
@@ -75,7 +83,39 @@ pub fn moto() -> &'static Moto {
             info,
             _launcher: Some(Mutex::new((child, stdin))),
         }
-    })
+    }
+
+    /// Runs an action of tests/support/iam_admin.py against this emulator
+    /// and parses its JSON output.
+    pub fn admin(&self, args: &[&str]) -> serde_json::Value {
+        let out = Command::new("python3")
+            .arg(support("iam_admin.py"))
+            .arg(&self.port_file)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "iam_admin.py {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// The emulator's request counts by `service:Action`.
+    pub fn calls(&self) -> serde_json::Value {
+        use std::io::Read;
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.info.port)).unwrap();
+        write!(
+            stream,
+            "GET /keyfob-test/calls HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+        serde_json::from_str(body).unwrap()
+    }
 }
 
 fn read_port_file(path: &Path, limit: Duration) -> MotoInfo {
@@ -103,21 +143,10 @@ pub struct User {
     pub secret_access_key: String,
 }
 
-/// Creates an IAM user (and key) in the emulator with the admin key.
+/// Creates an IAM user (and key) in the shared emulator; the user may
+/// call sts:AssumeRole.
 pub fn create_user(name: &str) -> User {
-    let moto = moto();
-    let out = Command::new("python3")
-        .arg(support("iam_admin.py"))
-        .arg(&moto.port_file)
-        .args(["create-user", name])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "create-user {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_value(moto().admin(&["create-user", name])).unwrap()
 }
 
 /// A unique suffix for names shared with the emulator.
@@ -137,6 +166,9 @@ pub struct Env {
     pub root: tempfile::TempDir,
     bus: Option<String>,
     daemons: Vec<Child>,
+    /// The emulator this world talks to: the shared one unless a test
+    /// needs its own (e.g. to count calls undisturbed).
+    pub moto: &'static Moto,
 }
 
 /// A finished `keyfob` run.
@@ -192,6 +224,13 @@ impl Env {
         env
     }
 
+    /// A world with a Secret Service and an emulator of its own.
+    pub fn with_own_emulator() -> Env {
+        let mut env = Env::new();
+        env.moto = Box::leak(Box::new(Moto::start()));
+        env
+    }
+
     /// A world with no D-Bus session at all.
     pub fn bare() -> Env {
         let root = tempfile::Builder::new()
@@ -211,6 +250,7 @@ impl Env {
             root,
             bus: None,
             daemons: Vec::new(),
+            moto: moto(),
         }
     }
 
@@ -298,14 +338,19 @@ impl Env {
         String::from_utf8_lossy(&out.stdout).contains("boolean true")
     }
 
-    /// A `keyfob` command in this world, pointed at the emulator.
+    /// A `keyfob` command in this world, pointed at the emulator. It runs
+    /// in a new session (`setsid`), without a controlling terminal, as under
+    /// botocore or a desktop launcher: a test run from a terminal must not
+    /// stop at a prompt.
     pub fn keyfob(&self) -> Command {
-        let moto = moto();
-        let mut cmd = Command::new(KEYFOB);
+        let moto = self.moto;
+        let mut cmd = Command::new("setsid");
+        cmd.args(["--wait", KEYFOB]);
         cmd.env_clear()
             .envs(self.base_env())
             .env("AWS_ENDPOINT_URL", moto.endpoint())
             .env("AWS_REGION", "us-east-1")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
             .env("AWS_CONFIG_FILE", self.home().join(".aws/config"))
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
@@ -313,6 +358,25 @@ impl Env {
             )
             .env("AWS_EC2_METADATA_DISABLED", "true");
         cmd
+    }
+
+    /// A command (an AWS client, a shell) with this world's environment
+    /// and the emulator as every AWS endpoint.
+    pub fn command(&self, program: &str) -> Command {
+        let cmd = self.keyfob();
+        let mut real = Command::new("setsid");
+        real.args(["--wait", program]);
+        real.env_clear();
+        for (k, v) in cmd.get_envs() {
+            if let Some(v) = v {
+                real.env(k, v);
+            }
+        }
+        // keyfob on PATH, as an installed keyfob would be.
+        let bin_dir = Path::new(KEYFOB).parent().unwrap().display().to_string();
+        let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
+        real.env("PATH", path);
+        real
     }
 
     /// Runs `keyfob ARGS` with `stdin` as its input.
@@ -370,6 +434,13 @@ impl Env {
             .collect();
         files.sort();
         files
+    }
+}
+
+/// Runs `program ARGS` in this world (see [`Env::command`]).
+impl Env {
+    pub fn run_program(&self, program: &str, args: &[&str]) -> Run {
+        run_command(self.command(program), args, "")
     }
 }
 

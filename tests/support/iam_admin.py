@@ -1,20 +1,46 @@
 #!/usr/bin/env python3
-"""Admin actions against the emulator for the Rust integration tests.
+"""Admin actions against the emulator for the Rust integration tests, made
+with boto3 and the launcher's bootstrap admin key (auth checks are on).
 
-Usage: iam_admin.py PORT_FILE create-user NAME
-  Creates IAM user NAME with one access key, using the launcher's bootstrap
-  admin key (auth checks are on), and prints
-  {"arn": ..., "access_key_id": ..., "secret_access_key": ...} on stdout.
+Usage: iam_admin.py PORT_FILE ACTION [ARGS]
+  create-user NAME            IAM user + access key; may call sts:AssumeRole.
+                              Prints {"arn", "access_key_id", "secret_access_key"}.
+  create-role NAME [EXT_ID]   A role any principal of account 123456789012 may
+                              assume, requiring ExternalId EXT_ID if given.
+                              Prints {"arn"}.
+  mfa USER                    A virtual MFA device enabled for USER.
+                              Prints {"serial", "seed"}.
+  totp SEED [OFFSET_STEPS]    The TOTP code (RFC 6238, SHA-1, 30 s) now, or
+                              OFFSET_STEPS steps away. Prints the code.
+  deactivate-key USER KEY_ID  Marks the access key Inactive.
 """
-
+import base64
+import hashlib
+import hmac
 import json
+import struct
 import sys
+import time
 
 import boto3
+
+ACCOUNT = "123456789012"
+
+
+def totp(seed: str, offset_steps: int = 0) -> str:
+    counter = int(time.time() // 30) + offset_steps
+    key = base64.b32decode(seed + "=" * (-len(seed) % 8), casefold=True)
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
 
 
 def main() -> int:
     port_file, action, *args = sys.argv[1:]
+    if action == "totp":
+        print(totp(args[0], int(args[1]) if len(args) > 1 else 0))
+        return 0
     with open(port_file) as f:
         info = json.load(f)
     iam = boto3.client(
@@ -27,19 +53,54 @@ def main() -> int:
     if action == "create-user":
         (name,) = args
         user = iam.create_user(UserName=name)["User"]
-        key = iam.create_access_key(UserName=name)["AccessKey"]
-        print(
-            json.dumps(
-                {
-                    "arn": user["Arn"],
-                    "access_key_id": key["AccessKeyId"],
-                    "secret_access_key": key["SecretAccessKey"],
-                }
-            )
+        iam.put_user_policy(
+            UserName=name,
+            PolicyName="assume-roles",
+            PolicyDocument=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
+            }),
         )
-        return 0
-    print(f"unknown action {action}", file=sys.stderr)
-    return 2
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        print(json.dumps({
+            "arn": user["Arn"],
+            "access_key_id": key["AccessKeyId"],
+            "secret_access_key": key["SecretAccessKey"],
+        }))
+    elif action == "create-role":
+        name, *ext = args
+        statement = {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "sts:AssumeRole",
+        }
+        if ext:
+            statement["Condition"] = {"StringEquals": {"sts:ExternalId": ext[0]}}
+        role = iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        )["Role"]
+        print(json.dumps({"arn": role["Arn"]}))
+    elif action == "mfa":
+        (user,) = args
+        device = iam.create_virtual_mfa_device(VirtualMFADeviceName=f"{user}-phone")["VirtualMFADevice"]
+        seed = device["Base32StringSeed"]
+        seed = seed.decode() if isinstance(seed, bytes) else seed
+        iam.enable_mfa_device(
+            UserName=user,
+            SerialNumber=device["SerialNumber"],
+            AuthenticationCode1="123456",
+            AuthenticationCode2="654321",
+        )
+        print(json.dumps({"serial": device["SerialNumber"], "seed": seed}))
+    elif action == "deactivate-key":
+        user, key_id = args
+        iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Inactive")
+        print("{}")
+    else:
+        print(f"unknown action {action}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
