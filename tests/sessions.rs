@@ -697,3 +697,76 @@ fn completions_are_generated() {
         assert!(out.contains("credential-process"), "{shell}");
     }
 }
+
+#[test]
+fn import_moves_keys_out_of_the_credentials_file() {
+    let env = Env::new();
+    let a = user_in(&env, "imp-a");
+    let b = user_in(&env, "imp-b");
+    let aws = env.home().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    let creds = format!(
+        "# keys\n[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\nregion = eu-west-1\n\n[temp]\naws_access_key_id = ASIAY34FZKBOKMUTVV7A\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\naws_session_token = abc\n\n[ops]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        a.access_key_id, a.secret_access_key, b.access_key_id, b.secret_access_key
+    );
+    std::fs::write(aws.join("credentials"), &creds).unwrap();
+    let role = env.moto.admin(&["create-role", &unique("Imp")]);
+    std::fs::write(
+        aws.join("config"),
+        format!(
+            "[profile admin]\nrole_arn = {}\nsource_profile = dev\nregion = us-west-2\n",
+            role["arn"].as_str().unwrap()
+        ),
+    )
+    .unwrap();
+
+    let run = env
+        .run(&["import", "--pin-stdin"], &format!("{PIN}\n{PIN}-ops\n"))
+        .ok();
+    assert!(
+        run.stdout.contains("Imported [dev] as identity dev"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Imported [ops] as identity ops"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Skipping [temp]: a temporary key"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Converted role profile admin"),
+        "{}",
+        run.stdout
+    );
+
+    // The keys are out of the credentials file; the temporary one stays.
+    let after = std::fs::read_to_string(aws.join("credentials")).unwrap();
+    for secret in [&a.secret_access_key, &b.secret_access_key] {
+        assert!(!after.contains(secret.as_str()), "{after}");
+    }
+    assert!(after.contains("[temp]"), "{after}");
+    assert_eq!(
+        std::fs::read_to_string(aws.join("credentials.keyfob.bak")).unwrap(),
+        creds
+    );
+    // The identities work through the AWS CLI, and so does the role.
+    env.run(&["unlock", "dev", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    assert_eq!(
+        arn_of(aws_v1(
+            &env,
+            &["sts", "get-caller-identity", "--profile", "dev"]
+        )),
+        a.arn
+    );
+    let arn = arn_of(boto3_caller(&env, "admin"));
+    assert!(arn.contains(":assumed-role/"), "{arn}");
+    let config = std::fs::read_to_string(aws.join("config")).unwrap();
+    assert!(!config.contains("source_profile"), "{config}");
+    assert!(config.contains("region = us-west-2"), "{config}");
+}
