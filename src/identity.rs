@@ -251,6 +251,23 @@ pub struct Identity {
     /// key is at least as old as `added_at`.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub key_created_at: Option<OffsetDateTime>,
+    /// What IAM said about the user's keys when keyfob last asked
+    /// (`keyfob keys`, `keyfob audit --refresh`); `audit` reads it offline.
+    #[serde(default)]
+    pub facts: Option<KeyFacts>,
+}
+
+/// The last known state of an identity's keys at IAM.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyFacts {
+    #[serde(with = "time::serde::rfc3339")]
+    pub checked_at: OffsetDateTime,
+    pub active_keys: u32,
+    pub total_keys: u32,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    pub last_used_service: Option<String>,
+    pub last_used_region: Option<String>,
 }
 
 impl Identity {

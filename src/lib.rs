@@ -17,6 +17,7 @@ pub mod paths;
 pub mod profile;
 pub mod prompt;
 pub mod provider;
+pub mod rotation;
 pub mod secret;
 pub mod session;
 pub mod settings;

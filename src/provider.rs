@@ -177,7 +177,7 @@ impl<'a> Provider<'a> {
             tracing::debug!(profile = %profile.name, "session made by a concurrent call");
             return Ok(s);
         }
-        let identity_session = self.identity_session(profile)?;
+        let identity_session = self.identity_session(profile, true)?;
         let Some(role) = &profile.role else {
             return Ok(identity_session);
         };
@@ -222,16 +222,28 @@ impl<'a> Provider<'a> {
         self.credentials(profile)
     }
 
-    fn identity_session(&self, profile: &Profile) -> Result<Session, ProviderError> {
+    /// Replaces the profile's identity session with one made now, without
+    /// dropping the old one first, so concurrent callers never find the
+    /// cache empty (used after a key rotation switches keys).
+    pub fn renew(&self, profile: &Profile) -> Result<Session, ProviderError> {
+        let _guard = self.lock(&profile.identity_session_key())?;
+        self.identity_session(profile, false)
+    }
+
+    fn identity_session(
+        &self,
+        profile: &Profile,
+        use_cache: bool,
+    ) -> Result<Session, ProviderError> {
         let key = profile.identity_session_key();
         let fingerprint = profile.identity_fingerprint();
         // A plain profile's lock is already this key's; a role profile
         // takes it too, so its sibling roles share one prompt.
-        let _guard = match profile.role {
-            Some(_) => Some(self.lock(&key)?),
-            None => None,
+        let _guard = match (&profile.role, use_cache) {
+            (Some(_), true) => Some(self.lock(&key)?),
+            _ => None,
         };
-        if let Some(s) = self.lookup(&key, &fingerprint) {
+        if use_cache && let Some(s) = self.lookup(&key, &fingerprint) {
             return Ok(s);
         }
         let Some(prompter) = self.prompter else {

@@ -5,8 +5,13 @@
 //! | entry                      | holds                                   |
 //! |----------------------------|-----------------------------------------|
 //! | `index`                    | JSON list of [`Identity`] (not secret)  |
-//! | `identity.<id>.sealed`     | the secret access key, sealed ([`crypto`]) |
+//! | `identity.<id>.key.<KEY>`  | secret access key KEY, sealed ([`crypto`]) |
 //! | `identity.<id>.attempts`   | the PIN failure counter (not secret)    |
+//! | `identity.<id>.rotation`   | an unfinished key rotation (not secret) |
+//!
+//! Sealed keys are stored per access key ID, so a rotation can hold the
+//! old and the new key at once and switch between them with one write of
+//! the index (which names the active key).
 //!
 //! Changes that touch more than one entry hold an exclusive file lock
 //! (`vault.lock` in the runtime folder), so two keyfob processes cannot
@@ -29,8 +34,8 @@ use crate::aws::AwsError;
 use crate::aws::sts::{self, CallerIdentity};
 use crate::crypto::{self, CryptoError, KdfParams};
 use crate::identity::{
-    AccessKeyId, Field, FieldError, Identity, IdentityName, account_from_key_id, check_pin,
-    is_root_arn,
+    AccessKeyId, Field, FieldError, Identity, IdentityName, KeyFacts, account_from_key_id,
+    check_pin, is_root_arn,
 };
 use crate::paths::private_dir;
 use crate::secret::{Pin, SecretAccessKey};
@@ -303,6 +308,7 @@ impl Vault {
             access_key_id: new.access_key_id,
             added_at: (self.clock)(),
             key_created_at: None,
+            facts: None,
         };
         let sealed = self.seal(&identity, &new.pin, &new.secret)?;
 
@@ -314,7 +320,7 @@ impl Vault {
                 name: identity.name,
             });
         }
-        let sealed_key = sealed_key(&identity.id);
+        let sealed_key = sealed_key(&identity.id, &identity.access_key_id);
         self.store.put(&sealed_key, &sealed)?;
         all.push(identity.clone());
         if let Err(e) = self.save_index(all) {
@@ -354,7 +360,13 @@ impl Vault {
             .ok_or_else(|| VaultError::NotFound { name: name.into() })?;
         let gone = all.remove(pos);
         self.save_index(all)?;
-        self.store.delete(&sealed_key(&gone.id))?;
+        self.store
+            .delete(&sealed_key(&gone.id, &gone.access_key_id))?;
+        // A half-done rotation may hold a second key.
+        if let Some(other) = self.rotation_partner(&gone)? {
+            self.store.delete(&sealed_key(&gone.id, &other))?;
+        }
+        self.store.delete(&rotation_key(&gone.id))?;
         self.store.delete(&attempts_key(&gone.id))?;
         tracing::info!(identity = %gone.name, "identity removed");
         Ok(gone)
@@ -395,12 +407,12 @@ impl Vault {
                 wait_secs: attempts.locked_until - now,
             });
         }
-        let sealed =
-            self.store
-                .get(&sealed_key(&identity.id))?
-                .ok_or_else(|| VaultError::MissingKey {
-                    name: identity.name.clone(),
-                })?;
+        let sealed = self
+            .store
+            .get(&sealed_key(&identity.id, &identity.access_key_id))?
+            .ok_or_else(|| VaultError::MissingKey {
+                name: identity.name.clone(),
+            })?;
         match crypto::open(pin, &context(identity), sealed.expose()) {
             Ok(plain) => {
                 if attempts.failures > 0 {
@@ -455,9 +467,146 @@ impl Vault {
         let _lock = self.lock()?;
         let secret = self.unseal_locked(&identity, old)?;
         let sealed = self.seal(&identity, new, &secret)?;
-        self.store.put(&sealed_key(&identity.id), &sealed)?;
+        self.store
+            .put(&sealed_key(&identity.id, &identity.access_key_id), &sealed)?;
+        // A rotation's other key is re-sealed too, or it would keep the old PIN.
+        if let Some(other) = self.rotation_partner(&identity)? {
+            let partner = Identity {
+                access_key_id: other.clone(),
+                ..identity.clone()
+            };
+            let secret = self.unseal_locked(&partner, old)?;
+            let sealed = self.seal(&partner, new, &secret)?;
+            self.store.put(&sealed_key(&identity.id, &other), &sealed)?;
+        }
         tracing::info!(identity = %identity.name, "PIN changed");
         Ok(())
+    }
+
+    /// The other key of an unfinished rotation, if there is one.
+    fn rotation_partner(&self, identity: &Identity) -> Result<Option<AccessKeyId>, VaultError> {
+        let Some(bytes) = self.store.get(&rotation_key(&identity.id))? else {
+            return Ok(None);
+        };
+        #[derive(Deserialize)]
+        struct Keys {
+            old_key_id: AccessKeyId,
+            new_key_id: Option<AccessKeyId>,
+        }
+        let Ok(keys) = serde_json::from_slice::<Keys>(bytes.expose()) else {
+            return Ok(None);
+        };
+        Ok([Some(keys.old_key_id), keys.new_key_id]
+            .into_iter()
+            .flatten()
+            .find(|k| *k != identity.access_key_id))
+    }
+
+    /// Opens `identity`'s sealed key `key_id` (the active one, or the other
+    /// key of a rotation) with `pin`, counting failures like [`Self::unseal`].
+    pub fn unseal_key(
+        &self,
+        identity: &Identity,
+        key_id: &AccessKeyId,
+        pin: &Pin,
+    ) -> Result<SecretAccessKey, VaultError> {
+        let _lock = self.lock()?;
+        let target = Identity {
+            access_key_id: key_id.clone(),
+            ..identity.clone()
+        };
+        self.unseal_locked(&target, pin)
+    }
+
+    /// Seals `secret` as `identity`'s key `key_id` under `pin`, beside the
+    /// active key (a rotation's new key).
+    pub fn store_key(
+        &self,
+        identity: &Identity,
+        key_id: &AccessKeyId,
+        secret: &SecretAccessKey,
+        pin: &Pin,
+    ) -> Result<(), VaultError> {
+        let target = Identity {
+            access_key_id: key_id.clone(),
+            ..identity.clone()
+        };
+        let sealed = self.seal(&target, pin, secret)?;
+        Ok(self.store.put(&sealed_key(&identity.id, key_id), &sealed)?)
+    }
+
+    /// Makes `key_id` the identity's active key: one write of the index,
+    /// so the identity always has exactly one working key in the vault.
+    /// The key must already be sealed ([`Self::store_key`]).
+    pub fn switch_key(
+        &self,
+        name: &str,
+        key_id: &AccessKeyId,
+        created: Option<OffsetDateTime>,
+    ) -> Result<Identity, VaultError> {
+        let _lock = self.lock()?;
+        let mut all = self.load_index()?;
+        let identity = all
+            .iter_mut()
+            .find(|i| i.name.as_str() == name)
+            .ok_or_else(|| VaultError::NotFound { name: name.into() })?;
+        if self.store.get(&sealed_key(&identity.id, key_id))?.is_none() {
+            return Err(VaultError::MissingKey {
+                name: identity.name.clone(),
+            });
+        }
+        identity.access_key_id = key_id.clone();
+        identity.key_created_at = created;
+        let switched = identity.clone();
+        self.save_index(all)?;
+        Ok(switched)
+    }
+
+    /// Deletes the sealed copy of a key that is not the active one.
+    pub fn forget_key(&self, identity: &Identity, key_id: &AccessKeyId) -> Result<(), VaultError> {
+        let current = self.get(identity.name.as_str())?;
+        if current.access_key_id == *key_id {
+            return Err(VaultError::MissingKey {
+                name: identity.name.clone(),
+            });
+        }
+        Ok(self.store.delete(&sealed_key(&identity.id, key_id))?)
+    }
+
+    /// Records what IAM said of the identity's keys: the active key's
+    /// creation date and the facts `keyfob audit` reports offline.
+    pub fn record_facts(
+        &self,
+        name: &str,
+        created: Option<OffsetDateTime>,
+        facts: KeyFacts,
+    ) -> Result<(), VaultError> {
+        let _lock = self.lock()?;
+        let mut all = self.load_index()?;
+        if let Some(i) = all.iter_mut().find(|i| i.name.as_str() == name) {
+            if created.is_some() {
+                i.key_created_at = created;
+            }
+            i.facts = Some(facts);
+            self.save_index(all)?;
+        }
+        Ok(())
+    }
+
+    /// An identity's rotation state entry (see [`crate::rotation`]).
+    pub fn rotation_state(&self, identity: &Identity) -> Result<Option<Vec<u8>>, VaultError> {
+        Ok(self
+            .store
+            .get(&rotation_key(&identity.id))?
+            .map(|b| b.expose().to_vec()))
+    }
+
+    pub fn put_rotation_state(&self, identity: &Identity, bytes: &[u8]) -> Result<(), VaultError> {
+        Ok(self.store.put(&rotation_key(&identity.id), bytes)?)
+    }
+
+    pub fn clear_rotation_state(&self, identity: &Identity) -> Result<(), VaultError> {
+        Ok(self.store.delete(&rotation_key(&identity.id))?)
     }
 }
 
@@ -506,8 +655,12 @@ fn new_id() -> Result<String, VaultError> {
     Ok(hex::encode(bytes))
 }
 
-fn sealed_key(id: &str) -> String {
-    format!("identity.{id}.sealed")
+fn sealed_key(id: &str, key: &AccessKeyId) -> String {
+    format!("identity.{id}.key.{key}")
+}
+
+fn rotation_key(id: &str) -> String {
+    format!("identity.{id}.rotation")
 }
 
 fn attempts_key(id: &str) -> String {
@@ -774,8 +927,13 @@ mod tests {
         let b = v
             .add(new("bob", "123456"), AddOptions::default(), &ok())
             .unwrap();
-        let sealed_a = store.get(&sealed_key(&a.id)).unwrap().unwrap();
-        store.put(&sealed_key(&b.id), sealed_a.expose()).unwrap();
+        let sealed_a = store
+            .get(&sealed_key(&a.id, &a.access_key_id))
+            .unwrap()
+            .unwrap();
+        store
+            .put(&sealed_key(&b.id, &b.access_key_id), sealed_a.expose())
+            .unwrap();
         assert!(v.unseal("bob", &Pin::new("123456".into())).is_err());
     }
 }

@@ -3,5 +3,6 @@
 //! AWS emulator; `util` starts them.
 
 mod identity;
+mod keys;
 mod sessions;
 mod util;

@@ -8,6 +8,7 @@
 //! hit) never starts one.
 
 pub mod config_file;
+pub mod iam;
 pub mod sts;
 pub mod wiring;
 

@@ -121,3 +121,26 @@ fn session_from(credentials: Option<aws_sdk_sts::types::Credentials>) -> Result<
         expiration,
     })
 }
+
+/// Calls STS GetAccessKeyInfo: the account an access key ID belongs to.
+/// AWS refuses it with GetSessionToken credentials, so it is signed with a
+/// long-term key or a role session (`session_token`).
+pub fn get_access_key_info(
+    access_key_id: &str,
+    secret: &SecretAccessKey,
+    session_token: Option<&str>,
+    key_id: &str,
+) -> Result<String, AwsError> {
+    block_on(async {
+        let config = sdk_config(access_key_id, secret, session_token).await;
+        let out = aws_sdk_sts::Client::new(&config)
+            .get_access_key_info()
+            .access_key_id(key_id)
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        out.account.ok_or_else(|| AwsError::Unexpected {
+            message: "GetAccessKeyInfo returned no account".into(),
+        })
+    })?
+}

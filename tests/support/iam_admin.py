@@ -12,6 +12,9 @@ Usage: iam_admin.py PORT_FILE ACTION [ARGS]
                               Prints {"serial", "seed"}.
   totp SEED [OFFSET_STEPS]    The TOTP code (RFC 6238, SHA-1, 30 s) now, or
                               OFFSET_STEPS steps away. Prints the code.
+  create-key USER             A further access key for USER. Prints it.
+  caller KEY_ID SECRET        GetCallerIdentity signed with that key: prints
+                              {"arn"} or {"error", "status"}.
   deactivate-key USER KEY_ID  Marks the access key Inactive.
 """
 import base64
@@ -53,12 +56,27 @@ def main() -> int:
     if action == "create-user":
         (name,) = args
         user = iam.create_user(UserName=name)["User"]
+        # AssumeRole, GetAccessKeyInfo (whois), and the IAM guide's
+        # ManageOwnAccessKeys actions. The
+        # guide scopes them to arn:aws:iam::*:user/${aws:username}; moto
+        # matches IAM actions against Resource "*" only, so "*" it is.
         iam.put_user_policy(
             UserName=name,
-            PolicyName="assume-roles",
+            PolicyName="assume-roles-and-manage-own-keys",
             PolicyDocument=json.dumps({
                 "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
+                "Statement": [
+                    {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:GetAccessKeyInfo"], "Resource": "*"},
+                    {
+                        "Sid": "ManageOwnAccessKeys",
+                        "Effect": "Allow",
+                        "Action": [
+                            "iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed",
+                            "iam:GetUser", "iam:ListAccessKeys", "iam:UpdateAccessKey", "iam:TagUser",
+                        ],
+                        "Resource": "*",
+                    },
+                ],
             }),
         )
         key = iam.create_access_key(UserName=name)["AccessKey"]
@@ -93,6 +111,23 @@ def main() -> int:
             AuthenticationCode2="654321",
         )
         print(json.dumps({"serial": device["SerialNumber"], "seed": seed}))
+    elif action == "create-key":
+        (user,) = args
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        print(json.dumps({"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}))
+    elif action == "caller":
+        key_id, secret = args
+        sts = boto3.client(
+            "sts",
+            endpoint_url=f"http://127.0.0.1:{info['port']}",
+            region_name="us-east-1",
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
+        )
+        try:
+            print(json.dumps({"arn": sts.get_caller_identity()["Arn"]}))
+        except Exception as e:  # noqa: BLE001 - the test asserts on the refusal
+            print(json.dumps({"error": type(e).__name__, "status": getattr(e, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")}))
     elif action == "deactivate-key":
         user, key_id = args
         iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Inactive")

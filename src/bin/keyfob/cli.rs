@@ -56,6 +56,102 @@ pub enum Command {
     Import(ImportArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// List an identity's IAM access keys (age, last use, which is in the
+    /// vault), or create, deactivate, activate or delete one.
+    Keys(KeysArgs),
+    /// Rotate an identity's key without downtime: the IAM guide's six steps.
+    Rotate(RotateArgs),
+    /// Check every identity (key age, last use, active keys, root keys,
+    /// unfinished rotations) and the credentials file for plaintext keys.
+    Audit(AuditArgs),
+    /// Tell what an access key ID is and which account it belongs to.
+    Whois(WhoisArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    /// The identity.
+    pub name: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Read the identity's PIN from stdin's first line.
+    #[arg(long, global = true)]
+    pub pin_stdin: bool,
+    #[command(subcommand)]
+    pub action: Option<KeysAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Create a second key (AWS allows two) and seal it beside the active
+    /// one; `keyfob rotate NAME --continue` then switches to it.
+    Create,
+    /// Mark a key Inactive (reversible).
+    Deactivate { key: String },
+    /// Mark a key Active again.
+    Activate { key: String },
+    /// Delete a key (deactivate it first, or pass --force).
+    Delete {
+        key: String,
+        /// Delete even an active key.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The identity.
+    pub name: String,
+    /// Go on to the next step (deactivate the old key; after the grace
+    /// period, delete it).
+    #[arg(long = "continue", conflicts_with_all = ["rollback", "status"])]
+    pub continue_: bool,
+    /// Undo the rotation from any step: the old key is active and in use again.
+    #[arg(long, conflicts_with = "status")]
+    pub rollback: bool,
+    /// Show where the rotation stands.
+    #[arg(long)]
+    pub status: bool,
+    /// How long to keep the deactivated old key before deleting it
+    /// (default 7d; 0s allowed).
+    #[arg(long, value_name = "DURATION")]
+    pub grace: Option<String>,
+    /// Read the identity's PIN from stdin's first line.
+    #[arg(long)]
+    pub pin_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Ask IAM now (needs each identity's PIN) instead of using what keyfob
+    /// learnt last time.
+    #[arg(long)]
+    pub refresh: bool,
+    /// With --refresh: read one PIN per identity (in `keyfob list` order)
+    /// from stdin.
+    #[arg(long, requires = "refresh")]
+    pub pin_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WhoisArgs {
+    /// An access key ID (AKIA… or ASIA…).
+    pub key_id: String,
+    /// Decode the account from the key ID without calling AWS.
+    #[arg(long)]
+    pub offline: bool,
+    /// The profile that asks STS (default: the only identity). A role
+    /// profile asks with its role session; an identity with its key (PIN).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Read the identity's PIN from stdin's first line.
+    #[arg(long)]
+    pub pin_stdin: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,10 +1,12 @@
 //! The `keyfob` command. Parses arguments, sets up logging, runs one
 //! command, and turns its error into one line on stderr and an exit code:
-//! 0 success, 1 failure, 2 refused input (a field, a name, a usage error).
+//! 0 success, 1 failure, 2 refused input (a field, a name, a usage error),
+//! 3 `audit` found something that needs action.
 
 mod cli;
 mod identity;
 mod import;
+mod keys;
 mod profiles;
 mod sessions;
 
@@ -34,7 +36,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("keyfob: {err:#}");
+            eprintln!("keyfob: {}", one_line(&err));
             exit_code(&err)
         }
     }
@@ -57,6 +59,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Use(args) => profiles::use_profile(&ctx, args),
         Command::Current => profiles::current(&ctx),
         Command::Import(args) => import::run(&ctx, args),
+        Command::Keys(args) => keys::keys(&ctx, args),
+        Command::Rotate(args) => keys::rotate(&ctx, args),
+        Command::Audit(args) => keys::audit(&ctx, args),
+        Command::Whois(args) => keys::whois(&ctx, args),
         Command::Completions(args) => {
             use clap::CommandFactory;
             clap_complete::generate(
@@ -70,8 +76,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The error and its causes joined by ": ", skipping a cause whose text
+/// the message already carries (library errors include their cause, so
+/// the desktop app can show one message; printing the chain would repeat it).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 /// Refused input exits 2, like a usage error; anything else 1.
 fn exit_code(err: &anyhow::Error) -> ExitCode {
+    if err.is::<keys::Findings>() {
+        return ExitCode::from(keys::AUDIT_FINDINGS_EXIT);
+    }
     let refused = err.chain().any(|e| {
         if let Some(v) = e.downcast_ref::<VaultError>() {
             return v.field().is_some() || matches!(v, VaultError::RootRefused { .. });

@@ -24,7 +24,7 @@ const EXEC_MARKER: &str = "KEYFOB_PROFILE";
 /// The prompt chain: the terminal when there is one; (the desktop app's
 /// prompt service comes here); else nobody, which makes a locked profile
 /// fail at once with the unlock hint.
-fn prompter() -> Option<Box<dyn Prompter>> {
+pub fn prompter() -> Option<Box<dyn Prompter>> {
     if tty::available() {
         return Some(Box::new(TtyPrompter));
     }

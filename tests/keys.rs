@@ -1,0 +1,364 @@
+//! Access keys' life: listing, the two-key limit, deleting, the staged
+//! rotation (under load, rolled back from each step, killed mid-way), audit
+//! and whois — against the emulator with auth on, where an inactive key is
+//! really refused (launcher tightening T1).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::util::{Env, Run, User, unique};
+
+const PIN: &str = "pin-Kq77-keys";
+
+fn setup(env: &Env, base: &str) -> (User, String) {
+    let name = unique(base);
+    let user: User = serde_json::from_value(env.moto.admin(&["create-user", &name])).unwrap();
+    env.run(
+        &[
+            "add",
+            "work",
+            "--access-key-id",
+            &user.access_key_id,
+            "--stdin",
+        ],
+        &format!("{}\n{PIN}\n", user.secret_access_key),
+    )
+    .ok();
+    (user, name)
+}
+
+fn with_pin(env: &Env, args: &[&str]) -> Run {
+    let mut all = args.to_vec();
+    all.push("--pin-stdin");
+    env.run(&all, &format!("{PIN}\n"))
+}
+
+fn keys(env: &Env) -> Vec<Value> {
+    let run = with_pin(env, &["keys", "work", "--json"]).ok();
+    serde_json::from_str::<Value>(&run.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The vault's active key ID, from `keyfob list --json`.
+fn vault_key(env: &Env) -> String {
+    let run = env.run(&["list", "--json"], "").ok();
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    v[0]["access_key_id"].as_str().unwrap().to_owned()
+}
+
+/// GetCallerIdentity signed with a long-term key, straight at the emulator.
+fn caller(env: &Env, key_id: &str, secret: &str) -> Value {
+    env.moto.admin(&["caller", key_id, secret])
+}
+
+#[test]
+fn keys_lists_the_users_keys_and_which_is_in_the_vault() {
+    let env = Env::new();
+    let (user, _) = setup(&env, "k-list");
+    let listed = keys(&env);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["access_key_id"], user.access_key_id.as_str());
+    assert_eq!(listed[0]["status"], "Active");
+    assert_eq!(listed[0]["in_vault"], true);
+    assert_eq!(listed[0]["age_days"], 0);
+    let text = with_pin(&env, &["keys", "work"]).ok().stdout;
+    assert!(text.contains("(in the vault)"), "{text}");
+    // A wrong PIN opens nothing.
+    env.run(&["keys", "work", "--pin-stdin"], "wrong-pin\n")
+        .refused(2, "wrong PIN");
+}
+
+#[test]
+fn two_keys_is_the_limit_and_an_active_key_is_not_deleted() {
+    let env = Env::new();
+    let (user, name) = setup(&env, "k-two");
+    let second = env.moto.admin(&["create-key", &name]);
+    let second_id = second["access_key_id"].as_str().unwrap();
+    // Rotation and create both need room for a second key, and say which
+    // key to deal with.
+    with_pin(&env, &["rotate", "work"]).refused(1, &format!("Deal with {second_id} first"));
+    with_pin(&env, &["keys", "work", "create"]).refused(1, "already has two access keys");
+    // The console's rule: deactivate before delete.
+    with_pin(&env, &["keys", "work", "delete", second_id])
+        .refused(1, "is Active: deactivate it first");
+    // The vault's own key is protected from both.
+    with_pin(&env, &["keys", "work", "deactivate", &user.access_key_id])
+        .refused(1, "would lock you out");
+    with_pin(&env, &["keys", "work", "deactivate", second_id]).ok();
+    assert_eq!(
+        caller(
+            &env,
+            second_id,
+            second["secret_access_key"].as_str().unwrap()
+        )["status"],
+        403
+    );
+    with_pin(&env, &["keys", "work", "activate", second_id]).ok();
+    with_pin(&env, &["keys", "work", "delete", second_id, "--force"]).ok();
+    assert_eq!(keys(&env).len(), 1);
+}
+
+#[test]
+fn a_full_rotation_under_load_never_fails_a_call() {
+    let env = Env::new();
+    let (user, _) = setup(&env, "k-rot");
+    with_pin(&env, &["unlock", "work"]).ok();
+
+    // A client that keeps asking keyfob (a new boto3 session each time, so
+    // credential_process runs every time) and calls STS with the result.
+    let script = "import boto3, sys\nok = 0\nfail = 0\nimport os\nwhile not os.path.exists(sys.argv[1]):\n    try:\n        boto3.Session(profile_name='work').client('sts').get_caller_identity()\n        ok += 1\n    except Exception as e:\n        fail += 1\n        print('FAIL', e, file=sys.stderr)\nprint(ok, fail)\n";
+    let stop_file = env.root.path().join("stop");
+    let mut loader = env.command("python3");
+    loader.args(["-c", script]).arg(&stop_file);
+    let loader = loader
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+
+    let run = env
+        .run(
+            &["rotate", "work", "--grace", "0s", "--pin-stdin"],
+            &format!("{PIN}\n"),
+        )
+        .ok();
+    assert!(
+        run.stdout.contains("2. STS accepts the new key"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("3. The old key"), "{}", run.stdout);
+    let new_key = vault_key(&env);
+    assert_ne!(new_key, user.access_key_id);
+    std::thread::sleep(Duration::from_millis(500));
+    with_pin(&env, &["rotate", "work", "--continue"]).ok();
+    // Deactivated really means refused.
+    assert_eq!(
+        caller(&env, &user.access_key_id, &user.secret_access_key)["status"],
+        403
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let run = with_pin(&env, &["rotate", "work", "--continue"]).ok();
+    assert!(
+        run.stdout.contains("The rotation is complete"),
+        "{}",
+        run.stdout
+    );
+    std::thread::sleep(Duration::from_millis(500));
+
+    std::fs::write(&stop_file, "").unwrap();
+    let out = loader.wait_with_output().unwrap();
+    let counts = String::from_utf8_lossy(&out.stdout);
+    let mut parts = counts.split_whitespace().map(|n| n.parse::<u32>().unwrap());
+    let (ok, failed) = (parts.next().unwrap(), parts.next().unwrap());
+    assert_eq!(
+        failed,
+        0,
+        "calls failed during the rotation: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(ok > 3, "the client kept calling ({ok} calls)");
+
+    // The old key is gone at IAM and refused; the new one is the only key.
+    assert_eq!(
+        caller(&env, &user.access_key_id, &user.secret_access_key)["status"],
+        403
+    );
+    let listed = keys(&env);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["access_key_id"], new_key.as_str());
+    with_pin(&env, &["rotate", "work", "--status"]).ok();
+    assert!(
+        env.run(&["rotate", "work", "--status"], "")
+            .ok()
+            .stdout
+            .contains("no rotation in progress")
+    );
+}
+
+#[test]
+fn rollback_from_each_step_restores_the_old_key() {
+    let env = Env::new();
+    let (user, _) = setup(&env, "k-back");
+    let check_restored = |env: &Env| {
+        assert_eq!(vault_key(env), user.access_key_id);
+        let listed = keys(env);
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert_eq!(listed[0]["status"], "Active");
+        assert!(caller(env, &user.access_key_id, &user.secret_access_key)["arn"].is_string());
+        with_pin(env, &["unlock", "work"]).ok();
+        env.run(&["credential-process", "work"], "").ok();
+    };
+    // Step 1 only (keys create).
+    with_pin(&env, &["keys", "work", "create"]).ok();
+    assert_eq!(keys(&env).len(), 2);
+    assert!(
+        env.run(&["rotate", "work", "--status"], "")
+            .ok()
+            .stdout
+            .contains("[x] 1.")
+    );
+    with_pin(&env, &["rotate", "work", "--rollback"]).ok();
+    check_restored(&env);
+    // Steps 1-3 (switched).
+    with_pin(&env, &["rotate", "work"]).ok();
+    assert_ne!(vault_key(&env), user.access_key_id);
+    with_pin(&env, &["rotate", "work", "--rollback"]).ok();
+    check_restored(&env);
+    // Step 4 (deactivated): rollback re-activates the old key.
+    with_pin(&env, &["rotate", "work"]).ok();
+    with_pin(&env, &["rotate", "work", "--continue"]).ok();
+    assert_eq!(
+        caller(&env, &user.access_key_id, &user.secret_access_key)["status"],
+        403
+    );
+    // The grace period holds the deletion back.
+    with_pin(&env, &["rotate", "work", "--continue"]).refused(1, "grace period");
+    with_pin(&env, &["rotate", "work", "--rollback"]).ok();
+    check_restored(&env);
+}
+
+#[test]
+fn a_rotation_killed_at_any_point_can_be_finished_or_rolled_back() {
+    let env = Env::new();
+    let (user, _) = setup(&env, "k-kill");
+    for (round, delay_ms) in [40u64, 120, 250, 400, 700, 1200].into_iter().enumerate() {
+        let mut cmd = env.keyfob();
+        let mut child = cmd
+            .args(["rotate", "work", "--grace", "0s", "--pin-stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{PIN}\n").as_bytes())
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        // setsid --wait runs keyfob as its child: kill the whole group.
+        let _ = std::process::Command::new("pkill")
+            .args(["-9", "-s", &child.id().to_string()])
+            .status();
+        let _ = child.kill();
+        let _ = child.wait();
+
+        let status = env.run(&["rotate", "work", "--status"], "").ok().stdout;
+        if status.contains("no rotation in progress") {
+            // Killed before it began, or it finished before the kill: the
+            // identity works either way.
+        } else if round % 2 == 0 {
+            with_pin(&env, &["rotate", "work", "--rollback"]).ok();
+        } else {
+            // Finish it: the remaining steps, whatever they are.
+            for _ in 0..4 {
+                if env
+                    .run(&["rotate", "work", "--status"], "")
+                    .ok()
+                    .stdout
+                    .contains("no rotation in progress")
+                {
+                    break;
+                }
+                with_pin(&env, &["rotate", "work", "--continue"]).ok();
+            }
+        }
+        // Whatever happened: one key at IAM, the one in the vault, working.
+        let listed = keys(&env);
+        assert_eq!(listed.len(), 1, "round {round}: {listed:?}");
+        assert_eq!(listed[0]["access_key_id"], vault_key(&env).as_str());
+        with_pin(&env, &["unlock", "work"]).ok();
+        env.run(&["credential-process", "work"], "").ok();
+    }
+    let _ = user;
+}
+
+#[test]
+fn whois_classifies_and_finds_the_account() {
+    let env = Env::new();
+    let (user, _) = setup(&env, "k-who");
+    let run = env
+        .run(&["whois", "ASIAY34FZKBOKMUTVV7A", "--offline"], "")
+        .ok();
+    assert_eq!(
+        run.stdout.trim(),
+        "ASIAY34FZKBOKMUTVV7A: a temporary access key (STS); account 609629065308 (decoded offline)"
+    );
+    let run = env
+        .run(&["whois", "AKIAI44QH8DHBEXAMPLE", "--offline"], "")
+        .ok();
+    assert!(
+        run.stdout.contains("a long-term access key"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("account unknown offline"),
+        "{}",
+        run.stdout
+    );
+    env.run(&["whois", "not-a-key", "--offline"], "")
+        .refused(2, "access key ID: must be 16–128");
+    // Online: STS GetAccessKeyInfo, signed with the identity's key (AWS
+    // refuses it with GetSessionToken credentials).
+    let run = with_pin(&env, &["whois", &user.access_key_id]).ok();
+    assert!(
+        run.stdout
+            .contains("account 123456789012 (STS GetAccessKeyInfo)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn audit_reports_what_needs_action_and_exits_non_zero() {
+    let env = Env::new();
+    let (user, _) = setup(&env, "k-aud");
+    // Clean after a refresh: one key, just created, used.
+    let run = env.run(&["audit", "--refresh", "--pin-stdin"], &format!("{PIN}\n"));
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("work: key 0 days old"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("1 active key(s)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Nothing needs action."),
+        "{}",
+        run.stdout
+    );
+
+    // A plaintext key in the credentials file and an unfinished rotation.
+    let aws = env.home().join(".aws");
+    std::fs::write(
+        aws.join("credentials"),
+        format!(
+            "[old]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            user.access_key_id, user.secret_access_key
+        ),
+    )
+    .unwrap();
+    with_pin(&env, &["keys", "work", "create"]).ok();
+    let run = env.run(&["audit", "--json"], "");
+    assert_eq!(run.code, Some(3), "{}{}", run.stdout, run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["findings"], 2);
+    assert!(
+        v["plaintext_keys"][0]
+            .as_str()
+            .unwrap()
+            .contains("keyfob import")
+    );
+    assert_eq!(v["identities"][0]["rotation_step"], 1);
+    assert!(!run.stdout.contains(&user.secret_access_key));
+    assert_eq!(run.stderr.trim(), "keyfob: 2 finding(s) need action");
+}
