@@ -4,5 +4,6 @@
 
 mod identity;
 mod keys;
+mod prompt;
 mod sessions;
 mod util;

@@ -16,6 +16,12 @@ pub enum PromptError {
     Io { what: String, source: io::Error },
     #[error("cancelled")]
     Cancelled,
+    #[error("the request was refused in the keyfob app")]
+    Refused,
+    #[error("nobody answered the keyfob app's prompt within {secs} s")]
+    TimedOut { secs: u64 },
+    #[error("{message}")]
+    Service { message: String },
     #[error("the profile needs a {what}; {hint}")]
     NotGiven {
         what: &'static str,

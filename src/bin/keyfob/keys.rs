@@ -616,7 +616,7 @@ pub fn whois(ctx: &Context, args: WhoisArgs) -> anyhow::Result<()> {
     let account = if profile.role.is_some() {
         let cache = ctx.cache()?;
         let vault = || ctx.vault_lib();
-        let prompter = crate::sessions::prompter();
+        let prompter = crate::sessions::prompter(ctx);
         let provider = Provider::new(
             cache.as_ref(),
             &vault,

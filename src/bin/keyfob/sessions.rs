@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use keyfob::field::{Field, FieldError};
 use keyfob::limits;
 use keyfob::profile::Profile;
+use keyfob::prompt::client::SocketPrompter;
 use keyfob::prompt::{FixedPrompter, TtyPrompter, tty};
 use keyfob::provider::{Prompter, Provider};
 use keyfob::secret::Pin;
@@ -21,12 +22,15 @@ use crate::{Context, stdin_lines};
 /// Set in `keyfob exec`'s child, so a nested exec is refused.
 const EXEC_MARKER: &str = "KEYFOB_PROFILE";
 
-/// The prompt chain: the terminal when there is one; (the desktop app's
-/// prompt service comes here); else nobody, which makes a locked profile
-/// fail at once with the unlock hint.
-pub fn prompter() -> Option<Box<dyn Prompter>> {
+/// The prompt chain: the terminal when there is one; else the desktop
+/// app's prompt service if the app runs; else nobody, which makes a locked
+/// profile fail at once with the unlock hint.
+pub fn prompter(ctx: &Context) -> Option<Box<dyn Prompter>> {
     if tty::available() {
         return Some(Box::new(TtyPrompter));
+    }
+    if let Some(app) = SocketPrompter::if_running(&ctx.paths.runtime_dir) {
+        return Some(Box::new(app));
     }
     None
 }
@@ -45,7 +49,7 @@ fn session(ctx: &Context, profile: &Profile) -> anyhow::Result<Session> {
     if let Some(s) = fast.cached(profile) {
         return Ok(s);
     }
-    let prompter = prompter();
+    let prompter = prompter(ctx);
     let provider = Provider::new(
         cache.as_ref(),
         &vault,

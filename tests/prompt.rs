@@ -1,0 +1,119 @@
+//! The prompt chain's second step: with no terminal, credential-process
+//! asks the desktop app's prompt service. Here the service is the
+//! library's own server (what the app runs), answering as a person would.
+
+use std::sync::{Arc, Mutex};
+
+use keyfob::prompt::server::{AskKind, PromptAnswer, PromptServer};
+use keyfob::secret::Pin;
+use serde_json::Value;
+
+use crate::util::{Env, User, unique};
+
+const PIN: &str = "pin-Pr0mpt-svc";
+
+fn setup(env: &Env) -> User {
+    let user: User =
+        serde_json::from_value(env.moto.admin(&["create-user", &unique("prompt")])).unwrap();
+    env.run(
+        &[
+            "add",
+            "work",
+            "--access-key-id",
+            &user.access_key_id,
+            "--stdin",
+        ],
+        &format!("{}\n{PIN}\n", user.secret_access_key),
+    )
+    .ok();
+    user
+}
+
+#[test]
+fn credential_process_without_a_terminal_asks_the_app() {
+    let env = Env::new();
+    setup(&env);
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let log = asked.clone();
+    let _server = PromptServer::bind(&env.root.path().join("run/keyfob"))
+        .unwrap()
+        .spawn(move |req| {
+            log.lock().unwrap().push(req.clone());
+            match req.kind {
+                AskKind::Pin => PromptAnswer::Pin(Pin::new(PIN.into())),
+                AskKind::MfaCode => PromptAnswer::Refused,
+            }
+        });
+    let run = env.run(&["credential-process", "work"], "").ok();
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(v["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+    let asked = asked.lock().unwrap();
+    assert_eq!(asked.len(), 1, "one prompt");
+    assert_eq!(asked[0].profile, "work");
+    assert_eq!(asked[0].identity, "work");
+    assert_ne!(asked[0].requester.pid, 0);
+    assert!(
+        asked[0].requester.exe.is_some(),
+        "the app is told which program asks"
+    );
+}
+
+#[test]
+fn a_refusal_in_the_app_is_a_clear_error() {
+    let env = Env::new();
+    setup(&env);
+    let _server = PromptServer::bind(&env.root.path().join("run/keyfob"))
+        .unwrap()
+        .spawn(|_| PromptAnswer::Refused);
+    let run = env.run(&["credential-process", "work"], "");
+    assert!(run.stdout.is_empty());
+    run.refused(1, "the request was refused in the keyfob app");
+}
+
+#[test]
+fn another_user_is_refused_by_the_peer_credential_check() {
+    let env = Env::new();
+    let dir = env.root.path().join("run/keyfob");
+    let _server = PromptServer::bind(&dir)
+        .unwrap()
+        .spawn(|_| PromptAnswer::Pin(Pin::new("never-given".into())));
+    // Open the folder and socket to everyone, so only SO_PEERCRED stands
+    // between another user and the PIN.
+    use std::os::unix::fs::PermissionsExt;
+    for (p, mode) in [
+        (env.root.path().to_owned(), 0o755),
+        (env.root.path().join("run"), 0o755),
+        (dir.clone(), 0o755),
+        (dir.join("prompt.sock"), 0o666),
+    ] {
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let client = r#"
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"v":1,"ask":"pin","profile":"work","identity":"work","mfa_serial":null,"requester":{"pid":1,"exe":null}}\n')
+print(s.makefile().readline().strip())
+"#;
+    let out = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "python3",
+            "-c",
+            client,
+        ])
+        .arg(dir.join("prompt.sock"))
+        .output()
+        .expect("setpriv (util-linux)");
+    let answer = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(answer.contains("\"answer\":\"error\""), "{answer}");
+    assert!(answer.contains("serves only its own user"), "{answer}");
+    assert!(!answer.contains("never-given"));
+}
