@@ -5,5 +5,6 @@
 mod identity;
 mod keys;
 mod prompt;
+mod properties;
 mod sessions;
 mod util;
