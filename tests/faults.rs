@@ -1,0 +1,343 @@
+//! Fault injection: STS hanging, a corrupt store entry, `kill -9` during
+//! writes, a full disk; and a leak scan of everything keyfob prints at
+//! trace level.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use keyfob::aws::config_file::{AwsFile, Flavor};
+use serde_json::Value;
+
+use crate::util::{Env, User, run_command, unique};
+
+const PIN: &str = "pin-F4ult-inj";
+
+fn add(env: &Env, name: &str) -> User {
+    let user: User =
+        serde_json::from_value(env.moto.admin(&["create-user", &unique(name)])).unwrap();
+    env.run(
+        &[
+            "add",
+            name,
+            "--access-key-id",
+            &user.access_key_id,
+            "--stdin",
+        ],
+        &format!("{}\n{PIN}\n", user.secret_access_key),
+    )
+    .ok();
+    user
+}
+
+#[test]
+fn a_hanging_sts_gives_a_clear_error_within_ten_seconds_and_cached_sessions_still_serve() {
+    let env = Env::new();
+    add(&env, "work");
+    env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    add(&env, "other");
+
+    // Accepts connections and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    let hang = format!("http://127.0.0.1:{port}");
+
+    let mut cmd = env.keyfob();
+    cmd.env("AWS_ENDPOINT_URL", &hang);
+    let start = Instant::now();
+    let run = run_command(
+        cmd,
+        &["unlock", "other", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    );
+    let took = start.elapsed();
+    run.refused(1, "could not reach AWS within 10s");
+    // A hang guard with slack for a busy machine, not a timing claim.
+    assert!(took < Duration::from_secs(25), "took {took:?}");
+
+    // The cached session of `work` is served without touching STS.
+    let mut cmd = env.keyfob();
+    cmd.env("AWS_ENDPOINT_URL", &hang);
+    let run = run_command(cmd, &["credential-process", "work"], "").ok();
+    assert!(run.stdout.contains("\"AccessKeyId\":\"ASIA"));
+}
+
+#[test]
+fn a_corrupt_store_entry_names_the_identity_and_the_others_still_work() {
+    // The file store, so the test can damage an entry the way a disk would
+    // (chosen in the settings: no fallback notice).
+    let env = Env::bare();
+    let settings = env.root.path().join("config/keyfob");
+    std::fs::create_dir_all(&settings).unwrap();
+    std::fs::write(
+        settings.join("config.toml"),
+        "[settings]\nstore = \"file\"\n",
+    )
+    .unwrap();
+    add(&env, "good");
+    add(&env, "bad");
+    let store = env.root.path().join("data/keyfob/store");
+    let list: Value = serde_json::from_str(&env.run(&["list", "--json"], "").ok().stdout).unwrap();
+    let bad_key = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "bad")
+        .unwrap()["access_key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let entry = std::fs::read_dir(&store)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(&format!(".key.{bad_key}")))
+        .expect("the sealed entry of `bad`");
+    let bytes = std::fs::read(&entry).unwrap();
+    std::fs::write(&entry, &bytes[..bytes.len() / 2]).unwrap();
+
+    env.run(&["unlock", "bad", "--pin-stdin"], &format!("{PIN}\n"))
+        .refused(
+            1,
+            "the sealed key of identity bad cannot be read: the sealed key is truncated",
+        );
+    env.run(&["unlock", "good", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    assert_eq!(
+        env.run(&["list", "--json"], "")
+            .ok()
+            .stdout
+            .matches("\"name\"")
+            .count(),
+        2
+    );
+
+    // A corrupt index is reported, and nothing is written over it.
+    let index = store.join("index");
+    std::fs::write(&index, b"{not json").unwrap();
+    env.run(&["list"], "")
+        .refused(1, "the identity index in the store is unreadable");
+    env.run(
+        &[
+            "add",
+            "third",
+            "--access-key-id",
+            "AKIAIOSFODNN7EXAMPLE",
+            "--stdin",
+            "--no-verify",
+        ],
+        &format!("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n{PIN}\n"),
+    )
+    .refused(1, "unreadable");
+    assert_eq!(std::fs::read(&index).unwrap(), b"{not json");
+}
+
+#[test]
+fn kill_9_during_writes_leaves_every_file_old_or_new() {
+    let env = Env::bare();
+    add(&env, "work");
+    let config = env.home().join(".aws/config");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.insert_str(0, "# keep me\n[profile mine]\nregion = ap-south-1\n\n");
+    std::fs::write(&config, &text).unwrap();
+
+    let mut kills = 0;
+    let mut seed: u64 = 0x9e3779b97f4a7c15;
+    for round in 0..200 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = Duration::from_micros(seed % 40_000);
+        let name = format!("p{}", round % 5);
+        let args: Vec<String> = if round % 2 == 0 {
+            vec![
+                "profile".into(),
+                "add".into(),
+                name,
+                "--identity".into(),
+                "work".into(),
+                "--region".into(),
+                "eu-west-1".into(),
+                "--replace".into(),
+            ]
+        } else {
+            vec!["profile".into(), "remove".into(), name, "--yes".into()]
+        };
+        let mut child = env
+            .keyfob()
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            let _ = std::process::Command::new("pkill")
+                .args(["-9", "-s", &child.id().to_string()])
+                .status();
+            kills += 1;
+        }
+        let _ = child.wait();
+
+        // The AWS config is whole: it parses, the user's own lines are all
+        // there, and keyfob's profile is intact.
+        let now = std::fs::read_to_string(&config).unwrap();
+        assert!(
+            now.starts_with("# keep me\n[profile mine]\nregion = ap-south-1\n"),
+            "round {round}: {now}"
+        );
+        let parsed = AwsFile::parse(&now, Flavor::Config);
+        assert!(
+            parsed
+                .get("work", "credential_process")
+                .unwrap()
+                .ends_with("credential-process work")
+        );
+        // config.toml parses, and the identity index still lists work.
+        let toml_text =
+            std::fs::read_to_string(env.root.path().join("config/keyfob/config.toml")).unwrap();
+        toml_text
+            .parse::<toml_edit::DocumentMut>()
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        env.run(&["profile", "list"], "").ok();
+    }
+    assert!(
+        kills >= 20,
+        "the loop really killed writes ({kills} of 200)"
+    );
+    env.run(&["list"], "").ok();
+}
+
+/// A tmpfs of a few KiB: writing the AWS config there fills it.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: std::path::PathBuf, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(&dir).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .expect("mount (the tests run as root, as in CI)");
+        assert!(status.success(), "mounting a tmpfs needs root");
+        SmallDisk(dir)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_the_old_config_is_intact() {
+    let env = Env::bare();
+    add(&env, "work");
+    let disk = SmallDisk::mount(env.root.path().join("small"), "8k");
+    let config = disk.0.join("config");
+    let original = std::fs::read_to_string(env.home().join(".aws/config")).unwrap();
+    std::fs::write(&config, &original).unwrap();
+    // Fill the rest of the disk.
+    let filler = vec![b'x'; 64 * 1024];
+    let mut f = std::fs::File::create(disk.0.join("filler")).unwrap();
+    use std::io::Write;
+    while f.write_all(&filler[..1024]).is_ok() {}
+    drop(f);
+
+    let mut cmd = env.keyfob();
+    cmd.env("AWS_CONFIG_FILE", &config);
+    let run = run_command(
+        cmd,
+        &[
+            "profile",
+            "add",
+            "eu",
+            "--identity",
+            "work",
+            "--region",
+            "eu-west-1",
+            "--yes",
+        ],
+        "",
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("No space left on device"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"));
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), original);
+}
+
+#[test]
+fn trace_logs_and_outputs_carry_no_secret() {
+    let env = Env::new();
+    let user: User =
+        serde_json::from_value(env.moto.admin(&["create-user", &unique("trace")])).unwrap();
+    let traced = |args: &[&str], stdin: &str| {
+        let mut cmd = env.keyfob();
+        cmd.env("KEYFOB_LOG", "trace");
+        run_command(cmd, args, stdin)
+    };
+    let mut seen = String::new();
+    for (args, stdin) in [
+        (
+            vec![
+                "add",
+                "work",
+                "--access-key-id",
+                &user.access_key_id,
+                "--stdin",
+            ],
+            format!("{}\n{PIN}\n", user.secret_access_key),
+        ),
+        (vec!["unlock", "work", "--pin-stdin"], format!("{PIN}\n")),
+        (vec!["unlock", "work", "--pin-stdin"], "wrong-pin\n".into()),
+        (vec!["unlock", "work", "--pin-stdin"], format!("{PIN}\n")),
+        (vec!["list", "--json"], String::new()),
+        (vec!["lock", "--all"], String::new()),
+        (
+            vec!["change-pin", "work", "--stdin"],
+            format!("{PIN}\n{PIN}-2\n"),
+        ),
+    ] {
+        let run = traced(&args, &stdin);
+        seen.push_str(&run.stdout);
+        seen.push_str(&run.stderr);
+    }
+    // The session handed out is secret too: it may be on credential-process's
+    // stdout, and nowhere else.
+    env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}-2\n"))
+        .ok();
+    let run = traced(&["credential-process", "work"], "");
+    let session: Value = serde_json::from_str(&run.stdout).unwrap();
+    seen.push_str(&run.stderr);
+    assert!(
+        seen.contains("TRACE") || seen.contains("DEBUG") || seen.contains("INFO"),
+        "trace logging ran: {seen}"
+    );
+    for secret in [
+        user.secret_access_key.as_str(),
+        PIN,
+        session["SecretAccessKey"].as_str().unwrap(),
+        session["SessionToken"].as_str().unwrap(),
+    ] {
+        assert!(
+            !seen.contains(secret),
+            "a secret reached the logs or outputs"
+        );
+        assert!(
+            env.files_containing(secret).is_empty(),
+            "a secret reached a file"
+        );
+    }
+    assert!(!env.keyring_dump().contains(&user.secret_access_key));
+}
