@@ -6,6 +6,7 @@ use std::io::Write;
 use anyhow::{Context as _, bail};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use zeroize::Zeroizing;
 
 use keyfob::field::{Field, FieldError};
 use keyfob::limits;
@@ -138,7 +139,9 @@ pub fn lock(ctx: &Context, args: LockArgs) -> anyhow::Result<()> {
 }
 
 /// The variables a session sets, in the order they are printed.
-fn session_vars(profile: &Profile, s: &Session) -> Vec<(&'static str, String)> {
+/// The values are wiped when the list drops (`env` prints them and exits;
+/// `exec` hands them to the child and is replaced by it).
+fn session_vars(profile: &Profile, s: &Session) -> Vec<(&'static str, Zeroizing<String>)> {
     let mut vars = vec![
         ("AWS_ACCESS_KEY_ID", s.access_key_id.clone()),
         (
@@ -156,7 +159,9 @@ fn session_vars(profile: &Profile, s: &Session) -> Vec<(&'static str, String)> {
         vars.push(("AWS_DEFAULT_REGION", region.clone()));
     }
     vars.push((EXEC_MARKER, profile.name.clone()));
-    vars
+    vars.into_iter()
+        .map(|(k, v)| (k, Zeroizing::new(v)))
+        .collect()
 }
 
 /// Variables that would compete with the injected session.
@@ -191,7 +196,7 @@ pub fn exec(ctx: &Context, args: ExecArgs) -> anyhow::Result<()> {
         cmd.env_remove(var);
     }
     for (k, v) in session_vars(&profile, &session) {
-        cmd.env(k, v);
+        cmd.env(k, v.as_str());
     }
     // Replace this process: its memory (and the secrets in it) is gone,
     // and the command's exit status is keyfob's.
@@ -216,17 +221,20 @@ pub fn env(ctx: &Context, args: EnvArgs) -> anyhow::Result<()> {
         if k == EXEC_MARKER {
             continue;
         }
-        let line = match args.shell {
+        let line = Zeroizing::new(match args.shell {
             ShellKind::Bash | ShellKind::Zsh => {
-                format!("export {k}={}", shlex::try_quote(&v).unwrap_or_default())
+                format!(
+                    "export {k}={}",
+                    shlex::try_quote(v.as_str()).unwrap_or_default()
+                )
             }
             ShellKind::Fish => format!(
                 "set -gx {k} '{}'",
                 v.replace('\\', "\\\\").replace('\'', "\\'")
             ),
             ShellKind::Powershell => format!("$Env:{k} = '{}'", v.replace('\'', "''")),
-        };
-        writeln!(out, "{line}")?;
+        });
+        writeln!(out, "{}", line.as_str())?;
     }
     Ok(())
 }
