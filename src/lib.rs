@@ -22,4 +22,5 @@ pub mod secret;
 pub mod session;
 pub mod settings;
 pub mod store;
+pub mod thirdparty;
 pub mod vault;

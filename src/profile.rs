@@ -47,6 +47,44 @@ pub struct Role {
     pub external_id: Option<String>,
     pub session_name: Option<String>,
     pub source_identity: Option<String>,
+    /// What the confused-deputy guard ([`crate::thirdparty`]) found when
+    /// the profile was stored or last checked; `None` for a role without
+    /// an external ID, or one never checked (imported, hand-written).
+    /// Not part of the fingerprint: a re-check keeps the cached session.
+    pub external_id_guard: Option<ExternalIdGuard>,
+}
+
+/// The guard's verdict on a role profile with an external ID, kept in
+/// config.toml as `external_id_guard = "guarded" | "unguarded"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExternalIdGuard {
+    /// AssumeRole without the external ID was denied, with it allowed.
+    Guarded,
+    /// The role can be assumed without the external ID; stored only with
+    /// `--accept-unguarded`.
+    Unguarded,
+}
+
+impl ExternalIdGuard {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExternalIdGuard::Guarded => "guarded",
+            ExternalIdGuard::Unguarded => "unguarded",
+        }
+    }
+
+    /// Reads the value of `external_id_guard` in config.toml.
+    pub fn parse(value: &str) -> Result<Self, FieldError> {
+        match value {
+            "guarded" => Ok(ExternalIdGuard::Guarded),
+            "unguarded" => Ok(ExternalIdGuard::Unguarded),
+            _ => Err(FieldError::new(
+                Field::ExternalId,
+                "external_id_guard must be \"guarded\" or \"unguarded\" — `keyfob role check PROFILE` sets it",
+            )),
+        }
+    }
 }
 
 /// A profile as typed by a person: every field a string, unchecked.
@@ -91,6 +129,8 @@ impl Profile {
                     external_id,
                     session_name,
                     source_identity,
+                    // Set by the guard, or read back by ProfileBook::get.
+                    external_id_guard: None,
                 })
             }
             None => {
@@ -321,11 +361,41 @@ impl ProfileBook {
             duration: text("duration_seconds"),
             region: text("region"),
         };
-        Profile::from_input(&input).map_err(|source| ProfileError::Invalid {
+        let invalid = |source| ProfileError::Invalid {
             path: self.path.clone(),
             profile: name.into(),
             source,
-        })
+        };
+        let mut profile = Profile::from_input(&input).map_err(invalid)?;
+        // The guard's verdict, checked like every other hand-editable value.
+        if let Some(item) = entry.get("external_id_guard") {
+            let guard =
+                ExternalIdGuard::parse(item.as_str().unwrap_or_default()).map_err(invalid)?;
+            match profile.role.as_mut() {
+                Some(role) if role.external_id.is_some() => role.external_id_guard = Some(guard),
+                _ => {
+                    return Err(invalid(FieldError::new(
+                        Field::ExternalId,
+                        "external_id_guard is set but the profile has no role with an external ID — remove the line",
+                    )));
+                }
+            }
+        }
+        Ok(profile)
+    }
+
+    /// Records the guard's verdict on a stored profile, in memory, leaving
+    /// the rest of its table (and any comments) as it is.
+    pub fn set_guard(&mut self, name: &str, guard: ExternalIdGuard) -> Result<(), ProfileError> {
+        let entry = self
+            .doc
+            .get_mut("profiles")
+            .and_then(Item::as_table_mut)
+            .and_then(|t| t.get_mut(name))
+            .and_then(Item::as_table_like_mut)
+            .ok_or_else(|| ProfileError::NotFound { name: name.into() })?;
+        entry.insert("external_id_guard", value(guard.as_str()));
+        Ok(())
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -364,6 +434,9 @@ impl ProfileBook {
                 if let Some(v) = v {
                     t.insert(key, value(v));
                 }
+            }
+            if let (Some(_), Some(g)) = (&r.external_id, r.external_id_guard) {
+                t.insert("external_id_guard", value(g.as_str()));
             }
         }
         if let Some(m) = &profile.mfa_serial {
@@ -553,6 +626,60 @@ mod tests {
         let err = ProfileBook::load(&path).unwrap().get("bad").unwrap_err();
         assert!(
             err.to_string().contains("profile bad: region: must be"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_guard_verdict_round_trips_and_a_hand_edited_one_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut book = ProfileBook::load(&path).unwrap();
+        let mut i = input("vendor");
+        i.role_arn = Some("arn:aws:iam::210987654321:role/Vendor".into());
+        i.external_id = Some("ext-123".into());
+        let mut p = Profile::from_input(&i).unwrap();
+        p.role.as_mut().unwrap().external_id_guard = Some(ExternalIdGuard::Unguarded);
+        let fingerprint = p.fingerprint();
+        book.put(&p, false).unwrap();
+        book.save().unwrap();
+        let mut book = ProfileBook::load(&path).unwrap();
+        assert_eq!(book.get("vendor").unwrap(), p);
+        book.set_guard("vendor", ExternalIdGuard::Guarded).unwrap();
+        let got = book.get("vendor").unwrap();
+        assert_eq!(
+            got.role.as_ref().unwrap().external_id_guard,
+            Some(ExternalIdGuard::Guarded)
+        );
+        // A re-check does not invalidate the cached session.
+        assert_eq!(got.fingerprint(), fingerprint);
+
+        for (line, needle) in [
+            (
+                "external_id_guard = \"maybe\"",
+                "external_id_guard must be \"guarded\" or \"unguarded\"",
+            ),
+            (
+                "external_id_guard = true",
+                "external_id_guard must be \"guarded\" or \"unguarded\"",
+            ),
+        ] {
+            std::fs::write(
+                &path,
+                format!("[profiles.v]\nidentity = \"work\"\nrole_arn = \"arn:aws:iam::210987654321:role/V\"\nexternal_id = \"ext-123\"\n{line}\n"),
+            )
+            .unwrap();
+            let err = ProfileBook::load(&path).unwrap().get("v").unwrap_err();
+            assert!(err.to_string().contains(needle), "{err}");
+        }
+        std::fs::write(
+            &path,
+            "[profiles.v]\nidentity = \"work\"\nrole_arn = \"arn:aws:iam::210987654321:role/V\"\nexternal_id_guard = \"guarded\"\n",
+        )
+        .unwrap();
+        let err = ProfileBook::load(&path).unwrap().get("v").unwrap_err();
+        assert!(
+            err.to_string().contains("no role with an external ID"),
             "{err}"
         );
     }

@@ -8,4 +8,5 @@ mod keys;
 mod prompt;
 mod properties;
 mod sessions;
+mod thirdparty;
 mod util;

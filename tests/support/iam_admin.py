@@ -8,6 +8,13 @@ Usage: iam_admin.py PORT_FILE ACTION [ARGS]
   create-role NAME [EXT_ID]   A role any principal of account 123456789012 may
                               assume, requiring ExternalId EXT_ID if given.
                               Prints {"arn"}.
+  set-trust NAME [EXT_ID]     Replaces role NAME's trust policy with the one
+                              create-role writes (no condition without EXT_ID).
+                              Prints {"arn"}.
+  create-role-with-policy NAME POLICY_JSON
+                              A role whose trust policy is POLICY_JSON as
+                              given (e.g. `keyfob trust-policy` output).
+                              Prints {"arn"}.
   mfa USER                    A virtual MFA device enabled for USER.
                               Prints {"serial", "seed"}.
   totp SEED [OFFSET_STEPS]    The TOTP code (RFC 6238, SHA-1, 30 s) now, or
@@ -85,7 +92,7 @@ def main() -> int:
             "access_key_id": key["AccessKeyId"],
             "secret_access_key": key["SecretAccessKey"],
         }))
-    elif action == "create-role":
+    elif action in ("create-role", "set-trust"):
         name, *ext = args
         statement = {
             "Effect": "Allow",
@@ -94,10 +101,17 @@ def main() -> int:
         }
         if ext:
             statement["Condition"] = {"StringEquals": {"sts:ExternalId": ext[0]}}
-        role = iam.create_role(
-            RoleName=name,
-            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
-        )["Role"]
+        document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+        if action == "create-role":
+            role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=document)["Role"]
+        else:
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=document)
+            role = iam.get_role(RoleName=name)["Role"]
+        print(json.dumps({"arn": role["Arn"]}))
+    elif action == "create-role-with-policy":
+        name, document = args
+        json.loads(document)  # fail here, clearly, on a document that is not JSON
+        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=document)["Role"]
         print(json.dumps({"arn": role["Arn"]}))
     elif action == "mfa":
         (user,) = args

@@ -66,6 +66,79 @@ pub enum Command {
     Audit(AuditArgs),
     /// Tell what an access key ID is and which account it belongs to.
     Whois(WhoisArgs),
+    /// Third-party roles: re-run the confused-deputy guard on a profile.
+    #[command(subcommand)]
+    Role(RoleCommand),
+    /// External IDs for the customers whose roles you assume (provider side).
+    #[command(subcommand)]
+    ExternalId(ExternalIdCommand),
+    /// Print the trust policy a customer puts on the role they grant you:
+    /// your account (or one of your roles) may assume it, only with the
+    /// external ID.
+    TrustPolicy(TrustPolicyArgs),
+}
+
+/// How the guard gets the identity session when none is cached.
+#[derive(Debug, Args)]
+pub struct GuardPinArgs {
+    /// Read the identity's PIN from stdin's first line (used only if the
+    /// identity's session must be made to run the guard).
+    #[arg(long)]
+    pub pin_stdin: bool,
+    /// The current code of the profile's MFA device (used only if the
+    /// identity's session must be made to run the guard).
+    #[arg(long, value_name = "CODE")]
+    pub mfa_code: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoleCommand {
+    /// Try the profile's role without its external ID again and record
+    /// whether it is guarded; exits 1 if it is not.
+    Check(RoleCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RoleCheckArgs {
+    /// A profile with a role and an external ID.
+    pub profile: String,
+    #[command(flatten)]
+    pub pin: GuardPinArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExternalIdCommand {
+    /// Print a fresh random external ID (32 letters and digits from the
+    /// OS's CSPRNG).
+    New(ExternalIdNewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExternalIdNewArgs {
+    /// Record the ID as this customer's (never issued to anyone else);
+    /// asked again, print their existing ID.
+    #[arg(long, value_name = "NAME")]
+    pub customer: Option<String>,
+    /// Give the customer a new ID; the old one is retired, never reissued.
+    #[arg(long, requires = "customer")]
+    pub rotate: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrustPolicyArgs {
+    /// Your AWS account ID (12 digits): its principals may assume the role.
+    #[arg(
+        long,
+        value_name = "ACCOUNT_ID",
+        required_unless_present = "principal_arn"
+    )]
+    pub account: Option<String>,
+    /// The external ID you issued the customer.
+    #[arg(long, value_name = "ID")]
+    pub external_id: String,
+    /// Only this role of yours may assume it (instead of the whole account).
+    #[arg(long, value_name = "ARN")]
+    pub principal_arn: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -174,7 +247,7 @@ pub struct LockArgs {
 pub enum ProfileCommand {
     /// Add (or with --replace, change) a profile and wire it into the AWS
     /// config file.
-    Add(ProfileAddArgs),
+    Add(Box<ProfileAddArgs>),
     /// List profiles.
     List(ListArgs),
     /// Show one profile.
@@ -217,6 +290,12 @@ pub struct ProfileAddArgs {
     /// Take over an AWS config section keyfob does not manage without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Store a role that can be assumed without its external ID (the
+    /// guard's refusal), marked unguarded; every use then warns.
+    #[arg(long, requires = "external_id")]
+    pub accept_unguarded: bool,
+    #[command(flatten)]
+    pub pin: GuardPinArgs,
 }
 
 #[derive(Debug, Args)]

@@ -389,6 +389,9 @@ struct AuditIdentity {
 struct AuditReport {
     identities: Vec<AuditIdentity>,
     plaintext_keys: Vec<String>,
+    /// Third-party role profiles not proven safe against the confused
+    /// deputy (accepted unguarded, or never checked).
+    unguarded_profiles: Vec<String>,
     findings: usize,
 }
 
@@ -416,6 +419,17 @@ pub fn audit(ctx: &Context, args: AuditArgs) -> anyhow::Result<()> {
     let mut report = AuditReport {
         identities: Vec::new(),
         plaintext_keys: plaintext_keys(),
+        unguarded_profiles: keyfob::thirdparty::unguarded(&ctx.book()?)?
+            .iter()
+            .map(|p| {
+                keyfob::thirdparty::warning(p).unwrap_or_else(|| {
+                    format!(
+                        "profile {} is not guarded — `keyfob role check {}`",
+                        p.name, p.name
+                    )
+                })
+            })
+            .collect(),
         findings: 0,
     };
     for i in vault.list()? {
@@ -465,7 +479,8 @@ pub fn audit(ctx: &Context, args: AuditArgs) -> anyhow::Result<()> {
         .iter()
         .map(|i| i.findings.len())
         .sum::<usize>()
-        + report.plaintext_keys.len();
+        + report.plaintext_keys.len()
+        + report.unguarded_profiles.len();
 
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -491,7 +506,11 @@ pub fn audit(ctx: &Context, args: AuditArgs) -> anyhow::Result<()> {
                 writeln!(out, "  ! {f}")?;
             }
         }
-        for p in &report.plaintext_keys {
+        for p in report
+            .plaintext_keys
+            .iter()
+            .chain(&report.unguarded_profiles)
+        {
             writeln!(out, "! {p}")?;
         }
         if report.findings == 0 {

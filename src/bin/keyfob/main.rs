@@ -9,6 +9,7 @@ mod import;
 mod keys;
 mod profiles;
 mod sessions;
+mod thirdparty;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -63,6 +64,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rotate(args) => keys::rotate(&ctx, args),
         Command::Audit(args) => keys::audit(&ctx, args),
         Command::Whois(args) => keys::whois(&ctx, args),
+        Command::Role(cmd) => thirdparty::role(&ctx, cmd),
+        Command::ExternalId(cmd) => thirdparty::external_id(&ctx, cmd),
+        Command::TrustPolicy(args) => thirdparty::trust_policy(args),
         Command::Completions(args) => {
             use clap::CommandFactory;
             clap_complete::generate(
@@ -109,6 +113,8 @@ fn exit_code(err: &anyhow::Error) -> ExitCode {
             _ => {}
         }
         e.is::<keyfob::identity::FieldError>()
+            || e.downcast_ref::<keyfob::thirdparty::ThirdPartyError>()
+                .is_some_and(|t| t.is_refusal())
             || matches!(
                 e.downcast_ref::<ProfileError>(),
                 Some(ProfileError::Invalid { .. } | ProfileError::Exists { .. })

@@ -7,14 +7,14 @@ use anyhow::{Context as _, bail};
 
 use keyfob::aws::config_file::{AwsFile, Flavor};
 use keyfob::aws::wiring::{self, Ownership};
-use keyfob::profile::{Profile, ProfileInput};
+use keyfob::profile::{ExternalIdGuard, Profile, ProfileInput};
 
 use crate::cli::{ListArgs, ProfileAddArgs, ProfileCommand, ProfileShowArgs, RemoveArgs, UseArgs};
 use crate::{Context, confirm};
 
 pub fn run(ctx: &Context, cmd: ProfileCommand) -> anyhow::Result<()> {
     match cmd {
-        ProfileCommand::Add(args) => add(ctx, args),
+        ProfileCommand::Add(args) => add(ctx, *args),
         ProfileCommand::List(args) => list(ctx, args),
         ProfileCommand::Show(args) => show(ctx, args),
         ProfileCommand::Remove(args) => remove(ctx, args),
@@ -79,7 +79,7 @@ pub fn save_profile(
 }
 
 fn add(ctx: &Context, args: ProfileAddArgs) -> anyhow::Result<()> {
-    let profile = Profile::from_input(&ProfileInput {
+    let mut profile = Profile::from_input(&ProfileInput {
         name: args.name,
         identity: args.identity,
         role_arn: args.role_arn,
@@ -91,7 +91,17 @@ fn add(ctx: &Context, args: ProfileAddArgs) -> anyhow::Result<()> {
         region: args.region,
     })?;
     // The identity must exist (a typo would otherwise surface at unlock).
-    ctx.vault()?.get(profile.identity.as_str())?;
+    let identity = ctx.vault()?.get(profile.identity.as_str())?;
+    // A role with an external ID: the confused-deputy guard, before
+    // anything is written.
+    crate::thirdparty::guard_new_profile(
+        ctx,
+        &mut profile,
+        &identity,
+        args.replace,
+        args.accept_unguarded,
+        &args.pin,
+    )?;
     save_profile(ctx, &profile, args.replace, args.yes)?;
     // A changed profile must not keep handing out the old session.
     if let Ok(cache) = ctx.cache() {
@@ -106,7 +116,13 @@ fn describe(p: &Profile) -> String {
     if let Some(r) = &p.role {
         text.push_str(&format!(", role {} (account {})", r.arn, r.account));
         if r.external_id.is_some() {
-            text.push_str(", with an external ID");
+            text.push_str(match r.external_id_guard {
+                Some(ExternalIdGuard::Guarded) => ", with an external ID (guarded)",
+                Some(ExternalIdGuard::Unguarded) => {
+                    ", with an external ID (UNGUARDED: assumable without it)"
+                }
+                None => ", with an external ID (never checked: `keyfob role check`)",
+            });
         }
     }
     if let Some(m) = &p.mfa_serial {

@@ -38,6 +38,9 @@ pub fn prompter(ctx: &Context) -> Option<Box<dyn Prompter>> {
 
 /// Gets the profile's session through the prompt chain.
 fn session(ctx: &Context, profile: &Profile) -> anyhow::Result<Session> {
+    // An unguarded third-party role warns on every use, on stderr only
+    // (the fast path's stdout is credential_process JSON).
+    crate::thirdparty::warn(profile);
     let cache = ctx.cache()?;
     let vault = || ctx.vault_lib();
     // A cache hit needs no prompter, no store and no network.
@@ -75,6 +78,7 @@ pub fn credential_process(ctx: &Context, args: ProfileArg) -> anyhow::Result<()>
 
 pub fn unlock(ctx: &Context, args: UnlockArgs) -> anyhow::Result<()> {
     let profile = ctx.profile(&args.profile)?;
+    crate::thirdparty::warn(&profile);
     if let Some(code) = &args.mfa_code {
         limits::mfa_code(code)?;
     }
