@@ -100,6 +100,10 @@ pub enum ConfigFileError {
         "key name {key:?} cannot be written to an AWS {flavor} file: use a non-empty name without spaces, control characters, brackets, =, :, # or ;"
     )]
     InvalidKey { key: String, flavor: Flavor },
+    #[error(
+        "profile {profile} in the AWS {flavor} file has lines keyfob cannot read unambiguously (e.g. a malformed [section] header); fix the file by hand and try again"
+    )]
+    Ambiguous { profile: String, flavor: Flavor },
     /// The value itself is never part of the message: it may be a secret.
     #[error("the value for {key} cannot be written to an AWS {flavor} file: {reason}")]
     InvalidValue {
@@ -311,11 +315,25 @@ impl AwsFile {
         for (key, value) in entries {
             self.check_entry(key, value)?;
         }
+        let before = self.clone();
         if !self.has_profile(profile) {
             self.append_section(profile);
         }
         for (key, value) in entries {
             self.set_one(profile, key, value);
+        }
+        // A file keyfob cannot read unambiguously (e.g. a malformed section
+        // header inside the profile) may make a written line belong to
+        // another section for the readers; refuse rather than write
+        // something AWS tools would read differently. Found by fuzzing.
+        for (key, value) in entries {
+            if self.get(profile, key).as_deref() != Some(*value) {
+                *self = before;
+                return Err(ConfigFileError::Ambiguous {
+                    profile: profile.to_owned(),
+                    flavor: self.flavor(),
+                });
+            }
         }
         Ok(())
     }
@@ -830,6 +848,26 @@ cli_pager =";
 
     fn config(text: &str) -> AwsFile {
         AwsFile::parse(text, Flavor::Config)
+    }
+
+    /// Found by `scripts/fuzz`: a malformed header line inside the section
+    /// made the written key read back as another one.
+    #[test]
+    fn regression_malformed_header_inside_a_section_is_refused_not_misread() {
+        for flavor in [Flavor::Config, Flavor::Credentials] {
+            let text = "[fuzz]\n [\ncredential_process: ";
+            let header = if flavor == Flavor::Config {
+                "[profile fuzz]"
+            } else {
+                "[fuzz]"
+            };
+            let text = text.replace("[fuzz]", header);
+            let mut file = AwsFile::parse(&text, flavor);
+            match file.set_profile("fuzz", &[("credential_process", ":")]) {
+                Ok(()) => assert_eq!(file.get("fuzz", "credential_process").as_deref(), Some(":")),
+                Err(_) => assert_eq!(file.to_text(), text),
+            }
+        }
     }
 
     #[test]
