@@ -1,0 +1,220 @@
+//! The Tauri commands: each delegates to the library (`keyfob::app` and
+//! friends) in one to three lines. Work that may block (the keychain over
+//! D-Bus, the KDF, STS) runs on a blocking thread via [`blocking`], never
+//! on the UI thread.
+
+use tauri::{AppHandle, Manager};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use keyfob::app;
+use keyfob::identity::{
+    AccessKeyId, IdentityName, check_pin, check_pin_confirmation, check_secret,
+};
+use keyfob::limits;
+use keyfob::profile::Profile;
+use keyfob::prompt::FixedPrompter;
+use keyfob::secret::{Pin, SecretAccessKey};
+use keyfob::vault::NewIdentity;
+
+use crate::Desk;
+use crate::dto::*;
+use crate::error::{ErrorKind, UiError};
+
+type Result<T> = std::result::Result<T, UiError>;
+
+/// Runs `f` with the app's state on tokio's blocking pool.
+async fn blocking<T, F>(app: AppHandle, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Desk) -> Result<T> + Send + 'static,
+{
+    tauri::async_runtime::spawn_blocking(move || f(&app.state::<Desk>()))
+        .await
+        .map_err(|e| UiError::new(ErrorKind::Internal, e.to_string()))?
+}
+
+#[tauri::command]
+pub async fn list_identities(app: AppHandle) -> Result<Vec<IdentityView>> {
+    blocking(app, |d| {
+        let now = OffsetDateTime::now_utc();
+        Ok(d.kf
+            .identities()?
+            .iter()
+            .map(|i| IdentityView::new(i, now))
+            .collect())
+    })
+    .await
+}
+
+/// Checks the four fields (in the order of the form), the same way `keyfob
+/// add` does.
+fn new_identity(mut form: NewIdentityForm) -> Result<NewIdentity> {
+    let access_key_id = AccessKeyId::parse(&form.access_key_id)?;
+    let secret = check_secret(SecretAccessKey::new(std::mem::take(
+        &mut *form.secret_access_key,
+    )))?;
+    let name = IdentityName::parse(&form.identity_name)?;
+    let pin = Pin::new(std::mem::take(&mut *form.pin));
+    check_pin(&pin)?;
+    check_pin_confirmation(&pin, &Pin::new(std::mem::take(&mut *form.pin_confirmation)))?;
+    Ok(NewIdentity {
+        name,
+        access_key_id,
+        secret,
+        pin,
+    })
+}
+
+/// "Verify and add keys", step one: validates, asks STS who the keys
+/// belong to, and keeps them (sealed by nothing yet, in wiped memory) until
+/// [`confirm_identity`] or [`cancel_identity`]. Nothing is stored.
+#[tauri::command]
+pub async fn verify_identity(app: AppHandle, form: NewIdentityForm) -> Result<VerifiedKeys> {
+    blocking(app, move |d| {
+        let new = new_identity(form)?;
+        let caller = app::verify_new_identity(&d.kf, &new)?;
+        Ok(d.pending_add(new, caller))
+    })
+    .await
+}
+
+/// Step two: seals and stores the verified keys and creates the profile.
+#[tauri::command]
+pub async fn confirm_identity(app: AppHandle, allow_root: bool) -> Result<IdentityView> {
+    blocking(app, move |d| {
+        let (new, caller) = d.take_pending_add()?;
+        let identity = app::add_verified_identity(&d.kf, new, caller, allow_root)?;
+        Ok(IdentityView::new(&identity, OffsetDateTime::now_utc()))
+    })
+    .await
+}
+
+#[tauri::command]
+pub fn cancel_identity(state: tauri::State<'_, Desk>) {
+    drop(state.take_pending_add());
+}
+
+#[tauri::command]
+pub async fn remove_identity(app: AppHandle, name: String) -> Result<()> {
+    blocking(app, move |d| {
+        Ok(app::remove_identity(&d.kf, &name).map(drop)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn list_profiles(app: AppHandle) -> Result<Vec<ProfileView>> {
+    blocking(app, |d| {
+        let current = app::current(&d.kf).ok().flatten();
+        Ok(d.kf
+            .profiles()?
+            .iter()
+            .map(|p| ProfileView::new(p, current.as_deref()))
+            .collect())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn save_profile(app: AppHandle, form: ProfileForm) -> Result<ProfileView> {
+    blocking(app, move |d| {
+        let profile = Profile::from_input(&form.input())?;
+        app::save_profile(&d.kf, &profile, form.replace, form.take_over)?;
+        Ok(ProfileView::new(&profile, None))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn remove_profile(app: AppHandle, name: String) -> Result<()> {
+    blocking(app, move |d| {
+        Ok(app::remove_profile(&d.kf, &name).map(drop)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn current_profile(app: AppHandle) -> Result<Option<String>> {
+    blocking(app, |d| Ok(app::current(&d.kf)?)).await
+}
+
+/// `keyfob use NAME`: points `[default]` at the profile.
+#[tauri::command]
+pub async fn use_profile(app: AppHandle, name: String, take_over: bool) -> Result<String> {
+    let handle = app.clone();
+    let name = blocking(app, move |d| {
+        Ok(app::use_profile(&d.kf, &name, take_over)?.name)
+    })
+    .await?;
+    crate::tray::refresh(&handle);
+    Ok(name)
+}
+
+/// `keyfob unlock`; returns when the new session expires (RFC 3339).
+#[tauri::command]
+pub async fn unlock(app: AppHandle, mut form: UnlockForm) -> Result<String> {
+    blocking(app, move |d| {
+        if let Some(code) = &form.mfa_code {
+            limits::mfa_code(code)?;
+        }
+        let prompter = FixedPrompter {
+            pin: Some(Pin::new(std::mem::take(&mut *form.pin))),
+            mfa_code: form.mfa_code.take(),
+        };
+        Ok(app::unlock(&d.kf, &form.profile, &prompter).map(rfc3339)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn list_sessions(app: AppHandle) -> Result<Vec<SessionView>> {
+    blocking(app, |d| {
+        Ok(app::sessions(&d.kf)?
+            .into_iter()
+            .map(SessionView::from)
+            .collect())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn lock(app: AppHandle, profile: String) -> Result<()> {
+    blocking(app, move |d| Ok(app::lock(&d.kf, &profile)?)).await
+}
+
+#[tauri::command]
+pub async fn lock_all(app: AppHandle) -> Result<u32> {
+    blocking(app, |d| Ok(app::lock_all(&d.kf)? as u32)).await
+}
+
+#[tauri::command]
+pub fn get_settings(state: tauri::State<'_, Desk>) -> SettingsView {
+    state.settings_view()
+}
+
+#[tauri::command]
+pub async fn save_settings(app: AppHandle, form: SettingsForm) -> Result<SettingsView> {
+    blocking(app, move |d| {
+        app::save_store_setting(&d.kf.paths, form.store.into())?;
+        app::set_start_at_login(&d.app_exe, form.start_at_login)?;
+        Ok(d.settings_view())
+    })
+    .await
+}
+
+#[tauri::command]
+pub fn pending_prompts(state: tauri::State<'_, Desk>) -> Vec<PromptView> {
+    state.prompts.pending()
+}
+
+/// The person's answer to a prompt from `keyfob credential-process`;
+/// `value: null` refuses.
+#[tauri::command]
+pub fn answer_prompt(
+    state: tauri::State<'_, Desk>,
+    id: u32,
+    value: Option<Zeroizing<String>>,
+) -> Result<()> {
+    state.prompts.answer(id, value)
+}

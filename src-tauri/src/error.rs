@@ -1,0 +1,116 @@
+//! The one error type that crosses to the UI: `{kind, message, field?,
+//! wait_secs?}`, so the UI can put a message next to its field or run a
+//! back-off countdown without parsing text. Messages are the library's,
+//! which never carry a secret.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use keyfob::app::AppError;
+use keyfob::provider::ProviderError;
+use keyfob::vault::VaultError;
+
+/// What went wrong, for the UI to react to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub enum ErrorKind {
+    /// A field's value was refused; `field` names it.
+    Field,
+    WrongPin,
+    BackOff,
+    /// AWS refused, or could not be reached.
+    Aws,
+    NotFound,
+    /// An AWS config section keyfob does not manage.
+    NotManaged,
+    RootRefused,
+    /// The keychain or file store failed.
+    Store,
+    /// A file (config.toml, the AWS config) could not be read or written.
+    Config,
+    /// The prompt the answer was for is gone (answered or timed out).
+    PromptGone,
+    Internal,
+}
+
+#[derive(Clone, Debug, Serialize, TS)]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub struct UiError {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// The form field the message belongs next to (snake_case, e.g.
+    /// `secret_access_key`), if any.
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Seconds until the next PIN attempt is accepted, during a back-off.
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_secs: Option<u32>,
+}
+
+impl UiError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            field: None,
+            wait_secs: None,
+        }
+    }
+}
+
+impl From<AppError> for UiError {
+    fn from(e: AppError) -> Self {
+        let vault = match &e {
+            AppError::Vault(v) | AppError::Provider(ProviderError::Vault(v)) => Some(v),
+            _ => None,
+        };
+        let kind = match (&e, vault) {
+            (_, Some(VaultError::WrongPin { remaining: 0, .. } | VaultError::BackOff { .. })) => {
+                ErrorKind::BackOff
+            }
+            (_, Some(VaultError::WrongPin { .. })) => ErrorKind::WrongPin,
+            (_, Some(VaultError::RootRefused { .. })) => ErrorKind::RootRefused,
+            (_, Some(VaultError::NotFound { .. })) => ErrorKind::NotFound,
+            _ if e.field().is_some() => ErrorKind::Field,
+            (AppError::Aws(_) | AppError::Provider(ProviderError::Aws { .. }), _) => ErrorKind::Aws,
+            (_, Some(VaultError::Aws(_))) => ErrorKind::Aws,
+            (AppError::Profile(keyfob::profile::ProfileError::NotFound { .. }), _) => {
+                ErrorKind::NotFound
+            }
+            (AppError::NotManaged { .. }, _) => ErrorKind::NotManaged,
+            (AppError::Store(_) | AppError::Cache(_), _) | (_, Some(VaultError::Store(_))) => {
+                ErrorKind::Store
+            }
+            (
+                AppError::Profile(_)
+                | AppError::ConfigFile(_)
+                | AppError::Settings(_)
+                | AppError::Write(_)
+                | AppError::Path(_)
+                | AppError::NoAwsConfig,
+                _,
+            ) => ErrorKind::Config,
+            _ => ErrorKind::Internal,
+        };
+        let field = e.field().and_then(|f| {
+            serde_json::to_value(f)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+        });
+        Self {
+            kind,
+            message: e.to_string(),
+            field,
+            wait_secs: e.wait_secs().map(|s| s.clamp(0, u32::MAX as i64) as u32),
+        }
+    }
+}
+
+impl From<keyfob::field::FieldError> for UiError {
+    fn from(e: keyfob::field::FieldError) -> Self {
+        AppError::from(e).into()
+    }
+}

@@ -1,0 +1,169 @@
+//! keyfob's desktop app: a thin Tauri layer over the keyfob library.
+//!
+//! Owns the window, the tray ([`tray`]), the IPC commands ([`commands`],
+//! each a delegation to `keyfob::app` and friends), the shapes that cross
+//! to the UI ([`dto`], [`error`]) and the app's half of the prompt service
+//! ([`prompt`]). State ([`Desk`]) is built once in `setup()`.
+
+mod commands;
+pub mod dto;
+pub mod error;
+mod prompt;
+mod tray;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use tauri::{AppHandle, Emitter, Manager, WindowEvent};
+
+use keyfob::app::{self, Keyfob};
+use keyfob::aws::sts::CallerIdentity;
+use keyfob::prompt::server::{PromptServer, ServerHandle};
+use keyfob::settings::Settings;
+use keyfob::vault::NewIdentity;
+
+use dto::{SettingsView, StoreChoice, VerifiedKeys};
+use error::{ErrorKind, UiError};
+
+/// Emitted after the tray changed something, so the UI reloads its lists.
+pub const CHANGED_EVENT: &str = "keyfob://changed";
+
+/// The app's state, built in `setup()`.
+pub struct Desk {
+    kf: Keyfob,
+    app_exe: PathBuf,
+    /// The store this process opened, and the fall-back notice if any.
+    store_in_use: String,
+    notice: Option<String>,
+    /// Keys verified by "Verify and add keys", waiting for the person to
+    /// confirm; dropped (and wiped) on confirm, cancel or a new verify.
+    pending: Mutex<Option<(NewIdentity, CallerIdentity)>>,
+    prompts: prompt::Prompts,
+    /// Why the prompt service is not running, if it is not.
+    prompt_error: Option<String>,
+    /// Keeps the prompt socket open for the app's lifetime.
+    _server: Option<ServerHandle>,
+}
+
+impl Desk {
+    fn pending_add(&self, new: NewIdentity, caller: CallerIdentity) -> VerifiedKeys {
+        let view = VerifiedKeys {
+            identity_name: new.name.to_string(),
+            account: caller.account.clone(),
+            arn: caller.arn.clone(),
+            root: keyfob::identity::is_root_arn(&caller.arn),
+        };
+        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some((new, caller));
+        view
+    }
+
+    fn take_pending_add(&self) -> Result<(NewIdentity, CallerIdentity), UiError> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| {
+                UiError::new(ErrorKind::Internal, "nothing to add: verify the keys first")
+            })
+    }
+
+    fn settings_view(&self) -> SettingsView {
+        let store = Settings::load(&self.kf.paths.config_file())
+            .map(|s| s.store)
+            .unwrap_or(self.kf.backend);
+        SettingsView {
+            store: StoreChoice::from(store),
+            store_in_use: self.store_in_use.clone(),
+            notice: self.notice.clone(),
+            start_at_login: app::starts_at_login(),
+            session_default_secs: keyfob::profile::DEFAULT_SESSION_SECS as u32,
+            role_default_secs: keyfob::profile::DEFAULT_ROLE_SECS as u32,
+            config_file: self.kf.paths.config_file().display().to_string(),
+            prompt_service: self.prompt_error.clone(),
+        }
+    }
+}
+
+/// Shows, unminimises and focuses the main window.
+pub fn show_main_window(handle: &AppHandle) {
+    if let Some(w) = handle.get_webview_window("main") {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
+}
+
+/// After the tray changed profiles or sessions: refresh the tray and tell
+/// the UI.
+fn changed(handle: &AppHandle) {
+    tray::refresh(handle);
+    let _ = handle.emit(CHANGED_EVENT, ());
+}
+
+fn build_state(handle: &AppHandle) -> Result<Desk, Box<dyn std::error::Error>> {
+    let app_exe = std::env::current_exe()?;
+    let kf = Keyfob::from_env(app::find_cli(&app_exe))?;
+    // Opened once here for the notice (and to fail early with a clear
+    // message); each command opens its own handle, as the CLI does.
+    let (store_in_use, notice) = match kf.open_store() {
+        Ok(o) => (o.store.describe(), o.notice),
+        Err(e) => ("none".to_owned(), Some(e.to_string())),
+    };
+    let (server, prompt_error) = match PromptServer::bind(&kf.paths.runtime_dir) {
+        Ok(server) => {
+            let h = handle.clone();
+            (Some(server.spawn(move |req| prompt::ask(&h, req))), None)
+        }
+        Err(e) => (None, Some(e.to_string())),
+    };
+    Ok(Desk {
+        kf,
+        app_exe,
+        store_in_use,
+        notice,
+        pending: Mutex::new(None),
+        prompts: prompt::Prompts::default(),
+        prompt_error,
+        _server: server,
+    })
+}
+
+pub fn run() {
+    tauri::Builder::default()
+        .setup(|app| {
+            let desk = build_state(app.handle())?;
+            app.manage(desk);
+            tray::create(app.handle())?;
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps keyfob in the tray (and the prompt
+            // service running); "Quit" in the tray ends it.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::list_identities,
+            commands::verify_identity,
+            commands::confirm_identity,
+            commands::cancel_identity,
+            commands::remove_identity,
+            commands::list_profiles,
+            commands::save_profile,
+            commands::remove_profile,
+            commands::current_profile,
+            commands::use_profile,
+            commands::unlock,
+            commands::list_sessions,
+            commands::lock,
+            commands::lock_all,
+            commands::get_settings,
+            commands::save_settings,
+            commands::pending_prompts,
+            commands::answer_prompt,
+        ])
+        .run(tauri::generate_context!())
+        .expect("the keyfob app failed to start");
+}

@@ -1,0 +1,99 @@
+//! The app's side of the prompt service: the handler the library's
+//! [`PromptServer`] calls (on its own thread, once per request) brings the
+//! window to the front, tells the UI what is asked and by whom, and waits
+//! for `answer_prompt`. The socket, the peer-uid check and the wire format
+//! are the library's ([`keyfob::prompt::server`]).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::time::Duration;
+
+use tauri::{AppHandle, Emitter, Manager};
+use zeroize::Zeroizing;
+
+use keyfob::prompt::server::{AskKind, PromptAnswer, PromptRequest};
+use keyfob::secret::Pin;
+
+use crate::dto::{PromptKind, PromptView};
+use crate::error::{ErrorKind, UiError};
+
+/// The client gives up after 120 s; waiting a little longer here only
+/// makes sure a late answer never blocks a thread for ever.
+const WAIT: Duration = Duration::from_secs(130);
+
+/// The event the UI listens to; its payload is a [`PromptView`].
+pub const EVENT: &str = "keyfob://prompt";
+
+/// Requests waiting for the person, by id.
+#[derive(Default)]
+pub struct Prompts {
+    next: AtomicU32,
+    waiting: Mutex<BTreeMap<u32, (PromptView, SyncSender<PromptAnswer>)>>,
+}
+
+impl Prompts {
+    pub fn pending(&self) -> Vec<PromptView> {
+        let waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        waiting.values().map(|(v, _)| v.clone()).collect()
+    }
+
+    /// Hands the person's answer to the waiting request: `None` refuses.
+    pub fn answer(&self, id: u32, value: Option<Zeroizing<String>>) -> Result<(), UiError> {
+        let entry = self
+            .waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        let Some((view, tx)) = entry else {
+            return Err(UiError::new(
+                ErrorKind::PromptGone,
+                "that request is gone: it was answered or timed out",
+            ));
+        };
+        let answer = match (value, view.kind) {
+            (None, _) => PromptAnswer::Refused,
+            (Some(mut v), PromptKind::Pin) => PromptAnswer::Pin(Pin::new(std::mem::take(&mut *v))),
+            (Some(v), PromptKind::MfaCode) => PromptAnswer::MfaCode(v.trim().to_owned()),
+        };
+        // The requester may have hung up; nothing to do then.
+        let _ = tx.send(answer);
+        Ok(())
+    }
+}
+
+/// The server's handler: blocks its request's thread until the person
+/// answers, refuses, or [`WAIT`] passes.
+pub fn ask(app: &AppHandle, request: PromptRequest) -> PromptAnswer {
+    let prompts = app.state::<crate::Desk>();
+    let prompts = &prompts.prompts;
+    let id = prompts.next.fetch_add(1, Ordering::SeqCst) + 1;
+    let view = PromptView {
+        id,
+        kind: match request.kind {
+            AskKind::Pin => PromptKind::Pin,
+            AskKind::MfaCode => PromptKind::MfaCode,
+        },
+        profile: request.profile,
+        identity: request.identity,
+        mfa_serial: request.mfa_serial,
+        pid: request.requester.pid,
+        exe: request.requester.exe,
+    };
+    let (tx, rx) = sync_channel(1);
+    prompts
+        .waiting
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, (view.clone(), tx));
+    crate::show_main_window(app);
+    let _ = app.emit(EVENT, &view);
+    let answer = rx.recv_timeout(WAIT).unwrap_or(PromptAnswer::Refused);
+    prompts
+        .waiting
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&id);
+    answer
+}

@@ -1,0 +1,428 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the desktop app: the real debug build under Xvfb,
+driven through tauri-driver and WebKitWebDriver with Selenium, against a
+real gnome-keyring and the moto emulator with auth checks on (the private
+world of scripts/bench.py: HOME, XDG folders, D-Bus, keyring, moto).
+
+Usage: tests/e2e/desktop.py [--app PATH] [--cli PATH] [--driver PATH]
+                            [--screenshots DIR]
+Defaults: target/debug/keyfob-desktop, target/debug/keyfob,
+target/tools/bin/tauri-driver, docs/screenshots. Prints one line per case
+and a summary; exits 1 if any case failed.
+
+The cases run in order on one app instance (each builds on the last, as a
+person would): add with a wrong secret, add, unlock, switch, a role profile
+with an external ID, credential-process answered through the app's prompt,
+a refused prompt, and another uid on the prompt socket.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench import World  # noqa: E402  (the private world, shared with the benchmark)
+
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.common.options import ArgOptions  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+PIN = "e2e-pin-123456"
+ACCOUNT = "123456789012"
+
+
+class Desktop:
+    """Xvfb, tauri-driver and a WebDriver session on the app."""
+
+    def __init__(self, world: World, app: Path, cli: Path, driver: Path) -> None:
+        self.world = world
+        self.cli = cli
+        self.procs: list[subprocess.Popen] = []
+        display = self._xvfb()
+        self.env = dict(world.env, DISPLAY=display, KEYFOB_CLI=str(cli),
+                        # No GPU under Xvfb; keeps WebKit from trying.
+                        WEBKIT_DISABLE_COMPOSITING_MODE="1", LIBGL_ALWAYS_SOFTWARE="1")
+        port, native_port = free_port(), free_port()
+        native = shutil.which("WebKitWebDriver") or "/usr/bin/WebKitWebDriver"
+        self.driver_log = open(world.dir / "tauri-driver.log", "w")
+        self.procs.append(subprocess.Popen(
+            [str(driver), "--port", str(port), "--native-port", str(native_port), "--native-driver", native],
+            env=self.env, stdout=self.driver_log, stderr=subprocess.STDOUT,
+        ))
+        # tauri-driver listens at once, but forwards the new-session request
+        # to WebKitWebDriver, which needs a moment to listen itself.
+        wait_port(port)
+        wait_port(native_port)
+        options = ArgOptions()
+        options.set_capability("browserName", "wry")
+        options.set_capability("tauri:options", {"application": str(app)})
+        self.started = time.monotonic()
+        try:
+            self.d = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+        except Exception:
+            self.close()
+            raise
+        self.wait = WebDriverWait(self.d, 20)
+
+    def _xvfb(self) -> str:
+        for n in range(90, 140):
+            if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+                break
+        display = f":{n}"
+        self.procs.append(subprocess.Popen(
+            ["Xvfb", display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))
+        for _ in range(100):
+            if Path(f"/tmp/.X11-unix/X{n}").exists():
+                break
+            time.sleep(0.05)
+        return display
+
+    def close(self) -> None:
+        try:
+            if hasattr(self, "d"):
+                self.d.quit()
+        except Exception:
+            pass
+        for p in reversed(self.procs):
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    # -- helpers ---------------------------------------------------------
+
+    def go(self, screen: str) -> None:
+        """Opens a screen from the header, with the keyboard (focus + Enter)."""
+        link = self.d.find_element(By.ID, f"nav-{screen}")
+        self.d.execute_script("document.getElementById('main').dataset.ready = ''")
+        # Keyboard first (focus + Enter), as a person without a mouse would.
+        self.d.execute_script("arguments[0].focus()", link)
+        ActionChains(self.d).send_keys(Keys.ENTER).perform()
+        self.wait.until(lambda d: d.execute_script(
+            "return document.getElementById('main').dataset.ready") == screen)
+
+    def fill(self, element_id: str, text: str) -> None:
+        el = self.d.find_element(By.ID, element_id)
+        el.clear()
+        el.send_keys(text)
+
+    def text(self, css: str) -> str:
+        return self.d.find_element(By.CSS_SELECTOR, css).text
+
+    def until_text(self, css: str, timeout: float = 20) -> str:
+        WebDriverWait(self.d, timeout).until(
+            lambda d: any(e.text.strip() for e in d.find_elements(By.CSS_SELECTOR, css)))
+        return self.text(css)
+
+    def shot(self, out: Path | None, name: str) -> None:
+        if out is None:
+            return
+        time.sleep(1)  # WebDriver screenshots can lag the last paint.
+        out.mkdir(parents=True, exist_ok=True)
+        # Taken from the X display (ImageMagick's import) rather than through
+        # WebDriver: WebKitWebDriver's screenshot command was seen to hang
+        # under Xvfb. The window sits at the display's top left.
+        size = self.d.get_window_size()
+        subprocess.run(["import", "-display", self.env["DISPLAY"], "-window", "root", "-crop",
+                        f"{size['width']}x{size['height']}+0+0", str(out / f"{name}.png")],
+                       check=True, timeout=30)
+
+    def keyfob(self, *args: str, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(["setsid", "--wait", str(self.cli), *args], env=self.world.env,
+                              input=stdin, capture_output=True, text=True, check=check)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int) -> None:
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"tauri-driver did not listen on {port}")
+
+
+def aws_config(world: World) -> str:
+    path = Path(world.env["AWS_CONFIG_FILE"])
+    return path.read_text() if path.exists() else ""
+
+
+def default_target(world: World) -> str | None:
+    """The keyfob profile [default]'s credential_process runs."""
+    section = None
+    for line in aws_config(world).splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            section = line
+        elif section == "[default]" and line.startswith("credential_process"):
+            return line.split()[-1]
+    return None
+
+
+# -- the cases ------------------------------------------------------------
+
+def add_wrong_secret(t: Desktop, ctx: dict) -> None:
+    user = t.world.admin("create-user", "alice")
+    ctx["alice"] = user
+    secret = user["secret_access_key"]
+    wrong = ("A" if secret[0] != "A" else "B") + secret[1:]
+    t.go("add")
+    t.fill("access_key_id", user["access_key_id"])
+    t.fill("secret_access_key", wrong)
+    t.fill("identity_name", "alice")
+    t.fill("pin", PIN)
+    t.fill("pin_confirmation", PIN)
+    t.d.find_element(By.ID, "verify").click()
+    message = t.until_text("#secret_access_key-error")
+    assert message, "no error next to the secret"
+    for field in ("secret_access_key", "pin", "pin_confirmation"):
+        assert t.d.find_element(By.ID, field).get_attribute("value") == "", f"{field} not cleared"
+    assert t.d.find_elements(By.ID, "verified") == []
+    listed = json.loads(t.keyfob("list", "--json").stdout)
+    assert listed == [], f"stored something: {listed}"
+    t.shot(ctx["shots"], "add-identity-error")
+
+
+def add_identity(t: Desktop, ctx: dict) -> None:
+    user = ctx["alice"]
+    t.go("add")
+    t.fill("access_key_id", user["access_key_id"])
+    t.fill("secret_access_key", user["secret_access_key"])
+    t.fill("identity_name", "alice")
+    t.fill("pin", PIN)
+    t.fill("pin_confirmation", PIN)
+    t.d.find_element(By.ID, "verify").click()
+    assert t.until_text("#verified-account") == ACCOUNT
+    assert t.text("#verified-arn") == user["arn"]
+    # Nothing is stored before the person confirms.
+    assert json.loads(t.keyfob("list", "--json").stdout) == []
+    for field in ("secret_access_key", "pin", "pin_confirmation"):
+        assert t.d.find_element(By.ID, field).get_attribute("value") == "", f"{field} not cleared"
+    t.shot(ctx["shots"], "add-identity-verified")
+    t.d.find_element(By.ID, "confirm-add").click()
+    t.until_text("#add-result .notice.good")
+    t.go("identities")
+    row = t.d.find_element(By.CSS_SELECTOR, 'tr[data-identity="alice"]')
+    assert ACCOUNT in row.find_element(By.CSS_SELECTOR, "td.account").text
+    assert user["arn"] in row.text
+    listed = json.loads(t.keyfob("list", "--json").stdout)
+    assert [i["name"] for i in listed] == ["alice"]
+    assert "credential-process alice" in aws_config(t.world)
+    t.shot(ctx["shots"], "identities")
+
+
+def unlock(t: Desktop, ctx: dict) -> None:
+    t.go("unlock")
+    Select(t.d.find_element(By.ID, "unlock-profile")).select_by_value("alice")
+    t.fill("pin", "wrong-pin-000")
+    t.d.find_element(By.ID, "unlock-submit").click()
+    assert "wrong PIN" in t.until_text("#pin-error")
+    t.fill("pin", PIN)
+    t.d.find_element(By.ID, "unlock-submit").click()
+    assert "unlocked" in t.until_text("#unlock-general .notice.good")
+    t.shot(ctx["shots"], "unlock")
+    t.go("sessions")
+    row = t.d.find_element(By.CSS_SELECTOR, 'tr[data-session="alice"]')
+    assert " h " in row.find_element(By.CSS_SELECTOR, ".countdown").text
+    t.shot(ctx["shots"], "sessions")
+
+
+def switch_identity(t: Desktop, ctx: dict) -> None:
+    bob = t.world.admin("create-user", "bob")
+    t.keyfob("add", "bob", "--access-key-id", bob["access_key_id"], "--stdin",
+             stdin=f"{bob['secret_access_key']}\n{PIN}\n")
+    t.go("switch")
+    t.d.find_element(By.CSS_SELECTOR, 'button[data-profile="bob"]').click()
+    t.wait.until(lambda d: default_target(t.world) == "bob")
+    t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'li[data-profile="bob"] .current'))
+    assert t.keyfob("current").stdout.strip() == "bob"
+    t.shot(ctx["shots"], "switch-identity")
+    t.d.find_element(By.CSS_SELECTOR, 'button[data-profile="alice"]').click()
+    t.wait.until(lambda d: default_target(t.world) == "alice")
+
+
+def role_profile(t: Desktop, ctx: dict) -> None:
+    role = t.world.admin("create-role", "deployer", "ext-id-e2e-42")
+    ctx["role"] = role
+    t.go("profiles")
+    t.d.find_element(By.ID, "new-profile").click()
+    t.fill("profile_name", "deploy")
+    Select(t.d.find_element(By.ID, "identity_name")).select_by_value("alice")
+    # The same validation as the CLI: a bad external ID is refused at its field.
+    t.fill("role_arn", role["arn"])
+    t.fill("external_id", "x")
+    t.fill("region", "eu-west-1")
+    t.d.find_element(By.ID, "save-profile").click()
+    assert t.until_text("#external_id-error")
+    t.fill("external_id", "ext-id-e2e-42")
+    t.fill("duration", "30m")
+    t.d.find_element(By.ID, "save-profile").click()
+    t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-profile="deploy"]'))
+    shown = json.loads(t.keyfob("profile", "show", "deploy", "--json").stdout)
+    assert shown["role"]["arn"] == role["arn"], shown
+    assert shown["role"]["external_id"] == "ext-id-e2e-42", shown
+    assert shown["duration_secs"] == 1800 and shown["region"] == "eu-west-1", shown
+    assert "credential-process deploy" in aws_config(t.world)
+    t.shot(ctx["shots"], "profiles")
+
+
+def credential_process_prompt(t: Desktop, ctx: dict) -> None:
+    t.keyfob("lock", "--all")
+    # No terminal (setsid, stdin from /dev/null): the prompt chain reaches
+    # the app's prompt service.
+    proc = subprocess.Popen(["setsid", str(t.cli), "credential-process", "deploy"], env=t.world.env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".prompt form[data-prompt]"))
+        form = t.d.find_element(By.CSS_SELECTOR, ".prompt form[data-prompt]")
+        assert form.find_element(By.CSS_SELECTOR, ".prompt-profile").text == "deploy"
+        assert form.find_element(By.CSS_SELECTOR, ".prompt-exe").text, "no requester shown"
+        assert "pid" in form.text
+        t.shot(ctx["shots"], "prompt")
+        field = form.find_element(By.CSS_SELECTOR, "input")
+        field.send_keys(PIN)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    creds = json.loads(out)
+    assert creds["Version"] == 1 and creds["AccessKeyId"].startswith("ASIA"), out
+    assert creds["SessionToken"] and creds["Expiration"]
+
+
+def refused_prompt(t: Desktop, ctx: dict) -> None:
+    t.keyfob("lock", "--all")
+    proc = subprocess.Popen(["setsid", str(t.cli), "credential-process", "alice"], env=t.world.env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".prompt form[data-prompt]"))
+        t.d.find_element(By.CSS_SELECTOR, ".prompt button[id$='-refuse']").click()
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0 and out == "", (proc.returncode, out)
+    assert err.strip(), "no error for a refusal"
+
+
+def other_uid_refused(t: Desktop, ctx: dict) -> None:
+    runtime = Path(t.world.env["XDG_RUNTIME_DIR"]) / "keyfob"
+    sock = runtime / "prompt.sock"
+    assert sock.exists(), "no prompt socket"
+    assert (runtime.stat().st_mode & 0o777) == 0o700
+    client = (
+        "import socket,sys,json\n"
+        "s=socket.socket(socket.AF_UNIX)\n"
+        "try:\n s.connect(sys.argv[1])\n"
+        "except OSError as e:\n print('connect-refused', e.errno); sys.exit(0)\n"
+        "s.sendall((json.dumps({'v':1,'ask':'pin','profile':'alice','identity':'alice','mfa_serial':None,"
+        "'requester':{'pid':1,'exe':None}})+'\\n').encode())\n"
+        "print(s.makefile().readline().strip())\n"
+    )
+    # Debian's python3: a venv or pyenv under /root is not readable by nobody.
+    run_as = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", client, str(sock)]
+    # The 0700 folder already keeps another user out ...
+    done = subprocess.run(run_as, capture_output=True, text=True, timeout=30, cwd="/")
+    assert done.stdout.startswith("connect-refused"), (done.stdout, done.stderr)
+    # ... and with the folder opened up, the server's SO_PEERCRED check still refuses.
+    outer = runtime.parent  # the world's XDG_RUNTIME_DIR, 0700 too
+    top = t.world.dir       # mkdtemp: 0700
+    for d in (top, outer, runtime):
+        d.chmod(0o711)
+    sock.chmod(0o666)
+    try:
+        done = subprocess.run(run_as, capture_output=True, text=True, timeout=30, cwd="/")
+    finally:
+        sock.chmod(0o600)
+        for d in (runtime, outer, top):
+            d.chmod(0o700)
+    assert done.stdout.strip(), done.stderr
+    answer = json.loads(done.stdout)
+    assert answer.get("answer") == "error" and "refused" in answer.get("message", ""), done.stdout
+    assert not t.d.find_elements(By.CSS_SELECTOR, ".prompt form[data-prompt]"), "the app was asked"
+
+
+def settings(t: Desktop, ctx: dict) -> None:
+    t.go("settings")
+    assert t.d.find_element(By.ID, "store").get_attribute("value") == "auto"
+    t.shot(ctx["shots"], "settings")
+
+
+CASES = [
+    add_wrong_secret,
+    add_identity,
+    unlock,
+    switch_identity,
+    role_profile,
+    credential_process_prompt,
+    refused_prompt,
+    other_uid_refused,
+    settings,
+]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--app", default=str(ROOT / "target/debug/keyfob-desktop"))
+    ap.add_argument("--cli", default=str(ROOT / "target/debug/keyfob"))
+    ap.add_argument("--driver", default=str(ROOT / "target/tools/bin/tauri-driver"))
+    ap.add_argument("--screenshots", default=str(ROOT / "docs/screenshots"))
+    ap.add_argument("--no-screenshots", action="store_true")
+    args = ap.parse_args()
+    world = World()
+    desktop = None
+    failed = 0
+    try:
+        desktop = Desktop(world, Path(args.app), Path(args.cli), Path(args.driver))
+        desktop.wait.until(lambda d: d.execute_script(
+            "return document.getElementById('main').dataset.ready") == "identities")
+        print(f"first window ready after {time.monotonic() - desktop.started:.2f} s (WebDriver session start included)")
+        ctx = {"shots": None if args.no_screenshots else Path(args.screenshots)}
+        for case in CASES:
+            start = time.monotonic()
+            try:
+                case(desktop, ctx)
+                print(f"ok    {case.__name__} ({time.monotonic() - start:.1f} s)")
+            except (AssertionError, TimeoutException, Exception):
+                failed += 1
+                print(f"FAIL  {case.__name__}")
+                traceback.print_exc()
+    finally:
+        if desktop:
+            desktop.close()
+        if os.environ.get("KEYFOB_E2E_KEEP"):
+            print(f"kept {world.dir}")
+        else:
+            world.close()
+    print(f"desktop e2e: {len(CASES) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

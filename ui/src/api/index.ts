@@ -1,0 +1,134 @@
+// The one typed wrapper around Tauri's `invoke`. Every command the UI may
+// call is listed in `Commands` with its argument and result types, which
+// come from the Rust types (ts-rs writes ./bindings from src-tauri/src/dto.rs
+// and error.rs). Errors arrive as `UiError` ({kind, message, field?,
+// wait_secs?}) and are thrown as `ApiError`.
+import { invoke as tauriInvoke } from "@tauri-apps/api/core";
+import type { ErrorKind } from "./bindings/ErrorKind";
+import type { IdentityView } from "./bindings/IdentityView";
+import type { NewIdentityForm } from "./bindings/NewIdentityForm";
+import type { ProfileForm } from "./bindings/ProfileForm";
+import type { ProfileView } from "./bindings/ProfileView";
+import type { PromptView } from "./bindings/PromptView";
+import type { SessionView } from "./bindings/SessionView";
+import type { SettingsForm } from "./bindings/SettingsForm";
+import type { SettingsView } from "./bindings/SettingsView";
+import type { UiError } from "./bindings/UiError";
+import type { UnlockForm } from "./bindings/UnlockForm";
+import type { VerifiedKeys } from "./bindings/VerifiedKeys";
+
+export type {
+  ErrorKind,
+  IdentityView,
+  NewIdentityForm,
+  ProfileForm,
+  ProfileView,
+  PromptView,
+  SessionView,
+  SettingsForm,
+  SettingsView,
+  UiError,
+  UnlockForm,
+  VerifiedKeys,
+};
+
+type None = Record<string, never>;
+
+/** Command name → [arguments, result]. Argument names are camelCase, as
+ *  Tauri maps them onto the Rust parameters. */
+export interface Commands {
+  list_identities: [None, IdentityView[]];
+  verify_identity: [{ form: NewIdentityForm }, VerifiedKeys];
+  confirm_identity: [{ allowRoot: boolean }, IdentityView];
+  cancel_identity: [None, null];
+  remove_identity: [{ name: string }, null];
+  list_profiles: [None, ProfileView[]];
+  save_profile: [{ form: ProfileForm }, ProfileView];
+  remove_profile: [{ name: string }, null];
+  current_profile: [None, string | null];
+  use_profile: [{ name: string; takeOver: boolean }, string];
+  unlock: [{ form: UnlockForm }, string];
+  list_sessions: [None, SessionView[]];
+  lock: [{ profile: string }, null];
+  lock_all: [None, number];
+  get_settings: [None, SettingsView];
+  save_settings: [{ form: SettingsForm }, SettingsView];
+  pending_prompts: [None, PromptView[]];
+  answer_prompt: [{ id: number; value: string | null }, null];
+}
+
+export type Command = keyof Commands;
+
+const KINDS: readonly ErrorKind[] = [
+  "field",
+  "wrong_pin",
+  "back_off",
+  "aws",
+  "not_found",
+  "not_managed",
+  "root_refused",
+  "store",
+  "config",
+  "prompt_gone",
+  "internal",
+];
+
+/** A command's refusal, with what the UI needs to place and time it. */
+export class ApiError extends Error {
+  readonly kind: ErrorKind;
+  readonly field?: string;
+  readonly waitSecs?: number;
+  constructor(e: UiError) {
+    super(e.message);
+    this.name = "ApiError";
+    this.kind = e.kind;
+    this.field = e.field;
+    this.waitSecs = e.wait_secs;
+  }
+}
+
+/** Turns whatever `invoke` rejected with into an ApiError: a UiError from
+ *  a command, or a bare string / Error from Tauri itself (a missing
+ *  permission, a bad argument), which becomes kind "internal". */
+export function toApiError(raw: unknown): ApiError {
+  if (raw instanceof ApiError) return raw;
+  if (
+    raw !== null &&
+    typeof raw === "object" &&
+    "kind" in raw &&
+    "message" in raw &&
+    typeof (raw as UiError).message === "string" &&
+    KINDS.includes((raw as UiError).kind)
+  ) {
+    const e = raw as UiError;
+    return new ApiError({
+      kind: e.kind,
+      message: e.message,
+      field: typeof e.field === "string" ? e.field : undefined,
+      wait_secs: typeof e.wait_secs === "number" ? e.wait_secs : undefined,
+    });
+  }
+  const message =
+    typeof raw === "string" ? raw : raw instanceof Error ? raw.message : "unexpected error";
+  return new ApiError({ kind: "internal", message });
+}
+
+type Invoker = (cmd: string, args?: Record<string, unknown>) => Promise<unknown>;
+let invoker: Invoker = tauriInvoke;
+
+/** For tests: replace Tauri's invoke. */
+export function setInvoker(fn: Invoker): void {
+  invoker = fn;
+}
+
+/** Calls a command; rejects with ApiError. */
+export async function call<C extends Command>(
+  cmd: C,
+  ...args: Commands[C][0] extends None ? [] : [Commands[C][0]]
+): Promise<Commands[C][1]> {
+  try {
+    return (await invoker(cmd, args[0] as Record<string, unknown> | undefined)) as Commands[C][1];
+  } catch (raw) {
+    throw toApiError(raw);
+  }
+}

@@ -1,0 +1,64 @@
+// Pure helpers the screens use, kept apart from the DOM so vitest can
+// check them.
+import type { ApiError } from "./api";
+
+/** Whole seconds as "1 h 05 min", "4 min 09 s" or "42 s". */
+export function formatCountdown(totalSecs: number): string {
+  const s = Math.max(0, Math.floor(totalSecs));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (h > 0) return `${h} h ${pad(m)} min`;
+  if (m > 0) return `${m} min ${pad(sec)} s`;
+  return `${sec} s`;
+}
+
+/** Seconds from `now` until an RFC 3339 time (negative once past). */
+export function secondsUntil(rfc3339: string, now: Date = new Date()): number {
+  return Math.floor((Date.parse(rfc3339) - now.getTime()) / 1000);
+}
+
+/** The IAM guide's rotation advice: keys older than 90 days are flagged. */
+export const OLD_KEY_DAYS = 90;
+
+export function keyAgeClass(days: number): "age-ok" | "age-old" {
+  return days > OLD_KEY_DAYS ? "age-old" : "age-ok";
+}
+
+export function keyAgeText(days: number): string {
+  return days > OLD_KEY_DAYS ? `${days} d — rotate (over ${OLD_KEY_DAYS} d)` : `${days} d`;
+}
+
+/** Where to show an error: next to one of `fields` when it names one of
+ *  them, else in the form's general message. Messages from the library
+ *  start with the field's label ("secret access key: must be 40
+ *  characters"); next to the field that label is redundant. */
+export function placeError(
+  err: ApiError,
+  fields: readonly string[],
+): { field: string | null; text: string } {
+  if (err.field && fields.includes(err.field)) {
+    const colon = err.message.indexOf(": ");
+    const text =
+      err.kind === "field" && colon > 0 && colon < 30 ? err.message.slice(colon + 2) : err.message;
+    return { field: err.field, text };
+  }
+  return { field: null, text: err.message };
+}
+
+/** The `YYYY-MM-DD` part of an RFC 3339 time. */
+export function day(rfc3339: string): string {
+  return rfc3339.slice(0, 10);
+}
+
+/** Durations as the CLI shows them: 3600 → "1 h", 5400 → "1 h 30 min". */
+export function humanDuration(secs: number | null): string {
+  if (secs === null) return "default";
+  const h = Math.floor(secs / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  if (h && m) return `${h} h ${m} min`;
+  if (h) return `${h} h`;
+  if (m) return `${m} min`;
+  return `${secs} s`;
+}
