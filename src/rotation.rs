@@ -167,72 +167,26 @@ fn save(vault: &Vault, identity: &Identity, state: &Rotation) -> Result<(), Rota
 }
 
 /// An IAM client signed with the identity's active key.
-fn iam_for(
-    vault: &Vault,
-    identity: &Identity,
-    pin: &Pin,
-) -> Result<(Iam, SecretAccessKey), RotationError> {
+fn iam_for(vault: &Vault, identity: &Identity, pin: &Pin) -> Result<Iam, RotationError> {
     let secret = vault.unseal_key(identity, &identity.access_key_id, pin)?;
-    let iam =
-        Iam::connect(identity.access_key_id.as_str(), &secret).map_err(aws("the connection"))?;
-    Ok((iam, secret))
+    Iam::connect(identity.access_key_id.as_str(), &secret).map_err(aws("the connection"))
 }
 
-/// Steps 1–3: create, seal, verify, switch, report the old key's use.
-pub fn start(
+/// Checks a rotation may start (none in progress, room for a second key)
+/// and records step 0 before CreateAccessKey is called.
+fn begin(
     vault: &Vault,
     identity: &Identity,
     pin: &Pin,
     grace_secs: u64,
-) -> Result<Report, RotationError> {
+) -> Result<(Iam, Rotation), RotationError> {
     if let Some(state) = load(vault, identity)? {
         return Err(RotationError::InProgress {
             name: identity.name.to_string(),
             step: state.step.number(),
         });
     }
-    let (iam, _) = iam_for(vault, identity, pin)?;
-    let keys = iam.list_keys().map_err(aws("iam:ListAccessKeys"))?;
-    check_room(identity, &keys)?;
-    let old_created = keys
-        .iter()
-        .find(|k| k.access_key_id == identity.access_key_id.as_str())
-        .and_then(|k| k.created);
-    let state = Rotation {
-        version: STATE_VERSION,
-        step: Step::Creating,
-        old_key_id: identity.access_key_id.clone(),
-        new_key_id: None,
-        new_key_created: None,
-        old_key_created: old_created,
-        started_at: OffsetDateTime::now_utc(),
-        switched_at: None,
-        deactivated_at: None,
-        grace_secs,
-    };
-    save(vault, identity, &state)?;
-    let mut report = Report::default();
-    let state = create(vault, identity, pin, &iam, state, &mut report)?;
-    let state = switch(vault, identity, pin, state, &mut report)?;
-    report_old_use(&iam, &state, &mut report);
-    Ok(report)
-}
-
-/// `keyfob keys NAME create`: step 1 alone. The new key is sealed beside
-/// the active one and the rotation waits at step 1 for `--continue` (verify
-/// and switch) or `--rollback` (delete it).
-pub fn create_second_key(
-    vault: &Vault,
-    identity: &Identity,
-    pin: &Pin,
-) -> Result<Report, RotationError> {
-    if let Some(state) = load(vault, identity)? {
-        return Err(RotationError::InProgress {
-            name: identity.name.to_string(),
-            step: state.step.number(),
-        });
-    }
-    let (iam, _) = iam_for(vault, identity, pin)?;
+    let iam = iam_for(vault, identity, pin)?;
     let keys = iam.list_keys().map_err(aws("iam:ListAccessKeys"))?;
     check_room(identity, &keys)?;
     let state = Rotation {
@@ -248,9 +202,36 @@ pub fn create_second_key(
         started_at: OffsetDateTime::now_utc(),
         switched_at: None,
         deactivated_at: None,
-        grace_secs: DEFAULT_GRACE_SECS,
+        grace_secs,
     };
     save(vault, identity, &state)?;
+    Ok((iam, state))
+}
+
+/// Steps 1–3: create, seal, verify, switch, report the old key's use.
+pub fn start(
+    vault: &Vault,
+    identity: &Identity,
+    pin: &Pin,
+    grace_secs: u64,
+) -> Result<Report, RotationError> {
+    let (iam, state) = begin(vault, identity, pin, grace_secs)?;
+    let mut report = Report::default();
+    let state = create(vault, identity, pin, &iam, state, &mut report)?;
+    let state = switch(vault, identity, pin, state, &mut report)?;
+    report_old_use(&iam, &state, &mut report);
+    Ok(report)
+}
+
+/// `keyfob keys NAME create`: step 1 alone. The new key is sealed beside
+/// the active one and the rotation waits at step 1 for `--continue` (verify
+/// and switch) or `--rollback` (delete it).
+pub fn create_second_key(
+    vault: &Vault,
+    identity: &Identity,
+    pin: &Pin,
+) -> Result<Report, RotationError> {
+    let (iam, state) = begin(vault, identity, pin, DEFAULT_GRACE_SECS)?;
     let mut report = Report::default();
     create(vault, identity, pin, &iam, state, &mut report)?;
     Ok(report)
@@ -397,7 +378,7 @@ pub fn advance(
             // The crash came between CreateAccessKey and sealing: a key the
             // vault never saw is useless (its secret is gone). Remove it and
             // create again.
-            let (iam, _) = iam_for(vault, identity, pin)?;
+            let iam = iam_for(vault, identity, pin)?;
             remove_orphans(&iam, identity, &mut report)?;
             let state = create(vault, identity, pin, &iam, state, &mut report)?;
             let state = switch(vault, identity, pin, state, &mut report)?;
@@ -405,7 +386,7 @@ pub fn advance(
         }
         Step::Created => {
             let state = switch(vault, identity, pin, state, &mut report)?;
-            let (iam, _) = iam_for(vault, &vault.get(identity.name.as_str())?, pin)?;
+            let iam = iam_for(vault, &vault.get(identity.name.as_str())?, pin)?;
             report_old_use(&iam, &state, &mut report);
         }
         Step::Switched => {
@@ -415,7 +396,7 @@ pub fn advance(
                     name: identity.name.to_string(),
                 });
             }
-            let (iam, _) = iam_for(vault, &current, pin)?;
+            let iam = iam_for(vault, &current, pin)?;
             let used = iam
                 .last_used(state.old_key_id.as_str())
                 .map_err(aws("iam:GetAccessKeyLastUsed"))?;
@@ -452,7 +433,7 @@ pub fn advance(
                 });
             }
             let current = vault.get(identity.name.as_str())?;
-            let (iam, _) = iam_for(vault, &current, pin)?;
+            let iam = iam_for(vault, &current, pin)?;
             match iam.delete_key(state.old_key_id.as_str()) {
                 Ok(()) => {}
                 // Already gone: a crash after the delete; finish the rest.
@@ -497,7 +478,7 @@ pub fn rollback(vault: &Vault, identity: &Identity, pin: &Pin) -> Result<Report,
     let mut report = Report::default();
     let current = vault.get(identity.name.as_str())?;
     // Sign with whichever key the vault uses now; it works (step 2 checked).
-    let (iam, _) = iam_for(vault, &current, pin)?;
+    let iam = iam_for(vault, &current, pin)?;
     if state.step == Step::Creating {
         remove_orphans(&iam, &current, &mut report)?;
     }

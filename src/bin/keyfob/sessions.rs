@@ -79,32 +79,11 @@ pub fn credential_process(ctx: &Context, args: ProfileArg) -> anyhow::Result<()>
 pub fn unlock(ctx: &Context, args: UnlockArgs) -> anyhow::Result<()> {
     let profile = ctx.profile(&args.profile)?;
     crate::thirdparty::warn(&profile);
-    if let Some(code) = &args.mfa_code {
-        limits::mfa_code(code)?;
-    }
-    let fixed;
-    let tty_prompter;
-    let prompter: &dyn Prompter = if args.pin_stdin || args.mfa_code.is_some() {
-        let pin = if args.pin_stdin {
-            let mut lines = stdin_lines(1)?;
-            match lines.first_mut() {
-                Some(line) => Some(Pin::new(std::mem::take(&mut **line))),
-                None => bail!(FieldError::new(
-                    Field::Pin,
-                    "missing: --pin-stdin expects the PIN on line 1"
-                )),
-            }
-        } else {
-            None
-        };
-        fixed = FixedPrompter {
-            pin,
-            mfa_code: args.mfa_code.clone(),
-        };
-        &fixed
-    } else {
-        tty_prompter = TtyPrompter;
-        &tty_prompter
+    let fixed = fixed_prompter(args.pin_stdin, args.mfa_code.as_ref())?;
+    let tty_prompter = TtyPrompter;
+    let prompter: &dyn Prompter = match &fixed {
+        Some(f) => f,
+        None => &tty_prompter,
     };
     let cache = ctx.cache()?;
     let vault = || ctx.vault_lib();
@@ -122,6 +101,36 @@ pub fn unlock(ctx: &Context, args: UnlockArgs) -> anyhow::Result<()> {
         limits::human(session.remaining(OffsetDateTime::now_utc()).as_secs())
     );
     Ok(())
+}
+
+/// The answers given up front (`--pin-stdin`, `--mfa-code`), checked, for
+/// commands that must not ask anyone; `None` when neither was given.
+pub fn fixed_prompter(
+    pin_stdin: bool,
+    mfa_code: Option<&String>,
+) -> anyhow::Result<Option<FixedPrompter>> {
+    if let Some(code) = mfa_code {
+        limits::mfa_code(code)?;
+    }
+    if !pin_stdin && mfa_code.is_none() {
+        return Ok(None);
+    }
+    let pin = if pin_stdin {
+        let mut lines = stdin_lines(1)?;
+        match lines.first_mut() {
+            Some(line) => Some(Pin::new(std::mem::take(&mut **line))),
+            None => bail!(FieldError::new(
+                Field::Pin,
+                "missing: --pin-stdin expects the PIN on line 1"
+            )),
+        }
+    } else {
+        None
+    };
+    Ok(Some(FixedPrompter {
+        pin,
+        mfa_code: mfa_code.cloned(),
+    }))
 }
 
 pub fn lock(ctx: &Context, args: LockArgs) -> anyhow::Result<()> {

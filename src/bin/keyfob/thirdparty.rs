@@ -6,18 +6,14 @@
 
 use anyhow::bail;
 
-use keyfob::field::{Field, FieldError};
 use keyfob::identity::Identity;
-use keyfob::limits;
 use keyfob::profile::{ExternalIdGuard, Profile, ProfileError};
-use keyfob::prompt::FixedPrompter;
 use keyfob::provider::{Prompter, Provider, ProviderError};
-use keyfob::secret::Pin;
 use keyfob::session::Session;
 use keyfob::thirdparty::{self, ThirdPartyError};
 
 use crate::cli::{ExternalIdCommand, GuardPinArgs, RoleCommand, TrustPolicyArgs};
-use crate::{Context, sessions, stdin_lines};
+use crate::{Context, sessions};
 
 /// Runs the guard on a profile about to be stored (`profile add`), before
 /// anything is written, and sets its verdict. A role in the identity's own
@@ -96,32 +92,11 @@ fn identity_session(
         duration_secs: None,
         ..profile.clone()
     };
-    if let Some(code) = &pin.mfa_code {
-        limits::mfa_code(code)?;
-    }
-    let fixed;
-    let chain;
-    let prompter: Option<&dyn Prompter> = if pin.pin_stdin || pin.mfa_code.is_some() {
-        let pin_value = if pin.pin_stdin {
-            let mut lines = stdin_lines(1)?;
-            match lines.first_mut() {
-                Some(line) => Some(Pin::new(std::mem::take(&mut **line))),
-                None => bail!(FieldError::new(
-                    Field::Pin,
-                    "missing: --pin-stdin expects the PIN on line 1"
-                )),
-            }
-        } else {
-            None
-        };
-        fixed = FixedPrompter {
-            pin: pin_value,
-            mfa_code: pin.mfa_code.clone(),
-        };
-        Some(&fixed)
-    } else {
-        chain = sessions::prompter(ctx);
-        chain.as_deref()
+    let fixed = sessions::fixed_prompter(pin.pin_stdin, pin.mfa_code.as_ref())?;
+    let chain = sessions::prompter(ctx);
+    let prompter: Option<&dyn Prompter> = match &fixed {
+        Some(f) => Some(f),
+        None => chain.as_deref(),
     };
     let cache = ctx.cache()?;
     let vault = || ctx.vault_lib();
