@@ -283,7 +283,9 @@ pub use kernel::KernelCache;
 
 #[cfg(target_os = "linux")]
 mod kernel {
-    use linux_keyutils::{KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
+    use linux_keyutils::{
+        Key, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, KeySerialId, Permission,
+    };
     use time::OffsetDateTime;
     use zeroize::Zeroizing;
 
@@ -318,6 +320,32 @@ mod kernel {
         fn name(&self, key: &str) -> String {
             format!("{}{key}", self.prefix)
         }
+    }
+
+    /// The serials linked in the user keyring, however many there are.
+    ///
+    /// `KeyRing::get_links` (linux-keyutils 0.2.5) hands the kernel its
+    /// capacity in serials where the kernel expects bytes, so it sees only
+    /// the first quarter of a keyring holding more than 256 keys (and reads
+    /// uninitialised memory past it). The user keyring is shared by every
+    /// program of the user, so it can hold that many: read the list
+    /// ourselves, growing the buffer until the whole list fits.
+    pub(super) fn user_keyring_links() -> Result<Vec<KeySerialId>, CacheError> {
+        let ring = Key::from_id(KeySerialId::new(KeyRingIdentifier::User as i32));
+        let mut buf = vec![0u8; 4096];
+        loop {
+            let len = ring.read(&mut buf).map_err(err("list"))?;
+            if len <= buf.len() {
+                buf.truncate(len);
+                break;
+            }
+            // Keys may be added between two reads: leave some room.
+            buf.resize(len + 1024, 0);
+        }
+        Ok(buf
+            .chunks_exact(size_of::<i32>())
+            .map(|c| KeySerialId::new(i32::from_ne_bytes([c[0], c[1], c[2], c[3]])))
+            .collect())
     }
 
     impl SessionCache for KernelCache {
@@ -357,13 +385,9 @@ mod kernel {
         }
 
         fn keys(&self) -> Result<Vec<String>, CacheError> {
-            let links = self.ring.get_links(1024).map_err(err("list"))?;
             let mut keys = Vec::new();
-            for node in links.iter() {
-                let linux_keyutils::LinkNode::Key(k) = node else {
-                    continue;
-                };
-                if let Ok(meta) = k.metadata()
+            for id in user_keyring_links()? {
+                if let Ok(meta) = Key::from_id(id).metadata()
                     && let Some(rest) = meta.get_description().strip_prefix(&self.prefix)
                 {
                     keys.push(rest.to_owned());
@@ -475,5 +499,36 @@ mod tests {
         cache.delete("a").unwrap();
         assert_eq!(cache.keys().unwrap(), ["b"]);
         assert!(cache.get("a").unwrap().is_none());
+    }
+
+    /// `lock --all` must find every session of its namespace even when the
+    /// user keyring (shared by all of the user's programs, and by parallel
+    /// test runs) holds hundreds of keys: CI once saw a session survive
+    /// `lock --all` because only the first 256 links were listed.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn kernel_cache_lists_every_key_of_a_crowded_keyring() {
+        let Ok(cache) = KernelCache::open(&format!("crowded-{}", std::process::id())) else {
+            return; // no kernel keyring here (e.g. a seccomp sandbox)
+        };
+        let exp = OffsetDateTime::now_utc() + time::Duration::minutes(2);
+        let mut added = Vec::new();
+        for i in 0..300 {
+            let key = format!("k{i}");
+            // A non-root user's quota (200 keys) may stop us early; the
+            // links listed must still match what was added.
+            if cache.put(&key, b"x", exp).is_err() {
+                break;
+            }
+            added.push(key);
+        }
+        let mut listed = cache.keys().unwrap();
+        listed.sort();
+        added.sort();
+        assert_eq!(listed, added);
+        for key in &added {
+            cache.delete(key).unwrap();
+        }
+        assert!(cache.keys().unwrap().is_empty());
     }
 }
