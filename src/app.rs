@@ -22,7 +22,7 @@ use crate::field::{Field, FieldError};
 use crate::fsutil::{WriteError, write_atomic};
 use crate::identity::{AccessKeyId, Identity, IdentityName};
 use crate::paths::{PathError, Paths};
-use crate::profile::{Profile, ProfileBook, ProfileError};
+use crate::profile::{Durations, Profile, ProfileBook, ProfileError};
 use crate::provider::{Prompter, Provider, ProviderError};
 use crate::secret::SecretAccessKey;
 use crate::session::{CacheError, Session, SessionCache, digest, open_cache};
@@ -104,6 +104,8 @@ impl AppError {
 pub struct Keyfob {
     pub paths: Paths,
     pub backend: Backend,
+    /// Session lengths for profiles that set none (`[settings]`).
+    pub durations: Durations,
     /// The `keyfob` command-line binary (not the app): AWS config sections
     /// run it as `keyfob credential-process NAME`.
     pub cli: PathBuf,
@@ -116,6 +118,7 @@ impl Keyfob {
         let settings = Settings::load(&paths.config_file())?;
         Ok(Keyfob {
             backend: settings.store,
+            durations: settings.durations,
             paths,
             cli,
         })
@@ -148,7 +151,7 @@ impl Keyfob {
     /// A profile by name; an identity's name without a profile of its own
     /// means that identity's plain profile (as in the CLI).
     pub fn profile(&self, name: &str) -> Result<Profile, AppError> {
-        match self.book()?.get(name) {
+        let found = match self.book()?.get(name) {
             Ok(p) => Ok(p),
             Err(ProfileError::NotFound { .. }) => {
                 let identity = self
@@ -157,13 +160,20 @@ impl Keyfob {
                     .map_err(|_| ProfileError::NotFound { name: name.into() })?;
                 Ok(Profile::plain(&identity.name))
             }
-            Err(e) => Err(e.into()),
-        }
+            Err(e) => Err(e),
+        };
+        Ok(found?.with_defaults(self.durations))
     }
 
     /// Every profile in config.toml, in file order.
     pub fn profiles(&self) -> Result<Vec<Profile>, AppError> {
-        Ok(self.book()?.list()?)
+        let durations = self.durations;
+        Ok(self
+            .book()?
+            .list()?
+            .into_iter()
+            .map(|p| p.with_defaults(durations))
+            .collect())
     }
 
     /// The identities, as `keyfob list` shows them.

@@ -25,6 +25,8 @@ pub enum Field {
     MfaCode,
     Duration,
     Region,
+    SessionDuration,
+    RoleDuration,
 }
 
 impl fmt::Display for Field {
@@ -44,6 +46,8 @@ impl fmt::Display for Field {
             Field::MfaCode => "MFA code",
             Field::Duration => "duration",
             Field::Region => "region",
+            Field::SessionDuration => "default session duration",
+            Field::RoleDuration => "default role duration",
         })
     }
 }

@@ -26,6 +26,25 @@ pub const DEFAULT_SESSION_SECS: u64 = 12 * 3600;
 /// Role sessions last this long unless the profile says otherwise.
 pub const DEFAULT_ROLE_SECS: u64 = 3600;
 
+/// How long sessions last where a profile sets no duration: the constants
+/// above, or `session_duration` / `role_duration` under `[settings]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Durations {
+    /// GetSessionToken's duration for identity sessions.
+    pub session_secs: u64,
+    /// AssumeRole's duration for role sessions.
+    pub role_secs: u64,
+}
+
+impl Default for Durations {
+    fn default() -> Self {
+        Self {
+            session_secs: DEFAULT_SESSION_SECS,
+            role_secs: DEFAULT_ROLE_SECS,
+        }
+    }
+}
+
 /// A validated profile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Profile {
@@ -37,6 +56,9 @@ pub struct Profile {
     /// GetSessionToken duration.
     pub duration_secs: Option<u64>,
     pub region: Option<String>,
+    /// The durations used where this profile sets none (from settings).
+    #[serde(skip)]
+    pub defaults: Durations,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -173,6 +195,7 @@ impl Profile {
             mfa_serial,
             duration_secs,
             region,
+            defaults: Durations::default(),
         })
     }
 
@@ -185,6 +208,7 @@ impl Profile {
             mfa_serial: None,
             duration_secs: None,
             region: None,
+            defaults: Durations::default(),
         }
     }
 
@@ -251,16 +275,21 @@ impl Profile {
 
     /// The session duration to ask STS for.
     pub fn session_secs(&self) -> u64 {
-        if self.role.is_some() {
-            DEFAULT_SESSION_SECS
-        } else {
-            self.duration_secs.unwrap_or(DEFAULT_SESSION_SECS)
+        match self.role {
+            Some(_) => self.defaults.session_secs,
+            None => self.duration_secs.unwrap_or(self.defaults.session_secs),
         }
     }
 
     /// The role session duration to ask STS for.
     pub fn role_secs(&self) -> u64 {
-        self.duration_secs.unwrap_or(DEFAULT_ROLE_SECS)
+        self.duration_secs.unwrap_or(self.defaults.role_secs)
+    }
+
+    /// This profile, taking `defaults` where it sets no duration.
+    pub fn with_defaults(mut self, defaults: Durations) -> Profile {
+        self.defaults = defaults;
+        self
     }
 }
 

@@ -253,12 +253,13 @@ fn renew_sessions(ctx: &Context, identity: &Identity, pin: &Pin) -> anyhow::Resu
         .list()?
         .into_iter()
         .filter(|p| p.identity == identity.name)
+        .map(|p| p.with_defaults(ctx.durations))
         .collect();
     if profiles
         .iter()
         .all(|p| p.role.is_some() || p.mfa_serial.is_some())
     {
-        profiles.push(Profile::plain(&identity.name));
+        profiles.push(Profile::plain(&identity.name).with_defaults(ctx.durations));
     }
     let mut renewed = std::collections::HashSet::new();
     for p in &profiles {

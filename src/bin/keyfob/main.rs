@@ -20,7 +20,7 @@ use tracing_subscriber::filter::LevelFilter;
 use zeroize::Zeroizing;
 
 use keyfob::paths::Paths;
-use keyfob::profile::{Profile, ProfileBook, ProfileError};
+use keyfob::profile::{Durations, Profile, ProfileBook, ProfileError};
 use keyfob::prompt::tty;
 use keyfob::provider::ProviderError;
 use keyfob::secret::take_lines;
@@ -146,6 +146,8 @@ fn init_logging() {
 pub struct Context {
     pub paths: Paths,
     backend: Backend,
+    /// Session lengths for profiles that set none (`[settings]`).
+    pub durations: Durations,
 }
 
 impl Context {
@@ -154,6 +156,7 @@ impl Context {
         let settings = Settings::load(&paths.config_file())?;
         Ok(Self {
             backend: store_flag.unwrap_or(settings.store),
+            durations: settings.durations,
             paths,
         })
     }
@@ -191,7 +194,7 @@ impl Context {
     /// A profile by name; an identity's name without a profile of its own
     /// means that identity's plain profile.
     pub fn profile(&self, name: &str) -> anyhow::Result<Profile> {
-        match self.book()?.get(name) {
+        let found = match self.book()?.get(name) {
             Ok(p) => Ok(p),
             Err(ProfileError::NotFound { .. }) => {
                 let identity = self
@@ -200,8 +203,9 @@ impl Context {
                     .map_err(|_| ProfileError::NotFound { name: name.into() })?;
                 Ok(Profile::plain(&identity.name))
             }
-            Err(e) => Err(e.into()),
-        }
+            Err(e) => Err(e),
+        };
+        Ok(found?.with_defaults(self.durations))
     }
 
     /// This keyfob's absolute path, for credential_process lines.
