@@ -26,7 +26,7 @@ use crate::profile::{Durations, Profile, ProfileBook, ProfileError};
 use crate::provider::{Prompter, Provider, ProviderError};
 use crate::secret::SecretAccessKey;
 use crate::session::{CacheError, Session, SessionCache, digest, open_cache};
-use crate::settings::{Settings, SettingsError};
+use crate::settings::{Settings, SettingsError, check_default_duration};
 use crate::store::{self, Backend, SecretStore, StoreError};
 use crate::vault::{AddOptions, KeyVerifier, NewIdentity, Vault, VaultError};
 
@@ -104,7 +104,8 @@ impl AppError {
 pub struct Keyfob {
     pub paths: Paths,
     pub backend: Backend,
-    /// Session lengths for profiles that set none (`[settings]`).
+    /// Session lengths for profiles that set none (`[settings]`), as read
+    /// at start; [`Keyfob::durations`] follows later changes.
     pub durations: Durations,
     /// The `keyfob` command-line binary (not the app): AWS config sections
     /// run it as `keyfob credential-process NAME`.
@@ -148,6 +149,15 @@ impl Keyfob {
         ProfileBook::load(&self.paths.config_file())
     }
 
+    /// The default durations as config.toml says now (a long-running app
+    /// sees settings saved since it started); the start-up ones if the file
+    /// no longer parses.
+    pub fn durations(&self) -> Durations {
+        Settings::load(&self.paths.config_file())
+            .map(|s| s.durations)
+            .unwrap_or(self.durations)
+    }
+
     /// A profile by name; an identity's name without a profile of its own
     /// means that identity's plain profile (as in the CLI).
     pub fn profile(&self, name: &str) -> Result<Profile, AppError> {
@@ -162,12 +172,12 @@ impl Keyfob {
             }
             Err(e) => Err(e),
         };
-        Ok(found?.with_defaults(self.durations))
+        Ok(found?.with_defaults(self.durations()))
     }
 
     /// Every profile in config.toml, in file order.
     pub fn profiles(&self) -> Result<Vec<Profile>, AppError> {
-        let durations = self.durations;
+        let durations = self.durations();
         Ok(self
             .book()?
             .list()?
@@ -469,10 +479,31 @@ pub fn add_verified_identity(
     Ok(identity)
 }
 
-/// Writes `store = "…"` under `[settings]` in config.toml, keeping the
-/// rest of the file (profiles, comments) as it is. Takes effect for the
-/// next process that opens the store.
-pub fn save_store_setting(paths: &Paths, backend: Backend) -> Result<(), AppError> {
+/// The `[settings]` the app edits. Durations are as typed (`12h`, `45m`);
+/// an empty one means keyfob's default.
+#[derive(Clone, Debug, Default)]
+pub struct SettingsInput {
+    pub store: Backend,
+    pub session_duration: String,
+    pub role_duration: String,
+}
+
+/// Checks every setting, then writes them under `[settings]` in
+/// config.toml, keeping the rest of the file (profiles, comments) as it is.
+/// The store applies from the next process that opens it; durations from
+/// the next session made.
+pub fn save_settings(paths: &Paths, input: &SettingsInput) -> Result<(), AppError> {
+    let mut durations = Vec::new();
+    for (key, field, text) in [
+        ("session_duration", Field::SessionDuration, &input.session_duration),
+        ("role_duration", Field::RoleDuration, &input.role_duration),
+    ] {
+        let text = text.trim();
+        if !text.is_empty() {
+            check_default_duration(field, text)?;
+        }
+        durations.push((key, text));
+    }
     let path = paths.config_file();
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -485,7 +516,7 @@ pub fn save_store_setting(paths: &Paths, backend: Backend) -> Result<(), AppErro
             path: path.clone(),
             message: e.message().to_owned(),
         })?;
-    let name = match backend {
+    let name = match input.store {
         Backend::Auto => "auto",
         Backend::Keychain => "keychain",
         Backend::File => "file",
@@ -499,6 +530,13 @@ pub fn save_store_setting(paths: &Paths, backend: Backend) -> Result<(), AppErro
             message: "`settings` must be a table".into(),
         })?;
     settings.insert("store", value(name));
+    for (key, text) in durations {
+        if text.is_empty() {
+            settings.remove(key);
+        } else {
+            settings.insert(key, value(text));
+        }
+    }
     crate::paths::private_dir(&paths.config_dir)?;
     write_atomic(&path, doc.to_string().as_bytes(), 0o600)?;
     Ok(())
@@ -570,12 +608,34 @@ mod tests {
             "# mine\n[profiles.work]\nidentity = \"work\"\n",
         )
         .unwrap();
-        save_store_setting(&paths, Backend::File).unwrap();
+        let mut input = SettingsInput {
+            store: Backend::File,
+            session_duration: "8h".into(),
+            role_duration: " ".into(),
+        };
+        save_settings(&paths, &input).unwrap();
         let text = std::fs::read_to_string(paths.config_file()).unwrap();
         assert!(text.starts_with("# mine\n[profiles.work]"));
-        assert_eq!(
-            Settings::load(&paths.config_file()).unwrap().store,
-            Backend::File
+        let saved = Settings::load(&paths.config_file()).unwrap();
+        assert_eq!(saved.store, Backend::File);
+        assert_eq!(saved.durations.session_secs, 8 * 3600);
+        assert_eq!(saved.durations.role_secs, DEFAULT_ROLE_SECS);
+
+        // A bad duration is refused, naming its field, and nothing is written.
+        input.role_duration = "13h".into();
+        input.store = Backend::Keychain;
+        let err = save_settings(&paths, &input).unwrap_err();
+        assert!(
+            matches!(&err, AppError::Field(f) if f.field == Field::RoleDuration),
+            "{err}"
         );
+        assert_eq!(std::fs::read_to_string(paths.config_file()).unwrap(), text);
+
+        // Clearing a duration goes back to the default.
+        input.role_duration = String::new();
+        input.session_duration = String::new();
+        save_settings(&paths, &input).unwrap();
+        let saved = Settings::load(&paths.config_file()).unwrap();
+        assert_eq!(saved.durations, Durations::default());
     }
 }

@@ -196,7 +196,14 @@ pub fn get_settings(state: tauri::State<'_, Desk>) -> SettingsView {
 #[tauri::command]
 pub async fn save_settings(app: AppHandle, form: SettingsForm) -> Result<SettingsView> {
     blocking(app, move |d| {
-        app::save_store_setting(&d.kf.paths, form.store.into())?;
+        app::save_settings(
+            &d.kf.paths,
+            &app::SettingsInput {
+                store: form.store.into(),
+                session_duration: form.session_duration,
+                role_duration: form.role_duration,
+            },
+        )?;
         app::set_start_at_login(&d.app_exe, form.start_at_login)?;
         Ok(d.settings_view())
     })

@@ -228,9 +228,10 @@ pub struct SettingsView {
     /// Set when keyfob fell back to the encrypted-file store.
     pub notice: Option<String>,
     pub start_at_login: bool,
-    /// Fixed by the library today (not settings): shown, not editable.
-    pub session_default_secs: u32,
-    pub role_default_secs: u32,
+    /// The default durations that apply now (the setting, else keyfob's
+    /// own), written as the form takes them (`12h`, `1h30m`).
+    pub session_duration: String,
+    pub role_duration: String,
     pub config_file: String,
     /// Why the prompt service is not running, if it is not.
     pub prompt_service: Option<String>,
@@ -241,6 +242,9 @@ pub struct SettingsView {
 pub struct SettingsForm {
     pub store: StoreChoice,
     pub start_at_login: bool,
+    /// Like `12h` or `45m`; empty for keyfob's default.
+    pub session_duration: String,
+    pub role_duration: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]

@@ -71,13 +71,14 @@ impl Desk {
         let store = Settings::load(&self.kf.paths.config_file())
             .map(|s| s.store)
             .unwrap_or(self.kf.backend);
+        let durations = self.kf.durations();
         SettingsView {
             store: StoreChoice::from(store),
             store_in_use: self.store_in_use.clone(),
             notice: self.notice.clone(),
             start_at_login: app::starts_at_login(),
-            session_default_secs: keyfob::profile::DEFAULT_SESSION_SECS as u32,
-            role_default_secs: keyfob::profile::DEFAULT_ROLE_SECS as u32,
+            session_duration: keyfob::limits::human(durations.session_secs),
+            role_duration: keyfob::limits::human(durations.role_secs),
             config_file: self.kf.paths.config_file().display().to_string(),
             prompt_service: self.prompt_error.clone(),
         }

@@ -371,7 +371,25 @@ def other_uid_refused(t: Desktop, ctx: dict) -> None:
 def settings(t: Desktop, ctx: dict) -> None:
     t.go("settings")
     assert t.d.find_element(By.ID, "store").get_attribute("value") == "auto"
+    assert t.d.find_element(By.ID, "session_duration").get_attribute("value") == "12h"
     t.shot(ctx["shots"], "settings")
+    config = Path(t.world.env["XDG_CONFIG_HOME"]) / "keyfob/config.toml"
+    before = config.read_text()
+    # Out of AssumeRole's range: refused next to the field, nothing written.
+    t.fill("role_duration", "13h")
+    t.d.find_element(By.ID, "save-settings").click()
+    assert "role session must last" in t.until_text("#role_duration-error")
+    assert config.read_text() == before
+    # A new default applies to the next session made, CLI included.
+    t.fill("role_duration", "1h")
+    t.fill("session_duration", "8h")
+    t.d.find_element(By.ID, "save-settings").click()
+    t.until_text("#settings-form .notice.good")
+    assert 'session_duration = "8h"' in config.read_text()
+    assert "[profiles.alice]" in config.read_text(), "profiles lost"
+    out = t.keyfob("unlock", "alice", "--pin-stdin", stdin=f"{PIN}\n").stdout
+    left = out.rsplit("(", 1)[-1]
+    assert left.startswith(("7h59m", "8h ")), out
 
 
 CASES = [

@@ -481,11 +481,14 @@ async function settingsScreen(): Promise<void> {
     { id: "settings-form" },
     h("div", { class: "field" }, h("label", { for: "store" }, "Store"), store, h("span", { class: "hint" }, `In use now: ${s.store_in_use}. A change applies at the next start.`)),
     h("label", { class: "row" }, login, "Start keyfob at login"),
-    h(
-      "p",
-      { class: "muted" },
-      `Default durations (fixed by keyfob today): identity sessions ${humanDuration(s.session_default_secs)}, role sessions ${humanDuration(s.role_default_secs)}; set a profile's duration on the Profiles screen.`,
-    ),
+    field("session_duration", "Default session duration", {
+      value: s.session_duration,
+      hint: "Identity sessions (the PIN is asked once per session): 15m to 36h. Empty for 12h.",
+    }),
+    field("role_duration", "Default role duration", {
+      value: s.role_duration,
+      hint: "Role sessions, renewed without a prompt: 15m to 12h, within the role's own maximum. Empty for 1h. A profile's own duration wins.",
+    }),
     h("p", { class: "muted" }, `Settings file: ${s.config_file}`),
     general,
     h("button", { id: "save-settings", type: "submit", class: "primary" }, "Save settings"),
@@ -496,11 +499,22 @@ async function settingsScreen(): Promise<void> {
   main.append(form);
   form.onsubmit = async (ev) => {
     ev.preventDefault();
+    clearErrors(form);
+    general.replaceChildren();
     try {
-      await call("save_settings", { form: { store: store.value as "auto" | "keychain" | "file", start_at_login: login.checked } });
+      const saved = await call("save_settings", {
+        form: {
+          store: store.value as "auto" | "keychain" | "file",
+          start_at_login: login.checked,
+          session_duration: value("session_duration"),
+          role_duration: value("role_duration"),
+        },
+      });
+      (document.getElementById("session_duration") as HTMLInputElement).value = saved.session_duration;
+      (document.getElementById("role_duration") as HTMLInputElement).value = saved.role_duration;
       general.replaceChildren(notice("Saved.", "good"));
     } catch (e) {
-      general.replaceChildren(notice(toApiError(e).message, "bad"));
+      showError(toApiError(e), ["session_duration", "role_duration"], general);
     }
   };
 }

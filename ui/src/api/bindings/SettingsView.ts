@@ -15,9 +15,10 @@ store_in_use: string,
  */
 notice: string | null, start_at_login: boolean, 
 /**
- * Fixed by the library today (not settings): shown, not editable.
+ * The default durations that apply now (the setting, else keyfob's
+ * own), written as the form takes them (`12h`, `1h30m`).
  */
-session_default_secs: number, role_default_secs: number, config_file: string, 
+session_duration: string, role_duration: string, config_file: string, 
 /**
  * Why the prompt service is not running, if it is not.
  */
