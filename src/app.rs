@@ -495,7 +495,11 @@ pub struct SettingsInput {
 pub fn save_settings(paths: &Paths, input: &SettingsInput) -> Result<(), AppError> {
     let mut durations = Vec::new();
     for (key, field, text) in [
-        ("session_duration", Field::SessionDuration, &input.session_duration),
+        (
+            "session_duration",
+            Field::SessionDuration,
+            &input.session_duration,
+        ),
         ("role_duration", Field::RoleDuration, &input.role_duration),
     ] {
         let text = text.trim();
@@ -581,6 +585,7 @@ pub fn set_start_at_login(app_exe: &Path, on: bool) -> Result<(), AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::DEFAULT_ROLE_SECS;
 
     #[test]
     fn back_off_and_field_are_read_from_vault_errors() {
