@@ -235,6 +235,10 @@ def main() -> int:
     finally:
         world.close()
 
+    # 6. The desktop app (its own world and X display).
+    import bench_desktop
+    bench_desktop.measure(report, int(os.environ.get("KEYFOB_BENCH_DESKTOP_RUNS", "9")), "release")
+
     out = ROOT / "docs/PERFORMANCE.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
