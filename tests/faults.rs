@@ -341,3 +341,70 @@ fn trace_logs_and_outputs_carry_no_secret() {
     }
     assert!(!env.keyring_dump().contains(&user.secret_access_key));
 }
+
+/// The Secret Service answers but its collection is locked (a desktop
+/// session that locked its keyring): every command that needs the store
+/// fails fast with an error that says so, instead of hanging on an unlock
+/// prompt nobody can see, and nothing is changed.
+#[test]
+fn a_locked_keychain_collection_is_a_clear_error_and_nothing_changes() {
+    let env = Env::new();
+    add(&env, "work");
+    env.run_program(
+        "gdbus",
+        &[
+            "call",
+            "--session",
+            "--dest",
+            "org.freedesktop.secrets",
+            "--object-path",
+            "/org/freedesktop/secrets",
+            "--method",
+            "org.freedesktop.Secret.Service.Lock",
+            "['/org/freedesktop/secrets/collection/login']",
+        ],
+    )
+    .ok();
+    // Empty lock files in the runtime folder (taken before the store is
+    // asked) are not data.
+    let snapshot = || -> Vec<_> {
+        env.snapshot()
+            .into_iter()
+            .filter(|(p, _)| !p.to_string_lossy().contains("/run/keyfob/locks/"))
+            .collect()
+    };
+    let before = snapshot();
+    let user: User =
+        serde_json::from_value(env.moto.admin(&["create-user", &unique("late")])).unwrap();
+    for (args, stdin) in [
+        (vec!["list"], String::new()),
+        (vec!["unlock", "work", "--pin-stdin"], format!("{PIN}\n")),
+        (
+            vec!["add", "late", "--access-key-id", &user.access_key_id, "--stdin"],
+            format!("{}\n{PIN}\n", user.secret_access_key),
+        ),
+        (vec!["remove", "work", "--yes"], String::new()),
+    ] {
+        let start = Instant::now();
+        let run = env.run(&args, &stdin);
+        let took = start.elapsed();
+        assert_ne!(run.code, Some(0), "{args:?} succeeded: {}", run.stdout);
+        assert!(
+            run.stderr.contains("locked"),
+            "{args:?}: the error should say the keychain is locked: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert!(
+            took < Duration::from_secs(10),
+            "{args:?} took {took:?}: it must not wait for an unlock prompt"
+        );
+    }
+    let after = snapshot();
+    let changed: Vec<_> = after
+        .iter()
+        .filter(|f| !before.contains(f))
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    assert!(changed.is_empty() && after.len() == before.len(), "changed: {changed:?}");
+}
