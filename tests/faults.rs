@@ -380,7 +380,13 @@ fn a_locked_keychain_collection_is_a_clear_error_and_nothing_changes() {
         (vec!["list"], String::new()),
         (vec!["unlock", "work", "--pin-stdin"], format!("{PIN}\n")),
         (
-            vec!["add", "late", "--access-key-id", &user.access_key_id, "--stdin"],
+            vec![
+                "add",
+                "late",
+                "--access-key-id",
+                &user.access_key_id,
+                "--stdin",
+            ],
             format!("{}\n{PIN}\n", user.secret_access_key),
         ),
         (vec!["remove", "work", "--yes"], String::new()),
@@ -406,5 +412,8 @@ fn a_locked_keychain_collection_is_a_clear_error_and_nothing_changes() {
         .filter(|f| !before.contains(f))
         .map(|(p, _)| p.display().to_string())
         .collect();
-    assert!(changed.is_empty() && after.len() == before.len(), "changed: {changed:?}");
+    assert!(
+        changed.is_empty() && after.len() == before.len(),
+        "changed: {changed:?}"
+    );
 }
