@@ -1,11 +1,19 @@
 //! Writing a file so a crash leaves the old content or the new, never half:
 //! a temporary file in the same folder, fsync, rename over the target,
 //! fsync the folder. The previous content is kept as `<file>.keyfob.bak`.
+//! A writer killed mid-write leaves its temporary file; the next write in
+//! that folder removes such leftovers once they are clearly stale.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const TMP_PREFIX: &str = ".keyfob-tmp-";
+/// A live writer's temporary file exists for milliseconds; one this old
+/// was left by a writer that was killed.
+const STALE_TMP: Duration = Duration::from_secs(600);
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write {path}: {source}")]
@@ -51,7 +59,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], new_mode: u32) -> Result<(), Writ
         Err(e) => return Err(err(e)),
     };
     let mut tmp = tempfile::Builder::new()
-        .prefix(".keyfob-tmp-")
+        .prefix(TMP_PREFIX)
         .tempfile_in(&dir)
         .map_err(err)?;
     tmp.as_file()
@@ -60,7 +68,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8], new_mode: u32) -> Result<(), Writ
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
-    File::open(&dir).and_then(|d| d.sync_all()).map_err(err)
+    File::open(&dir).and_then(|d| d.sync_all()).map_err(err)?;
+    remove_stale_temporaries(&dir);
+    Ok(())
+}
+
+/// Removes temporary files of killed writers (best effort: a leftover is
+/// clutter, not a fault, so failing to remove one is not an error).
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TMP);
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -97,5 +129,29 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn leftovers_of_killed_writers_are_removed_once_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(".keyfob-tmp-killed");
+        let fresh = dir.path().join(".keyfob-tmp-live");
+        let other = dir.path().join("notes.txt");
+        for p in [&old, &fresh, &other] {
+            fs::write(p, b"x").unwrap();
+        }
+        let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+        for p in [&old, &other] {
+            File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(an_hour_ago)
+                .unwrap();
+        }
+        write_atomic(&dir.path().join("config"), b"one", 0o600).unwrap();
+        assert!(!old.exists(), "a stale temporary file was kept");
+        assert!(fresh.exists(), "a live writer's file was removed");
+        assert!(other.exists(), "an unrelated file was removed");
     }
 }
