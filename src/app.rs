@@ -1,7 +1,10 @@
 //! What the desktop app does, as plain functions over the library: the
 //! orchestration the `keyfob` binary also does (point `[default]` at a
 //! profile, save a profile and wire it into the AWS config file, list,
-//! unlock and lock sessions, add a verified identity with its profile).
+//! unlock and lock sessions, add a verified identity with its profile,
+//! run the external-ID guard on a third-party role profile, list and
+//! rotate an identity's access keys, the audit findings shown as badges
+//! and the 90-day key reminders).
 //!
 //! The app's Tauri commands delegate here in one to three lines; the CLI
 //! may share these in time (today `src/bin/keyfob` has its own copies that
@@ -21,13 +24,18 @@ use crate::aws::wiring::{self, Ownership};
 use crate::field::{Field, FieldError};
 use crate::fsutil::{WriteError, write_atomic};
 use crate::identity::{AccessKeyId, Identity, IdentityName};
+use crate::keys::{self, Finding, KeyRow, KeysError};
 use crate::paths::{PathError, Paths};
 use crate::profile::{Durations, Profile, ProfileBook, ProfileError};
+use crate::prompt::tty::PromptError;
 use crate::provider::{Prompter, Provider, ProviderError};
-use crate::secret::SecretAccessKey;
+use crate::reminders::{self, Due, Notified};
+use crate::rotation::{self, DEFAULT_GRACE_SECS, Report, Rotation, RotationError};
+use crate::secret::{Pin, SecretAccessKey};
 use crate::session::{CacheError, Session, SessionCache, digest, open_cache};
 use crate::settings::{Settings, SettingsError, check_default_duration};
 use crate::store::{self, Backend, SecretStore, StoreError};
+use crate::thirdparty::{self, ExternalIdGuard, ThirdPartyError};
 use crate::vault::{AddOptions, KeyVerifier, NewIdentity, Vault, VaultError};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +62,12 @@ pub enum AppError {
     Path(#[from] PathError),
     #[error(transparent)]
     Write(#[from] WriteError),
+    #[error(transparent)]
+    ThirdParty(#[from] ThirdPartyError),
+    #[error(transparent)]
+    Rotation(#[from] RotationError),
+    #[error(transparent)]
+    Keys(#[from] KeysError),
     #[error("cannot find the AWS config file: set HOME or AWS_CONFIG_FILE")]
     NoAwsConfig,
     #[error(
@@ -67,7 +81,14 @@ impl AppError {
     pub fn field(&self) -> Option<Field> {
         match self {
             AppError::Field(e) => Some(e.field),
-            AppError::Vault(v) | AppError::Provider(ProviderError::Vault(v)) => v.field(),
+            AppError::Vault(v)
+            | AppError::Provider(ProviderError::Vault(v))
+            | AppError::Rotation(RotationError::Vault(v))
+            | AppError::Keys(KeysError::Vault(v)) => v.field(),
+            AppError::ThirdParty(ThirdPartyError::Field(e)) => Some(e.field),
+            AppError::ThirdParty(
+                ThirdPartyError::Unguarded { .. } | ThirdPartyError::Rejected { .. },
+            ) => Some(Field::ExternalId),
             AppError::Provider(ProviderError::Field(e)) => Some(e.field),
             AppError::Provider(ProviderError::MfaCodeReused { .. }) => Some(Field::MfaCode),
             AppError::Profile(ProfileError::Invalid { source, .. }) => Some(source.field),
@@ -82,7 +103,10 @@ impl AppError {
     /// Seconds to wait before the next PIN attempt, when a back-off applies.
     pub fn wait_secs(&self) -> Option<i64> {
         match self {
-            AppError::Vault(v) | AppError::Provider(ProviderError::Vault(v)) => match v {
+            AppError::Vault(v)
+            | AppError::Provider(ProviderError::Vault(v))
+            | AppError::Rotation(RotationError::Vault(v))
+            | AppError::Keys(KeysError::Vault(v)) => match v {
                 VaultError::BackOff { wait_secs, .. } => Some(*wait_secs),
                 VaultError::WrongPin {
                     remaining: 0,
@@ -94,6 +118,17 @@ impl AppError {
             AppError::Provider(ProviderError::MfaCodeReused { wait_secs }) => {
                 Some(*wait_secs as i64)
             }
+            _ => None,
+        }
+    }
+
+    /// The vault error inside, if any (for the UI's error kinds).
+    pub fn vault_error(&self) -> Option<&VaultError> {
+        match self {
+            AppError::Vault(v)
+            | AppError::Provider(ProviderError::Vault(v))
+            | AppError::Rotation(RotationError::Vault(v))
+            | AppError::Keys(KeysError::Vault(v)) => Some(v),
             _ => None,
         }
     }
@@ -543,6 +578,232 @@ pub fn save_settings(paths: &Paths, input: &SettingsInput) -> Result<(), AppErro
     }
     crate::paths::private_dir(&paths.config_dir)?;
     write_atomic(&path, doc.to_string().as_bytes(), 0o600)?;
+    Ok(())
+}
+
+/// Stores a profile (as [`save_profile`]) after running the external-ID
+/// guard when it names a role with an external ID, as `keyfob profile add`
+/// does: the role is assumed without the external ID and with it, using the
+/// identity's session (cached, or made with what `prompter` answers). An
+/// unguarded role is refused and nothing is written, unless
+/// `accept_unguarded` (then it is stored marked unguarded). Returns the
+/// profile as stored, with its verdict.
+pub fn save_guarded_profile(
+    kf: &Keyfob,
+    mut profile: Profile,
+    replace: bool,
+    take_over: bool,
+    accept_unguarded: bool,
+    prompter: &dyn Prompter,
+) -> Result<Profile, AppError> {
+    if thirdparty::needs_guard(&profile) {
+        identity_of(kf, &profile)?;
+        // Refuse a taken name before any AWS call.
+        if !replace && kf.book()?.contains(&profile.name) {
+            return Err(ProfileError::Exists {
+                name: profile.name.clone(),
+            }
+            .into());
+        }
+        let profile_ref = profile.clone().with_defaults(kf.durations());
+        let cache = kf.cache()?;
+        let vault = || kf.vault();
+        let provider = Provider::new(
+            cache.as_ref(),
+            &vault,
+            Some(prompter),
+            kf.paths.runtime_dir.join("locks"),
+        );
+        let session = thirdparty::identity_session(&provider, &profile_ref).map_err(|e| {
+            match e {
+                ProviderError::Prompt(PromptError::NotGiven { what, .. }) => {
+                    let field = if what == "PIN" {
+                        Field::Pin
+                    } else {
+                        Field::MfaCode
+                    };
+                    AppError::Field(FieldError::new(
+                        field,
+                        format!(
+                            "needed: the external-ID guard assumes the role with identity {}'s session",
+                            profile.identity
+                        ),
+                    ))
+                }
+                other => other.into(),
+            }
+        })?;
+        thirdparty::guard(&session, &mut profile, accept_unguarded)?;
+    }
+    save_profile(kf, &profile, replace, take_over)?;
+    Ok(profile)
+}
+
+fn identity_of(kf: &Keyfob, profile: &Profile) -> Result<Identity, AppError> {
+    kf.vault()?
+        .get(profile.identity.as_str())
+        .map_err(|e| match e {
+            VaultError::NotFound { name } => AppError::Field(FieldError::new(
+                Field::IdentityName,
+                format!("no identity named {name}"),
+            )),
+            other => other.into(),
+        })
+}
+
+/// A profile's external-ID guard verdict, for the profiles table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardState {
+    /// No role with an external ID: nothing to guard.
+    NotApplicable,
+    Guarded,
+    /// Stored with "accept unguarded": assumable without the external ID.
+    Unguarded,
+    /// Never checked (imported, written by hand, or older than the guard).
+    Unchecked,
+}
+
+pub fn guard_state(profile: &Profile) -> GuardState {
+    match &profile.role {
+        Some(r) if r.external_id.is_some() => match r.external_id_guard {
+            Some(ExternalIdGuard::Guarded) => GuardState::Guarded,
+            Some(ExternalIdGuard::Unguarded) => GuardState::Unguarded,
+            None => GuardState::Unchecked,
+        },
+        _ => GuardState::NotApplicable,
+    }
+}
+
+/// The user's access keys and their last use, as `keyfob keys NAME` shows
+/// them (IAM calls signed with the long-term key, opened with `pin`); the
+/// vault key's facts are recorded for the audit badges.
+pub fn access_keys(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Vec<KeyRow>, AppError> {
+    let vault = kf.vault()?;
+    let identity = vault.get(name)?;
+    Ok(keys::list_with_pin(&vault, &identity, pin)?)
+}
+
+/// What the rotation wizard asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RotateAction {
+    /// Steps 1–3 (`keyfob rotate NAME`).
+    Start,
+    /// The next step (`--continue`).
+    Continue,
+    /// Back to the old key (`--rollback`).
+    Rollback,
+}
+
+/// Runs one rotation action, as `keyfob rotate` does (`grace_secs` as
+/// `--grace`); when the vault switched keys, the identity's sessions are
+/// renewed with the new key.
+pub fn rotate(
+    kf: &Keyfob,
+    name: &str,
+    pin: &Pin,
+    action: RotateAction,
+    grace_secs: Option<u64>,
+) -> Result<Report, AppError> {
+    let vault = kf.vault()?;
+    let identity = vault.get(name)?;
+    let report = match action {
+        RotateAction::Start => rotation::start(
+            &vault,
+            &identity,
+            pin,
+            grace_secs.unwrap_or(DEFAULT_GRACE_SECS),
+        ),
+        RotateAction::Continue => rotation::advance(&vault, &identity, pin, grace_secs),
+        RotateAction::Rollback => rotation::rollback(&vault, &identity, pin),
+    }?;
+    if report.switched {
+        let current = vault.get(name)?;
+        let cache = kf.cache()?;
+        let open = || kf.vault();
+        keys::renew_sessions(
+            cache.as_ref(),
+            &open,
+            kf.paths.runtime_dir.join("locks"),
+            kf.profiles()?,
+            kf.durations(),
+            &current,
+            pin,
+        )?;
+    }
+    Ok(report)
+}
+
+/// The identity and where its rotation stands (`keyfob rotate --status`).
+pub fn rotation_status(kf: &Keyfob, name: &str) -> Result<(Identity, Option<Rotation>), AppError> {
+    let vault = kf.vault()?;
+    let identity = vault.get(name)?;
+    let state = rotation::load(&vault, &identity)?;
+    Ok((identity, state))
+}
+
+/// One identity with what `keyfob audit` reports about it without a PIN.
+pub struct IdentityAudit {
+    pub identity: Identity,
+    pub findings: Vec<Finding>,
+    /// Warnings for this identity's third-party role profiles that are not
+    /// guarded (accepted unguarded, or never checked).
+    pub unguarded_profiles: Vec<String>,
+}
+
+/// Every identity with its audit findings, for the Identities screen's
+/// badges.
+pub fn audit(kf: &Keyfob) -> Result<Vec<IdentityAudit>, AppError> {
+    let vault = kf.vault()?;
+    let unguarded = thirdparty::unguarded(&kf.book()?)?;
+    let now = OffsetDateTime::now_utc();
+    let mut out = Vec::new();
+    for identity in vault.list()? {
+        // An unreadable rotation state is itself worth a badge; it must not
+        // hide the identity.
+        let state = rotation::load(&vault, &identity);
+        let rotation = state.as_ref().ok().and_then(Option::as_ref);
+        let mut findings = keys::findings(&identity, rotation, now);
+        if let Err(e) = state {
+            findings.push(Finding {
+                kind: keys::FindingKind::Rotation,
+                message: e.to_string(),
+            });
+        }
+        let unguarded_profiles = unguarded
+            .iter()
+            .filter(|p| p.identity == identity.name)
+            .filter_map(thirdparty::warning)
+            .collect();
+        out.push(IdentityAudit {
+            identity,
+            findings,
+            unguarded_profiles,
+        });
+    }
+    Ok(out)
+}
+
+/// The keys past 90 days not yet announced (see [`reminders`]).
+pub fn due_reminders(kf: &Keyfob) -> Result<Vec<Due>, AppError> {
+    let identities = kf.identities()?;
+    let notified = Notified::load(&Notified::path(&kf.paths));
+    Ok(reminders::due(
+        &identities,
+        &notified,
+        OffsetDateTime::now_utc(),
+    ))
+}
+
+/// Remembers that `shown` were announced, so they are not again.
+pub fn mark_reminded(kf: &Keyfob, shown: &[Due]) -> Result<(), AppError> {
+    let path = Notified::path(&kf.paths);
+    let mut notified = Notified::load(&path);
+    notified.keep_only(&kf.identities()?);
+    for d in shown {
+        notified.mark(&d.access_key_id);
+    }
+    notified.save(&path)?;
     Ok(())
 }
 

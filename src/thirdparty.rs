@@ -35,6 +35,7 @@ use crate::limits;
 use crate::paths::Paths;
 pub use crate::profile::ExternalIdGuard;
 use crate::profile::{Profile, ProfileBook, ProfileError};
+use crate::provider::{Provider, ProviderError};
 use crate::session::Session;
 
 /// Length of a generated external ID: 32 characters of 62 is about 190
@@ -184,6 +185,58 @@ pub fn check(
         }),
         Err(e) => Err(probe(e)),
     }
+}
+
+/// The identity session a profile's role is assumed with: the provider's
+/// own identity session for the profile (cached, or made now with what its
+/// prompter answers) — the same cache entry its role sessions are made from
+/// later. The profile without its role *is* that session's profile (same
+/// cache key and fingerprint: identity + MFA device).
+pub fn identity_session(
+    provider: &Provider<'_>,
+    profile: &Profile,
+) -> Result<Session, ProviderError> {
+    let twin = Profile {
+        role: None,
+        duration_secs: None,
+        ..profile.clone()
+    };
+    provider.credentials(&twin)
+}
+
+/// The guard as `keyfob profile add` and the desktop app's profile form run
+/// it on a profile about to be stored, before anything is written: [`check`],
+/// then refuse an unguarded role unless `accept_unguarded`, and set the
+/// verdict on the profile. A profile without an external ID is left alone
+/// (`Ok(None)`).
+pub fn guard(
+    identity_session: &Session,
+    profile: &mut Profile,
+    accept_unguarded: bool,
+) -> Result<Option<ExternalIdGuard>, ThirdPartyError> {
+    if !needs_guard(profile) {
+        return Ok(None);
+    }
+    let verdict = check(identity_session, profile)?;
+    if verdict == ExternalIdGuard::Unguarded
+        && !accept_unguarded
+        && let Some(refusal) = refusal(profile)
+    {
+        return Err(refusal);
+    }
+    if let Some(role) = profile.role.as_mut() {
+        role.external_id_guard = Some(verdict);
+    }
+    Ok(Some(verdict))
+}
+
+/// Whether `profile` needs the guard before it is stored: a role with an
+/// external ID.
+pub fn needs_guard(profile: &Profile) -> bool {
+    profile
+        .role
+        .as_ref()
+        .is_some_and(|r| r.external_id.is_some())
 }
 
 /// The refusal for an unguarded role (what `profile add` says without

@@ -8,14 +8,14 @@ use time::OffsetDateTime;
 
 use keyfob::aws::AwsError;
 use keyfob::aws::config_file::{AwsFile, Flavor};
-use keyfob::aws::iam::{Iam, LastUsed, permission_hint};
+use keyfob::aws::iam::{Iam, permission_hint};
 use keyfob::aws::{sts, wiring};
 use keyfob::field::{Field, FieldError};
 use keyfob::fsutil::backup_path;
 use keyfob::identity::{AccessKeyId, Identity, KeyFacts, account_from_key_id};
+use keyfob::keys::MAX_AGE_DAYS;
 use keyfob::limits;
-use keyfob::profile::Profile;
-use keyfob::prompt::{FixedPrompter, tty};
+use keyfob::prompt::tty;
 use keyfob::provider::Provider;
 use keyfob::rotation::{
     self, DEFAULT_GRACE_SECS, Report, Rotation, RotationError, Step, describe_use,
@@ -25,9 +25,6 @@ use keyfob::vault::Vault;
 
 use crate::cli::{AuditArgs, KeysAction, KeysArgs, RotateArgs, WhoisArgs};
 use crate::{Context, stdin_lines};
-
-/// Keys older than this should be rotated (the IAM guide's 90 days).
-const MAX_AGE_DAYS: i64 = 90;
 
 /// Exit code of `audit` when something needs action (1 is a failure).
 pub const AUDIT_FINDINGS_EXIT: u8 = 3;
@@ -72,18 +69,6 @@ fn iam_err(action: &'static str) -> impl FnOnce(AwsError) -> anyhow::Error {
             anyhow!(e).context(format!("iam:{action}"))
         }
     }
-}
-
-/// The JSON form of one key in `keyfob keys`.
-#[derive(Serialize)]
-struct KeyRow {
-    access_key_id: String,
-    status: &'static str,
-    #[serde(with = "time::serde::rfc3339::option")]
-    created: Option<OffsetDateTime>,
-    age_days: Option<i64>,
-    last_used: LastUsed,
-    in_vault: bool,
 }
 
 pub fn keys(ctx: &Context, args: KeysArgs) -> anyhow::Result<()> {
@@ -166,32 +151,7 @@ fn list_keys(
     listed: &[keyfob::aws::iam::AccessKeyInfo],
     json: bool,
 ) -> anyhow::Result<()> {
-    let now = OffsetDateTime::now_utc();
-    let mut rows = Vec::new();
-    for k in listed {
-        let last_used = iam
-            .last_used(&k.access_key_id)
-            .map_err(iam_err("GetAccessKeyLastUsed"))?;
-        rows.push(KeyRow {
-            access_key_id: k.access_key_id.clone(),
-            status: if k.active { "Active" } else { "Inactive" },
-            created: k.created,
-            age_days: k.created.map(|c| (now - c).whole_days()),
-            in_vault: k.access_key_id == identity.access_key_id.as_str(),
-            last_used,
-        });
-    }
-    if let Some(mine) = rows.iter().find(|r| r.in_vault) {
-        let facts = KeyFacts {
-            checked_at: now,
-            active_keys: listed.iter().filter(|k| k.active).count() as u32,
-            total_keys: listed.len() as u32,
-            last_used_at: mine.last_used.date,
-            last_used_service: mine.last_used.service.clone(),
-            last_used_region: mine.last_used.region.clone(),
-        };
-        vault.record_facts(identity.name.as_str(), mine.created, facts)?;
-    }
+    let rows = keyfob::keys::list(vault, identity, iam, listed, OffsetDateTime::now_utc())?;
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, &rows)?;
@@ -238,41 +198,21 @@ fn print_report(report: &Report) {
 fn renew_sessions(ctx: &Context, identity: &Identity, pin: &Pin) -> anyhow::Result<()> {
     let cache = ctx.cache()?;
     let vault = || ctx.vault_lib();
-    let prompter = FixedPrompter {
-        pin: Some(pin.clone()),
-        mfa_code: None,
-    };
-    let provider = Provider::new(
-        cache.as_ref(),
-        &vault,
-        Some(&prompter),
-        ctx.paths.runtime_dir.join("locks"),
-    );
-    let mut profiles: Vec<Profile> = ctx
+    let profiles = ctx
         .book()?
         .list()?
         .into_iter()
-        .filter(|p| p.identity == identity.name)
         .map(|p| p.with_defaults(ctx.durations))
         .collect();
-    if profiles
-        .iter()
-        .all(|p| p.role.is_some() || p.mfa_serial.is_some())
-    {
-        profiles.push(Profile::plain(&identity.name).with_defaults(ctx.durations));
-    }
-    let mut renewed = std::collections::HashSet::new();
-    for p in &profiles {
-        if let Some(role_key) = p.role_session_key() {
-            cache.delete(&role_key)?;
-        }
-        let key = p.identity_session_key();
-        if p.mfa_serial.is_some() {
-            cache.delete(&key)?;
-        } else if renewed.insert(key) {
-            provider.renew(p)?;
-        }
-    }
+    keyfob::keys::renew_sessions(
+        cache.as_ref(),
+        &vault,
+        ctx.paths.runtime_dir.join("locks"),
+        profiles,
+        ctx.durations,
+        identity,
+        pin,
+    )?;
     Ok(())
 }
 
@@ -434,34 +374,12 @@ pub fn audit(ctx: &Context, args: AuditArgs) -> anyhow::Result<()> {
         findings: 0,
     };
     for i in vault.list()? {
-        let mut findings = Vec::new();
         let age = i.key_age_days(now);
-        if age > MAX_AGE_DAYS {
-            findings.push(format!(
-                "the key is {age} days old (over {MAX_AGE_DAYS}) — `keyfob rotate {}`",
-                i.name
-            ));
-        }
-        if i.is_root() {
-            findings.push("root user keys: AWS advises deleting them and using an IAM user".into());
-        }
         let rotation = rotation::load(&vault, &i)?;
-        if let Some(r) = &rotation {
-            findings.push(format!(
-                "an unfinished rotation (step {} of 6) — `keyfob rotate {} --status`",
-                r.step.number(),
-                i.name
-            ));
-        }
-        if let Some(f) = &i.facts
-            && f.active_keys > 1
-            && rotation.is_none()
-        {
-            findings.push(format!(
-                "{} active keys; keep one, deactivate the other — `keyfob keys {}`",
-                f.active_keys, i.name
-            ));
-        }
+        let findings = keyfob::keys::findings(&i, rotation.as_ref(), now)
+            .into_iter()
+            .map(|f| f.message)
+            .collect();
         report.identities.push(AuditIdentity {
             name: i.name.to_string(),
             access_key_id: i.access_key_id.to_string(),

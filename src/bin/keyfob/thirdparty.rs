@@ -48,22 +48,14 @@ pub fn guard_new_profile(
         .into());
     }
     let session = identity_session(ctx, profile, pin)?;
-    let verdict = thirdparty::check(&session, profile)?;
+    let verdict = thirdparty::guard(&session, profile, accept_unguarded)?;
     drop(session);
-    if verdict == ExternalIdGuard::Unguarded
-        && !accept_unguarded
-        && let Some(refusal) = thirdparty::refusal(profile)
-    {
-        return Err(refusal.into());
-    }
-    if let Some(role) = profile.role.as_mut() {
-        role.external_id_guard = Some(verdict);
-    }
     match verdict {
-        ExternalIdGuard::Guarded => println!(
+        Some(ExternalIdGuard::Guarded) => println!(
             "Guarded: the role refuses AssumeRole without the external ID and accepts it with it."
         ),
-        ExternalIdGuard::Unguarded => warn(profile),
+        Some(ExternalIdGuard::Unguarded) => warn(profile),
+        None => {}
     }
     Ok(())
 }
@@ -85,13 +77,6 @@ fn identity_session(
     profile: &Profile,
     pin: &GuardPinArgs,
 ) -> anyhow::Result<Session> {
-    // The profile without its role: its session *is* the identity session
-    // (same cache key and fingerprint: identity + MFA device).
-    let twin = Profile {
-        role: None,
-        duration_secs: None,
-        ..profile.clone()
-    };
     let fixed = sessions::fixed_prompter(pin.pin_stdin, pin.mfa_code.as_ref())?;
     let chain = sessions::prompter(ctx);
     let prompter: Option<&dyn Prompter> = match &fixed {
@@ -106,7 +91,7 @@ fn identity_session(
         prompter,
         ctx.paths.runtime_dir.join("locks"),
     );
-    match provider.credentials(&twin) {
+    match thirdparty::identity_session(&provider, profile) {
         Ok(s) => Ok(s),
         Err(ProviderError::Locked { .. }) => bail!(
             "the external-ID guard needs identity {}'s session and it is locked — run this on a terminal, or pass --pin-stdin{}",
