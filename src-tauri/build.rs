@@ -19,6 +19,11 @@ const COMMANDS: &[&str] = &[
     "save_settings",
     "pending_prompts",
     "answer_prompt",
+    "list_keys",
+    "rotation_status",
+    "rotate",
+    "new_external_id",
+    "trust_policy",
 ];
 
 fn main() {

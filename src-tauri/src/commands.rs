@@ -15,6 +15,7 @@ use keyfob::limits;
 use keyfob::profile::Profile;
 use keyfob::prompt::FixedPrompter;
 use keyfob::secret::{Pin, SecretAccessKey};
+use keyfob::thirdparty;
 use keyfob::vault::NewIdentity;
 
 use crate::Desk;
@@ -38,10 +39,9 @@ where
 pub async fn list_identities(app: AppHandle) -> Result<Vec<IdentityView>> {
     blocking(app, |d| {
         let now = OffsetDateTime::now_utc();
-        Ok(d.kf
-            .identities()?
+        Ok(app::audit(&d.kf)?
             .iter()
-            .map(|i| IdentityView::new(i, now))
+            .map(|a| IdentityView::audited(a, now))
             .collect())
     })
     .await
@@ -116,14 +116,132 @@ pub async fn list_profiles(app: AppHandle) -> Result<Vec<ProfileView>> {
     .await
 }
 
+/// Saves a profile; a role with an external ID first goes through the
+/// external-ID guard with the identity's session (`guard` answers its PIN
+/// and MFA prompts if the session is not cached).
 #[tauri::command]
-pub async fn save_profile(app: AppHandle, form: ProfileForm) -> Result<ProfileView> {
+pub async fn save_profile(
+    app: AppHandle,
+    form: ProfileForm,
+    guard: Option<PinForm>,
+) -> Result<ProfileView> {
     blocking(app, move |d| {
         let profile = Profile::from_input(&form.input())?;
-        app::save_profile(&d.kf, &profile, form.replace, form.take_over)?;
-        Ok(ProfileView::new(&profile, None))
+        let prompter = fixed_prompter(guard)?;
+        let (replace, take_over, accept) = (form.replace, form.take_over, form.accept_unguarded);
+        let saved =
+            app::save_guarded_profile(&d.kf, profile, replace, take_over, accept, &prompter)?;
+        Ok(ProfileView::new(&saved, None))
     })
     .await
+}
+
+/// The PIN and MFA code of a [`PinForm`] as prompt answers; empty ones are
+/// not given (a cached session may not need them).
+fn fixed_prompter(form: Option<PinForm>) -> Result<FixedPrompter> {
+    let Some(mut form) = form else {
+        return Ok(FixedPrompter {
+            pin: None,
+            mfa_code: None,
+        });
+    };
+    let mfa_code = form
+        .mfa_code
+        .take()
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    if let Some(code) = &mfa_code {
+        limits::mfa_code(code)?;
+    }
+    let pin = Some(Pin::new(std::mem::take(&mut *form.pin))).filter(|p| p.char_count() > 0);
+    Ok(FixedPrompter { pin, mfa_code })
+}
+
+/// The access-keys panel: `keyfob keys NAME` (IAM calls signed with the
+/// long-term key, opened with the PIN).
+#[tauri::command]
+pub async fn list_keys(
+    app: AppHandle,
+    identity: String,
+    mut form: PinForm,
+) -> Result<Vec<KeyView>> {
+    blocking(app, move |d| {
+        let pin = Pin::new(std::mem::take(&mut *form.pin));
+        let rows = app::access_keys(&d.kf, &identity, &pin)?;
+        Ok(rows.into_iter().map(KeyView::from).collect())
+    })
+    .await
+}
+
+/// Where the identity's rotation stands; no PIN needed.
+#[tauri::command]
+pub async fn rotation_status(app: AppHandle, identity: String) -> Result<RotationView> {
+    blocking(app, move |d| {
+        let (identity, state) = app::rotation_status(&d.kf, &identity)?;
+        Ok(RotationView::new(&identity, state.as_ref()))
+    })
+    .await
+}
+
+/// The rotation wizard's start / continue / rollback (`keyfob rotate`).
+#[tauri::command]
+pub async fn rotate(app: AppHandle, mut form: RotateForm) -> Result<RotateResult> {
+    blocking(app, move |d| {
+        let grace = parse_grace(&form.grace)?;
+        let pin = Pin::new(std::mem::take(&mut *form.pin));
+        let report = app::rotate(&d.kf, &form.identity, &pin, form.action.into(), grace)?;
+        let (identity, state) = app::rotation_status(&d.kf, &form.identity)?;
+        Ok(RotateResult::new(
+            report,
+            RotationView::new(&identity, state.as_ref()),
+        ))
+    })
+    .await
+}
+
+/// `--grace` as typed; its errors name the form's `grace` field.
+fn parse_grace(text: &str) -> Result<Option<u64>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    limits::parse_duration(text)
+        .map(|d| Some(d.as_secs()))
+        .map_err(|e| UiError {
+            field: Some("grace".into()),
+            ..UiError::from(e)
+        })
+}
+
+/// The provider page: a fresh external ID (`keyfob external-id new`), or,
+/// for a named customer, the one recorded for them (issued now if none).
+#[tauri::command]
+pub async fn new_external_id(app: AppHandle, customer: Option<String>) -> Result<ExternalIdView> {
+    blocking(app, move |d| match customer.filter(|c| !c.is_empty()) {
+        None => Ok(ExternalIdView {
+            external_id: thirdparty::new_external_id()?,
+            customer: None,
+            new: true,
+            issued_at: None,
+        }),
+        Some(c) => {
+            let path = thirdparty::record_path(&d.kf.paths);
+            Ok(thirdparty::issue(&path, &c, false)?.into())
+        }
+    })
+    .await
+}
+
+/// The trust policy to give a customer (`keyfob trust-policy`).
+#[tauri::command]
+pub fn trust_policy(form: TrustPolicyForm) -> Result<String> {
+    let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (account, principal) = (opt(&form.account), opt(&form.principal_arn));
+    Ok(thirdparty::trust_policy(
+        account.as_deref(),
+        principal.as_deref(),
+        form.external_id.trim(),
+    )?)
 }
 
 #[tauri::command]

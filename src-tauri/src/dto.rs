@@ -10,13 +10,16 @@ use time::format_description::well_known::Rfc3339;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
-use keyfob::app::SessionInfo;
-use keyfob::identity::Identity;
+use keyfob::app::{GuardState, IdentityAudit, SessionInfo, guard_state};
+use keyfob::identity::{AccessKeyId, Identity};
+use keyfob::keys::{FindingKind, KeyRow};
 use keyfob::profile::{Profile, ProfileInput};
+use keyfob::rotation::{Report, Rotation, Step};
+use keyfob::thirdparty::Issued;
 
 /// Keys older than this are flagged, following the IAM guide (as `keyfob
 /// list` does).
-pub const OLD_KEY_DAYS: i64 = 90;
+pub const OLD_KEY_DAYS: i64 = keyfob::keys::MAX_AGE_DAYS;
 
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
@@ -38,6 +41,32 @@ pub struct IdentityView {
     pub key_age_days: i32,
     /// Past [`OLD_KEY_DAYS`]: time to rotate.
     pub key_old: bool,
+    /// What `keyfob audit` reports about it without a PIN.
+    pub badges: Vec<BadgeView>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub enum BadgeKind {
+    /// The key is older than 90 days.
+    OldKey,
+    /// A root user's keys.
+    Root,
+    /// A rotation was started and not finished.
+    Rotation,
+    /// Two active keys and no rotation.
+    TwoActive,
+    /// A third-party role profile of this identity is not guarded.
+    Unguarded,
+}
+
+/// One audit finding, shown as a badge with its explanation.
+#[derive(Clone, Debug, Serialize, TS)]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub struct BadgeView {
+    pub kind: BadgeKind,
+    pub text: String,
 }
 
 impl IdentityView {
@@ -53,7 +82,31 @@ impl IdentityView {
             added_at: rfc3339(i.added_at),
             key_age_days: age.clamp(i32::MIN as i64, i32::MAX as i64) as i32,
             key_old: age > OLD_KEY_DAYS,
+            badges: Vec::new(),
         }
+    }
+
+    /// With the audit's badges.
+    pub fn audited(a: &IdentityAudit, now: OffsetDateTime) -> Self {
+        let mut view = Self::new(&a.identity, now);
+        view.badges = a
+            .findings
+            .iter()
+            .map(|f| BadgeView {
+                kind: match f.kind {
+                    FindingKind::OldKey => BadgeKind::OldKey,
+                    FindingKind::Root => BadgeKind::Root,
+                    FindingKind::Rotation => BadgeKind::Rotation,
+                    FindingKind::TwoActive => BadgeKind::TwoActive,
+                },
+                text: f.message.clone(),
+            })
+            .chain(a.unguarded_profiles.iter().map(|w| BadgeView {
+                kind: BadgeKind::Unguarded,
+                text: w.clone(),
+            }))
+            .collect();
+        view
     }
 }
 
@@ -99,6 +152,34 @@ pub struct ProfileView {
     pub region: Option<String>,
     /// `[default]` in the AWS config file points at this profile.
     pub is_default: bool,
+    /// The external-ID guard's verdict.
+    pub guard: GuardView,
+}
+
+/// The external-ID guard's verdict on a profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub enum GuardView {
+    /// No role with an external ID.
+    NotApplicable,
+    /// The role refuses AssumeRole without the external ID.
+    Guarded,
+    /// Stored with "accept unguarded": assumable without it.
+    Unguarded,
+    /// Never checked.
+    Unchecked,
+}
+
+impl From<GuardState> for GuardView {
+    fn from(g: GuardState) -> Self {
+        match g {
+            GuardState::NotApplicable => GuardView::NotApplicable,
+            GuardState::Guarded => GuardView::Guarded,
+            GuardState::Unguarded => GuardView::Unguarded,
+            GuardState::Unchecked => GuardView::Unchecked,
+        }
+    }
 }
 
 impl ProfileView {
@@ -116,6 +197,7 @@ impl ProfileView {
             duration_secs: p.duration_secs.map(|d| d.min(u32::MAX as u64) as u32),
             region: p.region.clone(),
             is_default: current == Some(p.name.as_str()),
+            guard: guard_state(p).into(),
         }
     }
 }
@@ -139,6 +221,9 @@ pub struct ProfileForm {
     pub replace: bool,
     /// Replace an AWS config section keyfob does not manage.
     pub take_over: bool,
+    /// Store a role the external-ID guard found unguarded, marked so
+    /// (`--accept-unguarded`).
+    pub accept_unguarded: bool,
 }
 
 impl ProfileForm {
@@ -166,6 +251,205 @@ pub struct UnlockForm {
     #[ts(type = "string")]
     pub pin: Zeroizing<String>,
     pub mfa_code: Option<String>,
+}
+
+/// A PIN (and MFA code) for one operation. Received only; wiped on drop.
+#[derive(Deserialize, TS)]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub struct PinForm {
+    #[ts(type = "string")]
+    pub pin: Zeroizing<String>,
+    pub mfa_code: Option<String>,
+}
+
+/// One of the user's access keys, as `keyfob keys` shows it. Key IDs are
+/// not secret; the CLI prints them whole too.
+#[derive(Clone, Debug, Serialize, TS)]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub struct KeyView {
+    pub access_key_id: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    /// RFC 3339.
+    pub created: Option<String>,
+    pub age_days: Option<i32>,
+    /// RFC 3339; none if never used.
+    pub last_used: Option<String>,
+    pub last_used_service: Option<String>,
+    pub last_used_region: Option<String>,
+    /// The key the vault holds.
+    pub in_vault: bool,
+}
+
+impl From<KeyRow> for KeyView {
+    fn from(k: KeyRow) -> Self {
+        Self {
+            access_key_id: k.access_key_id,
+            status: k.status.to_owned(),
+            created: k.created.map(rfc3339),
+            age_days: k.age_days.map(|d| d.clamp(0, i32::MAX as i64) as i32),
+            last_used: k.last_used.date.map(rfc3339),
+            last_used_service: k.last_used.service,
+            last_used_region: k.last_used.region,
+            in_vault: k.in_vault,
+        }
+    }
+}
+
+/// One of the IAM guide's six rotation steps.
+#[derive(Clone, Debug, Serialize, TS)]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub struct RotationStepView {
+    pub number: u8,
+    pub text: String,
+    pub done: bool,
+}
+
+/// Where an identity's rotation stands (`keyfob rotate NAME --status`).
+#[derive(Clone, Debug, Serialize, TS)]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub struct RotationView {
+    pub identity: String,
+    /// The key the vault uses now (masked).
+    pub vault_key: String,
+    pub in_progress: bool,
+    pub old_key: Option<String>,
+    pub new_key: Option<String>,
+    /// RFC 3339: when the old key may be deleted.
+    pub delete_after: Option<String>,
+    /// The grace period, as the form takes it (`7d`, `0s`).
+    pub grace: Option<String>,
+    pub steps: Vec<RotationStepView>,
+}
+
+/// The guide's six steps, as `keyfob rotate --status` lists them.
+const STEPS: [&str; 6] = [
+    "Create a second key while the first stays active",
+    "Verify it and switch the vault to it",
+    "Check the old key's last use",
+    "Deactivate the old key",
+    "Confirm nothing broke (roll back re-activates it)",
+    "Delete the old key after the grace period",
+];
+
+impl RotationView {
+    pub fn new(identity: &Identity, state: Option<&Rotation>) -> Self {
+        let done = |n: usize| match state {
+            None => false,
+            Some(s) => match n {
+                1 => s.step >= Step::Created,
+                2 | 3 => s.step >= Step::Switched,
+                4 | 5 => s.step >= Step::Deactivated,
+                _ => false,
+            },
+        };
+        Self {
+            identity: identity.name.to_string(),
+            vault_key: identity.access_key_id.masked(),
+            in_progress: state.is_some(),
+            old_key: state.map(|s| s.old_key_id.masked()),
+            new_key: state.and_then(|s| s.new_key_id.as_ref().map(AccessKeyId::masked)),
+            delete_after: state.and_then(Rotation::delete_after).map(rfc3339),
+            grace: state.map(|s| keyfob::limits::human(s.grace_secs)),
+            steps: STEPS
+                .iter()
+                .enumerate()
+                .map(|(i, text)| RotationStepView {
+                    number: i as u8 + 1,
+                    text: (*text).to_owned(),
+                    done: done(i + 1),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub enum RotateAction {
+    Start,
+    Continue,
+    Rollback,
+}
+
+impl From<RotateAction> for keyfob::app::RotateAction {
+    fn from(a: RotateAction) -> Self {
+        match a {
+            RotateAction::Start => Self::Start,
+            RotateAction::Continue => Self::Continue,
+            RotateAction::Rollback => Self::Rollback,
+        }
+    }
+}
+
+/// The rotation wizard's form. Received only.
+#[derive(Deserialize, TS)]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub struct RotateForm {
+    pub identity: String,
+    #[ts(type = "string")]
+    pub pin: Zeroizing<String>,
+    pub action: RotateAction,
+    /// `--grace`: like `7d`, `12h`, `0s`; empty keeps the default (start)
+    /// or the recorded one (continue).
+    pub grace: String,
+}
+
+/// What a rotation step did, and where the rotation stands now.
+#[derive(Clone, Debug, Serialize, TS)]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub struct RotateResult {
+    pub lines: Vec<String>,
+    pub warnings: Vec<String>,
+    pub status: RotationView,
+}
+
+impl RotateResult {
+    pub fn new(report: Report, status: RotationView) -> Self {
+        Self {
+            lines: report.lines,
+            warnings: report.warnings,
+            status,
+        }
+    }
+}
+
+/// An external ID generated on the provider page.
+#[derive(Clone, Debug, Serialize, TS)]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub struct ExternalIdView {
+    pub external_id: String,
+    /// The customer it was issued to and recorded for, if one was named.
+    pub customer: Option<String>,
+    /// False when the customer already had this ID.
+    pub new: bool,
+    /// RFC 3339.
+    pub issued_at: Option<String>,
+}
+
+impl From<Issued> for ExternalIdView {
+    fn from(i: Issued) -> Self {
+        Self {
+            external_id: i.external_id,
+            customer: Some(i.customer),
+            new: i.new,
+            issued_at: Some(rfc3339(i.issued_at)),
+        }
+    }
+}
+
+/// The provider page's trust-policy form (`keyfob trust-policy`).
+#[derive(Clone, Debug, Deserialize, TS)]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub struct TrustPolicyForm {
+    /// The provider's account ID (12 digits); may be empty when a
+    /// principal ARN is given.
+    pub account: String,
+    /// A role of the provider's to name as the principal instead of the
+    /// whole account; may be empty.
+    pub principal_arn: String,
+    pub external_id: String,
 }
 
 #[derive(Clone, Debug, Serialize, TS)]

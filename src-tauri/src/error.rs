@@ -7,7 +7,10 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use keyfob::app::AppError;
+use keyfob::keys::KeysError;
 use keyfob::provider::ProviderError;
+use keyfob::rotation::RotationError;
+use keyfob::thirdparty::ThirdPartyError;
 use keyfob::vault::VaultError;
 
 /// What went wrong, for the UI to react to.
@@ -31,6 +34,12 @@ pub enum ErrorKind {
     Config,
     /// The prompt the answer was for is gone (answered or timed out).
     PromptGone,
+    /// The external-ID guard found the role assumable without its external
+    /// ID; the profile can be stored only marked unguarded.
+    Unguarded,
+    /// Not possible where things stand (a rotation in progress, or not
+    /// started, or in its grace period …); the message says what to do.
+    State,
     Internal,
 }
 
@@ -63,11 +72,9 @@ impl UiError {
 
 impl From<AppError> for UiError {
     fn from(e: AppError) -> Self {
-        let vault = match &e {
-            AppError::Vault(v) | AppError::Provider(ProviderError::Vault(v)) => Some(v),
-            _ => None,
-        };
+        let vault = e.vault_error();
         let kind = match (&e, vault) {
+            (AppError::ThirdParty(ThirdPartyError::Unguarded { .. }), _) => ErrorKind::Unguarded,
             (_, Some(VaultError::WrongPin { remaining: 0, .. } | VaultError::BackOff { .. })) => {
                 ErrorKind::BackOff
             }
@@ -76,6 +83,21 @@ impl From<AppError> for UiError {
             (_, Some(VaultError::NotFound { .. })) => ErrorKind::NotFound,
             _ if e.field().is_some() => ErrorKind::Field,
             (AppError::Aws(_) | AppError::Provider(ProviderError::Aws { .. }), _) => ErrorKind::Aws,
+            (
+                AppError::Rotation(RotationError::Aws { .. } | RotationError::NotVerified { .. })
+                | AppError::Keys(KeysError::Aws { .. })
+                | AppError::ThirdParty(ThirdPartyError::Probe { .. }),
+                _,
+            ) => ErrorKind::Aws,
+            (AppError::Rotation(_), _) => ErrorKind::State,
+            (
+                AppError::ThirdParty(
+                    ThirdPartyError::Account
+                    | ThirdPartyError::Customer { .. }
+                    | ThirdPartyError::PrincipalAccount { .. },
+                ),
+                _,
+            ) => ErrorKind::Field,
             (_, Some(VaultError::Aws(_))) => ErrorKind::Aws,
             (AppError::Profile(keyfob::profile::ProfileError::NotFound { .. }), _) => {
                 ErrorKind::NotFound
@@ -90,22 +112,42 @@ impl From<AppError> for UiError {
                 | AppError::Settings(_)
                 | AppError::Write(_)
                 | AppError::Path(_)
+                | AppError::ThirdParty(
+                    ThirdPartyError::Read { .. }
+                    | ThirdPartyError::Parse { .. }
+                    | ThirdPartyError::Lock { .. }
+                    | ThirdPartyError::Write(_),
+                )
                 | AppError::NoAwsConfig,
                 _,
             ) => ErrorKind::Config,
             _ => ErrorKind::Internal,
         };
-        let field = e.field().and_then(|f| {
-            serde_json::to_value(f)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-        });
+        let field = match &e {
+            // The provider page's fields, which no library form shares.
+            AppError::ThirdParty(ThirdPartyError::Account) => Some("account".to_owned()),
+            AppError::ThirdParty(ThirdPartyError::Customer { .. }) => Some("customer".to_owned()),
+            AppError::ThirdParty(ThirdPartyError::PrincipalAccount { .. }) => {
+                Some("role_arn".to_owned())
+            }
+            _ => e.field().and_then(|f| {
+                serde_json::to_value(f)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+            }),
+        };
         Self {
             kind,
             message: e.to_string(),
             field,
             wait_secs: e.wait_secs().map(|s| s.clamp(0, u32::MAX as i64) as u32),
         }
+    }
+}
+
+impl From<ThirdPartyError> for UiError {
+    fn from(e: ThirdPartyError) -> Self {
+        AppError::from(e).into()
     }
 }
 

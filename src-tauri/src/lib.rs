@@ -3,12 +3,14 @@
 //! Owns the window, the tray ([`tray`]), the IPC commands ([`commands`],
 //! each a delegation to `keyfob::app` and friends), the shapes that cross
 //! to the UI ([`dto`], [`error`]) and the app's half of the prompt service
-//! ([`prompt`]). State ([`Desk`]) is built once in `setup()`.
+//! ([`prompt`]), and the 90-day key reminders ([`reminder`]). State
+//! ([`Desk`]) is built once in `setup()`.
 
 mod commands;
 pub mod dto;
 pub mod error;
 mod prompt;
+mod reminder;
 mod tray;
 
 use std::path::PathBuf;
@@ -135,6 +137,7 @@ pub fn run() {
             let desk = build_state(app.handle())?;
             app.manage(desk);
             tray::create(app.handle())?;
+            reminder::spawn(app.handle().clone());
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -164,6 +167,11 @@ pub fn run() {
             commands::save_settings,
             commands::pending_prompts,
             commands::answer_prompt,
+            commands::list_keys,
+            commands::rotation_status,
+            commands::rotate,
+            commands::new_external_id,
+            commands::trust_policy,
         ])
         .run(tauri::generate_context!())
         .expect("the keyfob app failed to start");

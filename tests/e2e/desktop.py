@@ -13,7 +13,9 @@ and a summary; exits 1 if any case failed.
 The cases run in order on one app instance (each builds on the last, as a
 person would): add with a wrong secret, add, unlock, switch, a role profile
 with an external ID, credential-process answered through the app's prompt,
-a refused prompt, and another uid on the prompt socket.
+a refused prompt, another uid on the prompt socket, settings, a role the
+external-ID guard refuses (then accepted unguarded) with its audit badge,
+the access-keys panel, a rotation through the wizard, and the provider page.
 """
 from __future__ import annotations
 
@@ -278,11 +280,18 @@ def role_profile(t: Desktop, ctx: dict) -> None:
     assert t.until_text("#external_id-error")
     t.fill("external_id", "ext-id-e2e-42")
     t.fill("duration", "30m")
+    # The external-ID guard asks for the identity's PIN.
+    assert t.d.find_element(By.ID, "pin").is_displayed(), "no PIN field for the guard"
+    t.fill("pin", PIN)
     t.d.find_element(By.ID, "save-profile").click()
     t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-profile="deploy"]'))
+    row = t.d.find_element(By.CSS_SELECTOR, 'tr[data-profile="deploy"]')
+    assert row.find_element(By.CSS_SELECTOR, "td.guard").text == "guarded", row.text
+    assert "Guarded" in t.until_text("#profiles-general .notice.good")
     shown = json.loads(t.keyfob("profile", "show", "deploy", "--json").stdout)
     assert shown["role"]["arn"] == role["arn"], shown
     assert shown["role"]["external_id"] == "ext-id-e2e-42", shown
+    assert shown["role"]["external_id_guard"] == "guarded", shown
     assert shown["duration_secs"] == 1800 and shown["region"] == "eu-west-1", shown
     assert "credential-process deploy" in aws_config(t.world)
     t.shot(ctx["shots"], "profiles")
@@ -392,6 +401,140 @@ def settings(t: Desktop, ctx: dict) -> None:
     assert left.startswith(("7h59m", "8h ")), out
 
 
+def unguarded_refused(t: Desktop, ctx: dict) -> None:
+    # A role whose owner dropped the external-ID condition: assumable without it.
+    t.world.admin("create-role", "lax", "ext-lax-77")
+    role = t.world.admin("set-trust", "lax")
+    config = Path(t.world.env["XDG_CONFIG_HOME"]) / "keyfob/config.toml"
+    before, aws_before = config.read_text(), aws_config(t.world)
+    t.go("profiles")
+    t.d.find_element(By.ID, "new-profile").click()
+    t.fill("profile_name", "lax")
+    Select(t.d.find_element(By.ID, "identity_name")).select_by_value("alice")
+    t.fill("role_arn", role["arn"])
+    t.fill("external_id", "ext-lax-77")
+    t.fill("pin", PIN)
+    t.d.find_element(By.ID, "save-profile").click()
+    refusal = t.until_text("#guard-refusal")
+    assert "can be assumed without its external ID" in refusal, refusal
+    assert "confused deputy" in refusal, refusal
+    assert t.d.find_element(By.ID, "pin").get_attribute("value") == "", "PIN not cleared"
+    # Nothing written: neither config.toml nor the AWS config file.
+    assert config.read_text() == before
+    assert aws_config(t.world) == aws_before
+    assert not t.d.find_elements(By.CSS_SELECTOR, 'tr[data-profile="lax"]')
+    accept = t.d.find_element(By.ID, "accept_unguarded")
+    assert accept.is_displayed()
+    t.shot(ctx["shots"], "profile-unguarded-refused")
+    # Accepting stores it, marked unguarded (like --accept-unguarded).
+    accept.click()
+    t.fill("pin", PIN)
+    t.d.find_element(By.ID, "save-profile").click()
+    t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-profile="lax"]'))
+    row = t.d.find_element(By.CSS_SELECTOR, 'tr[data-profile="lax"]')
+    assert row.find_element(By.CSS_SELECTOR, "td.guard").text == "unguarded", row.text
+    shown = json.loads(t.keyfob("profile", "show", "lax", "--json").stdout)
+    assert shown["role"]["external_id_guard"] == "unguarded", shown
+    t.shot(ctx["shots"], "profiles-guard")
+    # The Identities screen's audit badge names it.
+    t.go("identities")
+    badges = t.d.find_elements(By.CSS_SELECTOR, 'tr[data-identity="alice"] [data-badge="unguarded"]')
+    assert badges and "lax" in badges[0].get_attribute("aria-label"), [b.get_attribute("aria-label") for b in badges]
+    assert not t.d.find_elements(By.CSS_SELECTOR, 'tr[data-identity="bob"] [data-badge]'), "bob has badges"
+    t.shot(ctx["shots"], "identities-badges")
+
+
+def keys_panel(t: Desktop, ctx: dict) -> None:
+    key = ctx["alice"]["access_key_id"]
+    t.go("keys")
+    Select(t.d.find_element(By.ID, "keys-identity")).select_by_value("alice")
+    t.fill("pin", "wrong-pin-000")
+    t.d.find_element(By.ID, "keys-submit").click()
+    assert "wrong PIN" in t.until_text("#pin-error")
+    t.fill("pin", PIN)
+    t.d.find_element(By.ID, "keys-submit").click()
+    t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'tr[data-key="{key}"]'))
+    row = t.d.find_element(By.CSS_SELECTOR, f'tr[data-key="{key}"]')
+    assert "in vault" in row.text and "Active" in row.text, row.text
+    assert row.find_element(By.CSS_SELECTOR, ".last-used").text, row.text
+    assert len(t.d.find_elements(By.CSS_SELECTOR, "#keys-table tbody tr")) == 1
+    assert t.d.find_element(By.ID, "pin").get_attribute("value") == "", "PIN not cleared"
+    t.shot(ctx["shots"], "access-keys")
+
+
+def rotation_wizard(t: Desktop, ctx: dict) -> None:
+    old = ctx["alice"]["access_key_id"]
+    t.go("rotate")
+    assert t.d.find_element(By.ID, "rotate-identity").get_attribute("value") == "alice"
+    assert "No rotation in progress" in t.text("#rotation-summary")
+    assert len(t.d.find_elements(By.CSS_SELECTOR, "#rotation-steps li")) == 6
+
+    def step(button: str, expect: str) -> None:
+        t.fill("pin", PIN)
+        t.fill("grace", "0s")
+        t.d.find_element(By.ID, button).click()
+        WebDriverWait(t.d, 60).until(lambda d: expect in " ".join(
+            e.text for e in d.find_elements(By.CSS_SELECTOR, "#rotation-lines, #rotate-general")))
+        assert t.d.find_element(By.ID, "pin").get_attribute("value") == "", "PIN not cleared"
+
+    step("rotate-start", "the vault now uses")
+    assert t.d.find_element(By.ID, "rotation-status").get_attribute("data-in-progress") == "true"
+    assert "done" in t.d.find_element(By.CSS_SELECTOR, '#rotation-steps li[data-step="3"]').get_attribute("class")
+    t.shot(ctx["shots"], "rotation-switched")
+    step("rotate-continue", "Deactivated the old key")
+    assert "done" in t.d.find_element(By.CSS_SELECTOR, '#rotation-steps li[data-step="5"]').get_attribute("class")
+    step("rotate-continue", "The rotation is complete")
+    assert t.d.find_element(By.ID, "rotation-status").get_attribute("data-in-progress") == "false"
+    assert t.d.find_elements(By.ID, "rotate-start"), "no start button after the rotation"
+    t.shot(ctx["shots"], "rotation-done")
+    listed = {i["name"]: i for i in json.loads(t.keyfob("list", "--json").stdout)}
+    new = listed["alice"]["access_key_id"]
+    assert new != old and new.startswith("AKIA"), listed["alice"]
+    # The new key works: an unlock signs GetSessionToken with it.
+    t.keyfob("lock", "--all")
+    t.keyfob("unlock", "alice", "--pin-stdin", stdin=f"{PIN}\n")
+    # And IAM agrees: the keys panel lists only the new key, in the vault.
+    t.go("keys")
+    t.fill("pin", PIN)
+    t.d.find_element(By.ID, "keys-submit").click()
+    t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'tr[data-key="{new}"]'))
+    assert not t.d.find_elements(By.CSS_SELECTOR, f'tr[data-key="{old}"]'), "old key still listed"
+    ctx["alice"]["access_key_id"] = new
+
+
+def provider_page(t: Desktop, ctx: dict) -> None:
+    t.go("provider")
+    t.d.find_element(By.ID, "generate-id").click()
+    first = t.until_text("#external-id-value")
+    assert len(first) == 32 and first.isalnum(), first
+    t.fill("customer", "acme")
+    t.d.find_element(By.ID, "generate-id").click()
+    t.wait.until(lambda d: d.find_elements(By.ID, "external-id-value")
+                 and d.find_element(By.ID, "external-id-value").text not in ("", first))
+    acme = t.text("#external-id-value")
+    assert "Issued to acme" in t.text("#external-id-result")
+    record = (Path(t.world.env["XDG_CONFIG_HOME"]) / "keyfob/external-ids.toml").read_text()
+    assert acme in record and "acme" in record, record
+    # The same customer gets the same ID again.
+    t.d.find_element(By.ID, "generate-id").click()
+    t.wait.until(lambda d: "already has" in d.find_element(By.ID, "external-id-result").text)
+    assert t.text("#external-id-value") == acme
+    # A bad account is refused next to its field.
+    assert t.d.find_element(By.ID, "external_id").get_attribute("value") == acme
+    t.fill("account", "12345")
+    t.d.find_element(By.ID, "make-policy").click()
+    assert "12 digits" in t.until_text("#account-error")
+    t.fill("account", ACCOUNT)
+    t.d.find_element(By.ID, "make-policy").click()
+    policy = json.loads(t.until_text("#trust-policy"))
+    statement = policy["Statement"][0]
+    assert statement["Principal"]["AWS"] == f"arn:aws:iam::{ACCOUNT}:root", policy
+    assert statement["Condition"]["StringEquals"]["sts:ExternalId"] == acme, policy
+    t.d.find_element(By.ID, "copy-policy").click()
+    assert t.until_text("#copy-policy-status")
+    t.shot(ctx["shots"], "provider")
+
+
 CASES = [
     add_wrong_secret,
     add_identity,
@@ -402,6 +545,10 @@ CASES = [
     refused_prompt,
     other_uid_refused,
     settings,
+    unguarded_refused,
+    keys_panel,
+    rotation_wizard,
+    provider_page,
 ]
 
 

@@ -62,3 +62,80 @@ export function humanDuration(secs: number | null): string {
   if (m) return `${m} min`;
   return `${secs} s`;
 }
+
+/** `#/keys/alice` → { screen: "keys", arg: "alice" }; the argument is
+ *  URI-decoded (identity names may hold characters a hash would escape). */
+export function parseRoute(hash: string): { screen: string; arg: string | null } {
+  const path = hash.replace(/^#\/?/, "");
+  const slash = path.indexOf("/");
+  if (slash < 0) return { screen: path || "identities", arg: null };
+  const rest = path.slice(slash + 1);
+  let arg: string | null = null;
+  try {
+    arg = rest ? decodeURIComponent(rest) : null;
+  } catch {
+    arg = rest;
+  }
+  return { screen: path.slice(0, slash) || "identities", arg };
+}
+
+/** The hash of a screen about one identity. */
+export function routeTo(screen: string, arg: string): string {
+  return `#/${screen}/${encodeURIComponent(arg)}`;
+}
+
+/** The short label of an audit badge. */
+export function badgeLabel(kind: string): string {
+  switch (kind) {
+    case "old_key":
+      return "key over 90 days";
+    case "root":
+      return "root key";
+    case "rotation":
+      return "unfinished rotation";
+    case "two_active":
+      return "two active keys";
+    case "unguarded":
+      return "unguarded third-party profile";
+    default:
+      return kind;
+  }
+}
+
+/** The external-ID guard's verdict as the profiles table shows it. */
+export function guardText(guard: string): string {
+  switch (guard) {
+    case "guarded":
+      return "guarded";
+    case "unguarded":
+      return "unguarded";
+    case "unchecked":
+      return "unchecked";
+    default:
+      return "—";
+  }
+}
+
+/** A key's last use, as `keyfob keys` prints it: "never", or
+ *  "2025-05-01 (s3 in eu-west-1)". */
+export function lastUsedText(k: {
+  last_used: string | null;
+  last_used_service: string | null;
+  last_used_region: string | null;
+}): string {
+  if (!k.last_used) return "never";
+  return `${day(k.last_used)} (${k.last_used_service ?? "unknown service"} in ${k.last_used_region ?? "unknown region"})`;
+}
+
+/** The rotation wizard's buttons for where a rotation stands: start when
+ *  none is in progress, else continue (the next step) and roll back. */
+export function rotationActions(inProgress: boolean): ("start" | "continue" | "rollback")[] {
+  return inProgress ? ["continue", "rollback"] : ["start"];
+}
+
+/** The step the wizard highlights: the first not done, or null when all
+ *  listed steps are done. */
+export function currentStep(steps: { number: number; done: boolean }[], inProgress: boolean): number | null {
+  if (!inProgress) return null;
+  return steps.find((s) => !s.done)?.number ?? null;
+}

@@ -3,14 +3,29 @@
 // real <form>, so Enter submits it. All data goes through ./api.
 import { listen } from "@tauri-apps/api/event";
 import { ApiError, call, toApiError } from "./api";
-import type { NewIdentityForm, ProfileForm, ProfileView, PromptView } from "./api";
+import type {
+  IdentityView,
+  NewIdentityForm,
+  ProfileForm,
+  ProfileView,
+  PromptView,
+  RotateAction,
+  RotationView,
+} from "./api";
 import {
+  badgeLabel,
+  currentStep,
   day,
   formatCountdown,
+  guardText,
   humanDuration,
   keyAgeClass,
   keyAgeText,
+  lastUsedText,
+  parseRoute,
   placeError,
+  rotationActions,
+  routeTo,
   secondsUntil,
 } from "./logic";
 
@@ -108,9 +123,14 @@ async function identities(): Promise<void> {
       h("td", { class: "arn" }, (i.arn ?? (i.verified ? "" : "(not verified)")) + (i.root ? " (root!)" : "")),
       h("td", {}, day(i.added_at)),
       h("td", { class: keyAgeClass(i.key_age_days) }, keyAgeText(i.key_age_days)),
+      h("td", {}, h("div", { class: "badges" }, ...i.badges.map((b) => badge(b.kind, b.text)))),
       h(
         "td",
         {},
+        h("a", { href: routeTo("keys", i.name), "aria-label": `Access keys of ${i.name}` }, "Keys"),
+        " ",
+        h("a", { href: routeTo("rotate", i.name), "aria-label": `Rotate the key of ${i.name}` }, "Rotate"),
+        " ",
         (() => {
           const b = h("button", { type: "button", "aria-label": `Remove identity ${i.name}` }, "Remove");
           b.onclick = async () => {
@@ -127,9 +147,19 @@ async function identities(): Promise<void> {
     h(
       "table",
       { id: "identities" },
-      h("thead", {}, h("tr", {}, ...["Name", "Key ID", "Account", "ARN", "Added", "Key age", ""].map((t) => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ...["Name", "Key ID", "Account", "ARN", "Added", "Key age", "Audit", ""].map((t) => h("th", {}, t)))),
       h("tbody", {}, ...rows),
     ),
+  );
+}
+
+/** An audit finding: a short label, its explanation for screen readers and
+ *  on hover; focusable so the keyboard reaches the explanation too. */
+function badge(kind: string, text: string): HTMLElement {
+  return h(
+    "span",
+    { class: `badge badge-${kind}`, "data-badge": kind, title: text, tabindex: "0", role: "note", "aria-label": `${badgeLabel(kind)}: ${text}` },
+    badgeLabel(kind),
   );
 }
 
@@ -277,6 +307,7 @@ function backOff(button: HTMLButtonElement, secs: number): void {
   const label = button.textContent;
   const end = Date.now() + secs * 1000;
   button.disabled = true;
+  button.textContent = `Wait ${formatCountdown(secs)}`;
   const t = window.setInterval(() => {
     const left = Math.ceil((end - Date.now()) / 1000);
     if (left <= 0) {
@@ -325,16 +356,17 @@ async function switchScreen(): Promise<void> {
   main.append(profiles.length ? list : h("p", {}, "No profiles yet."));
 }
 
-const PROFILE_FIELDS = ["profile_name", "identity_name", "role_arn", "external_id", "role_session_name", "source_identity", "mfa_serial", "duration", "region"] as const;
+const PROFILE_FIELDS = ["profile_name", "identity_name", "role_arn", "external_id", "role_session_name", "source_identity", "mfa_serial", "duration", "region", "pin", "mfa_code"] as const;
 
 async function profilesScreen(): Promise<void> {
   const profiles = await call("list_profiles");
   const identities = await call("list_identities");
-  main.append(h("h2", {}, "Profiles"));
+  const saved = h("div", { id: "profiles-general" });
+  main.append(h("h2", {}, "Profiles"), saved);
   const table = h(
     "table",
     { id: "profiles" },
-    h("thead", {}, h("tr", {}, ...["Name", "Identity", "Role", "MFA", "Duration", "Region", ""].map((t) => h("th", {}, t)))),
+    h("thead", {}, h("tr", {}, ...["Name", "Identity", "Role", "External-ID guard", "MFA", "Duration", "Region", ""].map((t) => h("th", {}, t)))),
   );
   const body = h("tbody");
   for (const p of profiles) {
@@ -353,6 +385,7 @@ async function profilesScreen(): Promise<void> {
         h("td", {}, p.name + (p.is_default ? " (default)" : "")),
         h("td", {}, p.identity),
         h("td", { class: "arn" }, p.role_arn ? `${p.role_arn}${p.external_id ? " (external ID)" : ""}` : "—"),
+        h("td", { class: `guard guard-${p.guard}`, "data-guard": p.guard }, guardText(p.guard)),
         h("td", { class: "arn" }, p.mfa_serial ?? "—"),
         h("td", {}, humanDuration(p.duration_secs)),
         h("td", {}, p.region ?? "—"),
@@ -375,6 +408,27 @@ async function profilesScreen(): Promise<void> {
       ident.append(o);
     }
     const takeOver = h("input", { id: "take_over", type: "checkbox" });
+    // The external-ID guard: asked only for a role with an external ID.
+    const accept = h("input", { id: "accept_unguarded", type: "checkbox" });
+    const acceptRow = h("label", { class: "row", id: "accept-unguarded-row" }, accept, "Store it anyway, marked unguarded (--accept-unguarded)");
+    acceptRow.hidden = true;
+    const guardResult = h("div", { id: "guard-result", "aria-live": "polite" });
+    const mfaField = field("mfa_code", "MFA code", { hint: "6 digits from the profile's MFA device", autocomplete: "one-time-code" });
+    const guardFields = h(
+      "fieldset",
+      { id: "guard-fields" },
+      h("legend", {}, "External-ID guard"),
+      h(
+        "p",
+        { class: "muted" },
+        "Before a role with an external ID is saved, keyfob assumes it without the external ID: if AWS allows that, the ID protects nothing (the confused deputy). This needs the identity's session.",
+      ),
+      field("pin", "Identity PIN", { type: "password", autocomplete: "current-password", hint: "not needed while the identity is unlocked" }),
+      mfaField,
+      guardResult,
+      acceptRow,
+    );
+    const save = h("button", { id: "save-profile", type: "submit", class: "primary" }, "Save profile");
     const form = h(
       "form",
       { id: "profile-form", novalidate: true },
@@ -393,17 +447,25 @@ async function profilesScreen(): Promise<void> {
       field("mfa_serial", "MFA serial", { value: p?.mfa_serial ?? "", hint: "arn:aws:iam::ACCOUNT:mfa/DEVICE" }),
       field("duration", "Duration", { value: p?.duration_secs ? String(p.duration_secs) : "", hint: "e.g. 1h, 90m, 3600; empty for the default" }),
       field("region", "Region", { value: p?.region ?? "", hint: "e.g. eu-west-1" }),
+      guardFields,
       h("label", { class: "row" }, takeOver, "Take over an AWS config section keyfob does not manage"),
       general,
-      h("div", { class: "row" }, h("button", { id: "save-profile", type: "submit", class: "primary" }, "Save profile")),
+      h("div", { class: "row" }, save),
     );
     if (p) (form.querySelector("#profile_name") as HTMLInputElement).readOnly = true;
     formHost.replaceChildren(form);
+    const syncGuard = () => {
+      guardFields.hidden = value("external_id").trim() === "" || value("role_arn").trim() === "";
+      mfaField.hidden = value("mfa_serial").trim() === "";
+    };
+    for (const id of ["external_id", "role_arn", "mfa_serial"]) document.getElementById(id)?.addEventListener("input", syncGuard);
+    syncGuard();
     (form.querySelector(p ? "#identity_name" : "#profile_name") as HTMLElement).focus();
     form.onsubmit = async (ev) => {
       ev.preventDefault();
       clearErrors(form);
       general.replaceChildren();
+      guardResult.replaceChildren();
       const data: ProfileForm = {
         name: value("profile_name"),
         identity: ident.value,
@@ -416,15 +478,334 @@ async function profilesScreen(): Promise<void> {
         region: value("region"),
         replace: p !== null,
         take_over: takeOver.checked,
+        accept_unguarded: !acceptRow.hidden && accept.checked,
       };
+      const guard = guardFields.hidden ? null : { pin: value("pin"), mfa_code: mfaField.hidden ? null : value("mfa_code") };
+      // The PIN leaves the page as soon as it is sent.
+      (document.getElementById("pin") as HTMLInputElement).value = "";
+      if (guard) guardResult.replaceChildren(notice("Checking the role with AWS STS…"));
+      save.disabled = true;
       try {
-        await call("save_profile", { form: data });
-        route();
+        const stored = await call("save_profile", { form: data, guard });
+        await route();
+        const verdict =
+          stored.guard === "guarded"
+            ? notice(`Profile ${stored.name} saved. Guarded: its role refuses AssumeRole without the external ID.`, "good")
+            : stored.guard === "unguarded"
+              ? notice(`Profile ${stored.name} saved, marked unguarded: its role can be assumed without the external ID.`, "bad")
+              : notice(`Profile ${stored.name} saved.`, "good");
+        document.getElementById("profiles-general")?.replaceChildren(verdict);
       } catch (e) {
-        showError(toApiError(e), PROFILE_FIELDS, general);
+        const err = toApiError(e);
+        guardResult.replaceChildren();
+        if (err.kind === "unguarded") {
+          // The library's explanation, next to the guard; nothing was written.
+          guardResult.replaceChildren(h("div", { class: "notice bad", role: "alert", id: "guard-refusal" }, `Unguarded — not saved. ${err.message}`));
+          acceptRow.hidden = false;
+          accept.focus();
+        } else {
+          showError(err, PROFILE_FIELDS, general);
+          if (err.waitSecs) backOff(save, err.waitSecs);
+        }
+      } finally {
+        if (!save.textContent?.startsWith("Wait")) save.disabled = false;
       }
     };
   }
+}
+
+// ------------------------------------------------------------ access keys
+
+/** A select of the identities, `selected` chosen (else the first). */
+function identitySelect(id: string, list: IdentityView[], selected: string | null): HTMLSelectElement {
+  const select = h("select", { id, name: id });
+  for (const i of list) {
+    const o = h("option", { value: i.name }, i.name);
+    if (i.name === selected) o.selected = true;
+    select.append(o);
+  }
+  return select;
+}
+
+async function keysScreen(arg: string | null): Promise<void> {
+  const list = await call("list_identities");
+  main.append(h("h2", {}, "Access keys"));
+  if (list.length === 0) {
+    main.append(h("p", {}, "No identities yet."));
+    return;
+  }
+  const general = h("div", { id: "keys-general" });
+  const select = identitySelect("keys-identity", list, arg);
+  const submit = h("button", { id: "keys-submit", type: "submit", class: "primary" }, "Show keys");
+  const form = h(
+    "form",
+    { id: "keys-form", novalidate: true },
+    h("p", { class: "muted" }, "IAM lists the keys only to the long-term key itself (ListAccessKeys, GetAccessKeyLastUsed): the PIN opens it for these two calls."),
+    h("div", { class: "field" }, h("label", { for: "keys-identity" }, "Identity"), select),
+    field("pin", "PIN", { type: "password", autocomplete: "current-password" }),
+    submit,
+  );
+  const result = h("div", { id: "keys-result" });
+  main.append(general, form, result);
+  select.onchange = () => result.replaceChildren();
+  form.onsubmit = async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    general.replaceChildren();
+    result.replaceChildren();
+    const pin = value("pin");
+    (document.getElementById("pin") as HTMLInputElement).value = "";
+    submit.disabled = true;
+    try {
+      const keys = await call("list_keys", { identity: select.value, form: { pin, mfa_code: null } });
+      const rows = keys.map((k) =>
+        h(
+          "tr",
+          { "data-key": k.access_key_id },
+          h("td", { class: "arn" }, k.access_key_id),
+          h("td", { class: "status" }, k.status),
+          h("td", {}, k.created ? day(k.created) : "unknown"),
+          h("td", { class: k.age_days === null ? "" : keyAgeClass(k.age_days) }, k.age_days === null ? "unknown" : keyAgeText(k.age_days)),
+          h("td", { class: "last-used" }, lastUsedText(k)),
+          h("td", { class: k.in_vault ? "in-vault" : "" }, k.in_vault ? "in vault" : "—"),
+        ),
+      );
+      result.replaceChildren(
+        h(
+          "table",
+          { id: "keys-table" },
+          h("thead", {}, h("tr", {}, ...["Key ID", "Status", "Created", "Age", "Last used", "keyfob"].map((t) => h("th", {}, t)))),
+          h("tbody", {}, ...rows),
+        ),
+        h("p", {}, h("a", { href: routeTo("rotate", select.value), id: "keys-rotate-link" }, `Rotate the key of ${select.value}…`)),
+      );
+    } catch (e) {
+      const err = toApiError(e);
+      showError(err, ["pin"], general);
+      if (err.waitSecs) backOff(submit, err.waitSecs);
+    } finally {
+      if (!submit.textContent?.startsWith("Wait")) submit.disabled = false;
+    }
+  };
+  select.focus();
+}
+
+// --------------------------------------------------------------- rotation
+
+function rotationCard(s: RotationView): HTMLElement {
+  const current = currentStep(s.steps, s.in_progress);
+  return h(
+    "div",
+    { class: "card", id: "rotation-status", "data-in-progress": String(s.in_progress) },
+    h(
+      "p",
+      { id: "rotation-summary" },
+      s.in_progress
+        ? `Rotating ${s.old_key ?? "?"} → ${s.new_key ?? "(being created)"}; the vault uses ${s.vault_key}.`
+        : `No rotation in progress; the vault uses ${s.vault_key}.`,
+    ),
+    h(
+      "ol",
+      { class: "steps", id: "rotation-steps" },
+      ...s.steps.map((st) =>
+        h(
+          "li",
+          { "data-step": String(st.number), class: st.done ? "done" : st.number === current ? "current" : "", "aria-current": st.number === current ? "step" : false },
+          `${st.done ? "✓" : st.number === current ? "→" : "·"} ${st.number}. ${st.text}`,
+        ),
+      ),
+    ),
+    s.delete_after ? h("p", { class: "muted" }, `The old key may be deleted after ${s.delete_after} (grace ${s.grace ?? ""}).`) : null,
+  );
+}
+
+const ACTION_LABELS: Record<RotateAction, string> = {
+  start: "Start rotation (steps 1–3)",
+  continue: "Continue (next step)",
+  rollback: "Roll back to the old key",
+};
+
+async function rotateScreen(arg: string | null): Promise<void> {
+  const list = await call("list_identities");
+  main.append(h("h2", {}, "Rotate access key"));
+  if (list.length === 0) {
+    main.append(h("p", {}, "No identities yet."));
+    return;
+  }
+  const select = identitySelect("rotate-identity", list, arg);
+  select.onchange = () => {
+    location.hash = routeTo("rotate", select.value);
+  };
+  const name = select.value;
+  const status = await call("rotation_status", { identity: name });
+  const general = h("div", { id: "rotate-general" });
+  const statusHost = h("div", {}, rotationCard(status));
+  const report = h("div", { id: "rotation-report", "aria-live": "polite" });
+  const buttons = h("div", { class: "row", id: "rotate-buttons" });
+  const form = h(
+    "form",
+    { id: "rotate-form", novalidate: true },
+    h("p", { class: "muted" }, "The IAM guide's rotation without downtime. Each step asks the PIN: the IAM calls are signed with the long-term key."),
+    field("pin", "PIN", { type: "password", autocomplete: "current-password" }),
+    field("grace", "Grace period", { hint: "How long the old key stays inactive before it may be deleted, e.g. 7d, 12h, 0s. Empty: 7 days (start) or as recorded (continue)." }),
+    buttons,
+  );
+  main.append(h("div", { class: "field" }, h("label", { for: "rotate-identity" }, "Identity"), select), general, statusHost, form, report);
+
+  const renderButtons = (inProgress: boolean) => {
+    buttons.replaceChildren(
+      ...rotationActions(inProgress).map((a, n) =>
+        h("button", { id: `rotate-${a}`, type: n === 0 ? "submit" : "button", class: n === 0 ? "primary" : "", "data-action": a }, ACTION_LABELS[a]),
+      ),
+    );
+    buttons.querySelectorAll<HTMLButtonElement>("button[type=button]").forEach((b) => (b.onclick = () => void act(b.dataset.action as RotateAction)));
+  };
+  const act = async (action: RotateAction) => {
+    clearErrors(form);
+    general.replaceChildren();
+    report.replaceChildren(notice("Working with IAM…"));
+    const pin = value("pin");
+    (document.getElementById("pin") as HTMLInputElement).value = "";
+    const all = [...buttons.querySelectorAll("button")];
+    all.forEach((b) => (b.disabled = true));
+    try {
+      const r = await call("rotate", { form: { identity: name, pin, action, grace: value("grace") } });
+      statusHost.replaceChildren(rotationCard(r.status));
+      report.replaceChildren(
+        h("ul", { id: "rotation-lines" }, ...r.lines.map((l) => h("li", {}, l))),
+        ...r.warnings.map((w) => notice(`Warning: ${w}`, "bad")),
+      );
+      renderButtons(r.status.in_progress);
+    } catch (e) {
+      report.replaceChildren();
+      const err = toApiError(e);
+      showError(err, ["pin", "grace"], general);
+      all.forEach((b) => (b.disabled = false));
+      const primary = buttons.querySelector<HTMLButtonElement>("button[type=submit]");
+      if (err.waitSecs && primary) backOff(primary, err.waitSecs);
+    }
+  };
+  form.onsubmit = (ev) => {
+    ev.preventDefault();
+    const primary = buttons.querySelector<HTMLButtonElement>("button[type=submit]");
+    if (primary && !primary.disabled) void act(primary.dataset.action as RotateAction);
+  };
+  renderButtons(status.in_progress);
+  select.focus();
+}
+
+// --------------------------------------------------------------- provider
+
+/** Copies `text`: the async clipboard API where the webview allows it,
+ *  else selecting `el`'s text and the older execCommand("copy"). */
+async function copyText(text: string, el: HTMLElement): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const sel = window.getSelection();
+    sel?.removeAllRanges();
+    sel?.addRange(range);
+    try {
+      return document.execCommand("copy");
+    } catch {
+      return false;
+    }
+  }
+}
+
+function copyButton(id: string, label: string, source: () => HTMLElement | null): HTMLElement {
+  const status = h("span", { class: "muted", id: `${id}-status`, "aria-live": "polite" });
+  const b = h("button", { type: "button", id }, label);
+  b.onclick = async () => {
+    const el = source();
+    if (!el) return;
+    const ok = await copyText(el.textContent ?? "", el);
+    status.textContent = ok ? "Copied." : "Select the text and copy it (Ctrl+C).";
+  };
+  return h("span", { class: "row" }, b, status);
+}
+
+async function providerScreen(): Promise<void> {
+  main.append(
+    h("h2", {}, "Provider: external IDs and trust policies"),
+    h(
+      "p",
+      { class: "muted" },
+      "For a service that assumes roles in its customers' accounts: give each customer their own random external ID and the trust policy to put on the role they grant you.",
+    ),
+  );
+  const idGeneral = h("div", { id: "external-id-general" });
+  const idResult = h("div", { id: "external-id-result" });
+  const idForm = h(
+    "form",
+    { id: "external-id-form", novalidate: true },
+    h("h3", {}, "External ID"),
+    field("customer", "Customer (optional)", { hint: "Named: the ID is recorded for that customer (external-ids.toml) and never given to another; the same customer gets the same ID again." }),
+    h("button", { id: "generate-id", type: "submit", class: "primary" }, "Generate external ID"),
+    idGeneral,
+    idResult,
+  );
+  const policyGeneral = h("div", { id: "trust-policy-general" });
+  const policyResult = h("div", { id: "trust-policy-result" });
+  const policyForm = h(
+    "form",
+    { id: "trust-policy-form", novalidate: true },
+    h("h3", {}, "Trust policy"),
+    field("account", "Your AWS account ID", { hint: "12 digits: the account that assumes the customer's role" }),
+    field("role_arn", "Principal role ARN (optional)", { hint: "Name one of your roles instead of the whole account" }),
+    field("external_id", "External ID", { hint: "The customer's ID, from above" }),
+    h("button", { id: "make-policy", type: "submit", class: "primary" }, "Make trust policy"),
+    policyGeneral,
+    policyResult,
+  );
+  main.append(idForm, h("p"), policyForm);
+  idForm.onsubmit = async (ev) => {
+    ev.preventDefault();
+    clearErrors(idForm);
+    idGeneral.replaceChildren();
+    idResult.replaceChildren();
+    const customer = value("customer");
+    try {
+      const v = await call("new_external_id", { customer: customer === "" ? null : customer });
+      idResult.replaceChildren(
+        h("code", { class: "external-id", id: "external-id-value", tabindex: "0" }, v.external_id),
+        copyButton("copy-external-id", "Copy", () => document.getElementById("external-id-value")),
+        h(
+          "p",
+          { class: "muted" },
+          v.customer
+            ? v.new
+              ? `Issued to ${v.customer} and recorded: it will not be given to anyone else.`
+              : `${v.customer} already has this ID (issued ${day(v.issued_at ?? "")}).`
+            : "Not recorded: name a customer to keep track of who has which ID.",
+        ),
+      );
+      (document.getElementById("external_id") as HTMLInputElement).value = v.external_id;
+    } catch (e) {
+      showError(toApiError(e), ["customer"], idGeneral);
+    }
+  };
+  policyForm.onsubmit = async (ev) => {
+    ev.preventDefault();
+    clearErrors(policyForm);
+    policyGeneral.replaceChildren();
+    policyResult.replaceChildren();
+    try {
+      const policy = await call("trust_policy", {
+        form: { account: value("account"), principal_arn: value("role_arn"), external_id: value("external_id") },
+      });
+      policyResult.replaceChildren(
+        h("pre", { class: "policy", id: "trust-policy", tabindex: "0", "aria-label": "Trust policy JSON" }, policy),
+        copyButton("copy-policy", "Copy policy", () => document.getElementById("trust-policy")),
+      );
+    } catch (e) {
+      showError(toApiError(e), ["account", "role_arn", "external_id"], policyGeneral);
+    }
+  };
+  (document.getElementById("customer") as HTMLInputElement).focus();
 }
 
 async function sessionsScreen(): Promise<void> {
@@ -573,7 +954,7 @@ function showPrompt(p: PromptView): void {
 
 // ---------------------------------------------------------------- routing
 
-const SCREENS: Record<string, () => Promise<void>> = {
+const SCREENS: Record<string, (arg: string | null) => Promise<void>> = {
   identities,
   add: addIdentity,
   unlock: () => unlockScreen(),
@@ -581,12 +962,15 @@ const SCREENS: Record<string, () => Promise<void>> = {
   profiles: profilesScreen,
   sessions: sessionsScreen,
   settings: settingsScreen,
+  keys: keysScreen,
+  rotate: rotateScreen,
+  provider: providerScreen,
 };
 
 async function route(): Promise<void> {
   timers.forEach((t) => window.clearInterval(t));
   timers = [];
-  const name = location.hash.replace(/^#\//, "") || "identities";
+  const { screen: name, arg } = parseRoute(location.hash);
   const screen = SCREENS[name] ?? identities;
   document.querySelectorAll("nav a").forEach((a) => {
     if (a.getAttribute("href") === `#/${name}`) a.setAttribute("aria-current", "page");
@@ -595,7 +979,7 @@ async function route(): Promise<void> {
   main.replaceChildren();
   main.dataset.screen = name;
   try {
-    await screen();
+    await screen(arg);
   } catch (e) {
     main.append(notice(toApiError(e).message, "bad"));
   }

@@ -1,6 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../src/api";
-import { day, formatCountdown, humanDuration, keyAgeClass, keyAgeText, placeError, secondsUntil } from "../src/logic";
+import {
+  badgeLabel,
+  currentStep,
+  day,
+  formatCountdown,
+  guardText,
+  humanDuration,
+  keyAgeClass,
+  keyAgeText,
+  lastUsedText,
+  parseRoute,
+  placeError,
+  rotationActions,
+  routeTo,
+  secondsUntil,
+} from "../src/logic";
 
 describe("formatCountdown", () => {
   it.each([
@@ -59,5 +74,62 @@ describe("formatting", () => {
     expect(humanDuration(5400)).toBe("1 h 30 min");
     expect(humanDuration(900)).toBe("15 min");
     expect(humanDuration(43200)).toBe("12 h");
+  });
+});
+
+describe("parseRoute and routeTo", () => {
+  it("splits the screen from its argument", () => {
+    expect(parseRoute("#/keys/alice")).toEqual({ screen: "keys", arg: "alice" });
+    expect(parseRoute("#/profiles")).toEqual({ screen: "profiles", arg: null });
+    expect(parseRoute("")).toEqual({ screen: "identities", arg: null });
+    expect(parseRoute("#/rotate/")).toEqual({ screen: "rotate", arg: null });
+  });
+
+  it("round-trips names that need escaping", () => {
+    const hash = routeTo("rotate", "dev team/é");
+    expect(hash).toBe("#/rotate/dev%20team%2F%C3%A9");
+    expect(parseRoute(hash)).toEqual({ screen: "rotate", arg: "dev team/é" });
+    expect(parseRoute("#/keys/%E0%A4%A")).toEqual({ screen: "keys", arg: "%E0%A4%A" });
+  });
+});
+
+describe("badges, guard and key texts", () => {
+  it("labels every badge kind", () => {
+    expect(badgeLabel("old_key")).toBe("key over 90 days");
+    expect(badgeLabel("unguarded")).toContain("unguarded");
+    expect(badgeLabel("rotation")).toContain("rotation");
+    expect(badgeLabel("root")).toBe("root key");
+  });
+
+  it("shows the guard verdict, or a dash without an external ID", () => {
+    expect(guardText("guarded")).toBe("guarded");
+    expect(guardText("unguarded")).toBe("unguarded");
+    expect(guardText("unchecked")).toBe("unchecked");
+    expect(guardText("not_applicable")).toBe("—");
+  });
+
+  it("says never for an unused key, else when and where", () => {
+    expect(lastUsedText({ last_used: null, last_used_service: null, last_used_region: null })).toBe("never");
+    expect(
+      lastUsedText({ last_used: "2025-05-01T10:00:00Z", last_used_service: "s3", last_used_region: "eu-west-1" }),
+    ).toBe("2025-05-01 (s3 in eu-west-1)");
+    expect(lastUsedText({ last_used: "2025-05-01T10:00:00Z", last_used_service: null, last_used_region: null })).toContain(
+      "unknown service",
+    );
+  });
+});
+
+describe("rotation wizard", () => {
+  const steps = (done: number) => [1, 2, 3, 4, 5, 6].map((n) => ({ number: n, done: n <= done }));
+
+  it("offers start, or continue and roll back", () => {
+    expect(rotationActions(false)).toEqual(["start"]);
+    expect(rotationActions(true)).toEqual(["continue", "rollback"]);
+  });
+
+  it("highlights the first step not done", () => {
+    expect(currentStep(steps(0), false)).toBeNull();
+    expect(currentStep(steps(3), true)).toBe(4);
+    expect(currentStep(steps(5), true)).toBe(6);
   });
 });

@@ -5,6 +5,18 @@
 // wait_secs?}) and are thrown as `ApiError`.
 import { invoke as tauriInvoke } from "@tauri-apps/api/core";
 import type { ErrorKind } from "./bindings/ErrorKind";
+import type { BadgeKind } from "./bindings/BadgeKind";
+import type { BadgeView } from "./bindings/BadgeView";
+import type { ExternalIdView } from "./bindings/ExternalIdView";
+import type { GuardView } from "./bindings/GuardView";
+import type { KeyView } from "./bindings/KeyView";
+import type { PinForm } from "./bindings/PinForm";
+import type { RotateAction } from "./bindings/RotateAction";
+import type { RotateForm } from "./bindings/RotateForm";
+import type { RotateResult } from "./bindings/RotateResult";
+import type { RotationStepView } from "./bindings/RotationStepView";
+import type { RotationView } from "./bindings/RotationView";
+import type { TrustPolicyForm } from "./bindings/TrustPolicyForm";
 import type { IdentityView } from "./bindings/IdentityView";
 import type { NewIdentityForm } from "./bindings/NewIdentityForm";
 import type { ProfileForm } from "./bindings/ProfileForm";
@@ -18,6 +30,18 @@ import type { UnlockForm } from "./bindings/UnlockForm";
 import type { VerifiedKeys } from "./bindings/VerifiedKeys";
 
 export type {
+  BadgeKind,
+  BadgeView,
+  ExternalIdView,
+  GuardView,
+  KeyView,
+  PinForm,
+  RotateAction,
+  RotateForm,
+  RotateResult,
+  RotationStepView,
+  RotationView,
+  TrustPolicyForm,
   ErrorKind,
   IdentityView,
   NewIdentityForm,
@@ -43,7 +67,7 @@ export interface Commands {
   cancel_identity: [None, null];
   remove_identity: [{ name: string }, null];
   list_profiles: [None, ProfileView[]];
-  save_profile: [{ form: ProfileForm }, ProfileView];
+  save_profile: [{ form: ProfileForm; guard: PinForm | null }, ProfileView];
   remove_profile: [{ name: string }, null];
   current_profile: [None, string | null];
   use_profile: [{ name: string; takeOver: boolean }, string];
@@ -55,6 +79,11 @@ export interface Commands {
   save_settings: [{ form: SettingsForm }, SettingsView];
   pending_prompts: [None, PromptView[]];
   answer_prompt: [{ id: number; value: string | null }, null];
+  list_keys: [{ identity: string; form: PinForm }, KeyView[]];
+  rotation_status: [{ identity: string }, RotationView];
+  rotate: [{ form: RotateForm }, RotateResult];
+  new_external_id: [{ customer: string | null }, ExternalIdView];
+  trust_policy: [{ form: TrustPolicyForm }, string];
 }
 
 export type Command = keyof Commands;
@@ -70,6 +99,8 @@ const KINDS: readonly ErrorKind[] = [
   "store",
   "config",
   "prompt_gone",
+  "unguarded",
+  "state",
   "internal",
 ];
 

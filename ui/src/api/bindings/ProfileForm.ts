@@ -16,4 +16,9 @@ replace: boolean,
 /**
  * Replace an AWS config section keyfob does not manage.
  */
-take_over: boolean, };
+take_over: boolean, 
+/**
+ * Store a role the external-ID guard found unguarded, marked so
+ * (`--accept-unguarded`).
+ */
+accept_unguarded: boolean, };
