@@ -34,6 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 from bench import World  # noqa: E402  (the private world, shared with the benchmark)
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import memory  # noqa: E402  (core dumps after locking)
+
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
@@ -535,6 +538,23 @@ def provider_page(t: Desktop, ctx: dict) -> None:
     t.shot(ctx["shots"], "provider")
 
 
+def memory_after_lock(t: Desktop, ctx: dict) -> None:
+    """After "Lock all", the long-term secret typed into the add form is in
+    none of the app's own memory (see tests/e2e/memory.py for what is and
+    is not asserted); every count is printed for docs/SECURITY.md."""
+    t.go("sessions")
+    t.d.find_element(By.ID, "lock-all").click()
+    t.wait.until(lambda d: d.find_elements(By.ID, "no-sessions"))
+    time.sleep(1)
+    needles = {"long-term secret": ctx["alice"]["secret_access_key"], "PIN": PIN}
+    found = memory.after_lock(ctx["app"], needles)
+    for pid, name, counts in found:
+        print(f"      memory of {name} ({pid}): " + ", ".join(f"{k} ×{v}" for k, v in counts.items()))
+    own = [counts for _, name, counts in found if name.startswith("keyfob-desktop")]
+    assert own, f"the app's process was not read: {found}"
+    assert all(c["long-term secret"] == 0 for c in own), f"the secret survives in the app: {own}"
+
+
 CASES = [
     add_wrong_secret,
     add_identity,
@@ -549,6 +569,7 @@ CASES = [
     keys_panel,
     rotation_wizard,
     provider_page,
+    memory_after_lock,
 ]
 
 
@@ -568,7 +589,7 @@ def main() -> int:
         desktop.wait.until(lambda d: d.execute_script(
             "return document.getElementById('main').dataset.ready") == "identities")
         print(f"first window ready after {time.monotonic() - desktop.started:.2f} s (WebDriver session start included)")
-        ctx = {"shots": None if args.no_screenshots else Path(args.screenshots)}
+        ctx = {"shots": None if args.no_screenshots else Path(args.screenshots), "app": Path(args.app)}
         for case in CASES:
             start = time.monotonic()
             try:
