@@ -221,6 +221,12 @@ pub fn check_name(field: Field, input: &str) -> Result<(), FieldError> {
             "may contain only letters, digits, '-', '_' and '.'; found {c:?}"
         ));
     }
+    // A name is an argument of `keyfob credential-process NAME` in the AWS
+    // config: one starting with '-' would be read as an option there, and
+    // '.' / '..' look like paths.
+    if !input.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return err("must start with a letter or a digit".into());
+    }
     if input.len() > NAME_MAX {
         return err(format!(
             "must be at most {NAME_MAX} characters; got {}",
@@ -417,6 +423,11 @@ mod tests {
             "é",
             "new\nline",
             &"n".repeat(65),
+            // Read as an option in `keyfob credential-process NAME`.
+            "-x",
+            "--help",
+            ".",
+            "..",
         ] {
             assert_eq!(
                 IdentityName::parse(bad).unwrap_err().field,

@@ -162,7 +162,9 @@ pub fn role_arn(value: &str) -> Result<String, FieldError> {
         && path_and_name
             .chars()
             .all(|c| is_word(c) || "+=,.@/-".contains(c))
-        && !path_and_name.contains("//");
+        && !path_and_name.contains("//")
+        // `role/` already holds the path's leading '/'.
+        && !path_and_name.starts_with('/');
     if !name_ok || !path_ok {
         return err("has an invalid role name or path");
     }
@@ -335,6 +337,7 @@ mod tests {
             "arn:aws:iam::123456789012:role/",
             "arn:aws:iam::123456789012:role/has space",
             "arn:aws:iam::123456789012:role/a]b",
+            "arn:aws:iam::123456789012:role//Admin",
             "arn:nope:iam::123456789012:role/Admin",
         ] {
             assert_eq!(role_arn(bad).unwrap_err().field, Field::RoleArn, "{bad:?}");
