@@ -69,11 +69,23 @@ pub fn credential_process(ctx: &Context, args: ProfileArg) -> anyhow::Result<()>
     let profile = ctx.profile(&args.profile)?;
     let session = session(ctx, &profile)?;
     let json = session.to_process_json();
-    let mut out = std::io::stdout().lock();
-    out.write_all(json.as_bytes())
-        .and_then(|()| out.flush())
+    raw_stdout()?
+        .write_all(json.as_bytes())
         .context("writing the credentials to stdout")?;
     Ok(())
+}
+
+/// Standard output without std's buffer, for printing credentials: that
+/// buffer lives as long as the process and is never wiped, so the session
+/// secret stayed in memory after it was printed (seen in a core dump at
+/// exit, tests/coredump.rs). A `File` writes each piece with write(2).
+fn raw_stdout() -> anyhow::Result<std::fs::File> {
+    use std::os::fd::AsFd;
+    let fd = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .context("opening standard output")?;
+    Ok(std::fs::File::from(fd))
 }
 
 pub fn unlock(ctx: &Context, args: UnlockArgs) -> anyhow::Result<()> {
@@ -221,7 +233,7 @@ pub fn exec(ctx: &Context, args: ExecArgs) -> anyhow::Result<()> {
 pub fn env(ctx: &Context, args: EnvArgs) -> anyhow::Result<()> {
     let profile = ctx.profile(&args.profile)?;
     let session = session(ctx, &profile)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = raw_stdout()?;
     for var in CLEARED {
         let line = match args.shell {
             ShellKind::Bash | ShellKind::Zsh => format!("unset {var}"),

@@ -1,0 +1,114 @@
+//! What a core dump of keyfob holds: each command runs under gdb, which
+//! stops it at its last system call (`exit_group`, after every drop) and
+//! writes a core with `gcore`; the core is searched for the long-term
+//! secret, the PIN and the session's secret. Whatever keyfob used and
+//! dropped must be gone by then.
+
+use crate::util::{Env, KEYFOB, User, create_user, unique};
+
+const PIN: &str = "pin-C0re-dump-42";
+
+/// Where `needle` occurs in `haystack`, counted.
+fn count(haystack: &[u8], needle: &str) -> usize {
+    let needle = needle.as_bytes();
+    let first = needle[0];
+    haystack
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == first && haystack[i..].starts_with(needle))
+        .count()
+}
+
+/// Runs `keyfob ARGS < stdin` under gdb and returns its core at exit.
+fn core_at_exit(env: &Env, args: &[&str], stdin: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("stdin");
+    std::fs::write(&input, stdin).unwrap();
+    let core = dir.path().join("core");
+    let mut run_line = format!("run {}", args.join(" "));
+    run_line.push_str(&format!(" < {}", input.display()));
+    let gcore = format!("gcore {}", core.display());
+    let out = env.run_program(
+        "gdb",
+        &[
+            "-nx",
+            "-batch",
+            "-ex",
+            "set startup-with-shell on",
+            "-ex",
+            "catch syscall exit_group",
+            "-ex",
+            &run_line,
+            "-ex",
+            &gcore,
+            "-ex",
+            "kill",
+            KEYFOB,
+        ],
+    );
+    std::fs::read(&core).unwrap_or_else(|e| {
+        panic!(
+            "no core from gdb ({e}):\nstdout: {}\nstderr: {}",
+            out.stdout, out.stderr
+        )
+    })
+}
+
+fn world() -> (Env, User) {
+    let env = Env::new();
+    let user = create_user(&unique("core"));
+    env.run(
+        &[
+            "add",
+            "work",
+            "--access-key-id",
+            &user.access_key_id,
+            "--stdin",
+        ],
+        &format!("{}\n{PIN}\n", user.secret_access_key),
+    )
+    .ok();
+    (env, user)
+}
+
+#[test]
+fn no_secret_survives_in_a_core_dump_at_exit() {
+    let (env, user) = world();
+    let secret = user.secret_access_key.as_str();
+
+    // Cold: unseal the key with the PIN, sign GetSessionToken with it.
+    let unlock = core_at_exit(
+        &env,
+        &["unlock", "work", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    );
+    let session: serde_json::Value =
+        serde_json::from_str(&env.run(&["credential-process", "work"], "").ok().stdout).unwrap();
+    let session_secret = session["SecretAccessKey"].as_str().unwrap();
+    // Warm: the cached session, handed out as credential_process JSON.
+    let warm = core_at_exit(&env, &["credential-process", "work"], "");
+
+    let report = [
+        ("unlock", "long-term secret", count(&unlock, secret)),
+        ("unlock", "PIN", count(&unlock, PIN)),
+        (
+            "credential-process",
+            "long-term secret",
+            count(&warm, secret),
+        ),
+        ("credential-process", "PIN", count(&warm, PIN)),
+        (
+            "credential-process",
+            "session secret",
+            count(&warm, session_secret),
+        ),
+    ];
+    for (command, what, n) in report {
+        eprintln!("core of keyfob {command} at exit: {what} ×{n}");
+    }
+    // The cores are real: the access key ID (not secret) is in the first.
+    assert!(count(&unlock, &user.access_key_id) > 0, "the core is empty");
+    for (command, what, n) in report {
+        assert_eq!(n, 0, "{what} survives in keyfob {command}'s memory at exit");
+    }
+}
