@@ -417,3 +417,71 @@ fn a_locked_keychain_collection_is_a_clear_error_and_nothing_changes() {
         "changed: {changed:?}"
     );
 }
+
+/// `kill -9` at random points of `change-pin`, which re-seals the stored
+/// key: after each of 200 rounds the key opens with the old PIN or the new
+/// one, never neither. (The file store, read back through the library:
+/// its entries are files written atomically; the keychain's are written in
+/// one D-Bus call each.)
+#[test]
+fn kill_9_during_a_store_write_leaves_the_key_sealed_under_one_pin() {
+    use keyfob::secret::Pin;
+    use keyfob::store::file::FileStore;
+    use keyfob::vault::Vault;
+
+    let env = Env::bare();
+    add(&env, "work");
+    let store = FileStore::new(env.root.path().join("data/keyfob/store"));
+    let vault = Vault::new(Box::new(store), &env.root.path().join("run/keyfob"));
+    let pins = [PIN.to_owned(), format!("{PIN}-2")];
+    let mut current = 0;
+    let (mut kills, mut changed) = (0, 0);
+    let mut seed: u64 = 0x2545f4914f6cdd1d;
+    for round in 0..200 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        // change-pin takes two KDF runs (~0.3 s): kill anywhere in it.
+        let delay = Duration::from_micros(seed % 400_000);
+        let mut child = env
+            .keyfob()
+            .args(["change-pin", "work", "--stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            let _ = write!(stdin, "{}\n{}\n", pins[current], pins[1 - current]);
+        }
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            let _ = std::process::Command::new("pkill")
+                .args(["-9", "-s", &child.id().to_string()])
+                .status();
+            kills += 1;
+        }
+        let _ = child.wait();
+
+        // The PIN that opened it before, else the new one. (A wrong try
+        // counts as a failure; the success right after clears it.)
+        let opens = |i: usize| vault.unseal("work", &Pin::new(pins[i].clone())).is_ok();
+        if !opens(current) {
+            assert!(
+                opens(1 - current),
+                "round {round}: the key opens under neither PIN"
+            );
+            current = 1 - current;
+            changed += 1;
+        }
+    }
+    eprintln!("200 rounds of change-pin: {kills} killed, {changed} PIN changes took");
+    assert!(
+        kills >= 40,
+        "the loop really killed writes ({kills} of 200)"
+    );
+    assert!(changed >= 20, "some changes completed ({changed} of 200)");
+    env.run(&["list"], "").ok();
+}
