@@ -837,7 +837,7 @@ pub fn set_start_at_login(app_exe: &Path, on: bool) -> Result<(), AppError> {
     let exe = app_exe.to_string_lossy();
     let exec = shlex::try_quote(&exe).unwrap_or(exe.clone());
     let entry = format!(
-        "[Desktop Entry]\nType=Application\nName=keyfob\nComment=AWS credential vault and identity switcher\nExec={exec}\nIcon=keyfob\nX-GNOME-Autostart-enabled=true\n"
+        "[Desktop Entry]\nType=Application\nName=keyfob\nComment=AWS credential vault and identity switcher\nExec={exec}\nIcon=keyfob-desktop\nX-GNOME-Autostart-enabled=true\n"
     );
     write_atomic(&path, entry.as_bytes(), 0o644)?;
     Ok(())

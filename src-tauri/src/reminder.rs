@@ -45,7 +45,7 @@ fn check(desk: &Desk) {
                 .appname("keyfob")
                 .summary(&d.title())
                 .body(&d.body())
-                .icon("keyfob")
+                .icon("keyfob-desktop")
                 .show()
                 .inspect_err(|e| tracing::warn!(error = %e, "cannot show a key reminder"))
                 .is_ok()
