@@ -27,6 +27,8 @@ pub enum Field {
     Region,
     SessionDuration,
     RoleDuration,
+    /// A rotation's grace period before the old key is deleted.
+    Grace,
 }
 
 impl fmt::Display for Field {
@@ -48,6 +50,7 @@ impl fmt::Display for Field {
             Field::Region => "region",
             Field::SessionDuration => "default session duration",
             Field::RoleDuration => "default role duration",
+            Field::Grace => "grace period",
         })
     }
 }

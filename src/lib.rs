@@ -10,6 +10,7 @@
 pub mod app;
 pub mod aws;
 pub mod crypto;
+pub mod duration;
 pub mod field;
 pub mod fsutil;
 pub mod identity;

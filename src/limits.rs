@@ -171,50 +171,6 @@ pub fn role_arn(value: &str) -> Result<String, FieldError> {
     Ok(account.to_owned())
 }
 
-/// Parses a duration such as `3600`, `900s`, `45m`, `12h` or `1h30m`.
-pub fn parse_duration(value: &str) -> Result<Duration, FieldError> {
-    let err = || {
-        FieldError::new(
-            Field::Duration,
-            "must be like 900s, 45m, 12h or 1h30m (or plain seconds)",
-        )
-    };
-    if value.is_empty() {
-        return Err(err());
-    }
-    if value.bytes().all(|b| b.is_ascii_digit()) {
-        return value
-            .parse::<u64>()
-            .map(Duration::from_secs)
-            .map_err(|_| err());
-    }
-    let mut total: u64 = 0;
-    let mut number = String::new();
-    for c in value.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit = match c {
-            'd' => 86_400,
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return Err(err()),
-        };
-        let n: u64 = number.parse().map_err(|_| err())?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(err)?;
-        number.clear();
-    }
-    if !number.is_empty() {
-        return Err(err());
-    }
-    Ok(Duration::from_secs(total))
-}
-
 /// Checks a duration against a `(min, max)` range in seconds.
 pub fn duration_within(
     value: Duration,
@@ -229,27 +185,11 @@ pub fn duration_within(
             Field::Duration,
             format!(
                 "{what} must last {min}–{max} seconds ({}–{}); got {secs} s",
-                human(min),
-                human(max)
+                crate::duration::human(min),
+                crate::duration::human(max)
             ),
         ))
     }
-}
-
-/// `3600` → `1h`, `5400` → `1h30m`, `900` → `15m`.
-pub fn human(secs: u64) -> String {
-    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    let mut out = String::new();
-    if h > 0 {
-        out.push_str(&format!("{h}h"));
-    }
-    if m > 0 {
-        out.push_str(&format!("{m}m"));
-    }
-    if s > 0 || out.is_empty() {
-        out.push_str(&format!("{s}s"));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -345,31 +285,11 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        let secs = |s: &str| parse_duration(s).unwrap().as_secs();
-        assert_eq!(secs("900"), 900);
-        assert_eq!(secs("900s"), 900);
-        assert_eq!(secs("45m"), 2700);
-        assert_eq!(secs("12h"), 43200);
-        assert_eq!(secs("1h30m"), 5400);
-        assert_eq!(secs("1d"), 86400);
-        for bad in [
-            "",
-            "h",
-            "1x",
-            "1.5h",
-            "-1h",
-            "1h 30m",
-            "99999999999999999999h",
-        ] {
-            assert!(parse_duration(bad).is_err(), "{bad:?}");
-        }
+    fn duration_ranges() {
         assert!(
             duration_within(Duration::from_secs(899), ROLE_DURATION, "a role session").is_err()
         );
         assert!(duration_within(Duration::from_secs(43200), ROLE_DURATION, "x").is_ok());
         assert!(duration_within(Duration::from_secs(43201), ROLE_DURATION, "x").is_err());
-        assert_eq!(human(5400), "1h30m");
-        assert_eq!(human(0), "0s");
     }
 }

@@ -174,7 +174,7 @@ impl Profile {
         }
         let duration_secs = match some(&input.duration) {
             Some(d) => {
-                let d = limits::parse_duration(&d)?;
+                let d = crate::duration::parse(&d)?;
                 if role.is_some() {
                     limits::duration_within(d, limits::ROLE_DURATION, "a role session")?;
                 } else {

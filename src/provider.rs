@@ -11,7 +11,6 @@
 //! for the PIN (and MFA code) through the [`Prompter`] it was given. With
 //! no prompter it fails at once with the unlock hint.
 
-use std::fs::{File, OpenOptions};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -21,8 +20,8 @@ use time::OffsetDateTime;
 use crate::aws::AwsError;
 use crate::aws::sts::{self, AssumeRoleRequest, SessionTokenRequest};
 use crate::field::FieldError;
+use crate::fsutil::{self, FileLock, LockError};
 use crate::limits;
-use crate::paths::private_dir;
 use crate::profile::Profile;
 use crate::prompt::tty::PromptError;
 use crate::secret::Pin;
@@ -64,11 +63,8 @@ pub enum ProviderError {
         "MFA code: that code was already used; AWS accepts each code once — wait for the next one (about {wait_secs} s)"
     )]
     MfaCodeReused { wait_secs: u64 },
-    #[error("cannot lock {path}: {source}")]
-    Lock {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Lock(#[from] LockError),
 }
 
 /// The last MFA code sent for a device, as a digest (the code itself is
@@ -83,6 +79,10 @@ struct UsedCode {
 /// side; a code seen within this long may not be sent again.
 const CODE_REUSE_SECS: i64 = 90;
 const PIN_TRIES: usize = 3;
+/// How long a cold call waits for another one making the same session: the
+/// other may be waiting for the person to type a PIN (the app's prompt
+/// gives up after 120 s), so this is longer than that.
+const SESSION_LOCK_TIMEOUT: Duration = Duration::from_secs(180);
 
 pub struct Provider<'a> {
     cache: &'a dyn SessionCache,
@@ -90,9 +90,6 @@ pub struct Provider<'a> {
     prompter: Option<&'a dyn Prompter>,
     lock_dir: PathBuf,
 }
-
-/// Holds a session lock until dropped.
-struct SessionLock(#[allow(dead_code)] File);
 
 impl<'a> Provider<'a> {
     /// `vault` opens the vault; it is called only on a cache miss.
@@ -148,21 +145,9 @@ impl<'a> Provider<'a> {
         }
     }
 
-    fn lock(&self, key: &str) -> Result<SessionLock, ProviderError> {
+    fn lock(&self, key: &str) -> Result<FileLock, ProviderError> {
         let path = self.lock_dir.join(format!("{key}.lock"));
-        let err = |source| ProviderError::Lock {
-            path: path.clone(),
-            source,
-        };
-        private_dir(&self.lock_dir).map_err(|e| err(std::io::Error::other(e.to_string())))?;
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(err)?;
-        file.lock().map_err(err)?;
-        Ok(SessionLock(file))
+        Ok(fsutil::lock(&path, SESSION_LOCK_TIMEOUT)?)
     }
 
     /// The profile's session: cached, or made now (asking for the PIN and

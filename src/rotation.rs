@@ -209,7 +209,19 @@ fn begin(
 }
 
 /// Steps 1–3: create, seal, verify, switch, report the old key's use.
+///
+/// One locked unit of the vault ([`Vault::locked`]): no other keyfob
+/// process changes the identity's keys while the step runs.
 pub fn start(
+    vault: &Vault,
+    identity: &Identity,
+    pin: &Pin,
+    grace_secs: u64,
+) -> Result<Report, RotationError> {
+    vault.locked(|| start_steps(vault, identity, pin, grace_secs))
+}
+
+fn start_steps(
     vault: &Vault,
     identity: &Identity,
     pin: &Pin,
@@ -226,7 +238,18 @@ pub fn start(
 /// `keyfob keys NAME create`: step 1 alone. The new key is sealed beside
 /// the active one and the rotation waits at step 1 for `--continue` (verify
 /// and switch) or `--rollback` (delete it).
+///
+/// One locked unit of the vault ([`Vault::locked`]): no other keyfob
+/// process changes the identity's keys while the step runs.
 pub fn create_second_key(
+    vault: &Vault,
+    identity: &Identity,
+    pin: &Pin,
+) -> Result<Report, RotationError> {
+    vault.locked(|| create_second_key_steps(vault, identity, pin))
+}
+
+fn create_second_key_steps(
     vault: &Vault,
     identity: &Identity,
     pin: &Pin,
@@ -359,7 +382,19 @@ pub fn describe_use(used: &LastUsed) -> String {
 }
 
 /// `--continue`: the next step from wherever the rotation stands.
+///
+/// One locked unit of the vault ([`Vault::locked`]): no other keyfob
+/// process changes the identity's keys while the step runs.
 pub fn advance(
+    vault: &Vault,
+    identity: &Identity,
+    pin: &Pin,
+    grace_secs: Option<u64>,
+) -> Result<Report, RotationError> {
+    vault.locked(|| advance_steps(vault, identity, pin, grace_secs))
+}
+
+fn advance_steps(
     vault: &Vault,
     identity: &Identity,
     pin: &Pin,
@@ -420,7 +455,7 @@ pub fn advance(
             ));
             report.say(format!(
                 "6. After the grace period ({}), `--continue` deletes it.",
-                crate::limits::human(state.grace_secs)
+                crate::duration::human(state.grace_secs)
             ));
         }
         Step::Deactivated => {
@@ -471,7 +506,14 @@ fn remove_orphans(
 }
 
 /// `--rollback`: back to the old key, from any step.
+///
+/// One locked unit of the vault ([`Vault::locked`]): no other keyfob
+/// process changes the identity's keys while the step runs.
 pub fn rollback(vault: &Vault, identity: &Identity, pin: &Pin) -> Result<Report, RotationError> {
+    vault.locked(|| rollback_steps(vault, identity, pin))
+}
+
+fn rollback_steps(vault: &Vault, identity: &Identity, pin: &Pin) -> Result<Report, RotationError> {
     let state = load(vault, identity)?.ok_or_else(|| RotationError::NotStarted {
         name: identity.name.to_string(),
     })?;

@@ -13,11 +13,29 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml_edit::{DocumentMut, Item, Table, value};
 
 use crate::field::{Field, FieldError};
+use crate::fsutil::{LockError, WriteError};
 use crate::limits;
+use crate::paths::{PathError, Paths};
 use crate::profile::Durations;
 use crate::store::Backend;
+
+/// Why settings could not be saved.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error(transparent)]
+    Path(#[from] PathError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -61,7 +79,7 @@ pub fn check_default_duration(field: Field, value: &str) -> Result<u64, FieldErr
         _ => (limits::SESSION_DURATION, "a session"),
     };
     let renamed = |e: FieldError| FieldError::new(field, e.reason);
-    let duration = limits::parse_duration(value.trim()).map_err(renamed)?;
+    let duration = crate::duration::parse(value.trim()).map_err(renamed)?;
     limits::duration_within(duration, range, what).map_err(renamed)?;
     Ok(duration.as_secs())
 }
@@ -111,9 +129,78 @@ impl Settings {
     }
 }
 
+/// The `[settings]` the app edits. Durations are as typed (`12h`, `45m`);
+/// an empty one means keyfob's default.
+#[derive(Clone, Debug, Default)]
+pub struct SettingsInput {
+    pub store: Backend,
+    pub session_duration: String,
+    pub role_duration: String,
+}
+
+/// Checks every setting, then writes them under `[settings]` in
+/// config.toml, keeping the rest of the file (profiles, comments) as it is.
+/// The store applies from the next process that opens it; durations from
+/// the next session made.
+pub fn save(paths: &Paths, input: &SettingsInput) -> Result<(), SaveError> {
+    let mut durations = Vec::new();
+    for (key, field, text) in [
+        (
+            "session_duration",
+            Field::SessionDuration,
+            &input.session_duration,
+        ),
+        ("role_duration", Field::RoleDuration, &input.role_duration),
+    ] {
+        let text = text.trim();
+        if !text.is_empty() {
+            check_default_duration(field, text)?;
+        }
+        durations.push((key, text));
+    }
+    let path = paths.config_file();
+    crate::paths::private_dir(&paths.config_dir)?;
+    let _lock = crate::fsutil::lock_for(&path)?;
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => return Err(SettingsError::Read { path, source }.into()),
+    };
+    let mut doc = text
+        .parse::<DocumentMut>()
+        .map_err(|e| SettingsError::Parse {
+            path: path.clone(),
+            message: e.message().to_owned(),
+        })?;
+    let name = match input.store {
+        Backend::Auto => "auto",
+        Backend::Keychain => "keychain",
+        Backend::File => "file",
+    };
+    let settings = doc
+        .entry("settings")
+        .or_insert_with(|| Item::Table(Table::new()))
+        .as_table_mut()
+        .ok_or_else(|| SettingsError::Parse {
+            path: path.clone(),
+            message: "`settings` must be a table".into(),
+        })?;
+    settings.insert("store", value(name));
+    for (key, text) in durations {
+        if text.is_empty() {
+            settings.remove(key);
+        } else {
+            settings.insert(key, value(text));
+        }
+    }
+    crate::fsutil::write_atomic(&path, doc.to_string().as_bytes(), 0o600)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::DEFAULT_ROLE_SECS;
 
     fn load(text: &str) -> Result<Settings, SettingsError> {
         let dir = tempfile::tempdir().unwrap();
@@ -157,5 +244,50 @@ mod tests {
                 .to_string();
             assert!(err.contains(needle), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn store_setting_keeps_profiles() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            config_dir: dir.path().join("keyfob"),
+            data_dir: dir.path().join("data"),
+            runtime_dir: dir.path().join("run"),
+        };
+        std::fs::create_dir_all(&paths.config_dir).unwrap();
+        std::fs::write(
+            paths.config_file(),
+            "# mine\n[profiles.work]\nidentity = \"work\"\n",
+        )
+        .unwrap();
+        let mut input = SettingsInput {
+            store: Backend::File,
+            session_duration: "8h".into(),
+            role_duration: " ".into(),
+        };
+        save(&paths, &input).unwrap();
+        let text = std::fs::read_to_string(paths.config_file()).unwrap();
+        assert!(text.starts_with("# mine\n[profiles.work]"));
+        let saved = Settings::load(&paths.config_file()).unwrap();
+        assert_eq!(saved.store, Backend::File);
+        assert_eq!(saved.durations.session_secs, 8 * 3600);
+        assert_eq!(saved.durations.role_secs, DEFAULT_ROLE_SECS);
+
+        // A bad duration is refused, naming its field, and nothing is written.
+        input.role_duration = "13h".into();
+        input.store = Backend::Keychain;
+        let err = save(&paths, &input).unwrap_err();
+        assert!(
+            matches!(&err, SaveError::Field(f) if f.field == Field::RoleDuration),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(paths.config_file()).unwrap(), text);
+
+        // Clearing a duration goes back to the default.
+        input.role_duration = String::new();
+        input.session_duration = String::new();
+        save(&paths, &input).unwrap();
+        let saved = Settings::load(&paths.config_file()).unwrap();
+        assert_eq!(saved.durations, Durations::default());
     }
 }

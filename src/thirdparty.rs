@@ -21,7 +21,6 @@
 //! [`crate::profile`] (the verdict), [`crate::limits`] (field rules).
 
 use std::collections::BTreeMap;
-use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -98,11 +97,8 @@ pub enum ThirdPartyError {
     },
     #[error("{path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error("cannot lock {path}: {source}")]
-    Lock {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Lock(#[from] crate::fsutil::LockError),
     #[error(transparent)]
     Write(#[from] WriteError),
 }
@@ -414,23 +410,7 @@ fn load_record(path: &Path) -> Result<Record, ThirdPartyError> {
 /// hand out two IDs or lose one.
 pub fn issue(path: &Path, customer: &str, rotate: bool) -> Result<Issued, ThirdPartyError> {
     customer_name(customer)?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    crate::paths::private_dir(dir).map_err(|e| ThirdPartyError::Lock {
-        path: dir.into(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
-    let lock_path = path.with_extension("lock");
-    let lock_err = |source| ThirdPartyError::Lock {
-        path: lock_path.clone(),
-        source,
-    };
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(lock_err)?;
-    lock.lock().map_err(lock_err)?;
+    let lock = crate::fsutil::lock_for(path)?;
 
     let mut record = load_record(path)?;
     if let Some(c) = record.customers.get(customer)

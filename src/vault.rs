@@ -13,9 +13,12 @@
 //! old and the new key at once and switch between them with one write of
 //! the index (which names the active key).
 //!
-//! Changes that touch more than one entry hold an exclusive file lock
-//! (`vault.lock` in the runtime folder), so two keyfob processes cannot
-//! interleave them, and are ordered so a crash leaves nothing an identity
+//! Every read-modify-write of the store, and every read a change depends
+//! on, holds an exclusive file lock (`vault.lock` in the runtime folder,
+//! [`crate::fsutil::lock`]), so two keyfob processes cannot interleave
+//! them. The lock is re-entrant within one `Vault`: [`Vault::locked`] makes
+//! a sequence of calls (a rotation step) one locked unit. Changes are
+//! ordered so a crash leaves nothing an identity
 //! depends on missing: the sealed key is written before the index names it,
 //! and the index forgets an identity before its sealed key is deleted.
 //!
@@ -24,8 +27,9 @@
 //! hour. The counter is in the store, so restarting does not reset it; a
 //! right PIN does. Nothing is ever deleted for wrong PINs.
 
-use std::fs::{File, OpenOptions};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -33,11 +37,11 @@ use time::OffsetDateTime;
 use crate::aws::AwsError;
 use crate::aws::sts::{self, CallerIdentity};
 use crate::crypto::{self, CryptoError, KdfParams};
+use crate::fsutil::{self, FileLock, LockError};
 use crate::identity::{
     AccessKeyId, Field, FieldError, Identity, IdentityName, KeyFacts, account_from_key_id,
     check_pin, is_root_arn,
 };
-use crate::paths::private_dir;
 use crate::secret::{Pin, SecretAccessKey};
 use crate::store::{SecretStore, StoreError};
 
@@ -93,11 +97,8 @@ pub enum VaultError {
     Aws(#[source] AwsError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot lock {path}: {source}")]
-    Lock {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Lock(#[from] LockError),
 }
 
 impl VaultError {
@@ -168,12 +169,35 @@ struct Attempts {
 pub struct Vault {
     store: Box<dyn SecretStore>,
     lock_path: PathBuf,
+    held: RefCell<Held>,
     kdf: KdfParams,
     clock: fn() -> OffsetDateTime,
 }
 
-/// Holds the vault's exclusive lock until dropped.
-struct VaultLock(#[allow(dead_code)] File);
+/// How long a vault change waits for another process's: a rotation step
+/// holds the lock across its IAM and STS calls, seconds at most.
+const VAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The vault's lock while this `Vault` holds it, and how many nested
+/// [`Vault::lock`] guards share it.
+#[derive(Default)]
+struct Held {
+    lock: Option<FileLock>,
+    depth: u32,
+}
+
+/// Holds the vault's exclusive lock until the outermost guard drops.
+struct VaultLock<'a>(&'a RefCell<Held>);
+
+impl Drop for VaultLock<'_> {
+    fn drop(&mut self) {
+        let mut held = self.0.borrow_mut();
+        held.depth -= 1;
+        if held.depth == 0 {
+            held.lock = None;
+        }
+    }
+}
 
 impl Vault {
     /// A vault over `store`, locking with a file in `lock_dir`.
@@ -181,6 +205,7 @@ impl Vault {
         Self {
             store,
             lock_path: lock_dir.join("vault.lock"),
+            held: RefCell::default(),
             kdf: KdfParams::DEFAULT,
             clock: OffsetDateTime::now_utc,
         }
@@ -202,22 +227,21 @@ impl Vault {
         self.store.as_ref()
     }
 
-    fn lock(&self) -> Result<VaultLock, VaultError> {
-        let err = |source| VaultError::Lock {
-            path: self.lock_path.clone(),
-            source,
-        };
-        if let Some(dir) = self.lock_path.parent() {
-            private_dir(dir).map_err(|e| err(std::io::Error::other(e.to_string())))?;
+    /// Takes the vault's lock, or joins this `Vault`'s hold on it.
+    fn lock(&self) -> Result<VaultLock<'_>, VaultError> {
+        let mut held = self.held.borrow_mut();
+        if held.depth == 0 {
+            held.lock = Some(fsutil::lock(&self.lock_path, VAULT_LOCK_TIMEOUT)?);
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&self.lock_path)
-            .map_err(err)?;
-        file.lock().map_err(err)?;
-        Ok(VaultLock(file))
+        held.depth += 1;
+        Ok(VaultLock(&self.held))
+    }
+
+    /// Runs `f` holding the vault's lock, so every vault call inside it is
+    /// one unit no other process can interleave with (a rotation step).
+    pub fn locked<T, E: From<VaultError>>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        let _lock = self.lock()?;
+        f()
     }
 
     fn load_index(&self) -> Result<Vec<Identity>, VaultError> {
@@ -392,8 +416,8 @@ impl Vault {
 
     /// Opens the identity's sealed key with `pin`, counting failures.
     pub fn unseal(&self, name: &str, pin: &Pin) -> Result<SecretAccessKey, VaultError> {
-        let identity = self.get(name)?;
         let _lock = self.lock()?;
+        let identity = self.get(name)?;
         self.unseal_locked(&identity, pin)
     }
 
@@ -532,6 +556,7 @@ impl Vault {
             ..identity.clone()
         };
         let sealed = self.seal(&target, pin, secret)?;
+        let _lock = self.lock()?;
         Ok(self.store.put(&sealed_key(&identity.id, key_id), &sealed)?)
     }
 
@@ -564,6 +589,7 @@ impl Vault {
 
     /// Deletes the sealed copy of a key that is not the active one.
     pub fn forget_key(&self, identity: &Identity, key_id: &AccessKeyId) -> Result<(), VaultError> {
+        let _lock = self.lock()?;
         let current = self.get(identity.name.as_str())?;
         if current.access_key_id == *key_id {
             return Err(VaultError::MissingKey {
@@ -602,10 +628,12 @@ impl Vault {
     }
 
     pub fn put_rotation_state(&self, identity: &Identity, bytes: &[u8]) -> Result<(), VaultError> {
+        let _lock = self.lock()?;
         Ok(self.store.put(&rotation_key(&identity.id), bytes)?)
     }
 
     pub fn clear_rotation_state(&self, identity: &Identity) -> Result<(), VaultError> {
+        let _lock = self.lock()?;
         Ok(self.store.delete(&rotation_key(&identity.id))?)
     }
 }

@@ -111,8 +111,8 @@ proptest! {
     #[test]
     fn durations_round_trip(h in 0u64..50, m in 0u64..60, s in 0u64..60) {
         let text = format!("{h}h{m}m{s}s");
-        prop_assert_eq!(limits::parse_duration(&text).unwrap().as_secs(), h * 3600 + m * 60 + s);
-        prop_assert_eq!(limits::parse_duration(&limits::human(h * 3600 + m * 60 + s)).unwrap().as_secs(), h * 3600 + m * 60 + s);
+        prop_assert_eq!(keyfob::duration::parse(&text).unwrap().as_secs(), h * 3600 + m * 60 + s);
+        prop_assert_eq!(keyfob::duration::parse(&keyfob::duration::human(h * 3600 + m * 60 + s)).unwrap().as_secs(), h * 3600 + m * 60 + s);
     }
 
     /// ExternalId validation matches AWS's pattern exactly.

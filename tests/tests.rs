@@ -3,6 +3,7 @@
 //! AWS emulator; `util` starts them.
 
 mod badinput;
+mod concurrency;
 mod coredump;
 mod faults;
 mod identity;

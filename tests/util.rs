@@ -426,7 +426,11 @@ impl Env {
     pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
         let mut files: Vec<_> = walk(self.root.path())
             .into_iter()
-            .filter(|p| !p.ends_with("vault.lock"))
+            // Lock files hold no data, only the last holder's pid.
+            .filter(|p| {
+                let name = p.file_name().unwrap_or_default().to_string_lossy();
+                !(name == "vault.lock" || name.ends_with(".keyfob.lock"))
+            })
             .map(|p| {
                 let bytes = std::fs::read(&p).unwrap_or_default();
                 (p, bytes)

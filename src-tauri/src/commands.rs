@@ -98,7 +98,9 @@ pub fn cancel_identity(state: tauri::State<'_, Desk>) {
 #[tauri::command]
 pub async fn remove_identity(app: AppHandle, name: String) -> Result<()> {
     blocking(app, move |d| {
-        Ok(app::remove_identity(&d.kf, &name).map(drop)?)
+        // The page asked "remove?" before calling.
+        let confirmed = app::Answered { take_over: false };
+        Ok(app::remove_identity(&d.kf, &name, &confirmed).map(drop)?)
     })
     .await
 }
@@ -129,9 +131,15 @@ pub async fn save_profile(
         let profile = Profile::from_input(&form.input())?;
         let prompter = fixed_prompter(guard)?;
         let (replace, take_over, accept) = (form.replace, form.take_over, form.accept_unguarded);
-        let saved =
-            app::save_guarded_profile(&d.kf, profile, replace, take_over, accept, &prompter)?;
-        Ok(ProfileView::new(&saved, None))
+        let saved = app::save_guarded_profile(
+            &d.kf,
+            profile,
+            replace,
+            accept,
+            Some(&prompter),
+            &app::Answered { take_over },
+        )?;
+        Ok(ProfileView::new(&saved.profile, None))
     })
     .await
 }
@@ -187,8 +195,8 @@ pub async fn rotation_status(app: AppHandle, identity: String) -> Result<Rotatio
 #[tauri::command]
 pub async fn rotate(app: AppHandle, mut form: RotateForm) -> Result<RotateResult> {
     blocking(app, move |d| {
-        let grace = parse_grace(&form.grace)?;
         let pin = Pin::new(std::mem::take(&mut *form.pin));
+        let grace = Some(form.grace.as_str());
         let report = app::rotate(&d.kf, &form.identity, &pin, form.action.into(), grace)?;
         let (identity, state) = app::rotation_status(&d.kf, &form.identity)?;
         Ok(RotateResult::new(
@@ -197,20 +205,6 @@ pub async fn rotate(app: AppHandle, mut form: RotateForm) -> Result<RotateResult
         ))
     })
     .await
-}
-
-/// `--grace` as typed; its errors name the form's `grace` field.
-fn parse_grace(text: &str) -> Result<Option<u64>> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    limits::parse_duration(text)
-        .map(|d| Some(d.as_secs()))
-        .map_err(|e| UiError {
-            field: Some("grace".into()),
-            ..UiError::from(e)
-        })
 }
 
 /// The provider page: a fresh external ID (`keyfob external-id new`), or,
@@ -247,7 +241,8 @@ pub fn trust_policy(form: TrustPolicyForm) -> Result<String> {
 #[tauri::command]
 pub async fn remove_profile(app: AppHandle, name: String) -> Result<()> {
     blocking(app, move |d| {
-        Ok(app::remove_profile(&d.kf, &name).map(drop)?)
+        let confirmed = app::Answered { take_over: false };
+        Ok(app::remove_profile(&d.kf, &name, &confirmed).map(drop)?)
     })
     .await
 }
@@ -262,7 +257,7 @@ pub async fn current_profile(app: AppHandle) -> Result<Option<String>> {
 pub async fn use_profile(app: AppHandle, name: String, take_over: bool) -> Result<String> {
     let handle = app.clone();
     let name = blocking(app, move |d| {
-        Ok(app::use_profile(&d.kf, &name, take_over)?.name)
+        Ok(app::use_profile(&d.kf, &name, &app::Answered { take_over })?.name)
     })
     .await?;
     crate::tray::refresh(&handle);
@@ -298,7 +293,7 @@ pub async fn list_sessions(app: AppHandle) -> Result<Vec<SessionView>> {
 
 #[tauri::command]
 pub async fn lock(app: AppHandle, profile: String) -> Result<()> {
-    blocking(app, move |d| Ok(app::lock(&d.kf, &profile)?)).await
+    blocking(app, move |d| Ok(app::lock(&d.kf, &profile).map(drop)?)).await
 }
 
 #[tauri::command]
@@ -314,15 +309,15 @@ pub fn get_settings(state: tauri::State<'_, Desk>) -> SettingsView {
 #[tauri::command]
 pub async fn save_settings(app: AppHandle, form: SettingsForm) -> Result<SettingsView> {
     blocking(app, move |d| {
-        app::save_settings(
+        keyfob::settings::save(
             &d.kf.paths,
-            &app::SettingsInput {
+            &keyfob::settings::SettingsInput {
                 store: form.store.into(),
                 session_duration: form.session_duration,
                 role_duration: form.role_duration,
             },
         )?;
-        app::set_start_at_login(&d.app_exe, form.start_at_login)?;
+        crate::autostart::set(&d.app_exe, form.start_at_login)?;
         Ok(d.settings_view())
     })
     .await

@@ -350,7 +350,7 @@ impl RotationView {
             old_key: state.map(|s| s.old_key_id.masked()),
             new_key: state.and_then(|s| s.new_key_id.as_ref().map(AccessKeyId::masked)),
             delete_after: state.and_then(Rotation::delete_after).map(rfc3339),
-            grace: state.map(|s| keyfob::limits::human(s.grace_secs)),
+            grace: state.map(|s| keyfob::duration::human(s.grace_secs)),
             steps: STEPS
                 .iter()
                 .enumerate()

@@ -115,10 +115,13 @@ impl From<AppError> for UiError {
                 | AppError::ThirdParty(
                     ThirdPartyError::Read { .. }
                     | ThirdPartyError::Parse { .. }
-                    | ThirdPartyError::Lock { .. }
+                    | ThirdPartyError::Lock(_)
                     | ThirdPartyError::Write(_),
                 )
-                | AppError::NoAwsConfig,
+                | AppError::SaveSettings(_)
+                | AppError::Lock(_)
+                | AppError::NoAwsConfig
+                | AppError::NoCredentialsFile,
                 _,
             ) => ErrorKind::Config,
             _ => ErrorKind::Internal,
@@ -142,6 +145,18 @@ impl From<AppError> for UiError {
             field,
             wait_secs: e.wait_secs().map(|s| s.clamp(0, u32::MAX as i64) as u32),
         }
+    }
+}
+
+impl From<keyfob::settings::SaveError> for UiError {
+    fn from(e: keyfob::settings::SaveError) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl From<crate::autostart::AutostartError> for UiError {
+    fn from(e: crate::autostart::AutostartError) -> Self {
+        UiError::new(ErrorKind::Config, e.to_string())
     }
 }
 

@@ -6,6 +6,7 @@
 //! ([`prompt`]), and the 90-day key reminders ([`reminder`]). State
 //! ([`Desk`]) is built once in `setup()`.
 
+mod autostart;
 mod commands;
 pub mod dto;
 pub mod error;
@@ -78,9 +79,9 @@ impl Desk {
             store: StoreChoice::from(store),
             store_in_use: self.store_in_use.clone(),
             notice: self.notice.clone(),
-            start_at_login: app::starts_at_login(),
-            session_duration: keyfob::limits::human(durations.session_secs),
-            role_duration: keyfob::limits::human(durations.role_secs),
+            start_at_login: autostart::enabled(),
+            session_duration: keyfob::duration::human(durations.session_secs),
+            role_duration: keyfob::duration::human(durations.role_secs),
             config_file: self.kf.paths.config_file().display().to_string(),
             prompt_service: self.prompt_error.clone(),
         }
@@ -105,7 +106,7 @@ fn changed(handle: &AppHandle) {
 
 fn build_state(handle: &AppHandle) -> Result<Desk, Box<dyn std::error::Error>> {
     let app_exe = std::env::current_exe()?;
-    let kf = Keyfob::from_env(app::find_cli(&app_exe))?;
+    let kf = Keyfob::from_env(app::find_cli(&app_exe), None)?;
     // Opened once here for the notice (and to fail early with a clear
     // message); each command opens its own handle, as the CLI does.
     let (store_in_use, notice) = match kf.open_store() {

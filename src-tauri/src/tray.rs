@@ -113,7 +113,11 @@ fn on_menu(handle: &AppHandle, event: MenuEvent) {
         // The AWS config write and the vault lookup may block: not on the
         // event loop.
         tauri::async_runtime::spawn_blocking(move || {
-            if let Err(e) = app::use_profile(&handle.state::<Desk>().kf, &name, false) {
+            if let Err(e) = app::use_profile(
+                &handle.state::<Desk>().kf,
+                &name,
+                &app::Answered { take_over: false },
+            ) {
                 tracing::warn!("tray: cannot switch to {name}: {e}");
             }
             crate::changed(&handle);

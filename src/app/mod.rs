@@ -1,42 +1,57 @@
-//! What the desktop app does, as plain functions over the library: the
-//! orchestration the `keyfob` binary also does (point `[default]` at a
-//! profile, save a profile and wire it into the AWS config file, list,
-//! unlock and lock sessions, add a verified identity with its profile,
-//! run the external-ID guard on a third-party role profile, list and
-//! rotate an identity's access keys, the audit findings shown as badges
-//! and the 90-day key reminders).
+//! The application core: every flow of keyfob once, as plain functions
+//! over the library, used by both faces — the `keyfob` command line
+//! (`src/bin/keyfob`) and the desktop app (`src-tauri`). A face parses its
+//! input, asks the person what must be asked (through [`Prompter`] for a
+//! PIN or MFA code and [`Confirm`] before changing what they may not want
+//! changed), calls one function here and shows the result. Nothing here
+//! knows about Tauri or terminals, and no function returns a secret but
+//! the session credentials a face asked for.
 //!
-//! The app's Tauri commands delegate here in one to three lines; the CLI
-//! may share these in time (today `src/bin/keyfob` has its own copies that
-//! add terminal confirmations). Nothing here knows about Tauri, and no
-//! function returns a secret.
+//! Every edit of config.toml and the AWS config file goes through
+//! [`Keyfob::edit_files`]: both files locked (always in that order), read,
+//! changed, written atomically, unlocked — so two keyfob processes never
+//! lose each other's change.
+//!
+//! | module | flows |
+//! |---|---|
+//! | [`profiles`] | `use`, `current`, profile add (with the external-ID guard), remove, `role check` |
+//! | [`identities`] | add (verified, or in two steps for the app), remove, rename, change PIN |
+//! | [`sessions`] | credential-process, exec/env variables, unlock, lock, the session list |
+//! | [`keys`] | access keys, rotation, audit, reminders, whois |
+//! | [`import`] | moving plaintext keys and role profiles into keyfob |
+
+mod identities;
+mod import;
+mod keys;
+mod profiles;
+mod sessions;
+
+pub use identities::*;
+pub use import::*;
+pub use keys::*;
+pub use profiles::*;
+pub use sessions::*;
 
 use std::path::{Path, PathBuf};
-
-use serde::Serialize;
-use time::OffsetDateTime;
-use toml_edit::{DocumentMut, Item, Table, value};
+use std::sync::Once;
 
 use crate::aws::AwsError;
 use crate::aws::config_file::{AwsFile, ConfigFileError, Flavor};
-use crate::aws::sts::{self, CallerIdentity};
 use crate::aws::wiring::{self, Ownership};
 use crate::field::{Field, FieldError};
-use crate::fsutil::{WriteError, write_atomic};
-use crate::identity::{AccessKeyId, Identity, IdentityName};
-use crate::keys::{self, Finding, KeyRow, KeysError};
+use crate::fsutil::{self, FileLock, LockError, WriteError};
+use crate::identity::Identity;
+use crate::keys::KeysError;
 use crate::paths::{PathError, Paths};
 use crate::profile::{Durations, Profile, ProfileBook, ProfileError};
-use crate::prompt::tty::PromptError;
 use crate::provider::{Prompter, Provider, ProviderError};
-use crate::reminders::{self, Due, Notified};
-use crate::rotation::{self, DEFAULT_GRACE_SECS, Report, Rotation, RotationError};
-use crate::secret::{Pin, SecretAccessKey};
-use crate::session::{CacheError, Session, SessionCache, digest, open_cache};
-use crate::settings::{Settings, SettingsError, check_default_duration};
+use crate::rotation::RotationError;
+use crate::secret::Pin;
+use crate::session::{CacheError, SessionCache, digest, open_cache};
+use crate::settings::{Settings, SettingsError};
 use crate::store::{self, Backend, SecretStore, StoreError};
-use crate::thirdparty::{self, ExternalIdGuard, ThirdPartyError};
-use crate::vault::{AddOptions, KeyVerifier, NewIdentity, Vault, VaultError};
+use crate::thirdparty::ThirdPartyError;
+use crate::vault::{Vault, VaultError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -59,6 +74,8 @@ pub enum AppError {
     #[error(transparent)]
     Settings(#[from] SettingsError),
     #[error(transparent)]
+    SaveSettings(#[from] crate::settings::SaveError),
+    #[error(transparent)]
     Path(#[from] PathError),
     #[error(transparent)]
     Write(#[from] WriteError),
@@ -70,10 +87,32 @@ pub enum AppError {
     Keys(#[from] KeysError),
     #[error("cannot find the AWS config file: set HOME or AWS_CONFIG_FILE")]
     NoAwsConfig,
+    #[error("cannot find the shared credentials file: set HOME or AWS_SHARED_CREDENTIALS_FILE")]
+    NoCredentialsFile,
     #[error(
         "profile {section} in {path} is not managed by keyfob; tick \"take over\" to replace its credential settings (a backup is kept)"
     )]
     NotManaged { section: String, path: PathBuf },
+    /// The person said no, or could not be asked: `{hint}` says how to
+    /// answer up front.
+    #[error("{question} — {hint}")]
+    NotConfirmed { question: String, hint: String },
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error("{0}")]
+    Refused(String),
+    #[error(
+        "the external-ID guard needs identity {identity}'s session and it is locked — run this on a terminal, or pass --pin-stdin{}",
+        if *mfa { " and --mfa-code CODE" } else { "" }
+    )]
+    GuardLocked { identity: String, mfa: bool },
+    #[error("identity {identity} added, but its profile was not: {source}")]
+    ProfileNotAdded {
+        identity: String,
+        source: Box<AppError>,
+    },
+    #[error(transparent)]
+    Prompt(#[from] crate::prompt::tty::PromptError),
 }
 
 impl AppError {
@@ -93,6 +132,8 @@ impl AppError {
             AppError::Provider(ProviderError::MfaCodeReused { .. }) => Some(Field::MfaCode),
             AppError::Profile(ProfileError::Invalid { source, .. }) => Some(source.field),
             AppError::Profile(ProfileError::Exists { .. }) => Some(Field::ProfileName),
+            AppError::SaveSettings(crate::settings::SaveError::Field(e)) => Some(e.field),
+            AppError::ProfileNotAdded { source, .. } => source.field(),
             // A wrong secret (or unknown key) is what GetCallerIdentity
             // refuses when keys are verified before they are added.
             AppError::Aws(e) if e.is_bad_credentials() => Some(Field::SecretAccessKey),
@@ -122,6 +163,32 @@ impl AppError {
         }
     }
 
+    /// Whether this is refused input (a field, a name, a refused root key,
+    /// a role that fails the guard) rather than a failure: the CLI exits 2
+    /// for these, like a usage error.
+    pub fn is_refusal(&self) -> bool {
+        let vault =
+            |v: &VaultError| v.field().is_some() || matches!(v, VaultError::RootRefused { .. });
+        match self {
+            AppError::Field(_) => true,
+            AppError::Vault(v)
+            | AppError::Provider(ProviderError::Vault(v))
+            | AppError::Rotation(RotationError::Vault(v))
+            | AppError::Keys(KeysError::Vault(v)) => vault(v),
+            AppError::Provider(ProviderError::Field(_) | ProviderError::MfaCodeReused { .. }) => {
+                true
+            }
+            AppError::ThirdParty(t) => t.is_refusal(),
+            AppError::Profile(p) => matches!(
+                p,
+                ProfileError::Invalid { .. } | ProfileError::Exists { .. }
+            ),
+            AppError::SaveSettings(crate::settings::SaveError::Field(_)) => true,
+            AppError::ProfileNotAdded { source, .. } => source.is_refusal(),
+            _ => false,
+        }
+    }
+
     /// The vault error inside, if any (for the UI's error kinds).
     pub fn vault_error(&self) -> Option<&VaultError> {
         match self {
@@ -130,6 +197,74 @@ impl AppError {
             | AppError::Rotation(RotationError::Vault(v))
             | AppError::Keys(KeysError::Vault(v)) => Some(v),
             _ => None,
+        }
+    }
+}
+
+/// What the core asks before it changes something the person may not
+/// want changed. Each face answers in its own way: the CLI on the terminal
+/// (or `--yes` up front), the app from what its form or dialog said.
+pub trait Confirm {
+    /// `Ok(())` to go ahead; an error (usually [`AppError::NotConfirmed`])
+    /// to refuse, which the flow returns before anything is written.
+    fn confirm(&self, question: &Question<'_>) -> Result<(), AppError>;
+}
+
+/// The questions [`Confirm`] is asked.
+#[derive(Debug)]
+pub enum Question<'a> {
+    /// Replace the credential settings of an AWS config section that
+    /// keyfob does not manage.
+    TakeOver {
+        section: &'a str,
+        path: &'a Path,
+    },
+    /// Delete an identity and its sealed key.
+    RemoveIdentity(&'a Identity),
+    RemoveProfile(&'a str),
+    /// Move one plaintext key of the shared credentials file into the vault.
+    Import {
+        section: &'a str,
+        key: String,
+    },
+}
+
+impl Question<'_> {
+    /// The question as a sentence, for a face that asks it as text.
+    pub fn text(&self) -> String {
+        match self {
+            Question::TakeOver { section, path } => format!(
+                "profile {section} in {} is not managed by keyfob; replace its credential settings (a backup is kept)?",
+                path.display()
+            ),
+            Question::RemoveIdentity(i) => format!(
+                "Remove identity {} ({}, account {})? Its sealed key is deleted.",
+                i.name,
+                i.access_key_id.masked(),
+                i.account.as_deref().unwrap_or("unknown")
+            ),
+            Question::RemoveProfile(name) => format!("Remove profile {name}?"),
+            Question::Import { section, key } => {
+                format!("Import [{section}] ({key}) into the vault?")
+            }
+        }
+    }
+}
+
+/// The app's answers: what the person already chose in the form ("take
+/// over" ticked) or a dialog (removal confirmed before the call).
+pub struct Answered {
+    pub take_over: bool,
+}
+
+impl Confirm for Answered {
+    fn confirm(&self, question: &Question<'_>) -> Result<(), AppError> {
+        match question {
+            Question::TakeOver { section, path } if !self.take_over => Err(AppError::NotManaged {
+                section: (*section).into(),
+                path: (*path).into(),
+            }),
+            _ => Ok(()),
         }
     }
 }
@@ -145,19 +280,46 @@ pub struct Keyfob {
     /// The `keyfob` command-line binary (not the app): AWS config sections
     /// run it as `keyfob credential-process NAME`.
     pub cli: PathBuf,
+    /// The AWS config file keyfob wires profiles into (`AWS_CONFIG_FILE`
+    /// or `~/.aws/config`); `None` without a home folder.
+    pub aws_config: Option<PathBuf>,
+    /// Shows a one-line notice (the fall-back to the file store), once.
+    notify: fn(&str),
+    noticed: Once,
 }
 
 impl Keyfob {
-    /// Reads the folders and settings from the environment.
-    pub fn from_env(cli: PathBuf) -> Result<Keyfob, AppError> {
-        let paths = Paths::from_env()?;
+    /// Reads the folders and settings from the environment; `store`
+    /// overrides the store setting (`--store`).
+    pub fn from_env(cli: PathBuf, store: Option<Backend>) -> Result<Keyfob, AppError> {
+        Keyfob::new(Paths::from_env()?, store, cli, wiring::config_path())
+    }
+
+    /// keyfob over the given folders and AWS config file, with the
+    /// settings in `paths`' config.toml.
+    pub fn new(
+        paths: Paths,
+        store: Option<Backend>,
+        cli: PathBuf,
+        aws_config: Option<PathBuf>,
+    ) -> Result<Keyfob, AppError> {
         let settings = Settings::load(&paths.config_file())?;
         Ok(Keyfob {
-            backend: settings.store,
+            backend: store.unwrap_or(settings.store),
             durations: settings.durations,
             paths,
             cli,
+            aws_config,
+            notify: |_| {},
+            noticed: Once::new(),
         })
+    }
+
+    /// Shows notices with `notify` (the CLI prints them on stderr; the app
+    /// shows the one it got when it started in Settings).
+    pub fn with_notices(mut self, notify: fn(&str)) -> Keyfob {
+        self.notify = notify;
+        self
     }
 
     /// Opens the store; the notice is set when keyfob fell back to the file
@@ -167,21 +329,63 @@ impl Keyfob {
     }
 
     fn store(&self) -> Result<Box<dyn SecretStore>, StoreError> {
-        Ok(self.open_store()?.store)
+        let opened = self.open_store()?;
+        if let Some(notice) = &opened.notice {
+            self.noticed.call_once(|| (self.notify)(notice));
+        }
+        Ok(opened.store)
     }
 
     pub fn vault(&self) -> Result<Vault, VaultError> {
         Ok(Vault::new(self.store()?, &self.paths.runtime_dir))
     }
 
-    /// The same session cache the CLI uses (same namespace).
+    /// The session cache, shared by every keyfob process of this user and
+    /// config folder. The kernel keyring needs no store; the store is
+    /// opened only where the kernel keyring is unavailable.
     pub fn cache(&self) -> Result<Box<dyn SessionCache>, StoreError> {
         let namespace = digest(&[&self.paths.config_dir.to_string_lossy()]);
         open_cache(&namespace, || self.store())
     }
 
+    /// A session provider over `cache` with `prompter` (none: a locked
+    /// profile fails at once).
+    pub(crate) fn provider<'a>(
+        &'a self,
+        cache: &'a dyn SessionCache,
+        vault: &'a dyn Fn() -> Result<Vault, VaultError>,
+        prompter: Option<&'a dyn Prompter>,
+    ) -> Provider<'a> {
+        Provider::new(cache, vault, prompter, self.paths.runtime_dir.join("locks"))
+    }
+
     pub fn book(&self) -> Result<ProfileBook, ProfileError> {
         ProfileBook::load(&self.paths.config_file())
+    }
+
+    /// config.toml and the AWS config file, locked and read, for one edit
+    /// of either or both; [`Files::save`] writes what changed.
+    pub fn edit_files(&self) -> Result<Files, AppError> {
+        let toml_lock = fsutil::lock_for(&self.paths.config_file())?;
+        let aws_path = self.aws_config.clone().ok_or(AppError::NoAwsConfig)?;
+        let aws_lock = fsutil::lock_for(&aws_path)?;
+        Ok(Files {
+            book: self.book()?,
+            aws: AwsFile::load(&aws_path, Flavor::Config)?,
+            aws_path,
+            _locks: Some((toml_lock, aws_lock)),
+        })
+    }
+
+    /// The same files read without locking, for checks that write nothing.
+    pub fn read_files(&self) -> Result<Files, AppError> {
+        let aws_path = self.aws_config.clone().ok_or(AppError::NoAwsConfig)?;
+        Ok(Files {
+            book: self.book()?,
+            aws: AwsFile::load(&aws_path, Flavor::Config)?,
+            aws_path,
+            _locks: None,
+        })
     }
 
     /// The default durations as config.toml says now (a long-running app
@@ -194,20 +398,9 @@ impl Keyfob {
     }
 
     /// A profile by name; an identity's name without a profile of its own
-    /// means that identity's plain profile (as in the CLI).
+    /// means that identity's plain profile.
     pub fn profile(&self, name: &str) -> Result<Profile, AppError> {
-        let found = match self.book()?.get(name) {
-            Ok(p) => Ok(p),
-            Err(ProfileError::NotFound { .. }) => {
-                let identity = self
-                    .vault()?
-                    .get(name)
-                    .map_err(|_| ProfileError::NotFound { name: name.into() })?;
-                Ok(Profile::plain(&identity.name))
-            }
-            Err(e) => Err(e),
-        };
-        Ok(found?.with_defaults(self.durations()))
+        resolve(self, &self.book()?, name)
     }
 
     /// Every profile in config.toml, in file order.
@@ -224,6 +417,60 @@ impl Keyfob {
     /// The identities, as `keyfob list` shows them.
     pub fn identities(&self) -> Result<Vec<Identity>, AppError> {
         Ok(self.vault()?.list()?)
+    }
+}
+
+/// `name` in `book`, or an identity's plain profile.
+fn resolve(kf: &Keyfob, book: &ProfileBook, name: &str) -> Result<Profile, AppError> {
+    let found = match book.get(name) {
+        Ok(p) => p,
+        Err(ProfileError::NotFound { .. }) => {
+            let identity = kf
+                .vault()?
+                .get(name)
+                .map_err(|_| ProfileError::NotFound { name: name.into() })?;
+            Profile::plain(&identity.name)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(found.with_defaults(kf.durations()))
+}
+
+/// config.toml and the AWS config file, held locked while this lives.
+pub struct Files {
+    pub book: ProfileBook,
+    pub aws_path: PathBuf,
+    pub aws: AwsFile,
+    _locks: Option<(FileLock, FileLock)>,
+}
+
+impl Files {
+    /// Writes both (each only if it changed), config.toml first. Only for
+    /// files from [`Keyfob::edit_files`].
+    pub fn save(&self) -> Result<(), AppError> {
+        debug_assert!(
+            self._locks.is_some(),
+            "saving files read without their locks"
+        );
+        self.book.save()?;
+        self.aws.save(&self.aws_path)?;
+        Ok(())
+    }
+
+    /// Asks before a section keyfob does not manage is written.
+    fn may_write(&self, section: &str, confirm: &dyn Confirm) -> Result<(), AppError> {
+        if wiring::ownership(&self.aws, section) == Ownership::Unmanaged {
+            confirm.confirm(&Question::TakeOver {
+                section,
+                path: &self.aws_path,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Whether keyfob manages `section` for profile `profile`.
+    fn manages(&self, section: &str, profile: &str) -> bool {
+        wiring::ownership(&self.aws, section) == Ownership::Managed(profile.into())
     }
 }
 
@@ -252,656 +499,27 @@ pub fn find_cli(app_exe: &Path) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("keyfob"))
 }
 
-fn aws_config() -> Result<(PathBuf, AwsFile), AppError> {
-    let path = wiring::config_path().ok_or(AppError::NoAwsConfig)?;
-    let file = AwsFile::load(&path, Flavor::Config)?;
-    Ok((path, file))
+/// Asks `prompter` for `identity`'s PIN (for IAM calls signed with the
+/// long-term key); with no prompter, says how to give one.
+pub fn pin_for(prompter: Option<&dyn Prompter>, identity: &Identity) -> Result<Pin, AppError> {
+    let prompter = prompter.ok_or(crate::prompt::tty::PromptError::NotGiven {
+        what: "PIN",
+        hint: "pass --pin-stdin",
+    })?;
+    Ok(prompter.pin(&crate::provider::Ask {
+        profile: identity.name.as_str(),
+        identity: identity.name.as_str(),
+        mfa_serial: None,
+    })?)
 }
 
-/// Refuses to write a section keyfob does not manage unless `take_over`.
-fn may_write(file: &AwsFile, path: &Path, section: &str, take_over: bool) -> Result<(), AppError> {
-    if !take_over && wiring::ownership(file, section) == Ownership::Unmanaged {
-        return Err(AppError::NotManaged {
-            section: section.into(),
-            path: path.into(),
-        });
-    }
-    Ok(())
-}
-
-/// The keyfob profile `[default]` points at, if keyfob manages it
-/// (`keyfob current`).
-pub fn current(_kf: &Keyfob) -> Result<Option<String>, AppError> {
-    let (_, file) = aws_config()?;
-    Ok(match wiring::ownership(&file, "default") {
-        Ownership::Managed(p) => Some(p),
-        _ => None,
-    })
-}
-
-/// Points `[default]` at `name` (`keyfob use NAME`).
-pub fn use_profile(kf: &Keyfob, name: &str, take_over: bool) -> Result<Profile, AppError> {
-    let profile = kf.profile(name)?;
-    let (path, mut file) = aws_config()?;
-    may_write(&file, &path, "default", take_over)?;
-    wiring::point_at(
-        &mut file,
-        "default",
-        &profile.name,
-        &kf.cli,
-        profile.region.as_deref(),
-    )?;
-    file.save(&path)?;
-    Ok(profile)
-}
-
-/// Adds or replaces a profile in config.toml and wires it into the AWS
-/// config file (`keyfob profile add [--replace]`). The identity must exist.
-/// Both files are checked before either is written; a changed profile's
-/// cached session is dropped.
-pub fn save_profile(
-    kf: &Keyfob,
-    profile: &Profile,
-    replace: bool,
-    take_over: bool,
-) -> Result<(), AppError> {
-    kf.vault()?
-        .get(profile.identity.as_str())
-        .map_err(|e| match e {
-            VaultError::NotFound { name } => AppError::Field(FieldError::new(
-                Field::IdentityName,
-                format!("no identity named {name}"),
-            )),
-            other => other.into(),
-        })?;
-    let mut book = kf.book()?;
-    let (path, mut file) = aws_config()?;
-    book.put(profile, replace)?;
-    may_write(&file, &path, &profile.name, take_over)?;
-    wiring::point_at(
-        &mut file,
-        &profile.name,
-        &profile.name,
-        &kf.cli,
-        profile.region.as_deref(),
-    )?;
-    book.save()?;
-    file.save(&path)?;
-    if let Ok(cache) = kf.cache() {
-        let _ = cache.delete(&profile.session_key());
-    }
-    Ok(())
-}
-
-/// Removes a profile from config.toml, its AWS config section if keyfob
-/// manages it, and its cached session.
-pub fn remove_profile(kf: &Keyfob, name: &str) -> Result<Profile, AppError> {
-    let mut book = kf.book()?;
-    let profile = book.remove(name)?;
-    let (path, mut file) = aws_config()?;
-    let managed = wiring::ownership(&file, &profile.name) == Ownership::Managed(name.into());
-    book.save()?;
-    if managed {
-        file.remove_profile(&profile.name);
-        file.save(&path)?;
-    }
-    if let Ok(cache) = kf.cache() {
-        let _ = cache.delete(&profile.session_key());
-    }
-    Ok(profile)
-}
-
-/// Removes an identity, its sealed key, the profiles that use it (and
-/// their AWS config sections and sessions), as `keyfob remove --yes`.
-/// Returns the removed profiles' names.
-pub fn remove_identity(kf: &Keyfob, name: &str) -> Result<Vec<String>, AppError> {
-    let vault = kf.vault()?;
-    let identity = vault.get(name)?;
-    let mut book = kf.book()?;
-    let dependents: Vec<Profile> = book
-        .list()?
-        .into_iter()
-        .filter(|p| p.identity == identity.name)
-        .collect();
-    vault.remove(name)?;
-    let cache = kf.cache().ok();
-    for p in &dependents {
-        book.remove(&p.name)?;
-        if let Some(cache) = &cache {
-            let _ = cache.delete(&p.session_key());
-            let _ = cache.delete(&p.identity_session_key());
-        }
-    }
-    book.save()?;
-    let (path, mut file) = aws_config()?;
-    for p in &dependents {
-        if wiring::ownership(&file, &p.name) == Ownership::Managed(p.name.clone()) {
-            file.remove_profile(&p.name);
-        }
-    }
-    file.save(&path)?;
-    Ok(dependents.into_iter().map(|p| p.name).collect())
-}
-
-/// A cached session, without its secrets.
-#[derive(Clone, Debug, Serialize)]
-pub struct SessionInfo {
-    pub profile: String,
-    pub identity: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub expires_at: OffsetDateTime,
-}
-
-/// The profiles that have a cached, unexpired session, soonest to expire
-/// first.
-pub fn sessions(kf: &Keyfob) -> Result<Vec<SessionInfo>, AppError> {
-    let cache = kf.cache()?;
-    let now = OffsetDateTime::now_utc();
-    let mut out = Vec::new();
-    for p in kf.profiles()? {
-        let Ok(Some(bytes)) = cache.get(&p.session_key()) else {
-            continue;
-        };
-        if let Ok((s, _)) = Session::from_json(&bytes)
-            && s.expiration > now
-        {
-            out.push(SessionInfo {
-                profile: p.name.clone(),
-                identity: p.identity.to_string(),
-                expires_at: s.expiration,
-            });
-        }
-    }
-    out.sort_by_key(|s| s.expires_at);
-    Ok(out)
-}
-
-/// Makes new sessions for a profile with what `prompter` answers
-/// (`keyfob unlock`); returns when the session expires.
-pub fn unlock(
-    kf: &Keyfob,
-    name: &str,
-    prompter: &dyn Prompter,
-) -> Result<OffsetDateTime, AppError> {
-    let profile = kf.profile(name)?;
-    let cache = kf.cache()?;
-    let vault = || kf.vault();
-    let provider = Provider::new(
-        cache.as_ref(),
-        &vault,
-        Some(prompter),
-        kf.paths.runtime_dir.join("locks"),
-    );
-    Ok(provider.unlock(&profile)?.expiration)
-}
-
-/// Drops a profile's cached session (`keyfob lock NAME`).
-pub fn lock(kf: &Keyfob, name: &str) -> Result<(), AppError> {
-    let profile = kf.profile(name)?;
-    kf.cache()?.delete(&profile.session_key())?;
-    Ok(())
-}
-
-/// Drops every cached session (`keyfob lock --all`); returns how many.
-pub fn lock_all(kf: &Keyfob) -> Result<usize, AppError> {
-    let cache = kf.cache()?;
-    let keys = cache.keys()?;
-    let sessions = keys.iter().filter(|k| !k.starts_with("mfa.")).count();
-    for key in keys {
-        cache.delete(&key)?;
-    }
-    Ok(sessions)
-}
-
-/// Step one of "Verify and add keys": checks that the name (and its plain
-/// profile) is free, then asks STS who the keys belong to. Nothing is
-/// stored.
-pub fn verify_new_identity(kf: &Keyfob, new: &NewIdentity) -> Result<CallerIdentity, AppError> {
-    kf.vault()?.check_name_free(&new.name)?;
-    plain_profile_free(kf, &new.name)?;
-    Ok(sts::get_caller_identity(
-        new.access_key_id.as_str(),
-        &new.secret,
-    )?)
-}
-
-fn plain_profile_free(kf: &Keyfob, name: &IdentityName) -> Result<(), AppError> {
-    if kf.book()?.contains(name.as_str()) {
-        return Err(FieldError::new(
+/// "no identity named X", next to the identity field.
+fn no_identity(e: VaultError) -> AppError {
+    match e {
+        VaultError::NotFound { name } => AppError::Field(FieldError::new(
             Field::IdentityName,
-            format!("a profile named {name} exists already; choose another name"),
-        )
-        .into());
-    }
-    let (path, file) = aws_config()?;
-    if wiring::ownership(&file, name.as_str()) == Ownership::Unmanaged {
-        return Err(FieldError::new(
-            Field::IdentityName,
-            format!(
-                "{} has a profile {name} that keyfob does not manage; choose another name",
-                path.display()
-            ),
-        )
-        .into());
-    }
-    Ok(())
-}
-
-/// Answers with what STS said in step one, so adding does not call AWS a
-/// second time.
-struct Verified(CallerIdentity);
-
-impl KeyVerifier for Verified {
-    fn verify(&self, _: &AccessKeyId, _: &SecretAccessKey) -> Result<CallerIdentity, AwsError> {
-        Ok(self.0.clone())
-    }
-}
-
-/// Step two: seals and stores an identity that [`verify_new_identity`]
-/// verified as `caller`, and creates its plain profile (as `keyfob add`).
-pub fn add_verified_identity(
-    kf: &Keyfob,
-    new: NewIdentity,
-    caller: CallerIdentity,
-    allow_root: bool,
-) -> Result<Identity, AppError> {
-    let options = AddOptions {
-        no_verify: false,
-        allow_root,
-    };
-    let identity = kf.vault()?.add(new, options, &Verified(caller))?;
-    save_profile(kf, &Profile::plain(&identity.name), false, false)?;
-    Ok(identity)
-}
-
-/// The `[settings]` the app edits. Durations are as typed (`12h`, `45m`);
-/// an empty one means keyfob's default.
-#[derive(Clone, Debug, Default)]
-pub struct SettingsInput {
-    pub store: Backend,
-    pub session_duration: String,
-    pub role_duration: String,
-}
-
-/// Checks every setting, then writes them under `[settings]` in
-/// config.toml, keeping the rest of the file (profiles, comments) as it is.
-/// The store applies from the next process that opens it; durations from
-/// the next session made.
-pub fn save_settings(paths: &Paths, input: &SettingsInput) -> Result<(), AppError> {
-    let mut durations = Vec::new();
-    for (key, field, text) in [
-        (
-            "session_duration",
-            Field::SessionDuration,
-            &input.session_duration,
-        ),
-        ("role_duration", Field::RoleDuration, &input.role_duration),
-    ] {
-        let text = text.trim();
-        if !text.is_empty() {
-            check_default_duration(field, text)?;
-        }
-        durations.push((key, text));
-    }
-    let path = paths.config_file();
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => return Err(ProfileError::Read { path, source }.into()),
-    };
-    let mut doc = text
-        .parse::<DocumentMut>()
-        .map_err(|e| ProfileError::Parse {
-            path: path.clone(),
-            message: e.message().to_owned(),
-        })?;
-    let name = match input.store {
-        Backend::Auto => "auto",
-        Backend::Keychain => "keychain",
-        Backend::File => "file",
-    };
-    let settings = doc
-        .entry("settings")
-        .or_insert_with(|| Item::Table(Table::new()))
-        .as_table_mut()
-        .ok_or_else(|| ProfileError::Parse {
-            path: path.clone(),
-            message: "`settings` must be a table".into(),
-        })?;
-    settings.insert("store", value(name));
-    for (key, text) in durations {
-        if text.is_empty() {
-            settings.remove(key);
-        } else {
-            settings.insert(key, value(text));
-        }
-    }
-    crate::paths::private_dir(&paths.config_dir)?;
-    write_atomic(&path, doc.to_string().as_bytes(), 0o600)?;
-    Ok(())
-}
-
-/// Stores a profile (as [`save_profile`]) after running the external-ID
-/// guard when it names a role with an external ID, as `keyfob profile add`
-/// does: the role is assumed without the external ID and with it, using the
-/// identity's session (cached, or made with what `prompter` answers). An
-/// unguarded role is refused and nothing is written, unless
-/// `accept_unguarded` (then it is stored marked unguarded). Returns the
-/// profile as stored, with its verdict.
-pub fn save_guarded_profile(
-    kf: &Keyfob,
-    mut profile: Profile,
-    replace: bool,
-    take_over: bool,
-    accept_unguarded: bool,
-    prompter: &dyn Prompter,
-) -> Result<Profile, AppError> {
-    if thirdparty::needs_guard(&profile) {
-        identity_of(kf, &profile)?;
-        // Refuse a taken name before any AWS call.
-        if !replace && kf.book()?.contains(&profile.name) {
-            return Err(ProfileError::Exists {
-                name: profile.name.clone(),
-            }
-            .into());
-        }
-        let profile_ref = profile.clone().with_defaults(kf.durations());
-        let cache = kf.cache()?;
-        let vault = || kf.vault();
-        let provider = Provider::new(
-            cache.as_ref(),
-            &vault,
-            Some(prompter),
-            kf.paths.runtime_dir.join("locks"),
-        );
-        let session = thirdparty::identity_session(&provider, &profile_ref).map_err(|e| {
-            match e {
-                ProviderError::Prompt(PromptError::NotGiven { what, .. }) => {
-                    let field = if what == "PIN" {
-                        Field::Pin
-                    } else {
-                        Field::MfaCode
-                    };
-                    AppError::Field(FieldError::new(
-                        field,
-                        format!(
-                            "needed: the external-ID guard assumes the role with identity {}'s session",
-                            profile.identity
-                        ),
-                    ))
-                }
-                other => other.into(),
-            }
-        })?;
-        thirdparty::guard(&session, &mut profile, accept_unguarded)?;
-    }
-    save_profile(kf, &profile, replace, take_over)?;
-    Ok(profile)
-}
-
-fn identity_of(kf: &Keyfob, profile: &Profile) -> Result<Identity, AppError> {
-    kf.vault()?
-        .get(profile.identity.as_str())
-        .map_err(|e| match e {
-            VaultError::NotFound { name } => AppError::Field(FieldError::new(
-                Field::IdentityName,
-                format!("no identity named {name}"),
-            )),
-            other => other.into(),
-        })
-}
-
-/// A profile's external-ID guard verdict, for the profiles table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GuardState {
-    /// No role with an external ID: nothing to guard.
-    NotApplicable,
-    Guarded,
-    /// Stored with "accept unguarded": assumable without the external ID.
-    Unguarded,
-    /// Never checked (imported, written by hand, or older than the guard).
-    Unchecked,
-}
-
-pub fn guard_state(profile: &Profile) -> GuardState {
-    match &profile.role {
-        Some(r) if r.external_id.is_some() => match r.external_id_guard {
-            Some(ExternalIdGuard::Guarded) => GuardState::Guarded,
-            Some(ExternalIdGuard::Unguarded) => GuardState::Unguarded,
-            None => GuardState::Unchecked,
-        },
-        _ => GuardState::NotApplicable,
-    }
-}
-
-/// The user's access keys and their last use, as `keyfob keys NAME` shows
-/// them (IAM calls signed with the long-term key, opened with `pin`); the
-/// vault key's facts are recorded for the audit badges.
-pub fn access_keys(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Vec<KeyRow>, AppError> {
-    let vault = kf.vault()?;
-    let identity = vault.get(name)?;
-    Ok(keys::list_with_pin(&vault, &identity, pin)?)
-}
-
-/// What the rotation wizard asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RotateAction {
-    /// Steps 1–3 (`keyfob rotate NAME`).
-    Start,
-    /// The next step (`--continue`).
-    Continue,
-    /// Back to the old key (`--rollback`).
-    Rollback,
-}
-
-/// Runs one rotation action, as `keyfob rotate` does (`grace_secs` as
-/// `--grace`); when the vault switched keys, the identity's sessions are
-/// renewed with the new key.
-pub fn rotate(
-    kf: &Keyfob,
-    name: &str,
-    pin: &Pin,
-    action: RotateAction,
-    grace_secs: Option<u64>,
-) -> Result<Report, AppError> {
-    let vault = kf.vault()?;
-    let identity = vault.get(name)?;
-    let report = match action {
-        RotateAction::Start => rotation::start(
-            &vault,
-            &identity,
-            pin,
-            grace_secs.unwrap_or(DEFAULT_GRACE_SECS),
-        ),
-        RotateAction::Continue => rotation::advance(&vault, &identity, pin, grace_secs),
-        RotateAction::Rollback => rotation::rollback(&vault, &identity, pin),
-    }?;
-    if report.switched {
-        let current = vault.get(name)?;
-        let cache = kf.cache()?;
-        let open = || kf.vault();
-        keys::renew_sessions(
-            cache.as_ref(),
-            &open,
-            kf.paths.runtime_dir.join("locks"),
-            kf.profiles()?,
-            kf.durations(),
-            &current,
-            pin,
-        )?;
-    }
-    Ok(report)
-}
-
-/// The identity and where its rotation stands (`keyfob rotate --status`).
-pub fn rotation_status(kf: &Keyfob, name: &str) -> Result<(Identity, Option<Rotation>), AppError> {
-    let vault = kf.vault()?;
-    let identity = vault.get(name)?;
-    let state = rotation::load(&vault, &identity)?;
-    Ok((identity, state))
-}
-
-/// One identity with what `keyfob audit` reports about it without a PIN.
-pub struct IdentityAudit {
-    pub identity: Identity,
-    pub findings: Vec<Finding>,
-    /// Warnings for this identity's third-party role profiles that are not
-    /// guarded (accepted unguarded, or never checked).
-    pub unguarded_profiles: Vec<String>,
-}
-
-/// Every identity with its audit findings, for the Identities screen's
-/// badges.
-pub fn audit(kf: &Keyfob) -> Result<Vec<IdentityAudit>, AppError> {
-    let vault = kf.vault()?;
-    let unguarded = thirdparty::unguarded(&kf.book()?)?;
-    let now = OffsetDateTime::now_utc();
-    let mut out = Vec::new();
-    for identity in vault.list()? {
-        // An unreadable rotation state is itself worth a badge; it must not
-        // hide the identity.
-        let state = rotation::load(&vault, &identity);
-        let rotation = state.as_ref().ok().and_then(Option::as_ref);
-        let mut findings = keys::findings(&identity, rotation, now);
-        if let Err(e) = state {
-            findings.push(Finding {
-                kind: keys::FindingKind::Rotation,
-                message: e.to_string(),
-            });
-        }
-        let unguarded_profiles = unguarded
-            .iter()
-            .filter(|p| p.identity == identity.name)
-            .filter_map(thirdparty::warning)
-            .collect();
-        out.push(IdentityAudit {
-            identity,
-            findings,
-            unguarded_profiles,
-        });
-    }
-    Ok(out)
-}
-
-/// The keys past 90 days not yet announced (see [`reminders`]).
-pub fn due_reminders(kf: &Keyfob) -> Result<Vec<Due>, AppError> {
-    let identities = kf.identities()?;
-    let notified = Notified::load(&Notified::path(&kf.paths));
-    Ok(reminders::due(
-        &identities,
-        &notified,
-        OffsetDateTime::now_utc(),
-    ))
-}
-
-/// Remembers that `shown` were announced, so they are not again.
-pub fn mark_reminded(kf: &Keyfob, shown: &[Due]) -> Result<(), AppError> {
-    let path = Notified::path(&kf.paths);
-    let mut notified = Notified::load(&path);
-    notified.keep_only(&kf.identities()?);
-    for d in shown {
-        notified.mark(&d.access_key_id);
-    }
-    notified.save(&path)?;
-    Ok(())
-}
-
-/// The XDG autostart entry that starts the app at login.
-pub fn autostart_path() -> Option<PathBuf> {
-    dirs::config_dir().map(|d| d.join("autostart/keyfob.desktop"))
-}
-
-/// Whether the app starts at login (its autostart entry exists).
-pub fn starts_at_login() -> bool {
-    autostart_path().is_some_and(|p| p.is_file())
-}
-
-/// Creates or removes the XDG autostart entry for the app at `app_exe`.
-pub fn set_start_at_login(app_exe: &Path, on: bool) -> Result<(), AppError> {
-    let path = autostart_path().ok_or(PathError::NoHome)?;
-    if !on {
-        return match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(WriteError { path, source: e }.into())
-            }
-            _ => Ok(()),
-        };
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| WriteError {
-            path: dir.into(),
-            source,
-        })?;
-    }
-    let exe = app_exe.to_string_lossy();
-    let exec = shlex::try_quote(&exe).unwrap_or(exe.clone());
-    let entry = format!(
-        "[Desktop Entry]\nType=Application\nName=keyfob\nComment=AWS credential vault and identity switcher\nExec={exec}\nIcon=keyfob-desktop\nX-GNOME-Autostart-enabled=true\n"
-    );
-    write_atomic(&path, entry.as_bytes(), 0o644)?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::profile::DEFAULT_ROLE_SECS;
-
-    #[test]
-    fn back_off_and_field_are_read_from_vault_errors() {
-        let name = IdentityName::parse("work").unwrap();
-        let err = AppError::from(VaultError::BackOff {
-            name,
-            failures: 6,
-            wait_secs: 60,
-        });
-        assert_eq!(err.wait_secs(), Some(60));
-        assert_eq!(err.field(), Some(Field::Pin));
-    }
-
-    #[test]
-    fn store_setting_keeps_profiles() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            config_dir: dir.path().join("keyfob"),
-            data_dir: dir.path().join("data"),
-            runtime_dir: dir.path().join("run"),
-        };
-        std::fs::create_dir_all(&paths.config_dir).unwrap();
-        std::fs::write(
-            paths.config_file(),
-            "# mine\n[profiles.work]\nidentity = \"work\"\n",
-        )
-        .unwrap();
-        let mut input = SettingsInput {
-            store: Backend::File,
-            session_duration: "8h".into(),
-            role_duration: " ".into(),
-        };
-        save_settings(&paths, &input).unwrap();
-        let text = std::fs::read_to_string(paths.config_file()).unwrap();
-        assert!(text.starts_with("# mine\n[profiles.work]"));
-        let saved = Settings::load(&paths.config_file()).unwrap();
-        assert_eq!(saved.store, Backend::File);
-        assert_eq!(saved.durations.session_secs, 8 * 3600);
-        assert_eq!(saved.durations.role_secs, DEFAULT_ROLE_SECS);
-
-        // A bad duration is refused, naming its field, and nothing is written.
-        input.role_duration = "13h".into();
-        input.store = Backend::Keychain;
-        let err = save_settings(&paths, &input).unwrap_err();
-        assert!(
-            matches!(&err, AppError::Field(f) if f.field == Field::RoleDuration),
-            "{err}"
-        );
-        assert_eq!(std::fs::read_to_string(paths.config_file()).unwrap(), text);
-
-        // Clearing a duration goes back to the default.
-        input.role_duration = String::new();
-        input.session_duration = String::new();
-        save_settings(&paths, &input).unwrap();
-        let saved = Settings::load(&paths.config_file()).unwrap();
-        assert_eq!(saved.durations, Durations::default());
+            format!("no identity named {name}"),
+        )),
+        other => other.into(),
     }
 }

@@ -139,3 +139,64 @@ export function currentStep(steps: { number: number; done: boolean }[], inProgre
   if (!inProgress) return null;
   return steps.find((s) => !s.done)?.number ?? null;
 }
+
+/** The ARN column of the Identities table: the ARN AWS reported, or
+ *  "(not verified)" for keys STS never saw, and a warning for root's. */
+export function identityArnText(i: { arn: string | null; verified: boolean; root: boolean }): string {
+  return (i.arn ?? (i.verified ? "" : "(not verified)")) + (i.root ? " (root!)" : "");
+}
+
+/** The Role column of the Profiles table. */
+export function profileRoleText(p: { role_arn: string | null; external_id: string | null }): string {
+  return p.role_arn ? `${p.role_arn}${p.external_id ? " (external ID)" : ""}` : "—";
+}
+
+/** What the Profiles screen says once a profile is saved, by the guard's
+ *  verdict on it. */
+export function savedProfileNotice(stored: { name: string; guard: string }): { text: string; kind: "good" | "bad" } {
+  return stored.guard === "guarded"
+    ? { text: `Profile ${stored.name} saved. Guarded: its role refuses AssumeRole without the external ID.`, kind: "good" }
+    : stored.guard === "unguarded"
+      ? { text: `Profile ${stored.name} saved, marked unguarded: its role can be assumed without the external ID.`, kind: "bad" }
+      : { text: `Profile ${stored.name} saved.`, kind: "good" };
+}
+
+/** A session's time left, or "expired" once it is past. */
+export function sessionLeftText(secs: number): string {
+  return secs > 0 ? formatCountdown(secs) : "expired";
+}
+
+/** The line under a generated external ID: to whom it was issued. */
+export function externalIdNote(v: { customer: string | null; new: boolean; issued_at: string | null }): string {
+  return v.customer
+    ? v.new
+      ? `Issued to ${v.customer} and recorded: it will not be given to anyone else.`
+      : `${v.customer} already has this ID (issued ${day(v.issued_at ?? "")}).`
+    : "Not recorded: name a customer to keep track of who has which ID.";
+}
+
+/** The rotation wizard's one-line summary of where a rotation stands. */
+export function rotationSummary(s: {
+  in_progress: boolean;
+  old_key: string | null;
+  new_key: string | null;
+  vault_key: string;
+}): string {
+  return s.in_progress
+    ? `Rotating ${s.old_key ?? "?"} → ${s.new_key ?? "(being created)"}; the vault uses ${s.vault_key}.`
+    : `No rotation in progress; the vault uses ${s.vault_key}.`;
+}
+
+/** How the wizard lists one step: its class, its mark, and whether it is
+ *  the current one (`current` from currentStep). */
+export function stepView(
+  st: { number: number; done: boolean },
+  current: number | null,
+): { cls: "done" | "current" | ""; mark: "✓" | "→" | "·"; isCurrent: boolean } {
+  const isCurrent = st.number === current;
+  return {
+    cls: st.done ? "done" : isCurrent ? "current" : "",
+    mark: st.done ? "✓" : isCurrent ? "→" : "·",
+    isCurrent,
+  };
+}

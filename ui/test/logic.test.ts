@@ -4,17 +4,24 @@ import {
   badgeLabel,
   currentStep,
   day,
+  externalIdNote,
   formatCountdown,
   guardText,
   humanDuration,
+  identityArnText,
   keyAgeClass,
   keyAgeText,
   lastUsedText,
   parseRoute,
   placeError,
+  profileRoleText,
   rotationActions,
+  rotationSummary,
   routeTo,
+  savedProfileNotice,
   secondsUntil,
+  sessionLeftText,
+  stepView,
 } from "../src/logic";
 
 describe("formatCountdown", () => {
@@ -131,5 +138,68 @@ describe("rotation wizard", () => {
     expect(currentStep(steps(0), false)).toBeNull();
     expect(currentStep(steps(3), true)).toBe(4);
     expect(currentStep(steps(5), true)).toBe(6);
+  });
+});
+
+describe("table texts", () => {
+  it("shows an identity's ARN, unverified keys and root's", () => {
+    expect(identityArnText({ arn: "arn:aws:iam::1:user/a", verified: true, root: false })).toBe("arn:aws:iam::1:user/a");
+    expect(identityArnText({ arn: null, verified: false, root: false })).toBe("(not verified)");
+    expect(identityArnText({ arn: null, verified: true, root: false })).toBe("");
+    expect(identityArnText({ arn: "arn:aws:iam::1:root", verified: true, root: true })).toBe("arn:aws:iam::1:root (root!)");
+  });
+
+  it("shows a profile's role, marking an external ID", () => {
+    expect(profileRoleText({ role_arn: null, external_id: null })).toBe("—");
+    expect(profileRoleText({ role_arn: "arn:r", external_id: null })).toBe("arn:r");
+    expect(profileRoleText({ role_arn: "arn:r", external_id: "x" })).toBe("arn:r (external ID)");
+  });
+
+  it("counts a session down, then says expired", () => {
+    expect(sessionLeftText(65)).toBe("1 min 05 s");
+    expect(sessionLeftText(0)).toBe("expired");
+    expect(sessionLeftText(-3)).toBe("expired");
+  });
+});
+
+describe("savedProfileNotice", () => {
+  it("reports the guard's verdict", () => {
+    expect(savedProfileNotice({ name: "d", guard: "guarded" })).toEqual({
+      text: "Profile d saved. Guarded: its role refuses AssumeRole without the external ID.",
+      kind: "good",
+    });
+    expect(savedProfileNotice({ name: "d", guard: "unguarded" })).toEqual({
+      text: "Profile d saved, marked unguarded: its role can be assumed without the external ID.",
+      kind: "bad",
+    });
+    expect(savedProfileNotice({ name: "d", guard: "not_applicable" })).toEqual({ text: "Profile d saved.", kind: "good" });
+  });
+});
+
+describe("externalIdNote", () => {
+  it("says whether the ID was recorded, and when a customer already had it", () => {
+    expect(externalIdNote({ customer: null, new: true, issued_at: null })).toBe("Not recorded: name a customer to keep track of who has which ID.");
+    expect(externalIdNote({ customer: "acme", new: true, issued_at: "2025-02-03T00:00:00Z" })).toBe(
+      "Issued to acme and recorded: it will not be given to anyone else.",
+    );
+    expect(externalIdNote({ customer: "acme", new: false, issued_at: "2025-02-03T00:00:00Z" })).toBe("acme already has this ID (issued 2025-02-03).");
+    expect(externalIdNote({ customer: "acme", new: false, issued_at: null })).toBe("acme already has this ID (issued ).");
+  });
+});
+
+describe("rotation card", () => {
+  it("summarises where the rotation stands", () => {
+    expect(rotationSummary({ in_progress: false, old_key: null, new_key: null, vault_key: "AKIA…A" })).toBe("No rotation in progress; the vault uses AKIA…A.");
+    expect(rotationSummary({ in_progress: true, old_key: "AKIA…A", new_key: null, vault_key: "AKIA…A" })).toBe(
+      "Rotating AKIA…A → (being created); the vault uses AKIA…A.",
+    );
+    expect(rotationSummary({ in_progress: true, old_key: null, new_key: "AKIA…B", vault_key: "AKIA…B" })).toBe("Rotating ? → AKIA…B; the vault uses AKIA…B.");
+  });
+
+  it("marks done, current and later steps", () => {
+    expect(stepView({ number: 2, done: true }, 3)).toEqual({ cls: "done", mark: "✓", isCurrent: false });
+    expect(stepView({ number: 3, done: false }, 3)).toEqual({ cls: "current", mark: "→", isCurrent: true });
+    expect(stepView({ number: 4, done: false }, 3)).toEqual({ cls: "", mark: "·", isCurrent: false });
+    expect(stepView({ number: 1, done: false }, null)).toEqual({ cls: "", mark: "·", isCurrent: false });
   });
 });

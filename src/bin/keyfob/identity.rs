@@ -3,50 +3,45 @@
 
 use std::io::{IsTerminal, Write};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
+use keyfob::app::{self, AppError, Keyfob};
 use keyfob::identity::{
     AccessKeyId, Field, FieldError, Identity, IdentityName, check_pin, check_pin_confirmation,
     check_secret,
 };
-use keyfob::profile::Profile;
 use keyfob::prompt::tty;
 use keyfob::secret::{Pin, SecretAccessKey};
-use keyfob::vault::{AddOptions, NewIdentity, Sts};
+use keyfob::vault::{AddOptions, NewIdentity};
 
 use crate::cli::{AddArgs, ChangePinArgs, ListArgs, RemoveArgs, RenameArgs};
-use crate::{Context, profiles, stdin_lines};
+use crate::{Ask, stdin_lines};
 
-/// Keys older than this are flagged, following the IAM guide.
-const OLD_KEY_DAYS: i64 = 90;
+use keyfob::keys::MAX_AGE_DAYS as OLD_KEY_DAYS;
 
-pub fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
+pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
     let name = IdentityName::parse(&args.name)?;
     let options = AddOptions {
         no_verify: args.no_verify,
         allow_root: args.allow_root,
     };
-    let vault = ctx.vault()?;
     // Refuse a taken name, or an AWS config section keyfob may not write,
     // before asking for any secret.
-    vault.check_name_free(&name)?;
-    let plain = (!args.no_profile).then(|| Profile::plain(&name));
-    if let Some(p) = &plain {
-        if ctx.book()?.contains(&p.name) {
-            bail!(FieldError::new(
-                Field::IdentityName,
-                format!(
-                    "a profile named {} exists already; choose another name or pass --no-profile",
-                    p.name
-                )
-            ));
-        }
-        let (path, file) = profiles::aws_config()?;
-        profiles::may_write(&file, &path, &p.name, args.yes)?;
-    }
+    app::check_new_identity(kf, &name, !args.no_profile, &Ask { yes: args.yes })
+        .map_err(|e| match e {
+            AppError::Field(f) if f.field == Field::IdentityName && f.reason.contains("exists already") => {
+                AppError::Field(FieldError::new(
+                    Field::IdentityName,
+                    format!(
+                        "a profile named {name} exists already; choose another name or pass --no-profile"
+                    ),
+                ))
+            }
+            other => other,
+        })?;
 
     let new = if args.stdin {
         let access_key_id = AccessKeyId::parse(args.access_key_id.as_deref().unwrap_or(""))?;
@@ -91,14 +86,7 @@ pub fn add(ctx: &Context, args: AddArgs) -> anyhow::Result<()> {
     if !options.no_verify && std::io::stderr().is_terminal() {
         eprintln!("Verifying the keys with AWS STS…");
     }
-    let identity = vault.add(new, options, &Sts)?;
-    if let Some(p) = &plain {
-        // The identity is stored; a failure here leaves it without its
-        // plain profile, which `keyfob profile add` can still create.
-        profiles::save_profile(ctx, p, false, true).with_context(|| {
-            format!("identity {} added, but its profile was not", identity.name)
-        })?;
-    }
+    let identity = app::add_identity(kf, new, options, !args.no_profile)?;
     match (&identity.account, &identity.arn) {
         (Some(account), Some(arn)) => {
             println!("Added identity {}: account {account}, {arn}", identity.name)
@@ -129,8 +117,8 @@ struct ListedIdentity<'a> {
     key_age_days: i64,
 }
 
-pub fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<()> {
-    let identities = ctx.vault()?.list()?;
+pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
+    let identities = kf.identities()?;
     let now = OffsetDateTime::now_utc();
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -155,22 +143,13 @@ pub fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<()> {
         writeln!(out, "No identities yet — add one with `keyfob add NAME`.")?;
         return Ok(());
     }
-    let rows: Vec<[String; 6]> = identities.iter().map(|i| row(i, now)).collect();
+    // Columns two spaces apart, as wide as their widest cell.
+    let mut table = tabwriter::TabWriter::new(&mut out).padding(2);
     let header = ["NAME", "KEY ID", "ACCOUNT", "ARN", "ADDED", "KEY AGE"].map(String::from);
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for r in &rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
+    for r in std::iter::once(header).chain(identities.iter().map(|i| row(i, now))) {
+        writeln!(table, "{}", r.join("\t"))?;
     }
-    for r in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = r
-            .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        writeln!(out, "{}", line.join("  ").trim_end())?;
-    }
+    table.flush()?;
     Ok(())
 }
 
@@ -198,72 +177,24 @@ fn row(i: &Identity, now: OffsetDateTime) -> [String; 6] {
     ]
 }
 
-pub fn remove(ctx: &Context, args: RemoveArgs) -> anyhow::Result<()> {
-    let vault = ctx.vault()?;
-    let identity = vault.get(&args.name)?;
-    if !args.yes {
-        let answer = tty::ask(
-            &format!(
-                "Remove identity {} ({}, account {})? Its sealed key is deleted. [y/N] ",
-                identity.name,
-                identity.access_key_id.masked(),
-                identity.account.as_deref().unwrap_or("unknown")
-            ),
-            "confirmation",
-            "pass --yes to remove without asking",
-        )?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            bail!("not removed");
-        }
-    }
-    let mut book = ctx.book()?;
-    let dependents: Vec<Profile> = book
-        .list()?
-        .into_iter()
-        .filter(|p| p.identity == identity.name)
-        .collect();
-    vault.remove(&args.name)?;
-    for p in &dependents {
-        book.remove(&p.name)?;
-        if let Ok(cache) = ctx.cache() {
-            let _ = cache.delete(&p.session_key());
-            let _ = cache.delete(&p.identity_session_key());
-        }
-    }
-    book.save()?;
-    profiles::unwire(&dependents)?;
+pub fn remove(kf: &Keyfob, args: RemoveArgs) -> anyhow::Result<()> {
+    let (identity, profiles) = app::remove_identity(kf, &args.name, &Ask { yes: args.yes })?;
     println!("Removed identity {}.", identity.name);
-    for p in &dependents {
-        println!("Removed its profile {}.", p.name);
+    for p in &profiles {
+        println!("Removed its profile {p}.");
     }
     Ok(())
 }
 
-pub fn rename(ctx: &Context, args: RenameArgs) -> anyhow::Result<()> {
+pub fn rename(kf: &Keyfob, args: RenameArgs) -> anyhow::Result<()> {
     let new = IdentityName::parse(&args.new)?;
-    let mut book = ctx.book()?;
-    let renamed = ctx.vault()?.rename(&args.old, new)?;
-    let dependents: Vec<Profile> = book
-        .list()?
-        .into_iter()
-        .filter(|p| p.identity.as_str() == args.old)
-        .collect();
-    book.rename_identity(&args.old, renamed.name.as_str());
-    book.save()?;
-    // Sessions are keyed by identity name: the old ones are unreachable.
-    if let Ok(cache) = ctx.cache() {
-        for p in &dependents {
-            let _ = cache.delete(&p.session_key());
-            let _ = cache.delete(&p.identity_session_key());
-        }
-    }
+    let renamed = app::rename_identity(kf, &args.old, new)?;
     println!("Renamed identity {} to {}.", args.old, renamed.name);
     Ok(())
 }
 
-pub fn change_pin(ctx: &Context, args: ChangePinArgs) -> anyhow::Result<()> {
-    let vault = ctx.vault()?;
-    vault.get(&args.name)?;
+pub fn change_pin(kf: &Keyfob, args: ChangePinArgs) -> anyhow::Result<()> {
+    kf.vault()?.get(&args.name)?;
     let (old, new) = if args.stdin {
         let mut lines = stdin_lines(2)?.into_iter();
         let mut next = |field: Field| {
@@ -282,8 +213,7 @@ pub fn change_pin(ctx: &Context, args: ChangePinArgs) -> anyhow::Result<()> {
         check_pin_confirmation(&new, &tty::ask_pin("New PIN again: ", hint)?)?;
         (old, new)
     };
-    vault
-        .change_pin(&args.name, &old, &new)
+    app::change_pin(kf, &args.name, &old, &new)
         .with_context(|| format!("PIN of {} not changed", args.name))?;
     println!("Changed the PIN of identity {}.", args.name);
     Ok(())

@@ -19,15 +19,13 @@ use clap::Parser;
 use tracing_subscriber::filter::LevelFilter;
 use zeroize::Zeroizing;
 
-use keyfob::paths::Paths;
-use keyfob::profile::{Durations, Profile, ProfileBook, ProfileError};
+use keyfob::app::{AppError, Confirm, Keyfob, Question};
+use keyfob::profile::ProfileError;
 use keyfob::prompt::tty;
 use keyfob::provider::ProviderError;
 use keyfob::secret::take_lines;
-use keyfob::session::{SessionCache, digest, open_cache};
-use keyfob::settings::Settings;
-use keyfob::store::{self, Backend, SecretStore};
-use keyfob::vault::{Vault, VaultError};
+use keyfob::store::Backend;
+use keyfob::vault::VaultError;
 
 use cli::{Cli, Command};
 
@@ -44,7 +42,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let ctx = Context::new(cli.store)?;
+    let ctx = open(cli.store)?;
     match cli.command {
         Command::Add(args) => identity::add(&ctx, args),
         Command::List(args) => identity::list(&ctx, args),
@@ -104,6 +102,9 @@ fn exit_code(err: &anyhow::Error) -> ExitCode {
         return ExitCode::from(keys::AUDIT_FINDINGS_EXIT);
     }
     let refused = err.chain().any(|e| {
+        if let Some(a) = e.downcast_ref::<AppError>() {
+            return a.is_refusal();
+        }
         if let Some(v) = e.downcast_ref::<VaultError>() {
             return v.field().is_some() || matches!(v, VaultError::RootRefused { .. });
         }
@@ -142,91 +143,46 @@ fn init_logging() {
         .init();
 }
 
-/// What every command needs: folders, settings, and (lazily) the vault.
-pub struct Context {
-    pub paths: Paths,
-    backend: Backend,
-    /// Session lengths for profiles that set none (`[settings]`).
-    pub durations: Durations,
+/// Opens keyfob for this command: folders, settings, the store chosen by
+/// `--store` or the settings, and this binary's own path for the
+/// `credential_process` lines. The file store's fall-back notice goes to
+/// stderr, once.
+fn open(store: Option<Backend>) -> anyhow::Result<Keyfob> {
+    let exe = std::env::current_exe().context("finding keyfob's own path")?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    Ok(Keyfob::from_env(exe, store)?.with_notices(|notice| eprintln!("{notice}")))
 }
 
-impl Context {
-    fn new(store_flag: Option<Backend>) -> anyhow::Result<Self> {
-        let paths = Paths::from_env()?;
-        let settings = Settings::load(&paths.config_file())?;
-        Ok(Self {
-            backend: store_flag.unwrap_or(settings.store),
-            durations: settings.durations,
-            paths,
-        })
-    }
+/// The CLI's answers to the core's questions: `--yes` up front, else a
+/// y/N on the terminal; without a terminal the answer is no.
+pub struct Ask {
+    pub yes: bool,
+}
 
-    /// Opens the vault over the configured store, printing the one-line
-    /// notice when keyfob falls back to the file store.
-    pub fn vault(&self) -> anyhow::Result<Vault> {
-        Ok(Vault::new(self.store()?, &self.paths.runtime_dir))
-    }
-
-    /// The same, with the library's error type (for the provider).
-    pub fn vault_lib(&self) -> Result<Vault, VaultError> {
-        Ok(Vault::new(self.store()?, &self.paths.runtime_dir))
-    }
-
-    fn store(&self) -> Result<Box<dyn SecretStore>, store::StoreError> {
-        let opened = store::open(self.backend, &self.paths)?;
-        if let Some(notice) = opened.notice {
-            eprintln!("{notice}");
+impl Confirm for Ask {
+    fn confirm(&self, question: &Question<'_>) -> Result<(), AppError> {
+        if self.yes {
+            return Ok(());
         }
-        Ok(opened.store)
-    }
-
-    /// The session cache. The kernel keyring needs no store; the store is
-    /// opened only where the kernel keyring is unavailable.
-    pub fn cache(&self) -> anyhow::Result<Box<dyn SessionCache>> {
-        let namespace = digest(&[&self.paths.config_dir.to_string_lossy()]);
-        Ok(open_cache(&namespace, || self.store())?)
-    }
-
-    pub fn book(&self) -> Result<ProfileBook, ProfileError> {
-        ProfileBook::load(&self.paths.config_file())
-    }
-
-    /// A profile by name; an identity's name without a profile of its own
-    /// means that identity's plain profile.
-    pub fn profile(&self, name: &str) -> anyhow::Result<Profile> {
-        let found = match self.book()?.get(name) {
-            Ok(p) => Ok(p),
-            Err(ProfileError::NotFound { .. }) => {
-                let identity = self
-                    .vault()?
-                    .get(name)
-                    .map_err(|_| ProfileError::NotFound { name: name.into() })?;
-                Ok(Profile::plain(&identity.name))
+        let hint = match question {
+            Question::TakeOver { .. } => "pass --yes to take it over",
+            Question::RemoveIdentity(_) | Question::RemoveProfile(_) => {
+                "pass --yes to remove without asking"
             }
-            Err(e) => Err(e),
+            Question::Import { .. } => "pass --yes",
         };
-        Ok(found?.with_defaults(self.durations))
-    }
-
-    /// This keyfob's absolute path, for credential_process lines.
-    pub fn exe(&self) -> anyhow::Result<std::path::PathBuf> {
-        let exe = std::env::current_exe().context("finding keyfob's own path")?;
-        Ok(exe.canonicalize().unwrap_or(exe))
-    }
-}
-
-/// Asks a yes/no question on the terminal; `yes` answers it up front.
-/// Without a terminal the answer is no, with `hint` in the error.
-pub fn confirm(question: &str, yes: bool, hint: &str) -> anyhow::Result<()> {
-    if yes {
-        return Ok(());
-    }
-    let answer = tty::ask(&format!("{question} [y/N] "), "confirmation", hint)
-        .map_err(|e| anyhow::anyhow!("{question} — {e}"))?;
-    if matches!(answer.trim(), "y" | "Y" | "yes") {
-        Ok(())
-    } else {
-        anyhow::bail!("not changed")
+        let text = question.text();
+        let answer = tty::ask(&format!("{text} [y/N] "), "confirmation", hint).map_err(|e| {
+            AppError::NotConfirmed {
+                question: text.clone(),
+                hint: e.to_string(),
+            }
+        })?;
+        if matches!(answer.trim(), "y" | "Y" | "yes") {
+            Ok(())
+        } else {
+            Err(AppError::Refused("not changed".into()))
+        }
     }
 }
 

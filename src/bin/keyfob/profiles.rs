@@ -1,85 +1,25 @@
-//! `profile add|list|show|remove`, `use`, `current`: keyfob profiles and
-//! their sections in the AWS config file.
+//! `profile add|list|show|remove`, `use`, `current`: parse, call the core
+//! ([`keyfob::app`]), print.
 
 use std::io::Write;
 
-use anyhow::{Context as _, bail};
-
-use keyfob::aws::config_file::{AwsFile, Flavor};
-use keyfob::aws::wiring::{self, Ownership};
+use keyfob::app::{self, Keyfob};
 use keyfob::profile::{ExternalIdGuard, Profile, ProfileInput};
 
 use crate::cli::{ListArgs, ProfileAddArgs, ProfileCommand, ProfileShowArgs, RemoveArgs, UseArgs};
-use crate::{Context, confirm};
+use crate::{Ask, sessions, thirdparty};
 
-pub fn run(ctx: &Context, cmd: ProfileCommand) -> anyhow::Result<()> {
+pub fn run(kf: &Keyfob, cmd: ProfileCommand) -> anyhow::Result<()> {
     match cmd {
-        ProfileCommand::Add(args) => add(ctx, *args),
-        ProfileCommand::List(args) => list(ctx, args),
-        ProfileCommand::Show(args) => show(ctx, args),
-        ProfileCommand::Remove(args) => remove(ctx, args),
+        ProfileCommand::Add(args) => add(kf, *args),
+        ProfileCommand::List(args) => list(kf, args),
+        ProfileCommand::Show(args) => show(kf, args),
+        ProfileCommand::Remove(args) => remove(kf, args),
     }
 }
 
-/// The AWS config file's section name for a keyfob profile.
-fn aws_name(profile: &str) -> &str {
-    profile
-}
-
-pub fn aws_config() -> anyhow::Result<(std::path::PathBuf, AwsFile)> {
-    let path = wiring::config_path()
-        .context("cannot find the AWS config file: set HOME or AWS_CONFIG_FILE")?;
-    let file = AwsFile::load(&path, Flavor::Config)?;
-    Ok((path, file))
-}
-
-/// Checks that keyfob may write `aws_profile`'s section: it is missing,
-/// already keyfob's, or the user agrees to hand it over.
-pub fn may_write(
-    file: &AwsFile,
-    path: &std::path::Path,
-    aws_profile: &str,
-    yes: bool,
-) -> anyhow::Result<()> {
-    if wiring::ownership(file, aws_profile) == Ownership::Unmanaged {
-        confirm(
-            &format!(
-                "profile {aws_profile} in {} is not managed by keyfob; replace its credential settings (a backup is kept)?",
-                path.display()
-            ),
-            yes,
-            "pass --yes to take it over",
-        )?;
-    }
-    Ok(())
-}
-
-/// Adds `profile` to config.toml and wires it into the AWS config file.
-/// Both files are checked before either is written.
-pub fn save_profile(
-    ctx: &Context,
-    profile: &Profile,
-    replace: bool,
-    yes: bool,
-) -> anyhow::Result<()> {
-    let mut book = ctx.book()?;
-    let (path, mut file) = aws_config()?;
-    book.put(profile, replace)?;
-    may_write(&file, &path, aws_name(&profile.name), yes)?;
-    wiring::point_at(
-        &mut file,
-        aws_name(&profile.name),
-        &profile.name,
-        &ctx.exe()?,
-        profile.region.as_deref(),
-    )?;
-    book.save()?;
-    file.save(&path)?;
-    Ok(())
-}
-
-fn add(ctx: &Context, args: ProfileAddArgs) -> anyhow::Result<()> {
-    let mut profile = Profile::from_input(&ProfileInput {
+fn add(kf: &Keyfob, args: ProfileAddArgs) -> anyhow::Result<()> {
+    let profile = Profile::from_input(&ProfileInput {
         name: args.name,
         identity: args.identity,
         role_arn: args.role_arn,
@@ -90,28 +30,22 @@ fn add(ctx: &Context, args: ProfileAddArgs) -> anyhow::Result<()> {
         duration: args.duration,
         region: args.region,
     })?;
-    // The identity must exist (a typo would otherwise surface at unlock).
-    let identity = ctx.vault()?.get(profile.identity.as_str())?;
-    // A role with an external ID: the confused-deputy guard, before
-    // anything is written.
-    crate::thirdparty::guard_new_profile(
-        ctx,
-        &mut profile,
-        &identity,
+    let fixed = sessions::fixed_prompter(args.pin.pin_stdin, args.pin.mfa_code.as_ref())?;
+    let chain = sessions::prompter(kf);
+    let saved = app::save_guarded_profile(
+        kf,
+        profile,
         args.replace,
         args.accept_unguarded,
-        &args.pin,
+        sessions::either(&fixed, &chain),
+        &Ask { yes: args.yes },
     )?;
-    save_profile(ctx, &profile, args.replace, args.yes)?;
-    // A changed profile must not keep handing out the old session.
-    if let Ok(cache) = ctx.cache() {
-        let _ = cache.delete(&profile.session_key());
-    }
-    println!("{}", describe(&profile));
+    thirdparty::tell_verdict(&saved);
+    println!("{}", describe(&saved.profile));
     Ok(())
 }
 
-fn describe(p: &Profile) -> String {
+pub fn describe(p: &Profile) -> String {
     let mut text = format!("Profile {}: identity {}", p.name, p.identity);
     if let Some(r) = &p.role {
         text.push_str(&format!(", role {} (account {})", r.arn, r.account));
@@ -129,7 +63,7 @@ fn describe(p: &Profile) -> String {
         text.push_str(&format!(", MFA {m}"));
     }
     if let Some(d) = p.duration_secs {
-        text.push_str(&format!(", {}", keyfob::limits::human(d)));
+        text.push_str(&format!(", {}", keyfob::duration::human(d)));
     }
     if let Some(r) = &p.region {
         text.push_str(&format!(", region {r}"));
@@ -137,8 +71,8 @@ fn describe(p: &Profile) -> String {
     text
 }
 
-fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<()> {
-    let profiles = ctx.book()?.list()?;
+fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
+    let profiles = kf.book()?.list()?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &profiles)?;
@@ -157,8 +91,8 @@ fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn show(ctx: &Context, args: ProfileShowArgs) -> anyhow::Result<()> {
-    let profile = ctx.book()?.get(&args.name)?;
+fn show(kf: &Keyfob, args: ProfileShowArgs) -> anyhow::Result<()> {
+    let profile = kf.book()?.get(&args.name)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&profile)?);
     } else {
@@ -167,55 +101,14 @@ fn show(ctx: &Context, args: ProfileShowArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn remove(ctx: &Context, args: RemoveArgs) -> anyhow::Result<()> {
-    let mut book = ctx.book()?;
-    let profile = book.remove(&args.name)?;
-    let (path, mut file) = aws_config()?;
-    let managed = wiring::ownership(&file, aws_name(&profile.name))
-        == Ownership::Managed(profile.name.clone());
-    if !args.yes {
-        confirm(
-            &format!("Remove profile {}?", profile.name),
-            false,
-            "pass --yes to remove without asking",
-        )?;
-    }
-    book.save()?;
-    if managed {
-        file.remove_profile(aws_name(&profile.name));
-        file.save(&path)?;
-    }
-    if let Ok(cache) = ctx.cache() {
-        let _ = cache.delete(&profile.session_key());
-    }
+fn remove(kf: &Keyfob, args: RemoveArgs) -> anyhow::Result<()> {
+    let profile = app::remove_profile(kf, &args.name, &Ask { yes: args.yes })?;
     println!("Removed profile {}.", profile.name);
     Ok(())
 }
 
-/// Removes the AWS config sections of `profiles` that keyfob manages.
-pub fn unwire(profiles: &[Profile]) -> anyhow::Result<()> {
-    let (path, mut file) = aws_config()?;
-    for p in profiles {
-        if wiring::ownership(&file, aws_name(&p.name)) == Ownership::Managed(p.name.clone()) {
-            file.remove_profile(aws_name(&p.name));
-        }
-    }
-    file.save(&path)?;
-    Ok(())
-}
-
-pub fn use_profile(ctx: &Context, args: UseArgs) -> anyhow::Result<()> {
-    let profile = ctx.profile(&args.profile)?;
-    let (path, mut file) = aws_config()?;
-    may_write(&file, &path, "default", args.yes)?;
-    wiring::point_at(
-        &mut file,
-        "default",
-        &profile.name,
-        &ctx.exe()?,
-        profile.region.as_deref(),
-    )?;
-    file.save(&path)?;
+pub fn use_profile(kf: &Keyfob, args: UseArgs) -> anyhow::Result<()> {
+    let profile = app::use_profile(kf, &args.profile, &Ask { yes: args.yes })?;
     println!(
         "Every AWS tool now uses profile {} by default.",
         profile.name
@@ -223,17 +116,7 @@ pub fn use_profile(ctx: &Context, args: UseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn current(_ctx: &Context) -> anyhow::Result<()> {
-    let (path, file) = aws_config()?;
-    match wiring::ownership(&file, "default") {
-        Ownership::Managed(profile) => {
-            println!("{profile}");
-            Ok(())
-        }
-        Ownership::Unmanaged => bail!(
-            "the default profile in {} is not managed by keyfob — `keyfob use PROFILE` sets it",
-            path.display()
-        ),
-        Ownership::Missing => bail!("no default profile — `keyfob use PROFILE` sets one"),
-    }
+pub fn current(kf: &Keyfob) -> anyhow::Result<()> {
+    println!("{}", app::require_current(kf)?);
+    Ok(())
 }

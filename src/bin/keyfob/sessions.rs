@@ -1,5 +1,6 @@
 //! `credential-process`, `unlock`, `lock`, `exec`, `env`: getting and
-//! dropping sessions.
+//! dropping sessions through the core ([`keyfob::app`]); this file builds
+//! the prompt chain and prints.
 
 use std::io::Write;
 
@@ -8,66 +9,56 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use zeroize::Zeroizing;
 
+use keyfob::app::{self, CLEARED, EXEC_MARKER, Keyfob};
 use keyfob::field::{Field, FieldError};
 use keyfob::limits;
 use keyfob::profile::Profile;
 use keyfob::prompt::client::SocketPrompter;
 use keyfob::prompt::{FixedPrompter, TtyPrompter, tty};
-use keyfob::provider::{Prompter, Provider};
+use keyfob::provider::Prompter;
 use keyfob::secret::Pin;
 use keyfob::session::Session;
 
 use crate::cli::{EnvArgs, ExecArgs, LockArgs, ProfileArg, ShellKind, UnlockArgs};
-use crate::{Context, stdin_lines};
-
-/// Set in `keyfob exec`'s child, so a nested exec is refused.
-const EXEC_MARKER: &str = "KEYFOB_PROFILE";
+use crate::{stdin_lines, thirdparty};
 
 /// The prompt chain: the terminal when there is one; else the desktop
 /// app's prompt service if the app runs; else nobody, which makes a locked
 /// profile fail at once with the unlock hint.
-pub fn prompter(ctx: &Context) -> Option<Box<dyn Prompter>> {
+pub fn prompter(kf: &Keyfob) -> Option<Box<dyn Prompter>> {
     if tty::available() {
         return Some(Box::new(TtyPrompter));
     }
-    if let Some(app) = SocketPrompter::if_running(&ctx.paths.runtime_dir) {
+    if let Some(app) = SocketPrompter::if_running(&kf.paths.runtime_dir) {
         return Some(Box::new(app));
     }
     None
 }
 
-/// Gets the profile's session through the prompt chain.
-fn session(ctx: &Context, profile: &Profile) -> anyhow::Result<Session> {
+/// The answers given up front when there are any, else the chain.
+pub fn either<'a>(
+    fixed: &'a Option<FixedPrompter>,
+    chain: &'a Option<Box<dyn Prompter>>,
+) -> Option<&'a dyn Prompter> {
+    match fixed {
+        Some(f) => Some(f),
+        None => chain.as_deref(),
+    }
+}
+
+/// Gets the profile's session: cached, or through the prompt chain.
+fn session(kf: &Keyfob, profile: &Profile) -> anyhow::Result<Session> {
     // An unguarded third-party role warns on every use, on stderr only
     // (the fast path's stdout is credential_process JSON).
-    crate::thirdparty::warn(profile);
-    let cache = ctx.cache()?;
-    let vault = || ctx.vault_lib();
-    // A cache hit needs no prompter, no store and no network.
-    let fast = Provider::new(
-        cache.as_ref(),
-        &vault,
-        None,
-        ctx.paths.runtime_dir.join("locks"),
-    );
-    if let Some(s) = fast.cached(profile) {
-        return Ok(s);
-    }
-    let prompter = prompter(ctx);
-    let provider = Provider::new(
-        cache.as_ref(),
-        &vault,
-        prompter.as_deref(),
-        ctx.paths.runtime_dir.join("locks"),
-    );
-    Ok(provider.credentials(profile)?)
+    thirdparty::warn(profile);
+    Ok(app::session(kf, profile, || prompter(kf))?)
 }
 
 /// Prints exactly the credential_process JSON on stdout. The fast path (a
 /// cached session) reads config.toml and the kernel keyring, nothing else.
-pub fn credential_process(ctx: &Context, args: ProfileArg) -> anyhow::Result<()> {
-    let profile = ctx.profile(&args.profile)?;
-    let session = session(ctx, &profile)?;
+pub fn credential_process(kf: &Keyfob, args: ProfileArg) -> anyhow::Result<()> {
+    let profile = kf.profile(&args.profile)?;
+    let session = session(kf, &profile)?;
     let json = session.to_process_json();
     raw_stdout()?
         .write_all(json.as_bytes())
@@ -88,29 +79,20 @@ fn raw_stdout() -> anyhow::Result<std::fs::File> {
     Ok(std::fs::File::from(fd))
 }
 
-pub fn unlock(ctx: &Context, args: UnlockArgs) -> anyhow::Result<()> {
-    let profile = ctx.profile(&args.profile)?;
-    crate::thirdparty::warn(&profile);
+pub fn unlock(kf: &Keyfob, args: UnlockArgs) -> anyhow::Result<()> {
+    let profile = kf.profile(&args.profile)?;
+    thirdparty::warn(&profile);
     let fixed = fixed_prompter(args.pin_stdin, args.mfa_code.as_ref())?;
-    let tty_prompter = TtyPrompter;
     let prompter: &dyn Prompter = match &fixed {
         Some(f) => f,
-        None => &tty_prompter,
+        None => &TtyPrompter,
     };
-    let cache = ctx.cache()?;
-    let vault = || ctx.vault_lib();
-    let provider = Provider::new(
-        cache.as_ref(),
-        &vault,
-        Some(prompter),
-        ctx.paths.runtime_dir.join("locks"),
-    );
-    let session = provider.unlock(&profile)?;
+    let expires = app::unlock(kf, &profile.name, prompter)?;
     println!(
         "Profile {} unlocked until {} ({} left).",
         profile.name,
-        session.expiration.format(&Rfc3339).unwrap_or_default(),
-        limits::human(session.remaining(OffsetDateTime::now_utc()).as_secs())
+        expires.format(&Rfc3339).unwrap_or_default(),
+        keyfob::duration::human((expires - OffsetDateTime::now_utc()).whole_seconds().max(0) as u64)
     );
     Ok(())
 }
@@ -145,72 +127,26 @@ pub fn fixed_prompter(
     }))
 }
 
-pub fn lock(ctx: &Context, args: LockArgs) -> anyhow::Result<()> {
-    let cache = ctx.cache()?;
+pub fn lock(kf: &Keyfob, args: LockArgs) -> anyhow::Result<()> {
     if args.all {
-        let keys = cache.keys()?;
-        let sessions = keys.iter().filter(|k| !k.starts_with("mfa.")).count();
-        for key in keys {
-            cache.delete(&key)?;
-        }
+        let sessions = app::lock_all(kf)?;
         println!("Locked: dropped {sessions} cached session(s).");
         return Ok(());
     }
-    let name = args.profile.unwrap_or_default();
-    let profile = ctx.profile(&name)?;
-    cache.delete(&profile.session_key())?;
+    let profile = app::lock(kf, &args.profile.unwrap_or_default())?;
     println!("Locked profile {}.", profile.name);
     Ok(())
 }
 
-/// The variables a session sets, in the order they are printed.
-/// The values are wiped when the list drops (`env` prints them and exits;
-/// `exec` hands them to the child and is replaced by it).
-fn session_vars(profile: &Profile, s: &Session) -> Vec<(&'static str, Zeroizing<String>)> {
-    let mut vars = vec![
-        ("AWS_ACCESS_KEY_ID", s.access_key_id.clone()),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            s.secret_access_key.expose().to_owned(),
-        ),
-        ("AWS_SESSION_TOKEN", s.session_token.expose().to_owned()),
-        (
-            "AWS_CREDENTIAL_EXPIRATION",
-            s.expiration.format(&Rfc3339).unwrap_or_default(),
-        ),
-    ];
-    if let Some(region) = &profile.region {
-        vars.push(("AWS_REGION", region.clone()));
-        vars.push(("AWS_DEFAULT_REGION", region.clone()));
-    }
-    vars.push((EXEC_MARKER, profile.name.clone()));
-    vars.into_iter()
-        .map(|(k, v)| (k, Zeroizing::new(v)))
-        .collect()
-}
-
-/// Variables that would compete with the injected session.
-const CLEARED: &[&str] = &[
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_ROLE_ARN",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-];
-
-pub fn exec(ctx: &Context, args: ExecArgs) -> anyhow::Result<()> {
+pub fn exec(kf: &Keyfob, args: ExecArgs) -> anyhow::Result<()> {
     if let Some(outer) = std::env::var_os(EXEC_MARKER) {
         bail!(
             "already inside `keyfob exec` for profile {} — exit that shell first (nested sessions would shadow each other)",
             outer.to_string_lossy()
         );
     }
-    let profile = ctx.profile(&args.profile)?;
-    let session = session(ctx, &profile)?;
+    let profile = kf.profile(&args.profile)?;
+    let session = session(kf, &profile)?;
     let (program, rest) = args
         .command
         .split_first()
@@ -220,7 +156,7 @@ pub fn exec(ctx: &Context, args: ExecArgs) -> anyhow::Result<()> {
     for var in CLEARED {
         cmd.env_remove(var);
     }
-    for (k, v) in session_vars(&profile, &session) {
+    for (k, v) in app::session_vars(&profile, &session) {
         cmd.env(k, v.as_str());
     }
     // Replace this process: its memory (and the secrets in it) is gone,
@@ -230,9 +166,9 @@ pub fn exec(ctx: &Context, args: ExecArgs) -> anyhow::Result<()> {
     Err(err).with_context(|| format!("cannot run {program}"))
 }
 
-pub fn env(ctx: &Context, args: EnvArgs) -> anyhow::Result<()> {
-    let profile = ctx.profile(&args.profile)?;
-    let session = session(ctx, &profile)?;
+pub fn env(kf: &Keyfob, args: EnvArgs) -> anyhow::Result<()> {
+    let profile = kf.profile(&args.profile)?;
+    let session = session(kf, &profile)?;
     let mut out = raw_stdout()?;
     for var in CLEARED {
         let line = match args.shell {
@@ -242,10 +178,13 @@ pub fn env(ctx: &Context, args: EnvArgs) -> anyhow::Result<()> {
         };
         writeln!(out, "{line}")?;
     }
-    for (k, v) in session_vars(&profile, &session) {
+    for (k, v) in app::session_vars(&profile, &session) {
         if k == EXEC_MARKER {
             continue;
         }
+        // shlex quotes for POSIX shells only. fish's and PowerShell's
+        // single-quoted strings each have one rule (fish: `\\` and `\'`;
+        // PowerShell: `''`), written here rather than pulling in a crate.
         let line = Zeroizing::new(match args.shell {
             ShellKind::Bash | ShellKind::Zsh => {
                 format!(

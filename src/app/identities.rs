@@ -1,0 +1,189 @@
+//! Identities: adding one (verified with STS in one step for the CLI, or in
+//! two for the app's "Verify and add keys"), with its plain profile;
+//! removing one with its profiles; renaming; changing the PIN.
+
+use crate::aws::AwsError;
+use crate::aws::sts::{self, CallerIdentity};
+use crate::field::{Field, FieldError};
+use crate::identity::{AccessKeyId, Identity, IdentityName};
+use crate::profile::Profile;
+use crate::secret::{Pin, SecretAccessKey};
+use crate::vault::{AddOptions, KeyVerifier, NewIdentity, Sts};
+
+use super::{Answered, AppError, Confirm, Keyfob, Question};
+
+/// Refuses a name that is taken, or whose plain profile cannot be written
+/// (`with_profile`): a keyfob profile of that name exists, or the AWS
+/// config has a section of that name keyfob does not manage and `confirm`
+/// refuses to take it over. Call it before asking for any secret.
+pub fn check_new_identity(
+    kf: &Keyfob,
+    name: &IdentityName,
+    with_profile: bool,
+    confirm: &dyn Confirm,
+) -> Result<(), AppError> {
+    kf.vault()?.check_name_free(name)?;
+    if !with_profile {
+        return Ok(());
+    }
+    // Read, not locked: nothing is written here, and `confirm` may wait
+    // for a person.
+    let files = kf.read_files()?;
+    if files.book.contains(name.as_str()) {
+        return Err(FieldError::new(
+            Field::IdentityName,
+            format!("a profile named {name} exists already; choose another name"),
+        )
+        .into());
+    }
+    files
+        .may_write(name.as_str(), confirm)
+        .map_err(|e| match e {
+            AppError::NotManaged { path, .. } => FieldError::new(
+                Field::IdentityName,
+                format!(
+                    "{} has a profile {name} that keyfob does not manage; choose another name",
+                    path.display()
+                ),
+            )
+            .into(),
+            other => other,
+        })
+}
+
+/// Verifies the keys with STS (unless `options.no_verify`), seals and
+/// stores them, and creates the identity's plain profile when
+/// `with_profile` (`keyfob add`). [`check_new_identity`] ran first, so the
+/// profile's section is keyfob's to write.
+pub fn add_identity(
+    kf: &Keyfob,
+    new: NewIdentity,
+    options: AddOptions,
+    with_profile: bool,
+) -> Result<Identity, AppError> {
+    let identity = kf.vault()?.add(new, options, &Sts)?;
+    if with_profile {
+        // The identity is stored; a failure here leaves it without its
+        // plain profile, which `keyfob profile add` can still create.
+        super::save_profile(
+            kf,
+            &Profile::plain(&identity.name),
+            false,
+            &Answered { take_over: true },
+        )
+        .map_err(|e| AppError::ProfileNotAdded {
+            identity: identity.name.to_string(),
+            source: Box::new(e),
+        })?;
+    }
+    Ok(identity)
+}
+
+/// Step one of "Verify and add keys": checks that the name (and its plain
+/// profile) is free, then asks STS who the keys belong to. Nothing is
+/// stored.
+pub fn verify_new_identity(kf: &Keyfob, new: &NewIdentity) -> Result<CallerIdentity, AppError> {
+    check_new_identity(kf, &new.name, true, &Answered { take_over: false })?;
+    Ok(sts::get_caller_identity(
+        new.access_key_id.as_str(),
+        &new.secret,
+    )?)
+}
+
+/// Answers with what STS said in step one, so adding does not call AWS a
+/// second time.
+struct Verified(CallerIdentity);
+
+impl KeyVerifier for Verified {
+    fn verify(&self, _: &AccessKeyId, _: &SecretAccessKey) -> Result<CallerIdentity, AwsError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Step two: seals and stores an identity that [`verify_new_identity`]
+/// verified as `caller`, and creates its plain profile.
+pub fn add_verified_identity(
+    kf: &Keyfob,
+    new: NewIdentity,
+    caller: CallerIdentity,
+    allow_root: bool,
+) -> Result<Identity, AppError> {
+    let options = AddOptions {
+        no_verify: false,
+        allow_root,
+    };
+    let identity = kf.vault()?.add(new, options, &Verified(caller))?;
+    super::save_profile(
+        kf,
+        &Profile::plain(&identity.name),
+        false,
+        &Answered { take_over: false },
+    )?;
+    Ok(identity)
+}
+
+/// Removes an identity, its sealed key, the profiles that use it (and
+/// their AWS config sections and sessions), as `keyfob remove`. Returns
+/// the identity and the removed profiles' names.
+pub fn remove_identity(
+    kf: &Keyfob,
+    name: &str,
+    confirm: &dyn Confirm,
+) -> Result<(Identity, Vec<String>), AppError> {
+    let vault = kf.vault()?;
+    let identity = vault.get(name)?;
+    confirm.confirm(&Question::RemoveIdentity(&identity))?;
+    let mut files = kf.edit_files()?;
+    let dependents: Vec<Profile> = files
+        .book
+        .list()?
+        .into_iter()
+        .filter(|p| p.identity == identity.name)
+        .collect();
+    vault.remove(name)?;
+    for p in &dependents {
+        files.book.remove(&p.name)?;
+        if files.manages(&p.name, &p.name) {
+            files.aws.remove_profile(&p.name);
+        }
+    }
+    files.save()?;
+    drop(files);
+    drop_sessions(kf, &dependents);
+    Ok((identity, dependents.into_iter().map(|p| p.name).collect()))
+}
+
+/// Renames an identity and the `identity =` of its profiles.
+pub fn rename_identity(kf: &Keyfob, old: &str, new: IdentityName) -> Result<Identity, AppError> {
+    let mut files = kf.edit_files()?;
+    let renamed = kf.vault()?.rename(old, new)?;
+    let dependents: Vec<Profile> = files
+        .book
+        .list()?
+        .into_iter()
+        .filter(|p| p.identity.as_str() == old)
+        .collect();
+    files.book.rename_identity(old, renamed.name.as_str());
+    files.save()?;
+    drop(files);
+    // Sessions are keyed by identity name: the old ones are unreachable.
+    drop_sessions(kf, &dependents);
+    Ok(renamed)
+}
+
+/// Changes an identity's PIN (every sealed key it has).
+pub fn change_pin(kf: &Keyfob, name: &str, old: &Pin, new: &Pin) -> Result<(), AppError> {
+    let vault = kf.vault()?;
+    vault.get(name)?;
+    vault.change_pin(name, old, new)?;
+    Ok(())
+}
+
+fn drop_sessions(kf: &Keyfob, profiles: &[Profile]) {
+    if let Ok(cache) = kf.cache() {
+        for p in profiles {
+            let _ = cache.delete(&p.session_key());
+            let _ = cache.delete(&p.identity_session_key());
+        }
+    }
+}

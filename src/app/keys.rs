@@ -1,0 +1,464 @@
+//! The life of access keys: listing them with their last use, creating,
+//! deactivating, activating and deleting one, the staged rotation, the
+//! audit (offline, or refreshed from IAM), the 90-day reminders, and
+//! `whois`.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::aws::config_file::{AwsFile, Flavor};
+use crate::aws::iam::AccessKeyInfo;
+use crate::aws::{sts, wiring};
+use crate::field::{Field, FieldError};
+use crate::fsutil::{self, backup_path};
+use crate::identity::{AccessKeyId, Identity, KeyFacts, account_from_key_id};
+use crate::keys::{Finding, KeyRow, iam_err};
+use crate::provider::Prompter;
+use crate::reminders::{self, Due, Notified};
+use crate::rotation::{self, DEFAULT_GRACE_SECS, Report, Rotation};
+use crate::secret::Pin;
+use crate::thirdparty;
+
+use super::{AppError, Keyfob};
+
+/// What `keyfob keys NAME ACTION` does to one of the user's keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyAction {
+    Deactivate(String),
+    Activate(String),
+    /// Deletes an inactive key; `force` deletes an active one too.
+    Delete {
+        key: String,
+        force: bool,
+    },
+}
+
+/// Runs `action` on one of the user's keys (IAM signed with the vault's
+/// key, opened with `pin`). Refuses to deactivate or delete the key the
+/// vault uses, and an active key without `force`. Returns the key.
+pub fn key_action(
+    kf: &Keyfob,
+    name: &str,
+    pin: &Pin,
+    action: &KeyAction,
+) -> Result<AccessKeyId, AppError> {
+    let vault = kf.vault()?;
+    let identity = vault.get(name)?;
+    let iam = crate::keys::connect(&vault, &identity, pin)?;
+    let listed = iam.list_keys().map_err(iam_err("ListAccessKeys"))?;
+    let find = |key: &str| -> Result<(AccessKeyId, AccessKeyInfo), AppError> {
+        let key = AccessKeyId::parse(key)?;
+        match listed.iter().find(|k| k.access_key_id == key.as_str()) {
+            Some(info) => Ok((key, info.clone())),
+            None => Err(AppError::Refused(format!(
+                "{key} is not one of this user's access keys — `keyfob keys {}` lists them",
+                identity.name
+            ))),
+        }
+    };
+    let not_the_vaults = |key: &AccessKeyId, what: &str| -> Result<(), AppError> {
+        if *key == identity.access_key_id {
+            return Err(AppError::Refused(format!(
+                "{key} is the key keyfob uses for {0}; {what} it would lock you out — `keyfob rotate {0}` replaces it safely",
+                identity.name
+            )));
+        }
+        Ok(())
+    };
+    match action {
+        KeyAction::Deactivate(key) => {
+            let (key, _) = find(key)?;
+            not_the_vaults(&key, "deactivating")?;
+            iam.set_active(key.as_str(), false)
+                .map_err(iam_err("UpdateAccessKey"))?;
+            Ok(key)
+        }
+        KeyAction::Activate(key) => {
+            let (key, _) = find(key)?;
+            iam.set_active(key.as_str(), true)
+                .map_err(iam_err("UpdateAccessKey"))?;
+            Ok(key)
+        }
+        KeyAction::Delete { key, force } => {
+            let (key, info) = find(key)?;
+            not_the_vaults(&key, "deleting")?;
+            if info.active && !force {
+                return Err(AppError::Refused(format!(
+                    "{key} is Active: deactivate it first (`keyfob keys {} deactivate {key}`), check nothing broke, then delete it — or pass --force",
+                    identity.name
+                )));
+            }
+            iam.delete_key(key.as_str())
+                .map_err(iam_err("DeleteAccessKey"))?;
+            Ok(key)
+        }
+    }
+}
+
+/// `keyfob keys NAME create`: rotation step 1 alone (a second key, sealed
+/// beside the active one; the rotation then waits at step 1).
+pub fn create_second_key(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Report, AppError> {
+    let vault = kf.vault()?;
+    let identity = vault.get(name)?;
+    Ok(rotation::create_second_key(&vault, &identity, pin)?)
+}
+
+/// The user's access keys and their last use, as `keyfob keys NAME` shows
+/// them (IAM calls signed with the long-term key, opened with `pin`); the
+/// vault key's facts are recorded for the audit badges.
+pub fn access_keys(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Vec<KeyRow>, AppError> {
+    let vault = kf.vault()?;
+    let identity = vault.get(name)?;
+    Ok(crate::keys::list_with_pin(&vault, &identity, pin)?)
+}
+
+/// What the rotation wizard asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RotateAction {
+    /// Steps 1–3 (`keyfob rotate NAME`).
+    Start,
+    /// The next step (`--continue`).
+    Continue,
+    /// Back to the old key (`--rollback`).
+    Rollback,
+}
+
+/// Runs one rotation action, as `keyfob rotate` does (`grace_secs` as
+/// `--grace`); when the vault switched keys, the identity's sessions are
+/// renewed with the new key.
+pub fn rotate(
+    kf: &Keyfob,
+    name: &str,
+    pin: &Pin,
+    action: RotateAction,
+    grace: Option<&str>,
+) -> Result<Report, AppError> {
+    let grace_secs = match grace.map(str::trim).filter(|g| !g.is_empty()) {
+        Some(g) => Some(
+            crate::duration::parse(g)
+                .map_err(|e| FieldError::new(Field::Grace, e.reason))?
+                .as_secs(),
+        ),
+        None => None,
+    };
+    let vault = kf.vault()?;
+    let identity = vault.get(name)?;
+    let report = match action {
+        RotateAction::Start => rotation::start(
+            &vault,
+            &identity,
+            pin,
+            grace_secs.unwrap_or(DEFAULT_GRACE_SECS),
+        ),
+        RotateAction::Continue => rotation::advance(&vault, &identity, pin, grace_secs),
+        RotateAction::Rollback => rotation::rollback(&vault, &identity, pin),
+    }?;
+    if report.switched {
+        let current = vault.get(name)?;
+        let cache = kf.cache()?;
+        let open = || kf.vault();
+        crate::keys::renew_sessions(
+            cache.as_ref(),
+            &open,
+            kf.paths.runtime_dir.join("locks"),
+            kf.profiles()?,
+            kf.durations(),
+            &current,
+            pin,
+        )?;
+    }
+    Ok(report)
+}
+
+/// The identity and where its rotation stands (`keyfob rotate --status`).
+pub fn rotation_status(kf: &Keyfob, name: &str) -> Result<(Identity, Option<Rotation>), AppError> {
+    let vault = kf.vault()?;
+    let identity = vault.get(name)?;
+    let state = rotation::load(&vault, &identity)?;
+    Ok((identity, state))
+}
+
+/// One identity with what `keyfob audit` reports about it without a PIN.
+pub struct IdentityAudit {
+    pub identity: Identity,
+    pub findings: Vec<Finding>,
+    /// Warnings for this identity's third-party role profiles that are not
+    /// guarded (accepted unguarded, or never checked).
+    pub unguarded_profiles: Vec<String>,
+}
+
+/// Every identity with its audit findings, for the Identities screen's
+/// badges.
+pub fn audit(kf: &Keyfob) -> Result<Vec<IdentityAudit>, AppError> {
+    let vault = kf.vault()?;
+    let unguarded = thirdparty::unguarded(&kf.book()?)?;
+    let now = OffsetDateTime::now_utc();
+    let mut out = Vec::new();
+    for identity in vault.list()? {
+        // An unreadable rotation state is itself worth a badge; it must not
+        // hide the identity.
+        let state = rotation::load(&vault, &identity);
+        let rotation = state.as_ref().ok().and_then(Option::as_ref);
+        let mut findings = crate::keys::findings(&identity, rotation, now);
+        if let Err(e) = state {
+            findings.push(Finding {
+                kind: crate::keys::FindingKind::Rotation,
+                message: e.to_string(),
+            });
+        }
+        let unguarded_profiles = unguarded
+            .iter()
+            .filter(|p| p.identity == identity.name)
+            .filter_map(thirdparty::warning)
+            .collect();
+        out.push(IdentityAudit {
+            identity,
+            findings,
+            unguarded_profiles,
+        });
+    }
+    Ok(out)
+}
+
+/// The audit: every identity with its findings, and what else needs
+/// action — plaintext long-term keys on disk and unguarded third-party
+/// role profiles.
+pub struct AuditReport {
+    pub identities: Vec<IdentityAudit>,
+    pub plaintext_keys: Vec<String>,
+    /// One warning per third-party role profile not proven safe against
+    /// the confused deputy (accepted unguarded, or never checked).
+    pub unguarded_profiles: Vec<String>,
+}
+
+impl AuditReport {
+    /// How many things need action.
+    pub fn count(&self) -> usize {
+        self.identities
+            .iter()
+            .map(|i| i.findings.len())
+            .sum::<usize>()
+            + self.plaintext_keys.len()
+            + self.unguarded_profiles.len()
+    }
+}
+
+/// Answers the PIN of each identity in turn.
+pub type PinSource<'a> = dyn FnMut(&Identity) -> Result<Pin, AppError> + 'a;
+
+/// `keyfob audit [--refresh]`: with `refresh`, each identity's facts are
+/// asked of IAM first, with the PIN `refresh` answers for it.
+pub fn audit_report(
+    kf: &Keyfob,
+    refresh: Option<&mut PinSource<'_>>,
+) -> Result<AuditReport, AppError> {
+    if let Some(pin_for) = refresh {
+        let vault = kf.vault()?;
+        for identity in vault.list()? {
+            let pin = pin_for(&identity)?;
+            refresh_facts(kf, &identity, &pin)?;
+        }
+    }
+    let unguarded_profiles = thirdparty::unguarded(&kf.book()?)?
+        .iter()
+        .map(|p| {
+            thirdparty::warning(p).unwrap_or_else(|| {
+                format!(
+                    "profile {} is not guarded — `keyfob role check {}`",
+                    p.name, p.name
+                )
+            })
+        })
+        .collect();
+    Ok(AuditReport {
+        identities: audit(kf)?,
+        plaintext_keys: plaintext_keys(),
+        unguarded_profiles,
+    })
+}
+
+/// Asks IAM for the identity's keys and its key's last use, and records
+/// them on the identity (what the offline audit reports).
+pub fn refresh_facts(kf: &Keyfob, identity: &Identity, pin: &Pin) -> Result<(), AppError> {
+    let vault = kf.vault()?;
+    let iam = crate::keys::connect(&vault, identity, pin)?;
+    let listed = iam.list_keys().map_err(iam_err("ListAccessKeys"))?;
+    let mine = listed
+        .iter()
+        .find(|k| k.access_key_id == identity.access_key_id.as_str());
+    let used = iam
+        .last_used(identity.access_key_id.as_str())
+        .map_err(iam_err("GetAccessKeyLastUsed"))?;
+    let facts = KeyFacts {
+        checked_at: OffsetDateTime::now_utc(),
+        active_keys: listed.iter().filter(|k| k.active).count() as u32,
+        total_keys: listed.len() as u32,
+        last_used_at: used.date,
+        last_used_service: used.service,
+        last_used_region: used.region,
+    };
+    vault.record_facts(identity.name.as_str(), mine.and_then(|k| k.created), facts)?;
+    Ok(())
+}
+
+/// Long-term keys in plaintext: the shared credentials file and keyfob's
+/// own backup of it from `import`.
+fn plaintext_keys() -> Vec<String> {
+    let Some(path) = wiring::credentials_path() else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for file in [path.clone(), backup_path(&path)] {
+        let Ok(creds) = AwsFile::load(&file, Flavor::Credentials) else {
+            continue;
+        };
+        for name in creds.profile_names() {
+            if creds.get(&name, "aws_secret_access_key").is_some()
+                && creds
+                    .get(&name, "aws_access_key_id")
+                    .is_some_and(|k| k.starts_with("AKIA"))
+            {
+                found.push(format!(
+                    "[{name}] in {} holds a plaintext long-term key — {}",
+                    file.display(),
+                    if file == path {
+                        "`keyfob import` moves it into the vault"
+                    } else {
+                        "a backup from `keyfob import`: delete it once the imported identity works"
+                    }
+                ));
+            }
+        }
+    }
+    found
+}
+
+/// The keys past 90 days not yet announced (see [`reminders`]).
+pub fn due_reminders(kf: &Keyfob) -> Result<Vec<Due>, AppError> {
+    let identities = kf.identities()?;
+    let notified = Notified::load(&Notified::path(&kf.paths));
+    Ok(reminders::due(
+        &identities,
+        &notified,
+        OffsetDateTime::now_utc(),
+    ))
+}
+
+/// Remembers that `shown` were announced, so they are not again.
+pub fn mark_reminded(kf: &Keyfob, shown: &[Due]) -> Result<(), AppError> {
+    let path = Notified::path(&kf.paths);
+    let _lock = fsutil::lock_for(&path)?;
+    let mut notified = Notified::load(&path);
+    notified.keep_only(&kf.identities()?);
+    for d in shown {
+        notified.mark(&d.access_key_id);
+    }
+    notified.save(&path)?;
+    Ok(())
+}
+
+/// What `keyfob whois` found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Whois {
+    /// What the key ID's prefix says it is.
+    pub kind: &'static str,
+    pub account: Option<String>,
+    /// Whether STS was asked (GetAccessKeyInfo) or the ID decoded offline.
+    pub asked_sts: bool,
+}
+
+/// What a key ID's four-letter prefix says it is.
+fn kind_of(key_id: &str) -> &'static str {
+    match key_id.get(..4).unwrap_or("") {
+        "AKIA" => "a long-term access key (an IAM user's)",
+        "ASIA" => "a temporary access key (STS)",
+        "ABIA" => "an STS service bearer token",
+        "ACCA" => "a context-specific credential",
+        "AIDA" => "an IAM user ID, not a key",
+        "AROA" => "an IAM role ID, not a key",
+        "AGPA" => "an IAM group ID, not a key",
+        _ => "not an AWS access key ID this version of keyfob knows",
+    }
+}
+
+/// `keyfob whois KEY`: the account a key ID belongs to, decoded offline,
+/// or asked of STS with `profile` (the only identity if `None`). AWS
+/// refuses GetAccessKeyInfo with GetSessionToken credentials, so a role
+/// profile asks with its role session and an identity with its key
+/// (opened with the PIN `prompter` gives).
+pub fn whois(
+    kf: &Keyfob,
+    key: &str,
+    offline: bool,
+    profile: Option<&str>,
+    prompter: Option<&dyn Prompter>,
+) -> Result<Whois, AppError> {
+    let key = key.trim();
+    if !(16..=128).contains(&key.len())
+        || !key
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        return Err(FieldError::new(
+            Field::AccessKeyId,
+            "must be 16–128 uppercase letters and digits, like AKIAIOSFODNN7EXAMPLE",
+        )
+        .into());
+    }
+    let kind = kind_of(key);
+    if offline {
+        return Ok(Whois {
+            kind,
+            account: account_from_key_id(key),
+            asked_sts: false,
+        });
+    }
+    let profile_name = match profile {
+        Some(p) => p.to_owned(),
+        None => match kf.identities()?.as_slice() {
+            [only] => only.name.to_string(),
+            [] => {
+                return Err(AppError::Refused(
+                    "no identity to ask STS with — add one, or use --offline".into(),
+                ));
+            }
+            _ => {
+                return Err(AppError::Refused(
+                    "several identities: choose the one to ask STS with, --profile NAME (or use --offline)".into(),
+                ));
+            }
+        },
+    };
+    let profile = kf.profile(&profile_name)?;
+    let account = if profile.role.is_some() {
+        let cache = kf.cache()?;
+        let vault = || kf.vault();
+        let s = kf
+            .provider(cache.as_ref(), &vault, prompter)
+            .credentials(&profile)?;
+        sts::get_access_key_info(
+            &s.access_key_id,
+            &s.secret_access_key,
+            Some(s.session_token.expose()),
+            key,
+        )?
+    } else {
+        let vault = kf.vault()?;
+        let identity = vault.get(profile.identity.as_str())?;
+        let pin = super::pin_for(prompter, &identity)?;
+        let secret = vault.unseal(identity.name.as_str(), &pin)?;
+        sts::get_access_key_info(identity.access_key_id.as_str(), &secret, None, key).map_err(
+            |e| match e.code() {
+                Some("AccessDenied") => AppError::Refused(format!(
+                    "{e} — whois needs the sts:GetAccessKeyInfo permission, or use --offline"
+                )),
+                _ => e.into(),
+            },
+        )?
+    };
+    Ok(Whois {
+        kind,
+        account: Some(account),
+        asked_sts: true,
+    })
+}

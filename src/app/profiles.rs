@@ -1,0 +1,247 @@
+//! Profiles and the AWS config file: `use`, `current`, saving a profile
+//! (with the confused-deputy guard for a role with an external ID),
+//! removing one, and `role check`. Every change edits config.toml and the
+//! AWS config file under their locks ([`Keyfob::edit_files`]).
+
+use serde::Serialize;
+
+use crate::aws::wiring::{self, Ownership};
+use crate::profile::{ExternalIdGuard, Profile, ProfileError};
+use crate::provider::{Prompter, ProviderError};
+use crate::session::Session;
+use crate::thirdparty::{self, ThirdPartyError};
+
+use super::{AppError, Confirm, Keyfob, no_identity, resolve};
+
+/// The keyfob profile `[default]` points at, if keyfob manages it.
+pub fn current(kf: &Keyfob) -> Result<Option<String>, AppError> {
+    Ok(match default_owner(kf)? {
+        (_, Ownership::Managed(p)) => Some(p),
+        _ => None,
+    })
+}
+
+/// The profile `[default]` points at (`keyfob current`), or why there is
+/// none keyfob manages.
+pub fn require_current(kf: &Keyfob) -> Result<String, AppError> {
+    match default_owner(kf)? {
+        (_, Ownership::Managed(p)) => Ok(p),
+        (path, Ownership::Unmanaged) => Err(AppError::Refused(format!(
+            "the default profile in {} is not managed by keyfob — `keyfob use PROFILE` sets it",
+            path.display()
+        ))),
+        (_, Ownership::Missing) => Err(AppError::Refused(
+            "no default profile — `keyfob use PROFILE` sets one".into(),
+        )),
+    }
+}
+
+fn default_owner(kf: &Keyfob) -> Result<(std::path::PathBuf, Ownership), AppError> {
+    use crate::aws::config_file::{AwsFile, Flavor};
+    let path = kf.aws_config.clone().ok_or(AppError::NoAwsConfig)?;
+    let file = AwsFile::load(&path, Flavor::Config)?;
+    let owner = wiring::ownership(&file, "default");
+    Ok((path, owner))
+}
+
+/// Points `[default]` at `name` (`keyfob use NAME`).
+pub fn use_profile(kf: &Keyfob, name: &str, confirm: &dyn Confirm) -> Result<Profile, AppError> {
+    let mut files = kf.edit_files()?;
+    let profile = resolve(kf, &files.book, name)?;
+    files.may_write("default", confirm)?;
+    wiring::point_at(
+        &mut files.aws,
+        "default",
+        &profile.name,
+        &kf.cli,
+        profile.region.as_deref(),
+    )?;
+    files.save()?;
+    Ok(profile)
+}
+
+/// Adds or replaces a profile in config.toml and wires it into the AWS
+/// config file (`keyfob profile add [--replace]`). The identity must exist.
+/// Both files are checked before either is written; a changed profile's
+/// cached session is dropped.
+pub fn save_profile(
+    kf: &Keyfob,
+    profile: &Profile,
+    replace: bool,
+    confirm: &dyn Confirm,
+) -> Result<(), AppError> {
+    kf.vault()?
+        .get(profile.identity.as_str())
+        .map_err(no_identity)?;
+    let mut files = kf.edit_files()?;
+    files.book.put(profile, replace)?;
+    files.may_write(&profile.name, confirm)?;
+    wiring::point_at(
+        &mut files.aws,
+        &profile.name,
+        &profile.name,
+        &kf.cli,
+        profile.region.as_deref(),
+    )?;
+    files.save()?;
+    drop(files);
+    if let Ok(cache) = kf.cache() {
+        let _ = cache.delete(&profile.session_key());
+    }
+    Ok(())
+}
+
+/// What saving a guarded profile found, for the face to tell.
+pub struct Saved {
+    pub profile: Profile,
+    /// The role is in the identity's own account: not a third party's,
+    /// though the guard ran all the same.
+    pub own_account: bool,
+}
+
+/// Stores a profile (as [`save_profile`]) after running the external-ID
+/// guard when it names a role with an external ID: the role is assumed
+/// without the external ID and with it, using the identity's session
+/// (cached, or made with what `prompter` answers). An unguarded role is
+/// refused and nothing is written, unless `accept_unguarded` (then it is
+/// stored marked unguarded).
+pub fn save_guarded_profile(
+    kf: &Keyfob,
+    mut profile: Profile,
+    replace: bool,
+    accept_unguarded: bool,
+    prompter: Option<&dyn Prompter>,
+    confirm: &dyn Confirm,
+) -> Result<Saved, AppError> {
+    let identity = kf
+        .vault()?
+        .get(profile.identity.as_str())
+        .map_err(no_identity)?;
+    let mut own_account = false;
+    if thirdparty::needs_guard(&profile) {
+        if let Some(role) = &profile.role {
+            own_account = identity.account.as_deref() == Some(role.account.as_str());
+        }
+        // Refuse a taken name before any AWS call or PIN prompt.
+        if !replace && kf.book()?.contains(&profile.name) {
+            return Err(ProfileError::Exists {
+                name: profile.name.clone(),
+            }
+            .into());
+        }
+        let session = guard_session(kf, &profile, prompter)?;
+        thirdparty::guard(&session, &mut profile, accept_unguarded)?;
+    }
+    save_profile(kf, &profile, replace, confirm)?;
+    Ok(Saved {
+        profile,
+        own_account,
+    })
+}
+
+/// The identity session a profile's role is assumed with for the guard:
+/// the provider's own, so its role sessions are later made from it.
+fn guard_session(
+    kf: &Keyfob,
+    profile: &Profile,
+    prompter: Option<&dyn Prompter>,
+) -> Result<Session, AppError> {
+    let profile = profile.clone().with_defaults(kf.durations());
+    let cache = kf.cache()?;
+    let vault = || kf.vault();
+    let provider = kf.provider(cache.as_ref(), &vault, prompter);
+    thirdparty::identity_session(&provider, &profile).map_err(|e| match e {
+        ProviderError::Locked { .. } => AppError::GuardLocked {
+            identity: profile.identity.to_string(),
+            mfa: profile.mfa_serial.is_some(),
+        },
+        ProviderError::Prompt(crate::prompt::tty::PromptError::NotGiven { what, .. }) => {
+            let field = if what == "PIN" {
+                crate::field::Field::Pin
+            } else {
+                crate::field::Field::MfaCode
+            };
+            AppError::Field(crate::field::FieldError::new(
+                field,
+                format!(
+                    "needed: the external-ID guard assumes the role with identity {}'s session",
+                    profile.identity
+                ),
+            ))
+        }
+        other => other.into(),
+    })
+}
+
+/// `keyfob role check NAME`: runs the guard on a stored profile and records
+/// the verdict. Returns the profile as stored now.
+pub fn check_role(
+    kf: &Keyfob,
+    name: &str,
+    prompter: Option<&dyn Prompter>,
+) -> Result<(Profile, ExternalIdGuard), AppError> {
+    let profile = kf.book()?.get(name)?;
+    if profile
+        .role
+        .as_ref()
+        .and_then(|r| r.external_id.as_ref())
+        .is_none()
+    {
+        return Err(ThirdPartyError::NoExternalId {
+            profile: profile.name.clone(),
+        }
+        .into());
+    }
+    let session = guard_session(kf, &profile, prompter)?;
+    let verdict = thirdparty::check(&session, &profile)?;
+    drop(session);
+    // Under the lock, on the file as it is now: it may have changed while
+    // AWS answered.
+    let mut files = kf.edit_files()?;
+    files.book.set_guard(&profile.name, verdict)?;
+    files.save()?;
+    Ok((files.book.get(&profile.name)?, verdict))
+}
+
+/// Removes a profile from config.toml, its AWS config section if keyfob
+/// manages it, and its cached session.
+pub fn remove_profile(kf: &Keyfob, name: &str, confirm: &dyn Confirm) -> Result<Profile, AppError> {
+    // Asked before the files are locked: a person may take their time.
+    kf.book()?.get(name)?;
+    confirm.confirm(&super::Question::RemoveProfile(name))?;
+    let mut files = kf.edit_files()?;
+    let profile = files.book.remove(name)?;
+    if files.manages(&profile.name, name) {
+        files.aws.remove_profile(&profile.name);
+    }
+    files.save()?;
+    drop(files);
+    if let Ok(cache) = kf.cache() {
+        let _ = cache.delete(&profile.session_key());
+    }
+    Ok(profile)
+}
+
+/// A profile's external-ID guard verdict, for the profiles table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardState {
+    /// No role with an external ID: nothing to guard.
+    NotApplicable,
+    Guarded,
+    /// Stored with "accept unguarded": assumable without the external ID.
+    Unguarded,
+    /// Never checked (imported, written by hand, or older than the guard).
+    Unchecked,
+}
+
+pub fn guard_state(profile: &Profile) -> GuardState {
+    match &profile.role {
+        Some(r) if r.external_id.is_some() => match r.external_id_guard {
+            Some(ExternalIdGuard::Guarded) => GuardState::Guarded,
+            Some(ExternalIdGuard::Unguarded) => GuardState::Unguarded,
+            None => GuardState::Unchecked,
+        },
+        _ => GuardState::NotApplicable,
+    }
+}

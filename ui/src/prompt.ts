@@ -1,0 +1,55 @@
+// The PIN / MFA prompts `keyfob credential-process` asks of the app: an
+// overlay above whatever screen is shown, not a screen of its own.
+import { call, toApiError } from "./api";
+import type { PromptView } from "./api";
+import { h } from "./dom";
+
+const promptHost = document.getElementById("prompt-host") as HTMLElement;
+const shown = new Set<number>();
+
+/** A request from `keyfob credential-process`: who asks, for what; the
+ *  person answers or refuses. */
+export function showPrompt(p: PromptView): void {
+  if (shown.has(p.id)) return;
+  shown.add(p.id);
+  const isPin = p.kind === "pin";
+  const input = h("input", {
+    id: `prompt-${p.id}-value`,
+    type: isPin ? "password" : "text",
+    autocomplete: isPin ? "current-password" : "one-time-code",
+    "aria-label": isPin ? "PIN" : "MFA code",
+  });
+  const error = h("span", { class: "error", role: "alert" });
+  const ok = h("button", { type: "submit", class: "primary", id: `prompt-${p.id}-ok` }, isPin ? "Unlock" : "Send code");
+  const refuse = h("button", { type: "button", id: `prompt-${p.id}-refuse` }, "Refuse");
+  const form = h(
+    "form",
+    { class: "card", "data-prompt": String(p.id) },
+    h("h2", {}, isPin ? `PIN for ${p.identity}` : `MFA code for ${p.identity}`),
+    h("p", {}, "Profile ", h("strong", { class: "prompt-profile" }, p.profile), p.mfa_serial ? ` (MFA ${p.mfa_serial})` : ""),
+    h("p", {}, "Asked by ", h("strong", { class: "prompt-exe" }, p.exe ?? "an unknown program"), ` (pid ${p.pid})`),
+    input,
+    error,
+    h("div", { class: "row" }, ok, refuse),
+  );
+  const overlay = h("div", { class: "prompt", role: "dialog", "aria-modal": "true", "aria-label": "keyfob prompt" }, form);
+  const close = () => {
+    overlay.remove();
+  };
+  form.onsubmit = async (ev) => {
+    ev.preventDefault();
+    const v = input.value;
+    input.value = "";
+    await call("answer_prompt", { id: p.id, value: v }).catch((e) => (error.textContent = toApiError(e).message));
+    close();
+  };
+  refuse.onclick = async () => {
+    await call("answer_prompt", { id: p.id, value: null }).catch(() => undefined);
+    close();
+  };
+  overlay.onkeydown = (ev) => {
+    if (ev.key === "Escape") refuse.click();
+  };
+  promptHost.append(overlay);
+  input.focus();
+}

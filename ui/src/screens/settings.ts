@@ -1,0 +1,61 @@
+// The Settings screen: the store, start at login and default durations.
+import { call, toApiError } from "../api";
+import { clearErrors, field, h, main, notice, showError, value } from "../dom";
+
+export async function settingsScreen(): Promise<void> {
+  const s = await call("get_settings");
+  const general = h("div");
+  const store = h("select", { id: "store" });
+  for (const [v, label] of [
+    ["auto", "Automatic: the OS keychain, else the encrypted-file store"],
+    ["keychain", "OS keychain only (Secret Service)"],
+    ["file", "Encrypted-file store"],
+  ]) {
+    const o = h("option", { value: v }, label);
+    if (s.store === v) o.selected = true;
+    store.append(o);
+  }
+  const login = h("input", { id: "start_at_login", type: "checkbox" });
+  login.checked = s.start_at_login;
+  const form = h(
+    "form",
+    { id: "settings-form" },
+    h("div", { class: "field" }, h("label", { for: "store" }, "Store"), store, h("span", { class: "hint" }, `In use now: ${s.store_in_use}. A change applies at the next start.`)),
+    h("label", { class: "row" }, login, "Start keyfob at login"),
+    field("session_duration", "Default session duration", {
+      value: s.session_duration,
+      hint: "Identity sessions (the PIN is asked once per session): 15m to 36h. Empty for 12h.",
+    }),
+    field("role_duration", "Default role duration", {
+      value: s.role_duration,
+      hint: "Role sessions, renewed without a prompt: 15m to 12h, within the role's own maximum. Empty for 1h. A profile's own duration wins.",
+    }),
+    h("p", { class: "muted" }, `Settings file: ${s.config_file}`),
+    general,
+    h("button", { id: "save-settings", type: "submit", class: "primary" }, "Save settings"),
+  );
+  main.append(h("h2", {}, "Settings"));
+  if (s.notice) main.append(notice(s.notice, "bad"));
+  if (s.prompt_service) main.append(notice(`Prompt service not running: ${s.prompt_service}`, "bad"));
+  main.append(form);
+  form.onsubmit = async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    general.replaceChildren();
+    try {
+      const saved = await call("save_settings", {
+        form: {
+          store: store.value as "auto" | "keychain" | "file",
+          start_at_login: login.checked,
+          session_duration: value("session_duration"),
+          role_duration: value("role_duration"),
+        },
+      });
+      (document.getElementById("session_duration") as HTMLInputElement).value = saved.session_duration;
+      (document.getElementById("role_duration") as HTMLInputElement).value = saved.role_duration;
+      general.replaceChildren(notice("Saved.", "good"));
+    } catch (e) {
+      showError(toApiError(e), ["session_duration", "role_duration"], general);
+    }
+  };
+}
