@@ -302,24 +302,28 @@ pub fn is_root_arn(arn: &str) -> bool {
 /// Written by hand because only the first 48 bits matter and a base32
 /// crate would insist on a length-aligned input.
 pub fn account_from_key_id(key_id: &str) -> Option<String> {
+    // The first 48 bits of the base32 (RFC 4648 alphabet, A-Z2-7) after
+    // the four-letter prefix: 10 characters hold 50 bits, and base32
+    // decodes in groups of 8 characters, so 16 are decoded (80 bits).
     let suffix = key_id.get(4..)?;
-    if suffix.len() < 10 {
-        return None; // fewer than the 48 bits needed
+    if !suffix
+        .bytes()
+        .all(|c| c.is_ascii_uppercase() || (b'2'..=b'7').contains(&c))
+    {
+        return None; // not base32: an older key format
     }
-    let mut acc: u64 = 0;
-    let mut bits = 0;
-    for c in suffix.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => return None,
-        };
-        if bits < 48 {
-            acc = (acc << 5) | u64::from(v);
-            bits += 5;
-        }
+    let head = suffix.get(..16).or_else(|| suffix.get(..10))?;
+    let mut group = head.to_owned();
+    // Pad a short suffix with 'A' (zero bits) to a whole group; only the
+    // first 48 bits are used.
+    while group.len() % 8 != 0 {
+        group.push('A');
     }
-    let n = acc >> (bits - 48);
+    let bytes = data_encoding::BASE32_NOPAD.decode(group.as_bytes()).ok()?;
+    let n = bytes
+        .iter()
+        .take(6)
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
     Some(format!("{:012}", (n & 0x7fff_ffff_ff80) >> 7))
 }
 

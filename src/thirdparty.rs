@@ -283,26 +283,21 @@ pub fn warning(profile: &Profile) -> Option<String> {
 // External IDs
 // ---------------------------------------------------------------------------
 
-/// A fresh external ID: [`EXTERNAL_ID_LEN`] characters drawn uniformly
-/// from [`ALPHABET`] with the OS's CSPRNG (getrandom). Bytes at or above
-/// the largest multiple of the alphabet's size are discarded, so no
-/// character is likelier than another (no modulo bias).
+/// A fresh external ID: [`EXTERNAL_ID_LEN`] letters and digits drawn
+/// uniformly (rand's `Alphanumeric`, which rejects biased samples) from a
+/// ChaCha generator seeded from the OS's CSPRNG. Seeding is the one
+/// fallible step, so a failing OS source is an error, not a panic.
 pub fn new_external_id() -> Result<String, ThirdPartyError> {
-    let n = ALPHABET.len();
-    let limit = 256 - 256 % n; // 248 for 62 characters
-    let mut id = String::with_capacity(EXTERNAL_ID_LEN);
-    let mut bytes = [0u8; 64];
-    while id.len() < EXTERNAL_ID_LEN {
-        getrandom::fill(&mut bytes).map_err(|_| ThirdPartyError::Random)?;
-        for &b in bytes.iter().filter(|&&b| usize::from(b) < limit) {
-            if id.len() == EXTERNAL_ID_LEN {
-                break;
-            }
-            id.push(char::from(ALPHABET[usize::from(b) % n]));
-        }
-    }
+    use rand::distr::Alphanumeric;
+    use rand::rngs::{StdRng, SysRng};
+    use rand::{RngExt, SeedableRng};
+    let mut rng = StdRng::try_from_rng(&mut SysRng).map_err(|_| ThirdPartyError::Random)?;
+    let id: String = (0..EXTERNAL_ID_LEN)
+        .map(|_| char::from(rng.sample(Alphanumeric)))
+        .collect();
     // Invariant: every character is from ALPHABET and the length is 32,
     // inside AWS's 2–1224 of [\w+=,.@:/-].
+    debug_assert!(id.bytes().all(|b| ALPHABET.contains(&b)));
     debug_assert!(limits::external_id(&id).is_ok());
     Ok(id)
 }

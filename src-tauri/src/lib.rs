@@ -28,6 +28,15 @@ use keyfob::vault::NewIdentity;
 use dto::{SettingsView, StoreChoice, VerifiedKeys};
 use error::{ErrorKind, UiError};
 
+include!("command_list.rs");
+
+/// The invoke handler for the commands of `command_list.rs`.
+macro_rules! handler {
+    ($($c:ident),*) => {
+        tauri::generate_handler![$(commands::$c),*]
+    };
+}
+
 /// Emitted after the tray changed something, so the UI reloads its lists.
 pub const CHANGED_EVENT: &str = "keyfob://changed";
 
@@ -149,31 +158,39 @@ pub fn run() {
                 let _ = window.hide();
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::list_identities,
-            commands::verify_identity,
-            commands::confirm_identity,
-            commands::cancel_identity,
-            commands::remove_identity,
-            commands::list_profiles,
-            commands::save_profile,
-            commands::remove_profile,
-            commands::current_profile,
-            commands::use_profile,
-            commands::unlock,
-            commands::list_sessions,
-            commands::lock,
-            commands::lock_all,
-            commands::get_settings,
-            commands::save_settings,
-            commands::pending_prompts,
-            commands::answer_prompt,
-            commands::list_keys,
-            commands::rotation_status,
-            commands::rotate,
-            commands::new_external_id,
-            commands::trust_policy,
-        ])
+        .invoke_handler(with_commands!(handler))
         .run(tauri::generate_context!())
         .expect("the keyfob app failed to start");
+}
+
+#[cfg(test)]
+mod tests {
+    macro_rules! names {
+        ($($c:ident),*) => {
+            vec![$(stringify!($c)),*]
+        };
+    }
+
+    /// The UI's typed wrapper declares exactly the app's commands.
+    #[test]
+    fn the_ui_wrapper_names_every_command_and_no_other() {
+        let ts = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../ui/src/api/index.ts"
+        ))
+        .unwrap();
+        let start = ts
+            .find("export interface Commands {")
+            .expect("the Commands type");
+        let body = &ts[start..ts[start..].find("\n}").unwrap() + start];
+        let mut declared: Vec<&str> = body
+            .lines()
+            .filter_map(|l| l.trim().split_once(": ["))
+            .map(|(name, _)| name)
+            .collect();
+        let mut commands = with_commands!(names);
+        declared.sort();
+        commands.sort();
+        assert_eq!(declared, commands);
+    }
 }

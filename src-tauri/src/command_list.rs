@@ -1,0 +1,36 @@
+// The app's IPC commands, listed once. `include!`d by build.rs (each
+// command needs an explicit permission, and capabilities/main.json, which
+// build.rs writes from this list, grants exactly these) and by lib.rs (the
+// invoke handler). The UI's typed wrapper (ui/src/api/index.ts) is checked
+// against it by a test in lib.rs.
+//
+// `$m` is a macro that receives the names.
+macro_rules! with_commands {
+    ($m:ident) => {
+        $m!(
+            list_identities,
+            verify_identity,
+            confirm_identity,
+            cancel_identity,
+            remove_identity,
+            list_profiles,
+            save_profile,
+            remove_profile,
+            current_profile,
+            use_profile,
+            unlock,
+            list_sessions,
+            lock,
+            lock_all,
+            get_settings,
+            save_settings,
+            pending_prompts,
+            answer_prompt,
+            list_keys,
+            rotation_status,
+            rotate,
+            new_external_id,
+            trust_policy
+        )
+    };
+}

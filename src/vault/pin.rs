@@ -1,0 +1,259 @@
+//! What the PIN guards: sealing a key under it, opening a key with it
+//! while counting wrong PINs (the back-off in the [module docs](super)),
+//! and re-sealing under a new PIN.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{self, CryptoError};
+use crate::identity::{Identity, check_pin};
+use crate::secret::{Pin, SecretAccessKey};
+
+use super::{Vault, VaultError, attempts_key, sealed_key};
+
+/// Wrong PINs allowed before keyfob makes the user wait.
+pub const FREE_ATTEMPTS: u32 = 5;
+/// The first wait, in seconds; it doubles with each further failure.
+pub const FIRST_WAIT_SECS: i64 = 30;
+/// The longest wait, in seconds.
+pub const MAX_WAIT_SECS: i64 = 3600;
+
+#[derive(Default, Serialize, Deserialize)]
+struct Attempts {
+    failures: u32,
+    /// Unix seconds before which no attempt is accepted.
+    locked_until: i64,
+}
+
+impl Vault {
+    pub(super) fn seal(
+        &self,
+        identity: &Identity,
+        pin: &Pin,
+        secret: &SecretAccessKey,
+    ) -> Result<Vec<u8>, VaultError> {
+        crypto::seal(
+            pin,
+            self.kdf,
+            &context(identity),
+            secret.expose().as_bytes(),
+        )
+        .map_err(|source| VaultError::Sealed {
+            name: identity.name.clone(),
+            source,
+        })
+    }
+
+    /// Opens the identity's sealed key with `pin`, counting failures.
+    pub fn unseal(&self, name: &str, pin: &Pin) -> Result<SecretAccessKey, VaultError> {
+        let _lock = self.lock()?;
+        let identity = self.get(name)?;
+        self.unseal_locked(&identity, pin)
+    }
+
+    pub(super) fn unseal_locked(
+        &self,
+        identity: &Identity,
+        pin: &Pin,
+    ) -> Result<SecretAccessKey, VaultError> {
+        let now = (self.clock)().unix_timestamp();
+        let attempts = self.attempts(identity)?;
+        if attempts.locked_until > now {
+            return Err(VaultError::BackOff {
+                name: identity.name.clone(),
+                failures: attempts.failures,
+                wait_secs: attempts.locked_until - now,
+            });
+        }
+        let sealed = self
+            .store
+            .get(&sealed_key(&identity.id, &identity.access_key_id))?
+            .ok_or_else(|| VaultError::MissingKey {
+                name: identity.name.clone(),
+            })?;
+        match crypto::open(pin, &context(identity), sealed.expose()) {
+            Ok(plain) => {
+                if attempts.failures > 0 {
+                    self.store.delete(&attempts_key(&identity.id))?;
+                }
+                let text = std::str::from_utf8(plain.expose()).map_err(|_| VaultError::Sealed {
+                    name: identity.name.clone(),
+                    source: CryptoError::Malformed,
+                })?;
+                Ok(SecretAccessKey::new(text.to_owned()))
+            }
+            Err(CryptoError::Unauthenticated) => {
+                let failures = attempts.failures + 1;
+                let wait_secs = back_off_secs(failures);
+                let next = Attempts {
+                    failures,
+                    locked_until: now + wait_secs,
+                };
+                // Plain data: serialising cannot fail.
+                let bytes = serde_json::to_vec(&next).expect("attempts serialise");
+                self.store.put(&attempts_key(&identity.id), &bytes)?;
+                tracing::info!(identity = %identity.name, failures, "wrong PIN");
+                Err(VaultError::WrongPin {
+                    name: identity.name.clone(),
+                    remaining: FREE_ATTEMPTS.saturating_sub(failures),
+                    wait_secs,
+                })
+            }
+            Err(source) => Err(VaultError::Sealed {
+                name: identity.name.clone(),
+                source,
+            }),
+        }
+    }
+
+    fn attempts(&self, identity: &Identity) -> Result<Attempts, VaultError> {
+        Ok(match self.store.get(&attempts_key(&identity.id))? {
+            // An unreadable counter must not unlock more attempts: treat it
+            // as the most recent failure that starts the longest wait.
+            Some(bytes) => serde_json::from_slice(bytes.expose()).unwrap_or(Attempts {
+                failures: FREE_ATTEMPTS,
+                locked_until: (self.clock)().unix_timestamp() + MAX_WAIT_SECS,
+            }),
+            None => Attempts::default(),
+        })
+    }
+
+    /// Re-seals the identity's key under a new PIN; needs the old one.
+    pub fn change_pin(&self, name: &str, old: &Pin, new: &Pin) -> Result<(), VaultError> {
+        check_pin(new)?;
+        let identity = self.get(name)?;
+        let _lock = self.lock()?;
+        let secret = self.unseal_locked(&identity, old)?;
+        let sealed = self.seal(&identity, new, &secret)?;
+        self.store
+            .put(&sealed_key(&identity.id, &identity.access_key_id), &sealed)?;
+        // A rotation's other key is re-sealed too, or it would keep the old PIN.
+        if let Some(other) = self.rotation_partner(&identity)? {
+            let partner = Identity {
+                access_key_id: other.clone(),
+                ..identity.clone()
+            };
+            let secret = self.unseal_locked(&partner, old)?;
+            let sealed = self.seal(&partner, new, &secret)?;
+            self.store.put(&sealed_key(&identity.id, &other), &sealed)?;
+        }
+        tracing::info!(identity = %identity.name, "PIN changed");
+        Ok(())
+    }
+}
+
+/// The wait after the `failures`-th consecutive wrong PIN.
+pub fn back_off_secs(failures: u32) -> i64 {
+    if failures < FREE_ATTEMPTS {
+        return 0;
+    }
+    let doublings = (failures - FREE_ATTEMPTS).min(16);
+    (FIRST_WAIT_SECS << doublings).min(MAX_WAIT_SECS)
+}
+
+/// The AEAD context: binds a sealed key to its identity and key ID.
+fn context(identity: &Identity) -> Vec<u8> {
+    format!(
+        "keyfob/identity/v1\0{}\0{}",
+        identity.id, identity.access_key_id
+    )
+    .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::store::SecretStore;
+    use crate::vault::AddOptions;
+    use crate::vault::tests::{NOW, SECRET, new, ok, vault};
+
+    #[test]
+    fn change_pin_needs_the_old_one() {
+        let (v, _s, _d) = vault();
+        v.add(new("alice", "123456"), AddOptions::default(), &ok())
+            .unwrap();
+        let (old, new_pin) = (Pin::new("123456".into()), Pin::new("abcdefg".into()));
+        assert!(matches!(
+            v.change_pin("alice", &new_pin, &old),
+            Err(VaultError::WrongPin { .. })
+        ));
+        v.change_pin("alice", &old, &new_pin).unwrap();
+        assert!(v.unseal("alice", &old).is_err());
+        assert_eq!(v.unseal("alice", &new_pin).unwrap().expose(), SECRET);
+    }
+
+    #[test]
+    fn back_off_after_five_wrong_pins_doubles_and_resets() {
+        let (v, store, _d) = vault();
+        v.add(new("alice", "123456"), AddOptions::default(), &ok())
+            .unwrap();
+        let wrong = Pin::new("000000".into());
+        let right = Pin::new("123456".into());
+        for n in 1..=4 {
+            match v.unseal("alice", &wrong) {
+                Err(VaultError::WrongPin { remaining, .. }) => assert_eq!(remaining, 5 - n),
+                other => panic!("{other:?}"),
+            }
+        }
+        match v.unseal("alice", &wrong) {
+            Err(VaultError::WrongPin {
+                remaining: 0,
+                wait_secs: 30,
+                ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        // Even the right PIN is refused during the wait, without a KDF run.
+        assert!(matches!(
+            v.unseal("alice", &right),
+            Err(VaultError::BackOff {
+                wait_secs: 30,
+                failures: 5,
+                ..
+            })
+        ));
+        NOW.fetch_add(31, Ordering::SeqCst);
+        assert!(matches!(
+            v.unseal("alice", &wrong),
+            Err(VaultError::WrongPin { wait_secs: 60, .. })
+        ));
+        NOW.fetch_add(61, Ordering::SeqCst);
+        assert_eq!(v.unseal("alice", &right).unwrap().expose(), SECRET);
+        // The right PIN reset the counter: the key is still there.
+        assert!(!store.keys().iter().any(|k| k.ends_with(".attempts")));
+        assert!(matches!(
+            v.unseal("alice", &wrong),
+            Err(VaultError::WrongPin { remaining: 4, .. })
+        ));
+    }
+
+    #[test]
+    fn back_off_schedule() {
+        assert_eq!(back_off_secs(4), 0);
+        assert_eq!(back_off_secs(5), 30);
+        assert_eq!(back_off_secs(6), 60);
+        assert_eq!(back_off_secs(11), 1920);
+        assert_eq!(back_off_secs(12), 3600);
+        assert_eq!(back_off_secs(1000), 3600);
+    }
+
+    #[test]
+    fn a_sealed_key_moved_to_another_identity_does_not_open() {
+        let (v, store, _d) = vault();
+        let a = v
+            .add(new("alice", "123456"), AddOptions::default(), &ok())
+            .unwrap();
+        let b = v
+            .add(new("bob", "123456"), AddOptions::default(), &ok())
+            .unwrap();
+        let sealed_a = store
+            .get(&sealed_key(&a.id, &a.access_key_id))
+            .unwrap()
+            .unwrap();
+        store
+            .put(&sealed_key(&b.id, &b.access_key_id), sealed_a.expose())
+            .unwrap();
+        assert!(v.unseal("bob", &Pin::new("123456".into())).is_err());
+    }
+}
