@@ -171,6 +171,15 @@ fn own_name() -> String {
         .unwrap_or_else(|| "keyfob".into())
 }
 
+/// A text file's content; a missing file reads as empty (config.toml and
+/// keyfob's records start out missing).
+pub fn read_or_empty(path: &Path) -> io::Result<String> {
+    match fs::read_to_string(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(String::new()),
+        other => other,
+    }
+}
+
 /// The backup's path: `config` → `config.keyfob.bak`.
 pub fn backup_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();

@@ -325,16 +325,10 @@ pub struct ProfileBook {
 impl ProfileBook {
     /// Reads `config.toml`; a missing file has no profiles.
     pub fn load(path: &Path) -> Result<ProfileBook, ProfileError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(source) => {
-                return Err(ProfileError::Read {
-                    path: path.into(),
-                    source,
-                });
-            }
-        };
+        let text = crate::fsutil::read_or_empty(path).map_err(|source| ProfileError::Read {
+            path: path.into(),
+            source,
+        })?;
         let doc = text
             .parse::<DocumentMut>()
             .map_err(|e| ProfileError::Parse {

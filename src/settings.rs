@@ -9,7 +9,6 @@
 //!
 //! A profile's own `duration` wins over these defaults.
 
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -87,16 +86,10 @@ pub fn check_default_duration(field: Field, value: &str) -> Result<u64, FieldErr
 impl Settings {
     /// Reads the settings; a missing file means the defaults.
     pub fn load(path: &Path) -> Result<Settings, SettingsError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Settings::default()),
-            Err(source) => {
-                return Err(SettingsError::Read {
-                    path: path.into(),
-                    source,
-                });
-            }
-        };
+        let text = crate::fsutil::read_or_empty(path).map_err(|source| SettingsError::Read {
+            path: path.into(),
+            source,
+        })?;
         let parse = |message: String| SettingsError::Parse {
             path: path.into(),
             message,
@@ -161,11 +154,10 @@ pub fn save(paths: &Paths, input: &SettingsInput) -> Result<(), SaveError> {
     let path = paths.config_file();
     crate::paths::private_dir(&paths.config_dir)?;
     let _lock = crate::fsutil::lock_for(&path)?;
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => return Err(SettingsError::Read { path, source }.into()),
-    };
+    let text = crate::fsutil::read_or_empty(&path).map_err(|source| SettingsError::Read {
+        path: path.clone(),
+        source,
+    })?;
     let mut doc = text
         .parse::<DocumentMut>()
         .map_err(|e| SettingsError::Parse {

@@ -367,16 +367,10 @@ pub fn issued(path: &Path) -> Result<BTreeMap<String, Customer>, ThirdPartyError
 }
 
 fn load_record(path: &Path) -> Result<Record, ThirdPartyError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Record::default()),
-        Err(source) => {
-            return Err(ThirdPartyError::Read {
-                path: path.into(),
-                source,
-            });
-        }
-    };
+    let text = crate::fsutil::read_or_empty(path).map_err(|source| ThirdPartyError::Read {
+        path: path.into(),
+        source,
+    })?;
     let parse = |message: String| ThirdPartyError::Parse {
         path: path.into(),
         message,

@@ -16,7 +16,7 @@ use keyfob::paths::Paths;
 use keyfob::profile::{Profile, ProfileBook};
 use keyfob::store::Backend;
 
-use crate::util::{Env, KEYFOB, Run};
+use crate::util::{Env, KEYFOB, Run, kill_9_after};
 
 const PIN: &str = "pin-C0ncurrent";
 
@@ -280,14 +280,9 @@ fn kill_9_during_profile_edits_never_loses_a_neighbour_nor_leaves_a_stale_lock()
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_micros(seed % window));
-        if child.try_wait().unwrap().is_none() {
-            let _ = std::process::Command::new("pkill")
-                .args(["-9", "-s", &child.id().to_string()])
-                .status();
+        if kill_9_after(&mut child, Duration::from_micros(seed % window)) {
             kills += 1;
         }
-        let _ = child.wait();
 
         // Both files parse; each holds the old content or the new one.
         let (toml, aws) = both(&env);

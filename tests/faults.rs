@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use keyfob::aws::config_file::{AwsFile, Flavor};
 use serde_json::Value;
 
-use crate::util::{Env, User, run_command, unique};
+use crate::util::{Env, User, kill_9_after, run_command, unique};
 
 const PIN: &str = "pin-F4ult-inj";
 
@@ -176,14 +176,9 @@ fn kill_9_during_writes_leaves_every_file_old_or_new() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(delay);
-        if child.try_wait().unwrap().is_none() {
-            let _ = std::process::Command::new("pkill")
-                .args(["-9", "-s", &child.id().to_string()])
-                .status();
+        if kill_9_after(&mut child, delay) {
             kills += 1;
         }
-        let _ = child.wait();
 
         // The AWS config is whole: it parses, the user's own lines are all
         // there, and keyfob's profile is intact.
@@ -474,14 +469,9 @@ fn kill_9_during_a_store_write_leaves_the_key_sealed_under_one_pin() {
             let mut stdin = child.stdin.take().unwrap();
             let _ = write!(stdin, "{}\n{}\n", pins[current], pins[1 - current]);
         }
-        std::thread::sleep(delay);
-        if child.try_wait().unwrap().is_none() {
-            let _ = std::process::Command::new("pkill")
-                .args(["-9", "-s", &child.id().to_string()])
-                .status();
+        if kill_9_after(&mut child, delay) {
             kills += 1;
         }
-        let _ = child.wait();
 
         // The PIN that opened it before, else the new one. (A wrong try
         // counts as a failure; the success right after clears it.)

@@ -149,6 +149,21 @@ pub fn create_user(name: &str) -> User {
     serde_json::from_value(moto().admin(&["create-user", name])).unwrap()
 }
 
+/// Waits `delay`, then kills `child`'s whole session with SIGKILL if it is
+/// still running (keyfob runs under `setsid`), and reaps it. Returns
+/// whether it was killed.
+pub fn kill_9_after(child: &mut Child, delay: Duration) -> bool {
+    std::thread::sleep(delay);
+    let running = child.try_wait().unwrap().is_none();
+    if running {
+        let _ = Command::new("pkill")
+            .args(["-9", "-s", &child.id().to_string()])
+            .status();
+    }
+    let _ = child.wait();
+    running
+}
+
 /// A unique suffix for names shared with the emulator.
 pub fn unique(base: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
