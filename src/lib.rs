@@ -7,6 +7,7 @@
 //! prompts ([`prompt`]) and settings ([`settings`]). It knows nothing of
 //! Tauri or of the command line's argument syntax.
 
+pub mod agent;
 pub mod app;
 pub mod aws;
 pub mod crypto;

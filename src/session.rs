@@ -6,7 +6,8 @@
 //! is what keeps `credential-process` on a cache hit about as fast as `cat`.
 //! Keys there are readable only by this user and expire with the session
 //! (the kernel's own timeout). Elsewhere, or where keyctl is blocked (some
-//! containers), sessions go to the secret store. Never to a plaintext file.
+//! containers), sessions stay in the keyfob agent's memory
+//! ([`crate::agent`]). Never in the secret store, never in a file.
 
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use time::format_description::well_known::Rfc3339;
 use zeroize::Zeroizing;
 
 use crate::secret::{SecretAccessKey, SessionToken};
-use crate::store::{SecretStore, StoreError};
+use crate::store::StoreError;
 
 /// botocore refreshes credential_process credentials 15 minutes before
 /// they expire; a session with less left is refreshed here, or every AWS
@@ -183,24 +184,38 @@ pub enum CacheError {
     Kernel { op: &'static str, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the keyfob agent could not {op} a session: {message}")]
+    Agent { op: &'static str, message: String },
 }
 
-/// Opens the session cache: the kernel keyring where it answers, else the
-/// secret store that `store` opens (called only then, since opening the
-/// store costs a D-Bus connection).
-pub fn open_cache<F>(namespace: &str, store: F) -> Result<Box<dyn SessionCache>, StoreError>
-where
-    F: FnOnce() -> Result<Box<dyn SecretStore>, StoreError>,
-{
+/// Opens the session cache of a process that is not the agent: the
+/// kernel keyring where it answers (a hit costs two system calls), else
+/// the agent's memory over its socket (`agent`, started if needed). Never
+/// the secret store, never a file.
+pub fn open_cache(
+    namespace: &str,
+    agent: crate::agent::client::AgentLink,
+) -> Box<dyn SessionCache> {
     #[cfg(target_os = "linux")]
     match KernelCache::open(namespace) {
-        Ok(cache) => return Ok(Box::new(cache)),
+        Ok(cache) => return Box::new(cache),
         Err(e) => {
-            tracing::debug!("kernel keyring unavailable ({e}); caching sessions in the store")
+            tracing::debug!("kernel keyring unavailable ({e}); sessions stay in the keyfob agent")
         }
     }
     let _ = namespace;
-    Ok(Box::new(StoreCache::new(store()?)))
+    Box::new(crate::agent::client::AgentCache(agent))
+}
+
+/// The kernel keyring's cache, where it answers (the agent's own choice:
+/// this, else its memory).
+pub fn kernel_cache(namespace: &str) -> Option<Box<dyn SessionCache + Send + Sync>> {
+    #[cfg(target_os = "linux")]
+    if let Ok(cache) = KernelCache::open(namespace) {
+        return Some(Box::new(cache));
+    }
+    let _ = namespace;
+    None
 }
 
 /// Where sessions are cached. Keys are short ASCII names.
@@ -212,70 +227,6 @@ pub trait SessionCache {
     /// Every key present (for `lock --all` and the sessions list).
     fn keys(&self) -> Result<Vec<String>, CacheError>;
     fn describe(&self) -> &'static str;
-}
-
-/// Sessions in a [`SecretStore`], listed through an index entry.
-pub struct StoreCache {
-    store: Box<dyn SecretStore>,
-}
-
-const STORE_INDEX: &str = "sessions";
-
-impl StoreCache {
-    pub fn new(store: Box<dyn SecretStore>) -> Self {
-        Self { store }
-    }
-
-    fn entry(key: &str) -> String {
-        format!("session.{key}")
-    }
-
-    fn write_index(&self, keys: &[String]) -> Result<(), CacheError> {
-        // A list of plain strings always serialises.
-        let bytes = serde_json::to_vec(keys).expect("session index serialises");
-        Ok(self.store.put(STORE_INDEX, &bytes)?)
-    }
-}
-
-impl SessionCache for StoreCache {
-    fn get(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, CacheError> {
-        Ok(self
-            .store
-            .get(&Self::entry(key))?
-            .map(|b| Zeroizing::new(b.expose().to_vec())))
-    }
-
-    fn put(&self, key: &str, value: &[u8], _expires: OffsetDateTime) -> Result<(), CacheError> {
-        self.store.put(&Self::entry(key), value)?;
-        let mut keys = self.keys()?;
-        if !keys.iter().any(|k| k == key) {
-            keys.push(key.to_owned());
-            self.write_index(&keys)?;
-        }
-        Ok(())
-    }
-
-    fn delete(&self, key: &str) -> Result<(), CacheError> {
-        self.store.delete(&Self::entry(key))?;
-        let mut keys = self.keys()?;
-        let before = keys.len();
-        keys.retain(|k| k != key);
-        if keys.len() != before {
-            self.write_index(&keys)?;
-        }
-        Ok(())
-    }
-
-    fn keys(&self) -> Result<Vec<String>, CacheError> {
-        Ok(match self.store.get(STORE_INDEX)? {
-            Some(bytes) => serde_json::from_slice(bytes.expose()).unwrap_or_default(),
-            None => Vec::new(),
-        })
-    }
-
-    fn describe(&self) -> &'static str {
-        "secret store"
-    }
 }
 
 #[cfg(target_os = "linux")]
@@ -484,21 +435,6 @@ mod tests {
             !printed.contains("s3cr3t") && !printed.contains("escapes"),
             "{printed}"
         );
-    }
-
-    #[test]
-    fn store_cache_lists_and_deletes() {
-        let store = crate::store::memory::MemoryStore::new();
-        let cache = StoreCache::new(Box::new(store));
-        let exp = OffsetDateTime::now_utc() + time::Duration::hours(1);
-        cache.put("a", b"1", exp).unwrap();
-        cache.put("b", b"2", exp).unwrap();
-        cache.put("a", b"3", exp).unwrap();
-        assert_eq!(cache.keys().unwrap(), ["a", "b"]);
-        assert_eq!(&*cache.get("a").unwrap().unwrap(), b"3");
-        cache.delete("a").unwrap();
-        assert_eq!(cache.keys().unwrap(), ["b"]);
-        assert!(cache.get("a").unwrap().is_none());
     }
 
     /// `lock --all` must find every session of its namespace even when the

@@ -47,12 +47,28 @@ pub enum SettingsError {
     Parse { path: PathBuf, message: String },
 }
 
+/// How long the headless agent waits without a session in its memory or
+/// a request before it exits.
+pub const DEFAULT_AGENT_IDLE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// The settings, checked.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     pub store: Backend,
     /// Session lengths for profiles that set none.
     pub durations: Durations,
+    /// `agent_idle`: see [`DEFAULT_AGENT_IDLE`].
+    pub agent_idle: std::time::Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            store: Backend::default(),
+            durations: Durations::default(),
+            agent_idle: DEFAULT_AGENT_IDLE,
+        }
+    }
 }
 
 /// `[settings]` as written.
@@ -63,6 +79,7 @@ struct RawSettings {
     store: Backend,
     session_duration: Option<String>,
     role_duration: Option<String>,
+    agent_idle: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,9 +132,15 @@ impl Settings {
                     .map_err(|e| parse(format!("[settings] {e}")))?;
             }
         }
+        let agent_idle = match &raw.agent_idle {
+            Some(v) => crate::duration::parse(v)
+                .map_err(|e| parse(format!("[settings] agent_idle: {}", e.reason)))?,
+            None => DEFAULT_AGENT_IDLE,
+        };
         Ok(Settings {
             store: raw.store,
             durations,
+            agent_idle,
         })
     }
 }

@@ -106,9 +106,61 @@ fn no_secret_survives_in_a_core_dump_at_exit() {
     for (command, what, n) in report {
         eprintln!("core of keyfob {command} at exit: {what} ×{n}");
     }
-    // The cores are real: the access key ID (not secret) is in the first.
-    assert!(count(&unlock, &user.access_key_id) > 0, "the core is empty");
+    // The cores are real: this world's folder (in the process's
+    // environment, which outlives every drop) is in the first. (Heap
+    // copies of non-secrets are no marker: freed memory is wiped.)
+    let world = env.root.path().display().to_string();
+    assert!(count(&unlock, &world) > 0, "the core is empty");
     for (command, what, n) in report {
         assert_eq!(n, 0, "{what} survives in keyfob {command}'s memory at exit");
+    }
+}
+
+/// A core of a running process (gcore attaches; as root it may, though
+/// the agent is not dumpable for the user's other processes).
+fn core_of(env: &Env, pid: i32) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let core = dir.path().join("core");
+    let out = env.run_program(
+        "gcore",
+        &["-o", &core.display().to_string(), &pid.to_string()],
+    );
+    let written = std::path::PathBuf::from(format!("{}.{pid}", core.display()));
+    std::fs::read(&written).unwrap_or_else(|e| {
+        panic!(
+            "no core of the agent ({e}):\nstdout: {}\nstderr: {}",
+            out.stdout, out.stderr
+        )
+    })
+}
+
+/// The agent unseals and holds sessions; after `lock --all` nothing of
+/// them, the long-term key or the PIN is left in its memory.
+#[test]
+fn the_agent_keeps_nothing_after_lock_all() {
+    let (env, user) = world();
+    let secret = user.secret_access_key.as_str();
+    env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    let session: serde_json::Value =
+        serde_json::from_str(&env.run(&["credential-process", "work"], "").ok().stdout).unwrap();
+    let session_secret = session["SecretAccessKey"].as_str().unwrap().to_owned();
+    let pid = env.agent_pid().expect("unlock started the agent");
+    env.run(&["lock", "--all"], "").ok();
+    let core = core_of(&env, pid);
+    let report = [
+        ("long-term secret", count(&core, secret)),
+        ("PIN", count(&core, PIN)),
+        ("session secret", count(&core, &session_secret)),
+    ];
+    for (what, n) in report {
+        eprintln!("core of the keyfob agent after lock --all: {what} ×{n}");
+    }
+    // A real core: this world's folder (the agent's environment and its
+    // paths) is there.
+    let world = env.root.path().display().to_string();
+    assert!(count(&core, &world) > 0, "the core is empty");
+    for (what, n) in report {
+        assert_eq!(n, 0, "{what} survives in the agent after lock --all");
     }
 }

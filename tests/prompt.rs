@@ -1,14 +1,46 @@
 //! The prompt chain's second step: with no terminal, credential-process
-//! asks the desktop app's prompt service. Here the service is the
-//! library's own server (what the app runs), answering as a person would.
+//! asks the agent, and the agent — here the library's own server run in
+//! this process with an asker, as the desktop app runs it — asks the
+//! person in its window, unseals and hands out only the session.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use keyfob::prompt::server::{AskKind, PromptAnswer, PromptServer};
+use keyfob::agent::protocol::AskKind;
+use keyfob::agent::server::{Agent, AgentServer, Asker, PromptAnswer, PromptRequest, ServerHandle};
+use keyfob::app::Keyfob;
+use keyfob::paths::Paths;
 use keyfob::secret::Pin;
 use serde_json::Value;
 
-use crate::util::{Env, User, unique};
+use crate::util::{Env, KEYFOB, User, unique};
+
+/// The app's agent for this world, asking with `asker`. The process's
+/// environment is the test's, so the world's folders are given here and
+/// the AWS endpoint comes from each request (as from a real client).
+fn app_agent(env: &Env, asker: Asker) -> ServerHandle {
+    let root = env.root.path();
+    let paths = Paths {
+        config_dir: root.join("config/keyfob"),
+        data_dir: root.join("data/keyfob"),
+        runtime_dir: root.join("run/keyfob"),
+    };
+    let kf = Keyfob::new(
+        paths.clone(),
+        None,
+        PathBuf::from(KEYFOB),
+        Some(env.home().join(".aws/config")),
+    )
+    .unwrap();
+    // The vault's Secret Service is this world's D-Bus session. Setting
+    // it process-wide is sound here: nextest runs each test in a process
+    // of its own, and nothing else in this one reads the environment now.
+    if let Some(bus) = env.bus_address() {
+        unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", bus) };
+    }
+    let agent = Arc::new(Agent::new(kf, Some(asker)));
+    AgentServer::bind(&paths.runtime_dir).unwrap().spawn(agent)
+}
 
 const PIN: &str = "pin-Pr0mpt-svc";
 
@@ -35,15 +67,16 @@ fn credential_process_without_a_terminal_asks_the_app() {
     setup(&env);
     let asked = Arc::new(Mutex::new(Vec::new()));
     let log = asked.clone();
-    let _server = PromptServer::bind(&env.root.path().join("run/keyfob"))
-        .unwrap()
-        .spawn(move |req| {
+    let _server = app_agent(
+        &env,
+        Arc::new(move |req: PromptRequest| {
             log.lock().unwrap().push(req.clone());
             match req.kind {
                 AskKind::Pin => PromptAnswer::Pin(Pin::new(PIN.into())),
                 AskKind::MfaCode => PromptAnswer::Refused,
             }
-        });
+        }),
+    );
     let run = env.run(&["credential-process", "work"], "").ok();
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
     assert!(v["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
@@ -62,9 +95,7 @@ fn credential_process_without_a_terminal_asks_the_app() {
 fn a_refusal_in_the_app_is_a_clear_error() {
     let env = Env::new();
     setup(&env);
-    let _server = PromptServer::bind(&env.root.path().join("run/keyfob"))
-        .unwrap()
-        .spawn(|_| PromptAnswer::Refused);
+    let _server = app_agent(&env, Arc::new(|_| PromptAnswer::Refused));
     let run = env.run(&["credential-process", "work"], "");
     assert!(run.stdout.is_empty());
     run.refused(1, "the request was refused in the keyfob app");
@@ -74,9 +105,10 @@ fn a_refusal_in_the_app_is_a_clear_error() {
 fn another_user_is_refused_by_the_peer_credential_check() {
     let env = Env::new();
     let dir = env.root.path().join("run/keyfob");
-    let _server = PromptServer::bind(&dir)
-        .unwrap()
-        .spawn(|_| PromptAnswer::Pin(Pin::new("never-given".into())));
+    let _server = app_agent(
+        &env,
+        Arc::new(|_| PromptAnswer::Pin(Pin::new("never-given".into()))),
+    );
     // Open the folder and socket to everyone, so only SO_PEERCRED stands
     // between another user and the PIN.
     use std::os::unix::fs::PermissionsExt;
@@ -84,7 +116,7 @@ fn another_user_is_refused_by_the_peer_credential_check() {
         (env.root.path().to_owned(), 0o755),
         (env.root.path().join("run"), 0o755),
         (dir.clone(), 0o755),
-        (dir.join("prompt.sock"), 0o666),
+        (dir.join("agent.sock"), 0o666),
     ] {
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
     }
@@ -93,7 +125,7 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 try:
-    s.sendall(b'{"v":1,"ask":"pin","profile":"work","identity":"work","mfa_serial":null,"requester":{"pid":1,"exe":null}}\n')
+    s.sendall(b'{"v":2,"op":"get","key":"anything"}\n')
 except BrokenPipeError:
     pass  # the server refuses before reading: its answer is still there
 print(s.makefile().readline().strip())
@@ -107,7 +139,7 @@ print(s.makefile().readline().strip())
             "-c",
             client,
         ])
-        .arg(dir.join("prompt.sock"))
+        .arg(dir.join("agent.sock"))
         .output()
         .expect("setpriv (util-linux)");
     let answer = String::from_utf8_lossy(&out.stdout);
@@ -116,7 +148,7 @@ print(s.makefile().readline().strip())
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(answer.contains("\"answer\":\"error\""), "{answer}");
+    assert!(answer.contains("\"reply\":\"error\""), "{answer}");
     assert!(answer.contains("serves only its own user"), "{answer}");
     assert!(!answer.contains("never-given"));
 }

@@ -2,6 +2,7 @@
 //! drives the real `keyfob` binary against a real Secret Service and the
 //! AWS emulator; `util` starts them.
 
+mod agent;
 mod badinput;
 mod concurrency;
 mod coredump;

@@ -17,7 +17,7 @@ use serde::Deserialize;
 pub const KEYFOB: &str = env!("CARGO_BIN_EXE_keyfob");
 
 /// The project's root, for the Python helpers in tests/support.
-fn support(file: &str) -> PathBuf {
+pub fn support(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/support")
         .join(file)
@@ -358,9 +358,16 @@ impl Env {
     /// botocore or a desktop launcher: a test run from a terminal must not
     /// stop at a prompt.
     pub fn keyfob(&self) -> Command {
+        self.keyfob_in(&[])
+    }
+
+    /// `keyfob` as [`Env::keyfob`], started through `wrapper` (a program
+    /// and its arguments that execs the rest, e.g. the seccomp filter of
+    /// tests/support/no_keyring.py).
+    pub fn keyfob_in(&self, wrapper: &[&str]) -> Command {
         let moto = self.moto;
         let mut cmd = Command::new("setsid");
-        cmd.args(["--wait", KEYFOB]);
+        cmd.arg("--wait").args(wrapper).arg(KEYFOB);
         cmd.env_clear()
             .envs(self.base_env())
             .env("AWS_ENDPOINT_URL", moto.endpoint())
@@ -378,9 +385,14 @@ impl Env {
     /// A command (an AWS client, a shell) with this world's environment
     /// and the emulator as every AWS endpoint.
     pub fn command(&self, program: &str) -> Command {
+        self.command_in(&[], program)
+    }
+
+    /// [`Env::command`] started through `wrapper` (see [`Env::keyfob_in`]).
+    pub fn command_in(&self, wrapper: &[&str], program: &str) -> Command {
         let cmd = self.keyfob();
         let mut real = Command::new("setsid");
-        real.args(["--wait", program]);
+        real.arg("--wait").args(wrapper).arg(program);
         real.env_clear();
         for (k, v) in cmd.get_envs() {
             if let Some(v) = v {
@@ -506,8 +518,45 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+impl Env {
+    /// This world's D-Bus session address (its gnome-keyring), if any.
+    pub fn bus_address(&self) -> Option<&str> {
+        self.bus.as_deref()
+    }
+
+    /// The pid of the keyfob agent serving this world, if one runs (its
+    /// lock file names it).
+    pub fn agent_pid(&self) -> Option<i32> {
+        let note = std::fs::read_to_string(self.root.path().join("run/keyfob/agent.lock")).ok()?;
+        let pid: i32 = note.split_whitespace().next()?.parse().ok()?;
+        // A test that runs the agent in its own process ends it itself.
+        if pid as u32 == std::process::id() {
+            return None;
+        }
+        std::path::Path::new(&format!("/proc/{pid}"))
+            .exists()
+            .then_some(pid)
+    }
+
+    /// Ends this world's agent (started on demand by keyfob commands).
+    pub fn stop_agent(&self) {
+        if let Some(pid) = self.agent_pid() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            // It is not our child (it runs in its own session): wait until
+            // it is gone.
+            for _ in 0..200 {
+                if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+}
+
 impl Drop for Env {
     fn drop(&mut self) {
+        self.stop_agent();
         for child in self.daemons.iter_mut().rev() {
             let _ = child.kill();
             let _ = child.wait();

@@ -550,4 +550,6 @@ pub struct PromptView {
     pub mfa_serial: Option<String>,
     pub pid: u32,
     pub exe: Option<String>,
+    /// The asking program's parents, nearest first (`bash`, `tmux`).
+    pub parents: Vec<String>,
 }

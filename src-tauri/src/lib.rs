@@ -15,13 +15,15 @@ mod reminder;
 mod tray;
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tauri::{AppHandle, Emitter, Manager, WindowEvent};
 
+use keyfob::agent::client::AgentLink;
+use keyfob::agent::protocol::Reply;
+use keyfob::agent::server::{Agent, AgentError, AgentServer, Asker, ServerHandle, harden_process};
 use keyfob::app::{self, Keyfob};
 use keyfob::aws::sts::CallerIdentity;
-use keyfob::prompt::server::{PromptServer, ServerHandle};
 use keyfob::settings::Settings;
 use keyfob::vault::NewIdentity;
 
@@ -113,6 +115,22 @@ fn changed(handle: &AppHandle) {
     let _ = handle.emit(CHANGED_EVENT, ());
 }
 
+/// Binds the agent socket, waiting a moment for an agent that was told to
+/// hand over to let go of its lock.
+fn bind_when_free(runtime: &std::path::Path) -> Result<AgentServer, AgentError> {
+    let begun = std::time::Instant::now();
+    loop {
+        match AgentServer::bind(runtime) {
+            Err(AgentError::AlreadyRunning { .. })
+                if begun.elapsed() < std::time::Duration::from_secs(3) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn build_state(handle: &AppHandle) -> Result<Desk, Box<dyn std::error::Error>> {
     let app_exe = std::env::current_exe()?;
     let kf = Keyfob::from_env(app::find_cli(&app_exe), None)?;
@@ -122,15 +140,23 @@ fn build_state(handle: &AppHandle) -> Result<Desk, Box<dyn std::error::Error>> {
         Ok(o) => (o.store.describe(), o.notice),
         Err(e) => ("none".to_owned(), Some(e.to_string())),
     };
-    let (server, prompt_error) = match PromptServer::bind(&kf.paths.runtime_dir) {
-        Ok(server) => {
-            let h = handle.clone();
-            (Some(server.spawn(move |req| prompt::ask(&h, req))), None)
-        }
+    // The app is the agent while it runs: it asks for PINs in its window
+    // and holds the sessions. A headless agent that runs already hands
+    // its sessions over and exits, so no PIN is asked again.
+    harden_process();
+    let h = handle.clone();
+    let asker: Asker = Arc::new(move |req| prompt::ask(&h, req));
+    let agent = Arc::new(Agent::new(kf, Some(asker)));
+    let runtime = agent.kf.paths.runtime_dir.clone();
+    if let Some(Reply::Sessions { entries }) = AgentLink::stop_running(&runtime, true) {
+        agent.adopt(entries);
+    }
+    let (server, prompt_error) = match bind_when_free(&runtime) {
+        Ok(server) => (Some(server.spawn(agent.clone())), None),
         Err(e) => (None, Some(e.to_string())),
     };
     Ok(Desk {
-        kf,
+        kf: agent.kf.sibling(),
         app_exe,
         store_in_use,
         notice,

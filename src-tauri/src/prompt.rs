@@ -1,8 +1,11 @@
-//! The app's side of the prompt service: the handler the library's
-//! [`PromptServer`] calls (on its own thread, once per request) brings the
-//! window to the front, tells the UI what is asked and by whom, and waits
-//! for `answer_prompt`. The socket, the peer-uid check and the wire format
-//! are the library's ([`keyfob::prompt::server`]).
+//! The app's asker, while the app is the agent: when a session request
+//! comes from a client that cannot ask (no terminal), the agent calls this
+//! (on the request's thread), which brings the window to the front, tells
+//! the UI what is asked and by whom (found by the agent from the peer's
+//! pid), and waits for `answer_prompt`. The PIN stays in this process: the
+//! agent unseals with it and hands the client a session. The socket, the
+//! peer-uid check and the wire format are the library's
+//! ([`keyfob::agent`]).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -13,7 +16,8 @@ use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager};
 use zeroize::Zeroizing;
 
-use keyfob::prompt::server::{AskKind, PromptAnswer, PromptRequest};
+use keyfob::agent::protocol::AskKind;
+use keyfob::agent::server::{PromptAnswer, PromptRequest};
 use keyfob::secret::Pin;
 
 use crate::dto::{PromptKind, PromptView};
@@ -66,8 +70,11 @@ impl Prompts {
 /// The server's handler: blocks its request's thread until the person
 /// answers, refuses, or [`WAIT`] passes.
 pub fn ask(app: &AppHandle, request: PromptRequest) -> PromptAnswer {
-    let prompts = app.state::<crate::Desk>();
-    let prompts = &prompts.prompts;
+    // A request in the moment before the app's state exists is refused.
+    let Some(desk) = app.try_state::<crate::Desk>() else {
+        return PromptAnswer::Refused;
+    };
+    let prompts = &desk.prompts;
     let id = prompts.next.fetch_add(1, Ordering::SeqCst) + 1;
     let view = PromptView {
         id,
@@ -80,6 +87,7 @@ pub fn ask(app: &AppHandle, request: PromptRequest) -> PromptAnswer {
         mfa_serial: request.mfa_serial,
         pid: request.requester.pid,
         exe: request.requester.exe,
+        parents: request.requester.parents,
     };
     let (tx, rx) = sync_channel(1);
     prompts

@@ -431,11 +431,7 @@ pub fn whois(
     };
     let profile = kf.profile(&profile_name)?;
     let account = if profile.role.is_some() {
-        let cache = kf.cache()?;
-        let vault = || kf.vault();
-        let s = kf
-            .provider(cache.as_ref(), &vault, prompter)
-            .credentials(&profile)?;
+        let s = super::session(kf, &profile, false, prompter)?;
         sts::get_access_key_info(
             &s.access_key_id,
             &s.secret_access_key,

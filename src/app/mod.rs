@@ -33,7 +33,7 @@ pub use profiles::*;
 pub use sessions::*;
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Arc, Once};
 
 use crate::aws::AwsError;
 use crate::aws::config_file::{AwsFile, ConfigFileError, Flavor};
@@ -113,6 +113,8 @@ pub enum AppError {
     },
     #[error(transparent)]
     Prompt(#[from] crate::prompt::tty::PromptError),
+    #[error(transparent)]
+    Agent(#[from] crate::agent::server::AgentError),
 }
 
 impl AppError {
@@ -185,6 +187,9 @@ impl AppError {
             ),
             AppError::SaveSettings(crate::settings::SaveError::Field(_)) => true,
             AppError::ProfileNotAdded { source, .. } => source.is_refusal(),
+            AppError::Agent(crate::agent::server::AgentError::Replied { kind, .. }) => {
+                *kind == crate::agent::protocol::ErrorKind::Refusal
+            }
             _ => false,
         }
     }
@@ -286,6 +291,10 @@ pub struct Keyfob {
     /// Shows a one-line notice (the fall-back to the file store), once.
     notify: fn(&str),
     noticed: Once,
+    /// Set in the agent (headless or the app): its own session cache, and
+    /// sessions are made in this process. Unset in a client (the CLI),
+    /// which asks the agent.
+    agent_cache: Option<Arc<dyn SessionCache + Send + Sync>>,
 }
 
 impl Keyfob {
@@ -312,7 +321,56 @@ impl Keyfob {
             aws_config,
             notify: |_| {},
             noticed: Once::new(),
+            agent_cache: None,
         })
+    }
+
+    /// This keyfob as the agent: sessions go to the kernel keyring where
+    /// it answers, else to this process's memory (returned, so the agent
+    /// can count and hand over what it holds).
+    pub fn into_agent(mut self) -> (Keyfob, Option<Arc<crate::agent::memory::MemoryCache>>) {
+        let namespace = self.namespace();
+        let (cache, memory): (Arc<dyn SessionCache + Send + Sync>, _) =
+            match crate::session::kernel_cache(&namespace) {
+                Some(kernel) => (Arc::from(kernel), None),
+                None => {
+                    let memory = Arc::new(crate::agent::memory::MemoryCache::default());
+                    (memory.clone(), Some(memory))
+                }
+            };
+        self.agent_cache = Some(cache);
+        (self, memory)
+    }
+
+    /// Another handle on the same keyfob (the same agent cache, if any).
+    pub fn sibling(&self) -> Keyfob {
+        Keyfob {
+            paths: self.paths.clone(),
+            backend: self.backend,
+            durations: self.durations,
+            cli: self.cli.clone(),
+            aws_config: self.aws_config.clone(),
+            notify: self.notify,
+            noticed: Once::new(),
+            agent_cache: self.agent_cache.clone(),
+        }
+    }
+
+    /// Whether this process is the agent (it makes sessions itself).
+    pub fn is_agent(&self) -> bool {
+        self.agent_cache.is_some()
+    }
+
+    /// Where the agent listens, and the binary that starts it.
+    pub fn agent_link(&self) -> crate::agent::client::AgentLink {
+        crate::agent::client::AgentLink {
+            runtime_dir: self.paths.runtime_dir.clone(),
+            exe: self.cli.clone(),
+        }
+    }
+
+    fn namespace(&self) -> String {
+        digest(&[&self.paths.config_dir.to_string_lossy()])
     }
 
     /// Shows notices with `notify` (the CLI prints them on stderr; the app
@@ -341,11 +399,13 @@ impl Keyfob {
     }
 
     /// The session cache, shared by every keyfob process of this user and
-    /// config folder. The kernel keyring needs no store; the store is
-    /// opened only where the kernel keyring is unavailable.
+    /// config folder: the kernel keyring where it answers, else the agent's
+    /// memory (in the agent itself, or over its socket).
     pub fn cache(&self) -> Result<Box<dyn SessionCache>, StoreError> {
-        let namespace = digest(&[&self.paths.config_dir.to_string_lossy()]);
-        open_cache(&namespace, || self.store())
+        if let Some(cache) = &self.agent_cache {
+            return Ok(Box::new(Shared(cache.clone())));
+        }
+        Ok(open_cache(&self.namespace(), self.agent_link()))
     }
 
     /// A session provider over `cache` with `prompter` (none: a locked
@@ -417,6 +477,32 @@ impl Keyfob {
     /// The identities, as `keyfob list` shows them.
     pub fn identities(&self) -> Result<Vec<Identity>, AppError> {
         Ok(self.vault()?.list()?)
+    }
+}
+
+/// The agent's cache, shared by its threads.
+struct Shared(Arc<dyn SessionCache + Send + Sync>);
+
+impl SessionCache for Shared {
+    fn get(&self, key: &str) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, CacheError> {
+        self.0.get(key)
+    }
+    fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expires: time::OffsetDateTime,
+    ) -> Result<(), CacheError> {
+        self.0.put(key, value, expires)
+    }
+    fn delete(&self, key: &str) -> Result<(), CacheError> {
+        self.0.delete(key)
+    }
+    fn keys(&self) -> Result<Vec<String>, CacheError> {
+        self.0.keys()
+    }
+    fn describe(&self) -> &'static str {
+        self.0.describe()
     }
 }
 

@@ -31,21 +31,47 @@ pub const CLEARED: &[&str] = &[
     "AWS_WEB_IDENTITY_TOKEN_FILE",
 ];
 
-/// The profile's session: cached, or made now with the prompter `ask`
-/// builds (called only on a miss, so a hit costs no prompt set-up).
+/// The profile's session: cached, or made by the agent (`fresh`: made
+/// now, as `keyfob unlock`). A client (the CLI) reads the cache and, on a
+/// miss, asks the agent, answering its asks with `prompter` (the
+/// terminal, or values given up front) — the PIN goes to the agent, never
+/// the other way. In the agent this makes the session itself.
 pub fn session(
     kf: &Keyfob,
     profile: &Profile,
-    ask: impl FnOnce() -> Option<Box<dyn Prompter>>,
+    fresh: bool,
+    prompter: Option<&dyn Prompter>,
+) -> Result<Session, AppError> {
+    if kf.is_agent() {
+        return make_session(kf, profile, fresh, prompter);
+    }
+    if !fresh {
+        let cache = kf.cache()?;
+        let vault = || kf.vault();
+        if let Some(s) = kf.provider(cache.as_ref(), &vault, None).cached(profile) {
+            return Ok(s);
+        }
+    }
+    Ok(kf.agent_link().session(&profile.name, fresh, prompter)?)
+}
+
+/// Makes (or finds cached, unless `fresh`) the profile's session in this
+/// process: what the agent does for a session request. `prompter: None`
+/// makes a locked profile fail at once with the unlock hint.
+pub fn make_session(
+    kf: &Keyfob,
+    profile: &Profile,
+    fresh: bool,
+    prompter: Option<&dyn Prompter>,
 ) -> Result<Session, AppError> {
     let cache = kf.cache()?;
     let vault = || kf.vault();
-    if let Some(s) = kf.provider(cache.as_ref(), &vault, None).cached(profile) {
-        return Ok(s);
-    }
-    let prompter = ask();
-    let provider = kf.provider(cache.as_ref(), &vault, prompter.as_deref());
-    Ok(provider.credentials(profile)?)
+    let provider = kf.provider(cache.as_ref(), &vault, prompter);
+    Ok(if fresh {
+        provider.unlock(profile)?
+    } else {
+        provider.credentials(profile)?
+    })
 }
 
 /// The variables a session sets, in the order they are printed; the values
@@ -114,10 +140,7 @@ pub fn unlock(
     prompter: &dyn Prompter,
 ) -> Result<OffsetDateTime, AppError> {
     let profile = kf.profile(name)?;
-    let cache = kf.cache()?;
-    let vault = || kf.vault();
-    let provider = kf.provider(cache.as_ref(), &vault, Some(prompter));
-    Ok(provider.unlock(&profile)?.expiration)
+    Ok(session(kf, &profile, true, Some(prompter))?.expiration)
 }
 
 /// Drops a profile's cached session (`keyfob lock NAME`).

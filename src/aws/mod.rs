@@ -134,6 +134,28 @@ pub(crate) fn block_on<F: std::future::Future>(fut: F) -> Result<F::Output, AwsE
     Ok(rt.block_on(fut))
 }
 
+thread_local! {
+    /// The asking client's `AWS_ENDPOINT_URL` and region, while the agent
+    /// makes a session for it (see [`with_client_endpoint`]).
+    static CLIENT_ENDPOINT: std::cell::RefCell<(Option<String>, Option<String>)> =
+        const { std::cell::RefCell::new((None, None)) };
+}
+
+/// Runs `f` with the AWS calls on this thread going to `endpoint` in
+/// `region` where given: the agent makes a session with the endpoint the
+/// asking tool was configured with (its environment), not the one the
+/// agent happened to start with.
+pub fn with_client_endpoint<T>(
+    endpoint: Option<String>,
+    region: Option<String>,
+    f: impl FnOnce() -> T,
+) -> T {
+    CLIENT_ENDPOINT.with(|c| *c.borrow_mut() = (endpoint, region));
+    let out = f();
+    CLIENT_ENDPOINT.with(|c| *c.borrow_mut() = (None, None));
+    out
+}
+
 /// The SDK configuration for calls made with the given credentials. The
 /// region comes from the usual chain, defaulting to us-east-1 (STS and IAM
 /// answer there for every commercial account).
@@ -149,9 +171,17 @@ pub(crate) async fn sdk_config(
         None,
         "keyfob",
     );
-    aws_config::defaults(BehaviorVersion::latest())
-        .credentials_provider(credentials)
-        .region(RegionProviderChain::default_provider().or_else("us-east-1"))
+    let (endpoint, region) = CLIENT_ENDPOINT.with(|c| c.borrow().clone());
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).credentials_provider(credentials);
+    loader = match region {
+        Some(r) => loader.region(aws_config::Region::new(r)),
+        None => loader.region(RegionProviderChain::default_provider().or_else("us-east-1")),
+    };
+    if let Some(url) = endpoint {
+        loader = loader.endpoint_url(url);
+    }
+    loader
         .timeout_config(
             TimeoutConfig::builder()
                 .operation_timeout(OPERATION_TIMEOUT)

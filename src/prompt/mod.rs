@@ -1,10 +1,8 @@
-//! Asking the user for input: the controlling terminal ([`tty`]), or the
-//! desktop app through the prompt service ([`protocol`], [`client`],
-//! [`server`]). Never stdout or stderr, which tools like botocore capture.
+//! Asking the user for input: the controlling terminal ([`tty`]), or
+//! values given up front. (The desktop app asks in its window when it is
+//! the agent: [`crate::agent`].) Never stdout or stderr, which tools like
+//! botocore capture.
 
-pub mod client;
-pub mod protocol;
-pub mod server;
 pub mod tty;
 
 use crate::provider::{Ask, Prompter};

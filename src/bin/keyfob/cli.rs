@@ -76,6 +76,24 @@ pub enum Command {
     /// your account (or one of your roles) may assume it, only with the
     /// external ID.
     TrustPolicy(TrustPolicyArgs),
+    /// Run the agent: the one process that holds sessions and asks for
+    /// PINs. Other commands start it when needed; a systemd user unit may
+    /// too. It exits after holding no session for the idle time.
+    Agent(AgentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// Exit after this long without a session in memory or a request
+    /// (default: 15m, or `agent_idle` under [settings]).
+    #[arg(long)]
+    pub idle: Option<String>,
+    /// Tell the running agent to stop (its sessions are wiped).
+    #[arg(long)]
+    pub stop: bool,
+    /// Show whether an agent runs, and how many sessions it holds.
+    #[arg(long, conflicts_with = "stop")]
+    pub status: bool,
 }
 
 /// How the guard gets the identity session when none is cached.

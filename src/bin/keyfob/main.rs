@@ -29,6 +29,14 @@ use keyfob::vault::VaultError;
 
 use cli::{Cli, Command};
 
+/// Freed memory is wiped: the agent (this binary, as `keyfob agent`)
+/// parses STS answers with the AWS SDK, whose response buffers hold the
+/// session secret and are freed without being cleared. (Seen: the session
+/// secret ×3 in the agent's core after `lock --all` without this.)
+#[global_allocator]
+static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
+    zeroizing_alloc::ZeroAlloc(std::alloc::System);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
@@ -65,6 +73,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Role(cmd) => thirdparty::role(&ctx, cmd),
         Command::ExternalId(cmd) => thirdparty::external_id(&ctx, cmd),
         Command::TrustPolicy(args) => thirdparty::trust_policy(args),
+        Command::Agent(args) => sessions::agent(ctx, args),
         Command::Completions(args) => {
             use clap::CommandFactory;
             clap_complete::generate(

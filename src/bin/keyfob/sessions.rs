@@ -13,7 +13,6 @@ use keyfob::app::{self, CLEARED, EXEC_MARKER, Keyfob};
 use keyfob::field::{Field, FieldError};
 use keyfob::limits;
 use keyfob::profile::Profile;
-use keyfob::prompt::client::SocketPrompter;
 use keyfob::prompt::{FixedPrompter, TtyPrompter, tty};
 use keyfob::provider::Prompter;
 use keyfob::secret::Pin;
@@ -22,17 +21,12 @@ use keyfob::session::Session;
 use crate::cli::{EnvArgs, ExecArgs, LockArgs, ProfileArg, ShellKind, UnlockArgs};
 use crate::{stdin_lines, thirdparty};
 
-/// The prompt chain: the terminal when there is one; else the desktop
-/// app's prompt service if the app runs; else nobody, which makes a locked
-/// profile fail at once with the unlock hint.
-pub fn prompter(kf: &Keyfob) -> Option<Box<dyn Prompter>> {
-    if tty::available() {
-        return Some(Box::new(TtyPrompter));
-    }
-    if let Some(app) = SocketPrompter::if_running(&kf.paths.runtime_dir) {
-        return Some(Box::new(app));
-    }
-    None
+/// Who answers the agent's asks from here: the terminal when there is
+/// one; else nobody — then the agent asks in the desktop app's window if
+/// the app is the agent, or a locked profile fails at once with the unlock
+/// hint.
+pub fn prompter(_kf: &Keyfob) -> Option<Box<dyn Prompter>> {
+    tty::available().then(|| Box::new(TtyPrompter) as Box<dyn Prompter>)
 }
 
 /// The answers given up front when there are any, else the chain.
@@ -51,7 +45,8 @@ fn session(kf: &Keyfob, profile: &Profile) -> anyhow::Result<Session> {
     // An unguarded third-party role warns on every use, on stderr only
     // (the fast path's stdout is credential_process JSON).
     thirdparty::warn(profile);
-    Ok(app::session(kf, profile, || prompter(kf))?)
+    let chain = prompter(kf);
+    Ok(app::session(kf, profile, false, chain.as_deref())?)
 }
 
 /// Prints exactly the credential_process JSON on stdout. The fast path (a
@@ -200,5 +195,38 @@ pub fn env(kf: &Keyfob, args: EnvArgs) -> anyhow::Result<()> {
         });
         writeln!(out, "{}", line.as_str())?;
     }
+    Ok(())
+}
+
+/// `keyfob agent`: serves until stopped or idle; `--status`, `--stop`.
+pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
+    use keyfob::agent::client::AgentLink;
+    use keyfob::agent::server::{Agent, AgentServer, harden_process};
+    let runtime = kf.paths.runtime_dir.clone();
+    if args.status {
+        match AgentLink::status(&runtime) {
+            Some((pid, sessions, app)) => println!(
+                "The keyfob agent runs (pid {pid}{}), {sessions} session(s) in its memory.",
+                if app { ", the desktop app" } else { "" }
+            ),
+            None => println!("No keyfob agent runs."),
+        }
+        return Ok(());
+    }
+    if args.stop {
+        match AgentLink::stop_running(&runtime, false) {
+            Some(_) => println!("Stopped the keyfob agent; its sessions are wiped."),
+            None => println!("No keyfob agent runs."),
+        }
+        return Ok(());
+    }
+    let idle = match args.idle.as_deref() {
+        Some(text) => keyfob::duration::parse(text)?,
+        None => keyfob::settings::Settings::load(&kf.paths.config_file())?.agent_idle,
+    };
+    harden_process();
+    let server = AgentServer::bind(&runtime)?;
+    let agent = std::sync::Arc::new(Agent::new(kf, None));
+    server.serve(agent, Some(idle));
     Ok(())
 }

@@ -4,4 +4,8 @@ import type { PromptKind } from "./PromptKind";
 /**
  * A request from `keyfob credential-process` waiting for the person.
  */
-export type PromptView = { id: number, kind: PromptKind, profile: string, identity: string, mfa_serial: string | null, pid: number, exe: string | null, };
+export type PromptView = { id: number, kind: PromptKind, profile: string, identity: string, mfa_serial: string | null, pid: number, exe: string | null, 
+/**
+ * The asking program's parents, nearest first (`bash`, `tmux`).
+ */
+parents: Array<string>, };

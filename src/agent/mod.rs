@@ -1,0 +1,19 @@
+//! The agent: the one process per user that owns what is unlocked. It
+//! makes sessions (the PIN and MFA code come *to* it; it unseals, calls
+//! STS and caches) and hands out session credentials only — never a PIN
+//! or a long-term key. It is the desktop app while the app runs, else the
+//! headless `keyfob agent`, which the CLI starts on demand and which exits
+//! once it has held no session for a while.
+//!
+//! - [`protocol`]: the versioned, size-capped JSON-lines wire format.
+//! - [`server`]: the socket, the one-agent-per-user lock, the requests,
+//!   the requester found from the peer's pid, the process hardening.
+//! - [`client`]: connecting (or starting the agent), the session request,
+//!   and [`client::AgentCache`] for processes that are not the agent.
+//! - [`memory`]: sessions in the agent's memory where the kernel keyring
+//!   is refused: locked in RAM where allowed, wiped, never a file.
+
+pub mod client;
+pub mod memory;
+pub mod protocol;
+pub mod server;

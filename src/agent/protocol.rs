@@ -1,0 +1,239 @@
+//! The agent's wire protocol: one JSON object per line on a Unix socket,
+//! each carrying the protocol version `v`. A connection carries one
+//! request; a `session` request may be a short conversation, in which the
+//! agent asks the client to ask its person (at the client's terminal):
+//!
+//! ```text
+//! → {"v":2,"op":"session","profile":"prod","fresh":false,"answers":true,"interactive":true,"endpoint":null,"region":null}
+//! ← {"v":2,"reply":"ask","kind":"pin","profile":"prod","identity":"work","mfa_serial":null}
+//! → {"v":2,"answer":"pin","value":"…"}
+//! ← {"v":2,"reply":"session","credentials":"{\"Version\":1,…}"}
+//! ```
+//!
+//! Secrets flow in (a PIN or MFA code answering an ask, a session a
+//! client made itself and caches with `put`); only sessions flow out.
+//! No reply ever carries a PIN or a long-term key. Messages that can carry
+//! a secret have no `Debug` and wipe their strings on drop. A peer of
+//! another version is told so by number, never misread: in particular a
+//! client of the old prompt service (v1, which asked for a PIN and got it)
+//! is refused.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+pub const VERSION: u32 = 2;
+
+/// The socket's name inside keyfob's runtime folder.
+pub const SOCKET_NAME: &str = "agent.sock";
+/// The lock the running agent holds (one agent per user), with its pid.
+pub const LOCK_NAME: &str = "agent.lock";
+
+/// The longest line either side reads (a session's JSON is ~1 KiB).
+pub const MAX_LINE: usize = 64 * 1024;
+
+pub fn socket_path(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join(SOCKET_NAME)
+}
+
+pub fn lock_path(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join(LOCK_NAME)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AskKind {
+    Pin,
+    MfaCode,
+}
+
+/// Client → agent. No `Debug`: `session` and `put` can carry secrets.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// The profile's session: cached, or made now (`fresh`: made now
+    /// whatever is cached, as `keyfob unlock`). `answers`: the client can
+    /// answer asks (a terminal, or `--pin-stdin`); `interactive`: a person
+    /// there can be asked again after a wrong PIN. `endpoint` and `region`
+    /// are the client's `AWS_ENDPOINT_URL` and region, which the agent's
+    /// STS calls use.
+    Session {
+        profile: String,
+        fresh: bool,
+        answers: bool,
+        interactive: bool,
+        endpoint: Option<String>,
+        region: Option<String>,
+    },
+    /// A cache entry (the session JSON) by key.
+    Get {
+        key: String,
+    },
+    /// Caches a session the client made (rotation renewing its sessions).
+    Put {
+        key: String,
+        value: Zeroizing<String>,
+        expires: i64,
+    },
+    Delete {
+        key: String,
+    },
+    Keys,
+    Status,
+    /// The desktop app taking over: the agent replies with its sessions
+    /// and exits.
+    Handover,
+    Stop,
+}
+
+/// Client → agent, answering an ask. No `Debug`: it can carry a PIN.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum Answer {
+    Pin {
+        value: Zeroizing<String>,
+    },
+    MfaCode {
+        value: String,
+    },
+    /// Nobody there to ask (no terminal), or nothing given up front.
+    Unavailable {
+        message: String,
+    },
+    Refused,
+}
+
+/// What kind of failure an error reply is, for the client's exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Refused input (a wrong PIN, a bad MFA code): the CLI exits 2.
+    Refusal,
+    /// The profile is locked and nobody could be asked.
+    Locked,
+    Failed,
+    /// The peer speaks another protocol version, or not this protocol.
+    Protocol,
+}
+
+/// Agent → client. No `Debug`: sessions.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum Reply {
+    /// Ask the client's person (only during `session`).
+    Ask {
+        kind: AskKind,
+        profile: String,
+        identity: String,
+        mfa_serial: Option<String>,
+    },
+    /// A session, as credential_process JSON.
+    Session {
+        credentials: Zeroizing<String>,
+    },
+    Value {
+        value: Option<Zeroizing<String>>,
+    },
+    Keys {
+        keys: Vec<String>,
+    },
+    Status {
+        pid: u32,
+        sessions: usize,
+        app: bool,
+    },
+    /// `handover`: every cached session, with its key and expiry.
+    Sessions {
+        entries: Vec<HandedOver>,
+    },
+    Done,
+    Error {
+        kind: ErrorKind,
+        message: String,
+    },
+}
+
+/// One session handed over to the app.
+#[derive(Serialize, Deserialize)]
+pub struct HandedOver {
+    pub key: String,
+    pub value: Zeroizing<String>,
+    pub expires: i64,
+}
+
+/// A message with its version, as sent on the wire.
+#[derive(Serialize, Deserialize)]
+pub struct Line<T> {
+    pub v: u32,
+    #[serde(flatten)]
+    pub body: T,
+}
+
+/// Only the version, to read a line from a peer of another version.
+#[derive(Deserialize)]
+pub struct VersionOnly {
+    pub v: u32,
+}
+
+/// Serialises `body` as one line, in a buffer wiped on drop.
+pub fn encode<T: Serialize>(body: T) -> Zeroizing<String> {
+    // Plain data with string keys: serialising cannot fail.
+    let mut text = Zeroizing::new(
+        serde_json::to_string(&Line { v: VERSION, body }).expect("protocol messages serialise"),
+    );
+    text.push('\n');
+    text
+}
+
+/// Parses one line: the body if it is this version, else what is wrong.
+pub fn decode<T: for<'de> Deserialize<'de>>(line: &str) -> Result<T, String> {
+    match serde_json::from_str::<Line<T>>(line) {
+        Ok(l) if l.v == VERSION => Ok(l.body),
+        _ => Err(match serde_json::from_str::<VersionOnly>(line) {
+            Ok(v) if v.v != VERSION => format!(
+                "protocol v{} is not spoken here: keyfob's agent speaks v{VERSION} (the v1 prompt service, which handed out PINs, is gone) — update keyfob",
+                v.v
+            ),
+            _ => "not a keyfob agent message".into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_format_and_versions() {
+        let text = encode(Request::Session {
+            profile: "prod".into(),
+            fresh: false,
+            answers: true,
+            interactive: true,
+            endpoint: None,
+            region: None,
+        });
+        assert!(
+            text.starts_with(r#"{"v":2,"op":"session","profile":"prod""#),
+            "{}",
+            text.as_str()
+        );
+        assert!(matches!(
+            decode::<Request>(&text),
+            Ok(Request::Session { fresh: false, .. })
+        ));
+        let answer = encode(Answer::Pin {
+            value: Zeroizing::new("123456".into()),
+        });
+        assert_eq!(
+            answer.as_str(),
+            "{\"v\":2,\"answer\":\"pin\",\"value\":\"123456\"}\n"
+        );
+        // The old prompt service's request: refused by version.
+        let v1 = r#"{"v":1,"ask":"pin","profile":"work","identity":"work","mfa_serial":null,"requester":{"pid":1,"exe":null}}"#;
+        let err = decode::<Request>(v1).err().unwrap();
+        assert!(err.contains("v1 is not spoken here"), "{err}");
+        assert!(decode::<Request>("hello").is_err());
+    }
+}

@@ -1,0 +1,578 @@
+//! The agent's server: the socket (`agent.sock` in keyfob's runtime
+//! folder, 0700; the socket 0600; every peer's uid checked with
+//! SO_PEERCRED), one agent per user (it holds `agent.lock`, which names
+//! its pid), a thread per connection, and what each request does.
+//!
+//! Sessions are made here: the agent resolves the profile, asks for the
+//! PIN (and MFA code) through the asking client — or, when the client
+//! cannot ask, through the desktop app's window when the app is the
+//! agent — unseals, calls STS and caches. The requester shown to the
+//! person is found from the peer's pid (`/proc/PID/exe` and its parents),
+//! never from anything the client says.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use super::memory::MemoryCache;
+use super::protocol::{
+    Answer, AskKind, ErrorKind, HandedOver, MAX_LINE, Reply, Request, decode, encode, lock_path,
+    socket_path,
+};
+use crate::app::{self, AppError, Keyfob};
+use crate::fsutil::{self, FileLock, LockError};
+use crate::prompt::tty::PromptError;
+use crate::provider::{Ask, Prompter};
+use crate::secret::Pin;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("cannot start the keyfob agent on {path}: {source}")]
+    Bind {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("a keyfob agent already runs ({holder}); one serves each user")]
+    AlreadyRunning { holder: String },
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error("cannot reach the keyfob agent: {message}")]
+    Unreachable { message: String },
+    #[error("{message}")]
+    Replied { kind: ErrorKind, message: String },
+}
+
+/// The program that asked, as the agent found it from the peer's pid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requester {
+    /// The first process above the asking `keyfob` (the AWS CLI, an SDK's
+    /// process), or the peer itself when it is not keyfob.
+    pub pid: u32,
+    pub exe: Option<String>,
+    /// The names of its parents up to the session leader, nearest first
+    /// (e.g. `["bash", "gnome-terminal"]`).
+    pub parents: Vec<String>,
+}
+
+/// A request for the person at the app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PromptRequest {
+    pub kind: AskKind,
+    pub profile: String,
+    pub identity: String,
+    pub mfa_serial: Option<String>,
+    pub requester: Requester,
+}
+
+/// What the person at the app answered. No `Debug`: it can carry a PIN.
+pub enum PromptAnswer {
+    Pin(Pin),
+    MfaCode(String),
+    Refused,
+}
+
+/// Asks the person at the app (the desktop app's window).
+pub type Asker = Arc<dyn Fn(PromptRequest) -> PromptAnswer + Send + Sync>;
+
+/// What the agent owns: keyfob over its own cache (the kernel keyring
+/// where it answers, else its memory), and the app's asker if the app is
+/// the agent.
+pub struct Agent {
+    pub kf: Keyfob,
+    memory: Option<Arc<MemoryCache>>,
+    asker: Option<Asker>,
+    stop: AtomicBool,
+    last_use: Mutex<Instant>,
+}
+
+impl Agent {
+    /// The agent over `kf`: its sessions go to the kernel keyring where it
+    /// answers, else to this process's memory.
+    pub fn new(kf: Keyfob, asker: Option<Asker>) -> Agent {
+        let (kf, memory) = kf.into_agent();
+        Agent {
+            kf,
+            memory,
+            asker,
+            stop: AtomicBool::new(false),
+            last_use: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Sessions held in this process's memory (0 with the kernel keyring).
+    pub fn sessions_in_memory(&self) -> usize {
+        self.memory.as_ref().map_or(0, |m| m.len())
+    }
+
+    /// Takes the sessions another agent handed over.
+    pub fn adopt(&self, entries: Vec<HandedOver>) {
+        let Ok(cache) = self.kf.cache() else { return };
+        for e in entries {
+            if let Ok(expires) = OffsetDateTime::from_unix_timestamp(e.expires) {
+                let _ = cache.put(&e.key, e.value.as_bytes(), expires);
+            }
+        }
+    }
+
+    fn touch(&self) {
+        *self.last_use.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.last_use
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .elapsed()
+    }
+}
+
+/// The bound socket, and the instance lock held while it lives.
+pub struct AgentServer {
+    listener: UnixListener,
+    path: PathBuf,
+    _instance: FileLock,
+}
+
+/// Stops a spawned server and removes its socket when dropped.
+pub struct ServerHandle {
+    agent: Arc<Agent>,
+    path: PathBuf,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl AgentServer {
+    /// Takes the agent lock in `runtime_dir` (created 0700) and binds the
+    /// socket. A socket left by a killed agent is replaced; a running
+    /// agent is an error naming it.
+    pub fn bind(runtime_dir: &Path) -> Result<AgentServer, AgentError> {
+        let path = socket_path(runtime_dir);
+        let err = |source| AgentError::Bind {
+            path: path.clone(),
+            source,
+        };
+        crate::paths::private_dir(runtime_dir)
+            .map_err(|e| err(std::io::Error::other(e.to_string())))?;
+        let instance = match fsutil::lock(&lock_path(runtime_dir), Duration::ZERO) {
+            Ok(l) => l,
+            Err(LockError::Timeout { holder, .. }) => {
+                return Err(AgentError::AlreadyRunning { holder });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        // Holding the lock, no live agent owns the socket: a leftover is
+        // stale.
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(err(e)),
+            _ => {}
+        }
+        let listener = UnixListener::bind(&path).map_err(err)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+        Ok(AgentServer {
+            listener,
+            path,
+            _instance: instance,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Serves on this thread until stopped, or (with `idle`) until no
+    /// session has been held in memory and no request came for that long.
+    pub fn serve(self, agent: Arc<Agent>, idle: Option<Duration>) {
+        let _ = self.listener.set_nonblocking(true);
+        loop {
+            if agent.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if let Some(idle) = idle
+                && agent.sessions_in_memory() == 0
+                && agent.idle_for() >= idle
+            {
+                tracing::info!("agent idle for {idle:?}; exiting");
+                break;
+            }
+            match self.listener.accept() {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nonblocking(false);
+                    agent.touch();
+                    let agent = agent.clone();
+                    std::thread::spawn(move || serve_one(stream, &agent));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+
+    /// Serves on a thread of its own (the desktop app).
+    pub fn spawn(self, agent: Arc<Agent>) -> ServerHandle {
+        let path = self.path.clone();
+        let served = agent.clone();
+        let thread = std::thread::spawn(move || self.serve(served, None));
+        ServerHandle {
+            agent,
+            path,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl ServerHandle {
+    pub fn agent(&self) -> &Arc<Agent> {
+        &self.agent
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.agent.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether the peer runs as this user (SO_PEERCRED), and its pid.
+fn peer(stream: &UnixStream) -> Option<u32> {
+    let cred = rustix::net::sockopt::socket_peercred(stream).ok()?;
+    (cred.uid == rustix::process::getuid()).then(|| cred.pid.as_raw_nonzero().get() as u32)
+}
+
+fn send(stream: &mut UnixStream, reply: Reply) -> std::io::Result<()> {
+    stream.write_all(encode(reply).as_bytes())
+}
+
+/// Reads one line (at most [`MAX_LINE`]) into a buffer wiped on drop.
+fn read_line(stream: &UnixStream) -> std::io::Result<Zeroizing<String>> {
+    // Reserved so the buffer never reallocates around a PIN.
+    let mut line = Zeroizing::new(String::with_capacity(MAX_LINE + 1));
+    BufReader::new(stream)
+        .take(MAX_LINE as u64)
+        .read_line(&mut line)?;
+    Ok(line)
+}
+
+fn serve_one(mut stream: UnixStream, agent: &Agent) {
+    let Some(pid) = peer(&stream) else {
+        tracing::warn!("refused an agent connection from another user");
+        let _ = send(
+            &mut stream,
+            Reply::Error {
+                kind: ErrorKind::Refusal,
+                message: "refused: the keyfob agent serves only its own user".into(),
+            },
+        );
+        return;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let Ok(line) = read_line(&stream) else { return };
+    if line.is_empty() {
+        return;
+    }
+    let request = match decode::<Request>(&line) {
+        Ok(r) => r,
+        Err(message) => {
+            let _ = send(
+                &mut stream,
+                Reply::Error {
+                    kind: ErrorKind::Protocol,
+                    message,
+                },
+            );
+            return;
+        }
+    };
+    drop(line);
+    let reply = handle(&mut stream, agent, pid, request);
+    let _ = send(&mut stream, reply);
+    agent.touch();
+}
+
+fn failed(e: impl Into<AppError>) -> Reply {
+    let e: AppError = e.into();
+    let kind = match &e {
+        AppError::Provider(crate::provider::ProviderError::Locked { .. }) => ErrorKind::Locked,
+        e if e.is_refusal() => ErrorKind::Refusal,
+        _ => ErrorKind::Failed,
+    };
+    Reply::Error {
+        kind,
+        message: e.to_string(),
+    }
+}
+
+fn handle(stream: &mut UnixStream, agent: &Agent, pid: u32, request: Request) -> Reply {
+    let kf = &agent.kf;
+    let cache = match kf.cache() {
+        Ok(c) => c,
+        Err(e) => return failed(e),
+    };
+    match request {
+        Request::Session {
+            profile,
+            fresh,
+            answers,
+            interactive,
+            endpoint,
+            region,
+        } => {
+            let profile = match kf.profile(&profile) {
+                Ok(p) => p,
+                Err(e) => return failed(e),
+            };
+            let asker = Conversation {
+                stream: stream.try_clone().ok(),
+                answers,
+                interactive,
+                app: agent.asker.clone(),
+                requester: requester(pid),
+            };
+            let prompter: Option<&dyn Prompter> =
+                (answers || agent.asker.is_some()).then_some(&asker as &dyn Prompter);
+            let made = crate::aws::with_client_endpoint(endpoint, region, || {
+                app::make_session(kf, &profile, fresh, prompter)
+            });
+            match made {
+                Ok(s) => Reply::Session {
+                    credentials: s.to_process_json(),
+                },
+                Err(e) => failed(e),
+            }
+        }
+        Request::Get { key } => match cache.get(&key) {
+            Ok(v) => Reply::Value {
+                value: v.map(|b| Zeroizing::new(String::from_utf8_lossy(&b).into_owned())),
+            },
+            Err(e) => failed(e),
+        },
+        Request::Put {
+            key,
+            value,
+            expires,
+        } => match OffsetDateTime::from_unix_timestamp(expires) {
+            Ok(at) => match cache.put(&key, value.as_bytes(), at) {
+                Ok(()) => Reply::Done,
+                Err(e) => failed(e),
+            },
+            Err(_) => Reply::Error {
+                kind: ErrorKind::Protocol,
+                message: "put: expires is not a time".into(),
+            },
+        },
+        Request::Delete { key } => match cache.delete(&key) {
+            Ok(()) => Reply::Done,
+            Err(e) => failed(e),
+        },
+        Request::Keys => match cache.keys() {
+            Ok(keys) => Reply::Keys { keys },
+            Err(e) => failed(e),
+        },
+        Request::Status => Reply::Status {
+            pid: std::process::id(),
+            sessions: agent.sessions_in_memory(),
+            app: agent.asker.is_some(),
+        },
+        Request::Handover => {
+            let entries = agent
+                .memory
+                .as_ref()
+                .map(|m| m.export())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(key, value, expires)| HandedOver {
+                    key,
+                    value: Zeroizing::new(String::from_utf8_lossy(&value).into_owned()),
+                    expires: expires.unix_timestamp(),
+                })
+                .collect();
+            agent.stop.store(true, Ordering::SeqCst);
+            Reply::Sessions { entries }
+        }
+        Request::Stop => {
+            agent.stop.store(true, Ordering::SeqCst);
+            Reply::Done
+        }
+    }
+}
+
+/// Asks for a PIN or MFA code during a `session` request: the asking
+/// client's person when the client can answer, else the app's window.
+struct Conversation {
+    stream: Option<UnixStream>,
+    answers: bool,
+    interactive: bool,
+    app: Option<Asker>,
+    requester: Requester,
+}
+
+/// How long the person at the client's terminal may take.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
+
+impl Conversation {
+    fn ask_client(&self, kind: AskKind, ask: &Ask<'_>) -> Result<Answer, PromptError> {
+        let service = |message: String| PromptError::Service { message };
+        let mut stream = self
+            .stream
+            .as_ref()
+            .ok_or_else(|| service("the asking client is gone".into()))?
+            .try_clone()
+            .map_err(|e| service(e.to_string()))?;
+        let _ = stream.set_read_timeout(Some(ANSWER_TIMEOUT));
+        send(
+            &mut stream,
+            Reply::Ask {
+                kind,
+                profile: ask.profile.to_owned(),
+                identity: ask.identity.to_owned(),
+                mfa_serial: ask.mfa_serial.map(str::to_owned),
+            },
+        )
+        .map_err(|e| service(format!("cannot ask the client: {e}")))?;
+        let line = read_line(&stream).map_err(|e| match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                PromptError::TimedOut {
+                    secs: ANSWER_TIMEOUT.as_secs(),
+                }
+            }
+            _ => service(e.to_string()),
+        })?;
+        if line.is_empty() {
+            return Err(PromptError::Cancelled);
+        }
+        decode::<Answer>(&line).map_err(service)
+    }
+
+    fn ask_app(&self, kind: AskKind, ask: &Ask<'_>) -> Option<PromptAnswer> {
+        let app = self.app.as_ref()?;
+        Some(app(PromptRequest {
+            kind,
+            profile: ask.profile.to_owned(),
+            identity: ask.identity.to_owned(),
+            mfa_serial: ask.mfa_serial.map(str::to_owned),
+            requester: self.requester.clone(),
+        }))
+    }
+
+    fn ask(&self, kind: AskKind, ask: &Ask<'_>) -> Result<Zeroizing<String>, PromptError> {
+        if self.answers {
+            match self.ask_client(kind, ask)? {
+                Answer::Pin { value } => return Ok(value),
+                Answer::MfaCode { value } => return Ok(Zeroizing::new(value)),
+                Answer::Refused => return Err(PromptError::Cancelled),
+                Answer::Unavailable { message } => {
+                    if self.app.is_none() {
+                        return Err(PromptError::Service { message });
+                    }
+                }
+            }
+        }
+        match self.ask_app(kind, ask) {
+            Some(PromptAnswer::Pin(pin)) => Ok(Zeroizing::new(pin.expose().to_owned())),
+            Some(PromptAnswer::MfaCode(code)) => Ok(Zeroizing::new(code)),
+            Some(PromptAnswer::Refused) => Err(PromptError::Refused),
+            None => Err(PromptError::NotGiven {
+                what: "PIN",
+                hint: "run 'keyfob unlock' in a terminal",
+            }),
+        }
+    }
+}
+
+impl Prompter for Conversation {
+    fn pin(&self, ask: &Ask<'_>) -> Result<Pin, PromptError> {
+        let mut value = self.ask(AskKind::Pin, ask)?;
+        Ok(Pin::new(std::mem::take(&mut *value)))
+    }
+
+    fn mfa_code(&self, ask: &Ask<'_>) -> Result<String, PromptError> {
+        Ok(self.ask(AskKind::MfaCode, ask)?.trim().to_owned())
+    }
+
+    fn interactive(&self) -> bool {
+        self.interactive || (!self.answers && self.app.is_some())
+    }
+}
+
+/// Who asked: from the peer's pid, up the parent chain. The peer is
+/// usually `keyfob credential-process`; the requester is the first
+/// process above it that is not keyfob.
+pub fn requester(peer: u32) -> Requester {
+    let mut chain = Vec::new();
+    let mut pid = peer;
+    for _ in 0..32 {
+        if pid <= 1 {
+            break;
+        }
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+            .ok()
+            .map(|p| p.display().to_string());
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the parenthesised name: state, ppid, pgrp, session.
+        let rest: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, r)| r.split_whitespace().collect())
+            .unwrap_or_default();
+        let ppid = rest.get(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+        let session = rest.get(3).and_then(|p| p.parse::<u32>().ok()).unwrap_or(0);
+        chain.push((pid, exe));
+        if session == pid {
+            break; // the session leader: a terminal's shell, a desktop session
+        }
+        pid = ppid;
+    }
+    let is_keyfob = |exe: &Option<String>| {
+        exe.as_deref()
+            .and_then(|e| Path::new(e).file_name())
+            .is_some_and(|n| n == "keyfob")
+    };
+    let start = chain
+        .iter()
+        .position(|(_, exe)| !is_keyfob(exe))
+        .unwrap_or(0);
+    let name = |exe: &Option<String>| {
+        exe.as_deref()
+            .and_then(|e| Path::new(e).file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "?".into())
+    };
+    match chain.get(start) {
+        Some((pid, exe)) => Requester {
+            pid: *pid,
+            exe: exe.clone(),
+            parents: chain[start + 1..].iter().map(|(_, e)| name(e)).collect(),
+        },
+        None => Requester {
+            pid: peer,
+            exe: None,
+            parents: Vec::new(),
+        },
+    }
+}
+
+/// Drops what the agent would not want in a core dump: no core files,
+/// not dumpable (so the user's other processes cannot ptrace it or read
+/// its memory without CAP_SYS_PTRACE), as rbw's agent does.
+pub fn harden_process() {
+    let _ = rustix::process::setrlimit(
+        rustix::process::Resource::Core,
+        rustix::process::Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    );
+    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
+}

@@ -1,0 +1,226 @@
+//! The agent: a headless machine (no D-Bus, the kernel keyring refused as
+//! in Docker) keeps sessions in the agent's memory and in no file; the
+//! agent never hands out a PIN, refuses the old prompt protocol, and a
+//! killed agent is replaced by the next command, which asks again.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::{Env, User, run_command, support, unique};
+
+const PIN: &str = "pin-Ag3nt-only";
+
+/// `/usr/bin/python3 tests/support/no_keyring.py`: what runs a command as
+/// in a container whose seccomp profile refuses the kernel keyring.
+fn wrapper() -> Vec<String> {
+    vec![
+        "/usr/bin/python3".into(),
+        support("no_keyring.py").display().to_string(),
+    ]
+}
+
+fn headless(env: &Env, args: &[&str], stdin: &str) -> crate::util::Run {
+    let w = wrapper();
+    let w: Vec<&str> = w.iter().map(String::as_str).collect();
+    run_command(env.keyfob_in(&w), args, stdin)
+}
+
+fn add(env: &Env) -> User {
+    let user: User =
+        serde_json::from_value(env.moto.admin(&["create-user", &unique("agent")])).unwrap();
+    headless(
+        env,
+        &[
+            "add",
+            "work",
+            "--access-key-id",
+            &user.access_key_id,
+            "--stdin",
+        ],
+        &format!("{}\n{PIN}\n", user.secret_access_key),
+    )
+    .ok();
+    user
+}
+
+/// Files under `dir` (not following links; sockets and such skipped) whose
+/// bytes contain `needle`.
+fn files_with(dir: &Path, needle: &str, found: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let path = entry.path();
+        if kind.is_dir() {
+            files_with(&path, needle, found);
+        } else if kind.is_file()
+            && entry.metadata().is_ok_and(|m| m.len() < 16 << 20)
+            && std::fs::read(&path)
+                .is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        {
+            found.push(path.display().to_string());
+        }
+    }
+}
+
+#[test]
+fn headless_sessions_live_in_the_agent_only_and_in_no_file() {
+    let env = Env::bare();
+    let user = add(&env);
+    headless(
+        &env,
+        &["unlock", "work", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    )
+    .ok();
+
+    // The AWS CLI (v2 and v1) and boto3 in that container get the session.
+    let w = wrapper();
+    let w: Vec<&str> = w.iter().map(String::as_str).collect();
+    let out = headless(&env, &["credential-process", "work"], "").ok();
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let session_secret = v["SecretAccessKey"].as_str().unwrap().to_owned();
+    // Debian's AWS CLI v2 predates AWS_ENDPOINT_URL: pointed at the
+    // emulator by flag (keyfob still reads the variable it passes on).
+    let endpoint = format!("http://127.0.0.1:{}", env.moto.info.port);
+    for (program, args) in [
+        (
+            "/usr/bin/aws",
+            vec![
+                "sts",
+                "get-caller-identity",
+                "--profile",
+                "work",
+                "--endpoint-url",
+                endpoint.as_str(),
+            ],
+        ),
+        (
+            "aws",
+            vec!["sts", "get-caller-identity", "--profile", "work"],
+        ),
+        (
+            "python3",
+            vec![
+                "-c",
+                "import boto3; print(boto3.Session(profile_name='work').client('sts').get_caller_identity()['Arn'])",
+            ],
+        ),
+    ] {
+        let run = run_command(env.command_in(&w, program), &args, "");
+        assert_eq!(
+            run.code,
+            Some(0),
+            "{program}: {} {}",
+            run.stdout,
+            run.stderr
+        );
+        assert!(run.stdout.contains(&user.arn), "{program}: {}", run.stdout);
+    }
+
+    // The agent holds it in memory (the kernel keyring is refused).
+    let status = headless(&env, &["agent", "--status"], "").ok();
+    let held: usize = status
+        .stdout
+        .split("), ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(held >= 1, "{}", status.stdout);
+
+    // Nothing secret in any file: HOME, the XDG folders, the runtime
+    // folder (all under the world's root), and /tmp.
+    for (what, needle) in [
+        ("the session secret", session_secret.as_str()),
+        ("the long-term secret", user.secret_access_key.as_str()),
+        ("the PIN", PIN),
+    ] {
+        let mut found = Vec::new();
+        files_with(env.root.path(), needle, &mut found);
+        files_with(Path::new("/tmp"), needle, &mut found);
+        eprintln!("headless scan: {what} in {} file(s)", found.len());
+        assert!(found.is_empty(), "{what} is in {found:?}");
+    }
+}
+
+#[test]
+fn the_agent_hands_out_no_pin_and_refuses_the_old_prompt_protocol() {
+    let env = Env::bare();
+    add(&env);
+    headless(
+        &env,
+        &["unlock", "work", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    )
+    .ok();
+    let socket = env.root.path().join("run/keyfob/agent.sock");
+    assert!(socket.exists(), "the agent is listening");
+    let client = r#"
+import socket, sys
+for line in sys.argv[2:]:
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(line.encode() + b"\n")
+    print(s.makefile().readline().strip())
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", client])
+        .arg(&socket)
+        .args([
+            // The old prompt service's request: it used to answer with the PIN.
+            r#"{"v":1,"ask":"pin","profile":"work","identity":"work","mfa_serial":null,"requester":{"pid":1,"exe":null}}"#,
+            // Asking this agent for a PIN: there is no such request.
+            r#"{"v":2,"op":"pin","profile":"work"}"#,
+            r#"{"v":2,"ask":"pin","profile":"work","identity":"work"}"#,
+        ])
+        .output()
+        .unwrap();
+    let replies = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = replies.lines().collect();
+    assert_eq!(lines.len(), 3, "{replies}");
+    assert!(lines[0].contains("v1 is not spoken here"), "{}", lines[0]);
+    for line in &lines {
+        assert!(line.contains(r#""reply":"error""#), "{line}");
+        assert!(!line.contains(PIN), "a PIN was handed out: {line}");
+    }
+}
+
+#[test]
+fn a_killed_agent_is_replaced_by_the_next_command_which_asks_again() {
+    let env = Env::bare();
+    add(&env);
+    headless(
+        &env,
+        &["unlock", "work", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    )
+    .ok();
+    let first = env.agent_pid().expect("an agent runs");
+    env.stop_agent(); // kill -9
+    // Its sessions died with it: with nobody to ask, the profile is locked.
+    headless(&env, &["credential-process", "work"], "")
+        .refused(1, "profile work is locked — run 'keyfob unlock work'");
+    let second = env.agent_pid().expect("the command started a new agent");
+    assert_ne!(first, second);
+    // Nothing stored was lost: the same PIN unlocks again.
+    headless(
+        &env,
+        &["unlock", "work", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    )
+    .ok();
+    let out = headless(&env, &["credential-process", "work"], "").ok();
+    assert!(
+        out.stdout.contains("\"AccessKeyId\":\"ASIA"),
+        "{}",
+        out.stdout
+    );
+    // One agent per user: a second refuses, naming the first.
+    headless(&env, &["agent"], "")
+        .refused(1, &format!("a keyfob agent already runs (process {second}"));
+}
