@@ -302,16 +302,23 @@ def role_profile(t: Desktop, ctx: dict) -> None:
 
 def credential_process_prompt(t: Desktop, ctx: dict) -> None:
     t.keyfob("lock", "--all")
-    # No terminal (setsid, stdin from /dev/null): the prompt chain reaches
-    # the app's prompt service.
-    proc = subprocess.Popen(["setsid", str(t.cli), "credential-process", "deploy"], env=t.world.env,
+    # No terminal (setsid, stdin from /dev/null): credential-process asks
+    # the agent, which is the app, and the app asks in its window. The
+    # asking program calls itself "/usr/bin/aws" (argv[0]); the app names
+    # what the agent found from the peer's pid: the real executable.
+    real = os.path.realpath("/usr/bin/python3")
+    launcher = ("import subprocess,sys; r=subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+                "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr); sys.exit(r.returncode)")
+    proc = subprocess.Popen(["setsid", "bash", "-c", 'exec -a /usr/bin/aws /usr/bin/python3 -c "$0" "$@"',
+                             launcher, str(t.cli), "credential-process", "deploy"], env=t.world.env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
         t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".prompt form[data-prompt]"))
         form = t.d.find_element(By.CSS_SELECTOR, ".prompt form[data-prompt]")
         assert form.find_element(By.CSS_SELECTOR, ".prompt-profile").text == "deploy"
-        assert form.find_element(By.CSS_SELECTOR, ".prompt-exe").text, "no requester shown"
+        shown = form.find_element(By.CSS_SELECTOR, ".prompt-exe").text
+        assert shown == real, f"the dialog names {shown!r}, not the real {real!r}"
         assert "pid" in form.text
         t.shot(ctx["shots"], "prompt")
         field = form.find_element(By.CSS_SELECTOR, "input")
@@ -345,16 +352,16 @@ def refused_prompt(t: Desktop, ctx: dict) -> None:
 
 def other_uid_refused(t: Desktop, ctx: dict) -> None:
     runtime = Path(t.world.env["XDG_RUNTIME_DIR"]) / "keyfob"
-    sock = runtime / "prompt.sock"
-    assert sock.exists(), "no prompt socket"
+    sock = runtime / "agent.sock"
+    assert sock.exists(), "no agent socket"
     assert (runtime.stat().st_mode & 0o777) == 0o700
     client = (
         "import socket,sys,json\n"
         "s=socket.socket(socket.AF_UNIX)\n"
         "try:\n s.connect(sys.argv[1])\n"
         "except OSError as e:\n print('connect-refused', e.errno); sys.exit(0)\n"
-        "s.sendall((json.dumps({'v':1,'ask':'pin','profile':'alice','identity':'alice','mfa_serial':None,"
-        "'requester':{'pid':1,'exe':None}})+'\\n').encode())\n"
+        "s.sendall((json.dumps({'v':2,'op':'session','profile':'alice','fresh':False,'answers':False,"
+        "'interactive':False,'endpoint':None,'region':None})+'\\n').encode())\n"
         "print(s.makefile().readline().strip())\n"
     )
     # Debian's python3: a venv or pyenv under /root is not readable by nobody.
@@ -376,7 +383,7 @@ def other_uid_refused(t: Desktop, ctx: dict) -> None:
             d.chmod(0o700)
     assert done.stdout.strip(), done.stderr
     answer = json.loads(done.stdout)
-    assert answer.get("answer") == "error" and "refused" in answer.get("message", ""), done.stdout
+    assert answer.get("reply") == "error" and "refused" in answer.get("message", ""), done.stdout
     assert not t.d.find_elements(By.CSS_SELECTOR, ".prompt form[data-prompt]"), "the app was asked"
 
 
