@@ -115,6 +115,11 @@ class World:
             return json.load(r)
 
     def close(self) -> None:
+        # The keyfob agent the commands started (its lock names its pid).
+        try:
+            os.kill(int((self.dir / "run/keyfob/agent.lock").read_text().split()[0]), 9)
+        except (OSError, ValueError, IndexError):
+            pass
         for p in reversed(self.procs):
             p.terminate()
             try:
@@ -225,7 +230,63 @@ def main() -> int:
                "The KDF alone: `cargo bench --bench unlock`.")
         report()
 
-        # 5. Context: the AWS CLI's own start-up.
+        # 5. Headless: the kernel keyring refused (as in Docker), so the
+        # session is in the agent's memory and a warm call asks the agent
+        # over its socket. The filter is applied once to a driver that
+        # times keyfob and cat interleaved, so both run under it.
+        world.keyfob("lock", "--all")
+        world.keyfob("agent", "--stop", check=False)
+        no_keyring = ["/usr/bin/python3", str(SUPPORT / "no_keyring.py")]
+        subprocess.run([*no_keyring, "setsid", "--wait", str(KEYFOB), "unlock", "work", "--pin-stdin"],
+                       env=world.env, input=f"{PIN}\n", capture_output=True, text=True, check=True)
+        driver = (
+            "import json,subprocess,sys,time,statistics\n"
+            "kf,js,n=sys.argv[1],sys.argv[2],int(sys.argv[3])\n"
+            "a,b=[],[]\n"
+            "for _ in range(n):\n"
+            " t=time.perf_counter(); subprocess.run([kf,'credential-process','work'],stdout=subprocess.DEVNULL,check=True); a.append(time.perf_counter()-t)\n"
+            " t=time.perf_counter(); subprocess.run(['cat',js],stdout=subprocess.DEVNULL,check=True); b.append(time.perf_counter()-t)\n"
+            "print(json.dumps([statistics.median(a)*1000, statistics.median(b)*1000]))\n"
+        )
+        out = subprocess.run([*no_keyring, "/usr/bin/python3", "-c", driver, str(KEYFOB), str(json_file), str(runs)],
+                             env=world.env, capture_output=True, text=True, check=True)
+        agent_ms, cat_ms = json.loads(out.stdout)
+        note = (world.dir / "run/keyfob/agent.lock").read_text().split()
+        agent_pid = int(note[0])
+
+        def rss_mib(pid: int) -> float:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+            return 0.0
+
+        idle_rss = rss_mib(agent_pid)
+        for i in range(20):
+            world.keyfob("profile", "add", f"r{i}", "--identity", "work", "--role-arn", role["arn"],
+                         "--role-session-name", f"bench-{i}", check=False)
+        for i in range(20):
+            subprocess.run([*no_keyring, str(KEYFOB), "credential-process", f"r{i}"], env=world.env,
+                           capture_output=True, text=True, check=True)
+        held = subprocess.run([*no_keyring, str(KEYFOB), "agent", "--status"], env=world.env,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        busy_rss = rss_mib(agent_pid)
+        world.keyfob("agent", "--stop", check=False)
+        report("## Headless: sessions in the agent")
+        report()
+        report("With the kernel keyring refused by a seccomp filter (tests/support/no_keyring.py, as Docker's "
+               "default profile does), sessions live in the `keyfob agent`'s memory and a warm "
+               f"`credential-process` asks it over its socket. {runs} runs each, interleaved, both under the filter:")
+        report()
+        report(f"| command | median |\n|---|---|\n| keyfob credential-process (agent) | {agent_ms:.2f} ms |\n"
+               f"| cat (same JSON) | {cat_ms:.2f} ms |")
+        report()
+        report(f"Ratio: **{agent_ms / cat_ms:.2f}×** (goal ≤ 3×).")
+        report()
+        report(f"The headless agent's RSS: **{idle_rss:.1f} MiB** with one session, **{busy_rss:.1f} MiB** "
+               f"after 20 role sessions more (`keyfob agent --status`: {held})")
+        report()
+
+        # 6. Context: the AWS CLI's own start-up.
         aws = [timed(["/usr/bin/aws", "--version"], world.env) for _ in range(max(runs // 30, 7))]
         report("## For context")
         report()
@@ -235,7 +296,7 @@ def main() -> int:
     finally:
         world.close()
 
-    # 6. The desktop app (its own world and X display).
+    # 7. The desktop app (its own world and X display).
     import bench_desktop
     bench_desktop.measure(report, int(os.environ.get("KEYFOB_BENCH_DESKTOP_RUNS", "9")), "release")
 

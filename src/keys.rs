@@ -34,6 +34,21 @@ use crate::vault::{Vault, VaultError};
 /// Keys older than this should be rotated (the IAM guide's 90 days).
 pub const MAX_AGE_DAYS: i64 = 90;
 
+/// Whether a key this many days old should be rotated.
+pub fn is_old(age_days: i64) -> bool {
+    age_days > MAX_AGE_DAYS
+}
+
+/// A key's age as `keyfob list` and the app show it: `12 d`, or
+/// `120 d — rotate (over 90 d)`.
+pub fn age_text(age_days: i64) -> String {
+    if is_old(age_days) {
+        format!("{age_days} d — rotate (over {MAX_AGE_DAYS} d)")
+    } else {
+        format!("{age_days} d")
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum KeysError {
     #[error(transparent)]
@@ -278,6 +293,14 @@ mod tests {
 
     fn kinds(f: &[Finding]) -> Vec<FindingKind> {
         f.iter().map(|f| f.kind).collect()
+    }
+
+    #[test]
+    fn the_ninety_day_rule_and_its_text() {
+        assert!(!is_old(90));
+        assert!(is_old(91));
+        assert_eq!(age_text(12), "12 d");
+        assert_eq!(age_text(120), "120 d — rotate (over 90 d)");
     }
 
     #[test]

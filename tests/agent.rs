@@ -224,3 +224,113 @@ fn a_killed_agent_is_replaced_by_the_next_command_which_asks_again() {
     headless(&env, &["agent"], "")
         .refused(1, &format!("a keyfob agent already runs (process {second}"));
 }
+
+/// The headless agent exits on its own once it holds no session and has
+/// had no request for its idle time; while it holds one, it stays.
+#[test]
+fn an_idle_agent_exits_but_not_while_it_holds_a_session() {
+    let env = Env::bare();
+    add(&env);
+    // An agent with a short idle time, started as a systemd unit would.
+    let w = wrapper();
+    let w: Vec<&str> = w.iter().map(String::as_str).collect();
+    let mut agent = env
+        .keyfob_in(&w)
+        .args(["agent", "--idle", "1s"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let socket = env.root.path().join("run/keyfob/agent.sock");
+    for _ in 0..500 {
+        if socket.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    headless(
+        &env,
+        &["unlock", "work", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    )
+    .ok();
+    // Three idle times with a session in memory: still there.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(
+        agent.try_wait().unwrap().is_none(),
+        "the agent left while it held a session"
+    );
+    headless(&env, &["lock", "--all"], "").ok();
+    // Now it goes, within a few idle times, and removes its socket.
+    let mut gone = None;
+    for _ in 0..100 {
+        if let Some(status) = agent.try_wait().unwrap() {
+            gone = Some(status);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let status = gone.unwrap_or_else(|| {
+        let _ = agent.kill();
+        panic!("the idle agent did not exit within 10 s");
+    });
+    assert!(status.success(), "{status:?}");
+    assert!(!socket.exists(), "the socket was left behind");
+}
+
+/// The desktop app starting while a headless agent holds sessions takes
+/// them over: the headless agent hands them to it and exits, and the next
+/// call is served without asking for the PIN again.
+#[test]
+fn the_app_takes_over_a_headless_agents_sessions_without_asking_again() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use keyfob::agent::client::AgentLink;
+    use keyfob::agent::protocol::Reply;
+    use keyfob::agent::server::PromptAnswer;
+
+    let env = Env::bare();
+    add(&env);
+    headless(
+        &env,
+        &["unlock", "work", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    )
+    .ok();
+    let headless_pid = env.agent_pid().expect("a headless agent runs");
+    // What the app does at start: ask the running agent to hand over.
+    let runtime = env.root.path().join("run/keyfob");
+    let Some(Reply::Sessions { entries }) = AgentLink::stop_running(&runtime, true) else {
+        panic!("the headless agent did not hand its sessions over");
+    };
+    assert!(!entries.is_empty(), "it held the unlocked session");
+    for _ in 0..300 {
+        if !Path::new(&format!("/proc/{headless_pid}")).exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        !Path::new(&format!("/proc/{headless_pid}")).exists(),
+        "the headless agent kept running after the handover"
+    );
+    let asked = Arc::new(AtomicUsize::new(0));
+    let count = asked.clone();
+    let app = crate::util::app_agent(
+        &env,
+        Arc::new(move |_| {
+            count.fetch_add(1, Ordering::SeqCst);
+            PromptAnswer::Refused
+        }),
+    );
+    app.agent().adopt(entries);
+    let out = headless(&env, &["credential-process", "work"], "").ok();
+    assert!(
+        out.stdout.contains("\"AccessKeyId\":\"ASIA"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(asked.load(Ordering::SeqCst), 0, "the PIN was asked again");
+}

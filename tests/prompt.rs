@@ -3,44 +3,14 @@
 //! this process with an asker, as the desktop app runs it — asks the
 //! person in its window, unseals and hands out only the session.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use keyfob::agent::protocol::AskKind;
-use keyfob::agent::server::{Agent, AgentServer, Asker, PromptAnswer, PromptRequest, ServerHandle};
-use keyfob::app::Keyfob;
-use keyfob::paths::Paths;
+use keyfob::agent::server::{PromptAnswer, PromptRequest};
 use keyfob::secret::Pin;
 use serde_json::Value;
 
-use crate::util::{Env, KEYFOB, User, unique};
-
-/// The app's agent for this world, asking with `asker`. The process's
-/// environment is the test's, so the world's folders are given here and
-/// the AWS endpoint comes from each request (as from a real client).
-fn app_agent(env: &Env, asker: Asker) -> ServerHandle {
-    let root = env.root.path();
-    let paths = Paths {
-        config_dir: root.join("config/keyfob"),
-        data_dir: root.join("data/keyfob"),
-        runtime_dir: root.join("run/keyfob"),
-    };
-    let kf = Keyfob::new(
-        paths.clone(),
-        None,
-        PathBuf::from(KEYFOB),
-        Some(env.home().join(".aws/config")),
-    )
-    .unwrap();
-    // The vault's Secret Service is this world's D-Bus session. Setting
-    // it process-wide is sound here: nextest runs each test in a process
-    // of its own, and nothing else in this one reads the environment now.
-    if let Some(bus) = env.bus_address() {
-        unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", bus) };
-    }
-    let agent = Arc::new(Agent::new(kf, Some(asker)));
-    AgentServer::bind(&paths.runtime_dir).unwrap().spawn(agent)
-}
+use crate::util::{Env, User, app_agent, unique};
 
 const PIN: &str = "pin-Pr0mpt-svc";
 

@@ -563,3 +563,41 @@ impl Drop for Env {
         }
     }
 }
+
+/// The app's agent for this world, asking with `asker`. The process's
+/// environment is the test's, so the world's folders are given here and
+/// the AWS endpoint comes from each request (as from a real client).
+pub fn app_agent(
+    env: &Env,
+    asker: keyfob::agent::server::Asker,
+) -> keyfob::agent::server::ServerHandle {
+    let root = env.root.path();
+    let paths = keyfob::paths::Paths {
+        config_dir: root.join("config/keyfob"),
+        data_dir: root.join("data/keyfob"),
+        runtime_dir: root.join("run/keyfob"),
+    };
+    // Without this world's D-Bus, its commands use the file store: so does
+    // this agent (whatever D-Bus the test process may see).
+    let store = env
+        .bus_address()
+        .is_none()
+        .then_some(keyfob::store::Backend::File);
+    let kf = keyfob::app::Keyfob::new(
+        paths.clone(),
+        store,
+        PathBuf::from(KEYFOB),
+        Some(env.home().join(".aws/config")),
+    )
+    .unwrap();
+    // The vault's Secret Service is this world's D-Bus session. Setting
+    // it process-wide is sound here: nextest runs each test in a process
+    // of its own, and nothing else in this one reads the environment now.
+    if let Some(bus) = env.bus_address() {
+        unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", bus) };
+    }
+    let agent = std::sync::Arc::new(keyfob::agent::server::Agent::new(kf, Some(asker)));
+    keyfob::agent::server::AgentServer::bind(&paths.runtime_dir)
+        .unwrap()
+        .spawn(agent)
+}

@@ -41,6 +41,8 @@ pub struct IdentityView {
     pub key_age_days: i32,
     /// Past [`OLD_KEY_DAYS`]: time to rotate.
     pub key_old: bool,
+    /// The age as shown (`12 d`, `120 d — rotate (over 90 d)`).
+    pub key_age: String,
     /// What `keyfob audit` reports about it without a PIN.
     pub badges: Vec<BadgeView>,
 }
@@ -66,7 +68,22 @@ pub enum BadgeKind {
 #[ts(export, export_to = "../../ui/src/api/bindings/")]
 pub struct BadgeView {
     pub kind: BadgeKind,
+    /// The badge's short label (`key over 90 days`).
+    pub label: String,
     pub text: String,
+}
+
+impl BadgeKind {
+    /// The short label of a badge of this kind.
+    pub fn label(self) -> String {
+        match self {
+            BadgeKind::OldKey => format!("key over {OLD_KEY_DAYS} days"),
+            BadgeKind::Root => "root key".into(),
+            BadgeKind::Rotation => "unfinished rotation".into(),
+            BadgeKind::TwoActive => "two active keys".into(),
+            BadgeKind::Unguarded => "unguarded third-party profile".into(),
+        }
+    }
 }
 
 impl IdentityView {
@@ -81,7 +98,8 @@ impl IdentityView {
             root: i.is_root(),
             added_at: rfc3339(i.added_at),
             key_age_days: age.clamp(i32::MIN as i64, i32::MAX as i64) as i32,
-            key_old: age > OLD_KEY_DAYS,
+            key_old: keyfob::keys::is_old(age),
+            key_age: keyfob::keys::age_text(age),
             badges: Vec::new(),
         }
     }
@@ -92,17 +110,22 @@ impl IdentityView {
         view.badges = a
             .findings
             .iter()
-            .map(|f| BadgeView {
-                kind: match f.kind {
+            .map(|f| {
+                let kind = match f.kind {
                     FindingKind::OldKey => BadgeKind::OldKey,
                     FindingKind::Root => BadgeKind::Root,
                     FindingKind::Rotation => BadgeKind::Rotation,
                     FindingKind::TwoActive => BadgeKind::TwoActive,
-                },
-                text: f.message.clone(),
+                };
+                BadgeView {
+                    kind,
+                    label: kind.label(),
+                    text: f.message.clone(),
+                }
             })
             .chain(a.unguarded_profiles.iter().map(|w| BadgeView {
                 kind: BadgeKind::Unguarded,
+                label: BadgeKind::Unguarded.label(),
                 text: w.clone(),
             }))
             .collect();
@@ -149,6 +172,9 @@ pub struct ProfileView {
     pub source_identity: Option<String>,
     pub mfa_serial: Option<String>,
     pub duration_secs: Option<u32>,
+    /// The duration as shown and as the form takes it (`1h30m`), or
+    /// `default`.
+    pub duration: String,
     pub region: Option<String>,
     /// `[default]` in the AWS config file points at this profile.
     pub is_default: bool,
@@ -195,6 +221,10 @@ impl ProfileView {
             source_identity: role.and_then(|r| r.source_identity.clone()),
             mfa_serial: p.mfa_serial.clone(),
             duration_secs: p.duration_secs.map(|d| d.min(u32::MAX as u64) as u32),
+            duration: p
+                .duration_secs
+                .map(keyfob::duration::human)
+                .unwrap_or_else(|| "default".into()),
             region: p.region.clone(),
             is_default: current == Some(p.name.as_str()),
             guard: guard_state(p).into(),
@@ -273,6 +303,10 @@ pub struct KeyView {
     /// RFC 3339.
     pub created: Option<String>,
     pub age_days: Option<i32>,
+    /// Past the IAM guide's 90 days.
+    pub old: bool,
+    /// The age as shown (`12 d`, `120 d — rotate (over 90 d)`, `unknown`).
+    pub age: String,
     /// RFC 3339; none if never used.
     pub last_used: Option<String>,
     pub last_used_service: Option<String>,
@@ -288,6 +322,11 @@ impl From<KeyRow> for KeyView {
             status: k.status.to_owned(),
             created: k.created.map(rfc3339),
             age_days: k.age_days.map(|d| d.clamp(0, i32::MAX as i64) as i32),
+            old: k.age_days.is_some_and(keyfob::keys::is_old),
+            age: k
+                .age_days
+                .map(keyfob::keys::age_text)
+                .unwrap_or_else(|| "unknown".into()),
             last_used: k.last_used.date.map(rfc3339),
             last_used_service: k.last_used.service,
             last_used_region: k.last_used.region,
@@ -552,4 +591,18 @@ pub struct PromptView {
     pub exe: Option<String>,
     /// The asking program's parents, nearest first (`bash`, `tmux`).
     pub parents: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_badge_kind_has_a_label_and_the_old_key_names_the_limit() {
+        assert_eq!(BadgeKind::OldKey.label(), "key over 90 days");
+        assert_eq!(BadgeKind::Root.label(), "root key");
+        assert!(BadgeKind::Rotation.label().contains("rotation"));
+        assert!(BadgeKind::Unguarded.label().contains("unguarded"));
+        assert!(BadgeKind::TwoActive.label().contains("two active"));
+    }
 }

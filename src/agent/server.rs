@@ -91,6 +91,9 @@ pub struct Agent {
     asker: Option<Asker>,
     stop: AtomicBool,
     last_use: Mutex<Instant>,
+    /// Requests being served (a session request may wait minutes for a
+    /// PIN): the agent does not leave while any is.
+    busy: std::sync::atomic::AtomicUsize,
 }
 
 impl Agent {
@@ -104,6 +107,7 @@ impl Agent {
             asker,
             stop: AtomicBool::new(false),
             last_use: Mutex::new(Instant::now()),
+            busy: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -195,6 +199,7 @@ impl AgentServer {
                 break;
             }
             if let Some(idle) = idle
+                && agent.busy.load(Ordering::SeqCst) == 0
                 && agent.sessions_in_memory() == 0
                 && agent.idle_for() >= idle
             {
@@ -205,8 +210,13 @@ impl AgentServer {
                 Ok((stream, _)) => {
                     let _ = stream.set_nonblocking(false);
                     agent.touch();
+                    agent.busy.fetch_add(1, Ordering::SeqCst);
                     let agent = agent.clone();
-                    std::thread::spawn(move || serve_one(stream, &agent));
+                    std::thread::spawn(move || {
+                        serve_one(stream, &agent);
+                        agent.touch();
+                        agent.busy.fetch_sub(1, Ordering::SeqCst);
+                    });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     std::thread::sleep(Duration::from_millis(20));

@@ -19,17 +19,6 @@ export function secondsUntil(rfc3339: string, now: Date = new Date()): number {
   return Math.floor((Date.parse(rfc3339) - now.getTime()) / 1000);
 }
 
-/** The IAM guide's rotation advice: keys older than 90 days are flagged. */
-export const OLD_KEY_DAYS = 90;
-
-export function keyAgeClass(days: number): "age-ok" | "age-old" {
-  return days > OLD_KEY_DAYS ? "age-old" : "age-ok";
-}
-
-export function keyAgeText(days: number): string {
-  return days > OLD_KEY_DAYS ? `${days} d — rotate (over ${OLD_KEY_DAYS} d)` : `${days} d`;
-}
-
 /** Where to show an error: next to one of `fields` when it names one of
  *  them, else in the form's general message. Messages from the library
  *  start with the field's label ("secret access key: must be 40
@@ -52,17 +41,6 @@ export function day(rfc3339: string): string {
   return rfc3339.slice(0, 10);
 }
 
-/** Durations as the CLI shows them: 3600 → "1 h", 5400 → "1 h 30 min". */
-export function humanDuration(secs: number | null): string {
-  if (secs === null) return "default";
-  const h = Math.floor(secs / 3600);
-  const m = Math.floor((secs % 3600) / 60);
-  if (h && m) return `${h} h ${m} min`;
-  if (h) return `${h} h`;
-  if (m) return `${m} min`;
-  return `${secs} s`;
-}
-
 /** `#/keys/alice` → { screen: "keys", arg: "alice" }; the argument is
  *  URI-decoded (identity names may hold characters a hash would escape). */
 export function parseRoute(hash: string): { screen: string; arg: string | null } {
@@ -82,24 +60,6 @@ export function parseRoute(hash: string): { screen: string; arg: string | null }
 /** The hash of a screen about one identity. */
 export function routeTo(screen: string, arg: string): string {
   return `#/${screen}/${encodeURIComponent(arg)}`;
-}
-
-/** The short label of an audit badge. */
-export function badgeLabel(kind: string): string {
-  switch (kind) {
-    case "old_key":
-      return "key over 90 days";
-    case "root":
-      return "root key";
-    case "rotation":
-      return "unfinished rotation";
-    case "two_active":
-      return "two active keys";
-    case "unguarded":
-      return "unguarded third-party profile";
-    default:
-      return kind;
-  }
 }
 
 /** The external-ID guard's verdict as the profiles table shows it. */

@@ -20,8 +20,6 @@ use keyfob::vault::{AddOptions, NewIdentity};
 use crate::cli::{AddArgs, ChangePinArgs, ListArgs, RemoveArgs, RenameArgs};
 use crate::{Ask, stdin_lines};
 
-use keyfob::keys::MAX_AGE_DAYS as OLD_KEY_DAYS;
-
 pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
     let name = IdentityName::parse(&args.name)?;
     let options = AddOptions {
@@ -155,12 +153,7 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
 
 fn row(i: &Identity, now: OffsetDateTime) -> [String; 6] {
     let date = format_description!("[year]-[month]-[day]");
-    let age = i.key_age_days(now);
-    let age = if age > OLD_KEY_DAYS {
-        format!("{age} d (rotate: over {OLD_KEY_DAYS} d)")
-    } else {
-        format!("{age} d")
-    };
+    let age = keyfob::keys::age_text(i.key_age_days(now));
     let root = if i.is_root() { " (root!)" } else { "" };
     [
         i.name.to_string(),

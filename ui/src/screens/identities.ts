@@ -2,7 +2,7 @@
 import { call, toApiError } from "../api";
 import type { IdentityView } from "../api";
 import { h, main, route } from "../dom";
-import { badgeLabel, day, identityArnText, keyAgeClass, keyAgeText, routeTo } from "../logic";
+import { day, identityArnText, routeTo } from "../logic";
 
 export async function identities(): Promise<void> {
   const list = await call("list_identities");
@@ -20,8 +20,8 @@ export async function identities(): Promise<void> {
       h("td", { class: "account" }, i.account ?? "unknown"),
       h("td", { class: "arn" }, identityArnText(i)),
       h("td", {}, day(i.added_at)),
-      h("td", { class: keyAgeClass(i.key_age_days) }, keyAgeText(i.key_age_days)),
-      h("td", {}, h("div", { class: "badges" }, ...i.badges.map((b) => badge(b.kind, b.text)))),
+      h("td", { class: i.key_old ? "age-old" : "age-ok" }, i.key_age),
+      h("td", {}, h("div", { class: "badges" }, ...i.badges.map((b) => badge(b.kind, b.label, b.text)))),
       h(
         "td",
         {},
@@ -55,10 +55,10 @@ function removeButton(i: IdentityView): HTMLElement {
 
 /** An audit finding: a short label, its explanation for screen readers and
  *  on hover; focusable so the keyboard reaches the explanation too. */
-function badge(kind: string, text: string): HTMLElement {
+function badge(kind: string, label: string, text: string): HTMLElement {
   return h(
     "span",
-    { class: `badge badge-${kind}`, "data-badge": kind, title: text, tabindex: "0", role: "note", "aria-label": `${badgeLabel(kind)}: ${text}` },
-    badgeLabel(kind),
+    { class: `badge badge-${kind}`, "data-badge": kind, title: text, tabindex: "0", role: "note", "aria-label": `${label}: ${text}` },
+    label,
   );
 }

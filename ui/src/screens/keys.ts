@@ -2,7 +2,7 @@
 // and last use; the PIN opens the long-term key for the two calls.
 import { call, toApiError } from "../api";
 import { backOff, clearErrors, field, h, identitySelect, main, showError, value } from "../dom";
-import { day, keyAgeClass, keyAgeText, lastUsedText, routeTo } from "../logic";
+import { day, lastUsedText, routeTo } from "../logic";
 
 export async function keysScreen(arg: string | null): Promise<void> {
   const list = await call("list_identities");
@@ -42,7 +42,7 @@ export async function keysScreen(arg: string | null): Promise<void> {
           h("td", { class: "arn" }, k.access_key_id),
           h("td", { class: "status" }, k.status),
           h("td", {}, k.created ? day(k.created) : "unknown"),
-          h("td", { class: k.age_days === null ? "" : keyAgeClass(k.age_days) }, k.age_days === null ? "unknown" : keyAgeText(k.age_days)),
+          h("td", { class: k.age_days === null ? "" : k.old ? "age-old" : "age-ok" }, k.age),
           h("td", { class: "last-used" }, lastUsedText(k)),
           h("td", { class: k.in_vault ? "in-vault" : "" }, k.in_vault ? "in vault" : "—"),
         ),

@@ -3,7 +3,7 @@
 import { call, toApiError } from "../api";
 import type { IdentityView, ProfileForm, ProfileView } from "../api";
 import { backOff, clearErrors, field, h, main, notice, route, showError, value } from "../dom";
-import { guardText, humanDuration, profileRoleText, savedProfileNotice } from "../logic";
+import { guardText, profileRoleText, savedProfileNotice } from "../logic";
 
 const PROFILE_FIELDS = ["profile_name", "identity_name", "role_arn", "external_id", "role_session_name", "source_identity", "mfa_serial", "duration", "region", "pin", "mfa_code"] as const;
 
@@ -36,7 +36,7 @@ export async function profilesScreen(): Promise<void> {
         h("td", { class: "arn" }, profileRoleText(p)),
         h("td", { class: `guard guard-${p.guard}`, "data-guard": p.guard }, guardText(p.guard)),
         h("td", { class: "arn" }, p.mfa_serial ?? "—"),
-        h("td", {}, humanDuration(p.duration_secs)),
+        h("td", {}, p.duration),
         h("td", {}, p.region ?? "—"),
         h("td", { class: "row" }, edit, remove),
       ),

@@ -4,4 +4,8 @@ import type { BadgeKind } from "./BadgeKind";
 /**
  * One audit finding, shown as a badge with its explanation.
  */
-export type BadgeView = { kind: BadgeKind, text: string, };
+export type BadgeView = { kind: BadgeKind, 
+/**
+ * The badge's short label (`key over 90 days`).
+ */
+label: string, text: string, };

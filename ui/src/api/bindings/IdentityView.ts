@@ -18,6 +18,10 @@ added_at: string, key_age_days: number,
  */
 key_old: boolean, 
 /**
+ * The age as shown (`12 d`, `120 d — rotate (over 90 d)`).
+ */
+key_age: string, 
+/**
  * What `keyfob audit` reports about it without a PIN.
  */
 badges: Array<BadgeView>, };

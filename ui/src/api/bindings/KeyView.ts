@@ -14,6 +14,14 @@ status: string,
  */
 created: string | null, age_days: number | null, 
 /**
+ * Past the IAM guide's 90 days.
+ */
+old: boolean, 
+/**
+ * The age as shown (`12 d`, `120 d — rotate (over 90 d)`, `unknown`).
+ */
+age: string, 
+/**
  * RFC 3339; none if never used.
  */
 last_used: string | null, last_used_service: string | null, last_used_region: string | null, 

@@ -4,7 +4,12 @@ import type { GuardView } from "./GuardView";
 /**
  * A profile as the Profiles and Switch screens show it.
  */
-export type ProfileView = { name: string, identity: string, role_arn: string | null, role_account: string | null, external_id: string | null, role_session_name: string | null, source_identity: string | null, mfa_serial: string | null, duration_secs: number | null, region: string | null, 
+export type ProfileView = { name: string, identity: string, role_arn: string | null, role_account: string | null, external_id: string | null, role_session_name: string | null, source_identity: string | null, mfa_serial: string | null, duration_secs: number | null, 
+/**
+ * The duration as shown and as the form takes it (`1h30m`), or
+ * `default`.
+ */
+duration: string, region: string | null, 
 /**
  * `[default]` in the AWS config file points at this profile.
  */
