@@ -102,6 +102,23 @@ impl AgentLink {
         request: Request,
         on_ask: &dyn Fn(AskKind, &Ask<'_>) -> Answer,
     ) -> Result<Reply, AgentError> {
+        // An agent that was stopping as we connected closes without an
+        // answer; the request is made once more, to its successor.
+        let line = encode(request);
+        match self.call_once(&line, on_ask) {
+            Err(AgentError::Unreachable { .. }) => {
+                std::thread::sleep(Duration::from_millis(50));
+                self.call_once(&line, on_ask)
+            }
+            other => other,
+        }
+    }
+
+    fn call_once(
+        &self,
+        line: &str,
+        on_ask: &dyn Fn(AskKind, &Ask<'_>) -> Answer,
+    ) -> Result<Reply, AgentError> {
         let gone = |e: std::io::Error| AgentError::Unreachable {
             message: e.to_string(),
         };
@@ -109,7 +126,7 @@ impl AgentLink {
         stream
             .set_read_timeout(Some(REQUEST_TIMEOUT))
             .map_err(gone)?;
-        stream.write_all(encode(request).as_bytes()).map_err(gone)?;
+        stream.write_all(line.as_bytes()).map_err(gone)?;
         loop {
             let mut line = Zeroizing::new(String::with_capacity(MAX_LINE + 1));
             BufReader::new(&stream)

@@ -126,6 +126,13 @@ impl Agent {
         }
     }
 
+    /// Stops serving: the socket goes at once, so the next client starts
+    /// (or finds) the next agent instead of connecting to this one.
+    fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = std::fs::remove_file(socket_path(&self.kf.paths.runtime_dir));
+    }
+
     fn touch(&self) {
         *self.last_use.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }
@@ -164,7 +171,9 @@ impl AgentServer {
         };
         crate::paths::private_dir(runtime_dir)
             .map_err(|e| err(std::io::Error::other(e.to_string())))?;
-        let instance = match fsutil::lock(&lock_path(runtime_dir), Duration::ZERO) {
+        // A moment's wait: an agent told to stop (or hand over) lets go
+        // of the lock as it exits.
+        let instance = match fsutil::lock(&lock_path(runtime_dir), Duration::from_secs(2)) {
             Ok(l) => l,
             Err(LockError::Timeout { holder, .. }) => {
                 return Err(AgentError::AlreadyRunning { holder });
@@ -193,7 +202,14 @@ impl AgentServer {
     /// Serves on this thread until stopped, or (with `idle`) until no
     /// session has been held in memory and no request came for that long.
     pub fn serve(self, agent: Arc<Agent>, idle: Option<Duration>) {
-        let _ = self.listener.set_nonblocking(true);
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        // Waits in poll(2) for a connection, waking at least twice a
+        // second to look at the stop flag and the idle time: a client is
+        // served the moment it connects.
+        let tick = Timespec {
+            tv_sec: 0,
+            tv_nsec: 500_000_000,
+        };
         loop {
             if agent.stop.load(Ordering::SeqCst) {
                 break;
@@ -206,25 +222,27 @@ impl AgentServer {
                 tracing::info!("agent idle for {idle:?}; exiting");
                 break;
             }
-            match self.listener.accept() {
-                Ok((stream, _)) => {
-                    let _ = stream.set_nonblocking(false);
-                    agent.touch();
-                    agent.busy.fetch_add(1, Ordering::SeqCst);
-                    let agent = agent.clone();
-                    std::thread::spawn(move || {
-                        serve_one(stream, &agent);
-                        agent.touch();
-                        agent.busy.fetch_sub(1, Ordering::SeqCst);
-                    });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            let mut fds = [PollFd::new(&self.listener, PollFlags::IN)];
+            match poll(&mut fds, Some(&tick)) {
+                Ok(0) | Err(_) => continue,
+                Ok(_) => {}
             }
+            let Ok((stream, _)) = self.listener.accept() else {
+                continue;
+            };
+            agent.touch();
+            agent.busy.fetch_add(1, Ordering::SeqCst);
+            let agent = agent.clone();
+            std::thread::spawn(move || {
+                serve_one(stream, &agent);
+                agent.touch();
+                agent.busy.fetch_sub(1, Ordering::SeqCst);
+            });
         }
-        let _ = std::fs::remove_file(&self.path);
+        // Only if it is still ours (a successor may have bound it).
+        if !agent.stop.load(Ordering::SeqCst) {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 
     /// Serves on a thread of its own (the desktop app).
@@ -409,11 +427,11 @@ fn handle(stream: &mut UnixStream, agent: &Agent, pid: u32, request: Request) ->
                     expires: expires.unix_timestamp(),
                 })
                 .collect();
-            agent.stop.store(true, Ordering::SeqCst);
+            agent.stop();
             Reply::Sessions { entries }
         }
         Request::Stop => {
-            agent.stop.store(true, Ordering::SeqCst);
+            agent.stop();
             Reply::Done
         }
     }
