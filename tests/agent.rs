@@ -44,9 +44,11 @@ fn add(env: &Env) -> User {
     user
 }
 
-/// Files under `dir` (not following links; sockets and such skipped) whose
-/// bytes contain `needle`.
-fn files_with(dir: &Path, needle: &str, found: &mut Vec<String>) {
+/// Files under `dir` written since `since` (not following links; sockets
+/// and such skipped) whose bytes contain `needle`. Only files written
+/// during the test can hold its secrets; reading only those keeps the scan
+/// of a busy /tmp (build trees, other tests) short.
+fn files_with(dir: &Path, since: std::time::SystemTime, needle: &str, found: &mut Vec<String>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -56,9 +58,11 @@ fn files_with(dir: &Path, needle: &str, found: &mut Vec<String>) {
         };
         let path = entry.path();
         if kind.is_dir() {
-            files_with(&path, needle, found);
+            files_with(&path, since, needle, found);
         } else if kind.is_file()
-            && entry.metadata().is_ok_and(|m| m.len() < 16 << 20)
+            && entry
+                .metadata()
+                .is_ok_and(|m| m.len() < 16 << 20 && m.modified().is_ok_and(|t| t >= since))
             && std::fs::read(&path)
                 .is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
         {
@@ -69,6 +73,7 @@ fn files_with(dir: &Path, needle: &str, found: &mut Vec<String>) {
 
 #[test]
 fn headless_sessions_live_in_the_agent_only_and_in_no_file() {
+    let since = std::time::SystemTime::now() - std::time::Duration::from_secs(1);
     let env = Env::bare();
     let user = add(&env);
     headless(
@@ -141,8 +146,8 @@ fn headless_sessions_live_in_the_agent_only_and_in_no_file() {
         ("the PIN", PIN),
     ] {
         let mut found = Vec::new();
-        files_with(env.root.path(), needle, &mut found);
-        files_with(Path::new("/tmp"), needle, &mut found);
+        files_with(env.root.path(), since, needle, &mut found);
+        files_with(Path::new("/tmp"), since, needle, &mut found);
         eprintln!("headless scan: {what} in {} file(s)", found.len());
         assert!(found.is_empty(), "{what} is in {found:?}");
     }
@@ -333,4 +338,64 @@ fn the_app_takes_over_a_headless_agents_sessions_without_asking_again() {
         out.stdout
     );
     assert_eq!(asked.load(Ordering::SeqCst), 0, "the PIN was asked again");
+}
+
+/// The screen locking wipes the agent's sessions at once; the screen
+/// saver going away does not.
+#[test]
+fn the_screen_locking_wipes_every_session() {
+    let env = Env::new();
+    let user: User =
+        serde_json::from_value(env.moto.admin(&["create-user", &unique("lock")])).unwrap();
+    env.run(
+        &[
+            "add",
+            "work",
+            "--access-key-id",
+            &user.access_key_id,
+            "--stdin",
+        ],
+        &format!("{}\n{PIN}\n", user.secret_access_key),
+    )
+    .ok();
+    env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    let bus = env.bus_address().unwrap().to_owned();
+    let signal = |active: &str| {
+        let ok = std::process::Command::new("dbus-send")
+            .args([
+                "--session",
+                "--type=signal",
+                "/org/freedesktop/ScreenSaver",
+                "org.freedesktop.ScreenSaver.ActiveChanged",
+                &format!("boolean:{active}"),
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "dbus-send");
+    };
+    // Locking wipes it: the next call, with nobody to ask, is locked. (The
+    // agent subscribes as it starts; the signal is sent again until seen.)
+    let mut locked = false;
+    for _ in 0..50 {
+        signal("true");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let run = env.run(&["credential-process", "work"], "");
+        if run.code != Some(0) {
+            assert!(
+                run.stderr.contains("profile work is locked"),
+                "{}",
+                run.stderr
+            );
+            assert!(run.stdout.is_empty());
+            locked = true;
+            break;
+        }
+    }
+    assert!(
+        locked,
+        "the screen locked and the session was still handed out"
+    );
 }

@@ -151,6 +151,7 @@ fn build_state(handle: &AppHandle) -> Result<Desk, Box<dyn std::error::Error>> {
     if let Some(Reply::Sessions { entries }) = AgentLink::stop_running(&runtime, true) {
         agent.adopt(entries);
     }
+    keyfob::agent::lock_on::watch(agent.clone());
     let (server, prompt_error) = match bind_when_free(&runtime) {
         Ok(server) => (Some(server.spawn(agent.clone())), None),
         Err(e) => (None, Some(e.to_string())),

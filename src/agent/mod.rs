@@ -12,8 +12,11 @@
 //!   and [`client::AgentCache`] for processes that are not the agent.
 //! - [`memory`]: sessions in the agent's memory where the kernel keyring
 //!   is refused: locked in RAM where allowed, wiped, never a file.
+//! - [`lock_on`]: wiping every session when the screen locks or the
+//!   machine goes to sleep.
 
 pub mod client;
+pub mod lock_on;
 pub mod memory;
 pub mod protocol;
 pub mod server;

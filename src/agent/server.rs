@@ -116,6 +116,12 @@ impl Agent {
         self.memory.as_ref().map_or(0, |m| m.len())
     }
 
+    /// Wipes every session (the screen locked, the machine is going to
+    /// sleep): as `keyfob lock --all`.
+    pub fn lock_all(&self) -> Result<usize, AppError> {
+        app::lock_all(&self.kf)
+    }
+
     /// Takes the sessions another agent handed over.
     pub fn adopt(&self, entries: Vec<HandedOver>) {
         let Ok(cache) = self.kf.cache() else { return };

@@ -227,6 +227,7 @@ pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
     harden_process();
     let server = AgentServer::bind(&runtime)?;
     let agent = std::sync::Arc::new(Agent::new(kf, None));
+    keyfob::agent::lock_on::watch(agent.clone());
     server.serve(agent, Some(idle));
     Ok(())
 }
