@@ -137,6 +137,8 @@ fn headless_sessions_live_in_the_agent_only_and_in_no_file() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(held >= 1, "{}", status.stdout);
+    // PR_SET_DUMPABLE 0: the user's other processes cannot dump it.
+    assert!(status.stdout.contains("not dumpable"), "{}", status.stdout);
 
     // Nothing secret in any file: HOME, the XDG folders, the runtime
     // folder (all under the world's root), and /tmp.

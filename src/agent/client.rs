@@ -224,9 +224,9 @@ impl AgentLink {
         }
     }
 
-    /// The running agent's pid and how many sessions it holds in memory;
-    /// `None` when no agent runs (one is not started for this).
-    pub fn status(runtime_dir: &Path) -> Option<(u32, usize, bool)> {
+    /// The running agent's status; `None` when no agent runs (one is not
+    /// started for this).
+    pub fn status(runtime_dir: &Path) -> Option<AgentStatus> {
         let mut stream = UnixStream::connect(socket_path(runtime_dir)).ok()?;
         let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
         stream.write_all(encode(Request::Status).as_bytes()).ok()?;
@@ -236,7 +236,17 @@ impl AgentLink {
             .read_line(&mut line)
             .ok()?;
         match decode::<Reply>(&line).ok()? {
-            Reply::Status { pid, sessions, app } => Some((pid, sessions, app)),
+            Reply::Status {
+                pid,
+                sessions,
+                app,
+                dumpable,
+            } => Some(AgentStatus {
+                pid,
+                sessions,
+                app,
+                dumpable,
+            }),
             _ => None,
         }
     }
@@ -256,6 +266,18 @@ impl AgentLink {
         };
         link.simple(request).ok()
     }
+}
+
+/// What `keyfob agent --status` shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AgentStatus {
+    pub pid: u32,
+    /// Sessions in its memory (0 where they are in the kernel keyring).
+    pub sessions: usize,
+    /// The desktop app is the agent.
+    pub app: bool,
+    /// Whether the user's other processes could dump its memory.
+    pub dumpable: bool,
 }
 
 fn unexpected() -> AgentError {

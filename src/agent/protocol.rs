@@ -138,10 +138,13 @@ pub enum Reply {
     Keys {
         keys: Vec<String>,
     },
+    /// `dumpable`: whether the user's other processes could dump the
+    /// agent's memory (they must not: [`super::server::harden_process`]).
     Status {
         pid: u32,
         sessions: usize,
         app: bool,
+        dumpable: bool,
     },
     /// `handover`: every cached session, with its key and expiry.
     Sessions {

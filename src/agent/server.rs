@@ -419,6 +419,10 @@ fn handle(stream: &mut UnixStream, agent: &Agent, pid: u32, request: Request) ->
             pid: std::process::id(),
             sessions: agent.sessions_in_memory(),
             app: agent.asker.is_some(),
+            dumpable: !matches!(
+                rustix::process::dumpable_behavior(),
+                Ok(rustix::process::DumpableBehavior::NotDumpable)
+            ),
         },
         Request::Handover => {
             let entries = agent

@@ -295,6 +295,10 @@ pub struct Keyfob {
     /// sessions are made in this process. Unset in a client (the CLI),
     /// which asks the agent.
     agent_cache: Option<Arc<dyn SessionCache + Send + Sync>>,
+    /// The store `auto` settled on at this process's first open: every
+    /// later open uses the same one, so a keychain that answers late
+    /// cannot split one command's writes between two stores.
+    resolved: Arc<std::sync::OnceLock<Backend>>,
 }
 
 impl Keyfob {
@@ -322,6 +326,7 @@ impl Keyfob {
             notify: |_| {},
             noticed: Once::new(),
             agent_cache: None,
+            resolved: Arc::default(),
         })
     }
 
@@ -353,6 +358,7 @@ impl Keyfob {
             notify: self.notify,
             noticed: Once::new(),
             agent_cache: self.agent_cache.clone(),
+            resolved: self.resolved.clone(),
         }
     }
 
@@ -383,7 +389,16 @@ impl Keyfob {
     /// Opens the store; the notice is set when keyfob fell back to the file
     /// store.
     pub fn open_store(&self) -> Result<store::Opened, StoreError> {
-        store::open(self.backend, &self.paths)
+        let backend = self.resolved.get().copied().unwrap_or(self.backend);
+        let opened = store::open(backend, &self.paths)?;
+        if backend == Backend::Auto {
+            let _ = self.resolved.set(if opened.notice.is_some() {
+                Backend::File
+            } else {
+                Backend::Keychain
+            });
+        }
+        Ok(opened)
     }
 
     fn store(&self) -> Result<Box<dyn SecretStore>, StoreError> {

@@ -205,9 +205,16 @@ pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
     let runtime = kf.paths.runtime_dir.clone();
     if args.status {
         match AgentLink::status(&runtime) {
-            Some((pid, sessions, app)) => println!(
-                "The keyfob agent runs (pid {pid}{}), {sessions} session(s) in its memory.",
-                if app { ", the desktop app" } else { "" }
+            Some(s) => println!(
+                "The keyfob agent runs (pid {}{}), {} session(s) in its memory{}.",
+                s.pid,
+                if s.app { ", the desktop app" } else { "" },
+                s.sessions,
+                if s.dumpable {
+                    "; WARNING: its memory can be dumped"
+                } else {
+                    "; not dumpable"
+                }
             ),
             None => println!("No keyfob agent runs."),
         }
