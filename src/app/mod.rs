@@ -575,6 +575,24 @@ impl Files {
     }
 }
 
+/// Asks, before any lock is taken (a person may take their time), whether
+/// keyfob may take over `section`; returns the answer to give again under
+/// the lock, where the file is read afresh: yes if the person agreed, and
+/// no if the section was not in question then (so one that became
+/// unmanaged meanwhile is refused rather than taken silently).
+fn take_over_answer(
+    kf: &Keyfob,
+    section: &str,
+    confirm: &dyn Confirm,
+) -> Result<Answered, AppError> {
+    let files = kf.read_files()?;
+    let unmanaged = wiring::ownership(&files.aws, section) == Ownership::Unmanaged;
+    files.may_write(section, confirm)?;
+    Ok(Answered {
+        take_over: unmanaged,
+    })
+}
+
 /// Where the `keyfob` binary is for an app running as `app_exe`:
 /// `KEYFOB_CLI` if set, else a `keyfob` beside the app (a cargo target
 /// folder, /usr/bin), else on `PATH`, else `~/.local/bin/keyfob` (where

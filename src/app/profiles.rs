@@ -46,9 +46,11 @@ fn default_owner(kf: &Keyfob) -> Result<(std::path::PathBuf, Ownership), AppErro
 
 /// Points `[default]` at `name` (`keyfob use NAME`).
 pub fn use_profile(kf: &Keyfob, name: &str, confirm: &dyn Confirm) -> Result<Profile, AppError> {
+    kf.profile(name)?;
+    let answer = super::take_over_answer(kf, "default", confirm)?;
     let mut files = kf.edit_files()?;
     let profile = resolve(kf, &files.book, name)?;
-    files.may_write("default", confirm)?;
+    files.may_write("default", &answer)?;
     wiring::point_at(
         &mut files.aws,
         "default",
@@ -73,9 +75,17 @@ pub fn save_profile(
     kf.vault()?
         .get(profile.identity.as_str())
         .map_err(no_identity)?;
+    // A taken name is refused before the person is asked anything.
+    if !replace && kf.book()?.contains(&profile.name) {
+        return Err(ProfileError::Exists {
+            name: profile.name.clone(),
+        }
+        .into());
+    }
+    let answer = super::take_over_answer(kf, &profile.name, confirm)?;
     let mut files = kf.edit_files()?;
     files.book.put(profile, replace)?;
-    files.may_write(&profile.name, confirm)?;
+    files.may_write(&profile.name, &answer)?;
     wiring::point_at(
         &mut files.aws,
         &profile.name,
