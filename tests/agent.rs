@@ -378,26 +378,79 @@ fn the_screen_locking_wipes_every_session() {
             .success();
         assert!(ok, "dbus-send");
     };
-    // Locking wipes it: the next call, with nobody to ask, is locked. (The
-    // agent subscribes as it starts; the signal is sent again until seen.)
-    let mut locked = false;
-    for _ in 0..50 {
-        signal("true");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        let run = env.run(&["credential-process", "work"], "");
-        if run.code != Some(0) {
+    // How many wipes the agent has made, and whether it listens yet (its
+    // --status says).
+    let status = || -> (u64, u64, bool) {
+        let text = env.run(&["agent", "--status"], "").ok().stdout;
+        let number_after = |marker: &str| -> u64 {
+            text.split(marker)
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no {marker:?} in {text:?}"))
+        };
+        (
+            number_after("wiped "),
+            number_after("sleep ("),
+            !text.contains("not watching"),
+        )
+    };
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        let begun = std::time::Instant::now();
+        while !done() {
             assert!(
-                run.stderr.contains("profile work is locked"),
-                "{}",
-                run.stderr
+                begun.elapsed() < std::time::Duration::from_secs(60),
+                "{what}"
             );
-            assert!(run.stdout.is_empty());
-            locked = true;
-            break;
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
-    }
-    assert!(
-        locked,
+    };
+    wait_for("the agent never subscribed to the screen lock", &|| {
+        status().2
+    });
+    assert_eq!(status().0, 0);
+    // The screen saver ending (false) keeps the session; locking (true)
+    // wipes it. Once both are read (in order), exactly one wipe happened,
+    // and the next call, with nobody to ask, is locked.
+    signal("false");
+    signal("true");
+    wait_for("the agent did not read both signals", &|| status().1 == 2);
+    assert_eq!(status().0, 1, "false wiped too, or true did not");
+    let run = env.run(&["credential-process", "work"], "");
+    assert_ne!(
+        run.code,
+        Some(0),
         "the screen locked and the session was still handed out"
     );
+    assert!(
+        run.stderr.contains("profile work is locked"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+}
+
+/// An agent whose socket was removed (its runtime folder cleaned at
+/// logout, a test world torn down) cannot be reached: it exits, wiping
+/// what it held, instead of keeping sessions for nobody.
+#[test]
+fn an_agent_whose_socket_is_gone_exits() {
+    let env = Env::bare();
+    add(&env);
+    headless(
+        &env,
+        &["unlock", "work", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    )
+    .ok();
+    let pid = env.agent_pid().expect("an agent runs");
+    std::fs::remove_file(env.root.path().join("run/keyfob/agent.sock")).unwrap();
+    let begun = std::time::Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            begun.elapsed() < std::time::Duration::from_secs(30),
+            "the agent outlived its socket"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }

@@ -241,11 +241,17 @@ impl AgentLink {
                 sessions,
                 app,
                 dumpable,
+                wipes,
+                watching,
+                signals,
             } => Some(AgentStatus {
                 pid,
                 sessions,
                 app,
                 dumpable,
+                wipes,
+                watching,
+                signals,
             }),
             _ => None,
         }
@@ -278,6 +284,12 @@ pub struct AgentStatus {
     pub app: bool,
     /// Whether the user's other processes could dump its memory.
     pub dumpable: bool,
+    /// How many times a screen lock or sleep wiped every session.
+    pub wipes: u64,
+    /// Whether it listens for the screen locking.
+    pub watching: bool,
+    /// Screen-lock and sleep signals it has read, acted on or not.
+    pub signals: u64,
 }
 
 fn unexpected() -> AgentError {

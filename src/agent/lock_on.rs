@@ -29,17 +29,17 @@ pub fn watch(agent: Arc<Agent>) {
     let a = agent.clone();
     std::thread::spawn(move || {
         if let Ok(conn) = Connection::session() {
-            listen(&conn, SESSION_SIGNALS, &a);
+            listen(&conn, SESSION_SIGNALS, &a, true);
         }
     });
     std::thread::spawn(move || {
         if let Ok(conn) = Connection::system() {
-            listen(&conn, SYSTEM_SIGNALS, &agent);
+            listen(&conn, SYSTEM_SIGNALS, &agent, false);
         }
     });
 }
 
-fn listen(conn: &Connection, signals: &[(&str, &str, bool)], agent: &Agent) {
+fn listen(conn: &Connection, signals: &[(&str, &str, bool)], agent: &Agent, screen: bool) {
     let mut iters = Vec::new();
     for (interface, member, _) in signals {
         let rule = MatchRule::builder()
@@ -52,6 +52,12 @@ fn listen(conn: &Connection, signals: &[(&str, &str, bool)], agent: &Agent) {
         {
             iters.push(it);
         }
+    }
+    // The match rules are registered with the bus by now.
+    if screen && !iters.is_empty() {
+        agent
+            .watching
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
     // One iterator per rule; each is read on its own thread but the
     // first, which this one reads.
@@ -77,12 +83,19 @@ fn read(it: MessageIterator, signals: &[(&str, &str, bool)], agent: &Agent) {
         else {
             continue;
         };
-        if *needs_true && !msg.body().deserialize::<bool>().unwrap_or(false) {
+        let acted = !*needs_true || msg.body().deserialize::<bool>().unwrap_or(false);
+        if !acted {
+            agent
+                .signals
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             continue;
         }
         match agent.lock_all() {
             Ok(n) => tracing::info!("{interface}.{member}: wiped {n} session(s)"),
             Err(e) => tracing::warn!("{interface}.{member}: could not wipe the sessions: {e}"),
         }
+        agent
+            .signals
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }

@@ -145,6 +145,12 @@ pub enum Reply {
         sessions: usize,
         app: bool,
         dumpable: bool,
+        /// How many times a screen lock or sleep wiped every session.
+        wipes: u64,
+        /// Whether it listens for the screen locking.
+        watching: bool,
+        /// Screen-lock and sleep signals it has read, acted on or not.
+        signals: u64,
     },
     /// `handover`: every cached session, with its key and expiry.
     Sessions {

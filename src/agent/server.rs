@@ -94,6 +94,12 @@ pub struct Agent {
     /// Requests being served (a session request may wait minutes for a
     /// PIN): the agent does not leave while any is.
     busy: std::sync::atomic::AtomicUsize,
+    /// How many times a screen lock or sleep wiped every session.
+    wipes: std::sync::atomic::AtomicU64,
+    /// The session bus's screen-lock signals are subscribed to.
+    pub(super) watching: AtomicBool,
+    /// Screen-lock and sleep signals read (acted on or not).
+    pub(super) signals: std::sync::atomic::AtomicU64,
 }
 
 impl Agent {
@@ -108,6 +114,9 @@ impl Agent {
             stop: AtomicBool::new(false),
             last_use: Mutex::new(Instant::now()),
             busy: std::sync::atomic::AtomicUsize::new(0),
+            wipes: std::sync::atomic::AtomicU64::new(0),
+            watching: AtomicBool::new(false),
+            signals: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -119,7 +128,9 @@ impl Agent {
     /// Wipes every session (the screen locked, the machine is going to
     /// sleep): as `keyfob lock --all`.
     pub fn lock_all(&self) -> Result<usize, AppError> {
-        app::lock_all(&self.kf)
+        let wiped = app::lock_all(&self.kf);
+        self.wipes.fetch_add(1, Ordering::SeqCst);
+        wiped
     }
 
     /// Takes the sessions another agent handed over.
@@ -226,6 +237,13 @@ impl AgentServer {
                 && agent.idle_for() >= idle
             {
                 tracing::info!("agent idle for {idle:?}; exiting");
+                break;
+            }
+            // Someone removed our socket (the runtime folder was cleaned,
+            // at logout, or a test world torn down): nobody can reach this
+            // agent any more, so it goes, and its sessions with it.
+            if !self.path.exists() {
+                tracing::info!("{} is gone; exiting", self.path.display());
                 break;
             }
             let mut fds = [PollFd::new(&self.listener, PollFlags::IN)];
@@ -423,6 +441,9 @@ fn handle(stream: &mut UnixStream, agent: &Agent, pid: u32, request: Request) ->
                 rustix::process::dumpable_behavior(),
                 Ok(rustix::process::DumpableBehavior::NotDumpable)
             ),
+            wipes: agent.wipes.load(Ordering::SeqCst),
+            watching: agent.watching.load(Ordering::SeqCst),
+            signals: agent.signals.load(Ordering::SeqCst),
         },
         Request::Handover => {
             let entries = agent

@@ -206,7 +206,7 @@ pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
     if args.status {
         match AgentLink::status(&runtime) {
             Some(s) => println!(
-                "The keyfob agent runs (pid {}{}), {} session(s) in its memory{}.",
+                "The keyfob agent runs (pid {}{}), {} session(s) in its memory{}; wiped {} time(s) on screen lock or sleep ({} signal(s) read){}.",
                 s.pid,
                 if s.app { ", the desktop app" } else { "" },
                 s.sessions,
@@ -214,6 +214,13 @@ pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
                     "; WARNING: its memory can be dumped"
                 } else {
                     "; not dumpable"
+                },
+                s.wipes,
+                s.signals,
+                if s.watching {
+                    ""
+                } else {
+                    " (not watching the screen lock)"
                 }
             ),
             None => println!("No keyfob agent runs."),
