@@ -598,6 +598,134 @@ def moto_reset_endpoints_are_refused() -> None:
     expect_error(client("sts", Env.info["admin_access_key_id"], "x" * 40).get_caller_identity, 403)
 
 
+# --- T9: AssumeRole session tags and the AssumeRole record ---------------
+
+
+def tags_of(pairs: dict) -> list[dict]:
+    return [{"Key": k, "Value": v} for k, v in pairs.items()]
+
+
+def tagging_trust() -> dict:
+    return trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, actions=["sts:AssumeRole", "sts:TagSession"])
+
+
+class Tagged:
+    role = ""
+    session: dict = {}
+    chained_role = ""
+
+
+@check
+def tags_reach_the_assume_role_record() -> None:
+    Tagged.role = make_role("r-tags", tagging_trust())
+    assert test_api("POST", "/keyfob-test/assume-role/reset") == {"status": "ok"}
+    sts = client("sts", U.u1["AccessKeyId"], U.u1["SecretAccessKey"])
+    policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    out = sts.assume_role(
+        RoleArn=Tagged.role,
+        RoleSessionName="tagged",
+        ExternalId="secret-ext-id",
+        DurationSeconds=900,
+        Tags=tags_of({"team": "blue", "env": "dev"}),
+        TransitiveTagKeys=["team"],
+        PolicyArns=[{"arn": policy_arn}],
+    )
+    remember(out["Credentials"]["SecretAccessKey"], out["Credentials"]["SessionToken"])
+    assert 1 <= out["PackedPolicySize"] <= 100, out["PackedPolicySize"]
+    record = test_api("GET", "/keyfob-test/assume-role")
+    assert "secret-ext-id" not in json.dumps(record), "external ID leaked into the record"
+    assert record == [
+        {
+            "role_arn": Tagged.role,
+            "role_session_name": "tagged",
+            "source_identity": None,
+            "external_id_present": True,
+            "duration_seconds": 900,
+            "tags": {"team": "blue", "env": "dev"},
+            "transitive_tag_keys": ["team"],
+            "inherited_transitive_tags": {},
+            "policy_arns": [policy_arn],
+            "caller_arn": f"arn:aws:iam::{ACCOUNT}:user/u1",
+            "status": "ok",
+        }
+    ], record
+    Tagged.session = out["Credentials"]
+
+
+@check
+def bad_tags_are_refused_and_recorded() -> None:
+    test_api("POST", "/keyfob-test/assume-role/reset")
+    sts = client("sts", U.u1["AccessKeyId"], U.u1["SecretAccessKey"], validate=False)
+    many = tags_of({f"k{i}": "v" for i in range(51)})
+    call = lambda **kw: sts.assume_role(RoleArn=Tagged.role, RoleSessionName="s1", **kw)  # noqa: E731
+    expect_error(lambda: call(Tags=many), 400, "ValidationError", "'tags'")
+    expect_error(lambda: call(Tags=tags_of({"k" * 129: "v"})), 400, "ValidationError", "tags.1.member.key")
+    expect_error(lambda: call(Tags=tags_of({"k": "v" * 257})), 400, "ValidationError", "tags.1.member.value")
+    expect_error(lambda: call(Tags=tags_of({"k": "a;b"})), 400, "ValidationError", "pattern")
+    expect_error(lambda: call(Tags=tags_of({"Team": "a", "team": "b"})), 400, "InvalidParameterValue", "Duplicate")
+    expect_error(
+        lambda: call(Tags=tags_of({"a": "1"}), TransitiveTagKeys=["b"]), 400, "InvalidParameterValue", "transitive"
+    )
+    arns = [{"arn": f"arn:aws:iam::aws:policy/P{i:02d}"} for i in range(11)]
+    expect_error(lambda: call(PolicyArns=arns), 400, "ValidationError", "'policyArns'")
+    expect_error(lambda: call(Policy="x" * 2049), 400, "ValidationError", "'policy'")
+    expect_error(lambda: call(Policy="{not json"), 400, "MalformedPolicyDocument")
+    call(Tags=tags_of({"unicode é ü": "ok 1 = 2 + @:/"}))  # letters, spaces, numbers and _.:/=+-@
+    statuses = [r["status"] for r in test_api("GET", "/keyfob-test/assume-role")]
+    want = ["ValidationError"] * 4 + ["InvalidParameterValue"] * 2 + ["ValidationError"] * 2
+    assert statuses == want + ["MalformedPolicyDocument", "ok"], statuses
+
+
+@check
+def tags_need_tag_session_in_trust() -> None:
+    test_api("POST", "/keyfob-test/assume-role/reset")
+    plain = make_role("r-notag", trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}))
+    sts = client("sts", U.u1["AccessKeyId"], U.u1["SecretAccessKey"])
+    expect_error(
+        lambda: sts.assume_role(RoleArn=plain, RoleSessionName="s1", Tags=tags_of({"a": "1"})),
+        403,
+        "AccessDenied",
+        f"not authorized to perform: sts:TagSession on resource: {plain}",
+    )
+    sts.assume_role(RoleArn=plain, RoleSessionName="s1")  # without tags it is allowed
+    record = test_api("GET", "/keyfob-test/assume-role")
+    assert [(r["status"], r["tags"]) for r in record] == [("AccessDenied", {"a": "1"}), ("ok", {})], record
+
+
+@check
+def transitive_tags_carry_into_a_chain() -> None:
+    test_api("POST", "/keyfob-test/assume-role/reset")
+    Tagged.chained_role = make_role("r-tags2", tagging_trust())
+    chained = with_creds("sts", Tagged.session)
+    out = chained.assume_role(RoleArn=Tagged.chained_role, RoleSessionName="hop2", Tags=tags_of({"env": "prod"}))
+    remember(out["Credentials"]["SecretAccessKey"], out["Credentials"]["SessionToken"])
+    # a transitive key may not be set again in the chain
+    expect_error(
+        lambda: chained.assume_role(
+            RoleArn=Tagged.chained_role, RoleSessionName="hop2", Tags=tags_of({"TEAM": "red"})
+        ),
+        400,
+        "InvalidParameterValue",
+        "TEAM",
+    )
+    # inherited tags need sts:TagSession in the next role's trust policy too
+    plain = f"arn:aws:iam::{ACCOUNT}:role/r-notag"
+    expect_error(lambda: chained.assume_role(RoleArn=plain, RoleSessionName="hop2"), 403, "AccessDenied")
+    # and they keep flowing: hop 3 inherits team=blue through hop 2 (team stays transitive)
+    hop3 = with_creds("sts", out["Credentials"]).assume_role(RoleArn=Tagged.role, RoleSessionName="hop3")
+    remember(hop3["Credentials"]["SecretAccessKey"], hop3["Credentials"]["SessionToken"])
+    record = test_api("GET", "/keyfob-test/assume-role")
+    got = [(r["status"], r["inherited_transitive_tags"], r["tags"], r["caller_arn"]) for r in record]
+    hop1_arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/r-tags/tagged"
+    hop2_arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/r-tags2/hop2"
+    assert got == [
+        ("ok", {"team": "blue"}, {"env": "prod"}, hop1_arn),
+        ("InvalidParameterValue", {"team": "blue"}, {"TEAM": "red"}, hop1_arn),
+        ("AccessDenied", {"team": "blue"}, {}, hop1_arn),
+        ("ok", {"team": "blue"}, {}, hop2_arn),
+    ], got
+
+
 # --------------------------------------------------------------------------
 # runner
 # --------------------------------------------------------------------------

@@ -131,6 +131,48 @@ T6 Auth-layer errors of IAM and STS in AWS's query-protocol format.
    Patch: moto.iam.access_control.IAMRequest._raise_* (replaced for the
           sts and iam services only).
 
+T9 AssumeRole session tags and session policies; the AssumeRole record.
+   moto: ignores Tags, TransitiveTagKeys and PolicyArns; PackedPolicySize is always 6.
+   AWS (API_AssumeRole.html, id_session-tags.html), checked after T3's checks:
+     - Tags <= 50 (else 400 ValidationError "... at 'tags' failed to satisfy
+       constraint: Member must have length less than or equal to 50"); each key
+       1..128 and value 0..256 of [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@] (ValidationError
+       naming 'tags.N.member.key' / 'tags.N.member.value');
+     - duplicate keys, compared case-insensitively: 400 InvalidParameterValue
+       "Duplicate tag keys found. Please note that Tag keys are case insensitive.";
+     - TransitiveTagKeys <= 50, each one of the request's tag keys (any case),
+       else 400 InvalidParameterValue "The specified transitive tag key must be
+       included in the requested tags.";
+     - PolicyArns <= 10, each ARN 20..2048 ('policyArns' / 'policyArns.N.member.arn');
+       Policy 1..2048 characters ('policy'), and JSON, else 400
+       MalformedPolicyDocument "Syntax errors in policy.";
+     - a session made with role credentials inherits the caller's transitive
+       tags (and they stay transitive); setting a tag whose key (any case) is
+       an inherited one is refused: 400 InvalidParameterValue "Session tag keys
+       K conflict with transitive tags inherited from the calling session; ..."
+       (AWS documents that it fails, not the code or text: chosen here);
+     - with Tags, TransitiveTagKeys or inherited transitive tags, the role's
+       trust policy must also allow sts:TagSession for the caller, else 403
+       AccessDenied "User: ARN is not authorized to perform: sts:TagSession on
+       resource: ROLE_ARN". Trust-policy conditions see aws:RequestTag/KEY (the
+       request's tags) and aws:PrincipalTag/KEY (inherited transitive tags).
+   PackedPolicySize (returned when a policy, policy ARNs or tags are passed) is
+   an approximation, ceil(100 * characters / 8192); PackedPolicyTooLarge is never
+   raised. Session policies are recorded but do not narrow the role session's
+   permissions.
+   Record (test instrumentation): every AssumeRole that reaches the trust check
+   or the handler, successful or refused there (requests refused at signature /
+   key level are not recorded; they are in /keyfob-test/calls):
+     GET  /keyfob-test/assume-role        [{"role_arn", "role_session_name",
+          "source_identity" (or null), "external_id_present": bool,
+          "duration_seconds" (requested, 3600 when absent), "tags": {k: v},
+          "transitive_tag_keys": [..], "inherited_transitive_tags": {k: v},
+          "policy_arns": [..], "caller_arn", "status": "ok" | error code}], oldest
+          first (the last 10000); the external ID itself is never returned.
+     POST /keyfob-test/assume-role/reset  empty it: {"status": "ok"}
+   Patch: TokenResponse.assume_role (wrapped again), _check_role_trust_relationship
+          (T3, extended), check_action_permitted (wrapped again, to record refusals).
+
 NOT TIGHTENED (known remaining laxities)
    - Identity-policy Condition blocks and Resource-level checks are
      evaluated by moto as before (mostly ignored).
@@ -166,6 +208,7 @@ import struct
 import sys
 import threading
 import time
+import unicodedata
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
@@ -236,6 +279,8 @@ class State:
     used_totp: dict[str, dict[int, float]] = field(default_factory=dict)  # serial -> {counter: real time}
     calls: Counter = field(default_factory=Counter)
     clock_offset: float = 0.0  # seconds, for expiry checks only
+    role_sessions: dict[str, Any] = field(default_factory=dict)  # role key id -> RoleSessionTags (T9)
+    assume_roles: list[dict] = field(default_factory=list)  # GET /keyfob-test/assume-role (T9)
     bootstrapped: bool = False
 
 
@@ -394,7 +439,8 @@ def _raise_signature_does_not_match(self: IAMRequest) -> None:
 def _raise_access_denied(self: IAMRequest) -> None:
     if self._service not in QUERY_NAMESPACES:
         _original_raise_denied(self)
-    message = f"User: {self._access_key.arn} is not authorized to perform: {self._action}"
+    action = getattr(self, "_keyfob_denied_action", self._action)  # sts:TagSession (T9)
+    message = f"User: {self._access_key.arn} is not authorized to perform: {action}"
     resource = getattr(self, "_keyfob_resource", "*")  # set by _check_action_permitted
     if resource != "*":
         message += f" on resource: {resource}"
@@ -700,11 +746,24 @@ def _check_role_trust_relationship(self: IAMRequestBase, role_arn: str) -> bool:
         if self._data.get(param):
             context[context_key] = self._data[param][0]
 
+    tags, transitive, _ = tag_params(self._data)  # T9
+    inherited = inherited_transitive_tags(getattr(key, "_access_key_id", None))
+    for tag_key, tag_value in tags:
+        context[f"aws:requesttag/{tag_key.lower()}"] = tag_value
+    for tag_key, tag_value in inherited.items():
+        context[f"aws:principaltag/{tag_key.lower()}"] = tag_value
+
     if not trust_allows(role, "sts:AssumeRole", caller_arns, key.account_id, context):
         return False
     if "sts:sourceidentity" in context and not trust_allows(
         role, "sts:SetSourceIdentity", caller_arns, key.account_id, context
     ):
+        return False
+    # T9: session tags (own or inherited transitive ones) need sts:TagSession.
+    if (tags or transitive or inherited) and not trust_allows(
+        role, "sts:TagSession", caller_arns, key.account_id, context
+    ):
+        self._keyfob_denied_action = "sts:TagSession"
         return False
     return True
 
@@ -775,6 +834,229 @@ def _assume_role(self: TokenResponse):
 
 
 # --------------------------------------------------------------------------
+# T9: AssumeRole session tags and policies; the AssumeRole record
+# --------------------------------------------------------------------------
+
+TAG_EXTRA_CHARS = set("_.:/=+-@")
+TAG_PATTERN = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"  # as in STS's model (Python's re has no \p{..})
+ASSUME_ROLE_RECORD_CAP = 10_000
+
+
+def tag_text_ok(text: str) -> bool:
+    """AWS's tag pattern: Unicode letters, separators (spaces), numbers and _.:/=+-@."""
+    return all(c in TAG_EXTRA_CHARS or unicodedata.category(c)[0] in "LZN" for c in text)
+
+
+@dataclass
+class RoleSessionTags:
+    """Session tags of one AssumeRole session (keyed by its access key id)."""
+
+    tags: dict[str, str]  # inherited transitive tags + the request's own tags
+    transitive: list[str]  # keys passed on to a chained AssumeRole (spelled as in `tags`)
+
+
+def _members(data: dict, pattern: str) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for name, values in data.items():
+        m = re.fullmatch(pattern, name)
+        if m:
+            out[int(m.group(1))] = values[0] if isinstance(values, list) else values
+    return out
+
+
+def tag_params(data: dict) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """Tags, TransitiveTagKeys and PolicyArns of a query/form request, in member order.
+
+    `data` is moto's querystring (name -> [values]); a tag whose Value is
+    absent (an empty value the parser dropped) has the value "".
+    """
+    keys = _members(data, r"Tags\.member\.(\d+)\.Key")
+    values = _members(data, r"Tags\.member\.(\d+)\.Value")
+    tags = [(keys.get(i, ""), values.get(i, "")) for i in sorted(set(keys) | set(values))]
+    transitive = _members(data, r"TransitiveTagKeys\.member\.(\d+)")
+    arns = _members(data, r"PolicyArns\.member\.(\d+)\.arn")
+    return tags, [transitive[i] for i in sorted(transitive)], [arns[i] for i in sorted(arns)]
+
+
+def inherited_transitive_tags(caller_key_id: str | None) -> dict[str, str]:
+    """The transitive tags a chained AssumeRole made with this key inherits."""
+    with STATE.lock:
+        meta = STATE.role_sessions.get(caller_key_id or "")
+    if meta is None:
+        return {}
+    return {k: meta.tags[k] for k in meta.transitive if k in meta.tags}
+
+
+def _length_error(value: Any, member: str, text: str, low: int, high: int) -> tuple[str, str] | None:
+    def err(constraint: str) -> tuple[str, str]:
+        return (
+            "ValidationError",
+            f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
+            f"constraint: {constraint}",
+        )
+
+    if len(text) < low:
+        return err(f"Member must have length greater than or equal to {low}")
+    if len(text) > high:
+        return err(f"Member must have length less than or equal to {high}")
+    return None
+
+
+def session_tag_error(data: dict, caller_key_id: str | None) -> tuple[str, str] | None:
+    """AWS's checks of Tags, TransitiveTagKeys, PolicyArns and Policy: (code, message) or None."""
+    tags, transitive, arns = tag_params(data)
+    if len(tags) > 50:
+        return _length_error(f"[{len(tags)} tags]", "tags", "x" * len(tags), 0, 50)
+    for i, (key, value) in enumerate(tags, 1):
+        for text, member, low, high, plus in (
+            (key, f"tags.{i}.member.key", 1, 128, "+"),
+            (value, f"tags.{i}.member.value", 0, 256, "*"),
+        ):
+            error = _length_error(text, member, text, low, high)
+            if error:
+                return error
+            if not tag_text_ok(text):
+                return (
+                    "ValidationError",
+                    f"1 validation error detected: Value '{text}' at '{member}' failed to satisfy "
+                    f"constraint: Member must satisfy regular expression pattern: {TAG_PATTERN[:-1]}{plus}",
+                )
+    lowered = [k.lower() for k, _ in tags]
+    if len(set(lowered)) != len(lowered):
+        return "InvalidParameterValue", "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+    if len(transitive) > 50:
+        return _length_error(f"[{len(transitive)} keys]", "transitiveTagKeys", "x" * len(transitive), 0, 50)
+    for i, key in enumerate(transitive, 1):
+        error = _length_error(key, f"transitiveTagKeys.{i}.member", key, 1, 128)
+        if error:
+            return error
+        if key.lower() not in lowered:
+            return (
+                "InvalidParameterValue",
+                "The specified transitive tag key must be included in the requested tags.",
+            )
+    if len(arns) > 10:
+        return _length_error(f"[{len(arns)} ARNs]", "policyArns", "x" * len(arns), 0, 10)
+    for i, arn in enumerate(arns, 1):
+        error = _length_error(arn, f"policyArns.{i}.member.arn", arn, 20, 2048)
+        if error:
+            return error
+    policy = (data.get("Policy") or [None])[0]
+    if policy is not None:
+        error = _length_error("(policy)", "policy", policy, 1, 2048)
+        if error:
+            return error
+        try:
+            json.loads(policy)
+        except ValueError:
+            return "MalformedPolicyDocument", "Syntax errors in policy."
+    inherited = {k.lower() for k in inherited_transitive_tags(caller_key_id)}
+    clash = sorted(k for k, _ in tags if k.lower() in inherited)
+    if clash:
+        # AWS: "If you pass a session tag with the same key as an inherited
+        # tag, the operation fails" (code and text undocumented; chosen here).
+        return (
+            "InvalidParameterValue",
+            f"Session tag keys {', '.join(clash)} conflict with transitive tags inherited "
+            "from the calling session; an inherited transitive tag cannot be overridden.",
+        )
+    return None
+
+
+def packed_policy_size(data: dict, all_tags: dict[str, str]) -> int:
+    """An approximation of AWS's PackedPolicySize percentage (AWS's packing is not public)."""
+    _, _, arns = tag_params(data)
+    policy = (data.get("Policy") or [""])[0]
+    size = len(policy) + sum(len(k) + len(v) for k, v in all_tags.items()) + sum(len(a) for a in arns)
+    return max(1, -(-size * 100 // 8192))
+
+
+def record_assume_role(data: dict, caller_arn: str | None, caller_key_id: str | None, status: str) -> None:
+    """One entry of GET /keyfob-test/assume-role. No secret: the external ID is reduced to a bool."""
+
+    def first(name: str) -> str | None:
+        values = data.get(name)
+        return values[0] if values else None
+
+    tags, transitive, arns = tag_params(data)
+    duration = first("DurationSeconds")
+    entry = {
+        "role_arn": first("RoleArn"),
+        "role_session_name": first("RoleSessionName"),
+        "source_identity": first("SourceIdentity"),
+        "external_id_present": first("ExternalId") is not None,
+        "duration_seconds": 3600 if duration is None else (int(duration) if duration.isdigit() else duration),
+        "tags": dict(tags),
+        "transitive_tag_keys": transitive,
+        "inherited_transitive_tags": inherited_transitive_tags(caller_key_id),
+        "policy_arns": arns,
+        "caller_arn": caller_arn,
+        "status": status,
+    }
+    with STATE.lock:
+        STATE.assume_roles.append(entry)
+        del STATE.assume_roles[:-ASSUME_ROLE_RECORD_CAP]
+
+
+def _error_code(result: Any) -> str:
+    """The <Code> of an error tuple from service_error(), else "ok"."""
+    if isinstance(result, ActionResult):
+        return "ok"
+    body = result[0] if isinstance(result, tuple) else result
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    m = re.search(r"<Code>([^<]*)</Code>", str(body))
+    return m.group(1) if m else "error"
+
+
+def _assume_role_tagged(self: TokenResponse):
+    """Wrapper of _assume_role (T3): session tags, policies, the record (T9)."""
+    data = self.querystring
+    caller_key_id = self.get_access_key()
+    try:
+        _, caller_arn, _ = sts_backends[self.current_account][self.partition].get_caller_identity(
+            caller_key_id, self.region
+        )
+    except Exception:  # noqa: BLE001 - the record is best effort, the call is not
+        caller_arn = None
+    error = session_tag_error(data, caller_key_id)
+    try:
+        result = service_error(self, error[0], error[1], 400) if error else _assume_role(self)
+    except _RESTError as e:  # moto's own validation errors
+        record_assume_role(data, caller_arn, caller_key_id, e.error_type)
+        raise
+    status = _error_code(result)
+    if status == "ok":
+        tags, transitive, _ = tag_params(data)
+        all_tags = inherited_transitive_tags(caller_key_id)
+        inherited_keys = list(all_tags)
+        all_tags.update(tags)
+        spelled = {k.lower(): k for k in all_tags}
+        meta = RoleSessionTags(
+            tags=all_tags,
+            transitive=inherited_keys + [spelled[k.lower()] for k in transitive if spelled[k.lower()] not in inherited_keys],
+        )
+        new_key_id = result.result["Credentials"].access_key_id  # type: ignore[index]
+        with STATE.lock:
+            STATE.role_sessions[new_key_id] = meta
+        if all_tags or tag_params(data)[2] or data.get("Policy"):
+            result.result["PackedPolicySize"] = packed_policy_size(data, all_tags)  # type: ignore[index]
+    record_assume_role(data, caller_arn, caller_key_id, status)
+    return result
+
+
+def _check_action_permitted_recorded(self: IAMRequestBase, resource: str) -> None:
+    """Wrapper of _check_action_permitted: AssumeRole calls the auth layer refuses are recorded too."""
+    try:
+        _check_action_permitted(self, resource)
+    except _RESTError as e:
+        if self._action == "sts:AssumeRole":
+            key = self._access_key
+            record_assume_role(self._data, key.arn, getattr(key, "_access_key_id", None), e.error_type)
+        raise
+
+
+# --------------------------------------------------------------------------
 # Installing the patches
 # --------------------------------------------------------------------------
 
@@ -800,14 +1082,14 @@ def install_patches() -> None:
         sys.exit(f"keyfob-moto: moto {moto.__version__} lacks {', '.join(missing)}; update the launcher")
 
     access_control.create_access_key = _create_access_key
-    IAMRequestBase.check_action_permitted = _check_action_permitted
+    IAMRequestBase.check_action_permitted = _check_action_permitted_recorded
     IAMRequestBase._is_assuming_role_operation = _is_assuming_role_operation
     IAMRequestBase._check_role_trust_relationship = _check_role_trust_relationship
     IAMRequest._raise_invalid_access_key = _raise_invalid_access_key
     IAMRequest._raise_signature_does_not_match = _raise_signature_does_not_match
     IAMRequest._raise_access_denied = _raise_access_denied
     TokenResponse.get_session_token = _get_session_token
-    TokenResponse.assume_role = _assume_role
+    TokenResponse.assume_role = _assume_role_tagged
     STSBackend.get_caller_identity = _get_caller_identity
 
 
@@ -856,6 +1138,13 @@ class KeyfobApp:
                 with STATE.lock:
                     STATE.clock_offset = offset
             return js({"advance_seconds": STATE.clock_offset})
+        if path == "/keyfob-test/assume-role" and method == "GET":
+            with STATE.lock:
+                return js(list(STATE.assume_roles))
+        if path == "/keyfob-test/assume-role/reset" and method == "POST":
+            with STATE.lock:
+                STATE.assume_roles.clear()
+            return js({"status": "ok"})
         return js({"error": "unknown keyfob-test endpoint"}, 404)
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
