@@ -29,6 +29,18 @@ pub enum Field {
     RoleDuration,
     /// A rotation's grace period before the old key is deleted.
     Grace,
+    /// The profile a chained role profile is assumed from.
+    SourceProfile,
+    /// Session tags (`--tag KEY=VALUE`).
+    Tags,
+    /// Transitive session tag keys (`--transitive-tag KEY`).
+    TransitiveTags,
+    /// Managed session policy ARNs (`--policy-arn`).
+    PolicyArns,
+    /// A federated user's name (console sign-in).
+    Name,
+    /// Where the console opens after sign-in (`--destination`).
+    Destination,
 }
 
 impl fmt::Display for Field {
@@ -51,6 +63,12 @@ impl fmt::Display for Field {
             Field::SessionDuration => "default session duration",
             Field::RoleDuration => "default role duration",
             Field::Grace => "grace period",
+            Field::SourceProfile => "source profile",
+            Field::Tags => "session tags",
+            Field::TransitiveTags => "transitive tags",
+            Field::PolicyArns => "policy ARNs",
+            Field::Name => "name",
+            Field::Destination => "destination",
         })
     }
 }

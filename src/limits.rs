@@ -1,9 +1,11 @@
 //! AWS's limits on STS parameters, checked before any call so a mistake is
 //! refused here, with the rule, instead of by AWS after a PIN prompt.
 //!
-//! Sources: the STS API reference for GetSessionToken and AssumeRole
-//! (DurationSeconds, ExternalId, RoleSessionName, SourceIdentity,
-//! SerialNumber, TokenCode) and the IAM ARN format.
+//! Sources: the STS API reference for GetSessionToken, AssumeRole and
+//! GetFederationToken (DurationSeconds, ExternalId, RoleSessionName,
+//! SourceIdentity, SerialNumber, TokenCode, Tags, TransitiveTagKeys,
+//! PolicyArns, Name), the IAM user guide's "Passing session tags in AWS
+//! STS" and "Role chaining", and the IAM ARN format.
 
 use std::time::Duration;
 
@@ -15,6 +17,139 @@ pub const SESSION_DURATION: (u64, u64) = (900, 129_600);
 pub const ROLE_DURATION: (u64, u64) = (900, 43_200);
 /// The most a chained role session (assumed with role credentials) may last.
 pub const ROLE_CHAINING_MAX: u64 = 3600;
+/// GetFederationToken's DurationSeconds range (root users: at most 3600).
+pub const FEDERATION_DURATION: (u64, u64) = (900, 129_600);
+/// The console accepts a sign-in session of at most 12 hours.
+pub const CONSOLE_SESSION_MAX: u64 = 43_200;
+/// Session tags per AssumeRole call.
+pub const MAX_TAGS: usize = 50;
+/// Managed session policies per AssumeRole call.
+pub const MAX_POLICY_ARNS: usize = 10;
+/// Roles in one chain (identity → role → role …). AWS documents no fixed
+/// number; each hop's session carries the previous one's packed tags and
+/// can only be shorter, so keyfob stops a chain at five roles.
+pub const MAX_CHAIN_ROLES: usize = 5;
+
+/// The characters AWS accepts in a tag key or value:
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]`.
+fn is_tag_char(c: char) -> bool {
+    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
+}
+
+/// A session tag key: 1–128 of the tag characters, not starting `aws:`.
+pub fn tag_key(field: Field, key: &str) -> Result<(), FieldError> {
+    chars_and_length(
+        field,
+        key,
+        (1, 128),
+        is_tag_char,
+        "letters, digits, spaces and _.:/=+-@",
+    )
+    .map_err(|e| FieldError::new(field, format!("key {key:?}: {}", e.reason)))?;
+    if key.to_ascii_lowercase().starts_with("aws:") {
+        return Err(FieldError::new(
+            field,
+            format!("key {key:?}: may not start with aws: (reserved by AWS)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Session tags (`--tag KEY=VALUE`): at most 50; keys 1–128 and values
+/// 0–256 of the tag characters; no key twice, in any case (AWS treats
+/// keys case-insensitively).
+pub fn tags(tags: &[(String, String)]) -> Result<(), FieldError> {
+    if tags.len() > MAX_TAGS {
+        return Err(FieldError::new(
+            Field::Tags,
+            format!("at most {MAX_TAGS} session tags; got {}", tags.len()),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (key, value) in tags {
+        tag_key(Field::Tags, key)?;
+        chars_and_length(
+            Field::Tags,
+            value,
+            (0, 256),
+            is_tag_char,
+            "letters, digits, spaces and _.:/=+-@",
+        )
+        .map_err(|e| FieldError::new(Field::Tags, format!("value of {key:?}: {}", e.reason)))?;
+        if !seen.insert(key.to_lowercase()) {
+            return Err(FieldError::new(
+                Field::Tags,
+                format!("key {key:?} is given twice (AWS compares tag keys without case)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Transitive tag keys (`--transitive-tag KEY`): each one of the tags.
+pub fn transitive_tags(keys: &[String], tags: &[(String, String)]) -> Result<(), FieldError> {
+    if keys.len() > MAX_TAGS {
+        return Err(FieldError::new(
+            Field::TransitiveTags,
+            format!("at most {MAX_TAGS} transitive tags; got {}", keys.len()),
+        ));
+    }
+    for key in keys {
+        tag_key(Field::TransitiveTags, key)?;
+        if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            return Err(FieldError::new(
+                Field::TransitiveTags,
+                format!("{key:?} is not one of the session tags; add it with --tag {key}=VALUE"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Managed session policies (`--policy-arn ARN`): at most 10 IAM policy
+/// ARNs, each 20–2048 characters.
+pub fn policy_arns(arns: &[String]) -> Result<(), FieldError> {
+    if arns.len() > MAX_POLICY_ARNS {
+        return Err(FieldError::new(
+            Field::PolicyArns,
+            format!("at most {MAX_POLICY_ARNS} policy ARNs; got {}", arns.len()),
+        ));
+    }
+    for arn in arns {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let ok = (20..=2048).contains(&arn.len())
+            && parts.len() == 6
+            && parts[0] == "arn"
+            && parts[2] == "iam"
+            && parts[3].is_empty()
+            && (parts[4] == "aws"
+                || (parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit())))
+            && parts[5]
+                .strip_prefix("policy/")
+                .is_some_and(|n| !n.is_empty())
+            && arn.chars().all(|c| c.is_ascii_graphic());
+        if !ok {
+            return Err(FieldError::new(
+                Field::PolicyArns,
+                format!(
+                    "{arn:?} is not an IAM policy ARN; expected e.g. arn:aws:iam::aws:policy/ReadOnlyAccess or arn:aws:iam::123456789012:policy/NAME"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// GetFederationToken's Name: 2–32 characters of `[\w+=,.@-]`.
+pub fn federated_user_name(value: &str) -> Result<(), FieldError> {
+    chars_and_length(
+        Field::Name,
+        value,
+        (2, 32),
+        |c| is_word(c) || "+=,.@-".contains(c),
+        "letters, digits and _+=,.@-",
+    )
+}
 
 fn is_word(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
@@ -281,6 +416,78 @@ mod tests {
             "arn:nope:iam::123456789012:role/Admin",
         ] {
             assert_eq!(role_arn(bad).unwrap_err().field, Field::RoleArn, "{bad:?}");
+        }
+    }
+
+    fn tag(k: &str, v: &str) -> (String, String) {
+        (k.to_owned(), v.to_owned())
+    }
+
+    #[test]
+    fn session_tags_follow_aws_limits() {
+        assert!(
+            tags(&[
+                tag("Project", "blue"),
+                tag("cost:centre", ""),
+                tag("Ünïcode key", "v 1")
+            ])
+            .is_ok()
+        );
+        let fifty: Vec<_> = (0..50).map(|i| tag(&format!("k{i}"), "v")).collect();
+        assert!(tags(&fifty).is_ok());
+        let fifty_one: Vec<_> = (0..51).map(|i| tag(&format!("k{i}"), "v")).collect();
+        let e = tags(&fifty_one).unwrap_err();
+        assert_eq!(e.field, Field::Tags);
+        assert!(e.reason.contains("at most 50"), "{e}");
+        for bad in [
+            vec![tag("", "v")],
+            vec![tag(&"k".repeat(129), "v")],
+            vec![tag("k", &"v".repeat(257))],
+            vec![tag("semi;colon", "v")],
+            vec![tag("k", "new\nline\u{0}")],
+            vec![tag("aws:reserved", "v")],
+            vec![tag("Team", "a"), tag("team", "b")],
+        ] {
+            assert_eq!(tags(&bad).unwrap_err().field, Field::Tags, "{bad:?}");
+        }
+        assert!(tags(&[tag(&"k".repeat(128), &"v".repeat(256))]).is_ok());
+    }
+
+    #[test]
+    fn transitive_tags_must_be_tags() {
+        let t = [tag("Project", "blue")];
+        assert!(transitive_tags(&["Project".into()], &t).is_ok());
+        assert!(transitive_tags(&["project".into()], &t).is_ok());
+        let e = transitive_tags(&["Team".into()], &t).unwrap_err();
+        assert_eq!(e.field, Field::TransitiveTags);
+        assert!(e.reason.contains("--tag Team=VALUE"), "{e}");
+    }
+
+    #[test]
+    fn policy_arns_are_checked() {
+        assert!(policy_arns(&["arn:aws:iam::aws:policy/ReadOnlyAccess".into()]).is_ok());
+        assert!(policy_arns(&["arn:aws:iam::123456789012:policy/path/Mine".into()]).is_ok());
+        let eleven: Vec<String> = (0..11)
+            .map(|i| format!("arn:aws:iam::aws:policy/P{i}"))
+            .collect();
+        assert!(
+            policy_arns(&eleven)
+                .unwrap_err()
+                .reason
+                .contains("at most 10")
+        );
+        for bad in [
+            "ReadOnlyAccess",
+            "arn:aws:iam::aws:role/ReadOnly",
+            "arn:aws:iam::12345:policy/P",
+            "arn:aws:s3:::bucket/policy/x",
+            "arn:aws:iam::aws:policy/",
+        ] {
+            assert_eq!(
+                policy_arns(&[bad.into()]).unwrap_err().field,
+                Field::PolicyArns,
+                "{bad}"
+            );
         }
     }
 

@@ -1,6 +1,7 @@
-//! Profiles: named ways to get credentials — an identity, optionally a role
-//! (ARN, external ID, session name, source identity), an MFA device, a
-//! duration and a region. They live in `$XDG_CONFIG_HOME/keyfob/config.toml`
+//! Profiles: named ways to get credentials — an identity (or, for a role
+//! chain, another profile: `source_profile`), optionally a role (ARN,
+//! external ID, session name, source identity, session tags and policies),
+//! an MFA device, a duration and a region. They live in `$XDG_CONFIG_HOME/keyfob/config.toml`
 //! under `[profiles.NAME]`, edited with `toml_edit` so a user's comments
 //! and layout survive, and written atomically with a backup.
 //!
@@ -49,8 +50,16 @@ impl Default for Durations {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Profile {
     pub name: String,
+    /// The identity whose key starts the session: for a chained profile,
+    /// the first profile's (resolved through the chain).
     pub identity: IdentityName,
+    /// For a role chain, the profile whose session assumes this profile's
+    /// role (resolved by [`ProfileBook`]; serialised as its name).
+    #[serde(rename = "source_profile", serialize_with = "source_name")]
+    pub source: Option<Box<Profile>>,
     pub role: Option<Role>,
+    /// The identity session's MFA device; a chained profile inherits its
+    /// first profile's.
     pub mfa_serial: Option<String>,
     /// Seconds; for a role profile the AssumeRole duration, otherwise the
     /// GetSessionToken duration.
@@ -74,6 +83,19 @@ pub struct Role {
     /// an external ID, or one never checked (imported, hand-written).
     /// Not part of the fingerprint: a re-check keeps the cached session.
     pub external_id_guard: Option<ExternalIdGuard>,
+    /// Session tags passed to AssumeRole, in the order given.
+    pub tags: Vec<(String, String)>,
+    /// The tag keys that carry on into sessions chained from this one.
+    pub transitive_tags: Vec<String>,
+    /// Managed policies that limit the role session further.
+    pub policy_arns: Vec<String>,
+}
+
+fn source_name<S: serde::Serializer>(
+    source: &Option<Box<Profile>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_some(&source.as_ref().map(|p| p.name.as_str()))
 }
 
 /// The guard's verdict on a role profile with an external ID, kept in
@@ -113,7 +135,11 @@ impl ExternalIdGuard {
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct ProfileInput {
     pub name: String,
+    /// Empty for a chained profile (one with `source_profile`).
     pub identity: String,
+    /// The profile this one's role is assumed from (a role chain).
+    #[serde(default)]
+    pub source_profile: Option<String>,
     pub role_arn: Option<String>,
     pub external_id: Option<String>,
     pub role_session_name: Option<String>,
@@ -121,14 +147,50 @@ pub struct ProfileInput {
     pub mfa_serial: Option<String>,
     pub duration: Option<String>,
     pub region: Option<String>,
+    /// Session tags as (key, value).
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    #[serde(default)]
+    pub transitive_tags: Vec<String>,
+    #[serde(default)]
+    pub policy_arns: Vec<String>,
 }
 
 impl Profile {
-    /// Checks every field; the first wrong one is named in the error.
+    /// Checks every field of a profile that starts from an identity; the
+    /// first wrong one is named in the error. A chained profile (with
+    /// `source_profile`) is built by [`ProfileBook::build`], which finds
+    /// its source.
     pub fn from_input(input: &ProfileInput) -> Result<Profile, FieldError> {
+        Self::from_input_with(input, None)
+    }
+
+    /// Checks every field; `source` is the resolved `source_profile`.
+    fn from_input_with(
+        input: &ProfileInput,
+        source: Option<Profile>,
+    ) -> Result<Profile, FieldError> {
         check_name(Field::ProfileName, &input.name)?;
-        let identity = IdentityName::parse(&input.identity)?;
         let some = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+        let identity = match (&source, some(&input.source_profile)) {
+            (None, None) => IdentityName::parse(&input.identity)?,
+            (Some(src), Some(_)) => {
+                if !input.identity.is_empty() && input.identity != src.identity.as_str() {
+                    return Err(FieldError::new(
+                        Field::SourceProfile,
+                        "give an identity or a source profile, not both",
+                    ));
+                }
+                src.identity.clone()
+            }
+            (None, Some(name)) => {
+                return Err(FieldError::new(
+                    Field::SourceProfile,
+                    format!("no profile named {name} — `keyfob profile list` shows them"),
+                ));
+            }
+            (Some(_), None) => unreachable!("a source is only resolved for a source_profile"),
+        };
 
         let role = match some(&input.role_arn) {
             Some(arn) => {
@@ -145,6 +207,9 @@ impl Profile {
                 if let Some(s) = &source_identity {
                     limits::source_identity(s)?;
                 }
+                limits::tags(&input.tags)?;
+                limits::transitive_tags(&input.transitive_tags, &input.tags)?;
+                limits::policy_arns(&input.policy_arns)?;
                 Some(Role {
                     arn,
                     account,
@@ -153,29 +218,90 @@ impl Profile {
                     source_identity,
                     // Set by the guard, or read back by ProfileBook::get.
                     external_id_guard: None,
+                    tags: input.tags.clone(),
+                    transitive_tags: input.transitive_tags.clone(),
+                    policy_arns: input.policy_arns.clone(),
                 })
             }
             None => {
-                for (field, v) in [
-                    (Field::ExternalId, &input.external_id),
-                    (Field::RoleSessionName, &input.role_session_name),
-                    (Field::SourceIdentity, &input.source_identity),
+                for (field, given) in [
+                    (Field::ExternalId, some(&input.external_id).is_some()),
+                    (
+                        Field::RoleSessionName,
+                        some(&input.role_session_name).is_some(),
+                    ),
+                    (
+                        Field::SourceIdentity,
+                        some(&input.source_identity).is_some(),
+                    ),
+                    (Field::Tags, !input.tags.is_empty()),
+                    (Field::TransitiveTags, !input.transitive_tags.is_empty()),
+                    (Field::PolicyArns, !input.policy_arns.is_empty()),
+                    (Field::SourceProfile, source.is_some()),
                 ] {
-                    if some(v).is_some() {
+                    if given {
                         return Err(FieldError::new(field, "needs a role ARN (--role-arn)"));
                     }
                 }
                 None
             }
         };
-        let mfa_serial = some(&input.mfa_serial);
+        let mut mfa_serial = some(&input.mfa_serial);
         if let Some(m) = &mfa_serial {
             limits::mfa_serial(m)?;
         }
+        // What the chain allows: a chained profile uses its first
+        // profile's identity session (and MFA), and a role assumed with
+        // role credentials lasts at most an hour.
+        let chained = match &source {
+            Some(src) => {
+                if mfa_serial.is_some() && mfa_serial != src.mfa_serial {
+                    return Err(FieldError::new(
+                        Field::MfaSerial,
+                        format!(
+                            "a chained profile uses the session of its first profile, {}: set mfa_serial there",
+                            src.root().name
+                        ),
+                    ));
+                }
+                mfa_serial = src.mfa_serial.clone();
+                if src.chain_roles() + 1 > limits::MAX_CHAIN_ROLES {
+                    return Err(FieldError::new(
+                        Field::SourceProfile,
+                        format!(
+                            "a role chain may hold at most {} roles; {} already has {}",
+                            limits::MAX_CHAIN_ROLES,
+                            src.name,
+                            src.chain_roles()
+                        ),
+                    ));
+                }
+                if let Some(role) = &role {
+                    for (key, _) in &role.tags {
+                        if let Some(hop) = src.transitive_tag_owner(key) {
+                            return Err(FieldError::new(
+                                Field::Tags,
+                                format!(
+                                    "{key:?} is a transitive tag of {hop}, earlier in the chain; AWS refuses to set it again"
+                                ),
+                            ));
+                        }
+                    }
+                }
+                src.role.is_some()
+            }
+            None => false,
+        };
         let duration_secs = match some(&input.duration) {
             Some(d) => {
                 let d = crate::duration::parse(&d)?;
-                if role.is_some() {
+                if chained {
+                    limits::duration_within(
+                        d,
+                        (limits::ROLE_DURATION.0, limits::ROLE_CHAINING_MAX),
+                        "a chained role session (AWS's limit for role chaining)",
+                    )?;
+                } else if role.is_some() {
                     limits::duration_within(d, limits::ROLE_DURATION, "a role session")?;
                 } else {
                     limits::duration_within(d, limits::SESSION_DURATION, "a session")?;
@@ -191,6 +317,7 @@ impl Profile {
         Ok(Profile {
             name: input.name.clone(),
             identity,
+            source: source.map(Box::new),
             role,
             mfa_serial,
             duration_secs,
@@ -199,11 +326,56 @@ impl Profile {
         })
     }
 
+    /// The chain's first profile (this one when it is not chained).
+    pub fn root(&self) -> &Profile {
+        let mut p = self;
+        while let Some(src) = &p.source {
+            p = src;
+        }
+        p
+    }
+
+    /// The profiles of the chain, first to last (this one).
+    pub fn chain(&self) -> Vec<&Profile> {
+        let mut hops = vec![self];
+        while let Some(src) = &hops[hops.len() - 1].source {
+            hops.push(src);
+        }
+        hops.reverse();
+        hops
+    }
+
+    /// How many roles the chain up to this profile assumes.
+    pub fn chain_roles(&self) -> usize {
+        self.chain().iter().filter(|p| p.role.is_some()).count()
+    }
+
+    /// Whether this profile's role is assumed with another role's session
+    /// (AWS's "role chaining", capped at an hour).
+    pub fn is_role_chained(&self) -> bool {
+        self.role.is_some() && self.source.as_ref().is_some_and(|s| s.role.is_some())
+    }
+
+    /// The profile of the chain that made `key` a transitive tag, if any.
+    fn transitive_tag_owner(&self, key: &str) -> Option<&str> {
+        self.chain().into_iter().rev().find_map(|p| {
+            p.role
+                .as_ref()
+                .filter(|r| {
+                    r.transitive_tags
+                        .iter()
+                        .any(|t| t.eq_ignore_ascii_case(key))
+                })
+                .map(|_| p.name.as_str())
+        })
+    }
+
     /// The plain profile keyfob creates for a new identity.
     pub fn plain(identity: &IdentityName) -> Profile {
         Profile {
             name: identity.as_str().to_owned(),
             identity: identity.clone(),
+            source: None,
             role: None,
             mfa_serial: None,
             duration_secs: None,
@@ -238,6 +410,28 @@ impl Profile {
         fn opt(v: Option<&String>) -> &str {
             v.map(String::as_str).unwrap_or("")
         }
+        let tags = role
+            .map(|r| {
+                let tags: Vec<String> = r
+                    .tags
+                    .iter()
+                    .map(|(k, v)| format!("{k}\u{1f}{v}"))
+                    .collect();
+                format!(
+                    "{}\u{1e}{}\u{1e}{}",
+                    tags.join("\u{1d}"),
+                    r.transitive_tags.join("\u{1d}"),
+                    r.policy_arns.join("\u{1d}")
+                )
+            })
+            .unwrap_or_default();
+        // A chained session depends on its source's: editing any hop
+        // makes the sessions after it new.
+        let source = self
+            .source
+            .as_ref()
+            .map(|s| s.fingerprint())
+            .unwrap_or_default();
         digest(&[
             self.identity.as_str(),
             opt(self.mfa_serial.as_ref()),
@@ -246,6 +440,8 @@ impl Profile {
             opt(role.and_then(|r| r.session_name.as_ref())),
             opt(role.and_then(|r| r.source_identity.as_ref())),
             &self.duration_secs.unwrap_or(0).to_string(),
+            &tags,
+            &source,
         ])
     }
 
@@ -281,14 +477,24 @@ impl Profile {
         }
     }
 
-    /// The role session duration to ask STS for.
+    /// The role session duration to ask STS for; a chained role's default
+    /// is capped at AWS's hour (an explicit longer one is refused when the
+    /// profile is built).
     pub fn role_secs(&self) -> u64 {
-        self.duration_secs.unwrap_or(self.defaults.role_secs)
+        match self.duration_secs {
+            Some(d) => d,
+            None if self.is_role_chained() => {
+                self.defaults.role_secs.min(limits::ROLE_CHAINING_MAX)
+            }
+            None => self.defaults.role_secs,
+        }
     }
 
-    /// This profile, taking `defaults` where it sets no duration.
+    /// This profile (and every hop of its chain), taking `defaults` where
+    /// it sets no duration.
     pub fn with_defaults(mut self, defaults: Durations) -> Profile {
         self.defaults = defaults;
+        self.source = self.source.map(|s| Box::new(s.with_defaults(defaults)));
         self
     }
 }
@@ -312,6 +518,14 @@ pub enum ProfileError {
     NotFound { name: String },
     #[error("profile name: {name} is already taken — pass --replace to change it")]
     Exists { name: String },
+    #[error(
+        "profile {name} is the source_profile of {users} — change or remove {them} first",
+        them = if users.contains(',') { "those" } else { "it" }
+    )]
+    InUse { name: String, users: String },
+    /// A field of a profile being built (not yet in the file).
+    #[error("{source}")]
+    Field { profile: String, source: FieldError },
     #[error(transparent)]
     Write(#[from] WriteError),
 }
@@ -359,8 +573,59 @@ impl ProfileBook {
             .unwrap_or_default()
     }
 
-    /// The profile called `name`.
+    /// The profile called `name`, with its chain resolved.
     pub fn get(&self, name: &str) -> Result<Profile, ProfileError> {
+        self.get_chained(name, &mut Vec::new())
+    }
+
+    /// Builds a profile typed by a person, finding its `source_profile`
+    /// (and refusing a loop, a missing source or a chain too long).
+    pub fn build(&self, input: &ProfileInput) -> Result<Profile, ProfileError> {
+        let mut seen = vec![input.name.clone()];
+        let source = self.source_of(&input.name, input.source_profile.as_deref(), &mut seen)?;
+        Profile::from_input_with(input, source).map_err(|source| ProfileError::Field {
+            profile: input.name.clone(),
+            source,
+        })
+    }
+
+    /// The resolved source profile `source` of profile `name`, refusing a
+    /// loop (`seen` holds the chain walked so far).
+    fn source_of(
+        &self,
+        name: &str,
+        source: Option<&str>,
+        seen: &mut Vec<String>,
+    ) -> Result<Option<Profile>, ProfileError> {
+        let Some(source) = source.filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        let field_error = |reason: String| ProfileError::Field {
+            profile: name.to_owned(),
+            source: FieldError::new(Field::SourceProfile, reason),
+        };
+        if seen.iter().any(|s| s == source) {
+            seen.push(source.to_owned());
+            return Err(field_error(format!(
+                "the chain loops: {}",
+                seen.join(" → ")
+            )));
+        }
+        if !self.contains(source) {
+            return Err(field_error(format!(
+                "no profile named {source} — `keyfob profile list` shows them"
+            )));
+        }
+        if seen.len() > limits::MAX_CHAIN_ROLES + 1 {
+            return Err(field_error(format!(
+                "a role chain may hold at most {} roles",
+                limits::MAX_CHAIN_ROLES
+            )));
+        }
+        self.get_chained(source, seen).map(Some)
+    }
+
+    fn get_chained(&self, name: &str, seen: &mut Vec<String>) -> Result<Profile, ProfileError> {
         let entry = self
             .table()
             .and_then(|t| t.get(name))
@@ -373,9 +638,44 @@ impl ProfileBook {
                     .or_else(|| v.as_integer().map(|i| i.to_string()))
             })
         };
+        let invalid = |source| ProfileError::Invalid {
+            path: self.path.clone(),
+            profile: name.into(),
+            source,
+        };
+        let strings = |key: &str, field: Field| -> Result<Vec<String>, ProfileError> {
+            let Some(item) = entry.get(key) else {
+                return Ok(Vec::new());
+            };
+            item.as_array()
+                .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_owned)).collect())
+                .ok_or_else(|| {
+                    invalid(FieldError::new(
+                        field,
+                        format!("{key} must be a list of strings"),
+                    ))
+                })
+        };
+        let tags = match entry.get("tags") {
+            None => Vec::new(),
+            Some(item) => item
+                .as_table_like()
+                .and_then(|t| {
+                    t.iter()
+                        .map(|(k, v)| v.as_str().map(|v| (k.to_owned(), v.to_owned())))
+                        .collect::<Option<Vec<_>>>()
+                })
+                .ok_or_else(|| {
+                    invalid(FieldError::new(
+                        Field::Tags,
+                        "tags must be a table of strings, e.g. tags = { Project = \"blue\" }",
+                    ))
+                })?,
+        };
         let input = ProfileInput {
             name: name.to_owned(),
             identity: text("identity").unwrap_or_default(),
+            source_profile: text("source_profile"),
             role_arn: text("role_arn"),
             external_id: text("external_id"),
             role_session_name: text("role_session_name"),
@@ -383,13 +683,17 @@ impl ProfileBook {
             mfa_serial: text("mfa_serial"),
             duration: text("duration_seconds"),
             region: text("region"),
+            tags,
+            transitive_tags: strings("transitive_tags", Field::TransitiveTags)?,
+            policy_arns: strings("policy_arns", Field::PolicyArns)?,
         };
-        let invalid = |source| ProfileError::Invalid {
-            path: self.path.clone(),
-            profile: name.into(),
-            source,
+        seen.push(name.to_owned());
+        let source = match self.source_of(name, input.source_profile.as_deref(), seen) {
+            Ok(s) => s,
+            Err(ProfileError::Field { source, .. }) => return Err(invalid(source)),
+            Err(e) => return Err(e),
         };
-        let mut profile = Profile::from_input(&input).map_err(invalid)?;
+        let mut profile = Profile::from_input_with(&input, source).map_err(invalid)?;
         // The guard's verdict, checked like every other hand-editable value.
         if let Some(item) = entry.get("external_id_guard") {
             let guard =
@@ -446,7 +750,10 @@ impl ProfileBook {
                 message: "`profiles` must be a table".into(),
             })?;
         let mut t = Table::new();
-        t.insert("identity", value(profile.identity.as_str()));
+        match &profile.source {
+            Some(source) => t.insert("source_profile", value(&source.name)),
+            None => t.insert("identity", value(profile.identity.as_str())),
+        };
         if let Some(r) = &profile.role {
             t.insert("role_arn", value(&r.arn));
             for (key, v) in [
@@ -461,8 +768,24 @@ impl ProfileBook {
             if let (Some(_), Some(g)) = (&r.external_id, r.external_id_guard) {
                 t.insert("external_id_guard", value(g.as_str()));
             }
+            if !r.tags.is_empty() {
+                let mut tags = toml_edit::InlineTable::new();
+                for (k, v) in &r.tags {
+                    tags.insert(k, v.into());
+                }
+                t.insert("tags", value(tags));
+            }
+            for (key, list) in [
+                ("transitive_tags", &r.transitive_tags),
+                ("policy_arns", &r.policy_arns),
+            ] {
+                if !list.is_empty() {
+                    t.insert(key, value(list.iter().collect::<toml_edit::Array>()));
+                }
+            }
         }
-        if let Some(m) = &profile.mfa_serial {
+        // A chained profile inherits its first profile's MFA device.
+        if let (None, Some(m)) = (&profile.source, &profile.mfa_serial) {
             t.insert("mfa_serial", value(m));
         }
         if let Some(d) = profile.duration_secs {
@@ -475,9 +798,48 @@ impl ProfileBook {
         Ok(())
     }
 
-    /// Removes a profile, in memory.
+    /// The profiles that name `name` as their `source_profile`.
+    pub fn chained_from(&self, name: &str) -> Vec<String> {
+        self.table()
+            .map(|t| {
+                t.iter()
+                    .filter(|(_, item)| {
+                        item.as_table_like()
+                            .and_then(|p| p.get("source_profile"))
+                            .and_then(|v| v.as_str())
+                            == Some(name)
+                    })
+                    .map(|(k, _)| k.to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Checks profile `name` and every profile chained from it (directly
+    /// or through others), as they are in memory now.
+    pub fn check_chains_through(&self, name: &str) -> Result<(), ProfileError> {
+        let mut todo = vec![name.to_owned()];
+        let mut done = std::collections::HashSet::new();
+        while let Some(next) = todo.pop() {
+            if !done.insert(next.clone()) {
+                continue;
+            }
+            self.get(&next)?;
+            todo.extend(self.chained_from(&next));
+        }
+        Ok(())
+    }
+
+    /// Removes a profile, in memory; one that others chain from stays.
     pub fn remove(&mut self, name: &str) -> Result<Profile, ProfileError> {
         let profile = self.get(name)?;
+        let users = self.chained_from(name);
+        if !users.is_empty() {
+            return Err(ProfileError::InUse {
+                name: name.into(),
+                users: users.join(", "),
+            });
+        }
         if let Some(t) = self.doc.get_mut("profiles").and_then(Item::as_table_mut) {
             t.remove(name);
         }
@@ -704,6 +1066,174 @@ mod tests {
         assert!(
             err.to_string().contains("no role with an external ID"),
             "{err}"
+        );
+    }
+
+    fn book_in(dir: &tempfile::TempDir) -> ProfileBook {
+        ProfileBook::load(&dir.path().join("config.toml")).unwrap()
+    }
+
+    fn role_input(name: &str, source: Option<&str>, role: &str) -> ProfileInput {
+        let mut i = input(name);
+        if let Some(src) = source {
+            i.identity = String::new();
+            i.source_profile = Some(src.into());
+        }
+        i.role_arn = Some(format!("arn:aws:iam::210987654321:role/{role}"));
+        i
+    }
+
+    #[test]
+    fn a_chain_resolves_its_identity_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut book = book_in(&dir);
+        let mut hub = role_input("hub", None, "Hub");
+        hub.mfa_serial = Some("arn:aws:iam::123456789012:mfa/alice".into());
+        hub.external_id = Some("hub-ext".into());
+        hub.tags = vec![("Project".into(), "blue".into())];
+        hub.transitive_tags = vec!["Project".into()];
+        let hub = book.build(&hub).unwrap();
+        book.put(&hub, false).unwrap();
+        let mut target = role_input("target", Some("hub"), "Target");
+        target.external_id = Some("target-ext".into());
+        target.policy_arns = vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()];
+        let target = book.build(&target).unwrap();
+        assert_eq!(target.identity.as_str(), "work");
+        assert_eq!(
+            target.mfa_serial, hub.mfa_serial,
+            "the identity session is the hub's"
+        );
+        assert_eq!(target.identity_session_key(), hub.identity_session_key());
+        assert!(target.is_role_chained());
+        assert_eq!(target.chain_roles(), 2);
+        assert_eq!(target.role_secs(), 3600);
+        book.put(&target, false).unwrap();
+        book.save().unwrap();
+
+        let text = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+        assert!(text.contains("source_profile = \"hub\""), "{text}");
+        assert!(!text.contains("[profiles.target]\nidentity"), "{text}");
+        assert!(text.contains("tags = { Project = \"blue\" }"), "{text}");
+        let again = book_in(&dir);
+        assert_eq!(again.get("target").unwrap(), target);
+        assert_eq!(again.get("hub").unwrap(), hub);
+        let names: Vec<&str> = target.chain().iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["hub", "target"]);
+
+        // Editing the hub changes the chained session's fingerprint.
+        let mut edited = role_input("hub", None, "Hub2");
+        edited.mfa_serial = hub.mfa_serial.clone();
+        book.put(&book.build(&edited).unwrap(), true).unwrap();
+        assert_ne!(
+            book.get("target").unwrap().fingerprint(),
+            target.fingerprint()
+        );
+    }
+
+    #[test]
+    fn chains_refuse_loops_long_hops_and_more_than_an_hour() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut book = book_in(&dir);
+        let field = |e: ProfileError| match e {
+            ProfileError::Field { source, .. } | ProfileError::Invalid { source, .. } => source,
+            other => panic!("not a field error: {other}"),
+        };
+        let e = field(
+            book.build(&role_input("a", Some("nobody"), "A"))
+                .unwrap_err(),
+        );
+        assert_eq!(e.field, Field::SourceProfile);
+        assert!(e.reason.contains("no profile named nobody"), "{e}");
+
+        book.put(&book.build(&role_input("r1", None, "R1")).unwrap(), false)
+            .unwrap();
+        for i in 2..=limits::MAX_CHAIN_ROLES {
+            let p = book
+                .build(&role_input(
+                    &format!("r{i}"),
+                    Some(&format!("r{}", i - 1)),
+                    "R",
+                ))
+                .unwrap();
+            book.put(&p, false).unwrap();
+        }
+        let last = format!("r{}", limits::MAX_CHAIN_ROLES);
+        let e = field(
+            book.build(&role_input("too-long", Some(&last), "X"))
+                .unwrap_err(),
+        );
+        assert_eq!(e.field, Field::SourceProfile);
+        assert!(e.reason.contains("at most 5 roles"), "{e}");
+
+        let mut long = role_input("long", Some("r1"), "L");
+        long.duration = Some("2h".into());
+        let e = field(book.build(&long).unwrap_err());
+        assert_eq!(e.field, Field::Duration);
+        assert!(
+            e.reason.contains("role chaining") && e.reason.contains("3600"),
+            "{e}"
+        );
+        // From an identity's plain profile it is not role chaining.
+        book.put(
+            &Profile::plain(&IdentityName::parse("work").unwrap()),
+            false,
+        )
+        .unwrap();
+        let mut from_plain = role_input("from-plain", Some("work"), "P");
+        from_plain.duration = Some("2h".into());
+        assert_eq!(book.build(&from_plain).unwrap().role_secs(), 7200);
+
+        // r1 chained from r2 would loop: r1 → r2 → r1; refused when checked.
+        let looped = book.build(&role_input("r1", Some("r2"), "R1"));
+        let e = field(looped.unwrap_err());
+        assert!(e.reason.contains("loops"), "{e}");
+        // A loop written by hand is named when the file is read.
+        book.save().unwrap();
+        let path = dir.path().join("config.toml");
+        let text = std::fs::read_to_string(&path).unwrap().replace(
+            "[profiles.r1]\nidentity = \"work\"",
+            "[profiles.r1]\nsource_profile = \"r3\"",
+        );
+        std::fs::write(&path, text).unwrap();
+        let e = book_in(&dir).get("r3").unwrap_err();
+        assert!(e.to_string().contains("the chain loops"), "{e}");
+
+        let mut mfa = role_input("mfa", Some("r1"), "M");
+        mfa.mfa_serial = Some("arn:aws:iam::123456789012:mfa/bob".into());
+        assert_eq!(field(book.build(&mfa).unwrap_err()).field, Field::MfaSerial);
+    }
+
+    #[test]
+    fn a_transitive_tag_may_not_be_set_again_down_the_chain_and_sources_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut book = book_in(&dir);
+        let mut hub = role_input("hub", None, "Hub");
+        hub.tags = vec![("Project".into(), "blue".into())];
+        hub.transitive_tags = vec!["Project".into()];
+        book.put(&book.build(&hub).unwrap(), false).unwrap();
+        let mut next = role_input("next", Some("hub"), "Next");
+        next.tags = vec![("project".into(), "red".into())];
+        let e = book.build(&next).unwrap_err();
+        assert!(e.to_string().contains("transitive tag of hub"), "{e}");
+        next.tags = vec![("Team".into(), "red".into())];
+        book.put(&book.build(&next).unwrap(), false).unwrap();
+        let e = book.remove("hub").unwrap_err();
+        assert!(matches!(e, ProfileError::InUse { .. }), "{e}");
+        assert!(e.to_string().contains("source_profile of next"), "{e}");
+        book.remove("next").unwrap();
+        book.remove("hub").unwrap();
+    }
+
+    #[test]
+    fn tags_need_a_role() {
+        let mut i = input("plain");
+        i.tags = vec![("Project".into(), "blue".into())];
+        assert_eq!(Profile::from_input(&i).unwrap_err().field, Field::Tags);
+        let mut i = input("plain");
+        i.policy_arns = vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()];
+        assert_eq!(
+            Profile::from_input(&i).unwrap_err().field,
+            Field::PolicyArns
         );
     }
 }

@@ -162,26 +162,35 @@ impl<'a> Provider<'a> {
             tracing::debug!(profile = %profile.name, "session made by a concurrent call");
             return Ok(s);
         }
-        let identity_session = self.identity_session(profile, true)?;
+        // A chained profile's role is assumed with its source's session
+        // (cached under the source's own key, so hops are shared).
+        let source_session = match &profile.source {
+            Some(source) => self.credentials(source)?,
+            None => self.identity_session(profile, true)?,
+        };
         let Some(role) = &profile.role else {
-            return Ok(identity_session);
+            return Ok(source_session);
         };
         let duration = profile.role_secs();
-        limits::duration_within(
-            Duration::from_secs(duration),
-            limits::ROLE_DURATION,
-            "a role session",
-        )?;
+        let limit = if profile.is_role_chained() {
+            (limits::ROLE_DURATION.0, limits::ROLE_CHAINING_MAX)
+        } else {
+            limits::ROLE_DURATION
+        };
+        limits::duration_within(Duration::from_secs(duration), limit, "a role session")?;
         let session_name = profile.role_session_name();
-        tracing::info!(profile = %profile.name, role = %role.arn, "assuming role");
+        tracing::info!(profile = %profile.name, role = %role.arn, hops = profile.chain_roles(), "assuming role");
         let session = sts::assume_role(
-            &identity_session,
+            &source_session,
             &AssumeRoleRequest {
                 role_arn: &role.arn,
                 role_session_name: &session_name,
                 external_id: role.external_id.as_deref(),
                 source_identity: role.source_identity.as_deref(),
                 duration_secs: duration,
+                tags: &role.tags,
+                transitive_tag_keys: &role.transitive_tags,
+                policy_arns: &role.policy_arns,
             },
         )
         .map_err(|source| ProviderError::Aws {

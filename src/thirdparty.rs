@@ -130,8 +130,8 @@ fn denied(err: &AwsError) -> bool {
     err.code() == Some("AccessDenied")
 }
 
-/// Runs the confused-deputy guard on `profile`'s role with `identity_session`
-/// (the profile's identity session, from the provider):
+/// Runs the confused-deputy guard on `profile`'s role with `source_session`
+/// (the session its role is assumed with: [`source_session`]):
 ///
 /// 1. AssumeRole **without** the external ID. Allowed → [`ExternalIdGuard::Unguarded`].
 /// 2. Denied → AssumeRole **with** it. Allowed → [`ExternalIdGuard::Guarded`];
@@ -141,7 +141,7 @@ fn denied(err: &AwsError) -> bool {
 /// profile's session name and source identity, so the external ID is the
 /// only difference between them. The sessions they make are dropped.
 pub fn check(
-    identity_session: &Session,
+    source_session: &Session,
     profile: &Profile,
 ) -> Result<ExternalIdGuard, ThirdPartyError> {
     let Some((role, external_id)) = profile
@@ -160,19 +160,22 @@ pub fn check(
         external_id,
         source_identity: role.source_identity.as_deref(),
         duration_secs: PROBE_SECS,
+        tags: &role.tags,
+        transitive_tag_keys: &role.transitive_tags,
+        policy_arns: &role.policy_arns,
     };
     let probe = |source| ThirdPartyError::Probe {
         role_arn: role.arn.clone(),
         source,
     };
     tracing::info!(profile = %profile.name, role = %role.arn, "guard: AssumeRole without the external ID");
-    match sts::assume_role(identity_session, &request(None)) {
+    match sts::assume_role(source_session, &request(None)) {
         Ok(_) => return Ok(ExternalIdGuard::Unguarded),
         Err(e) if denied(&e) => {}
         Err(e) => return Err(probe(e)),
     }
     tracing::info!(profile = %profile.name, role = %role.arn, "guard: AssumeRole with the external ID");
-    match sts::assume_role(identity_session, &request(Some(external_id))) {
+    match sts::assume_role(source_session, &request(Some(external_id))) {
         Ok(_) => Ok(ExternalIdGuard::Guarded),
         Err(source) if denied(&source) => Err(ThirdPartyError::Rejected {
             role_arn: role.arn.clone(),
@@ -183,15 +186,19 @@ pub fn check(
     }
 }
 
-/// The identity session a profile's role is assumed with: the provider's
-/// own identity session for the profile (cached, or made now with what its
-/// prompter answers) — the same cache entry its role sessions are made from
-/// later. The profile without its role *is* that session's profile (same
-/// cache key and fingerprint: identity + MFA device).
-pub fn identity_session(
+/// The session a profile's role is assumed with: for a role chain, its
+/// source profile's session; else the provider's own identity session for
+/// the profile (cached, or made now with what its prompter answers) — the
+/// same cache entry its role sessions are made from later. The profile
+/// without its role *is* that session's profile (same cache key and
+/// fingerprint: identity + MFA device).
+pub fn source_session(
     provider: &Provider<'_>,
     profile: &Profile,
 ) -> Result<Session, ProviderError> {
+    if let Some(source) = &profile.source {
+        return provider.credentials(source);
+    }
     let twin = Profile {
         role: None,
         duration_secs: None,
@@ -206,14 +213,14 @@ pub fn identity_session(
 /// verdict on the profile. A profile without an external ID is left alone
 /// (`Ok(None)`).
 pub fn guard(
-    identity_session: &Session,
+    source_session: &Session,
     profile: &mut Profile,
     accept_unguarded: bool,
 ) -> Result<Option<ExternalIdGuard>, ThirdPartyError> {
     if !needs_guard(profile) {
         return Ok(None);
     }
-    let verdict = check(identity_session, profile)?;
+    let verdict = check(source_session, profile)?;
     if verdict == ExternalIdGuard::Unguarded
         && !accept_unguarded
         && let Some(refusal) = refusal(profile)
@@ -262,8 +269,12 @@ pub fn unguarded(book: &ProfileBook) -> Result<Vec<Profile>, ProfileError> {
 }
 
 /// The one-line warning to print (on stderr) whenever `profile` is used,
-/// if its role is not known to be guarded.
+/// if a role of its chain with an external ID is not known to be guarded.
 pub fn warning(profile: &Profile) -> Option<String> {
+    profile.chain().into_iter().find_map(hop_warning)
+}
+
+fn hop_warning(profile: &Profile) -> Option<String> {
     let role = profile.role.as_ref()?;
     role.external_id.as_ref()?;
     match role.external_id_guard {

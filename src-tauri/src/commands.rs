@@ -128,7 +128,7 @@ pub async fn save_profile(
     guard: Option<PinForm>,
 ) -> Result<ProfileView> {
     blocking(app, move |d| {
-        let profile = Profile::from_input(&form.input())?;
+        let profile = d.kf.book()?.build(&form.input())?;
         let prompter = fixed_prompter(guard)?;
         let (replace, take_over, accept) = (form.replace, form.take_over, form.accept_unguarded);
         let saved = app::save_guarded_profile(

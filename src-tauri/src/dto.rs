@@ -269,6 +269,7 @@ impl ProfileForm {
             mfa_serial: opt(&self.mfa_serial),
             duration: opt(&self.duration),
             region: opt(&self.region),
+            ..ProfileInput::default()
         }
     }
 }

@@ -158,52 +158,84 @@ pub fn import(kf: &Keyfob, host: &dyn ImportHost) -> Result<ImportReport, AppErr
     Ok(report)
 }
 
-/// Converts role profiles (`role_arn` + `source_profile` naming an
-/// identity) into keyfob profiles.
+/// Converts role profiles (`role_arn` + `source_profile`) into keyfob
+/// profiles: one whose source is an identity becomes an identity's role
+/// profile, one whose source is a profile keyfob has (or converts in this
+/// run) a role chain. Sources are converted before the profiles that
+/// chain from them, so the order of sections in the file does not matter.
 fn import_roles(kf: &Keyfob, host: &dyn ImportHost) -> Result<(), AppError> {
     let files = kf.read_files()?;
     let vault = kf.vault()?;
-    for section in files.aws.profile_names() {
-        let config = &files.aws;
+    let config = &files.aws;
+    let mut pending: Vec<(String, String, String)> = Vec::new();
+    for section in config.profile_names() {
         let (Some(role_arn), Some(source)) = (
             config.get(&section, "role_arn"),
             config.get(&section, "source_profile"),
         ) else {
             continue;
         };
-        if vault.get(&source).is_err() {
-            host.say(&format!(
-                "Skipping role profile {section}: its source_profile {source} is not an identity in the vault."
-            ));
-            continue;
-        }
         if kf.book()?.contains(&section) {
             host.say(&format!(
                 "Skipping role profile {section}: a keyfob profile of that name exists."
             ));
             continue;
         }
-        let input = ProfileInput {
-            name: section.clone(),
-            identity: source,
-            role_arn: Some(role_arn),
-            external_id: config.get(&section, "external_id"),
-            role_session_name: config.get(&section, "role_session_name"),
-            source_identity: None,
-            mfa_serial: config.get(&section, "mfa_serial"),
-            duration: config.get(&section, "duration_seconds"),
-            region: config.get(&section, "region"),
-        };
-        match Profile::from_input(&input) {
-            Ok(profile) => {
-                super::save_profile(kf, &profile, false, &Answered { take_over: true })?;
-                host.say(&format!(
-                    "Converted role profile {section} (a backup of {} is kept).",
-                    files.aws_path.display()
-                ));
+        pending.push((section, role_arn, source));
+    }
+    // One pass converts every profile whose source is ready; a pass that
+    // converts nothing leaves the rest (unknown sources, loops) skipped.
+    loop {
+        let before = pending.len();
+        let mut waiting = Vec::new();
+        for (section, role_arn, source) in pending {
+            let from_identity = vault.get(&source).is_ok();
+            let book = kf.book()?;
+            if !from_identity && !book.contains(&source) {
+                waiting.push((section, role_arn, source));
+                continue;
             }
-            Err(e) => host.say(&format!("Skipping role profile {section}: {e}.")),
+            let input = ProfileInput {
+                name: section.clone(),
+                identity: if from_identity {
+                    source.clone()
+                } else {
+                    String::new()
+                },
+                source_profile: (!from_identity).then(|| source.clone()),
+                role_arn: Some(role_arn),
+                external_id: config.get(&section, "external_id"),
+                role_session_name: config.get(&section, "role_session_name"),
+                source_identity: None,
+                mfa_serial: config.get(&section, "mfa_serial"),
+                duration: config.get(&section, "duration_seconds"),
+                region: config.get(&section, "region"),
+                ..ProfileInput::default()
+            };
+            match book.build(&input) {
+                Ok(profile) => {
+                    super::save_profile(kf, &profile, false, &Answered { take_over: true })?;
+                    let how = match &profile.source {
+                        Some(src) => format!("chained from {}", src.name),
+                        None => format!("identity {}", profile.identity),
+                    };
+                    host.say(&format!(
+                        "Converted role profile {section} ({how}; a backup of {} is kept).",
+                        files.aws_path.display()
+                    ));
+                }
+                Err(e) => host.say(&format!("Skipping role profile {section}: {e}.")),
+            }
         }
+        pending = waiting;
+        if pending.is_empty() || pending.len() == before {
+            break;
+        }
+    }
+    for (section, _, source) in pending {
+        host.say(&format!(
+            "Skipping role profile {section}: its source_profile {source} is neither an identity in the vault nor a role profile keyfob could convert."
+        ));
     }
     Ok(())
 }

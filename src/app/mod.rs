@@ -132,7 +132,9 @@ impl AppError {
             ) => Some(Field::ExternalId),
             AppError::Provider(ProviderError::Field(e)) => Some(e.field),
             AppError::Provider(ProviderError::MfaCodeReused { .. }) => Some(Field::MfaCode),
-            AppError::Profile(ProfileError::Invalid { source, .. }) => Some(source.field),
+            AppError::Profile(
+                ProfileError::Invalid { source, .. } | ProfileError::Field { source, .. },
+            ) => Some(source.field),
             AppError::Profile(ProfileError::Exists { .. }) => Some(Field::ProfileName),
             AppError::SaveSettings(crate::settings::SaveError::Field(e)) => Some(e.field),
             AppError::ProfileNotAdded { source, .. } => source.field(),
@@ -183,7 +185,10 @@ impl AppError {
             AppError::ThirdParty(t) => t.is_refusal(),
             AppError::Profile(p) => matches!(
                 p,
-                ProfileError::Invalid { .. } | ProfileError::Exists { .. }
+                ProfileError::Invalid { .. }
+                    | ProfileError::Exists { .. }
+                    | ProfileError::Field { .. }
+                    | ProfileError::InUse { .. }
             ),
             AppError::SaveSettings(crate::settings::SaveError::Field(_)) => true,
             AppError::ProfileNotAdded { source, .. } => source.is_refusal(),

@@ -85,6 +85,11 @@ pub fn save_profile(
     let answer = super::take_over_answer(kf, &profile.name, confirm)?;
     let mut files = kf.edit_files()?;
     files.book.put(profile, replace)?;
+    // The chain as the file holds it now (a hop may have changed since the
+    // profile was built), and the profiles that chain from this one: a
+    // loop, a missing source, an over-long chain or a chained duration over
+    // an hour is refused under the lock, before anything is written.
+    files.book.check_chains_through(&profile.name)?;
     files.may_write(&profile.name, &answer)?;
     wiring::point_at(
         &mut files.aws,
@@ -128,7 +133,21 @@ pub fn save_guarded_profile(
         .get(profile.identity.as_str())
         .map_err(no_identity)?;
     let mut own_account = false;
-    if thirdparty::needs_guard(&profile) {
+    // Earlier hops of a chain that carry an external ID and were never
+    // checked (imported, hand-written) are checked now too: every hop
+    // with an external ID is guarded before a session goes through it.
+    let unchecked: Vec<Profile> = profile
+        .chain()
+        .into_iter()
+        .filter(|hop| hop.name != profile.name && thirdparty::needs_guard(hop))
+        .filter(|hop| {
+            hop.role
+                .as_ref()
+                .is_some_and(|r| r.external_id_guard.is_none())
+        })
+        .cloned()
+        .collect();
+    if thirdparty::needs_guard(&profile) || !unchecked.is_empty() {
         if let Some(role) = &profile.role {
             own_account = identity.account.as_deref() == Some(role.account.as_str());
         }
@@ -139,8 +158,24 @@ pub fn save_guarded_profile(
             }
             .into());
         }
-        let session = guard_session(kf, &profile, prompter)?;
-        thirdparty::guard(&session, &mut profile, accept_unguarded)?;
+        let mut verdicts = Vec::new();
+        for mut hop in unchecked {
+            let session = guard_session(kf, &hop, prompter)?;
+            if let Some(v) = thirdparty::guard(&session, &mut hop, accept_unguarded)? {
+                verdicts.push((hop.name.clone(), v));
+            }
+        }
+        if thirdparty::needs_guard(&profile) {
+            let session = guard_session(kf, &profile, prompter)?;
+            thirdparty::guard(&session, &mut profile, accept_unguarded)?;
+        }
+        if !verdicts.is_empty() {
+            let mut files = kf.edit_files()?;
+            for (name, verdict) in verdicts {
+                files.book.set_guard(&name, verdict)?;
+            }
+            files.save()?;
+        }
     }
     save_profile(kf, &profile, replace, confirm)?;
     Ok(Saved {
@@ -160,7 +195,7 @@ fn guard_session(
     let cache = kf.cache()?;
     let vault = || kf.vault();
     let provider = kf.provider(cache.as_ref(), &vault, prompter);
-    thirdparty::identity_session(&provider, &profile).map_err(|e| match e {
+    thirdparty::source_session(&provider, &profile).map_err(|e| match e {
         ProviderError::Locked { .. } => AppError::GuardLocked {
             identity: profile.identity.to_string(),
             mfa: profile.mfa_serial.is_some(),

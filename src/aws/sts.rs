@@ -74,6 +74,11 @@ pub struct AssumeRoleRequest<'a> {
     pub external_id: Option<&'a str>,
     pub source_identity: Option<&'a str>,
     pub duration_secs: u64,
+    /// Session tags, as checked by [`crate::limits::tags`].
+    pub tags: &'a [(String, String)],
+    pub transitive_tag_keys: &'a [String],
+    /// Managed session policies.
+    pub policy_arns: &'a [String],
 }
 
 /// Calls STS AssumeRole with a session's credentials.
@@ -92,11 +97,47 @@ pub fn assume_role(with: &Session, request: &AssumeRoleRequest<'_>) -> Result<Se
             .set_external_id(request.external_id.map(str::to_owned))
             .set_source_identity(request.source_identity.map(str::to_owned))
             .duration_seconds(secs_i32(request.duration_secs))
+            .set_tags(tags(request.tags)?)
+            .set_transitive_tag_keys(
+                (!request.transitive_tag_keys.is_empty())
+                    .then(|| request.transitive_tag_keys.to_vec()),
+            )
+            .set_policy_arns(policy_arns(request.policy_arns))
             .send()
             .await
             .map_err(map_sdk_error)?;
         session_from(out.credentials)
     })?
+}
+
+fn tags(tags: &[(String, String)]) -> Result<Option<Vec<aws_sdk_sts::types::Tag>>, AwsError> {
+    if tags.is_empty() {
+        return Ok(None);
+    }
+    tags.iter()
+        .map(|(k, v)| {
+            aws_sdk_sts::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::Unexpected {
+                    message: format!("session tag {k:?}: {e}"),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+fn policy_arns(arns: &[String]) -> Option<Vec<aws_sdk_sts::types::PolicyDescriptorType>> {
+    (!arns.is_empty()).then(|| {
+        arns.iter()
+            .map(|a| {
+                aws_sdk_sts::types::PolicyDescriptorType::builder()
+                    .arn(a)
+                    .build()
+            })
+            .collect()
+    })
 }
 
 /// Durations are checked against AWS's limits (at most 129600 s) before

@@ -279,11 +279,29 @@ pub struct ProfileAddArgs {
     /// The profile name: 1–64 letters, digits, '-', '_' and '.'.
     pub name: String,
     /// The identity whose key the profile uses.
-    #[arg(long)]
-    pub identity: String,
+    #[arg(
+        long,
+        required_unless_present = "source_profile",
+        conflicts_with = "source_profile"
+    )]
+    pub identity: Option<String>,
+    /// A role chain: assume this profile's role with PROFILE's session
+    /// (identity → hub role → this role). Chained sessions last at most 1 h.
+    #[arg(long, value_name = "PROFILE", requires = "role_arn")]
+    pub source_profile: Option<String>,
     /// Assume this role (arn:aws:iam::ACCOUNT:role/NAME).
     #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
+    /// A session tag for the role session (repeatable; at most 50).
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag, requires = "role_arn")]
+    pub tags: Vec<(String, String)>,
+    /// Make a tag transitive: it carries on into sessions chained from
+    /// this one (repeatable; each must be a --tag).
+    #[arg(long = "transitive-tag", value_name = "KEY", requires = "role_arn")]
+    pub transitive_tags: Vec<String>,
+    /// A managed policy that limits the role session (repeatable; at most 10).
+    #[arg(long = "policy-arn", value_name = "ARN", requires = "role_arn")]
+    pub policy_arns: Vec<String>,
     /// The external ID the role's trust policy requires.
     #[arg(long, value_name = "ID")]
     pub external_id: Option<String>,
@@ -437,4 +455,12 @@ pub struct UnlockArgs {
     /// The current code of the profile's MFA device.
     #[arg(long, value_name = "CODE")]
     pub mfa_code: Option<String>,
+}
+
+/// `--tag KEY=VALUE`: split at the first `=` (the value may hold more).
+fn parse_tag(value: &str) -> Result<(String, String), String> {
+    match value.split_once('=') {
+        Some((key, v)) if !key.is_empty() => Ok((key.to_owned(), v.to_owned())),
+        _ => Err("session tags: expected KEY=VALUE (an empty value is KEY=)".into()),
+    }
 }

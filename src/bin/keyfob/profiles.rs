@@ -19,9 +19,10 @@ pub fn run(kf: &Keyfob, cmd: ProfileCommand) -> anyhow::Result<()> {
 }
 
 fn add(kf: &Keyfob, args: ProfileAddArgs) -> anyhow::Result<()> {
-    let profile = Profile::from_input(&ProfileInput {
+    let profile = kf.book()?.build(&ProfileInput {
         name: args.name,
-        identity: args.identity,
+        identity: args.identity.unwrap_or_default(),
+        source_profile: args.source_profile,
         role_arn: args.role_arn,
         external_id: args.external_id,
         role_session_name: args.role_session_name,
@@ -29,6 +30,9 @@ fn add(kf: &Keyfob, args: ProfileAddArgs) -> anyhow::Result<()> {
         mfa_serial: args.mfa_serial,
         duration: args.duration,
         region: args.region,
+        tags: args.tags,
+        transitive_tags: args.transitive_tags,
+        policy_arns: args.policy_arns,
     })?;
     let fixed = sessions::fixed_prompter(args.pin.pin_stdin, args.pin.mfa_code.as_ref())?;
     let chain = sessions::prompter(kf);
@@ -46,9 +50,29 @@ fn add(kf: &Keyfob, args: ProfileAddArgs) -> anyhow::Result<()> {
 }
 
 pub fn describe(p: &Profile) -> String {
-    let mut text = format!("Profile {}: identity {}", p.name, p.identity);
+    let mut text = match &p.source {
+        Some(src) => format!(
+            "Profile {}: chained from {} (identity {})",
+            p.name, src.name, p.identity
+        ),
+        None => format!("Profile {}: identity {}", p.name, p.identity),
+    };
     if let Some(r) = &p.role {
         text.push_str(&format!(", role {} (account {})", r.arn, r.account));
+        if !r.tags.is_empty() {
+            let tags: Vec<String> = r
+                .tags
+                .iter()
+                .map(|(k, v)| {
+                    let transitive = r.transitive_tags.iter().any(|t| t.eq_ignore_ascii_case(k));
+                    format!("{k}={v}{}", if transitive { " (transitive)" } else { "" })
+                })
+                .collect();
+            text.push_str(&format!(", tags {}", tags.join(" ")));
+        }
+        if !r.policy_arns.is_empty() {
+            text.push_str(&format!(", policies {}", r.policy_arns.join(" ")));
+        }
         if r.external_id.is_some() {
             text.push_str(match r.external_id_guard {
                 Some(ExternalIdGuard::Guarded) => ", with an external ID (guarded)",
@@ -64,6 +88,11 @@ pub fn describe(p: &Profile) -> String {
     }
     if let Some(d) = p.duration_secs {
         text.push_str(&format!(", {}", keyfob::duration::human(d)));
+    } else if p.is_role_chained() {
+        text.push_str(&format!(
+            ", {} (role chaining: AWS allows at most 1 h)",
+            keyfob::duration::human(p.role_secs())
+        ));
     }
     if let Some(r) = &p.region {
         text.push_str(&format!(", region {r}"));
