@@ -24,6 +24,7 @@ import tempfile
 import time
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -724,6 +725,147 @@ def transitive_tags_carry_into_a_chain() -> None:
         ("AccessDenied", {"team": "blue"}, {}, hop1_arn),
         ("ok", {"team": "blue"}, {}, hop2_arn),
     ], got
+
+
+# --- T8: the console federation endpoint ---------------------------------
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def federation(method: str, params: dict) -> tuple[int, dict, str]:
+    """One call to {endpoint}/federation: (status, headers, body), redirects not followed."""
+    query = urllib.parse.urlencode(params)
+    if method == "GET":
+        req = urllib.request.Request(f"{Env.endpoint}/federation?{query}", method="GET")
+    else:
+        req = urllib.request.Request(
+            f"{Env.endpoint}/federation",
+            data=query.encode(),
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(req, timeout=10) as resp:
+            return resp.status, dict(resp.headers), resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode()
+
+
+def session_json(creds: dict) -> str:
+    return json.dumps(
+        {
+            "sessionId": creds["AccessKeyId"],
+            "sessionKey": creds["SecretAccessKey"],
+            "sessionToken": creds["SessionToken"],
+        }
+    )
+
+
+def signin_token(creds: dict, method: str = "GET", **extra: Any) -> str:
+    status, _, body = federation(method, {"Action": "getSigninToken", "Session": session_json(creds), **extra})
+    assert status == 200, (status, body)
+    token = json.loads(body)["SigninToken"]
+    remember(token)
+    return token
+
+
+def expect_signin_refused(creds: dict, needle: str, status: int = 400, **extra: Any) -> None:
+    got, _, body = federation("GET", {"Action": "getSigninToken", "Session": session_json(creds), **extra})
+    assert got == status and needle in body, (got, body)
+    for secret in (creds["SecretAccessKey"], creds.get("SessionToken") or "-"):
+        assert secret not in body, "the refusal echoes a secret"
+
+
+class Console:
+    role_creds: dict = {}
+    chained_creds: dict = {}
+
+
+@check
+def sign_in_token_for_a_role_session() -> None:
+    assert test_api("POST", "/keyfob-test/federation/reset") == {"status": "ok"}
+    sts = client("sts", U.u1["AccessKeyId"], U.u1["SecretAccessKey"])
+    out = sts.assume_role(RoleArn=U.ext_role, RoleSessionName="console", ExternalId="ext-123", DurationSeconds=900)
+    Console.role_creds = out["Credentials"]
+    remember(Console.role_creds["SecretAccessKey"], Console.role_creds["SessionToken"])
+    signin_token(Console.role_creds)  # GET, default duration: what the credentials have left
+    signin_token(Console.role_creds, "POST", SessionDuration="43200")  # POST form body
+    chained = with_creds("sts", Console.role_creds).assume_role(RoleArn=Tagged.chained_role, RoleSessionName="c2")
+    Console.chained_creds = chained["Credentials"]
+    remember(Console.chained_creds["SecretAccessKey"], Console.chained_creds["SessionToken"])
+    signin_token(Console.chained_creds)  # a chained session signs in, without SessionDuration
+    expect_signin_refused(Console.chained_creds, "role chaining", SessionDuration="900")
+    issued = test_api("GET", "/keyfob-test/federation")
+    role_arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/r-ext/console"
+    got = [(t["principal_arn"], t["kind"], t["logged_in"]) for t in issued]
+    assert got == [(role_arn, "assumed-role", False)] * 2 + [
+        (f"arn:aws:sts::{ACCOUNT}:assumed-role/r-tags2/c2", "assumed-role", False)
+    ], issued
+    assert 880 <= issued[0]["session_duration"] <= 900, issued[0]
+    assert issued[1]["session_duration"] == 43200, issued[1]
+    assert dt.datetime.strptime(issued[0]["issued_at"], "%Y-%m-%dT%H:%M:%SZ")
+    assert Console.role_creds["SessionToken"] not in json.dumps(issued)
+
+
+@check
+def sign_in_refuses_bad_sessions() -> None:
+    expect_signin_refused(session(U.u1), "GetSessionToken")
+    long_term = {"AccessKeyId": U.u1["AccessKeyId"], "SecretAccessKey": U.u1["SecretAccessKey"], "SessionToken": "x"}
+    expect_signin_refused(long_term, "long-term")
+    role = Console.role_creds
+    expect_signin_refused(dict(role, SecretAccessKey="A" + role["SecretAccessKey"][1:]), "not valid")
+    expect_signin_refused(dict(role, SessionToken=role["SessionToken"][:-2] + "xx"), "not valid")
+    expect_signin_refused(dict(role, AccessKeyId="ASIAAAAAAAAAAAAAAAAA"), "not valid")
+    for duration in ("899", "43201", "1h"):
+        expect_signin_refused(role, "SessionDuration", SessionDuration=duration)
+    for params, needle in (
+        ({"Action": "getSigninToken"}, "Session is required"),
+        ({"Action": "getSigninToken", "Session": "{not json"}, "not JSON"),
+        ({"Action": "getSigninToken", "Session": json.dumps({"sessionId": role["AccessKeyId"]})}, "sessionKey"),
+        ({"Action": "nope"}, "Action"),
+    ):
+        status, _, body = federation("GET", params)
+        assert status == 400 and needle in body, (params, status, body)
+    try:
+        assert test_api("POST", "/keyfob-test/clock", {"advance_seconds": 901})["advance_seconds"] == 901
+        expect_signin_refused(role, "expired")
+    finally:
+        test_api("POST", "/keyfob-test/clock", {"advance_seconds": 0})
+    assert len(test_api("GET", "/keyfob-test/federation")) == 3  # none of these issued a token
+
+
+@check
+def login_redirects_to_the_console_with_a_valid_token() -> None:
+    token = signin_token(Console.role_creds)
+    destination = "https://us-east-1.console.aws.amazon.com/console/home?region=us-east-1"
+    login = {"Action": "login", "Issuer": "https://keyfob.invalid/", "Destination": destination}
+    status, headers, _ = federation("GET", dict(login, SigninToken=token))
+    assert status == 302 and headers.get("Location") == destination, (status, headers)
+    assert federation("POST", dict(login, SigninToken=token))[0] == 302
+    assert test_api("GET", "/keyfob-test/federation")[-1]["logged_in"] is True
+    for bad in (
+        "http://console.aws.amazon.com/",
+        "https://console.aws.amazon.com.evil.example/",
+        "https://evil.example/?https://console.aws.amazon.com/",
+        "https://user@console.aws.amazon.com/",
+        "https://console.aws.amazon.com:8443/",
+    ):
+        status, _, body = federation("GET", dict(login, SigninToken=token, Destination=bad))
+        assert status == 400 and "Destination" in body, (bad, status, body)
+    assert federation("GET", dict(login, SigninToken="x" + token[1:]))[0] == 403
+    assert federation("GET", {"Action": "login", "Destination": destination})[0] == 400
+    try:
+        test_api("POST", "/keyfob-test/clock", {"advance_seconds": 15 * 60})
+        status, _, body = federation("GET", dict(login, SigninToken=token))
+        assert status == 403 and "expired" in body, (status, body)
+    finally:
+        test_api("POST", "/keyfob-test/clock", {"advance_seconds": 0})
+    calls = test_api("GET", "/keyfob-test/calls")
+    assert calls.get("signin:login", 0) >= 9 and calls.get("signin:getSigninToken", 0) >= 5, calls
 
 
 # --------------------------------------------------------------------------

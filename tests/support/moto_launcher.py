@@ -33,6 +33,7 @@ Test-only endpoints (unsigned, loopback only):
     POST /moto-api/reset, /moto-api/reset-auth are refused (409): they would delete
     the admin or switch authentication off. Start a new launcher instead.
 
+
 Written against moto 5.2.1 (moto/iam/access_control.py, moto/core/responses.py,
 moto/core/authorization.py, moto/sts/models.py, moto/sts/responses.py,
 moto/iam/models.py). The patched names are checked at start-up, so a moto
@@ -130,6 +131,22 @@ T6 Auth-layer errors of IAM and STS in AWS's query-protocol format.
          <Message>..</Message></Error><RequestId>..</RequestId></ErrorResponse>
    Patch: moto.iam.access_control.IAMRequest._raise_* (replaced for the
           sts and iam services only).
+
+T8 The console federation endpoint (an extension: moto has none).
+   {endpoint_url}/federation, unsigned, GET query or POST form:
+   Action=getSigninToken&Session=<URL-encoded JSON {"sessionId","sessionKey",
+   "sessionToken"}>[&SessionDuration=900..43200] -> 200 {"SigninToken": ".."};
+   Action=login&SigninToken=..&Destination=https://[*.]console.aws.amazon.com/..
+   [&Issuer=..] -> 302 Location: Destination. The Session must hold temporary
+   credentials this launcher issued (GetFederationToken or AssumeRole; secret
+   and token compared in constant time; unexpired by the launcher clock);
+   GetSessionToken sessions and long-term keys are refused, as AWS does.
+   Every rule, status and body, and what is not modelled: federation.py.
+   Test endpoints: GET /keyfob-test/federation (the tokens issued, no secrets),
+   POST /keyfob-test/federation/reset. Calls count as signin:getSigninToken /
+   signin:login (signin:unknown for anything else) in /keyfob-test/calls.
+   Patch: a routing branch in KeyfobApp (path == "/federation" exactly; the SSO
+          portal's /federation/credentials is routed elsewhere).
 
 T9 AssumeRole session tags and session policies; the AssumeRole record.
    moto: ignores Tags, TransitiveTagKeys and PolicyArns; PackedPolicySize is always 6.
@@ -237,6 +254,9 @@ from moto.sts.utils import random_session_token
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+# T8, next to this file (it is run as a script, so its folder is on sys.path)
+from federation import ConsolePrincipal, FederationEndpoint, Refused
+
 REGION = "us-east-1"
 ADMIN_USER = "keyfob-admin"
 ADMIN_POLICY = json.dumps(
@@ -260,7 +280,7 @@ def log(msg: str) -> None:
 
 @dataclass
 class Session:
-    """Credentials minted by GetSessionToken (T2)."""
+    """Credentials minted by GetSessionToken (T2) or GetFederationToken (T7)."""
 
     user_name: str
     account_id: str
@@ -270,6 +290,9 @@ class Session:
     expiration: dt.datetime  # naive UTC, like moto's own timestamps
     mfa_authenticated: bool
     created: dt.datetime
+    kind: str = "session-token"  # or "federated-user" (T7)
+    federated_name: str | None = None  # T7: the Name given to GetFederationToken
+    session_policies: list[str] = field(default_factory=list)  # T7: policy documents (JSON)
 
 
 @dataclass
@@ -853,6 +876,7 @@ class RoleSessionTags:
 
     tags: dict[str, str]  # inherited transitive tags + the request's own tags
     transitive: list[str]  # keys passed on to a chained AssumeRole (spelled as in `tags`)
+    chained: bool = False  # made with role credentials (T8 refuses SessionDuration then)
 
 
 def _members(data: dict, pattern: str) -> dict[int, str]:
@@ -1035,6 +1059,10 @@ def _assume_role_tagged(self: TokenResponse):
         meta = RoleSessionTags(
             tags=all_tags,
             transitive=inherited_keys + [spelled[k.lower()] for k in transitive if spelled[k.lower()] not in inherited_keys],
+            chained=sts_backends[self.current_account][self.partition].get_assumed_role_from_access_key(
+                caller_key_id
+            )
+            is not None,
         )
         new_key_id = result.result["Credentials"].access_key_id  # type: ignore[index]
         with STATE.lock:
@@ -1054,6 +1082,70 @@ def _check_action_permitted_recorded(self: IAMRequestBase, resource: str) -> Non
             key = self._access_key
             record_assume_role(self._data, key.arn, getattr(key, "_access_key_id", None), e.error_type)
         raise
+
+
+# --------------------------------------------------------------------------
+# T8: the console federation endpoint (federation.py), and whose credentials these are
+# --------------------------------------------------------------------------
+
+BAD_CONSOLE_CREDENTIALS = "the credentials in Session are not valid"
+
+
+def console_principal(key_id: str, secret: str, token: str) -> ConsolePrincipal:
+    """Resolve a Session JSON's credentials for getSigninToken, or raise Refused."""
+    with STATE.lock:
+        session = STATE.sessions.get(key_id)
+    if session is not None:
+        if not (
+            hmac.compare_digest(secret.encode(), session.secret_access_key.encode())
+            and hmac.compare_digest(token.encode(), session.session_token.encode())
+        ):
+            raise Refused(BAD_CONSOLE_CREDENTIALS)
+        if expiry_clock() >= session.expiration:
+            raise Refused("the credentials in Session have expired")
+        if session.kind != "federated-user":
+            raise Refused(
+                "credentials from GetSessionToken cannot sign in to the console; "
+                "use GetFederationToken or AssumeRole credentials"
+            )
+        if session.user_name not in iam_backends[session.account_id][session.partition].users:
+            raise Refused(BAD_CONSOLE_CREDENTIALS)
+        return ConsolePrincipal(
+            arn=federated_user_arn(session), kind="federated-user", expires_at=session.expiration, chained=False
+        )
+    for account_backends in list(sts_backends.values()):
+        for backend in list(account_backends.values()):
+            role = backend.get_assumed_role_from_access_key(key_id)
+            if role is None:
+                continue
+            if not (
+                hmac.compare_digest(secret.encode(), role.secret_access_key.encode())
+                and hmac.compare_digest(token.encode(), role.session_token.encode())
+            ):
+                raise Refused(BAD_CONSOLE_CREDENTIALS)
+            if expiry_clock() >= role.expiration:
+                raise Refused("the credentials in Session have expired")
+            with STATE.lock:
+                meta = STATE.role_sessions.get(key_id)
+            return ConsolePrincipal(
+                arn=role.arn,
+                kind="assumed-role",
+                expires_at=role.expiration,
+                chained=bool(meta and meta.chained),
+            )
+    if key_id.startswith("AKIA"):
+        raise Refused(
+            "long-term access keys cannot sign in to the console; "
+            "use GetFederationToken or AssumeRole credentials"
+        )
+    raise Refused(BAD_CONSOLE_CREDENTIALS)
+
+
+def federated_user_arn(session: Session) -> str:
+    return f"arn:{session.partition}:sts::{session.account_id}:federated-user/{session.federated_name}"
+
+
+FEDERATION = FederationEndpoint(console_principal, expiry_clock, utcnow)
 
 
 # --------------------------------------------------------------------------
@@ -1138,6 +1230,11 @@ class KeyfobApp:
                 with STATE.lock:
                     STATE.clock_offset = offset
             return js({"advance_seconds": STATE.clock_offset})
+        if path == "/keyfob-test/federation" and method == "GET":
+            return js(FEDERATION.issued())
+        if path == "/keyfob-test/federation/reset" and method == "POST":
+            FEDERATION.reset()
+            return js({"status": "ok"})
         if path == "/keyfob-test/assume-role" and method == "GET":
             with STATE.lock:
                 return js(list(STATE.assume_roles))
@@ -1171,6 +1268,12 @@ class KeyfobApp:
                 409,
                 mimetype="application/json",
             )(environ, recording_start_response)
+        elif path == "/federation":  # T8: console sign-in, unsigned like AWS's
+            request = Request(environ)
+            label = f"signin:{FEDERATION.action_of(request)}"
+            with STATE.lock:
+                STATE.calls[label] += 1
+            result = FEDERATION.handle(request)(environ, recording_start_response)
         elif path.startswith("/moto-api") or path == "/favicon.ico":
             label = f"{environ.get('REQUEST_METHOD')} {path}"
             result = self.dispatcher(environ, recording_start_response)
