@@ -868,6 +868,105 @@ def login_redirects_to_the_console_with_a_valid_token() -> None:
     assert calls.get("signin:login", 0) >= 9 and calls.get("signin:getSigninToken", 0) >= 5, calls
 
 
+# --- T7: GetFederationToken ----------------------------------------------
+
+
+class Fed:
+    user: dict = {}
+    creds: dict = {}
+
+
+def federation_token(key: dict, **kwargs: Any) -> dict:
+    out = client("sts", key["AccessKeyId"], key["SecretAccessKey"]).get_federation_token(**kwargs)
+    remember(out["Credentials"]["SecretAccessKey"], out["Credentials"]["SessionToken"])
+    return out
+
+
+@check
+def federation_token_is_usable_and_acts_as_the_federated_user() -> None:
+    Fed.user = make_user("u-fed", allow("sts:GetFederationToken", "sns:ListTopics", "sqs:ListQueues"))
+    out = federation_token(Fed.user, Name="alice", Policy=json.dumps(allow("sns:*")))
+    creds = Fed.creds = out["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIA") and "EXAMPLE" not in creds["SecretAccessKey"], creds["AccessKeyId"]
+    arn = f"arn:aws:sts::{ACCOUNT}:federated-user/alice"
+    assert out["FederatedUser"] == {"FederatedUserId": f"{ACCOUNT}:alice", "Arn": arn}, out["FederatedUser"]
+    assert out["PackedPolicySize"] >= 1, out["PackedPolicySize"]
+    left = creds["Expiration"] - dt.datetime.now(dt.timezone.utc)
+    assert dt.timedelta(hours=11, minutes=58) < left <= dt.timedelta(hours=12), left  # default 43200 s
+    ident = with_creds("sts", creds).get_caller_identity()
+    assert (ident["Arn"], ident["UserId"]) == (arn, f"{ACCOUNT}:alice"), ident
+    with_creds("sns", creds).list_topics()  # the user's policy and the session policy allow it
+    expect_error(with_creds("sqs", creds).list_queues, 403)  # the user's does, the session's does not
+    wide = federation_token(Fed.user, Name="bob", Policy=json.dumps(allow("*")))["Credentials"]
+    with_creds("sqs", wide).list_queues()
+    expect_error(lambda: with_creds("sns", wide).create_topic(Name="t"), 403)  # the session's does, the user's not
+    bare = federation_token(Fed.user, Name="carol")["Credentials"]  # no session policy: no permissions
+    assert with_creds("sts", bare).get_caller_identity()["Arn"].endswith(":federated-user/carol")
+    expect_error(with_creds("sns", bare).list_topics, 403)
+    expect_error(with_creds("sts", dict(creds, SecretAccessKey="B" * 40)).get_caller_identity, 403)
+
+
+@check
+def federation_token_needs_long_term_keys_and_permission() -> None:
+    for creds in (session(Fed.user), Fed.creds, Console.role_creds):
+        expect_error(
+            lambda creds=creds: with_creds("sts", creds).get_federation_token(Name="alice"),
+            403,
+            "AccessDenied",
+            "Cannot call GetFederationToken with session credentials",
+        )
+    expect_error(
+        lambda: client("sts", U.u2["AccessKeyId"], U.u2["SecretAccessKey"]).get_federation_token(Name="bob"),
+        403,
+        "AccessDenied",
+        f"sts:GetFederationToken on resource: arn:aws:sts::{ACCOUNT}:federated-user/bob",
+    )
+    sts = with_creds("sts", Fed.creds)
+    expect_error(sts.get_session_token, 403, "AccessDenied")
+    expect_error(lambda: sts.assume_role(RoleArn=Tagged.role, RoleSessionName="s1"), 403, "AccessDenied")
+    expect_error(lambda: with_creds("iam", Fed.creds).list_users(), 403)
+
+
+@check
+def federation_token_parameters_are_validated() -> None:
+    sts = client("sts", Fed.user["AccessKeyId"], Fed.user["SecretAccessKey"], validate=False)
+    for kwargs, code in (
+        ({"Name": "a"}, "ValidationError"),
+        ({"Name": "x" * 33}, "ValidationError"),
+        ({"Name": "bad name"}, "ValidationError"),
+        ({"Name": "alice", "DurationSeconds": 899}, "ValidationError"),
+        ({"Name": "alice", "DurationSeconds": 129601}, "ValidationError"),
+        ({"Name": "alice", "PolicyArns": [{"arn": f"arn:aws:iam::{ACCOUNT}:policy/p{i:02d}"} for i in range(11)]}, "ValidationError"),
+        ({"Name": "alice", "Policy": "x" * 2049}, "ValidationError"),
+        ({"Name": "alice", "Policy": "{nope"}, "MalformedPolicyDocument"),
+        ({"Name": "alice", "Policy": "[]"}, "MalformedPolicyDocument"),
+    ):
+        expect_error(lambda kwargs=kwargs: sts.get_federation_token(**kwargs), 400, code)
+    short = federation_token(Fed.user, Name="dave", DurationSeconds=900)["Credentials"]
+    long = federation_token(Fed.user, Name="erin", DurationSeconds=129600)["Credentials"]
+    assert long["Expiration"] - dt.datetime.now(dt.timezone.utc) > dt.timedelta(hours=35)
+    try:
+        test_api("POST", "/keyfob-test/clock", {"advance_seconds": 901})
+        expect_error(with_creds("sts", short).get_caller_identity, 403, "ExpiredToken")
+        with_creds("sts", long).get_caller_identity()
+    finally:
+        test_api("POST", "/keyfob-test/clock", {"advance_seconds": 0})
+
+
+@check
+def sign_in_token_for_a_federated_session() -> None:
+    test_api("POST", "/keyfob-test/federation/reset")
+    token = signin_token(Fed.creds)
+    expect_signin_refused(Fed.creds, "GetFederationToken", SessionDuration="3600")
+    destination = "https://console.aws.amazon.com/"
+    status, headers, _ = federation("GET", {"Action": "login", "SigninToken": token, "Destination": destination})
+    assert status == 302 and headers["Location"] == destination, (status, headers)
+    [issued] = test_api("GET", "/keyfob-test/federation")
+    assert issued["principal_arn"] == f"arn:aws:sts::{ACCOUNT}:federated-user/alice", issued
+    assert issued["kind"] == "federated-user" and issued["logged_in"] is True, issued
+    assert 43000 < issued["session_duration"] <= 43200, issued  # the federated session's life
+
+
 # --------------------------------------------------------------------------
 # runner
 # --------------------------------------------------------------------------

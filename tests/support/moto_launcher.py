@@ -132,6 +132,41 @@ T6 Auth-layer errors of IAM and STS in AWS's query-protocol format.
    Patch: moto.iam.access_control.IAMRequest._raise_* (replaced for the
           sts and iam services only).
 
+T7 GetFederationToken returns real, usable credentials.
+   moto: returns the fixed AWS documentation example credentials (which then
+         fail authentication), checks no parameter but the Policy length, and
+         accepts temporary credentials as the caller.
+   AWS (API_GetFederationToken.html):
+     - Name 2..32 of [\\w+=,.@-] ('name'), DurationSeconds 900..129600 ('durationSeconds',
+       default 43200), Policy 1..2048 ('policy', JSON with a Statement, else
+       MalformedPolicyDocument), PolicyArns <= 10 of 20..2048 and Tags as T9:
+       400 ValidationError / MalformedPolicyDocument / InvalidParameterValue;
+     - only an IAM user's long-term key may call it: GetSessionToken, role and
+       federated credentials get 403 AccessDenied "Cannot call
+       GetFederationToken with session credentials";
+     - the user's policies must allow sts:GetFederationToken on
+       arn:aws:sts::ACCOUNT:federated-user/NAME (e.g. Action
+       "sts:GetFederationToken", Resource "*"), else 403 AccessDenied "User:
+       USER_ARN is not authorized to perform: sts:GetFederationToken on
+       resource: arn:aws:sts::ACCOUNT:federated-user/NAME";
+     - response: fresh ASIA key, secret, token, Expiration; FederatedUser
+       {FederatedUserId "ACCOUNT:NAME", Arn "arn:aws:sts::ACCOUNT:federated-user/NAME"};
+       PackedPolicySize (0 without Policy, PolicyArns or Tags; else T9's approximation).
+   The federated user's credentials (modelled like T2's, in STATE.sessions):
+     - sign with key, secret and token; expire as T1 (ExpiredToken); stop
+       working when the IAM user is deleted;
+     - sts:GetCallerIdentity: Arn arn:aws:sts::ACCOUNT:federated-user/NAME,
+       UserId "ACCOUNT:NAME"; any other STS action: 403 AccessDenied "Cannot
+       call OP with session credentials"; IAM: 403 InvalidClientTokenId (as T2
+       sessions without MFA; AWS says IAM cannot be called, not with which error);
+     - anything else needs an Allow in the session policies (Policy plus the
+       documents of the PolicyArns moto knows; an unknown ARN grants nothing)
+       AND in the user's policies; no session policy = nothing beyond
+       GetCallerIdentity. A Deny in either wins. Denied: 403 AccessDenied
+       "User: arn:aws:sts::ACCOUNT:federated-user/NAME is not authorized ...".
+   Patch: TokenResponse.get_federation_token (replaced), create_access_key,
+          check_action_permitted, get_caller_identity (the T2 wrappers, extended).
+
 T8 The console federation endpoint (an extension: moto has none).
    {endpoint_url}/federation, unsigned, GET query or POST form:
    Action=getSigninToken&Session=<URL-encoded JSON {"sessionId","sessionKey",
@@ -200,8 +235,12 @@ NOT TIGHTENED (known remaining laxities)
    - Role sessions do not inherit the MFA state of the session they were
      assumed from (aws:MultiFactorAuthPresent/Age are only set for requests
      signed with GetSessionToken credentials).
-   - GetFederationToken still returns moto's fixed example credentials; root
-     users (and so the 3600 s root limit of GetSessionToken) are not modelled.
+   - Root users (and so the 3600 s root limits of GetSessionToken and
+     GetFederationToken) are not modelled.
+   - Session policies narrow federated-user sessions (T7) but not role
+     sessions (T9 records them only); session tags are not visible to
+     identity policies (aws:PrincipalTag) outside trust policies;
+     PackedPolicyTooLarge is never raised.
    - Condition operators other than String*, Arn*, Bool, Null and Numeric*
      (e.g. ForAnyValue:/ForAllValues:, Date*, IpAddress) are unsupported in
      trust policies and fail closed (logged to stderr).
@@ -241,9 +280,11 @@ from moto.iam import access_control
 from moto.iam.access_control import (
     AssumedRoleAccessKey,
     CreateAccessKeyFailure,
+    IAMPolicy,
     IAMRequest,
     IAMRequestBase,
     IAMUserAccessKey,
+    PermissionResult,
 )
 from moto.iam.models import iam_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -397,6 +438,15 @@ class SessionTokenAccessKey(IAMUserAccessKey):
         return Credentials(self._access_key_id, self._secret_access_key, self._session_token)
 
 
+class FederatedUserAccessKey(SessionTokenAccessKey):
+    """GetFederationToken credentials (T7): the federated user's ARN; the user's
+    policies intersected with the session policies (in _check_action_permitted)."""
+
+    @property
+    def arn(self) -> str:  # type: ignore[override]
+        return federated_user_arn(self.session)
+
+
 _original_create_access_key = access_control.create_access_key
 
 
@@ -415,6 +465,8 @@ def _create_access_key(account_id: str, partition: str, access_key_id: str, head
             raise CreateAccessKeyFailure(reason="ExpiredToken")
         if session.user_name not in iam_backends[session.account_id][session.partition].users:
             raise CreateAccessKeyFailure(reason="InvalidId")  # user deleted since
+        if session.kind == "federated-user":  # T7
+            return FederatedUserAccessKey(access_key_id, session)
         return SessionTokenAccessKey(access_key_id, session)
 
     key = _original_create_access_key(account_id, partition, access_key_id, headers)
@@ -479,6 +531,32 @@ def _check_action_permitted(self: IAMRequestBase, resource: str) -> None:
     key = self._access_key
     service, _, operation = self._action.partition(":")
     temporary = isinstance(key, (SessionTokenAccessKey, AssumedRoleAccessKey))
+    if isinstance(key, FederatedUserAccessKey):  # T7
+        if self._action == "sts:GetCallerIdentity":
+            return
+        if service == "sts":
+            raise QueryAuthError("sts", "AccessDenied", f"Cannot call {operation} with session credentials")
+        if service == "iam":
+            self._raise_invalid_access_key("InvalidId")  # as T2 sessions without MFA
+        allowed = False
+        for document in key.session.session_policies:
+            verdict = IAMPolicy(document).is_action_permitted(self._action, resource)
+            if verdict == PermissionResult.DENIED:
+                self._raise_access_denied()
+            allowed = allowed or verdict == PermissionResult.PERMITTED
+        if not allowed:  # no session policy (or none allowing it): nothing is allowed
+            self._raise_access_denied()
+        _original_check_action_permitted(self, resource)  # and the user's own policies
+        return
+    if self._action == "sts:GetFederationToken":  # T7
+        if temporary:
+            raise QueryAuthError(
+                "sts", "AccessDenied", "Cannot call GetFederationToken with session credentials"
+            )
+        name = (self._data.get("Name") or [""])[0]
+        if re.fullmatch(r"[\w+=,.@-]{2,32}", name):
+            resource = f"arn:{key.partition}:sts::{key.account_id}:federated-user/{name}"
+            self._keyfob_resource = resource
     if isinstance(key, SessionTokenAccessKey):
         if service == "sts" and operation not in ("AssumeRole", "GetCallerIdentity"):
             raise QueryAuthError("sts", "AccessDenied", f"Cannot call {operation} with session credentials")
@@ -602,10 +680,109 @@ _original_get_caller_identity = STSBackend.get_caller_identity
 def _get_caller_identity(self: STSBackend, access_key_id: str, region: str):
     with STATE.lock:
         session = STATE.sessions.get(access_key_id)
+    if session is not None and session.kind == "federated-user":  # T7
+        return f"{session.account_id}:{session.federated_name}", federated_user_arn(session), session.account_id
     if session is not None:
         user = iam_backends[session.account_id][session.partition].get_user(session.user_name)
         return user.id, user.arn, user.account_id
     return _original_get_caller_identity(self, access_key_id, region)
+
+
+# --------------------------------------------------------------------------
+# T7: GetFederationToken
+# --------------------------------------------------------------------------
+
+FEDERATED_NAME_RE = re.compile(r"[\w+=,.@-]*")
+
+
+def managed_policy_document(iam: Any, arn: str) -> str | None:
+    """The default version's document of a managed policy moto knows, else None."""
+    try:
+        policy = iam.get_policy(arn)
+        document = next(v.document for v in policy.versions if v.is_default)
+    except Exception:  # noqa: BLE001 - unknown ARN (moto raises its own NotFound)
+        return None
+    return document if isinstance(document, str) else json.dumps(document)
+
+
+def _get_federation_token(self: TokenResponse):
+    """Replacement for moto.sts.responses.TokenResponse.get_federation_token (moto 5.2.1)."""
+    name = self._get_param("Name")
+    if name is None:
+        return validation_error(self, "null", "name", "Member must not be null")
+    if len(name) < 2:
+        return validation_error(self, name, "name", "Member must have length greater than or equal to 2")
+    if len(name) > 32:
+        return validation_error(self, name, "name", "Member must have length less than or equal to 32")
+    if not FEDERATED_NAME_RE.fullmatch(name):
+        return validation_error(
+            self, name, "name", f"Member must satisfy regular expression pattern: {FEDERATED_NAME_RE.pattern}"
+        )
+    duration_param = self._get_param("DurationSeconds")
+    duration = 43200 if duration_param is None else int(duration_param)
+    if duration < 900:
+        return validation_error(
+            self, duration, "durationSeconds", "Member must have value greater than or equal to 900"
+        )
+    if duration > 129600:
+        return validation_error(
+            self, duration, "durationSeconds", "Member must have value less than or equal to 129600"
+        )
+    error = session_tag_error(self.querystring, None)  # Tags, PolicyArns, Policy: as AssumeRole (T9)
+    if error:
+        return service_error(self, error[0], error[1], 400)
+
+    account_id, partition = self.current_account, self.partition
+    iam = iam_backends[account_id][partition]
+    user = iam.get_user_from_access_key_id(self.get_access_key())
+    if user is None:  # temporary credentials while auth is off (the auth layer refuses them otherwise)
+        return service_error(
+            self, "AccessDenied", "Cannot call GetFederationToken with session credentials", 403
+        )
+
+    policy = self._get_param("Policy")
+    if policy is not None:
+        parsed = json.loads(policy)  # valid JSON: session_tag_error checked it
+        if not isinstance(parsed, dict) or "Statement" not in parsed:  # moto's evaluator needs Statement
+            return service_error(self, "MalformedPolicyDocument", "Syntax errors in policy.", 400)
+    _, _, arns = tag_params(self.querystring)
+    documents = [policy] if policy else []
+    documents += [d for d in (managed_policy_document(iam, arn) for arn in arns) if d is not None]
+
+    temp_key = iam.create_temp_access_key()
+    now = utcnow().replace(microsecond=0)
+    session = Session(
+        user_name=user.name,
+        account_id=account_id,
+        partition=partition,
+        secret_access_key=temp_key.secret_access_key,
+        session_token=random_session_token(),
+        expiration=now + dt.timedelta(seconds=duration),
+        mfa_authenticated=False,
+        created=now,
+        kind="federated-user",
+        federated_name=name,
+        session_policies=documents,
+    )
+    with STATE.lock:
+        STATE.sessions[temp_key.access_key_id] = session
+    tags, _, _ = tag_params(self.querystring)
+    packed = packed_policy_size(self.querystring, dict(tags)) if (policy or arns or tags) else 0
+    return ActionResult(
+        {
+            "Credentials": {
+                "AccessKeyId": temp_key.access_key_id,
+                "SecretAccessKey": session.secret_access_key,
+                "SessionToken": session.session_token,
+                "Expiration": session.expiration,
+            },
+            "FederatedUser": {
+                "FederatedUserId": f"{account_id}:{name}",
+                "Arn": federated_user_arn(session),
+            },
+            "PackedPolicySize": packed,
+        }
+    )
 
 
 # --------------------------------------------------------------------------
@@ -1165,6 +1342,7 @@ def install_patches() -> None:
         (IAMRequest, "_raise_signature_does_not_match"),
         (IAMRequest, "_raise_access_denied"),
         (TokenResponse, "get_session_token"),
+        (TokenResponse, "get_federation_token"),
         (TokenResponse, "assume_role"),
         (STSBackend, "get_caller_identity"),
         (STSBackend, "get_assumed_role_from_access_key"),
@@ -1181,6 +1359,7 @@ def install_patches() -> None:
     IAMRequest._raise_signature_does_not_match = _raise_signature_does_not_match
     IAMRequest._raise_access_denied = _raise_access_denied
     TokenResponse.get_session_token = _get_session_token
+    TokenResponse.get_federation_token = _get_federation_token
     TokenResponse.assume_role = _assume_role_tagged
     STSBackend.get_caller_identity = _get_caller_identity
 
