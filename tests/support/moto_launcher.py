@@ -33,6 +33,13 @@ Test-only endpoints (unsigned, loopback only):
     POST /moto-api/reset, /moto-api/reset-auth are refused (409): they would delete
     the admin or switch authentication off. Start a new launcher instead.
 
+IAM Identity Center: the SSO OIDC API (POST /client/register, /device_authorization,
+/token) and the SSO portal API (GET /federation/credentials, /assignment/accounts,
+/assignment/roles, POST /logout) are served on the same port by sso_emulator.py,
+with its test endpoints under /keyfob-test/sso/ (configure an instance, approve a
+device code, revoke, throttle, ...). Its docstring lists each behaviour, the AWS
+documentation it follows, and how clients (AWS CLI 2.9 included) point at it.
+Its calls count here as "sso-oidc:CreateToken", "sso:GetRoleCredentials", etc.
 
 Written against moto 5.2.1 (moto/iam/access_control.py, moto/core/responses.py,
 moto/core/authorization.py, moto/sts/models.py, moto/sts/responses.py,
@@ -297,6 +304,9 @@ from werkzeug.wrappers import Request, Response
 
 # T8, next to this file (it is run as a script, so its folder is on sys.path)
 from federation import ConsolePrincipal, FederationEndpoint, Refused
+
+# IAM Identity Center (SSO OIDC + SSO portal), also next to this file
+import sso_emulator  # noqa: E402
 
 REGION = "us-east-1"
 ADMIN_USER = "keyfob-admin"
@@ -681,7 +691,8 @@ def _get_caller_identity(self: STSBackend, access_key_id: str, region: str):
     with STATE.lock:
         session = STATE.sessions.get(access_key_id)
     if session is not None and session.kind == "federated-user":  # T7
-        return f"{session.account_id}:{session.federated_name}", federated_user_arn(session), session.account_id
+        user_id = f"{session.account_id}:{session.federated_name}"
+        return user_id, federated_user_arn(session), session.account_id
     if session is not None:
         user = iam_backends[session.account_id][session.partition].get_user(session.user_name)
         return user.id, user.arn, user.account_id
@@ -1124,7 +1135,10 @@ def session_tag_error(data: dict, caller_key_id: str | None) -> tuple[str, str] 
                 )
     lowered = [k.lower() for k, _ in tags]
     if len(set(lowered)) != len(lowered):
-        return "InvalidParameterValue", "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+        return (
+            "InvalidParameterValue",
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+        )
     if len(transitive) > 50:
         return _length_error(f"[{len(transitive)} keys]", "transitiveTagKeys", "x" * len(transitive), 0, 50)
     for i, key in enumerate(transitive, 1):
@@ -1235,7 +1249,8 @@ def _assume_role_tagged(self: TokenResponse):
         spelled = {k.lower(): k for k in all_tags}
         meta = RoleSessionTags(
             tags=all_tags,
-            transitive=inherited_keys + [spelled[k.lower()] for k in transitive if spelled[k.lower()] not in inherited_keys],
+            transitive=inherited_keys
+            + [spelled[k.lower()] for k in transitive if spelled[k.lower()] not in inherited_keys],
             chained=sts_backends[self.current_account][self.partition].get_assumed_role_from_access_key(
                 caller_key_id
             )
@@ -1288,7 +1303,10 @@ def console_principal(key_id: str, secret: str, token: str) -> ConsolePrincipal:
         if session.user_name not in iam_backends[session.account_id][session.partition].users:
             raise Refused(BAD_CONSOLE_CREDENTIALS)
         return ConsolePrincipal(
-            arn=federated_user_arn(session), kind="federated-user", expires_at=session.expiration, chained=False
+            arn=federated_user_arn(session),
+            kind="federated-user",
+            expires_at=session.expiration,
+            chained=False,
         )
     for account_backends in list(sts_backends.values()):
         for backend in list(account_backends.values()):
@@ -1432,7 +1450,9 @@ class KeyfobApp:
             status_holder.append(status.split(" ", 1)[0])
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
-        if path.startswith("/keyfob-test/"):
+        if sso_emulator.owns(environ):  # exact SSO paths and /keyfob-test/sso/ (sso_emulator.py)
+            label, result = sso_emulator.handle(environ, recording_start_response, STATE, expiry_clock)
+        elif path.startswith("/keyfob-test/"):
             label = f"{environ.get('REQUEST_METHOD')} {path}"
             result = self._test_endpoint(Request(environ))(environ, recording_start_response)
         elif path.startswith("/moto-api/reset") and STATE.bootstrapped:
