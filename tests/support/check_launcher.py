@@ -663,9 +663,14 @@ def bad_tags_are_refused_and_recorded() -> None:
     expect_error(lambda: call(Tags=tags_of({"k" * 129: "v"})), 400, "ValidationError", "tags.1.member.key")
     expect_error(lambda: call(Tags=tags_of({"k": "v" * 257})), 400, "ValidationError", "tags.1.member.value")
     expect_error(lambda: call(Tags=tags_of({"k": "a;b"})), 400, "ValidationError", "pattern")
-    expect_error(lambda: call(Tags=tags_of({"Team": "a", "team": "b"})), 400, "InvalidParameterValue", "Duplicate")
     expect_error(
-        lambda: call(Tags=tags_of({"a": "1"}), TransitiveTagKeys=["b"]), 400, "InvalidParameterValue", "transitive"
+        lambda: call(Tags=tags_of({"Team": "a", "team": "b"})), 400, "InvalidParameterValue", "Duplicate"
+    )
+    expect_error(
+        lambda: call(Tags=tags_of({"a": "1"}), TransitiveTagKeys=["b"]),
+        400,
+        "InvalidParameterValue",
+        "transitive",
     )
     arns = [{"arn": f"arn:aws:iam::aws:policy/P{i:02d}"} for i in range(11)]
     expect_error(lambda: call(PolicyArns=arns), 400, "ValidationError", "'policyArns'")
@@ -698,7 +703,9 @@ def transitive_tags_carry_into_a_chain() -> None:
     test_api("POST", "/keyfob-test/assume-role/reset")
     Tagged.chained_role = make_role("r-tags2", tagging_trust())
     chained = with_creds("sts", Tagged.session)
-    out = chained.assume_role(RoleArn=Tagged.chained_role, RoleSessionName="hop2", Tags=tags_of({"env": "prod"}))
+    out = chained.assume_role(
+        RoleArn=Tagged.chained_role, RoleSessionName="hop2", Tags=tags_of({"env": "prod"})
+    )
     remember(out["Credentials"]["SecretAccessKey"], out["Credentials"]["SessionToken"])
     # a transitive key may not be set again in the chain
     expect_error(
@@ -755,6 +762,11 @@ def federation(method: str, params: dict) -> tuple[int, dict, str]:
         return e.code, dict(e.headers), e.read().decode()
 
 
+def tampered(text: str) -> str:
+    """The same text with its first character changed (always different)."""
+    return ("B" if text[0] == "A" else "A") + text[1:]
+
+
 def session_json(creds: dict) -> str:
     return json.dumps(
         {
@@ -789,12 +801,16 @@ class Console:
 def sign_in_token_for_a_role_session() -> None:
     assert test_api("POST", "/keyfob-test/federation/reset") == {"status": "ok"}
     sts = client("sts", U.u1["AccessKeyId"], U.u1["SecretAccessKey"])
-    out = sts.assume_role(RoleArn=U.ext_role, RoleSessionName="console", ExternalId="ext-123", DurationSeconds=900)
+    out = sts.assume_role(
+        RoleArn=U.ext_role, RoleSessionName="console", ExternalId="ext-123", DurationSeconds=900
+    )
     Console.role_creds = out["Credentials"]
     remember(Console.role_creds["SecretAccessKey"], Console.role_creds["SessionToken"])
     signin_token(Console.role_creds)  # GET, default duration: what the credentials have left
     signin_token(Console.role_creds, "POST", SessionDuration="43200")  # POST form body
-    chained = with_creds("sts", Console.role_creds).assume_role(RoleArn=Tagged.chained_role, RoleSessionName="c2")
+    chained = with_creds("sts", Console.role_creds).assume_role(
+        RoleArn=Tagged.chained_role, RoleSessionName="c2"
+    )
     Console.chained_creds = chained["Credentials"]
     remember(Console.chained_creds["SecretAccessKey"], Console.chained_creds["SessionToken"])
     signin_token(Console.chained_creds)  # a chained session signs in, without SessionDuration
@@ -814,11 +830,11 @@ def sign_in_token_for_a_role_session() -> None:
 @check
 def sign_in_refuses_bad_sessions() -> None:
     expect_signin_refused(session(U.u1), "GetSessionToken")
-    long_term = {"AccessKeyId": U.u1["AccessKeyId"], "SecretAccessKey": U.u1["SecretAccessKey"], "SessionToken": "x"}
+    long_term = dict(U.u1, SessionToken="x")
     expect_signin_refused(long_term, "long-term")
     role = Console.role_creds
-    expect_signin_refused(dict(role, SecretAccessKey="A" + role["SecretAccessKey"][1:]), "not valid")
-    expect_signin_refused(dict(role, SessionToken=role["SessionToken"][:-2] + "xx"), "not valid")
+    expect_signin_refused(dict(role, SecretAccessKey=tampered(role["SecretAccessKey"])), "not valid")
+    expect_signin_refused(dict(role, SessionToken=tampered(role["SessionToken"])), "not valid")
     expect_signin_refused(dict(role, AccessKeyId="ASIAAAAAAAAAAAAAAAAA"), "not valid")
     for duration in ("899", "43201", "1h"):
         expect_signin_refused(role, "SessionDuration", SessionDuration=duration)
@@ -856,7 +872,7 @@ def login_redirects_to_the_console_with_a_valid_token() -> None:
     ):
         status, _, body = federation("GET", dict(login, SigninToken=token, Destination=bad))
         assert status == 400 and "Destination" in body, (bad, status, body)
-    assert federation("GET", dict(login, SigninToken="x" + token[1:]))[0] == 403
+    assert federation("GET", dict(login, SigninToken=tampered(token)))[0] == 403
     assert federation("GET", {"Action": "login", "Destination": destination})[0] == 400
     try:
         test_api("POST", "/keyfob-test/clock", {"advance_seconds": 15 * 60})
@@ -887,7 +903,8 @@ def federation_token_is_usable_and_acts_as_the_federated_user() -> None:
     Fed.user = make_user("u-fed", allow("sts:GetFederationToken", "sns:ListTopics", "sqs:ListQueues"))
     out = federation_token(Fed.user, Name="alice", Policy=json.dumps(allow("sns:*")))
     creds = Fed.creds = out["Credentials"]
-    assert creds["AccessKeyId"].startswith("ASIA") and "EXAMPLE" not in creds["SecretAccessKey"], creds["AccessKeyId"]
+    assert creds["AccessKeyId"].startswith("ASIA"), creds["AccessKeyId"]
+    assert "EXAMPLE" not in creds["SecretAccessKey"] + creds["SessionToken"]
     arn = f"arn:aws:sts::{ACCOUNT}:federated-user/alice"
     assert out["FederatedUser"] == {"FederatedUserId": f"{ACCOUNT}:alice", "Arn": arn}, out["FederatedUser"]
     assert out["PackedPolicySize"] >= 1, out["PackedPolicySize"]
@@ -899,11 +916,13 @@ def federation_token_is_usable_and_acts_as_the_federated_user() -> None:
     expect_error(with_creds("sqs", creds).list_queues, 403)  # the user's does, the session's does not
     wide = federation_token(Fed.user, Name="bob", Policy=json.dumps(allow("*")))["Credentials"]
     with_creds("sqs", wide).list_queues()
-    expect_error(lambda: with_creds("sns", wide).create_topic(Name="t"), 403)  # the session's does, the user's not
+    # the session policy allows it, the user's does not
+    expect_error(lambda: with_creds("sns", wide).create_topic(Name="t"), 403)
     bare = federation_token(Fed.user, Name="carol")["Credentials"]  # no session policy: no permissions
     assert with_creds("sts", bare).get_caller_identity()["Arn"].endswith(":federated-user/carol")
     expect_error(with_creds("sns", bare).list_topics, 403)
-    expect_error(with_creds("sts", dict(creds, SecretAccessKey="B" * 40)).get_caller_identity, 403)
+    wrong_secret = dict(creds, SecretAccessKey=tampered(creds["SecretAccessKey"]))
+    expect_error(with_creds("sts", wrong_secret).get_caller_identity, 403, "SignatureDoesNotMatch")
 
 
 @check
@@ -930,13 +949,14 @@ def federation_token_needs_long_term_keys_and_permission() -> None:
 @check
 def federation_token_parameters_are_validated() -> None:
     sts = client("sts", Fed.user["AccessKeyId"], Fed.user["SecretAccessKey"], validate=False)
+    eleven_arns = [{"arn": f"arn:aws:iam::{ACCOUNT}:policy/p{i:02d}"} for i in range(11)]
     for kwargs, code in (
         ({"Name": "a"}, "ValidationError"),
         ({"Name": "x" * 33}, "ValidationError"),
         ({"Name": "bad name"}, "ValidationError"),
         ({"Name": "alice", "DurationSeconds": 899}, "ValidationError"),
         ({"Name": "alice", "DurationSeconds": 129601}, "ValidationError"),
-        ({"Name": "alice", "PolicyArns": [{"arn": f"arn:aws:iam::{ACCOUNT}:policy/p{i:02d}"} for i in range(11)]}, "ValidationError"),
+        ({"Name": "alice", "PolicyArns": eleven_arns}, "ValidationError"),
         ({"Name": "alice", "Policy": "x" * 2049}, "ValidationError"),
         ({"Name": "alice", "Policy": "{nope"}, "MalformedPolicyDocument"),
         ({"Name": "alice", "Policy": "[]"}, "MalformedPolicyDocument"),
@@ -959,7 +979,8 @@ def sign_in_token_for_a_federated_session() -> None:
     token = signin_token(Fed.creds)
     expect_signin_refused(Fed.creds, "GetFederationToken", SessionDuration="3600")
     destination = "https://console.aws.amazon.com/"
-    status, headers, _ = federation("GET", {"Action": "login", "SigninToken": token, "Destination": destination})
+    login = {"Action": "login", "SigninToken": token, "Destination": destination}
+    status, headers, _ = federation("GET", login)
     assert status == 302 and headers["Location"] == destination, (status, headers)
     [issued] = test_api("GET", "/keyfob-test/federation")
     assert issued["principal_arn"] == f"arn:aws:sts::{ACCOUNT}:federated-user/alice", issued

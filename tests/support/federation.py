@@ -151,7 +151,9 @@ class FederationEndpoint:
         if not isinstance(session, dict):
             return _text("Session must be a JSON object", 400)
         missing = [
-            k for k in ("sessionId", "sessionKey", "sessionToken") if not isinstance(session.get(k), str) or not session[k]
+            k
+            for k in ("sessionId", "sessionKey", "sessionToken")
+            if not isinstance(session.get(k), str) or not session[k]
         ]
         if missing:
             return _text(f"Session lacks {', '.join(missing)} (each a non-empty string)", 400)
@@ -163,7 +165,9 @@ class FederationEndpoint:
                 SESSION_DURATION_MIN <= int(duration_param) <= SESSION_DURATION_MAX
             ):
                 return _text(
-                    f"SessionDuration must be an integer from {SESSION_DURATION_MIN} to {SESSION_DURATION_MAX}", 400
+                    f"SessionDuration must be an integer from {SESSION_DURATION_MIN} "
+                    f"to {SESSION_DURATION_MAX}",
+                    400,
                 )
             duration = int(duration_param)
 
