@@ -33,6 +33,13 @@ Test-only endpoints (unsigned, loopback only):
     POST /moto-api/reset, /moto-api/reset-auth are refused (409): they would delete
     the admin or switch authentication off. Start a new launcher instead.
 
+IAM Identity Center: the SSO OIDC API (POST /client/register, /device_authorization,
+/token) and the SSO portal API (GET /federation/credentials, /assignment/accounts,
+/assignment/roles, POST /logout) are served on the same port by sso_emulator.py,
+with its test endpoints under /keyfob-test/sso/ (configure an instance, approve a
+device code, revoke, throttle, ...). Its docstring lists each behaviour, the AWS
+documentation it follows, and how clients (AWS CLI 2.9 included) point at it.
+Its calls count here as "sso-oidc:CreateToken", "sso:GetRoleCredentials", etc.
 
 Written against moto 5.2.1 (moto/iam/access_control.py, moto/core/responses.py,
 moto/core/authorization.py, moto/sts/models.py, moto/sts/responses.py,
@@ -297,6 +304,9 @@ from werkzeug.wrappers import Request, Response
 
 # T8, next to this file (it is run as a script, so its folder is on sys.path)
 from federation import ConsolePrincipal, FederationEndpoint, Refused
+
+# IAM Identity Center (SSO OIDC + SSO portal), also next to this file
+import sso_emulator  # noqa: E402
 
 REGION = "us-east-1"
 ADMIN_USER = "keyfob-admin"
@@ -1440,7 +1450,9 @@ class KeyfobApp:
             status_holder.append(status.split(" ", 1)[0])
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
-        if path.startswith("/keyfob-test/"):
+        if sso_emulator.owns(environ):  # exact SSO paths and /keyfob-test/sso/ (sso_emulator.py)
+            label, result = sso_emulator.handle(environ, recording_start_response, STATE, expiry_clock)
+        elif path.startswith("/keyfob-test/"):
             label = f"{environ.get('REQUEST_METHOD')} {path}"
             result = self._test_endpoint(Request(environ))(environ, recording_start_response)
         elif path.startswith("/moto-api/reset") and STATE.bootstrapped:
