@@ -30,6 +30,10 @@ Test-only endpoints (unsigned, loopback only):
                                      future (credentials "age"); Expiration values
                                      returned by STS stay in real time, and TOTP
                                      codes are always checked against real time.
+    GET  /keyfob-test/assume-role    every AssumeRole and its tags/status (T9);
+    POST /keyfob-test/assume-role/reset
+    GET  /keyfob-test/federation     console sign-in tokens issued by /federation (T8);
+    POST /keyfob-test/federation/reset
     POST /moto-api/reset, /moto-api/reset-auth are refused (409): they would delete
     the admin or switch authentication off. Start a new launcher instead.
 
