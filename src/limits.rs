@@ -86,6 +86,18 @@ pub fn tags(tags: &[(String, String)]) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// `--tag KEY=VALUE`, split at the first `=` (a value may hold more; a
+/// key cannot, on the command line).
+pub fn parse_tag(value: &str) -> Result<(String, String), FieldError> {
+    match value.split_once('=') {
+        Some((key, v)) if !key.is_empty() => Ok((key.to_owned(), v.to_owned())),
+        _ => Err(FieldError::new(
+            Field::Tags,
+            format!("{value:?}: expected KEY=VALUE (an empty value is KEY=)"),
+        )),
+    }
+}
+
 /// Transitive tag keys (`--transitive-tag KEY`): each one of the tags.
 pub fn transitive_tags(keys: &[String], tags: &[(String, String)]) -> Result<(), FieldError> {
     if keys.len() > MAX_TAGS {

@@ -175,7 +175,7 @@ impl Profile {
         let identity = match (&source, some(&input.source_profile)) {
             (None, None) => IdentityName::parse(&input.identity)?,
             (Some(src), Some(_)) => {
-                if !input.identity.is_empty() && input.identity != src.identity.as_str() {
+                if !input.identity.is_empty() {
                     return Err(FieldError::new(
                         Field::SourceProfile,
                         "give an identity or a source profile, not both",
@@ -390,6 +390,21 @@ impl Profile {
     pub fn identity_session_key(&self) -> String {
         let mfa = self.mfa_serial.as_deref().unwrap_or("");
         format!("id.{}.{}", self.identity, digest(&[mfa]))
+    }
+
+    /// The cache key of the identity's console (federated user) session.
+    pub fn console_session_key(&self) -> String {
+        format!("console.{}", self.identity)
+    }
+
+    /// The federated user a console session of the identity signs in as:
+    /// `keyfob-IDENTITY`, cut to GetFederationToken's 32 characters.
+    pub fn federated_user_name(&self) -> String {
+        format!("keyfob-{}", self.identity)
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c))
+            .take(32)
+            .collect()
     }
 
     /// The cache key of this profile's role session, if it has a role.

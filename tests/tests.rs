@@ -4,6 +4,7 @@
 
 mod agent;
 mod badinput;
+mod chains;
 mod concurrency;
 mod coredump;
 mod faults;

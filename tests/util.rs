@@ -104,17 +104,34 @@ impl Moto {
 
     /// The emulator's request counts by `service:Action`.
     pub fn calls(&self) -> serde_json::Value {
+        self.test_get("/keyfob-test/calls")
+    }
+
+    /// A launcher test endpoint's JSON (`/keyfob-test/…`).
+    pub fn test_get(&self, path: &str) -> serde_json::Value {
+        let (status, _, body) = self.http_get(path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// GET `path_and_query` on the emulator: (status, headers, body).
+    pub fn http_get(&self, path_and_query: &str) -> (u16, String, String) {
         use std::io::Read;
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.info.port)).unwrap();
         write!(
             stream,
-            "GET /keyfob-test/calls HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+            "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
         )
         .unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
-        let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
-        serde_json::from_str(body).unwrap()
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, head.to_owned(), body.to_owned())
     }
 }
 
@@ -147,6 +164,34 @@ pub struct User {
 /// call sts:AssumeRole.
 pub fn create_user(name: &str) -> User {
     serde_json::from_value(moto().admin(&["create-user", name])).unwrap()
+}
+
+/// A fresh IAM user added as identity `identity` (with its plain profile)
+/// under `pin`.
+pub fn with_identity(env: &Env, identity: &str, pin: &str) -> User {
+    let user: User =
+        serde_json::from_value(env.moto.admin(&["create-user", &unique(identity)])).unwrap();
+    env.run(
+        &[
+            "add",
+            identity,
+            "--access-key-id",
+            &user.access_key_id,
+            "--stdin",
+        ],
+        &format!("{}\n{pin}\n", user.secret_access_key),
+    )
+    .ok();
+    user
+}
+
+/// A role in `env`'s emulator (see iam_admin.py `create-role`): assumable
+/// by the account, with `external_id` required if given. Returns its ARN.
+pub fn create_role(env: &Env, base: &str, external_id: Option<&str>) -> String {
+    let name = unique(base);
+    let mut args = vec!["create-role", name.as_str()];
+    args.extend(external_id);
+    env.moto.admin(&args)["arn"].as_str().unwrap().to_owned()
 }
 
 /// Waits `delay`, then kills `child`'s whole session with SIGKILL if it is

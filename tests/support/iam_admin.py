@@ -3,10 +3,13 @@
 with boto3 and the launcher's bootstrap admin key (auth checks are on).
 
 Usage: iam_admin.py PORT_FILE ACTION [ARGS]
-  create-user NAME            IAM user + access key; may call sts:AssumeRole.
+  create-user NAME            IAM user + access key; may call sts:AssumeRole,
+                              sts:TagSession and sts:GetFederationToken.
                               Prints {"arn", "access_key_id", "secret_access_key"}.
   create-role NAME [EXT_ID]   A role any principal of account 123456789012 may
-                              assume, requiring ExternalId EXT_ID if given.
+                              assume (and tag: sts:TagSession), requiring
+                              ExternalId EXT_ID if given; the role itself may
+                              assume roles (a hop of a role chain).
                               Prints {"arn"}.
   set-trust NAME [EXT_ID]     Replaces role NAME's trust policy with the one
                               create-role writes (no condition without EXT_ID).
@@ -73,7 +76,14 @@ def main() -> int:
             PolicyDocument=json.dumps({
                 "Version": "2012-10-17",
                 "Statement": [
-                    {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:GetAccessKeyInfo"], "Resource": "*"},
+                    {
+                        "Effect": "Allow",
+                        "Action": [
+                            "sts:AssumeRole", "sts:TagSession", "sts:GetAccessKeyInfo",
+                            "sts:GetFederationToken",
+                        ],
+                        "Resource": "*",
+                    },
                     {
                         "Sid": "ManageOwnAccessKeys",
                         "Effect": "Allow",
@@ -97,13 +107,24 @@ def main() -> int:
         statement = {
             "Effect": "Allow",
             "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-            "Action": "sts:AssumeRole",
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
         }
         if ext:
             statement["Condition"] = {"StringEquals": {"sts:ExternalId": ext[0]}}
         document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
         if action == "create-role":
             role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=document)["Role"]
+            # Its sessions may assume further roles: a hop of a chain.
+            iam.put_role_policy(
+                RoleName=name,
+                PolicyName="chain",
+                PolicyDocument=json.dumps({
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*"}
+                    ],
+                }),
+            )
         else:
             iam.update_assume_role_policy(RoleName=name, PolicyDocument=document)
             role = iam.get_role(RoleName=name)["Role"]

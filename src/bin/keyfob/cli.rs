@@ -51,6 +51,9 @@ pub enum Command {
     Exec(ExecArgs),
     /// Print shell lines that export a profile's session.
     Env(EnvArgs),
+    /// Open the AWS console as a profile: its role session, or for an
+    /// identity a federated user's session (GetFederationToken).
+    Login(LoginArgs),
     /// Move long-term keys out of the shared credentials file into the
     /// vault, and role profiles out of the config file into keyfob.
     Import(ImportArgs),
@@ -279,28 +282,24 @@ pub struct ProfileAddArgs {
     /// The profile name: 1–64 letters, digits, '-', '_' and '.'.
     pub name: String,
     /// The identity whose key the profile uses.
-    #[arg(
-        long,
-        required_unless_present = "source_profile",
-        conflicts_with = "source_profile"
-    )]
+    #[arg(long)]
     pub identity: Option<String>,
     /// A role chain: assume this profile's role with PROFILE's session
     /// (identity → hub role → this role). Chained sessions last at most 1 h.
-    #[arg(long, value_name = "PROFILE", requires = "role_arn")]
+    #[arg(long, value_name = "PROFILE")]
     pub source_profile: Option<String>,
     /// Assume this role (arn:aws:iam::ACCOUNT:role/NAME).
     #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
     /// A session tag for the role session (repeatable; at most 50).
-    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag, requires = "role_arn")]
-    pub tags: Vec<(String, String)>,
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
     /// Make a tag transitive: it carries on into sessions chained from
     /// this one (repeatable; each must be a --tag).
-    #[arg(long = "transitive-tag", value_name = "KEY", requires = "role_arn")]
+    #[arg(long = "transitive-tag", value_name = "KEY")]
     pub transitive_tags: Vec<String>,
     /// A managed policy that limits the role session (repeatable; at most 10).
-    #[arg(long = "policy-arn", value_name = "ARN", requires = "role_arn")]
+    #[arg(long = "policy-arn", value_name = "ARN")]
     pub policy_arns: Vec<String>,
     /// The external ID the role's trust policy requires.
     #[arg(long, value_name = "ID")]
@@ -446,6 +445,27 @@ pub struct ChangePinArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct LoginArgs {
+    pub profile: String,
+    /// Print the sign-in URL (valid 15 minutes; treat it as a password)
+    /// instead of opening a browser.
+    #[arg(long)]
+    pub stdout: bool,
+    /// Open the console in this region (default: the profile's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Open this console URL, e.g. https://console.aws.amazon.com/s3/home.
+    #[arg(long, value_name = "URL")]
+    pub destination: Option<String>,
+    /// How long the console session lasts (role profiles that are not
+    /// chained; 15m–12h; AWS's default is 1 h).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    #[command(flatten)]
+    pub pin: GuardPinArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct UnlockArgs {
     /// The profile (or an identity's name, for its plain profile).
     pub profile: String,
@@ -455,12 +475,4 @@ pub struct UnlockArgs {
     /// The current code of the profile's MFA device.
     #[arg(long, value_name = "CODE")]
     pub mfa_code: Option<String>,
-}
-
-/// `--tag KEY=VALUE`: split at the first `=` (the value may hold more).
-fn parse_tag(value: &str) -> Result<(String, String), String> {
-    match value.split_once('=') {
-        Some((key, v)) if !key.is_empty() => Ok((key.to_owned(), v.to_owned())),
-        _ => Err("session tags: expected KEY=VALUE (an empty value is KEY=)".into()),
-    }
 }

@@ -30,7 +30,11 @@ fn add(kf: &Keyfob, args: ProfileAddArgs) -> anyhow::Result<()> {
         mfa_serial: args.mfa_serial,
         duration: args.duration,
         region: args.region,
-        tags: args.tags,
+        tags: args
+            .tags
+            .iter()
+            .map(|t| keyfob::limits::parse_tag(t))
+            .collect::<Result<_, _>>()?,
         transitive_tags: args.transitive_tags,
         policy_arns: args.policy_arns,
     })?;
