@@ -91,6 +91,15 @@ def status(url: str) -> dict:
     return test_api("GET", "/keyfob-test/sso/status?start_url=" + urllib.request.quote(url, safe=""))
 
 
+def issued_secrets(url: str) -> list[str]:
+    path = "/keyfob-test/sso/issued-secrets?start_url=" + urllib.request.quote(url, safe="")
+    return test_api("GET", path)["secrets"]
+
+
+def throttle(url: str, operation: str, count: int) -> None:
+    test_api("POST", "/keyfob-test/sso/throttle", {"start_url": url, "operation": operation, "count": count})
+
+
 def set_clock(seconds: float) -> None:
     test_api("POST", "/keyfob-test/clock", {"advance_seconds": seconds})
 
@@ -333,7 +342,9 @@ def aws_cli_sso_login_and_get_caller_identity() -> None:
         text=True,
         timeout=60,
     )
-    Env.timings["aws sts get-caller-identity --profile (refresh + GetRoleCredentials)"] = time.monotonic() - started
+    Env.timings["aws sts get-caller-identity --profile (refresh, GetRoleCredentials)"] = (
+        time.monotonic() - started
+    )
     assert result.returncode == 0, f"get-caller-identity exited {result.returncode}: {result.stderr[-2000:]}"
     arn = json.loads(result.stdout)["Arn"]
     assert re.fullmatch(ROLE_ARN_RE.format(acct=ACCT, role="AdministratorAccess", user="carol"), arn), arn
@@ -558,11 +569,13 @@ def list_150_accounts_over_pages_with_a_429() -> None:
     Env.timings["ListAccounts, 150 accounts in 8 pages of 20"] = time.monotonic() - started
     ids = [a["accountId"] for page in pages for a in page["accountList"]]
     assert ids == MANY, (len(ids), ids[:3])
-    assert len(pages) == 8 and all(len(pg["accountList"]) == 20 for pg in pages[:7]), [len(x["accountList"]) for x in pages]
-    assert pages[0]["accountList"][0] == {"accountId": MANY[0], "accountName": "acct-000", "emailAddress": "aws+0@example.com"}
+    sizes = [len(pg["accountList"]) for pg in pages]
+    assert sizes == [20] * 7 + [10], sizes
+    first_account = {"accountId": MANY[0], "accountName": "acct-000", "emailAddress": "aws+0@example.com"}
+    assert pages[0]["accountList"][0] == first_account, pages[0]["accountList"][0]
     first = p.list_accounts(accessToken=token["accessToken"], maxResults=100)
     assert len(first["accountList"]) == 100 and "nextToken" in first
-    test_api("POST", "/keyfob-test/sso/throttle", {"start_url": USERS_URL, "operation": "sso:ListAccounts", "count": 1})
+    throttle(USERS_URL, "sso:ListAccounts", 1)
     response = expect_error(
         lambda: p.list_accounts(accessToken=token["accessToken"], nextToken=first["nextToken"]),
         429,
@@ -572,14 +585,14 @@ def list_150_accounts_over_pages_with_a_429() -> None:
     rest = p.list_accounts(accessToken=token["accessToken"], nextToken=first["nextToken"], maxResults=100)
     assert len(rest["accountList"]) == 50 and "nextToken" not in rest
     # a retrying client (botocore standard mode) gets through two 429s
-    test_api("POST", "/keyfob-test/sso/throttle", {"start_url": USERS_URL, "operation": "sso:ListAccounts", "count": 2})
+    throttle(USERS_URL, "sso:ListAccounts", 2)
     before = status(USERS_URL)["calls"]["sso:ListAccounts"]
     portal(attempts=3).list_accounts(accessToken=token["accessToken"], maxResults=1)
     assert status(USERS_URL)["calls"]["sso:ListAccounts"] == before + 3
     bad = portal(validate=False)
-    expect_error(lambda: bad.list_accounts(accessToken=token["accessToken"], maxResults=0), 400, "InvalidRequestException")
-    expect_error(lambda: bad.list_accounts(accessToken=token["accessToken"], maxResults=101), 400, "InvalidRequestException")
-    expect_error(lambda: p.list_accounts(accessToken=token["accessToken"], nextToken="forged"), 400, "InvalidRequestException")
+    access = token["accessToken"]
+    for kwargs in ({"maxResults": 0}, {"maxResults": 101}, {"nextToken": "forged"}):
+        expect_error(lambda: bad.list_accounts(accessToken=access, **kwargs), 400, "InvalidRequestException")
     _, alice = signed_in("alice")  # a page token is bound to its user
     expect_error(
         lambda: p.list_accounts(accessToken=alice["accessToken"], nextToken=first["nextToken"]),
@@ -744,9 +757,9 @@ def test_endpoints_validate_and_hide_secrets() -> None:
     answer = test_api("POST", "/keyfob-test/sso/approve", {"start_url": PAR_URL, "user": "erin"}, expect=409)
     assert "0 authorizations are pending" in answer["error"], answer
     text = json.dumps(status(USERS_URL))
-    issued = test_api("GET", "/keyfob-test/sso/issued-secrets?start_url=" + urllib.request.quote(USERS_URL, safe=""))
-    assert len(issued["secrets"]) > 20, len(issued["secrets"])
-    leaked = [s[:6] for s in issued["secrets"] if s in text]
+    issued = issued_secrets(USERS_URL)
+    assert len(issued) > 20, len(issued)
+    leaked = [s[:6] for s in issued if s in text]
     assert not leaked, leaked
 
 
@@ -798,7 +811,8 @@ def main() -> int:
     wall = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="keyfob-sso-check-")
     # boto3 here must not read (or be steered by) the real ~/.aws either
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                 "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
     os.environ["AWS_CONFIG_FILE"] = os.path.join(workdir, "boto3-config")
     os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.path.join(workdir, "boto3-credentials")
@@ -827,9 +841,7 @@ def main() -> int:
                     failed += 1
             secrets = []
             for url in (USERS_URL, CLI_URL, PAR_URL):
-                secrets += test_api("GET", "/keyfob-test/sso/issued-secrets?start_url=" + urllib.request.quote(url, safe=""))[
-                    "secrets"
-                ]
+                secrets += issued_secrets(url)
         finally:
             proc.send_signal(signal.SIGTERM)
             try:

@@ -614,7 +614,9 @@ def start_device_authorization(emu: Emulator, request: Request, instance: Instan
             "/keyfob-test/sso/configure)",
         )
     if client.grant_types is not None and DEVICE_GRANT not in client.grant_types:
-        raise ApiError("UnauthorizedClientException", "The client is not registered for the device_code grant")
+        raise ApiError(
+            "UnauthorizedClientException", "The client is not registered for the device_code grant"
+        )
     settings = instance.settings
     user_code = "-".join(
         "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(4)) for _ in range(2)
@@ -643,7 +645,8 @@ def start_device_authorization(emu: Emulator, request: Request, instance: Instan
 
 def _tokens(emu: Emulator, instance: Instance, signin: SignIn, client: Client, new_refresh: bool) -> dict:
     settings = instance.settings
-    access = AccessToken("aoa" + secrets.token_urlsafe(96), signin.session_id, emu.now() + settings["access_token_ttl"])
+    expires_at = emu.now() + settings["access_token_ttl"]
+    access = AccessToken("aoa" + secrets.token_urlsafe(96), signin.session_id, expires_at)
     emu.access_tokens[access.token] = access
     answer: dict[str, Any] = {
         "accessToken": access.token,
@@ -754,7 +757,9 @@ def _max_results(request: Request, default: int) -> int:
     if raw is None:
         return default
     if not re.fullmatch(r"-?\d{1,9}", raw):
-        raise ApiError("InvalidRequestException", "maxResults (query parameter max_result) must be an integer")
+        raise ApiError(
+            "InvalidRequestException", "maxResults (query parameter max_result) must be an integer"
+        )
     value = int(raw)
     if not 1 <= value <= 100:
         raise ApiError("InvalidRequestException", "maxResults (query parameter max_result) must be 1..100")
@@ -937,7 +942,9 @@ def _oidc_instance(emu: Emulator, op: str, request: Request) -> Instance | None:
     return None
 
 
-def handle_api(emu: Emulator, service: str, op: str, request: Request, count: Callable[[str], None]) -> Response:
+def handle_api(
+    emu: Emulator, service: str, op: str, request: Request, count: Callable[[str], None]
+) -> Response:
     label = f"{service}:{op}"
     count(label)
     with emu.lock:
@@ -1032,7 +1039,8 @@ def _t_assignment(entry: Any, where: str, accounts: dict[str, Account]) -> Assig
     try:
         IAMPolicyDocumentValidator(json.dumps(policy)).validate()
     except Exception as e:  # moto's MalformedPolicyDocument
-        raise TestError(400, f"{where}.policy is not a valid IAM policy: {getattr(e, 'message', e)}") from None
+        message = getattr(e, "message", e)
+        raise TestError(400, f"{where}.policy is not a valid IAM policy: {message}") from None
     duration = _t_int(entry, "session_duration", 3600, 900, 43200)
     return Assignment(account_id, role_name, json.dumps(policy), duration)
 
@@ -1079,7 +1087,9 @@ def t_configure(emu: Emulator, body: dict) -> dict:
             raise TestError(400, f"users[{i}] must be an object")
         name = _t_str(entry, "name") or ""
         if not USER_NAME_RE.fullmatch(name):
-            raise TestError(400, f"users[{i}].name must be 2-64 of [A-Za-z0-9_+=,.@-] (it becomes the role session name)")
+            raise TestError(
+                400, f"users[{i}].name must be 2-64 of [A-Za-z0-9_+=,.@-] (it becomes the role session name)"
+            )
         if name in users:
             raise TestError(400, f"users[{i}].name {name!r} is listed twice")
         raw = entry.get("assignments", [])
@@ -1102,7 +1112,13 @@ def t_configure(emu: Emulator, body: dict) -> dict:
         users=users,
         hex_seed=hashlib.sha256(url.encode()).hexdigest(),
     )
-    return {"start_url": url, "region": region, "accounts": len(accounts), "users": len(users), "assignments": total}
+    return {
+        "start_url": url,
+        "region": region,
+        "accounts": len(accounts),
+        "users": len(users),
+        "assignments": total,
+    }
 
 
 def _t_device(emu: Emulator, body: dict) -> DeviceAuth:
@@ -1157,7 +1173,9 @@ def t_assignment_add(emu: Emulator, body: dict) -> dict:
     account_id = _t_str(body, "account_id") or ""
     if account_id not in instance.accounts:
         if body.get("account_name") is None and body.get("email") is None:
-            raise TestError(404, f"account_id {account_id!r} is unknown; give account_name/email to create it")
+            raise TestError(
+                404, f"account_id {account_id!r} is unknown; give account_name/email to create it"
+            )
         acct = _t_account(body, "body")
     else:
         acct = instance.accounts[account_id]
@@ -1176,7 +1194,11 @@ def t_assignment_remove(emu: Emulator, body: dict) -> dict:
         raise TestError(404, f"user {user!r} is not a user of this instance")
     account_id = _t_str(body, "account_id") or ""
     role = _t_str(body, "role_name", required=False)
-    keep = [a for a in instance.users[user] if not (a.account_id == account_id and (role is None or a.role_name == role))]
+    keep = [
+        a
+        for a in instance.users[user]
+        if not (a.account_id == account_id and (role is None or a.role_name == role))
+    ]
     removed = len(instance.users[user]) - len(keep)
     if not removed:
         raise TestError(404, f"{user} has no assignment {account_id}/{role or '*'}")
@@ -1232,7 +1254,9 @@ def t_status(emu: Emulator, query: dict) -> dict:
         }
         users[name] = {
             "sessions": len(live),
-            "access_tokens": sum(1 for t in emu.access_tokens.values() if t.session_id in live and now < t.expires_at),
+            "access_tokens": sum(
+                1 for t in emu.access_tokens.values() if t.session_id in live and now < t.expires_at
+            ),
             "refresh_tokens": sum(
                 1
                 for t in emu.refresh_tokens.values()
@@ -1253,7 +1277,10 @@ def t_status(emu: Emulator, query: dict) -> dict:
         "start_url": instance.start_url,
         "region": instance.region,
         "calls": dict(instance.calls),
-        "grants": {"device_code": instance.grants["device_code"], "refresh_token": instance.grants["refresh_token"]},
+        "grants": {
+            "device_code": instance.grants["device_code"],
+            "refresh_token": instance.grants["refresh_token"],
+        },
         "pending": pending,
         "users": users,
         "throttles": {k: v for k, v in instance.throttles.items() if v},
