@@ -31,7 +31,9 @@ HOW A CLIENT POINTS AT IT
    DIR/sso/2019-06-10/endpoint-rule-set-1.json and
    DIR/sso-oidc/2019-06-10/endpoint-rule-set-1.json, each a ruleset whose only
    rule is the endpoint URL (write_cli_endpoint_overrides() below makes them;
-   tests/support/check_sso.py uses it).
+   tests/support/check_sso.py uses it). To read the user code that
+   `aws sso login --no-browser` prints from a pipe, run it with
+   PYTHONUNBUFFERED=1 (it does not flush).
 
 BEHAVIOURS (what each follows)
 S1 RegisterClient (SSO OIDC API reference, RegisterClient; RFC 7591).
@@ -130,7 +132,9 @@ S9 Throttling (test-driven): /keyfob-test/sso/throttle makes the next N calls
    of one operation answer the model's throttling error: portal operations 429
    TooManyRequestsException "Rate exceeded"; OIDC operations (whose model has
    no 429) SlowDownException 400. The throttle is checked before anything
-   else, and the call is still counted. Clients retry 429s (botocore standard
+   else, and the call is still counted. A throttle with a start_url applies
+   to calls that name that instance (its startUrl, or a device code, refresh
+   or access token issued for it); one without, to every call. Clients retry 429s (botocore standard
    mode does, 3 attempts), and each retry consumes one.
 S10 Errors on the wire, as AWS sends them: header
    x-amzn-ErrorType: <Code>:http://internal.amazon.com/coral/<namespace>/
