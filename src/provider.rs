@@ -116,6 +116,14 @@ impl<'a> Provider<'a> {
         self.lookup(&profile.session_key(), &fingerprint)
     }
 
+    /// The identity's console session from the cache, if it is fresh.
+    pub fn cached_console(&self, profile: &Profile) -> Option<Session> {
+        self.lookup(
+            &profile.console_session_key(),
+            &profile.identity_fingerprint(),
+        )
+    }
+
     fn lookup(&self, key: &str, fingerprint: &str) -> Option<Session> {
         let bytes = match self.cache.get(key) {
             Ok(Some(b)) => b,
@@ -224,6 +232,73 @@ impl<'a> Provider<'a> {
         self.identity_session(profile, false)
     }
 
+    /// A console session for a profile without a role: a federated user's
+    /// session (GetFederationToken with the long-term key), since AWS does
+    /// not let a GetSessionToken session sign in to the console. Cached
+    /// like any session, under its own key; the PIN is asked as for an
+    /// identity session. AWS takes no MFA code for it.
+    pub fn console_session(&self, profile: &Profile) -> Result<Session, ProviderError> {
+        let key = profile.console_session_key();
+        let fingerprint = profile.identity_fingerprint();
+        if let Some(s) = self.cached_console(profile) {
+            return Ok(s);
+        }
+        let _guard = self.lock(&key)?;
+        if let Some(s) = self.lookup(&key, &fingerprint) {
+            return Ok(s);
+        }
+        let Some(prompter) = self.prompter else {
+            return Err(ProviderError::Locked {
+                profile: profile.name.clone(),
+            });
+        };
+        let duration = profile.session_secs().min(limits::CONSOLE_SESSION_MAX);
+        let name = profile.federated_user_name();
+        limits::federated_user_name(&name)?;
+        let (key_id, secret) = self.unseal(profile, prompter)?;
+        tracing::info!(profile = %profile.name, "getting a federation token for the console");
+        let session =
+            sts::get_federation_token(&key_id, &secret, &name, duration).map_err(|source| {
+                ProviderError::Aws {
+                    profile: profile.name.clone(),
+                    source,
+                }
+            })?;
+        drop(secret);
+        self.store(&key, &fingerprint, &session);
+        Ok(session)
+    }
+
+    /// Opens the profile's long-term key with the PIN, asking again after a
+    /// wrong one while a person is there (at most [`PIN_TRIES`] times).
+    fn unseal(
+        &self,
+        profile: &Profile,
+        prompter: &dyn Prompter,
+    ) -> Result<(String, crate::secret::SecretAccessKey), ProviderError> {
+        let vault = (self.vault)()?;
+        let identity = vault.get(profile.identity.as_str())?;
+        let ask = Ask {
+            profile: &profile.name,
+            identity: profile.identity.as_str(),
+            mfa_serial: profile.mfa_serial.as_deref(),
+        };
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let pin = prompter.pin(&ask)?;
+            match vault.unseal(identity.name.as_str(), &pin) {
+                Ok(secret) => return Ok((identity.access_key_id.as_str().to_owned(), secret)),
+                Err(e @ VaultError::WrongPin { remaining, .. })
+                    if prompter.interactive() && tries < PIN_TRIES && remaining > 0 =>
+                {
+                    prompter.notice(&e.to_string());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
     fn identity_session(
         &self,
         profile: &Profile,
@@ -252,26 +327,11 @@ impl<'a> Provider<'a> {
             "a session",
         )?;
 
-        let vault = (self.vault)()?;
-        let identity = vault.get(profile.identity.as_str())?;
+        let (key_id, secret) = self.unseal(profile, prompter)?;
         let ask = Ask {
             profile: &profile.name,
             identity: profile.identity.as_str(),
             mfa_serial: profile.mfa_serial.as_deref(),
-        };
-        let mut tries = 0;
-        let secret = loop {
-            tries += 1;
-            let pin = prompter.pin(&ask)?;
-            match vault.unseal(identity.name.as_str(), &pin) {
-                Ok(secret) => break secret,
-                Err(e @ VaultError::WrongPin { remaining, .. })
-                    if prompter.interactive() && tries < PIN_TRIES && remaining > 0 =>
-                {
-                    prompter.notice(&e.to_string());
-                }
-                Err(e) => return Err(e.into()),
-            }
         };
         let code = match &profile.mfa_serial {
             Some(serial) => Some(self.fresh_mfa_code(prompter, &ask, serial)?),
@@ -279,7 +339,7 @@ impl<'a> Provider<'a> {
         };
         tracing::info!(profile = %profile.name, mfa = code.is_some(), "getting a session token");
         let session = sts::get_session_token(
-            identity.access_key_id.as_str(),
+            &key_id,
             &secret,
             &SessionTokenRequest {
                 duration_secs: duration,

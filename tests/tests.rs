@@ -6,6 +6,7 @@ mod agent;
 mod badinput;
 mod chains;
 mod concurrency;
+mod console;
 mod coredump;
 mod faults;
 mod identity;

@@ -181,6 +181,18 @@ impl AgentLink {
         fresh: bool,
         prompter: Option<&dyn Prompter>,
     ) -> Result<Session, AgentError> {
+        self.session_of_kind(profile, fresh, false, prompter)
+    }
+
+    /// As [`Self::session`], for the console (`console`: a federated
+    /// user's session for a profile without a role).
+    pub fn session_of_kind(
+        &self,
+        profile: &str,
+        fresh: bool,
+        console: bool,
+        prompter: Option<&dyn Prompter>,
+    ) -> Result<Session, AgentError> {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let request = Request::Session {
             profile: profile.to_owned(),
@@ -189,6 +201,7 @@ impl AgentLink {
             interactive: prompter.is_some_and(|p| p.interactive()),
             endpoint: env("AWS_ENDPOINT_URL"),
             region: env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")),
+            console,
         };
         let on_ask = |kind: AskKind, ask: &Ask<'_>| {
             let Some(p) = prompter else {

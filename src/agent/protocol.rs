@@ -4,7 +4,7 @@
 //! agent asks the client to ask its person (at the client's terminal):
 //!
 //! ```text
-//! → {"v":2,"op":"session","profile":"prod","fresh":false,"answers":true,"interactive":true,"endpoint":null,"region":null}
+//! → {"v":2,"op":"session","profile":"prod","fresh":false,"answers":true,"interactive":true,"endpoint":null,"region":null,"console":false}
 //! ← {"v":2,"reply":"ask","kind":"pin","profile":"prod","identity":"work","mfa_serial":null}
 //! → {"v":2,"answer":"pin","value":"…"}
 //! ← {"v":2,"reply":"session","credentials":"{\"Version\":1,…}"}
@@ -65,6 +65,10 @@ pub enum Request {
         interactive: bool,
         endpoint: Option<String>,
         region: Option<String>,
+        /// A console session (`keyfob login`): for a profile without a
+        /// role, a federated user's session rather than GetSessionToken's.
+        #[serde(default)]
+        console: bool,
     },
     /// A cache entry (the session JSON) by key.
     Get {
@@ -222,6 +226,7 @@ mod tests {
             interactive: true,
             endpoint: None,
             region: None,
+            console: false,
         });
         assert!(
             text.starts_with(r#"{"v":2,"op":"session","profile":"prod""#),

@@ -381,6 +381,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, pid: u32, request: Request) ->
             interactive,
             endpoint,
             region,
+            console,
         } => {
             let profile = match kf.profile(&profile) {
                 Ok(p) => p,
@@ -396,7 +397,11 @@ fn handle(stream: &mut UnixStream, agent: &Agent, pid: u32, request: Request) ->
             let prompter: Option<&dyn Prompter> =
                 (answers || agent.asker.is_some()).then_some(&asker as &dyn Prompter);
             let made = crate::aws::with_client_endpoint(endpoint, region, || {
-                app::make_session(kf, &profile, fresh, prompter)
+                if console {
+                    app::make_console_session(kf, &profile, prompter)
+                } else {
+                    app::make_session(kf, &profile, fresh, prompter)
+                }
             });
             match made {
                 Ok(s) => Reply::Session {

@@ -85,6 +85,8 @@ pub enum AppError {
     Rotation(#[from] RotationError),
     #[error(transparent)]
     Keys(#[from] KeysError),
+    #[error(transparent)]
+    Console(#[from] crate::console::ConsoleError),
     #[error("cannot find the AWS config file: set HOME or AWS_CONFIG_FILE")]
     NoAwsConfig,
     #[error("cannot find the shared credentials file: set HOME or AWS_SHARED_CREDENTIALS_FILE")]
@@ -131,6 +133,7 @@ impl AppError {
                 ThirdPartyError::Unguarded { .. } | ThirdPartyError::Rejected { .. },
             ) => Some(Field::ExternalId),
             AppError::Provider(ProviderError::Field(e)) => Some(e.field),
+            AppError::Console(crate::console::ConsoleError::Field(e)) => Some(e.field),
             AppError::Provider(ProviderError::MfaCodeReused { .. }) => Some(Field::MfaCode),
             AppError::Profile(
                 ProfileError::Invalid { source, .. } | ProfileError::Field { source, .. },
@@ -191,6 +194,7 @@ impl AppError {
                     | ProfileError::InUse { .. }
             ),
             AppError::SaveSettings(crate::settings::SaveError::Field(_)) => true,
+            AppError::Console(crate::console::ConsoleError::Field(_)) => true,
             AppError::ProfileNotAdded { source, .. } => source.is_refusal(),
             AppError::Agent(crate::agent::server::AgentError::Replied { kind, .. }) => {
                 *kind == crate::agent::protocol::ErrorKind::Refusal

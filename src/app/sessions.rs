@@ -74,6 +74,121 @@ pub fn make_session(
     })
 }
 
+/// A console session for a profile without a role, made in this process
+/// (what the agent does for a console session request).
+pub fn make_console_session(
+    kf: &Keyfob,
+    profile: &Profile,
+    prompter: Option<&dyn Prompter>,
+) -> Result<Session, AppError> {
+    let cache = kf.cache()?;
+    let vault = || kf.vault();
+    Ok(kf
+        .provider(cache.as_ref(), &vault, prompter)
+        .console_session(profile)?)
+}
+
+/// What `keyfob login` was asked for beyond the profile.
+#[derive(Clone, Debug, Default)]
+pub struct ConsoleOptions {
+    /// Open the console in this region (default: the profile's).
+    pub region: Option<String>,
+    /// Open this console URL instead of the console's home.
+    pub destination: Option<String>,
+    /// How long the console session lasts (`1h`, `3600`): role profiles
+    /// that are not chained only.
+    pub duration: Option<String>,
+}
+
+/// The console sign-in URL for profile `name` (`keyfob login`, the app's
+/// Console button): the role session for a role profile (chains included),
+/// else a federated user's session of the identity — a GetSessionToken
+/// session cannot sign in. Every option is checked before any session is
+/// asked for. The URL is a bearer credential for 15 minutes.
+pub fn console_url(
+    kf: &Keyfob,
+    name: &str,
+    options: &ConsoleOptions,
+    prompter: Option<&dyn Prompter>,
+) -> Result<Zeroizing<String>, AppError> {
+    use crate::console::{self, ConsoleDuration};
+    use crate::field::{Field, FieldError};
+
+    let profile = kf.profile(name)?;
+    let partition = match &profile.role {
+        Some(role) => role.arn.split(':').nth(1).unwrap_or("aws").to_owned(),
+        None => kf
+            .vault()?
+            .get(profile.identity.as_str())
+            .ok()
+            .and_then(|i| i.arn.and_then(|a| a.split(':').nth(1).map(str::to_owned)))
+            .unwrap_or_else(|| "aws".into()),
+    };
+    let region = options.region.as_deref().or(profile.region.as_deref());
+    let destination = console::destination(&partition, region, options.destination.as_deref())?;
+    let duration = match &options.duration {
+        None => ConsoleDuration::Default,
+        Some(d) => {
+            let why = if profile.role.is_none() {
+                Some(
+                    "an identity's console session lasts as long as its federation token (the profile's duration); set it with --duration on the profile",
+                )
+            } else if profile.is_role_chained() {
+                Some(
+                    "AWS does not let a chained role session choose its console duration (it lasts at most 1 hour)",
+                )
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(FieldError::new(Field::Duration, why).into());
+            }
+            let d = crate::duration::parse(d)?;
+            crate::limits::duration_within(
+                d,
+                (900, crate::limits::CONSOLE_SESSION_MAX),
+                "a console session",
+            )?;
+            ConsoleDuration::Seconds(d.as_secs())
+        }
+    };
+
+    let session = if profile.role.is_some() {
+        session(kf, &profile, false, prompter)?
+    } else {
+        console_session(kf, &profile, prompter)?
+    };
+    let endpoint = console::federation_endpoint(&partition);
+    Ok(console::signin_url(
+        &endpoint,
+        &session,
+        duration,
+        &destination,
+    )?)
+}
+
+/// The identity's console session: cached, or made by the agent.
+fn console_session(
+    kf: &Keyfob,
+    profile: &Profile,
+    prompter: Option<&dyn Prompter>,
+) -> Result<Session, AppError> {
+    if kf.is_agent() {
+        return make_console_session(kf, profile, prompter);
+    }
+    let cache = kf.cache()?;
+    let vault = || kf.vault();
+    if let Some(s) = kf
+        .provider(cache.as_ref(), &vault, None)
+        .cached_console(profile)
+    {
+        return Ok(s);
+    }
+    Ok(kf
+        .agent_link()
+        .session_of_kind(&profile.name, false, true, prompter)?)
+}
+
 /// The variables a session sets, in the order they are printed; the values
 /// are wiped when the list drops.
 pub fn session_vars(profile: &Profile, s: &Session) -> Vec<(&'static str, Zeroizing<String>)> {
@@ -146,7 +261,11 @@ pub fn unlock(
 /// Drops a profile's cached session (`keyfob lock NAME`).
 pub fn lock(kf: &Keyfob, name: &str) -> Result<Profile, AppError> {
     let profile = kf.profile(name)?;
-    kf.cache()?.delete(&profile.session_key())?;
+    let cache = kf.cache()?;
+    cache.delete(&profile.session_key())?;
+    if profile.role.is_none() {
+        cache.delete(&profile.console_session_key())?;
+    }
     Ok(profile)
 }
 

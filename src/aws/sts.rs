@@ -1,6 +1,8 @@
 //! STS calls: GetCallerIdentity (verify a key when it is added),
 //! GetSessionToken (a session from the long-term key, with MFA when the
-//! profile asks) and AssumeRole (a role session from an identity session).
+//! profile asks), AssumeRole (a role session from an identity session) and
+//! GetFederationToken (a federated user's session, which unlike a
+//! GetSessionToken session can sign in to the console).
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -63,6 +65,35 @@ pub fn get_session_token(
             call = call.serial_number(serial).token_code(code);
         }
         let out = call.send().await.map_err(map_sdk_error)?;
+        session_from(out.credentials)
+    })?
+}
+
+/// The session policy a console session of an identity gets: everything
+/// the IAM user's own policies allow (a GetFederationToken session without
+/// a session policy may do nothing at all).
+pub const FEDERATION_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// Calls STS GetFederationToken with the long-term key: a session for the
+/// federated user `name` whose permissions are the user's own (see
+/// [`FEDERATION_POLICY`]). AWS accepts no MFA here.
+pub fn get_federation_token(
+    access_key_id: &str,
+    secret: &SecretAccessKey,
+    name: &str,
+    duration_secs: u64,
+) -> Result<Session, AwsError> {
+    block_on(async {
+        let config = sdk_config(access_key_id, secret, None).await;
+        let out = aws_sdk_sts::Client::new(&config)
+            .get_federation_token()
+            .name(name)
+            .policy(FEDERATION_POLICY)
+            .duration_seconds(secs_i32(duration_secs))
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
         session_from(out.credentials)
     })?
 }

@@ -62,6 +62,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CredentialProcess(args) => sessions::credential_process(&ctx, args),
         Command::Exec(args) => sessions::exec(&ctx, args),
         Command::Env(args) => sessions::env(&ctx, args),
+        Command::Login(args) => sessions::login(&ctx, args),
         Command::Profile(cmd) => profiles::run(&ctx, cmd),
         Command::Use(args) => profiles::use_profile(&ctx, args),
         Command::Current => profiles::current(&ctx),

@@ -18,7 +18,7 @@ use keyfob::provider::Prompter;
 use keyfob::secret::Pin;
 use keyfob::session::Session;
 
-use crate::cli::{EnvArgs, ExecArgs, LockArgs, ProfileArg, ShellKind, UnlockArgs};
+use crate::cli::{EnvArgs, ExecArgs, LockArgs, LoginArgs, ProfileArg, ShellKind, UnlockArgs};
 use crate::{stdin_lines, thirdparty};
 
 /// Who answers the agent's asks from here: the terminal when there is
@@ -89,6 +89,40 @@ pub fn unlock(kf: &Keyfob, args: UnlockArgs) -> anyhow::Result<()> {
         expires.format(&Rfc3339).unwrap_or_default(),
         keyfob::duration::human((expires - OffsetDateTime::now_utc()).whole_seconds().max(0) as u64)
     );
+    Ok(())
+}
+
+/// `keyfob login`: the console sign-in URL, opened in the browser through
+/// a one-shot local redirect (so it is never on a command line), or
+/// printed with `--stdout`.
+pub fn login(kf: &Keyfob, args: LoginArgs) -> anyhow::Result<()> {
+    let profile = kf.profile(&args.profile)?;
+    thirdparty::warn(&profile);
+    if profile.role.is_none() && profile.mfa_serial.is_some() {
+        eprintln!(
+            "keyfob: note: AWS signs identities in to the console with GetFederationToken, which takes no MFA code; the console session of {} has no MFA",
+            profile.name
+        );
+    }
+    let options = app::ConsoleOptions {
+        region: args.region,
+        destination: args.destination,
+        duration: args.duration,
+    };
+    let fixed = fixed_prompter(args.pin.pin_stdin, args.pin.mfa_code.as_ref())?;
+    let chain = prompter(kf);
+    let url = app::console_url(kf, &profile.name, &options, either(&fixed, &chain))?;
+    if args.stdout {
+        let mut out = std::io::stdout().lock();
+        out.write_all(url.as_bytes())?;
+        out.write_all(b"\n")?;
+        return Ok(());
+    }
+    eprintln!(
+        "Opening the AWS console as {} in your browser…",
+        profile.name
+    );
+    keyfob::console::open_in_browser(&url, keyfob::console::BROWSER_WAIT)?;
     Ok(())
 }
 

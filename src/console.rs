@@ -1,0 +1,402 @@
+//! Console sign-in (`keyfob login`): a session's credentials are exchanged
+//! at AWS's federation endpoint for a sign-in token
+//! (`Action=getSigninToken`), and the sign-in URL built from it
+//! (`Action=login`) opens the AWS Management Console as that session.
+//! This follows "Enable custom identity broker access to the AWS console"
+//! in the IAM user guide (`id_roles_providers_enable-console-custom-url`).
+//!
+//! The endpoint is the partition's (`https://signin.aws.amazon.com/federation`
+//! for `aws`), or `/federation` under `AWS_ENDPOINT_URL_SIGNIN` (else
+//! `AWS_ENDPOINT_URL`): the SDK's own settings for a service's endpoint, as
+//! for STS and IAM, which is also how the tests reach their emulator.
+//!
+//! The sign-in URL is a bearer credential for 15 minutes. It is never
+//! logged and never put on a command line: [`open_in_browser`] sends the
+//! browser to a one-shot redirect on 127.0.0.1 whose path is a random
+//! nonce, and only that local address goes through `xdg-open` (or the
+//! platform's equivalent).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::body::Bytes;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::field::{Field, FieldError};
+use crate::limits;
+use crate::session::Session;
+
+/// Who the sign-in URL says sent the person (shown by AWS on errors).
+const ISSUER: &str = "keyfob";
+/// The longest answer read from the federation endpoint.
+const MAX_ANSWER: usize = 64 * 1024;
+const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the one-shot redirect waits for the browser.
+pub const BROWSER_WAIT: Duration = Duration::from_secs(120);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error("the federation endpoint {endpoint} refused the sign-in ({status}): {message}")]
+    Refused {
+        endpoint: String,
+        status: u16,
+        message: String,
+    },
+    #[error("cannot reach the federation endpoint {endpoint}: {message}")]
+    Unreachable { endpoint: String, message: String },
+    #[error(
+        "could not open a browser ({message}) — `keyfob login PROFILE --stdout` prints the sign-in URL instead"
+    )]
+    Browser { message: String },
+    #[error("the browser did not fetch the sign-in page within {} s — run `keyfob login` again, or use --stdout", .0.as_secs())]
+    BrowserTimeout(Duration),
+}
+
+/// Where AWS's sign-in and console live in one partition.
+struct Partition {
+    signin: &'static str,
+    /// The console's host; region consoles are `REGION.` + this.
+    console_host: &'static str,
+}
+
+fn partition(name: &str) -> Partition {
+    match name {
+        "aws-us-gov" => Partition {
+            signin: "https://signin.amazonaws-us-gov.com/federation",
+            console_host: "console.amazonaws-us-gov.com",
+        },
+        "aws-cn" => Partition {
+            signin: "https://signin.amazonaws.cn/federation",
+            console_host: "console.amazonaws.cn",
+        },
+        _ => Partition {
+            signin: "https://signin.aws.amazon.com/federation",
+            console_host: "console.aws.amazon.com",
+        },
+    }
+}
+
+/// The federation endpoint for `partition_name`, honouring the SDK's
+/// endpoint settings.
+pub fn federation_endpoint(partition_name: &str) -> String {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match env("AWS_ENDPOINT_URL_SIGNIN").or_else(|| env("AWS_ENDPOINT_URL")) {
+        Some(base) => format!("{}/federation", base.trim_end_matches('/')),
+        None => partition(partition_name).signin.to_owned(),
+    }
+}
+
+/// Where the console opens: `given` (checked to be an https URL of the
+/// partition's console), else the console home of `region`, else the
+/// console's front page.
+pub fn destination(
+    partition_name: &str,
+    region: Option<&str>,
+    given: Option<&str>,
+) -> Result<String, FieldError> {
+    let p = partition(partition_name);
+    if let Some(given) = given {
+        let refuse = |why: &str| {
+            Err(FieldError::new(
+                Field::Destination,
+                format!(
+                    "{why}; expected an https URL on {} or a subdomain, e.g. https://{}/s3/home",
+                    p.console_host, p.console_host
+                ),
+            ))
+        };
+        let Ok(url) = url::Url::parse(given) else {
+            return refuse("is not a URL");
+        };
+        let host = url.host_str().unwrap_or_default();
+        if url.scheme() != "https" {
+            return refuse("must use https");
+        }
+        if !(host == p.console_host || host.ends_with(&format!(".{}", p.console_host))) {
+            return refuse(&format!("{host} is not an AWS console host"));
+        }
+        return Ok(url.into());
+    }
+    Ok(match region {
+        Some(r) => {
+            limits::region(r)?;
+            format!("https://{r}.{}/console/home?region={r}", p.console_host)
+        }
+        None => format!("https://{}/", p.console_host),
+    })
+}
+
+/// How long the console session may last, for `getSigninToken`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsoleDuration {
+    /// Let AWS decide (1 hour for role sessions; a federated user's
+    /// session lasts as long as its credentials).
+    Default,
+    /// `SessionDuration`, 900–43200 s: only for a role session that is not
+    /// chained (AWS refuses it for the others).
+    Seconds(u64),
+}
+
+/// Exchanges `session` for a sign-in token and returns the sign-in URL.
+pub fn signin_url(
+    endpoint: &str,
+    session: &Session,
+    duration: ConsoleDuration,
+    destination: &str,
+) -> Result<Zeroizing<String>, ConsoleError> {
+    // The session JSON the endpoint takes: three keys, by these names.
+    let session_json = Zeroizing::new(
+        serde_json::json!({
+            "sessionId": session.access_key_id,
+            "sessionKey": session.secret_access_key.expose(),
+            "sessionToken": session.session_token.expose(),
+        })
+        .to_string(),
+    );
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("Action", "getSigninToken");
+    if let ConsoleDuration::Seconds(secs) = duration {
+        query.append_pair("SessionDuration", &secs.to_string());
+    }
+    query.append_pair("Session", &session_json);
+    let request = Zeroizing::new(format!("{endpoint}?{}", query.finish()));
+    drop(session_json);
+
+    let (status, body) = http_get(endpoint, &request)?;
+    let body = Zeroizing::new(body);
+    let token = (status == 200)
+        .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
+        .flatten()
+        .and_then(|v| {
+            v.get("SigninToken")?
+                .as_str()
+                .map(|t| Zeroizing::new(t.to_owned()))
+        });
+    let Some(token) = token else {
+        // AWS answers refusals with a short text or HTML page; show its
+        // first line (it never holds the token, which is only in a 200).
+        let text = String::from_utf8_lossy(&body);
+        let message = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("no sign-in token in the answer")
+            .chars()
+            .take(200)
+            .collect();
+        return Err(ConsoleError::Refused {
+            endpoint: endpoint.to_owned(),
+            status,
+            message,
+        });
+    };
+    let mut login = url::form_urlencoded::Serializer::new(String::new());
+    login.append_pair("Action", "login");
+    login.append_pair("Issuer", ISSUER);
+    login.append_pair("Destination", destination);
+    login.append_pair("SigninToken", &token);
+    Ok(Zeroizing::new(format!("{endpoint}?{}", login.finish())))
+}
+
+/// GETs `url` (whose query holds credentials: never logged), returning
+/// the status and at most [`MAX_ANSWER`] bytes of the body.
+fn http_get(endpoint: &str, url: &str) -> Result<(u16, Vec<u8>), ConsoleError> {
+    let unreachable = |message: String| ConsoleError::Unreachable {
+        endpoint: endpoint.to_owned(),
+        message,
+    };
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|_| unreachable("not a valid URL".into()))?;
+    crate::aws::block_on(async {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .map_err(|e| unreachable(format!("no TLS roots: {e}")))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(https);
+        let request = hyper::Request::get(uri)
+            .header("user-agent", concat!("keyfob/", env!("CARGO_PKG_VERSION")))
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| unreachable(e.to_string()))?;
+        let exchange = async {
+            let response = client
+                .request(request)
+                .await
+                .map_err(|e| unreachable(error_text(&e)))?;
+            let status = response.status().as_u16();
+            let body = Limited::new(response.into_body(), MAX_ANSWER)
+                .collect()
+                .await
+                .map_err(|e| unreachable(format!("reading the answer: {e}")))?
+                .to_bytes();
+            Ok((status, body.to_vec()))
+        };
+        tokio::time::timeout(HTTP_TIMEOUT, exchange)
+            .await
+            .map_err(|_| unreachable(format!("no answer in {} s", HTTP_TIMEOUT.as_secs())))?
+    })
+    .map_err(|e| unreachable(e.to_string()))?
+}
+
+/// An error and its sources, without the request (which holds secrets).
+fn error_text(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Opens the sign-in URL in the default browser without putting it on a
+/// command line: the browser is given `http://127.0.0.1:PORT/NONCE`, and
+/// the first request for that path is answered with a redirect to `url`;
+/// then the listener closes. Other paths get 404. Waits at most `wait`.
+pub fn open_in_browser(url: &Zeroizing<String>, wait: Duration) -> Result<(), ConsoleError> {
+    let browser = |message: String| ConsoleError::Browser { message };
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| browser(format!("local redirect: {e}")))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| browser(e.to_string()))?
+        .port();
+    let mut nonce = [0u8; 32];
+    getrandom::fill(&mut nonce).map_err(|e| browser(format!("no randomness: {e}")))?;
+    let nonce = Zeroizing::new(hex::encode(nonce));
+    let local = Zeroizing::new(format!("http://127.0.0.1:{port}/{}", nonce.as_str()));
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| browser(e.to_string()))?;
+    open::that_detached(local.as_str()).map_err(|e| browser(e.to_string()))?;
+
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                if answer(stream, &nonce, url) {
+                    return Ok(());
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => return Err(browser(format!("local redirect: {e}"))),
+        }
+    }
+    Err(ConsoleError::BrowserTimeout(wait))
+}
+
+/// Answers one request on the redirect: true when it was the nonce's (and
+/// the redirect was sent).
+fn answer(mut stream: TcpStream, nonce: &str, url: &str) -> bool {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = Zeroizing::new(Vec::with_capacity(1024));
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 8192 {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut parts = line.split(|&b| b == b' ');
+    let (method, path) = (parts.next(), parts.next().unwrap_or_default());
+    let expected = format!("/{nonce}");
+    let ours = method == Some(b"GET".as_slice())
+        && path.len() == expected.len()
+        && bool::from(path.ct_eq(expected.as_bytes()));
+    let response = if ours {
+        Zeroizing::new(format!(
+            "HTTP/1.1 302 Found\r\nLocation: {url}\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        ))
+    } else {
+        Zeroizing::new(
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned(),
+        )
+    };
+    let _ = stream.write_all(response.as_bytes());
+    let _ = stream.flush();
+    ours
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations_are_console_urls_of_the_partition() {
+        assert_eq!(
+            destination("aws", None, None).unwrap(),
+            "https://console.aws.amazon.com/"
+        );
+        assert_eq!(
+            destination("aws", Some("eu-west-1"), None).unwrap(),
+            "https://eu-west-1.console.aws.amazon.com/console/home?region=eu-west-1"
+        );
+        assert_eq!(
+            destination("aws-us-gov", None, None).unwrap(),
+            "https://console.amazonaws-us-gov.com/"
+        );
+        assert!(
+            destination(
+                "aws",
+                None,
+                Some("https://s3.console.aws.amazon.com/s3/home")
+            )
+            .is_ok()
+        );
+        for bad in [
+            "https://docs.aws.amazon.com/",
+            "http://console.aws.amazon.com/",
+            "https://evil.example/",
+            "https://aws.amazon.com.evil.example/",
+            "console.aws.amazon.com",
+            "javascript:alert(1)",
+        ] {
+            let e = destination("aws", None, Some(bad)).unwrap_err();
+            assert_eq!(e.field, Field::Destination, "{bad}");
+        }
+        assert_eq!(
+            destination("aws", Some("mars"), None).unwrap_err().field,
+            Field::Region
+        );
+    }
+
+    #[test]
+    fn the_redirect_answers_only_its_nonce_once() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = std::thread::spawn(move || {
+            let get = |path: &str| {
+                let mut s = TcpStream::connect(addr).unwrap();
+                write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+                let mut out = String::new();
+                s.read_to_string(&mut out).unwrap();
+                out
+            };
+            (get("/wrong"), get("/abcd"))
+        });
+        let url = "https://signin.aws.amazon.com/federation?Action=login&SigninToken=t";
+        let (first, _) = listener.accept().unwrap();
+        assert!(!answer(first, "abcd", url));
+        let (second, _) = listener.accept().unwrap();
+        assert!(answer(second, "abcd", url));
+        let (wrong, right) = client.join().unwrap();
+        assert!(wrong.starts_with("HTTP/1.1 404"), "{wrong}");
+        assert!(!wrong.contains("SigninToken"));
+        assert!(right.starts_with("HTTP/1.1 302"), "{right}");
+        assert!(right.contains(&format!("Location: {url}\r\n")), "{right}");
+    }
+}

@@ -1,0 +1,312 @@
+//! `keyfob login`: console sign-in URLs, exchanged at the launcher's
+//! federation endpoint (T8, tests/support/federation.py), which checks the
+//! session JSON it receives the way AWS does: temporary credentials it
+//! issued, unexpired, and not a GetSessionToken session. An identity
+//! profile signs in with a GetFederationToken session (T7: real, usable
+//! credentials for a federated user), a role profile with its role session.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::util::{Env, Run, create_role, unique, with_identity};
+
+const PIN: &str = "pin-C0ns0le-in";
+
+fn login(env: &Env, args: &[&str]) -> Run {
+    let mut all = vec!["login"];
+    all.extend_from_slice(args);
+    env.run(&all, &format!("{PIN}\n"))
+}
+
+/// The sign-in URL's query, checked to be on the emulator's federation
+/// endpoint (AWS_ENDPOINT_URL + /federation, as the SDKs' settings say).
+fn query_of(env: &Env, signin_url: &str) -> HashMap<String, String> {
+    let url = url::Url::parse(signin_url.trim()).expect(signin_url);
+    assert_eq!(
+        format!("{}://{}", url.scheme(), url.authority()),
+        env.moto.endpoint()
+    );
+    assert_eq!(url.path(), "/federation");
+    url.query_pairs().into_owned().collect()
+}
+
+/// The launcher's record of sign-in tokens issued to `principal` (shared
+/// emulator: principals are unique per test).
+fn federation_tokens(env: &Env, principal_part: &str) -> Vec<Value> {
+    env.moto
+        .test_get("/keyfob-test/federation")
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| {
+            t["principal_arn"]
+                .as_str()
+                .unwrap()
+                .contains(principal_part)
+        })
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn an_identity_signs_in_as_a_federated_user_and_the_url_logs_in() {
+    let env = Env::new();
+    let identity = unique("con");
+    let user = with_identity(&env, &identity, PIN);
+    let run = login(&env, &[&identity, "--stdout", "--pin-stdin"]).ok();
+    let query = query_of(&env, &run.stdout);
+    assert_eq!(query["Action"], "login");
+    assert_eq!(query["Issuer"], "keyfob");
+    assert_eq!(query["Destination"], "https://console.aws.amazon.com/");
+    let token = &query["SigninToken"];
+    assert!(token.len() >= 32, "{token}");
+
+    let federated = format!("federated-user/keyfob-{identity}");
+    let issued = federation_tokens(&env, &federated);
+    assert_eq!(issued.len(), 1, "{issued:?}");
+    assert_eq!(issued[0]["kind"], "federated-user");
+    assert_eq!(issued[0]["logged_in"], false);
+
+    // The URL signs in: the endpoint redirects to the destination.
+    let path = run
+        .stdout
+        .trim()
+        .strip_prefix(&env.moto.endpoint())
+        .unwrap()
+        .to_owned();
+    let (status, head, _) = env.moto.http_get(&path);
+    assert_eq!(status, 302, "{head}");
+    assert!(
+        head.contains("Location: https://console.aws.amazon.com/"),
+        "{head}"
+    );
+    assert_eq!(federation_tokens(&env, &federated)[0]["logged_in"], true);
+
+    // The console session is cached like any other: a second login asks
+    // no PIN (none given) and makes no second federated session.
+    let again = env.run(&["login", &identity, "--stdout"], "").ok();
+    assert_ne!(again.stdout, run.stdout, "a fresh sign-in token each time");
+    assert_eq!(federation_tokens(&env, &federated).len(), 2);
+
+    // The URL and the federated session stay out of files and stderr.
+    assert!(env.files_containing(token).is_empty());
+    assert!(!run.stderr.contains(token.as_str()));
+    assert!(!run.stderr.contains(&user.secret_access_key));
+    env.stop_agent();
+}
+
+#[test]
+fn a_role_profile_signs_in_with_its_role_session_for_the_duration_asked() {
+    let env = Env::new();
+    with_identity(&env, "work", PIN);
+    let role = create_role(&env, "console", None);
+    let role_name = role.rsplit('/').next().unwrap().to_owned();
+    env.run(
+        &[
+            "profile",
+            "add",
+            "ops",
+            "--identity",
+            "work",
+            "--role-arn",
+            &role,
+            "--region",
+            "eu-west-2",
+        ],
+        "",
+    )
+    .ok();
+    let run = login(
+        &env,
+        &["ops", "--stdout", "--duration", "2h", "--pin-stdin"],
+    )
+    .ok();
+    let query = query_of(&env, &run.stdout);
+    assert_eq!(
+        query["Destination"],
+        "https://eu-west-2.console.aws.amazon.com/console/home?region=eu-west-2"
+    );
+    let issued = federation_tokens(&env, &format!("assumed-role/{role_name}/"));
+    assert_eq!(issued.len(), 1, "{issued:?}");
+    assert_eq!(issued[0]["kind"], "assumed-role");
+    assert_eq!(issued[0]["session_duration"], 7200);
+
+    let run = env
+        .run(
+            &[
+                "login",
+                "ops",
+                "--stdout",
+                "--region",
+                "ap-southeast-2",
+                "--destination",
+                "https://s3.console.aws.amazon.com/s3/home",
+            ],
+            "",
+        )
+        .ok();
+    assert_eq!(
+        query_of(&env, &run.stdout)["Destination"],
+        "https://s3.console.aws.amazon.com/s3/home"
+    );
+    env.stop_agent();
+}
+
+#[test]
+fn bad_login_options_are_refused_before_any_session_or_sign_in() {
+    let env = Env::new();
+    let identity = unique("bad");
+    with_identity(&env, &identity, PIN);
+    let hub = create_role(&env, "hub", None);
+    let next = create_role(&env, "next", None);
+    for (name, args) in [
+        (
+            "hub",
+            vec!["--identity", identity.as_str(), "--role-arn", hub.as_str()],
+        ),
+        (
+            "next",
+            vec!["--source-profile", "hub", "--role-arn", next.as_str()],
+        ),
+    ] {
+        let mut all = vec!["profile", "add", name];
+        all.extend(args);
+        env.run(&all, "").ok();
+    }
+    login(
+        &env,
+        &[&identity, "--stdout", "--duration", "1h", "--pin-stdin"],
+    )
+    .refused(
+        2,
+        "duration: an identity's console session lasts as long as its federation token",
+    );
+    login(
+        &env,
+        &["next", "--stdout", "--duration", "1h", "--pin-stdin"],
+    )
+    .refused(2, "chained role session");
+    login(
+        &env,
+        &["hub", "--stdout", "--duration", "13h", "--pin-stdin"],
+    )
+    .refused(2, "a console session must last 900–43200 seconds");
+    login(
+        &env,
+        &[
+            "hub",
+            "--stdout",
+            "--destination",
+            "https://evil.example/",
+            "--pin-stdin",
+        ],
+    )
+    .refused(2, "destination: evil.example is not an AWS console host");
+    login(
+        &env,
+        &[
+            "hub",
+            "--stdout",
+            "--destination",
+            "http://console.aws.amazon.com/",
+        ],
+    )
+    .refused(2, "destination: must use https");
+    login(&env, &["hub", "--stdout", "--region", "moon-1"]).refused(2, "region:");
+    // Nothing was asked of AWS: no session was made, no token issued.
+    assert!(federation_tokens(&env, &format!("keyfob-{identity}")).is_empty());
+    assert!(federation_tokens(&env, hub.rsplit('/').next().unwrap()).is_empty());
+    let assumed = env.moto.test_get("/keyfob-test/assume-role");
+    assert!(
+        !assumed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["role_arn"] == hub.as_str()),
+        "a role session was made for a refused login"
+    );
+    env.stop_agent();
+}
+
+#[test]
+fn the_browser_gets_a_one_shot_local_address_never_the_sign_in_url() {
+    let env = Env::new();
+    let identity = unique("web");
+    with_identity(&env, &identity, PIN);
+    // A stand-in browser first on PATH as xdg-open: it records its
+    // arguments, fetches the address once without following the redirect,
+    // then fetches it again, and records what it got.
+    let bin = env.root.path().join("browser-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let out = env.root.path().join("browser.json");
+    let script = bin.join("xdg-open");
+    std::fs::write(
+        &script,
+        format!(
+            r#"#!/usr/bin/env python3
+import json, sys, urllib.request, urllib.error
+class Stop(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **k):
+        return None
+opener = urllib.request.build_opener(Stop)
+def get(url):
+    try:
+        r = opener.open(url, timeout=10)
+        return r.status, r.headers.get("Location")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Location")
+    except Exception as e:
+        return str(e), None
+first = get(sys.argv[1])
+second = get(sys.argv[1])
+json.dump({{"argv": sys.argv[1:], "first": first, "second": second}}, open({out:?}, "w"))
+"#,
+            out = out.display().to_string()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let mut cmd = env.keyfob();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    cmd.env("PATH", path);
+    let run = crate::util::run_command(
+        cmd,
+        &["login", &identity, "--pin-stdin"],
+        &format!("{PIN}\n"),
+    )
+    .ok();
+    assert!(
+        run.stderr.contains("Opening the AWS console"),
+        "{}",
+        run.stderr
+    );
+    // keyfob returns once the redirect was fetched; the stand-in writes
+    // its record right after.
+    let start = std::time::Instant::now();
+    while !out.exists() && start.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let seen: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let argv = seen["argv"].as_array().unwrap();
+    assert_eq!(argv.len(), 1);
+    let local = argv[0].as_str().unwrap();
+    assert!(local.starts_with("http://127.0.0.1:"), "{local}");
+    assert!(
+        !local.contains("SigninToken") && !local.contains("federation"),
+        "{local}"
+    );
+    assert_eq!(seen["first"][0], 302, "{seen}");
+    let location = seen["first"][1].as_str().unwrap();
+    let query = query_of(&env, location);
+    assert_eq!(query["Action"], "login");
+    // One shot: the listener is gone once it has redirected.
+    assert_ne!(seen["second"][0], 302, "{seen}");
+    env.stop_agent();
+}
