@@ -469,3 +469,45 @@ fn import_converts_a_chain_from_the_aws_config_in_dependency_order() {
         run.stdout
     );
 }
+
+#[test]
+fn sixteen_parallel_cold_calls_on_a_chain_assume_each_hop_once() {
+    let env = Env::new();
+    with_identity(&env, "work", PIN);
+    let hub = create_role(&env, "hub", None);
+    let target = create_role(&env, "target", None);
+    add(&env, "hub", &["--identity", "work", "--role-arn", &hub]).ok();
+    add(
+        &env,
+        "target",
+        &["--source-profile", "hub", "--role-arn", &target],
+    )
+    .ok();
+    // The identity session only: neither role session is cached.
+    env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    assert!(assume_role_calls(&env, &hub).is_empty());
+
+    let runs: Vec<Run> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| s.spawn(|| env.run(&["credential-process", "target"], "")))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut keys = std::collections::BTreeSet::new();
+    for run in runs {
+        let run = run.ok();
+        let v: Value = serde_json::from_str(&run.stdout).unwrap();
+        keys.insert(v["AccessKeyId"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(keys.len(), 1, "every caller got the one session: {keys:?}");
+    let ok = |arn: &str| {
+        assume_role_calls(&env, arn)
+            .iter()
+            .filter(|c| c["status"] == "ok")
+            .count()
+    };
+    assert_eq!(ok(&hub), 1, "the hub was assumed more than once");
+    assert_eq!(ok(&target), 1, "the target was assumed more than once");
+    env.stop_agent();
+}

@@ -310,3 +310,39 @@ json.dump({{"argv": sys.argv[1:], "first": first, "second": second}}, open({out:
     assert_ne!(seen["second"][0], 302, "{seen}");
     env.stop_agent();
 }
+
+#[test]
+fn eight_parallel_logins_make_one_federated_session() {
+    // An emulator of its own: its call counter is this test's alone.
+    let env = Env::with_own_emulator();
+    let identity = unique("par");
+    with_identity(&env, &identity, PIN);
+    env.run(
+        &["login", &identity, "--stdout", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    )
+    .ok();
+    env.run(&["lock", &identity], "").ok();
+    let before = env.moto.calls()["sts:GetFederationToken"]
+        .as_u64()
+        .unwrap_or(0);
+    assert_eq!(before, 1);
+    // Locked again: the eight ask the agent at once, each with the PIN.
+    let runs: Vec<Run> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| s.spawn(|| login(&env, &[&identity, "--stdout", "--pin-stdin"])))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut urls = std::collections::BTreeSet::new();
+    for run in runs {
+        urls.insert(run.ok().stdout);
+    }
+    assert_eq!(urls.len(), 8, "each login gets its own sign-in token");
+    assert_eq!(
+        env.moto.calls()["sts:GetFederationToken"].as_u64().unwrap(),
+        before + 1,
+        "one GetFederationToken for the eight"
+    );
+    env.stop_agent();
+}

@@ -12,7 +12,6 @@ use keyfob::identity::{
     AccessKeyId, IdentityName, check_pin, check_pin_confirmation, check_secret,
 };
 use keyfob::limits;
-use keyfob::profile::Profile;
 use keyfob::prompt::FixedPrompter;
 use keyfob::secret::{Pin, SecretAccessKey};
 use keyfob::thirdparty;
@@ -128,7 +127,7 @@ pub async fn save_profile(
     guard: Option<PinForm>,
 ) -> Result<ProfileView> {
     blocking(app, move |d| {
-        let profile = d.kf.book()?.build(&form.input())?;
+        let profile = app::build_profile(&d.kf, &form.input())?;
         let prompter = fixed_prompter(guard)?;
         let (replace, take_over, accept) = (form.replace, form.take_over, form.accept_unguarded);
         let saved = app::save_guarded_profile(

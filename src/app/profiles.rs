@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::aws::wiring::{self, Ownership};
-use crate::profile::{ExternalIdGuard, Profile, ProfileError};
+use crate::profile::{ExternalIdGuard, Profile, ProfileError, ProfileInput};
 use crate::provider::{Prompter, ProviderError};
 use crate::session::Session;
 use crate::thirdparty::{self, ThirdPartyError};
@@ -60,6 +60,12 @@ pub fn use_profile(kf: &Keyfob, name: &str, confirm: &dyn Confirm) -> Result<Pro
     )?;
     files.save()?;
     Ok(profile)
+}
+
+/// Checks a profile typed by a person and resolves its `source_profile`
+/// (for `profile add` and the app's profile form).
+pub fn build_profile(kf: &Keyfob, input: &ProfileInput) -> Result<Profile, AppError> {
+    Ok(kf.book()?.build(input)?)
 }
 
 /// Adds or replaces a profile in config.toml and wires it into the AWS

@@ -19,25 +19,28 @@ pub fn run(kf: &Keyfob, cmd: ProfileCommand) -> anyhow::Result<()> {
 }
 
 fn add(kf: &Keyfob, args: ProfileAddArgs) -> anyhow::Result<()> {
-    let profile = kf.book()?.build(&ProfileInput {
-        name: args.name,
-        identity: args.identity.unwrap_or_default(),
-        source_profile: args.source_profile,
-        role_arn: args.role_arn,
-        external_id: args.external_id,
-        role_session_name: args.role_session_name,
-        source_identity: args.source_identity,
-        mfa_serial: args.mfa_serial,
-        duration: args.duration,
-        region: args.region,
-        tags: args
-            .tags
-            .iter()
-            .map(|t| keyfob::limits::parse_tag(t))
-            .collect::<Result<_, _>>()?,
-        transitive_tags: args.transitive_tags,
-        policy_arns: args.policy_arns,
-    })?;
+    let profile = app::build_profile(
+        kf,
+        &ProfileInput {
+            name: args.name,
+            identity: args.identity.unwrap_or_default(),
+            source_profile: args.source_profile,
+            role_arn: args.role_arn,
+            external_id: args.external_id,
+            role_session_name: args.role_session_name,
+            source_identity: args.source_identity,
+            mfa_serial: args.mfa_serial,
+            duration: args.duration,
+            region: args.region,
+            tags: args
+                .tags
+                .iter()
+                .map(|t| keyfob::limits::parse_tag(t))
+                .collect::<Result<_, _>>()?,
+            transitive_tags: args.transitive_tags,
+            policy_arns: args.policy_arns,
+        },
+    )?;
     let fixed = sessions::fixed_prompter(args.pin.pin_stdin, args.pin.mfa_code.as_ref())?;
     let chain = sessions::prompter(kf);
     let saved = app::save_guarded_profile(
