@@ -231,7 +231,9 @@ fn http_get(endpoint: &str, url: &str) -> Result<(u16, Vec<u8>), ConsoleError> {
             let response = client
                 .request(request)
                 .await
-                .map_err(|e| unreachable(error_text(&e)))?;
+                // The error names the host, never the request (which holds
+                // the credentials).
+                .map_err(|e| unreachable(crate::aws::error_chain(&e)))?;
             let status = response.status().as_u16();
             let body = Limited::new(response.into_body(), MAX_ANSWER)
                 .collect()
@@ -245,18 +247,6 @@ fn http_get(endpoint: &str, url: &str) -> Result<(u16, Vec<u8>), ConsoleError> {
             .map_err(|_| unreachable(format!("no answer in {} s", HTTP_TIMEOUT.as_secs())))?
     })
     .map_err(|e| unreachable(e.to_string()))?
-}
-
-/// An error and its sources, without the request (which holds secrets).
-fn error_text(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// Opens the sign-in URL in the default browser without putting it on a
@@ -372,6 +362,32 @@ mod tests {
             destination("aws", Some("mars"), None).unwrap_err().field,
             Field::Region
         );
+    }
+
+    #[test]
+    fn a_failed_exchange_names_the_endpoint_and_never_the_session() {
+        use crate::secret::{SecretAccessKey, SessionToken};
+        let session = Session {
+            access_key_id: "ASIAEXAMPLEEXAMPLE12".into(),
+            secret_access_key: SecretAccessKey::new("secret-Sh0uld-N3ver-Show".into()),
+            session_token: SessionToken::new("token-Sh0uld-N3ver-Show".into()),
+            expiration: time::OffsetDateTime::now_utc(),
+        };
+        // Port 1 on loopback: nothing listens there.
+        let endpoint = "http://127.0.0.1:1/federation";
+        let err = signin_url(
+            endpoint,
+            &session,
+            ConsoleDuration::Default,
+            "https://console.aws.amazon.com/",
+        )
+        .unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(matches!(err, ConsoleError::Unreachable { .. }), "{text}");
+        assert!(text.contains(endpoint), "{text}");
+        for secret in ["Sh0uld-N3ver-Show", "ASIAEXAMPLE", "getSigninToken"] {
+            assert!(!text.contains(secret), "{text}");
+        }
     }
 
     #[test]

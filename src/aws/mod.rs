@@ -112,7 +112,8 @@ impl HttpStatus for aws_smithy_runtime_api::http::Response {
     }
 }
 
-fn error_chain(err: &dyn std::error::Error) -> String {
+/// An error and its sources on one line.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(s) = source {
