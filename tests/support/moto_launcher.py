@@ -30,6 +30,14 @@ Test-only endpoints (unsigned, loopback only):
                                      future (credentials "age"); Expiration values
                                      returned by STS stay in real time, and TOTP
                                      codes are always checked against real time.
+    GET  /keyfob-test/role-session-life  {"seconds": N}
+    POST /keyfob-test/role-session-life  body {"seconds": N}: from now on AssumeRole
+                                     credentials expire N seconds (real time) after
+                                     they are issued, in the Expiration returned and
+                                     for the expiry check alike, whatever the
+                                     (still validated) DurationSeconds; 0 = off.
+                                     Lets a test see a role session end and be
+                                     replaced within seconds (AWS's minimum is 900).
     POST /moto-api/reset, /moto-api/reset-auth are refused (409): they would delete
     the admin or switch authentication off. Start a new launcher instead.
 
@@ -236,6 +244,7 @@ class State:
     used_totp: dict[str, dict[int, float]] = field(default_factory=dict)  # serial -> {counter: real time}
     calls: Counter = field(default_factory=Counter)
     clock_offset: float = 0.0  # seconds, for expiry checks only
+    role_session_seconds: float = 0.0  # AssumeRole lifetime override (0: off)
     bootstrapped: bool = False
 
 
@@ -768,6 +777,11 @@ def _assume_role(self: TokenResponse):
             )
 
     result = _original_assume_role(self)
+    with STATE.lock:
+        life = STATE.role_session_seconds
+    if life > 0 and isinstance(result, ActionResult):
+        # The same object moto keeps for the expiry check (T1).
+        result.result["Credentials"].expiration = utcnow() + dt.timedelta(seconds=life)  # type: ignore[index]
     source_identity = self._get_param("SourceIdentity")
     if source_identity is not None and isinstance(result, ActionResult):
         result.result["SourceIdentity"] = source_identity  # type: ignore[index]
@@ -856,6 +870,15 @@ class KeyfobApp:
                 with STATE.lock:
                     STATE.clock_offset = offset
             return js({"advance_seconds": STATE.clock_offset})
+        if path == "/keyfob-test/role-session-life" and method in ("GET", "POST"):
+            if method == "POST":
+                try:
+                    life = float(json.loads(request.get_data() or b"{}")["seconds"])
+                except (ValueError, KeyError, TypeError):
+                    return js({"error": 'body must be {"seconds": N}'}, 400)
+                with STATE.lock:
+                    STATE.role_session_seconds = max(life, 0.0)
+            return js({"seconds": STATE.role_session_seconds})
         return js({"error": "unknown keyfob-test endpoint"}, 404)
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
