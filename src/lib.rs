@@ -10,6 +10,7 @@
 pub mod agent;
 pub mod app;
 pub mod aws;
+pub mod container;
 pub mod crypto;
 pub mod duration;
 pub mod field;
