@@ -5,6 +5,7 @@
 mod agent;
 mod badinput;
 mod concurrency;
+mod container;
 mod coredump;
 mod faults;
 mod identity;
