@@ -172,6 +172,8 @@ exit 7"#,
     assert_eq!(probe["wrong"], 403, "{probe}");
     assert_eq!(probe["post"], 405, "{probe}");
     assert_eq!(probe["path"], 404, "{probe}");
+    assert_eq!(probe["big"], 431, "{probe}");
+    assert_eq!(probe["body"], 413, "{probe}");
     assert_eq!(probe["ok"], 200, "{probe}");
     assert_eq!(
         probe["keys"],

@@ -7,8 +7,9 @@ from the environment, as every AWS SDK does, and print one line of JSON.
 Usage: container_client.py ACTION [ARGS]
   probe               Raw HTTP against the endpoint: the status without a token,
                       with a wrong one, for POST and for another path (both with
-                      the token), and the JSON keys of a good answer.
-                      Prints {"missing", "wrong", "post", "path", "keys", "expiration"}.
+                      the token), for a 10 KB header, for a GET with a body, and the
+                      JSON keys of a good answer.
+                      Prints {"missing", "wrong", "post", "path", "big", "body", "ok", "keys", "expiration"}.
   parallel N          N threads fetch the credentials at once (raw HTTP).
                       Prints {"ok": count, "errors": [...], "keys": [distinct AccessKeyIds]}.
   boto3               boto3's default chain (the container provider), then
@@ -38,6 +39,19 @@ def status(url: str, headers: dict, method: str = "GET") -> tuple[int, bytes]:
         return e.code, e.read()
 
 
+def body_status(auth: dict) -> int:
+    """A GET that carries a body (urllib sends one only with POST)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    u = urlsplit(URI)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    conn.request("GET", u.path, body=b"hello", headers=auth)
+    code = conn.getresponse().status
+    conn.close()
+    return code
+
+
 def probe() -> dict:
     auth = {"Authorization": TOKEN}
     code, body = status(URI, auth)
@@ -47,6 +61,8 @@ def probe() -> dict:
         "wrong": status(URI, {"Authorization": TOKEN[:-1] + ("0" if TOKEN[-1:] != "0" else "1")})[0],
         "post": status(URI, auth, "POST")[0],
         "path": status(URI.rsplit("/", 1)[0] + "/other", auth)[0],
+        "big": status(URI, {**auth, "X-Padding": "x" * 10000})[0],
+        "body": body_status(auth),
         "ok": code,
         "keys": sorted(good),
         "expiration": good.get("Expiration"),
