@@ -11,6 +11,7 @@ pub mod agent;
 pub mod app;
 pub mod aws;
 pub mod console;
+pub mod container;
 pub mod crypto;
 pub mod duration;
 pub mod field;

@@ -7,6 +7,7 @@ mod badinput;
 mod chains;
 mod concurrency;
 mod console;
+mod container;
 mod coredump;
 mod faults;
 mod identity;

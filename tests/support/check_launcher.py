@@ -552,6 +552,30 @@ def expired_credentials_are_refused() -> None:
 
 
 @check
+def role_session_life_shortens_assume_role_only() -> None:
+    c = session(U.u1, DurationSeconds=3600)
+    sts = with_creds("sts", c)
+    try:
+        assert test_api("POST", "/keyfob-test/role-session-life", {"seconds": 2}) == {"seconds": 2}
+        role = sts.assume_role(
+            RoleArn=U.ext_role, RoleSessionName="s1", ExternalId="ext-123", DurationSeconds=900
+        )["Credentials"]
+        remember(role["SecretAccessKey"], role["SessionToken"])
+        left = (role["Expiration"] - dt.datetime.now(dt.timezone.utc)).total_seconds()
+        assert 0 < left <= 3, left
+        with_creds("sts", role).get_caller_identity()
+        time.sleep(max(left, 0) + 0.5)
+        expect_error(with_creds("sts", role).get_caller_identity, 403, "ExpiredToken")
+        # GetSessionToken sessions are not shortened.
+        sts.get_caller_identity()
+    finally:
+        test_api("POST", "/keyfob-test/role-session-life", {"seconds": 0})
+    role = sts.assume_role(RoleArn=U.ext_role, RoleSessionName="s1", ExternalId="ext-123")["Credentials"]
+    remember(role["SecretAccessKey"], role["SessionToken"])
+    assert (role["Expiration"] - dt.datetime.now(dt.timezone.utc)).total_seconds() > 600
+
+
+@check
 def call_counter_counts() -> None:
     assert test_api("POST", "/keyfob-test/calls/reset") == {"status": "ok"}
     assert test_api("GET", "/keyfob-test/calls") == {}

@@ -34,6 +34,14 @@ Test-only endpoints (unsigned, loopback only):
     POST /keyfob-test/assume-role/reset
     GET  /keyfob-test/federation     console sign-in tokens issued by /federation (T8);
     POST /keyfob-test/federation/reset
+    GET  /keyfob-test/role-session-life  {"seconds": N}
+    POST /keyfob-test/role-session-life  body {"seconds": N}: from now on AssumeRole
+                                     credentials expire N seconds (real time) after
+                                     they are issued, in the Expiration returned and
+                                     for the expiry check alike, whatever the
+                                     (still validated) DurationSeconds; 0 = off.
+                                     Lets a test see a role session end and be
+                                     replaced within seconds (AWS's minimum is 900).
     POST /moto-api/reset, /moto-api/reset-auth are refused (409): they would delete
     the admin or switch authentication off. Start a new launcher instead.
 
@@ -359,6 +367,7 @@ class State:
     clock_offset: float = 0.0  # seconds, for expiry checks only
     role_sessions: dict[str, Any] = field(default_factory=dict)  # role key id -> RoleSessionTags (T9)
     assume_roles: list[dict] = field(default_factory=list)  # GET /keyfob-test/assume-role (T9)
+    role_session_seconds: float = 0.0  # AssumeRole lifetime override (0: off)
     bootstrapped: bool = False
 
 
@@ -1042,6 +1051,11 @@ def _assume_role(self: TokenResponse):
             )
 
     result = _original_assume_role(self)
+    with STATE.lock:
+        life = STATE.role_session_seconds
+    if life > 0 and isinstance(result, ActionResult):
+        # The same object moto keeps for the expiry check (T1).
+        result.result["Credentials"].expiration = utcnow() + dt.timedelta(seconds=life)  # type: ignore[index]
     source_identity = self._get_param("SourceIdentity")
     if source_identity is not None and isinstance(result, ActionResult):
         result.result["SourceIdentity"] = source_identity  # type: ignore[index]
@@ -1443,6 +1457,15 @@ class KeyfobApp:
             with STATE.lock:
                 STATE.assume_roles.clear()
             return js({"status": "ok"})
+        if path == "/keyfob-test/role-session-life" and method in ("GET", "POST"):
+            if method == "POST":
+                try:
+                    life = float(json.loads(request.get_data() or b"{}")["seconds"])
+                except (ValueError, KeyError, TypeError):
+                    return js({"error": 'body must be {"seconds": N}'}, 400)
+                with STATE.lock:
+                    STATE.role_session_seconds = max(life, 0.0)
+            return js({"seconds": STATE.role_session_seconds})
         return js({"error": "unknown keyfob-test endpoint"}, 404)
 
     def __call__(self, environ: dict, start_response: Any) -> Any:

@@ -47,8 +47,13 @@ pub enum Command {
     Use(UseArgs),
     /// Show which keyfob profile is the default.
     Current,
-    /// Run a command with a profile's session in its environment.
+    /// Run a command with a profile's session in its environment (or, with
+    /// --server, on a container credentials endpoint only it can use).
     Exec(ExecArgs),
+    /// Serve a profile's sessions on the container credentials endpoint
+    /// (for `docker run` and other tools that read
+    /// AWS_CONTAINER_CREDENTIALS_FULL_URI) until stopped.
+    Serve(ServeArgs),
     /// Print shell lines that export a profile's session.
     Env(EnvArgs),
     /// Open the AWS console as a profile: its role session, or for an
@@ -352,9 +357,36 @@ pub struct UseArgs {
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     pub profile: String,
+    /// Give the command no credentials in its environment, only a
+    /// container credentials endpoint on 127.0.0.1 (a random port, a
+    /// random token) that ends with it; its SDKs refresh from it.
+    #[arg(long)]
+    pub server: bool,
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    pub profile: String,
+    /// The port to listen on (default: one the system picks).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The address to listen on. Anything but loopback makes the endpoint
+    /// reachable from other machines, guarded only by the token.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// How to print the two variables: `export` lines for a POSIX shell,
+    /// or NAME=VALUE lines for `docker run --env-file`.
+    #[arg(long, value_enum, default_value = "export")]
+    pub format: ServeFormat,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ServeFormat {
+    Export,
+    EnvFile,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -4,6 +4,7 @@
 //! 3 `audit` found something that needs action.
 
 mod cli;
+mod container;
 mod identity;
 mod import;
 mod keys;
@@ -60,7 +61,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Unlock(args) => sessions::unlock(&ctx, args),
         Command::Lock(args) => sessions::lock(&ctx, args),
         Command::CredentialProcess(args) => sessions::credential_process(&ctx, args),
+        Command::Exec(args) if args.server => container::exec_server(&ctx, args),
         Command::Exec(args) => sessions::exec(&ctx, args),
+        Command::Serve(args) => container::serve(&ctx, args),
         Command::Env(args) => sessions::env(&ctx, args),
         Command::Login(args) => sessions::login(&ctx, args),
         Command::Profile(cmd) => profiles::run(&ctx, cmd),

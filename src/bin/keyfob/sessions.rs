@@ -41,7 +41,7 @@ pub fn either<'a>(
 }
 
 /// Gets the profile's session: cached, or through the prompt chain.
-fn session(kf: &Keyfob, profile: &Profile) -> anyhow::Result<Session> {
+pub fn session(kf: &Keyfob, profile: &Profile) -> anyhow::Result<Session> {
     // An unguarded third-party role warns on every use, on stderr only
     // (the fast path's stdout is credential_process JSON).
     thirdparty::warn(profile);
@@ -65,7 +65,7 @@ pub fn credential_process(kf: &Keyfob, args: ProfileArg) -> anyhow::Result<()> {
 /// buffer lives as long as the process and is never wiped, so the session
 /// secret stayed in memory after it was printed (seen in a core dump at
 /// exit, tests/coredump.rs). A `File` writes each piece with write(2).
-fn raw_stdout() -> anyhow::Result<std::fs::File> {
+pub fn raw_stdout() -> anyhow::Result<std::fs::File> {
     use std::os::fd::AsFd;
     let fd = std::io::stdout()
         .as_fd()
@@ -167,13 +167,19 @@ pub fn lock(kf: &Keyfob, args: LockArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn exec(kf: &Keyfob, args: ExecArgs) -> anyhow::Result<()> {
+/// Refuses an exec inside another one.
+pub fn not_nested() -> anyhow::Result<()> {
     if let Some(outer) = std::env::var_os(EXEC_MARKER) {
         bail!(
             "already inside `keyfob exec` for profile {} — exit that shell first (nested sessions would shadow each other)",
             outer.to_string_lossy()
         );
     }
+    Ok(())
+}
+
+pub fn exec(kf: &Keyfob, args: ExecArgs) -> anyhow::Result<()> {
+    not_nested()?;
     let profile = kf.profile(&args.profile)?;
     let session = session(kf, &profile)?;
     let (program, rest) = args
