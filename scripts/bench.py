@@ -220,6 +220,70 @@ def main() -> int:
                f"**{made}** AssumeRole call(s) counted at the emulator (goal: 1).")
         report()
 
+        # 3b. A three-hop role chain (identity → hub → mid → target): warm,
+        # and 32 parallel cold calls (each hop assumed once).
+        hops = [world.admin("create-role", f"BenchHop{i}")["arn"] for i in range(3)]
+        world.keyfob("profile", "add", "hop0", "--identity", "work", "--role-arn", hops[0])
+        world.keyfob("profile", "add", "hop1", "--source-profile", "hop0", "--role-arn", hops[1])
+        world.keyfob("profile", "add", "hop2", "--source-profile", "hop1", "--role-arn", hops[2])
+        world.keyfob("credential-process", "hop2")
+        chain, cat2 = [], []
+        for _ in range(runs):
+            chain.append(timed([str(KEYFOB), "credential-process", "hop2"], world.env))
+            cat2.append(timed(["cat", str(json_file)], world.env))
+        for name in ("hop0", "hop1", "hop2"):
+            world.keyfob("lock", name)
+        before = world.calls().get("sts:AssumeRole", 0)
+        start = time.perf_counter()
+        procs = [subprocess.Popen([str(KEYFOB), "credential-process", "hop2"], env=world.env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                 for _ in range(32)]
+        codes = [p.wait() for p in procs]
+        chain_wall = time.perf_counter() - start
+        chain_made = world.calls().get("sts:AssumeRole", 0) - before
+        report("## A three-hop role chain")
+        report()
+        report(f"`keyfob credential-process hop2` (identity → hop0 → hop1 → hop2, cached) vs `cat`, {runs} runs "
+               f"each, interleaved: {median_ms(chain):.2f} ms vs {median_ms(cat2):.2f} ms, "
+               f"**{median_ms(chain) / median_ms(cat2):.2f}×**. 32 parallel cold calls after locking the three "
+               f"hops: wall time **{chain_wall * 1000:.0f} ms**, {codes.count(0)}/32 succeeded, "
+               f"**{chain_made}** AssumeRole calls (goal: 3, one per hop).")
+        report()
+
+        # 3c. Console sign-in: the role session cached, so one getSigninToken.
+        world.keyfob("login", "role", "--stdout")
+        login = [timed([str(KEYFOB), "login", "role", "--stdout"], world.env) for _ in range(max(runs // 10, 15))]
+        report("## Console sign-in")
+        report()
+        report(f"`keyfob login role --stdout` with the role session cached (one getSigninToken at the "
+               f"emulator's federation endpoint): median **{median_ms(login):.1f} ms** over {len(login)} runs.")
+        report()
+
+        # 3d. The container credentials endpoint (`keyfob serve`): one GET
+        # as an SDK makes it, over a new connection each time.
+        serve = subprocess.Popen([str(KEYFOB), "serve", "role", "--format", "env-file"], env=world.env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                                 text=True)
+        try:
+            served = dict(serve.stdout.readline().strip().split("=", 1) for _ in range(2))
+            import urllib.request
+            request = urllib.request.Request(served["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+                                             headers={"Authorization": served["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+            gets = []
+            for _ in range(runs):
+                t = time.perf_counter()
+                with urllib.request.urlopen(request, timeout=10) as r:
+                    r.read()
+                gets.append(time.perf_counter() - t)
+        finally:
+            serve.terminate()
+            serve.wait(timeout=10)
+        report("## Container credentials endpoint")
+        report()
+        report(f"`keyfob serve role`: one GET of the credentials (a new connection each, as an SDK refreshing), "
+               f"{runs} runs: median **{median_ms(gets):.2f} ms**.")
+        report()
+
         # 4. PIN unlock: end to end, and the KDF parameters.
         unlock = [timed(["setsid", "--wait", str(KEYFOB), "unlock", "work", "--pin-stdin"], world.env, f"{PIN}\n")
                   for _ in range(max(runs // 30, 7))]
