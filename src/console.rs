@@ -18,6 +18,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Empty, Limited};
@@ -249,26 +250,131 @@ fn http_get(endpoint: &str, url: &str) -> Result<(u16, Vec<u8>), ConsoleError> {
     .map_err(|e| unreachable(e.to_string()))?
 }
 
-/// Opens the sign-in URL in the default browser without putting it on a
-/// command line: the browser is given `http://127.0.0.1:PORT/NONCE`, and
-/// the first request for that path is answered with a redirect to `url`;
-/// then the listener closes. Other paths get 404. Waits at most `wait`.
-pub fn open_in_browser(url: &Zeroizing<String>, wait: Duration) -> Result<(), ConsoleError> {
+/// Which browser opens the console.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Browser {
+    /// The desktop's default browser (`xdg-open` and the like).
+    Default,
+    /// A browser profile of one AWS account's own, so consoles of two
+    /// accounts can be open side by side (the console keeps one sign-in
+    /// per browser profile): a Chromium-family browser with
+    /// `--user-data-dir=DIR`, or Firefox with `--profile DIR`.
+    Isolated {
+        program: PathBuf,
+        firefox: bool,
+        dir: PathBuf,
+    },
+}
+
+/// Browsers that take a profile folder on their command line, in the
+/// order they are looked for on PATH (after `$BROWSER`).
+const PROFILE_BROWSERS: &[&str] = &[
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "brave-browser",
+    "microsoft-edge",
+    "firefox",
+];
+
+/// The isolated browser for `account`: `$BROWSER` when it is one of
+/// [`PROFILE_BROWSERS`], else the first of them on PATH; its profile folder
+/// is `profiles_dir/ACCOUNT` (made, private to the user).
+pub fn isolated_browser(profiles_dir: &Path, account: &str) -> Result<Browser, ConsoleError> {
     let browser = |message: String| ConsoleError::Browser { message };
+    let known = |name: &str| PROFILE_BROWSERS.contains(&name);
+    let on_path = |name: &str| -> Option<PathBuf> {
+        std::env::split_paths(&std::env::var_os("PATH")?)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    };
+    let from_env = std::env::var("BROWSER").ok().and_then(|b| {
+        let path = PathBuf::from(&b);
+        let name = path.file_name()?.to_str()?.to_owned();
+        known(&name).then(|| {
+            if path.is_absolute() {
+                Some(path)
+            } else {
+                on_path(&name)
+            }
+        })?
+    });
+    let program = from_env
+        .or_else(|| PROFILE_BROWSERS.iter().find_map(|b| on_path(b)))
+        .ok_or_else(|| {
+            browser(format!(
+                "a browser profile per account needs one of {} on PATH (or $BROWSER naming one)",
+                PROFILE_BROWSERS.join(", ")
+            ))
+        })?;
+    let firefox = program
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("firefox"));
+    let dir = profiles_dir.join(account);
+    crate::paths::private_dir(&dir).map_err(|e| browser(format!("{}: {e}", dir.display())))?;
+    Ok(Browser::Isolated {
+        program,
+        firefox,
+        dir,
+    })
+}
+
+/// Opens `local` (the one-shot redirect) in `browser`, without waiting.
+fn launch(browser: &Browser, local: &str) -> Result<(), ConsoleError> {
+    let failed = |e: std::io::Error| ConsoleError::Browser {
+        message: e.to_string(),
+    };
+    match browser {
+        Browser::Default => open::that_detached(local).map_err(failed),
+        Browser::Isolated {
+            program,
+            firefox,
+            dir,
+        } => {
+            let mut cmd = std::process::Command::new(program);
+            if *firefox {
+                cmd.arg("--profile").arg(dir).arg("--new-tab");
+            } else {
+                cmd.arg(format!("--user-data-dir={}", dir.display()))
+                    .arg("--no-first-run")
+                    .arg("--new-window");
+            }
+            cmd.arg(local)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .map(drop)
+                .map_err(failed)
+        }
+    }
+}
+
+/// Opens the sign-in URL in `browser` without putting it on a command
+/// line: the browser is given `http://127.0.0.1:PORT/NONCE`, and the first
+/// request for that path is answered with a redirect to `url`; then the
+/// listener closes. Other paths get 404. Waits at most `wait`.
+pub fn open_in_browser(
+    url: &Zeroizing<String>,
+    browser: &Browser,
+    wait: Duration,
+) -> Result<(), ConsoleError> {
+    let failed = |message: String| ConsoleError::Browser { message };
     let listener =
-        TcpListener::bind("127.0.0.1:0").map_err(|e| browser(format!("local redirect: {e}")))?;
+        TcpListener::bind("127.0.0.1:0").map_err(|e| failed(format!("local redirect: {e}")))?;
     let port = listener
         .local_addr()
-        .map_err(|e| browser(e.to_string()))?
+        .map_err(|e| failed(e.to_string()))?
         .port();
     let mut nonce = [0u8; 32];
-    getrandom::fill(&mut nonce).map_err(|e| browser(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut nonce).map_err(|e| failed(format!("no randomness: {e}")))?;
     let nonce = Zeroizing::new(hex::encode(nonce));
     let local = Zeroizing::new(format!("http://127.0.0.1:{port}/{}", nonce.as_str()));
     listener
         .set_nonblocking(true)
-        .map_err(|e| browser(e.to_string()))?;
-    open::that_detached(local.as_str()).map_err(|e| browser(e.to_string()))?;
+        .map_err(|e| failed(e.to_string()))?;
+    launch(browser, local.as_str())?;
 
     let deadline = Instant::now() + wait;
     while Instant::now() < deadline {
@@ -281,7 +387,7 @@ pub fn open_in_browser(url: &Zeroizing<String>, wait: Duration) -> Result<(), Co
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            Err(e) => return Err(browser(format!("local redirect: {e}"))),
+            Err(e) => return Err(failed(format!("local redirect: {e}"))),
         }
     }
     Err(ConsoleError::BrowserTimeout(wait))

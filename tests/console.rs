@@ -229,18 +229,15 @@ fn bad_login_options_are_refused_before_any_session_or_sign_in() {
     env.stop_agent();
 }
 
-#[test]
-fn the_browser_gets_a_one_shot_local_address_never_the_sign_in_url() {
-    let env = Env::new();
-    let identity = unique("web");
-    with_identity(&env, &identity, PIN);
-    // A stand-in browser first on PATH as xdg-open: it records its
-    // arguments, fetches the address once without following the redirect,
-    // then fetches it again, and records what it got.
+/// A stand-in browser, first on PATH as `name`: it records its arguments,
+/// fetches the last one (the address keyfob gives it) once without
+/// following the redirect, then again, and writes what it got to the
+/// returned file. Returns (its folder, that file).
+fn stand_in_browser(env: &Env, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
     let bin = env.root.path().join("browser-bin");
     std::fs::create_dir_all(&bin).unwrap();
     let out = env.root.path().join("browser.json");
-    let script = bin.join("xdg-open");
+    let script = bin.join(name);
     std::fs::write(
         &script,
         format!(
@@ -258,8 +255,8 @@ def get(url):
         return e.code, e.headers.get("Location")
     except Exception as e:
         return str(e), None
-first = get(sys.argv[1])
-second = get(sys.argv[1])
+first = get(sys.argv[-1])
+second = get(sys.argv[-1])
 json.dump({{"argv": sys.argv[1:], "first": first, "second": second}}, open({out:?}, "w"))
 "#,
             out = out.display().to_string()
@@ -268,20 +265,26 @@ json.dump({{"argv": sys.argv[1:], "first": first, "second": second}}, open({out:
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (bin, out)
+}
 
+/// Runs `keyfob ARGS` (PIN on stdin) with `bin` first on PATH; returns
+/// what the stand-in browser recorded.
+fn login_with_browser(
+    env: &Env,
+    bin: &std::path::Path,
+    out: &std::path::Path,
+    args: &[&str],
+) -> Value {
     let mut cmd = env.keyfob();
     let path = format!(
         "{}:{}",
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    cmd.env("PATH", path);
-    let run = crate::util::run_command(
-        cmd,
-        &["login", &identity, "--pin-stdin"],
-        &format!("{PIN}\n"),
-    )
-    .ok();
+    cmd.env("PATH", path).env_remove("BROWSER");
+    let _ = std::fs::remove_file(out);
+    let run = crate::util::run_command(cmd, args, &format!("{PIN}\n")).ok();
     assert!(
         run.stderr.contains("Opening the AWS console"),
         "{}",
@@ -293,7 +296,16 @@ json.dump({{"argv": sys.argv[1:], "first": first, "second": second}}, open({out:
     while !out.exists() && start.elapsed() < std::time::Duration::from_secs(20) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let seen: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
+}
+
+#[test]
+fn the_browser_gets_a_one_shot_local_address_never_the_sign_in_url() {
+    let env = Env::new();
+    let identity = unique("web");
+    with_identity(&env, &identity, PIN);
+    let (bin, out) = stand_in_browser(&env, "xdg-open");
+    let seen = login_with_browser(&env, &bin, &out, &["login", &identity, "--pin-stdin"]);
     let argv = seen["argv"].as_array().unwrap();
     assert_eq!(argv.len(), 1);
     let local = argv[0].as_str().unwrap();
@@ -343,6 +355,45 @@ fn eight_parallel_logins_make_one_federated_session() {
         env.moto.calls()["sts:GetFederationToken"].as_u64().unwrap(),
         before + 1,
         "one GetFederationToken for the eight"
+    );
+    env.stop_agent();
+}
+
+#[test]
+fn a_browser_profile_of_the_accounts_own_opens_the_console() {
+    let env = Env::new();
+    let identity = unique("iso");
+    with_identity(&env, &identity, PIN);
+    let (bin, out) = stand_in_browser(&env, "chromium");
+    let seen = login_with_browser(
+        &env,
+        &bin,
+        &out,
+        &["login", &identity, "--browser-profile", "--pin-stdin"],
+    );
+    let dir = env.root.path().join("data/keyfob/browsers/123456789012");
+    let argv: Vec<&str> = seen["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        argv[..3],
+        [
+            format!("--user-data-dir={}", dir.display()).as_str(),
+            "--no-first-run",
+            "--new-window"
+        ],
+        "{seen}"
+    );
+    assert!(argv[3].starts_with("http://127.0.0.1:"), "{seen}");
+    assert_eq!(seen["first"][0], 302, "{seen}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode, 0o700,
+        "the account's browser profile is the user's alone"
     );
     env.stop_agent();
 }

@@ -167,6 +167,24 @@ pub fn console_url(
     )?)
 }
 
+/// The AWS account a profile's console opens in: its role's, else its
+/// identity's (for `login --browser-profile`).
+pub fn console_account(kf: &Keyfob, name: &str) -> Result<String, AppError> {
+    let profile = kf.profile(name)?;
+    if let Some(role) = &profile.role {
+        return Ok(role.account.clone());
+    }
+    kf.vault()?
+        .get(profile.identity.as_str())?
+        .account
+        .ok_or_else(|| {
+            AppError::Refused(format!(
+                "identity {}'s account is not known, so it has no browser profile of its own — use `keyfob login {name}` without --browser-profile",
+                profile.identity
+            ))
+        })
+}
+
 /// The identity's console session: cached, or made by the agent.
 fn console_session(
     kf: &Keyfob,

@@ -493,6 +493,10 @@ pub struct LoginArgs {
     /// chained; 15m–12h; AWS's default is 1 h).
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<String>,
+    /// Open it in a browser profile of the account's own (Chromium-family
+    /// or Firefox), so two accounts can be signed in side by side.
+    #[arg(long, conflicts_with = "stdout")]
+    pub browser_profile: bool,
     #[command(flatten)]
     pub pin: GuardPinArgs,
 }

@@ -109,6 +109,13 @@ pub fn login(kf: &Keyfob, args: LoginArgs) -> anyhow::Result<()> {
         destination: args.destination,
         duration: args.duration,
     };
+    // Found before any session is made: a missing browser is said first.
+    let browser = if args.browser_profile {
+        let account = app::console_account(kf, &profile.name)?;
+        keyfob::console::isolated_browser(&kf.paths.data_dir.join("browsers"), &account)?
+    } else {
+        keyfob::console::Browser::Default
+    };
     let fixed = fixed_prompter(args.pin.pin_stdin, args.pin.mfa_code.as_ref())?;
     let chain = prompter(kf);
     let url = app::console_url(kf, &profile.name, &options, either(&fixed, &chain))?;
@@ -122,7 +129,7 @@ pub fn login(kf: &Keyfob, args: LoginArgs) -> anyhow::Result<()> {
         "Opening the AWS console as {} in your browser…",
         profile.name
     );
-    keyfob::console::open_in_browser(&url, keyfob::console::BROWSER_WAIT)?;
+    keyfob::console::open_in_browser(&url, &browser, keyfob::console::BROWSER_WAIT)?;
     Ok(())
 }
 
