@@ -24,15 +24,21 @@ use crate::error::{ErrorKind, UiError};
 
 type Result<T> = std::result::Result<T, UiError>;
 
-/// Runs `f` with the app's state on tokio's blocking pool.
+/// Runs `f` with the app's state on tokio's blocking pool, then brings the
+/// tray up to date with what it changed (the UI knows already, so the
+/// tray's watcher does not announce it again).
 async fn blocking<T, F>(app: AppHandle, f: F) -> Result<T>
 where
     T: Send + 'static,
     F: FnOnce(&Desk) -> Result<T> + Send + 'static,
 {
-    tauri::async_runtime::spawn_blocking(move || f(&app.state::<Desk>()))
-        .await
-        .map_err(|e| UiError::new(ErrorKind::Internal, e.to_string()))?
+    tauri::async_runtime::spawn_blocking(move || {
+        let out = f(&app.state::<Desk>());
+        crate::tray::refresh(&app);
+        out
+    })
+    .await
+    .map_err(|e| UiError::new(ErrorKind::Internal, e.to_string()))?
 }
 
 #[tauri::command]
@@ -255,13 +261,10 @@ pub async fn current_profile(app: AppHandle) -> Result<Option<String>> {
 /// `keyfob use NAME`: points `[default]` at the profile.
 #[tauri::command]
 pub async fn use_profile(app: AppHandle, name: String, take_over: bool) -> Result<String> {
-    let handle = app.clone();
-    let name = blocking(app, move |d| {
+    blocking(app, move |d| {
         Ok(app::use_profile(&d.kf, &name, &app::Answered { take_over })?.name)
     })
-    .await?;
-    crate::tray::refresh(&handle);
-    Ok(name)
+    .await
 }
 
 /// `keyfob unlock`; returns when the new session expires (RFC 3339).
@@ -296,9 +299,14 @@ pub async fn lock(app: AppHandle, profile: String) -> Result<()> {
     blocking(app, move |d| Ok(app::lock(&d.kf, &profile).map(drop)?)).await
 }
 
+/// Drops every session, then ends the web process (the window is built
+/// afresh), so nothing typed into the page outlives the lock.
 #[tauri::command]
 pub async fn lock_all(app: AppHandle) -> Result<u32> {
-    blocking(app, |d| Ok(app::lock_all(&d.kf)? as u32)).await
+    let handle = app.clone();
+    let n = blocking(app, |d| Ok(app::lock_all(&d.kf)? as u32)).await?;
+    crate::renew_webview(&handle);
+    Ok(n)
 }
 
 #[tauri::command]
@@ -308,7 +316,10 @@ pub fn get_settings(state: tauri::State<'_, Desk>) -> SettingsView {
 
 #[tauri::command]
 pub async fn save_settings(app: AppHandle, form: SettingsForm) -> Result<SettingsView> {
+    let handle = app.clone();
     blocking(app, move |d| {
+        // Every field is checked before anything is written.
+        crate::shortcut::parse(&form.global_shortcut)?;
         keyfob::settings::save(
             &d.kf.paths,
             &keyfob::settings::SettingsInput {
@@ -318,6 +329,9 @@ pub async fn save_settings(app: AppHandle, form: SettingsForm) -> Result<Setting
             },
         )?;
         crate::autostart::set(&d.app_exe, form.start_at_login)?;
+        crate::shortcut::save(&d.kf.paths.config_file(), &form.global_shortcut)?;
+        let applied = crate::shortcut::apply(&handle, &form.global_shortcut);
+        *d.shortcut_error.lock().unwrap_or_else(|e| e.into_inner()) = applied.err();
         Ok(d.settings_view())
     })
     .await

@@ -558,6 +558,11 @@ pub struct SettingsView {
     pub config_file: String,
     /// Why the prompt service is not running, if it is not.
     pub prompt_service: Option<String>,
+    /// The quick switcher's global shortcut (`Ctrl+Alt+K`); empty for
+    /// none.
+    pub global_shortcut: String,
+    /// Why that shortcut is not active (another app holds it …), if not.
+    pub shortcut_problem: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, TS)]
@@ -568,6 +573,8 @@ pub struct SettingsForm {
     /// Like `12h` or `45m`; empty for keyfob's default.
     pub session_duration: String,
     pub role_duration: String,
+    /// Like `Ctrl+Alt+K`; empty for no global shortcut.
+    pub global_shortcut: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
