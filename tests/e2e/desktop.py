@@ -47,6 +47,9 @@ from bench import World  # noqa: E402  (the private world, shared with the bench
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import memory  # noqa: E402  (core dumps after locking)
 
+sys.path.insert(0, str(ROOT / "tests/support"))
+import sni_host  # noqa: E402  (the tray's StatusNotifierItem host)
+
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
@@ -68,6 +71,8 @@ class Desktop:
         self.world = world
         self.cli = cli
         self.procs: list[subprocess.Popen] = []
+        # The panel's side of the tray, before the app looks for it.
+        self.watcher = sni_host.Watcher(world.env["DBUS_SESSION_BUS_ADDRESS"])
         display = self._xvfb()
         self.env = dict(world.env, DISPLAY=display, KEYFOB_CLI=str(cli),
                         # No GPU under Xvfb; keeps WebKit from trying.
@@ -121,6 +126,7 @@ class Desktop:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
+        self.watcher.close()
 
     # -- helpers ---------------------------------------------------------
 
@@ -580,6 +586,30 @@ def settings(t: Desktop, ctx: dict) -> None:
     assert left.startswith(("7h59m", "8h ")), out
 
 
+def global_shortcut(t: Desktop, ctx: dict) -> None:
+    """The shortcut chosen in Settings (Ctrl+Alt+J), pressed on the X
+    display as a keyboard would (XTEST), opens the quick switcher."""
+    from Xlib import X, XK
+    from Xlib import display as xdisplay
+    from Xlib.ext import xtest
+
+    assert not t.d.find_elements(By.ID, "quick-switch")
+    dpy = xdisplay.Display(t.env["DISPLAY"])
+    try:
+        codes = [dpy.keysym_to_keycode(XK.string_to_keysym(k)) for k in ("Control_L", "Alt_L", "j")]
+        for c in codes:
+            xtest.fake_input(dpy, X.KeyPress, c)
+        for c in reversed(codes):
+            xtest.fake_input(dpy, X.KeyRelease, c)
+        dpy.sync()
+    finally:
+        dpy.close()
+    t.wait.until(lambda d: d.find_elements(By.ID, "quick-switch"))
+    t.wait.until(lambda d: d.switch_to.active_element.get_attribute("id") == "qs-input")
+    t.keys(Keys.ESCAPE)
+    t.wait.until(lambda d: not d.find_elements(By.ID, "quick-switch"))
+
+
 def unguarded_refused(t: Desktop, ctx: dict) -> None:
     # A role whose owner dropped the external-ID condition: assumable without it.
     t.world.admin("create-role", "lax", "ext-lax-77")
@@ -710,6 +740,65 @@ def provider_page(t: Desktop, ctx: dict) -> None:
     t.shot(ctx, "provider")
 
 
+def tray(t: Desktop, ctx: dict) -> None:
+    """The tray over D-Bus, as a panel sees it: the default and its time
+    left, the profiles grouped by identity with locked ones marked; a
+    click switches; the CLI's switch shows up in the menu."""
+    host = sni_host.Host(t.world.env["DBUS_SESSION_BUS_ADDRESS"])
+    try:
+        WebDriverWait(t.d, 20).until(lambda d: t.watcher.items)
+        item = t.watcher.items[0]
+
+        def menu() -> list[dict]:
+            return sni_host.entries(host.layout(item))
+
+        def label_of(prefix: str) -> dict | None:
+            return next((e for e in menu() if e["label"].startswith(prefix)), None)
+
+        t.keyfob("use", "alice")
+        t.keyfob("lock", "--all")
+        t.keyfob("unlock", "alice", "--pin-stdin", stdin=f"{PIN}\n")
+        WebDriverWait(t.d, 20).until(lambda d: (label_of("Default: ") or {}).get("label", "").startswith("Default: alice — "))
+        head = label_of("Default: ")["label"]
+        print("      tray menu: " + " | ".join(e["label"] or "—" for e in menu()))
+        assert head.endswith(" left"), head
+        labels = [e["label"] for e in menu()]
+        profiles = next(e for e in menu() if e["label"] == "Profiles")
+        inside = [e["label"] for e in profiles["children"] if not e["separator"]]
+        # Grouped: each identity's name (not clickable), then its profiles.
+        assert inside[:1] == ["alice"] and "bob" in inside, inside
+        assert inside.index("bob") > inside.index(next(x for x in inside if x.startswith("deploy"))), inside
+        assert "bob — locked" in inside and "deploy — locked" in inside, inside
+        assert any(x.startswith("alice — ") and x.endswith(" left") for x in inside), inside
+        assert not next(e for e in profiles["children"] if e["label"] == "alice")["enabled"]
+        assert {"Lock all", "Open keyfob", "Quit"} <= set(labels), labels
+        # One click on bob makes it the default.
+        bob = next(e for e in profiles["children"] if e["label"] == "bob — locked")
+        host.click(item, bob["id"])
+        t.wait.until(lambda d: default_target(t.world) == "bob")
+        WebDriverWait(t.d, 20).until(lambda d: label_of("Default: ")["label"] == "Default: bob — locked")
+        assert next(e for e in menu() if e["label"] == "bob — locked")["checked"]
+        # The CLI switches back; the menu follows.
+        t.keyfob("use", "alice")
+        WebDriverWait(t.d, 20).until(lambda d: label_of("Default: ")["label"].startswith("Default: alice — "))
+        assert next(e for e in menu() if e["label"].startswith("alice — "))["checked"]
+        # The CLI locks: the menu marks it.
+        t.keyfob("lock", "alice")
+        WebDriverWait(t.d, 20).until(lambda d: label_of("Default: ")["label"] == "Default: alice — locked")
+    finally:
+        host.close()
+
+
+def single_instance(t: Desktop, ctx: dict) -> None:
+    """A second start hands over to the running app and exits."""
+    pid = memory.app_pid(ctx["app"])
+    # Without the hand-over the second app would run on (and time out here).
+    second = subprocess.run([str(ctx["app"])], env=t.env, capture_output=True, text=True, timeout=30)
+    assert second.returncode == 0, second.stderr
+    assert memory.app_pid(ctx["app"]) == pid, "the first instance is gone"
+    assert t.d.execute_script("return document.getElementById('main').dataset.ready"), "the window is gone"
+
+
 def memory_after_lock(t: Desktop, ctx: dict) -> None:
     """After "Lock all" (which ends the web process: the window is built
     afresh), neither the long-term secret typed into the add form nor the
@@ -749,10 +838,13 @@ CASES = [
     refused_prompt,
     other_uid_refused,
     settings,
+    global_shortcut,
     unguarded_refused,
     keys_panel,
     rotation_wizard,
     provider_page,
+    tray,
+    single_instance,
     memory_after_lock,
 ]
 
