@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -359,8 +360,10 @@ def search_and_switch(t: Desktop, ctx: dict) -> None:
         return [r.get_attribute("data-profile") for r in
                 t.d.find_elements(By.CSS_SELECTOR, "#main tr[data-profile]") if r.is_displayed()]
 
-    search = t.d.find_element(By.ID, "search")
-    search.click()
+    # "/" jumps to the search box.
+    t.d.execute_script("document.getElementById('main').focus()")
+    t.keys("/")
+    t.wait.until(lambda d: d.switch_to.active_element.get_attribute("id") == "search")
     t.keys("bo")
     assert shown() == ["bob"], shown()
     assert not t.d.find_element(By.CSS_SELECTOR, 'section.group[data-identity="alice"]').is_displayed()
@@ -392,7 +395,7 @@ def search_and_switch(t: Desktop, ctx: dict) -> None:
 def quick_switch(t: Desktop, ctx: dict) -> None:
     """By keyboard alone: Ctrl+K, a few letters, Enter; the PIN and Enter
     when the profile is locked."""
-    t.d.find_element(By.ID, "main").click()
+    t.d.execute_script("document.getElementById('main').focus()")
     t.ctrl_k()
     t.wait.until(lambda d: d.switch_to.active_element.get_attribute("id") == "qs-input")
     t.keys("bo")
@@ -758,10 +761,10 @@ def tray(t: Desktop, ctx: dict) -> None:
         t.keyfob("use", "alice")
         t.keyfob("lock", "--all")
         t.keyfob("unlock", "alice", "--pin-stdin", stdin=f"{PIN}\n")
-        WebDriverWait(t.d, 20).until(lambda d: (label_of("Default: ") or {}).get("label", "").startswith("Default: alice — "))
-        head = label_of("Default: ")["label"]
+        # The menu follows the CLI: alice the default, unlocked, its time left.
+        WebDriverWait(t.d, 20).until(lambda d: re.fullmatch(
+            r"Default: alice — (\d+ h )?\d+ min left", (label_of("Default: ") or {}).get("label", "")))
         print("      tray menu: " + " | ".join(e["label"] or "—" for e in menu()))
-        assert head.endswith(" left"), head
         labels = [e["label"] for e in menu()]
         profiles = next(e for e in menu() if e["label"] == "Profiles")
         inside = [e["label"] for e in profiles["children"] if not e["separator"]]

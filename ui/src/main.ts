@@ -85,6 +85,16 @@ document.addEventListener("keydown", (ev) => {
   if ((ev.ctrlKey || ev.metaKey) && !ev.altKey && !ev.shiftKey && ev.key.toLowerCase() === "k") {
     ev.preventDefault();
     openQuickSwitch();
+    return;
+  }
+  // "/" jumps to the main view's search, unless typing somewhere already.
+  const typing = ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement || ev.target instanceof HTMLTextAreaElement;
+  if (ev.key === "/" && !typing && !ev.ctrlKey && !ev.altKey && !ev.metaKey) {
+    const search = document.getElementById("search");
+    if (search && !document.querySelector("dialog[open]")) {
+      ev.preventDefault();
+      search.focus();
+    }
   }
 });
 document.getElementById("open-quick-switch")?.addEventListener("click", openQuickSwitch);
