@@ -162,7 +162,7 @@ function cssId(s: string): string {
 function profileRow(row: ProfileRow, general: HTMLElement): HTMLElement {
   const unlocked = isUnlocked(row);
   const fail = (e: unknown) => general.replaceChildren(notice(toApiError(e).message, "bad"));
-  const toggle = h("button", { type: "button", class: unlocked ? "" : "primary", "data-action": unlocked ? "lock" : "unlock", "aria-label": `${unlocked ? "Lock" : "Unlock"} ${row.name}` }, unlocked ? "Lock" : "Unlock");
+  const toggle = h("button", { type: "button", class: unlocked ? "small" : "small primary", "data-action": unlocked ? "lock" : "unlock", "aria-label": `${unlocked ? "Lock" : "Unlock"} ${row.name}` }, unlocked ? "Lock" : "Unlock");
   toggle.onclick = async () => {
     try {
       if (unlocked) {
@@ -175,7 +175,7 @@ function profileRow(row: ProfileRow, general: HTMLElement): HTMLElement {
       fail(e);
     }
   };
-  const use = h("button", { type: "button", "data-action": "use", "aria-label": `Make default: ${row.name}` }, "Make default");
+  const use = h("button", { type: "button", class: "small", "data-action": "use", "aria-label": `Make default: ${row.name}` }, "Make default");
   use.hidden = row.isDefault;
   use.onclick = async () => {
     try {
@@ -186,7 +186,7 @@ function profileRow(row: ProfileRow, general: HTMLElement): HTMLElement {
   };
   const lines = exportLines(row);
   const copySource = h("code", { class: "sr-only" }, lines);
-  const copy = h("button", { type: "button", "data-action": "copy", "aria-label": `Copy export lines for ${row.name}`, title: lines }, "Copy export");
+  const copy = h("button", { type: "button", class: "small", "data-action": "copy", "aria-label": `Copy export lines for ${row.name}`, title: lines }, "Copy export");
   copy.onclick = async () => {
     const ok = await copyText(lines, copySource);
     general.replaceChildren(notice(ok ? `Copied: ${lines.replace(/\n/g, "; ")}` : "Copy failed: select the lines and press Ctrl+C.", ok ? "good" : "bad"));
