@@ -392,6 +392,31 @@ def search_and_switch(t: Desktop, ctx: dict) -> None:
     t.shot(ctx, "home")
 
 
+def narrow_window(t: Desktop, ctx: dict) -> None:
+    """640 CSS px wide, what a 1280 px screen is at 200 % scale: the page
+    itself does not scroll sideways (a group's table may, inside it) and
+    every row's actions stay reachable."""
+    size = t.d.get_window_size()
+    t.d.set_window_size(640, size["height"])
+    try:
+        t.wait.until(lambda d: d.execute_script("return window.innerWidth") <= 660)
+        overflow = t.d.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        wide = t.d.execute_script(
+            "const w = document.documentElement.clientWidth;"
+            "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1"
+            " && !e.closest('.group')).slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
+        assert overflow <= 0, f"the page scrolls sideways by {overflow} px: {wide}"
+        for name in ("alice", "bob"):
+            t.d.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'end'})",
+                               t.row(name).find_element(By.CSS_SELECTOR, 'button[data-action="copy"]'))
+            assert t.row(name).find_element(By.CSS_SELECTOR, 'button[data-action="copy"]').is_displayed()
+        t.d.execute_script("window.scrollTo(0, 0); document.querySelectorAll('.group').forEach(g => g.scrollLeft = 0)")
+        t.shot(ctx, "home-narrow")
+    finally:
+        t.d.set_window_size(size["width"], size["height"])
+        t.wait.until(lambda d: d.execute_script("return window.innerWidth") >= size["width"] - 40)
+
+
 def quick_switch(t: Desktop, ctx: dict) -> None:
     """By keyboard alone: Ctrl+K, a few letters, Enter; the PIN and Enter
     when the profile is locked."""
@@ -832,6 +857,7 @@ CASES = [
     add_identity,
     unlock_and_lock,
     search_and_switch,
+    narrow_window,
     quick_switch,
     role_profile,
     credential_process_prompt,
