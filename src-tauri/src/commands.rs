@@ -24,21 +24,32 @@ use crate::error::{ErrorKind, UiError};
 
 type Result<T> = std::result::Result<T, UiError>;
 
-/// Runs `f` with the app's state on tokio's blocking pool, then brings the
-/// tray up to date with what it changed (the UI knows already, so the
-/// tray's watcher does not announce it again).
+/// Runs `f` with the app's state on tokio's blocking pool.
 async fn blocking<T, F>(app: AppHandle, f: F) -> Result<T>
 where
     T: Send + 'static,
     F: FnOnce(&Desk) -> Result<T> + Send + 'static,
 {
-    tauri::async_runtime::spawn_blocking(move || {
-        let out = f(&app.state::<Desk>());
-        crate::tray::refresh(&app);
-        out
-    })
-    .await
-    .map_err(|e| UiError::new(ErrorKind::Internal, e.to_string()))?
+    tauri::async_runtime::spawn_blocking(move || f(&app.state::<Desk>()))
+        .await
+        .map_err(|e| UiError::new(ErrorKind::Internal, e.to_string()))?
+}
+
+/// [`blocking`] for a command that changes what the tray shows (profiles,
+/// the default, sessions): the tray is brought up to date at once, and
+/// its watcher does not announce the change to the UI, which made it and
+/// reads the state again itself. (Only these: a read-only command that
+/// took the tray's snapshot would swallow a change the CLI made
+/// meanwhile, which the UI would then never hear of.)
+async fn changing<T, F>(app: AppHandle, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Desk) -> Result<T> + Send + 'static,
+{
+    let handle = app.clone();
+    let out = blocking(app, f).await;
+    let _ = tauri::async_runtime::spawn_blocking(move || crate::tray::refresh(&handle)).await;
+    out
 }
 
 #[tauri::command]
@@ -88,7 +99,7 @@ pub async fn verify_identity(app: AppHandle, form: NewIdentityForm) -> Result<Ve
 /// Step two: seals and stores the verified keys and creates the profile.
 #[tauri::command]
 pub async fn confirm_identity(app: AppHandle, allow_root: bool) -> Result<IdentityView> {
-    blocking(app, move |d| {
+    changing(app, move |d| {
         let (new, caller) = d.take_pending_add()?;
         let identity = app::add_verified_identity(&d.kf, new, caller, allow_root)?;
         Ok(IdentityView::new(&identity, OffsetDateTime::now_utc()))
@@ -103,7 +114,7 @@ pub fn cancel_identity(state: tauri::State<'_, Desk>) {
 
 #[tauri::command]
 pub async fn remove_identity(app: AppHandle, name: String) -> Result<()> {
-    blocking(app, move |d| {
+    changing(app, move |d| {
         // The page asked "remove?" before calling.
         let confirmed = app::Answered { take_over: false };
         Ok(app::remove_identity(&d.kf, &name, &confirmed).map(drop)?)
@@ -133,7 +144,7 @@ pub async fn save_profile(
     form: ProfileForm,
     guard: Option<PinForm>,
 ) -> Result<ProfileView> {
-    blocking(app, move |d| {
+    changing(app, move |d| {
         let profile = Profile::from_input(&form.input())?;
         let prompter = fixed_prompter(guard)?;
         let (replace, take_over, accept) = (form.replace, form.take_over, form.accept_unguarded);
@@ -246,7 +257,7 @@ pub fn trust_policy(form: TrustPolicyForm) -> Result<String> {
 
 #[tauri::command]
 pub async fn remove_profile(app: AppHandle, name: String) -> Result<()> {
-    blocking(app, move |d| {
+    changing(app, move |d| {
         let confirmed = app::Answered { take_over: false };
         Ok(app::remove_profile(&d.kf, &name, &confirmed).map(drop)?)
     })
@@ -261,7 +272,7 @@ pub async fn current_profile(app: AppHandle) -> Result<Option<String>> {
 /// `keyfob use NAME`: points `[default]` at the profile.
 #[tauri::command]
 pub async fn use_profile(app: AppHandle, name: String, take_over: bool) -> Result<String> {
-    blocking(app, move |d| {
+    changing(app, move |d| {
         Ok(app::use_profile(&d.kf, &name, &app::Answered { take_over })?.name)
     })
     .await
@@ -270,7 +281,7 @@ pub async fn use_profile(app: AppHandle, name: String, take_over: bool) -> Resul
 /// `keyfob unlock`; returns when the new session expires (RFC 3339).
 #[tauri::command]
 pub async fn unlock(app: AppHandle, mut form: UnlockForm) -> Result<String> {
-    blocking(app, move |d| {
+    changing(app, move |d| {
         if let Some(code) = &form.mfa_code {
             limits::mfa_code(code)?;
         }
@@ -296,7 +307,7 @@ pub async fn list_sessions(app: AppHandle) -> Result<Vec<SessionView>> {
 
 #[tauri::command]
 pub async fn lock(app: AppHandle, profile: String) -> Result<()> {
-    blocking(app, move |d| Ok(app::lock(&d.kf, &profile).map(drop)?)).await
+    changing(app, move |d| Ok(app::lock(&d.kf, &profile).map(drop)?)).await
 }
 
 /// Drops every session, then ends the web process (the window is built
@@ -304,7 +315,7 @@ pub async fn lock(app: AppHandle, profile: String) -> Result<()> {
 #[tauri::command]
 pub async fn lock_all(app: AppHandle) -> Result<u32> {
     let handle = app.clone();
-    let n = blocking(app, |d| Ok(app::lock_all(&d.kf)? as u32)).await?;
+    let n = changing(app, |d| Ok(app::lock_all(&d.kf)? as u32)).await?;
     crate::renew_webview(&handle);
     Ok(n)
 }

@@ -176,18 +176,19 @@ export function route(): Promise<void> {
 
 // ----------------------------------------------------------------- flash
 
-let pending: { text: string; kind: "good" | "bad" | "" } | null = null;
+let pending: { text: string; kind: "good" | "bad" | ""; screen: string; until: number } | null = null;
 
-/** A notice for the next screen rendered (after a save that moves on). */
-export function flash(text: string, kind: "good" | "bad" | "" = "good"): void {
-  pending = { text, kind };
+/** A notice for the next render of `screen` (after a save that moves on).
+ *  It survives a re-render of that screen in the next few seconds (a
+ *  change from the tray's watcher), and no other screen shows it. */
+export function flash(text: string, kind: "good" | "bad" | "" = "good", screen = "home"): void {
+  pending = { text, kind, screen, until: Date.now() + 5000 };
 }
 
-/** The flashed notice, once. */
-export function takeFlash(): HTMLElement | null {
-  const f = pending;
-  pending = null;
-  return f ? h("div", { id: "flash" }, notice(f.text, f.kind)) : null;
+/** The notice flashed for `screen`, if any. */
+export function takeFlash(screen: string): HTMLElement | null {
+  if (pending && (pending.screen !== screen || Date.now() > pending.until)) pending = null;
+  return pending ? h("div", { id: "flash" }, notice(pending.text, pending.kind)) : null;
 }
 
 /** Light or dark by choice, else the system's (prefers-color-scheme). */

@@ -22,7 +22,7 @@ export async function home(): Promise<void> {
     return;
   }
   const groups = groupRows(identities, profiles, sessions);
-  const general = h("div", { id: "home-general", "aria-live": "polite" }, takeFlash());
+  const general = h("div", { id: "home-general", "aria-live": "polite" }, takeFlash("home"));
   const accounts = [...new Set(groups.flatMap((g) => g.rows.map((r) => r.account)).filter((a): a is string => a !== null))].sort();
 
   const search = h("input", {

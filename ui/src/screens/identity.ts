@@ -16,7 +16,7 @@ export async function identityScreen(arg: string | null): Promise<void> {
     main.append(h("h2", {}, "Identity"), notice(`There is no identity ${arg ?? ""}.`, "bad"));
     return;
   }
-  const general = h("div", { id: "identity-general" }, takeFlash());
+  const general = h("div", { id: "identity-general" }, takeFlash("identity"));
   main.append(
     h("h2", { id: "identity-title" }, i.name),
     general,

@@ -114,7 +114,7 @@ function renderForm(p: ProfileView | null, identities: IdentityView[], identity:
     try {
       const stored = await call("save_profile", { form: data, guard });
       const verdict = savedProfileNotice(stored);
-      flash(verdict.text, verdict.kind);
+      flash(verdict.text, verdict.kind, "identity");
       location.hash = routeTo("identity", stored.identity);
     } catch (e) {
       const err = toApiError(e);
