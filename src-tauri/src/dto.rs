@@ -25,7 +25,8 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-/// One row of the Identities screen: what `keyfob list` shows.
+/// An identity as the main view and its own page show it: what `keyfob
+/// list` shows.
 #[derive(Clone, Debug, Serialize, TS)]
 #[ts(export, export_to = "../../ui/src/api/bindings/")]
 pub struct IdentityView {
@@ -159,7 +160,8 @@ pub struct VerifiedKeys {
     pub root: bool,
 }
 
-/// A profile as the Profiles and Switch screens show it.
+/// A profile as the main view, the identity page and the quick switcher
+/// show it.
 #[derive(Clone, Debug, Serialize, TS)]
 #[ts(export, export_to = "../../ui/src/api/bindings/")]
 pub struct ProfileView {
@@ -273,7 +275,8 @@ impl ProfileForm {
     }
 }
 
-/// The Unlock form. Received only.
+/// The unlock dialog's form (the main view, the quick switcher). Received
+/// only.
 #[derive(Deserialize, TS)]
 #[ts(export, export_to = "../../ui/src/api/bindings/")]
 pub struct UnlockForm {

@@ -111,7 +111,7 @@ export function profileRoleText(p: { role_arn: string | null; external_id: strin
   return p.role_arn ? `${p.role_arn}${p.external_id ? " (external ID)" : ""}` : "—";
 }
 
-/** What the Profiles screen says once a profile is saved, by the guard's
+/** What the identity page says once a profile is saved, by the guard's
  *  verdict on it. */
 export function savedProfileNotice(stored: { name: string; guard: string }): { text: string; kind: "good" | "bad" } {
   return stored.guard === "guarded"
