@@ -34,6 +34,23 @@ where
         .map_err(|e| UiError::new(ErrorKind::Internal, e.to_string()))?
 }
 
+/// [`blocking`] for a command that changes what the tray shows (profiles,
+/// the default, sessions): the tray is brought up to date at once, and
+/// its watcher does not announce the change to the UI, which made it and
+/// reads the state again itself. (Only these: a read-only command that
+/// took the tray's snapshot would swallow a change the CLI made
+/// meanwhile, which the UI would then never hear of.)
+async fn changing<T, F>(app: AppHandle, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Desk) -> Result<T> + Send + 'static,
+{
+    let handle = app.clone();
+    let out = blocking(app, f).await;
+    let _ = tauri::async_runtime::spawn_blocking(move || crate::tray::refresh(&handle)).await;
+    out
+}
+
 #[tauri::command]
 pub async fn list_identities(app: AppHandle) -> Result<Vec<IdentityView>> {
     blocking(app, |d| {
@@ -81,7 +98,7 @@ pub async fn verify_identity(app: AppHandle, form: NewIdentityForm) -> Result<Ve
 /// Step two: seals and stores the verified keys and creates the profile.
 #[tauri::command]
 pub async fn confirm_identity(app: AppHandle, allow_root: bool) -> Result<IdentityView> {
-    blocking(app, move |d| {
+    changing(app, move |d| {
         let (new, caller) = d.take_pending_add()?;
         let identity = app::add_verified_identity(&d.kf, new, caller, allow_root)?;
         Ok(IdentityView::new(&identity, OffsetDateTime::now_utc()))
@@ -96,7 +113,7 @@ pub fn cancel_identity(state: tauri::State<'_, Desk>) {
 
 #[tauri::command]
 pub async fn remove_identity(app: AppHandle, name: String) -> Result<()> {
-    blocking(app, move |d| {
+    changing(app, move |d| {
         // The page asked "remove?" before calling.
         let confirmed = app::Answered { take_over: false };
         Ok(app::remove_identity(&d.kf, &name, &confirmed).map(drop)?)
@@ -126,7 +143,7 @@ pub async fn save_profile(
     form: ProfileForm,
     guard: Option<PinForm>,
 ) -> Result<ProfileView> {
-    blocking(app, move |d| {
+    changing(app, move |d| {
         let profile = app::build_profile(&d.kf, &form.input())?;
         let prompter = fixed_prompter(guard)?;
         let (replace, take_over, accept) = (form.replace, form.take_over, form.accept_unguarded);
@@ -239,7 +256,7 @@ pub fn trust_policy(form: TrustPolicyForm) -> Result<String> {
 
 #[tauri::command]
 pub async fn remove_profile(app: AppHandle, name: String) -> Result<()> {
-    blocking(app, move |d| {
+    changing(app, move |d| {
         let confirmed = app::Answered { take_over: false };
         Ok(app::remove_profile(&d.kf, &name, &confirmed).map(drop)?)
     })
@@ -254,19 +271,16 @@ pub async fn current_profile(app: AppHandle) -> Result<Option<String>> {
 /// `keyfob use NAME`: points `[default]` at the profile.
 #[tauri::command]
 pub async fn use_profile(app: AppHandle, name: String, take_over: bool) -> Result<String> {
-    let handle = app.clone();
-    let name = blocking(app, move |d| {
+    changing(app, move |d| {
         Ok(app::use_profile(&d.kf, &name, &app::Answered { take_over })?.name)
     })
-    .await?;
-    crate::tray::refresh(&handle);
-    Ok(name)
+    .await
 }
 
 /// `keyfob unlock`; returns when the new session expires (RFC 3339).
 #[tauri::command]
 pub async fn unlock(app: AppHandle, mut form: UnlockForm) -> Result<String> {
-    blocking(app, move |d| {
+    changing(app, move |d| {
         if let Some(code) = &form.mfa_code {
             limits::mfa_code(code)?;
         }
@@ -292,12 +306,17 @@ pub async fn list_sessions(app: AppHandle) -> Result<Vec<SessionView>> {
 
 #[tauri::command]
 pub async fn lock(app: AppHandle, profile: String) -> Result<()> {
-    blocking(app, move |d| Ok(app::lock(&d.kf, &profile).map(drop)?)).await
+    changing(app, move |d| Ok(app::lock(&d.kf, &profile).map(drop)?)).await
 }
 
+/// Drops every session, then ends the web process (the window is built
+/// afresh), so nothing typed into the page outlives the lock.
 #[tauri::command]
 pub async fn lock_all(app: AppHandle) -> Result<u32> {
-    blocking(app, |d| Ok(app::lock_all(&d.kf)? as u32)).await
+    let handle = app.clone();
+    let n = changing(app, |d| Ok(app::lock_all(&d.kf)? as u32)).await?;
+    crate::renew_webview(&handle);
+    Ok(n)
 }
 
 #[tauri::command]
@@ -307,7 +326,10 @@ pub fn get_settings(state: tauri::State<'_, Desk>) -> SettingsView {
 
 #[tauri::command]
 pub async fn save_settings(app: AppHandle, form: SettingsForm) -> Result<SettingsView> {
+    let handle = app.clone();
     blocking(app, move |d| {
+        // Every field is checked before anything is written.
+        crate::shortcut::parse(&form.global_shortcut)?;
         keyfob::settings::save(
             &d.kf.paths,
             &keyfob::settings::SettingsInput {
@@ -317,6 +339,9 @@ pub async fn save_settings(app: AppHandle, form: SettingsForm) -> Result<Setting
             },
         )?;
         crate::autostart::set(&d.app_exe, form.start_at_login)?;
+        crate::shortcut::save(&d.kf.paths.config_file(), &form.global_shortcut)?;
+        let applied = crate::shortcut::apply(&handle, &form.global_shortcut);
+        *d.shortcut_error.lock().unwrap_or_else(|e| e.into_inner()) = applied.err();
         Ok(d.settings_view())
     })
     .await

@@ -25,7 +25,8 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-/// One row of the Identities screen: what `keyfob list` shows.
+/// An identity as the main view and its own page show it: what `keyfob
+/// list` shows.
 #[derive(Clone, Debug, Serialize, TS)]
 #[ts(export, export_to = "../../ui/src/api/bindings/")]
 pub struct IdentityView {
@@ -159,7 +160,8 @@ pub struct VerifiedKeys {
     pub root: bool,
 }
 
-/// A profile as the Profiles and Switch screens show it.
+/// A profile as the main view, the identity page and the quick switcher
+/// show it.
 #[derive(Clone, Debug, Serialize, TS)]
 #[ts(export, export_to = "../../ui/src/api/bindings/")]
 pub struct ProfileView {
@@ -274,7 +276,8 @@ impl ProfileForm {
     }
 }
 
-/// The Unlock form. Received only.
+/// The unlock dialog's form (the main view, the quick switcher). Received
+/// only.
 #[derive(Deserialize, TS)]
 #[ts(export, export_to = "../../ui/src/api/bindings/")]
 pub struct UnlockForm {
@@ -559,6 +562,11 @@ pub struct SettingsView {
     pub config_file: String,
     /// Why the prompt service is not running, if it is not.
     pub prompt_service: Option<String>,
+    /// The quick switcher's global shortcut (`Ctrl+Alt+K`); empty for
+    /// none.
+    pub global_shortcut: String,
+    /// Why that shortcut is not active (another app holds it …), if not.
+    pub shortcut_problem: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, TS)]
@@ -569,6 +577,8 @@ pub struct SettingsForm {
     /// Like `12h` or `45m`; empty for keyfob's default.
     pub session_duration: String,
     pub role_duration: String,
+    /// Like `Ctrl+Alt+K`; empty for no global shortcut.
+    pub global_shortcut: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]

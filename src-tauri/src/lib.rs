@@ -3,8 +3,10 @@
 //! Owns the window, the tray ([`tray`]), the IPC commands ([`commands`],
 //! each a delegation to `keyfob::app` and friends), the shapes that cross
 //! to the UI ([`dto`], [`error`]) and the app's half of the prompt service
-//! ([`prompt`]), and the 90-day key reminders ([`reminder`]). State
-//! ([`Desk`]) is built once in `setup()`.
+//! ([`prompt`]), the 90-day key reminders ([`reminder`]) and the quick
+//! switcher's global shortcut ([`shortcut`]). State ([`Desk`]) is built
+//! once in `setup()`. One instance runs (a second start focuses the
+//! window); the window's size and place are remembered.
 
 mod autostart;
 mod commands;
@@ -12,12 +14,14 @@ pub mod dto;
 pub mod error;
 mod prompt;
 mod reminder;
+mod shortcut;
 mod tray;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tauri::{AppHandle, Emitter, Manager, WindowEvent};
+use tauri::{AppHandle, Emitter, Manager, WebviewWindowBuilder, WindowEvent};
 
 use keyfob::agent::client::AgentLink;
 use keyfob::agent::protocol::Reply;
@@ -57,6 +61,10 @@ pub struct Desk {
     prompt_error: Option<String>,
     /// Keeps the prompt socket open for the app's lifetime.
     _server: Option<ServerHandle>,
+    /// Why the global shortcut is not active, if it is not.
+    shortcut_error: Mutex<Option<String>>,
+    /// Set while the main window is destroyed to be built afresh.
+    renewing: AtomicBool,
 }
 
 impl Desk {
@@ -95,6 +103,12 @@ impl Desk {
             role_duration: keyfob::duration::human(durations.role_secs),
             config_file: self.kf.paths.config_file().display().to_string(),
             prompt_service: self.prompt_error.clone(),
+            global_shortcut: shortcut::load(&self.kf.paths.config_file()),
+            shortcut_problem: self
+                .shortcut_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
         }
     }
 }
@@ -113,6 +127,47 @@ pub fn show_main_window(handle: &AppHandle) {
 fn changed(handle: &AppHandle) {
     tray::refresh(handle);
     let _ = handle.emit(CHANGED_EVENT, ());
+}
+
+/// After "Lock all": ends the web process, whose JavaScript heap may still
+/// hold the strings of a PIN or a secret typed into the page (JavaScript
+/// cannot wipe them), by destroying the main window; its `Destroyed`
+/// event builds it again from tauri.conf.json, as shown or hidden as it
+/// was.
+pub fn renew_webview(handle: &AppHandle) {
+    let desk = handle.state::<Desk>();
+    if let Some(w) = handle.get_webview_window("main")
+        && !desk.renewing.swap(true, Ordering::SeqCst)
+    {
+        let visible = w.is_visible().unwrap_or(true);
+        VISIBLE_AFTER_RENEW.store(visible, Ordering::SeqCst);
+        if w.destroy().is_err() {
+            desk.renewing.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
+static VISIBLE_AFTER_RENEW: AtomicBool = AtomicBool::new(true);
+
+/// The main window, built from its entry in tauri.conf.json.
+fn build_main_window(handle: &AppHandle, visible: bool) -> tauri::Result<()> {
+    let Some(conf) = handle
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == "main")
+        .cloned()
+    else {
+        return Ok(());
+    };
+    let w = WebviewWindowBuilder::from_config(handle, &conf)?
+        .visible(visible)
+        .build()?;
+    if visible {
+        let _ = w.set_focus();
+    }
+    Ok(())
 }
 
 /// Binds the agent socket, waiting a moment for an agent that was told to
@@ -165,29 +220,78 @@ fn build_state(handle: &AppHandle) -> Result<Desk, Box<dyn std::error::Error>> {
         prompts: prompt::Prompts::default(),
         prompt_error,
         _server: server,
+        shortcut_error: Mutex::new(None),
+        renewing: AtomicBool::new(false),
     })
 }
 
 pub fn run() {
+    use tauri_plugin_window_state::StateFlags;
     tauri::Builder::default()
+        // First: a second start hands over to this one and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            show_main_window(app)
+        }))
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                // Not VISIBLE: a window left in the tray must come back
+                // at the next start.
+                .with_state_flags(StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED)
+                .build(),
+        )
+        .plugin(shortcut::plugin())
         .setup(|app| {
             let desk = build_state(app.handle())?;
+            let chosen = shortcut::load(&desk.kf.paths.config_file());
             app.manage(desk);
+            let applied = shortcut::apply(app.handle(), &chosen);
+            if let Err(e) = &applied {
+                tracing::warn!("global shortcut: {e}");
+            }
+            *app.state::<Desk>()
+                .shortcut_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = applied.err();
             tray::create(app.handle())?;
+            tray::watch(app.handle().clone());
             reminder::spawn(app.handle().clone());
             Ok(())
         })
-        .on_window_event(|window, event| {
+        .on_window_event(|window, event| match event {
             // Closing the window keeps keyfob in the tray (and the prompt
             // service running); "Quit" in the tray ends it.
-            if let WindowEvent::CloseRequested { api, .. } = event {
+            WindowEvent::CloseRequested { api, .. } => {
                 api.prevent_close();
                 let _ = window.hide();
             }
+            WindowEvent::Destroyed if window.label() == "main" => {
+                let handle = window.app_handle().clone();
+                if handle
+                    .state::<Desk>()
+                    .renewing
+                    .swap(false, Ordering::SeqCst)
+                {
+                    let visible = VISIBLE_AFTER_RENEW.load(Ordering::SeqCst);
+                    if let Err(e) = build_main_window(&handle, visible) {
+                        tracing::warn!("cannot build the window again: {e}");
+                    }
+                }
+            }
+            _ => {}
         })
         .invoke_handler(with_commands!(handler))
-        .run(tauri::generate_context!())
-        .expect("the keyfob app failed to start");
+        .build(tauri::generate_context!())
+        .expect("the keyfob app failed to start")
+        .run(|_app, event| {
+            // The window being built afresh (or hidden) is not a reason to
+            // end: only "Quit" (an explicit exit code) is.
+            if let tauri::RunEvent::ExitRequested {
+                code: None, api, ..
+            } = event
+            {
+                api.prevent_exit();
+            }
+        });
 }
 
 #[cfg(test)]

@@ -11,17 +11,28 @@ target/tools/bin/tauri-driver, docs/screenshots. Prints one line per case
 and a summary; exits 1 if any case failed.
 
 The cases run in order on one app instance (each builds on the last, as a
-person would): add with a wrong secret, add, unlock, switch, a role profile
-with an external ID, credential-process answered through the app's prompt,
-a refused prompt, another uid on the prompt socket, settings, a role the
-external-ID guard refuses (then accepted unguarded) with its audit badge,
-the access-keys panel, a rotation through the wizard, and the provider page.
+person would): the first-run view, add with a wrong secret, add, unlock and
+lock in the main view, search and filters, make default and copy export
+lines, the quick switcher by keyboard alone, a role profile with an external
+ID from the identity's page, credential-process answered through the app's
+prompt, a refused prompt, another uid on the prompt socket, settings (the
+global shortcut included), a role the external-ID guard refuses (then
+accepted unguarded) with its audit badge, the access-keys panel and a
+rotation through the wizard on the identity's page, the provider page, the
+tray read and clicked over D-Bus (tests/support/sni_host.py), and the
+memory check after "Lock all".
+
+Every screen is checked with axe-core (ui/node_modules/axe-core, injected
+through WebDriver) in the light and the dark theme: a serious or critical
+violation fails the case. With --screenshots each is also photographed in
+both themes (NAME-light.png, NAME-dark.png).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -37,6 +48,9 @@ from bench import World  # noqa: E402  (the private world, shared with the bench
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import memory  # noqa: E402  (core dumps after locking)
 
+sys.path.insert(0, str(ROOT / "tests/support"))
+import sni_host  # noqa: E402  (the tray's StatusNotifierItem host)
+
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
@@ -44,6 +58,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.common.options import ArgOptions  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+AXE_SOURCE = ROOT / "ui/node_modules/axe-core/axe.min.js"
 
 PIN = "e2e-pin-123456"
 ACCOUNT = "123456789012"
@@ -56,6 +72,8 @@ class Desktop:
         self.world = world
         self.cli = cli
         self.procs: list[subprocess.Popen] = []
+        # The panel's side of the tray, before the app looks for it.
+        self.watcher = sni_host.Watcher(world.env["DBUS_SESSION_BUS_ADDRESS"])
         display = self._xvfb()
         self.env = dict(world.env, DISPLAY=display, KEYFOB_CLI=str(cli),
                         # No GPU under Xvfb; keeps WebKit from trying.
@@ -109,18 +127,48 @@ class Desktop:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
+        self.watcher.close()
 
     # -- helpers ---------------------------------------------------------
 
     def go(self, screen: str) -> None:
-        """Opens a screen from the header, with the keyboard (focus + Enter)."""
+        """Opens a screen from the header (`profiles` is the main view),
+        with the keyboard (focus + Enter)."""
         link = self.d.find_element(By.ID, f"nav-{screen}")
         self.d.execute_script("document.getElementById('main').dataset.ready = ''")
         # Keyboard first (focus + Enter), as a person without a mouse would.
         self.d.execute_script("arguments[0].focus()", link)
         ActionChains(self.d).send_keys(Keys.ENTER).perform()
+        self.at("home" if screen == "profiles" else screen)
+
+    def at(self, screen: str) -> None:
+        """Waits until `screen` has rendered."""
         self.wait.until(lambda d: d.execute_script(
             "return document.getElementById('main').dataset.ready") == screen)
+
+    def follow(self, css: str, screen: str) -> None:
+        """Follows a link in the page (focus + Enter) to `screen`."""
+        link = self.d.find_element(By.CSS_SELECTOR, css)
+        self.d.execute_script("document.getElementById('main').dataset.ready = ''; arguments[0].focus()", link)
+        ActionChains(self.d).send_keys(Keys.ENTER).perform()
+        self.at(screen)
+
+    def ctrl_k(self) -> None:
+        ActionChains(self.d).key_down(Keys.CONTROL).send_keys("k").key_up(Keys.CONTROL).perform()
+
+    def keys(self, *keys: str) -> None:
+        """Types into whatever has the focus, as a keyboard would."""
+        ActionChains(self.d).send_keys(*keys).perform()
+
+    def row(self, profile: str):
+        return self.d.find_element(By.CSS_SELECTOR, f'#main tr[data-profile="{profile}"]')
+
+    def row_data(self, profile: str, key: str) -> str | None:
+        """A data- attribute of a profile's row, read in one step (the
+        main view re-renders when the tray or the CLI changes something)."""
+        return self.d.execute_script(
+            "const r = document.querySelector(`#main tr[data-profile=\"${arguments[0]}\"]`);"
+            "return r ? r.dataset[arguments[1]] : null;", profile, key)
 
     def fill(self, element_id: str, text: str) -> None:
         el = self.d.find_element(By.ID, element_id)
@@ -135,17 +183,50 @@ class Desktop:
             lambda d: any(e.text.strip() for e in d.find_elements(By.CSS_SELECTOR, css)))
         return self.text(css)
 
-    def shot(self, out: Path | None, name: str) -> None:
-        if out is None:
-            return
-        time.sleep(1)  # WebDriver screenshots can lag the last paint.
-        out.mkdir(parents=True, exist_ok=True)
+    def shot(self, ctx: dict, name: str) -> None:
+        """The screen as it is now, in the light and the dark theme: axe-core
+        on each (serious or critical violations fail), and a screenshot of
+        each when screenshots are on."""
+        out = ctx["shots"]
+        problems = []
+        try:
+            for theme in ("light", "dark"):
+                self.d.execute_script("document.documentElement.dataset.theme = arguments[0]", theme)
+                violations = self.axe()
+                ctx["axe"].append((name, theme, violations))
+                problems += [f"{theme}: {v['id']} ({v['impact']}) {v['help']} at {v['target']}"
+                             for v in violations if v["impact"] in ("serious", "critical")]
+                if out is not None:
+                    self.photo(out / f"{name}-{theme}.png")
+        finally:
+            self.d.execute_script("delete document.documentElement.dataset.theme")
+        assert not problems, f"axe-core on {name}: " + "; ".join(problems)
+
+    def axe(self) -> list[dict]:
+        """axe-core's violations on the page (WCAG 2.1 A/AA and best
+        practices), injected once per page load."""
+        if not self.d.execute_script("return typeof window.axe === 'object'"):
+            self.d.execute_script(AXE_SOURCE.read_text() + "\nreturn true;")
+        found = self.d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {resultTypes: ['violations']}).then("
+            " r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+            "  target: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))),"
+            " e => done([{id: 'axe-error', impact: 'critical', help: String(e), target: []}]));")
+        return found
+
+    def photo(self, path: Path) -> None:
+        # Two animation frames: the theme's repaint is on screen.
+        self.d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 150)));")
+        path.parent.mkdir(parents=True, exist_ok=True)
         # Taken from the X display (ImageMagick's import) rather than through
         # WebDriver: WebKitWebDriver's screenshot command was seen to hang
         # under Xvfb. The window sits at the display's top left.
         size = self.d.get_window_size()
         subprocess.run(["import", "-display", self.env["DISPLAY"], "-window", "root", "-crop",
-                        f"{size['width']}x{size['height']}+0+0", str(out / f"{name}.png")],
+                        f"{size['width']}x{size['height']}+0+0", str(path)],
                        check=True, timeout=30)
 
     def keyfob(self, *args: str, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess:
@@ -188,12 +269,19 @@ def default_target(world: World) -> str | None:
 
 # -- the cases ------------------------------------------------------------
 
+def first_run(t: Desktop, ctx: dict) -> None:
+    view = t.d.find_element(By.ID, "first-run")
+    assert "IAM Identity Center" in view.text and "Roles Anywhere" in view.text, view.text
+    assert not t.d.find_elements(By.CSS_SELECTOR, "#main section.group"), "profiles shown with no identity"
+    t.shot(ctx, "first-run")
+    t.follow("#first-run-add", "add")
+
+
 def add_wrong_secret(t: Desktop, ctx: dict) -> None:
     user = t.world.admin("create-user", "alice")
     ctx["alice"] = user
     secret = user["secret_access_key"]
     wrong = ("A" if secret[0] != "A" else "B") + secret[1:]
-    t.go("add")
     t.fill("access_key_id", user["access_key_id"])
     t.fill("secret_access_key", wrong)
     t.fill("identity_name", "alice")
@@ -207,12 +295,11 @@ def add_wrong_secret(t: Desktop, ctx: dict) -> None:
     assert t.d.find_elements(By.ID, "verified") == []
     listed = json.loads(t.keyfob("list", "--json").stdout)
     assert listed == [], f"stored something: {listed}"
-    t.shot(ctx["shots"], "add-identity-error")
+    t.shot(ctx, "add-identity-error")
 
 
 def add_identity(t: Desktop, ctx: dict) -> None:
     user = ctx["alice"]
-    t.go("add")
     t.fill("access_key_id", user["access_key_id"])
     t.fill("secret_access_key", user["secret_access_key"])
     t.fill("identity_name", "alice")
@@ -225,56 +312,156 @@ def add_identity(t: Desktop, ctx: dict) -> None:
     assert json.loads(t.keyfob("list", "--json").stdout) == []
     for field in ("secret_access_key", "pin", "pin_confirmation"):
         assert t.d.find_element(By.ID, field).get_attribute("value") == "", f"{field} not cleared"
-    t.shot(ctx["shots"], "add-identity-verified")
+    t.shot(ctx, "add-identity-verified")
     t.d.find_element(By.ID, "confirm-add").click()
-    t.until_text("#add-result .notice.good")
-    t.go("identities")
-    row = t.d.find_element(By.CSS_SELECTOR, 'tr[data-identity="alice"]')
-    assert ACCOUNT in row.find_element(By.CSS_SELECTOR, "td.account").text
-    assert user["arn"] in row.text
+    # Back in the main view, the new identity's group and its profile.
+    t.at("home")
+    assert "Added identity alice" in t.until_text("#flash .notice.good")
+    group = t.d.find_element(By.CSS_SELECTOR, 'section.group[data-identity="alice"]')
+    assert ACCOUNT in group.text
+    row = t.row("alice")
+    assert row.get_attribute("data-state") == "locked"
+    assert row.find_element(By.CSS_SELECTOR, ".account").text == ACCOUNT
     listed = json.loads(t.keyfob("list", "--json").stdout)
     assert [i["name"] for i in listed] == ["alice"]
     assert "credential-process alice" in aws_config(t.world)
-    t.shot(ctx["shots"], "identities")
 
 
-def unlock(t: Desktop, ctx: dict) -> None:
-    t.go("unlock")
-    Select(t.d.find_element(By.ID, "unlock-profile")).select_by_value("alice")
+def unlock_and_lock(t: Desktop, ctx: dict) -> None:
+    t.row("alice").find_element(By.CSS_SELECTOR, 'button[data-action="unlock"]').click()
+    dialog = t.d.find_element(By.ID, "unlock-dialog")
+    assert dialog.get_attribute("data-profile") == "alice"
     t.fill("pin", "wrong-pin-000")
     t.d.find_element(By.ID, "unlock-submit").click()
     assert "wrong PIN" in t.until_text("#pin-error")
+    assert t.d.find_element(By.ID, "pin").get_attribute("value") == "", "PIN not cleared"
+    t.shot(ctx, "unlock")
     t.fill("pin", PIN)
-    t.d.find_element(By.ID, "unlock-submit").click()
-    assert "unlocked" in t.until_text("#unlock-general .notice.good")
-    t.shot(ctx["shots"], "unlock")
-    t.go("sessions")
-    row = t.d.find_element(By.CSS_SELECTOR, 'tr[data-session="alice"]')
-    assert " h " in row.find_element(By.CSS_SELECTOR, ".countdown").text
-    t.shot(ctx["shots"], "sessions")
+    t.keys(Keys.ENTER)
+    t.wait.until(lambda d: not d.find_elements(By.ID, "unlock-dialog"))
+    t.wait.until(lambda d: t.row_data("alice", "state") == "unlocked")
+    state = t.row("alice").find_element(By.CSS_SELECTOR, ".state-text").text
+    assert state.startswith("Unlocked") and " h " in state, state
+    # Lock in place.
+    t.row("alice").find_element(By.CSS_SELECTOR, 'button[data-action="lock"]').click()
+    t.wait.until(lambda d: t.row_data("alice", "state") == "locked")
 
 
-def switch_identity(t: Desktop, ctx: dict) -> None:
+def search_and_switch(t: Desktop, ctx: dict) -> None:
     bob = t.world.admin("create-user", "bob")
     t.keyfob("add", "bob", "--access-key-id", bob["access_key_id"], "--stdin",
              stdin=f"{bob['secret_access_key']}\n{PIN}\n")
-    t.go("switch")
-    t.d.find_element(By.CSS_SELECTOR, 'button[data-profile="bob"]').click()
+    t.keyfob("unlock", "alice", "--pin-stdin", stdin=f"{PIN}\n")
+    # The CLI's change reaches the main view without a reload.
+    t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#main tr[data-profile="bob"]'))
+    t.wait.until(lambda d: t.row_data("alice", "state") == "unlocked")
+
+    def shown() -> list[str]:
+        return [r.get_attribute("data-profile") for r in
+                t.d.find_elements(By.CSS_SELECTOR, "#main tr[data-profile]") if r.is_displayed()]
+
+    # "/" jumps to the search box.
+    t.d.execute_script("document.getElementById('main').focus()")
+    t.keys("/")
+    t.wait.until(lambda d: d.switch_to.active_element.get_attribute("id") == "search")
+    t.keys("bo")
+    assert shown() == ["bob"], shown()
+    assert not t.d.find_element(By.CSS_SELECTOR, 'section.group[data-identity="alice"]').is_displayed()
+    t.keys(Keys.BACKSPACE, Keys.BACKSPACE, "zzz")
+    assert shown() == [] and t.d.find_element(By.ID, "no-match").is_displayed()
+    ActionChains(t.d).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys(Keys.BACKSPACE).perform()
+    assert sorted(shown()) == ["alice", "bob"], shown()
+    Select(t.d.find_element(By.ID, "filter-state")).select_by_value("unlocked")
+    assert shown() == ["alice"], shown()
+    Select(t.d.find_element(By.ID, "filter-state")).select_by_value("all")
+    # moto puts every user in one account: the filter lists it once.
+    accounts = Select(t.d.find_element(By.ID, "filter-account"))
+    assert [o.get_attribute("value") for o in accounts.options] == ["", ACCOUNT]
+    accounts.select_by_value(ACCOUNT)
+    assert sorted(shown()) == ["alice", "bob"], shown()
+    accounts.select_by_value("")
+    # Make default, in place.
+    t.row("bob").find_element(By.CSS_SELECTOR, 'button[data-action="use"]').click()
     t.wait.until(lambda d: default_target(t.world) == "bob")
-    t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'li[data-profile="bob"] .current'))
+    t.wait.until(lambda d: t.row_data("bob", "default") == "true")
     assert t.keyfob("current").stdout.strip() == "bob"
-    t.shot(ctx["shots"], "switch-identity")
-    t.d.find_element(By.CSS_SELECTOR, 'button[data-profile="alice"]').click()
+    # Copy export lines: the profile by name, never a credential.
+    t.row("bob").find_element(By.CSS_SELECTOR, 'button[data-action="copy"]').click()
+    copied = t.until_text("#home-general .notice")
+    assert "export AWS_PROFILE=bob" in copied and "AWS_SECRET" not in copied, copied
+    t.shot(ctx, "home")
+
+
+def narrow_window(t: Desktop, ctx: dict) -> None:
+    """640 CSS px wide, what a 1280 px screen is at 200 % scale: the page
+    itself does not scroll sideways (a group's table may, inside it) and
+    every row's actions stay reachable."""
+    size = t.d.get_window_size()
+    t.d.set_window_size(640, size["height"])
+    try:
+        t.wait.until(lambda d: d.execute_script("return window.innerWidth") <= 660)
+        overflow = t.d.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        wide = t.d.execute_script(
+            "const w = document.documentElement.clientWidth;"
+            "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1"
+            " && !e.closest('.group')).slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
+        assert overflow <= 0, f"the page scrolls sideways by {overflow} px: {wide}"
+        for name in ("alice", "bob"):
+            t.d.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'end'})",
+                               t.row(name).find_element(By.CSS_SELECTOR, 'button[data-action="copy"]'))
+            assert t.row(name).find_element(By.CSS_SELECTOR, 'button[data-action="copy"]').is_displayed()
+        t.d.execute_script("window.scrollTo(0, 0); document.querySelectorAll('.group').forEach(g => g.scrollLeft = 0)")
+        t.shot(ctx, "home-narrow")
+    finally:
+        t.d.set_window_size(size["width"], size["height"])
+        t.wait.until(lambda d: d.execute_script("return window.innerWidth") >= size["width"] - 40)
+
+
+def quick_switch(t: Desktop, ctx: dict) -> None:
+    """By keyboard alone: Ctrl+K, a few letters, Enter; the PIN and Enter
+    when the profile is locked."""
+    t.d.execute_script("document.getElementById('main').focus()")
+    t.ctrl_k()
+    t.wait.until(lambda d: d.switch_to.active_element.get_attribute("id") == "qs-input")
+    t.keys("bo")
+    options = t.d.find_elements(By.CSS_SELECTOR, "#qs-list [role=option][data-profile]")
+    assert [o.get_attribute("data-profile") for o in options] == ["bob"], [o.text for o in options]
+    t.shot(ctx, "quick-switch")
+    # bob is locked: Enter asks its PIN in place, Enter again switches.
+    t.keys(Keys.ENTER)
+    t.wait.until(lambda d: d.switch_to.active_element.get_attribute("id") == "qs-pin")
+    t.keys(PIN, Keys.ENTER)
+    t.wait.until(lambda d: not d.find_elements(By.ID, "quick-switch"))
+    t.wait.until(lambda d: default_target(t.world) == "bob")
+    t.wait.until(lambda d: t.row_data("bob", "state") == "unlocked")
+    # alice is unlocked: two keystrokes and the name.
+    t.ctrl_k()
+    t.wait.until(lambda d: d.switch_to.active_element.get_attribute("id") == "qs-input")
+    t.keys("ali", Keys.ENTER)
     t.wait.until(lambda d: default_target(t.world) == "alice")
+    t.wait.until(lambda d: not d.find_elements(By.ID, "quick-switch"))
+    # Esc closes it and changes nothing.
+    t.ctrl_k()
+    t.wait.until(lambda d: d.switch_to.active_element.get_attribute("id") == "qs-input")
+    t.keys("bob", Keys.ESCAPE)
+    t.wait.until(lambda d: not d.find_elements(By.ID, "quick-switch"))
+    assert default_target(t.world) == "alice"
+
+
+def open_identity(t: Desktop, name: str) -> None:
+    if t.d.execute_script("return document.getElementById('main').dataset.ready") != "home":
+        t.go("profiles")
+    t.follow(f'a[data-identity-link="{name}"]', "identity")
+    assert t.text("#identity-title") == name
 
 
 def role_profile(t: Desktop, ctx: dict) -> None:
     role = t.world.admin("create-role", "deployer", "ext-id-e2e-42")
     ctx["role"] = role
-    t.go("profiles")
-    t.d.find_element(By.ID, "new-profile").click()
+    open_identity(t, "alice")
+    t.follow("#new-profile", "new-profile")
+    assert t.d.find_element(By.ID, "identity_name").get_attribute("value") == "alice"
     t.fill("profile_name", "deploy")
-    Select(t.d.find_element(By.ID, "identity_name")).select_by_value("alice")
     # The same validation as the CLI: a bad external ID is refused at its field.
     t.fill("role_arn", role["arn"])
     t.fill("external_id", "x")
@@ -286,18 +473,22 @@ def role_profile(t: Desktop, ctx: dict) -> None:
     # The external-ID guard asks for the identity's PIN.
     assert t.d.find_element(By.ID, "pin").is_displayed(), "no PIN field for the guard"
     t.fill("pin", PIN)
+    t.shot(ctx, "profile-form")
     t.d.find_element(By.ID, "save-profile").click()
-    t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-profile="deploy"]'))
-    row = t.d.find_element(By.CSS_SELECTOR, 'tr[data-profile="deploy"]')
+    t.at("identity")
+    assert "Guarded" in t.until_text("#flash .notice.good")
+    row = t.row("deploy")
     assert row.find_element(By.CSS_SELECTOR, "td.guard").text == "guarded", row.text
-    assert "Guarded" in t.until_text("#profiles-general .notice.good")
     shown = json.loads(t.keyfob("profile", "show", "deploy", "--json").stdout)
     assert shown["role"]["arn"] == role["arn"], shown
     assert shown["role"]["external_id"] == "ext-id-e2e-42", shown
     assert shown["role"]["external_id_guard"] == "guarded", shown
     assert shown["duration_secs"] == 1800 and shown["region"] == "eu-west-1", shown
     assert "credential-process deploy" in aws_config(t.world)
-    t.shot(ctx["shots"], "profiles")
+    # In the main view: its role and account.
+    t.go("profiles")
+    deploy = t.row("deploy")
+    assert deploy.find_element(By.CSS_SELECTOR, ".role").text == "deployer", deploy.text
 
 
 def credential_process_prompt(t: Desktop, ctx: dict) -> None:
@@ -320,7 +511,7 @@ def credential_process_prompt(t: Desktop, ctx: dict) -> None:
         shown = form.find_element(By.CSS_SELECTOR, ".prompt-exe").text
         assert shown == real, f"the dialog names {shown!r}, not the real {real!r}"
         assert "pid" in form.text
-        t.shot(ctx["shots"], "prompt")
+        t.shot(ctx, "prompt")
         field = form.find_element(By.CSS_SELECTOR, "input")
         field.send_keys(PIN)
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
@@ -360,8 +551,10 @@ def other_uid_refused(t: Desktop, ctx: dict) -> None:
         "s=socket.socket(socket.AF_UNIX)\n"
         "try:\n s.connect(sys.argv[1])\n"
         "except OSError as e:\n print('connect-refused', e.errno); sys.exit(0)\n"
-        "s.sendall((json.dumps({'v':2,'op':'session','profile':'alice','fresh':False,'answers':False,"
+        "try:\n s.sendall((json.dumps({'v':2,'op':'session','profile':'alice','fresh':False,'answers':False,"
         "'interactive':False,'endpoint':None,'region':None})+'\\n').encode())\n"
+        # The server may refuse and close before reading: its answer is still there to read.
+        "except BrokenPipeError:\n pass\n"
         "print(s.makefile().readline().strip())\n"
     )
     # Debian's python3: a venv or pyenv under /root is not readable by nobody.
@@ -391,9 +584,17 @@ def settings(t: Desktop, ctx: dict) -> None:
     t.go("settings")
     assert t.d.find_element(By.ID, "store").get_attribute("value") == "auto"
     assert t.d.find_element(By.ID, "session_duration").get_attribute("value") == "12h"
-    t.shot(ctx["shots"], "settings")
+    assert t.d.find_element(By.ID, "global_shortcut").get_attribute("value") == "Ctrl+Alt+K"
+    t.shot(ctx, "settings")
     config = Path(t.world.env["XDG_CONFIG_HOME"]) / "keyfob/config.toml"
+    desktop = config.with_name("desktop.json")
     before = config.read_text()
+    # A shortcut without a modifier is refused at its field; nothing is written.
+    t.fill("global_shortcut", "K")
+    t.d.find_element(By.ID, "save-settings").click()
+    assert "Ctrl" in t.until_text("#global_shortcut-error")
+    assert config.read_text() == before and not desktop.exists()
+    t.fill("global_shortcut", "Ctrl+Alt+J")
     # Out of AssumeRole's range: refused next to the field, nothing written.
     t.fill("role_duration", "13h")
     t.d.find_element(By.ID, "save-settings").click()
@@ -406,9 +607,35 @@ def settings(t: Desktop, ctx: dict) -> None:
     t.until_text("#settings-form .notice.good")
     assert 'session_duration = "8h"' in config.read_text()
     assert "[profiles.alice]" in config.read_text(), "profiles lost"
+    assert json.loads(desktop.read_text())["global_shortcut"] == "Ctrl+Alt+J"
+    assert not t.d.find_elements(By.CSS_SELECTOR, "#settings-shortcut-problem"), "the shortcut was not taken"
     out = t.keyfob("unlock", "alice", "--pin-stdin", stdin=f"{PIN}\n").stdout
     left = out.rsplit("(", 1)[-1]
     assert left.startswith(("7h59m", "8h ")), out
+
+
+def global_shortcut(t: Desktop, ctx: dict) -> None:
+    """The shortcut chosen in Settings (Ctrl+Alt+J), pressed on the X
+    display as a keyboard would (XTEST), opens the quick switcher."""
+    from Xlib import X, XK
+    from Xlib import display as xdisplay
+    from Xlib.ext import xtest
+
+    assert not t.d.find_elements(By.ID, "quick-switch")
+    dpy = xdisplay.Display(t.env["DISPLAY"])
+    try:
+        codes = [dpy.keysym_to_keycode(XK.string_to_keysym(k)) for k in ("Control_L", "Alt_L", "j")]
+        for c in codes:
+            xtest.fake_input(dpy, X.KeyPress, c)
+        for c in reversed(codes):
+            xtest.fake_input(dpy, X.KeyRelease, c)
+        dpy.sync()
+    finally:
+        dpy.close()
+    t.wait.until(lambda d: d.find_elements(By.ID, "quick-switch"))
+    t.wait.until(lambda d: d.switch_to.active_element.get_attribute("id") == "qs-input")
+    t.keys(Keys.ESCAPE)
+    t.wait.until(lambda d: not d.find_elements(By.ID, "quick-switch"))
 
 
 def unguarded_refused(t: Desktop, ctx: dict) -> None:
@@ -417,10 +644,9 @@ def unguarded_refused(t: Desktop, ctx: dict) -> None:
     role = t.world.admin("set-trust", "lax")
     config = Path(t.world.env["XDG_CONFIG_HOME"]) / "keyfob/config.toml"
     before, aws_before = config.read_text(), aws_config(t.world)
-    t.go("profiles")
-    t.d.find_element(By.ID, "new-profile").click()
+    open_identity(t, "alice")
+    t.follow("#new-profile", "new-profile")
     t.fill("profile_name", "lax")
-    Select(t.d.find_element(By.ID, "identity_name")).select_by_value("alice")
     t.fill("role_arn", role["arn"])
     t.fill("external_id", "ext-lax-77")
     t.fill("pin", PIN)
@@ -432,71 +658,69 @@ def unguarded_refused(t: Desktop, ctx: dict) -> None:
     # Nothing written: neither config.toml nor the AWS config file.
     assert config.read_text() == before
     assert aws_config(t.world) == aws_before
-    assert not t.d.find_elements(By.CSS_SELECTOR, 'tr[data-profile="lax"]')
+    assert t.d.execute_script("return document.getElementById('main').dataset.ready") == "new-profile"
     accept = t.d.find_element(By.ID, "accept_unguarded")
     assert accept.is_displayed()
-    t.shot(ctx["shots"], "profile-unguarded-refused")
+    t.shot(ctx, "profile-unguarded-refused")
     # Accepting stores it, marked unguarded (like --accept-unguarded).
     accept.click()
     t.fill("pin", PIN)
     t.d.find_element(By.ID, "save-profile").click()
-    t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-profile="lax"]'))
-    row = t.d.find_element(By.CSS_SELECTOR, 'tr[data-profile="lax"]')
+    t.at("identity")
+    row = t.row("lax")
     assert row.find_element(By.CSS_SELECTOR, "td.guard").text == "unguarded", row.text
     shown = json.loads(t.keyfob("profile", "show", "lax", "--json").stdout)
     assert shown["role"]["external_id_guard"] == "unguarded", shown
-    t.shot(ctx["shots"], "profiles-guard")
-    # The Identities screen's audit badge names it.
-    t.go("identities")
-    badges = t.d.find_elements(By.CSS_SELECTOR, 'tr[data-identity="alice"] [data-badge="unguarded"]')
+    # The identity's audit badge names it, on its page and in the main view.
+    badges = t.d.find_elements(By.CSS_SELECTOR, '#identity-badges [data-badge="unguarded"]')
     assert badges and "lax" in badges[0].get_attribute("aria-label"), [b.get_attribute("aria-label") for b in badges]
-    assert not t.d.find_elements(By.CSS_SELECTOR, 'tr[data-identity="bob"] [data-badge]'), "bob has badges"
-    t.shot(ctx["shots"], "identities-badges")
+    t.go("profiles")
+    badges = t.d.find_elements(By.CSS_SELECTOR, 'section.group[data-identity="alice"] .group-head [data-badge="unguarded"]')
+    assert badges, "no badge in the main view"
+    assert not t.d.find_elements(By.CSS_SELECTOR, 'section.group[data-identity="bob"] [data-badge]'), "bob has badges"
 
 
 def keys_panel(t: Desktop, ctx: dict) -> None:
     key = ctx["alice"]["access_key_id"]
-    t.go("keys")
-    Select(t.d.find_element(By.ID, "keys-identity")).select_by_value("alice")
-    t.fill("pin", "wrong-pin-000")
+    open_identity(t, "alice")
+    t.fill("keys-pin", "wrong-pin-000")
     t.d.find_element(By.ID, "keys-submit").click()
-    assert "wrong PIN" in t.until_text("#pin-error")
-    t.fill("pin", PIN)
+    assert "wrong PIN" in t.until_text("#keys-pin-error")
+    t.fill("keys-pin", PIN)
     t.d.find_element(By.ID, "keys-submit").click()
     t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'tr[data-key="{key}"]'))
     row = t.d.find_element(By.CSS_SELECTOR, f'tr[data-key="{key}"]')
     assert "in vault" in row.text and "Active" in row.text, row.text
     assert row.find_element(By.CSS_SELECTOR, ".last-used").text, row.text
     assert len(t.d.find_elements(By.CSS_SELECTOR, "#keys-table tbody tr")) == 1
-    assert t.d.find_element(By.ID, "pin").get_attribute("value") == "", "PIN not cleared"
-    t.shot(ctx["shots"], "access-keys")
+    assert t.d.find_element(By.ID, "keys-pin").get_attribute("value") == "", "PIN not cleared"
+    t.shot(ctx, "identity")
 
 
 def rotation_wizard(t: Desktop, ctx: dict) -> None:
     old = ctx["alice"]["access_key_id"]
-    t.go("rotate")
-    assert t.d.find_element(By.ID, "rotate-identity").get_attribute("value") == "alice"
+    open_identity(t, "alice")
     assert "No rotation in progress" in t.text("#rotation-summary")
     assert len(t.d.find_elements(By.CSS_SELECTOR, "#rotation-steps li")) == 6
 
     def step(button: str, expect: str) -> None:
-        t.fill("pin", PIN)
-        t.fill("grace", "0s")
+        t.fill("rotate-pin", PIN)
+        t.fill("rotate-grace", "0s")
         t.d.find_element(By.ID, button).click()
         WebDriverWait(t.d, 60).until(lambda d: expect in " ".join(
             e.text for e in d.find_elements(By.CSS_SELECTOR, "#rotation-lines, #rotate-general")))
-        assert t.d.find_element(By.ID, "pin").get_attribute("value") == "", "PIN not cleared"
+        assert t.d.find_element(By.ID, "rotate-pin").get_attribute("value") == "", "PIN not cleared"
 
     step("rotate-start", "the vault now uses")
     assert t.d.find_element(By.ID, "rotation-status").get_attribute("data-in-progress") == "true"
     assert "done" in t.d.find_element(By.CSS_SELECTOR, '#rotation-steps li[data-step="3"]').get_attribute("class")
-    t.shot(ctx["shots"], "rotation-switched")
+    t.shot(ctx, "rotation-switched")
     step("rotate-continue", "Deactivated the old key")
     assert "done" in t.d.find_element(By.CSS_SELECTOR, '#rotation-steps li[data-step="5"]').get_attribute("class")
     step("rotate-continue", "The rotation is complete")
     assert t.d.find_element(By.ID, "rotation-status").get_attribute("data-in-progress") == "false"
     assert t.d.find_elements(By.ID, "rotate-start"), "no start button after the rotation"
-    t.shot(ctx["shots"], "rotation-done")
+
     listed = {i["name"]: i for i in json.loads(t.keyfob("list", "--json").stdout)}
     new = listed["alice"]["access_key_id"]
     assert new != old and new.startswith("AKIA"), listed["alice"]
@@ -504,8 +728,7 @@ def rotation_wizard(t: Desktop, ctx: dict) -> None:
     t.keyfob("lock", "--all")
     t.keyfob("unlock", "alice", "--pin-stdin", stdin=f"{PIN}\n")
     # And IAM agrees: the keys panel lists only the new key, in the vault.
-    t.go("keys")
-    t.fill("pin", PIN)
+    t.fill("keys-pin", PIN)
     t.d.find_element(By.ID, "keys-submit").click()
     t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'tr[data-key="{new}"]'))
     assert not t.d.find_elements(By.CSS_SELECTOR, f'tr[data-key="{old}"]'), "old key still listed"
@@ -542,40 +765,112 @@ def provider_page(t: Desktop, ctx: dict) -> None:
     assert statement["Condition"]["StringEquals"]["sts:ExternalId"] == acme, policy
     t.d.find_element(By.ID, "copy-policy").click()
     assert t.until_text("#copy-policy-status")
-    t.shot(ctx["shots"], "provider")
+    t.shot(ctx, "provider")
+
+
+def tray(t: Desktop, ctx: dict) -> None:
+    """The tray over D-Bus, as a panel sees it: the default and its time
+    left, the profiles grouped by identity with locked ones marked; a
+    click switches; the CLI's switch shows up in the menu."""
+    host = sni_host.Host(t.world.env["DBUS_SESSION_BUS_ADDRESS"])
+    try:
+        WebDriverWait(t.d, 20).until(lambda d: t.watcher.items)
+        item = t.watcher.items[0]
+
+        def menu() -> list[dict]:
+            return sni_host.entries(host.layout(item))
+
+        def label_of(prefix: str) -> dict | None:
+            return next((e for e in menu() if e["label"].startswith(prefix)), None)
+
+        t.keyfob("use", "alice")
+        t.keyfob("lock", "--all")
+        t.keyfob("unlock", "alice", "--pin-stdin", stdin=f"{PIN}\n")
+        # The menu follows the CLI: alice the default, unlocked, its time left.
+        WebDriverWait(t.d, 20).until(lambda d: re.fullmatch(
+            r"Default: alice — (\d+ h )?\d+ min left", (label_of("Default: ") or {}).get("label", "")))
+        print("      tray menu: " + " | ".join(e["label"] or "—" for e in menu()))
+        labels = [e["label"] for e in menu()]
+        profiles = next(e for e in menu() if e["label"] == "Profiles")
+        inside = [e["label"] for e in profiles["children"] if not e["separator"]]
+        # Grouped: each identity's name (not clickable), then its profiles.
+        assert inside[:1] == ["alice"] and "bob" in inside, inside
+        assert inside.index("bob") > inside.index(next(x for x in inside if x.startswith("deploy"))), inside
+        assert "bob — locked" in inside and "deploy — locked" in inside, inside
+        assert any(x.startswith("alice — ") and x.endswith(" left") for x in inside), inside
+        assert not next(e for e in profiles["children"] if e["label"] == "alice")["enabled"]
+        assert {"Lock all", "Open keyfob", "Quit"} <= set(labels), labels
+        # One click on bob makes it the default.
+        bob = next(e for e in profiles["children"] if e["label"] == "bob — locked")
+        host.click(item, bob["id"])
+        t.wait.until(lambda d: default_target(t.world) == "bob")
+        WebDriverWait(t.d, 20).until(lambda d: label_of("Default: ")["label"] == "Default: bob — locked")
+        assert next(e for e in menu() if e["label"] == "bob — locked")["checked"]
+        # The CLI switches back; the menu follows.
+        t.keyfob("use", "alice")
+        WebDriverWait(t.d, 20).until(lambda d: label_of("Default: ")["label"].startswith("Default: alice — "))
+        assert next(e for e in menu() if e["label"].startswith("alice — "))["checked"]
+        # The CLI locks: the menu marks it.
+        t.keyfob("lock", "alice")
+        WebDriverWait(t.d, 20).until(lambda d: label_of("Default: ")["label"] == "Default: alice — locked")
+    finally:
+        host.close()
+
+
+def single_instance(t: Desktop, ctx: dict) -> None:
+    """A second start hands over to the running app and exits."""
+    pid = memory.app_pid(ctx["app"])
+    # Without the hand-over the second app would run on (and time out here).
+    second = subprocess.run([str(ctx["app"])], env=t.env, capture_output=True, text=True, timeout=30)
+    assert second.returncode == 0, second.stderr
+    assert memory.app_pid(ctx["app"]) == pid, "the first instance is gone"
+    assert t.d.execute_script("return document.getElementById('main').dataset.ready"), "the window is gone"
 
 
 def memory_after_lock(t: Desktop, ctx: dict) -> None:
-    """After "Lock all", the long-term secret typed into the add form is in
-    none of the app's own memory (see tests/e2e/memory.py for what is and
-    is not asserted); every count is printed for docs/SECURITY.md."""
-    t.go("sessions")
+    """After "Lock all" (which ends the web process: the window is built
+    afresh), neither the long-term secret typed into the add form nor the
+    PIN typed into every form is in any process of the app, the new web
+    process included (see tests/e2e/memory.py)."""
+    t.go("profiles")
+    old_pids = memory.processes(memory.app_pid(ctx["app"]))
+    old_web = {pid for pid, name in old_pids.items() if name.startswith("WebKitWebProces")}
+    before = set(t.d.window_handles)
     t.d.find_element(By.ID, "lock-all").click()
-    t.wait.until(lambda d: d.find_elements(By.ID, "no-sessions"))
-    time.sleep(1)
+    # The old window is gone and a new one shows the main view, all locked.
+    t.wait.until(lambda d: set(d.window_handles) - before)
+    t.d.switch_to.window((set(t.d.window_handles) - before).pop())
+    t.at("home")
+    assert all(r.get_attribute("data-state") == "locked"
+               for r in t.d.find_elements(By.CSS_SELECTOR, "#main tr[data-profile]"))
+    t.wait.until(lambda d: not (old_web & set(memory.processes(memory.app_pid(ctx["app"])))))
     needles = {"long-term secret": ctx["alice"]["secret_access_key"], "PIN": PIN}
     found = memory.after_lock(ctx["app"], needles)
     for pid, name, counts in found:
         print(f"      memory of {name} ({pid}): " + ", ".join(f"{k} ×{v}" for k, v in counts.items()))
-    own = [counts for _, name, counts in found if name.startswith("keyfob-desktop")]
-    assert own, f"the app's process was not read: {found}"
-    assert all(c["long-term secret"] == 0 for c in own), f"the secret survives in the app: {own}"
+    memory.assert_none_left(found)
 
 
 CASES = [
+    first_run,
     add_wrong_secret,
     add_identity,
-    unlock,
-    switch_identity,
+    unlock_and_lock,
+    search_and_switch,
+    narrow_window,
+    quick_switch,
     role_profile,
     credential_process_prompt,
     refused_prompt,
     other_uid_refused,
     settings,
+    global_shortcut,
     unguarded_refused,
     keys_panel,
     rotation_wizard,
     provider_page,
+    tray,
+    single_instance,
     memory_after_lock,
 ]
 
@@ -593,10 +888,9 @@ def main() -> int:
     failed = 0
     try:
         desktop = Desktop(world, Path(args.app), Path(args.cli), Path(args.driver))
-        desktop.wait.until(lambda d: d.execute_script(
-            "return document.getElementById('main').dataset.ready") == "identities")
+        desktop.at("home")
         print(f"first window ready after {time.monotonic() - desktop.started:.2f} s (WebDriver session start included)")
-        ctx = {"shots": None if args.no_screenshots else Path(args.screenshots), "app": Path(args.app)}
+        ctx = {"shots": None if args.no_screenshots else Path(args.screenshots), "app": Path(args.app), "axe": []}
         for case in CASES:
             start = time.monotonic()
             try:
@@ -606,6 +900,13 @@ def main() -> int:
                 failed += 1
                 print(f"FAIL  {case.__name__}")
                 traceback.print_exc()
+        axe = ctx["axe"]
+        impacts = [v["impact"] for _, _, vs in axe for v in vs]
+        print(f"axe-core: {len({n for n, _, _ in axe})} screens × light/dark, violations: "
+              + ", ".join(f"{k} {impacts.count(k)}" for k in ("critical", "serious", "moderate", "minor")))
+        for name, theme, vs in axe:
+            for v in vs:
+                print(f"      axe {name} ({theme}): {v['id']} ({v['impact']}): {v['help']}")
     finally:
         if desktop:
             desktop.close()

@@ -61,18 +61,58 @@ export function clearErrors(form: HTMLElement): void {
   form.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
 }
 
-/** Shows an error next to its field, or in `general`. */
-export function showError(err: ApiError, fields: readonly string[], general: HTMLElement): void {
+/** Shows an error next to its field, or in `general`. A form whose
+ *  inputs' ids carry a prefix (two PIN fields on one page: `keys-pin`,
+ *  `rotate-pin`) passes it as `prefix`. */
+export function showError(err: ApiError, fields: readonly string[], general: HTMLElement, prefix = ""): void {
   const placed = placeError(err, fields);
   if (placed.field) {
-    const slot = document.getElementById(`${placed.field}-error`);
-    const input = document.getElementById(placed.field);
+    const slot = document.getElementById(`${prefix}${placed.field}-error`);
+    const input = document.getElementById(`${prefix}${placed.field}`);
     if (slot) slot.textContent = placed.text;
     input?.setAttribute("aria-invalid", "true");
     (input as HTMLInputElement | null)?.focus();
   } else {
     general.replaceChildren(notice(placed.text, "bad"));
   }
+}
+
+/** Copies `text`: the async clipboard API where the webview allows it,
+ *  else selecting `el`'s text and the older execCommand("copy"). */
+export async function copyText(text: string, el: HTMLElement): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const sel = window.getSelection();
+    sel?.removeAllRanges();
+    sel?.addRange(range);
+    try {
+      return document.execCommand("copy");
+    } catch {
+      return false;
+    } finally {
+      sel?.removeAllRanges();
+    }
+  }
+}
+
+/** A modal dialog (the native <dialog>: focus stays inside, Escape
+ *  closes it, the page behind is inert). It is removed when it closes and
+ *  focus goes back to where it was. */
+export function modal(id: string, title: string, ...body: (Node | string | null)[]): HTMLDialogElement {
+  const opener = document.activeElement as HTMLElement | null;
+  const heading = h("h2", { id: `${id}-title` }, title);
+  const dialog = h("dialog", { id, class: "modal", "aria-labelledby": `${id}-title` }, heading, ...body);
+  dialog.addEventListener("close", () => {
+    dialog.remove();
+    opener?.focus?.();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  return dialog;
 }
 
 /** A select of the identities, `selected` chosen (else the first). */
@@ -132,4 +172,27 @@ export function setRouter(fn: () => Promise<void>): void {
 /** Renders the screen the location hash names, afresh. */
 export function route(): Promise<void> {
   return router();
+}
+
+// ----------------------------------------------------------------- flash
+
+let pending: { text: string; kind: "good" | "bad" | ""; screen: string; until: number } | null = null;
+
+/** A notice for the next render of `screen` (after a save that moves on).
+ *  It survives a re-render of that screen in the next few seconds (a
+ *  change from the tray's watcher), and no other screen shows it. */
+export function flash(text: string, kind: "good" | "bad" | "" = "good", screen = "home"): void {
+  pending = { text, kind, screen, until: Date.now() + 5000 };
+}
+
+/** The notice flashed for `screen`, if any. */
+export function takeFlash(screen: string): HTMLElement | null {
+  if (pending && (pending.screen !== screen || Date.now() > pending.until)) pending = null;
+  return pending ? h("div", { id: "flash" }, notice(pending.text, pending.kind)) : null;
+}
+
+/** Light or dark by choice, else the system's (prefers-color-scheme). */
+export function applyTheme(choice: string | null): void {
+  if (choice === "light" || choice === "dark") document.documentElement.dataset.theme = choice;
+  else delete document.documentElement.dataset.theme;
 }

@@ -46,7 +46,7 @@ export function day(rfc3339: string): string {
 export function parseRoute(hash: string): { screen: string; arg: string | null } {
   const path = hash.replace(/^#\/?/, "");
   const slash = path.indexOf("/");
-  if (slash < 0) return { screen: path || "identities", arg: null };
+  if (slash < 0) return { screen: path || "home", arg: null };
   const rest = path.slice(slash + 1);
   let arg: string | null = null;
   try {
@@ -54,7 +54,7 @@ export function parseRoute(hash: string): { screen: string; arg: string | null }
   } catch {
     arg = rest;
   }
-  return { screen: path.slice(0, slash) || "identities", arg };
+  return { screen: path.slice(0, slash) || "home", arg };
 }
 
 /** The hash of a screen about one identity. */
@@ -111,7 +111,7 @@ export function profileRoleText(p: { role_arn: string | null; external_id: strin
   return p.role_arn ? `${p.role_arn}${p.external_id ? " (external ID)" : ""}` : "—";
 }
 
-/** What the Profiles screen says once a profile is saved, by the guard's
+/** What the identity page says once a profile is saved, by the guard's
  *  verdict on it. */
 export function savedProfileNotice(stored: { name: string; guard: string }): { text: string; kind: "good" | "bad" } {
   return stored.guard === "guarded"
@@ -159,4 +159,142 @@ export function stepView(
     mark: st.done ? "✓" : isCurrent ? "→" : "·",
     isCurrent,
   };
+}
+
+// ------------------------------------------------------------ main view
+
+/** What a profile's row in the main view shows about it. */
+export interface ProfileRow {
+  name: string;
+  identity: string;
+  /** The account it reaches: the role's, else its identity's. */
+  account: string | null;
+  /** The role's name (`deployer` of `arn:aws:iam::…:role/deployer`). */
+  role: string | null;
+  region: string | null;
+  mfa: boolean;
+  isDefault: boolean;
+  /** RFC 3339, while a session is cached. */
+  expiresAt: string | null;
+}
+
+export type StateFilter = "all" | "unlocked" | "locked" | "default";
+
+/** The main view's rows, grouped by identity in the order the identities
+ *  are listed (profiles sorted by name within each). */
+export function groupRows(
+  identities: { name: string; account: string | null }[],
+  profiles: {
+    name: string;
+    identity: string;
+    role_arn: string | null;
+    role_account: string | null;
+    region: string | null;
+    mfa_serial: string | null;
+    is_default: boolean;
+  }[],
+  sessions: { profile: string; expires_at: string }[],
+): { identity: string; account: string | null; rows: ProfileRow[] }[] {
+  const expiry = new Map(sessions.map((s) => [s.profile, s.expires_at]));
+  const names = identities.map((i) => i.name);
+  // Profiles of an identity the list does not know (not expected) still show.
+  for (const p of profiles) if (!names.includes(p.identity)) names.push(p.identity);
+  return names.map((name) => {
+    const account = identities.find((i) => i.name === name)?.account ?? null;
+    const rows = profiles
+      .filter((p) => p.identity === name)
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((p) => ({
+        name: p.name,
+        identity: p.identity,
+        account: p.role_account ?? account,
+        role: p.role_arn ? roleName(p.role_arn) : null,
+        region: p.region,
+        mfa: p.mfa_serial !== null,
+        isDefault: p.is_default,
+        expiresAt: expiry.get(p.name) ?? null,
+      }));
+    return { identity: name, account, rows };
+  });
+}
+
+/** `arn:aws:iam::123456789012:role/path/deployer` → `deployer`. */
+export function roleName(arn: string): string {
+  const slash = arn.lastIndexOf("/");
+  return slash >= 0 ? arn.slice(slash + 1) : arn;
+}
+
+/** Whether a row is unlocked at `now`. */
+export function isUnlocked(row: ProfileRow, now: Date = new Date()): boolean {
+  return row.expiresAt !== null && secondsUntil(row.expiresAt, now) > 0;
+}
+
+/** Whether a row passes the search box and the two filters: every word
+ *  of `query` must appear (case-insensitively) in the profile's name,
+ *  identity, account, role or region. */
+export function rowMatches(
+  row: ProfileRow,
+  query: string,
+  account: string,
+  state: StateFilter,
+  now: Date = new Date(),
+): boolean {
+  if (account && row.account !== account) return false;
+  if (state === "unlocked" && !isUnlocked(row, now)) return false;
+  if (state === "locked" && isUnlocked(row, now)) return false;
+  if (state === "default" && !row.isDefault) return false;
+  const hay = [row.name, row.identity, row.account ?? "", row.role ?? "", row.region ?? ""].join(" ").toLowerCase();
+  return query
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w)
+    .every((w) => hay.includes(w));
+}
+
+/** The state column: "Locked", or "Unlocked" and the time left. */
+export function stateText(row: ProfileRow, now: Date = new Date()): string {
+  return isUnlocked(row, now) ? `Unlocked · ${formatCountdown(secondsUntil(row.expiresAt as string, now))} left` : "Locked";
+}
+
+/** POSIX shell single quotes, when a value needs them. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_.@%+=:,/-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The lines "copy export lines" puts on the clipboard: the profile by
+ *  name (its credential_process line fetches the session), never a
+ *  credential. */
+export function exportLines(row: { name: string; region: string | null }): string {
+  const lines = [`export AWS_PROFILE=${shellQuote(row.name)}`];
+  if (row.region) lines.push(`export AWS_REGION=${shellQuote(row.region)}`);
+  return lines.join("\n");
+}
+
+// ----------------------------------------------------------- quick switch
+
+/** The quick switcher's matches for what was typed, best first: names
+ *  that start with it, then names that contain it, then names that hold
+ *  its letters in order (`dpl` finds `deploy`); an empty query lists all. */
+export function rankProfiles(names: string[], query: string): string[] {
+  const q = query.trim().toLowerCase();
+  if (!q) return [...names];
+  const score = (name: string): number => {
+    const n = name.toLowerCase();
+    if (n === q) return 0;
+    if (n.startsWith(q)) return 1;
+    if (n.includes(q)) return 2;
+    let i = 0;
+    for (const c of n) if (c === q[i]) i++;
+    return i === q.length ? 3 : -1;
+  };
+  return names
+    .map((n) => ({ n, s: score(n) }))
+    .filter((x) => x.s >= 0)
+    .sort((a, b) => a.s - b.s || a.n.localeCompare(b.n))
+    .map((x) => x.n);
+}
+
+/** The theme setting as stored (localStorage): system unless light or dark. */
+export function themeChoice(v: string | null): "system" | "light" | "dark" {
+  return v === "light" || v === "dark" ? v : "system";
 }

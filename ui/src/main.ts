@@ -1,70 +1,110 @@
-// keyfob's screens, in plain TypeScript and DOM. Every screen is a link in
-// the header (reachable with Tab / Enter) and a hash route; each form is a
-// real <form>, so Enter submits it. All data goes through ./api. This file
-// only starts the app: the routes, the header links and the events from
-// the Rust side; each screen is in ./screens, what they share in ./dom.
+// keyfob's UI, in plain TypeScript and DOM: one main view (every profile,
+// grouped by identity, with its state and actions), an identity's own
+// page, the add flows, Settings and Provider, and the quick switcher
+// (Ctrl+K here, a global shortcut from anywhere). Each screen is a hash
+// route in ./screens; what they share is in ./dom; all data goes through
+// ./api. This file only starts the app: the routes, the keyboard
+// shortcut and the events from the Rust side.
 import { listen } from "@tauri-apps/api/event";
 import { call, toApiError } from "./api";
 import type { PromptView } from "./api";
-import { clearTimers, main, notice, setRouter } from "./dom";
+import { applyTheme, clearTimers, main, notice, setRouter } from "./dom";
 import { parseRoute } from "./logic";
 import { showPrompt } from "./prompt";
 import { addIdentity } from "./screens/add-identity";
-import { identities } from "./screens/identities";
-import { keysScreen } from "./screens/keys";
-import { profilesScreen } from "./screens/profiles";
+import { home } from "./screens/home";
+import { identityScreen } from "./screens/identity";
+import { editProfileScreen, newProfileScreen } from "./screens/profile-form";
 import { providerScreen } from "./screens/provider";
-import { rotateScreen } from "./screens/rotation";
-import { sessionsScreen } from "./screens/sessions";
+import { quickSwitch } from "./screens/quick-switch";
 import { settingsScreen } from "./screens/settings";
-import { switchScreen } from "./screens/switch";
-import { unlockScreen } from "./screens/unlock";
 
 const SCREENS: Record<string, (arg: string | null) => Promise<void>> = {
-  identities,
+  home,
+  identity: identityScreen,
   add: addIdentity,
-  unlock: () => unlockScreen(),
-  switch: switchScreen,
-  profiles: profilesScreen,
-  sessions: sessionsScreen,
+  "new-profile": newProfileScreen,
+  "edit-profile": editProfileScreen,
   settings: settingsScreen,
-  keys: keysScreen,
-  rotate: rotateScreen,
   provider: providerScreen,
 };
+
+/** Which header link a screen belongs under. */
+const SECTION: Record<string, string> = { settings: "#/settings", provider: "#/provider" };
 
 /** Renders the screen the hash names; `data-ready` tells the end-to-end
  *  tests when it has. */
 async function route(): Promise<void> {
   clearTimers();
   const { screen: name, arg } = parseRoute(location.hash);
-  const screen = SCREENS[name] ?? identities;
+  const known = name in SCREENS;
+  const screen = SCREENS[name] ?? home;
+  const section = SECTION[name] ?? "#/";
   document.querySelectorAll("nav a").forEach((a) => {
-    if (a.getAttribute("href") === `#/${name}`) a.setAttribute("aria-current", "page");
+    if (a.getAttribute("href") === section) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   });
+  // A re-render of the same screen (a change from the tray or the CLI)
+  // keeps the focus where it was, caret included.
+  const focused = document.activeElement instanceof HTMLElement && main.contains(document.activeElement) ? document.activeElement : null;
+  const again = focused?.id && main.dataset.screen === (known ? name : "home") ? focused.id : null;
+  const caret = focused instanceof HTMLInputElement ? focused.selectionStart : null;
   main.replaceChildren();
-  main.dataset.screen = name;
+  main.dataset.ready = "";
+  main.dataset.screen = known ? name : "home";
   try {
     await screen(arg);
   } catch (e) {
     main.append(notice(toApiError(e).message, "bad"));
   }
-  main.dataset.ready = name;
+  if (again) {
+    const el = document.getElementById(again);
+    el?.focus();
+    if (el instanceof HTMLInputElement && caret !== null) el.setSelectionRange(caret, caret);
+  }
+  main.dataset.ready = known ? name : "home";
 }
 
+function openQuickSwitch(): void {
+  quickSwitch().catch((e) => alert(toApiError(e).message));
+}
+
+applyTheme(localStorage.getItem("theme"));
 setRouter(route);
 window.addEventListener("hashchange", () => void route());
 // Choosing the screen already shown starts it afresh (hashchange would not fire).
-document.querySelectorAll<HTMLAnchorElement>("nav a").forEach((a) =>
+document.querySelectorAll<HTMLAnchorElement>("header a[href^='#/']").forEach((a) =>
   a.addEventListener("click", (ev) => {
-    if (a.getAttribute("href") === location.hash) {
+    if (a.getAttribute("href") === (location.hash || "#/")) {
       ev.preventDefault();
       void route();
     }
   }),
 );
+document.addEventListener("keydown", (ev) => {
+  if ((ev.ctrlKey || ev.metaKey) && !ev.altKey && !ev.shiftKey && ev.key.toLowerCase() === "k") {
+    ev.preventDefault();
+    openQuickSwitch();
+    return;
+  }
+  // "/" jumps to the main view's search, unless typing somewhere already.
+  const typing = ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement || ev.target instanceof HTMLTextAreaElement;
+  if (ev.key === "/" && !typing && !ev.ctrlKey && !ev.altKey && !ev.metaKey) {
+    const search = document.getElementById("search");
+    if (search && !document.querySelector("dialog[open]")) {
+      ev.preventDefault();
+      search.focus();
+    }
+  }
+});
+document.getElementById("open-quick-switch")?.addEventListener("click", openQuickSwitch);
 void route();
 void listen<PromptView>("keyfob://prompt", (e) => showPrompt(e.payload));
-void listen("keyfob://changed", () => void route());
+void listen("keyfob://changed", () => {
+  // The tray or the CLI changed a default, a session or a profile. Only
+  // the main view shows those; the other screens hold forms a reload
+  // would wipe, and an open dialog (unlock, quick switch) is left alone.
+  if (main.dataset.screen === "home" && !document.querySelector("dialog[open]")) void route();
+});
+void listen("keyfob://quick-switch", () => openQuickSwitch());
 void call("pending_prompts").then((list) => list.forEach(showPrompt), () => undefined);

@@ -70,7 +70,7 @@ describe("parseRoute and routeTo", () => {
   it("splits the screen from its argument", () => {
     expect(parseRoute("#/keys/alice")).toEqual({ screen: "keys", arg: "alice" });
     expect(parseRoute("#/profiles")).toEqual({ screen: "profiles", arg: null });
-    expect(parseRoute("")).toEqual({ screen: "identities", arg: null });
+    expect(parseRoute("")).toEqual({ screen: "home", arg: null });
     expect(parseRoute("#/rotate/")).toEqual({ screen: "rotate", arg: null });
   });
 

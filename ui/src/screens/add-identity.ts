@@ -2,7 +2,7 @@
 // added once the person confirms whose they are.
 import { call, toApiError } from "../api";
 import type { NewIdentityForm } from "../api";
-import { clearErrors, field, h, main, notice, showError, value } from "../dom";
+import { clearErrors, field, flash, h, main, notice, showError, value } from "../dom";
 
 const ADD_FIELDS = ["access_key_id", "secret_access_key", "identity_name", "pin", "pin_confirmation"] as const;
 
@@ -19,7 +19,7 @@ export async function addIdentity(): Promise<void> {
     h("button", { id: "verify", type: "submit", class: "primary" }, "Verify and add keys"),
   );
   const result = h("div", { id: "add-result" });
-  main.append(h("h2", {}, "Add identity"), general, form, result);
+  main.append(h("a", { href: "#/", class: "back" }, "← All profiles"), h("h2", {}, "Add identity"), general, form, result);
   form.onsubmit = async (ev) => {
     ev.preventDefault();
     clearErrors(form);
@@ -67,10 +67,9 @@ export async function addIdentity(): Promise<void> {
         confirmButton.disabled = true;
         try {
           const added = await call("confirm_identity", { allowRoot: allowRoot.checked });
-          result.replaceChildren(
-            notice(`Added identity ${added.name}: account ${added.account ?? "unknown"}, ${added.arn ?? ""}`, "good"),
-          );
           form.reset();
+          flash(`Added identity ${added.name}: account ${added.account ?? "unknown"}, ${added.arn ?? ""}`, "good");
+          location.hash = "#/";
         } catch (e) {
           result.replaceChildren();
           showError(toApiError(e), ADD_FIELDS, general);

@@ -1,45 +1,36 @@
-// The Access keys screen: IAM's list of an identity's keys, with their age
-// and last use; the PIN opens the long-term key for the two calls.
+// An identity's access keys, a section of its page: IAM's list of its
+// keys with their age and last use; the PIN opens the long-term key for
+// the two calls.
 import { call, toApiError } from "../api";
-import { backOff, clearErrors, field, h, identitySelect, main, showError, value } from "../dom";
-import { day, lastUsedText, routeTo } from "../logic";
+import { backOff, clearErrors, field, h, showError, value } from "../dom";
+import { day, lastUsedText } from "../logic";
 
-export async function keysScreen(arg: string | null): Promise<void> {
-  const list = await call("list_identities");
-  main.append(h("h2", {}, "Access keys"));
-  if (list.length === 0) {
-    main.append(h("p", {}, "No identities yet."));
-    return;
-  }
+export function keysSection(identity: string): HTMLElement {
   const general = h("div", { id: "keys-general" });
-  const select = identitySelect("keys-identity", list, arg);
   const submit = h("button", { id: "keys-submit", type: "submit", class: "primary" }, "Show keys");
   const form = h(
     "form",
-    { id: "keys-form", novalidate: true },
+    { id: "keys-form", novalidate: true, "aria-labelledby": "keys-title" },
     h("p", { class: "muted" }, "IAM lists the keys only to the long-term key itself (ListAccessKeys, GetAccessKeyLastUsed): the PIN opens it for these two calls."),
-    h("div", { class: "field" }, h("label", { for: "keys-identity" }, "Identity"), select),
-    field("pin", "PIN", { type: "password", autocomplete: "current-password" }),
-    submit,
+    h("div", { class: "row end" }, field("keys-pin", "PIN", { type: "password", autocomplete: "current-password" }), submit),
+    general,
   );
   const result = h("div", { id: "keys-result" });
-  main.append(general, form, result);
-  select.onchange = () => result.replaceChildren();
   form.onsubmit = async (ev) => {
     ev.preventDefault();
     clearErrors(form);
     general.replaceChildren();
     result.replaceChildren();
-    const pin = value("pin");
-    (document.getElementById("pin") as HTMLInputElement).value = "";
+    const pin = value("keys-pin");
+    (document.getElementById("keys-pin") as HTMLInputElement).value = "";
     submit.disabled = true;
     try {
-      const keys = await call("list_keys", { identity: select.value, form: { pin, mfa_code: null } });
+      const keys = await call("list_keys", { identity, form: { pin, mfa_code: null } });
       const rows = keys.map((k) =>
         h(
           "tr",
           { "data-key": k.access_key_id },
-          h("td", { class: "arn" }, k.access_key_id),
+          h("td", { class: "mono" }, k.access_key_id),
           h("td", { class: "status" }, k.status),
           h("td", {}, k.created ? day(k.created) : "unknown"),
           h("td", { class: k.age_days === null ? "" : k.old ? "age-old" : "age-ok" }, k.age),
@@ -51,18 +42,18 @@ export async function keysScreen(arg: string | null): Promise<void> {
         h(
           "table",
           { id: "keys-table" },
-          h("thead", {}, h("tr", {}, ...["Key ID", "Status", "Created", "Age", "Last used", "keyfob"].map((t) => h("th", {}, t)))),
+          h("caption", { class: "sr-only" }, `Access keys of ${identity}`),
+          h("thead", {}, h("tr", {}, ...["Key ID", "Status", "Created", "Age", "Last used", "keyfob"].map((t) => h("th", { scope: "col" }, t)))),
           h("tbody", {}, ...rows),
         ),
-        h("p", {}, h("a", { href: routeTo("rotate", select.value), id: "keys-rotate-link" }, `Rotate the key of ${select.value}…`)),
       );
     } catch (e) {
       const err = toApiError(e);
-      showError(err, ["pin"], general);
+      showError(err, ["pin"], general, "keys-");
       if (err.waitSecs) backOff(submit, err.waitSecs);
     } finally {
       if (!submit.textContent?.startsWith("Wait")) submit.disabled = false;
     }
   };
-  select.focus();
+  return h("section", { class: "card", id: "keys-section", "aria-labelledby": "keys-title" }, h("h3", { id: "keys-title" }, "Access keys"), form, result);
 }

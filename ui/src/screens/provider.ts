@@ -1,28 +1,8 @@
 // The Provider screen: external IDs for a service's customers and the
 // trust policy each customer puts on the role they grant.
 import { call, toApiError } from "../api";
-import { clearErrors, field, h, main, showError, value } from "../dom";
+import { clearErrors, copyText, field, h, main, showError, value } from "../dom";
 import { externalIdNote } from "../logic";
-
-/** Copies `text`: the async clipboard API where the webview allows it,
- *  else selecting `el`'s text and the older execCommand("copy"). */
-async function copyText(text: string, el: HTMLElement): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    const range = document.createRange();
-    range.selectNodeContents(el);
-    const sel = window.getSelection();
-    sel?.removeAllRanges();
-    sel?.addRange(range);
-    try {
-      return document.execCommand("copy");
-    } catch {
-      return false;
-    }
-  }
-}
 
 function copyButton(id: string, label: string, source: () => HTMLElement | null): HTMLElement {
   const status = h("span", { class: "muted", id: `${id}-status`, "aria-live": "polite" });

@@ -1,15 +1,16 @@
-// The Rotation screen: the IAM guide's key rotation without downtime, one
-// step at a time, each signed with the long-term key the PIN opens.
+// The rotation wizard, a section of an identity's page: the IAM guide's
+// key rotation without downtime, one step at a time, each signed with the
+// long-term key the PIN opens.
 import { call, toApiError } from "../api";
 import type { RotateAction, RotationView } from "../api";
-import { backOff, clearErrors, field, h, identitySelect, main, notice, showError, value } from "../dom";
-import { currentStep, rotationActions, rotationSummary, routeTo, stepView } from "../logic";
+import { backOff, clearErrors, field, h, notice, showError, value } from "../dom";
+import { currentStep, rotationActions, rotationSummary, stepView } from "../logic";
 
 function rotationCard(s: RotationView): HTMLElement {
   const current = currentStep(s.steps, s.in_progress);
   return h(
     "div",
-    { class: "card", id: "rotation-status", "data-in-progress": String(s.in_progress) },
+    { class: "inset", id: "rotation-status", "data-in-progress": String(s.in_progress) },
     h("p", { id: "rotation-summary" }, rotationSummary(s)),
     h(
       "ol",
@@ -29,18 +30,7 @@ const ACTION_LABELS: Record<RotateAction, string> = {
   rollback: "Roll back to the old key",
 };
 
-export async function rotateScreen(arg: string | null): Promise<void> {
-  const list = await call("list_identities");
-  main.append(h("h2", {}, "Rotate access key"));
-  if (list.length === 0) {
-    main.append(h("p", {}, "No identities yet."));
-    return;
-  }
-  const select = identitySelect("rotate-identity", list, arg);
-  select.onchange = () => {
-    location.hash = routeTo("rotate", select.value);
-  };
-  const name = select.value;
+export async function rotationSection(name: string): Promise<HTMLElement> {
   const status = await call("rotation_status", { identity: name });
   const general = h("div", { id: "rotate-general" });
   const statusHost = h("div", {}, rotationCard(status));
@@ -50,11 +40,10 @@ export async function rotateScreen(arg: string | null): Promise<void> {
     "form",
     { id: "rotate-form", novalidate: true },
     h("p", { class: "muted" }, "The IAM guide's rotation without downtime. Each step asks the PIN: the IAM calls are signed with the long-term key."),
-    field("pin", "PIN", { type: "password", autocomplete: "current-password" }),
-    field("grace", "Grace period", { hint: "How long the old key stays inactive before it may be deleted, e.g. 7d, 12h, 0s. Empty: 7 days (start) or as recorded (continue)." }),
+    field("rotate-pin", "PIN", { type: "password", autocomplete: "current-password" }),
+    field("rotate-grace", "Grace period", { hint: "How long the old key stays inactive before it may be deleted, e.g. 7d, 12h, 0s. Empty: 7 days (start) or as recorded (continue)." }),
     buttons,
   );
-  main.append(h("div", { class: "field" }, h("label", { for: "rotate-identity" }, "Identity"), select), general, statusHost, form, report);
 
   const renderButtons = (inProgress: boolean) => {
     buttons.replaceChildren(
@@ -68,12 +57,12 @@ export async function rotateScreen(arg: string | null): Promise<void> {
     clearErrors(form);
     general.replaceChildren();
     report.replaceChildren(notice("Working with IAM…"));
-    const pin = value("pin");
-    (document.getElementById("pin") as HTMLInputElement).value = "";
+    const pin = value("rotate-pin");
+    (document.getElementById("rotate-pin") as HTMLInputElement).value = "";
     const all = [...buttons.querySelectorAll("button")];
     all.forEach((b) => (b.disabled = true));
     try {
-      const r = await call("rotate", { form: { identity: name, pin, action, grace: value("grace") } });
+      const r = await call("rotate", { form: { identity: name, pin, action, grace: value("rotate-grace") } });
       statusHost.replaceChildren(rotationCard(r.status));
       report.replaceChildren(
         h("ul", { id: "rotation-lines" }, ...r.lines.map((l) => h("li", {}, l))),
@@ -83,7 +72,7 @@ export async function rotateScreen(arg: string | null): Promise<void> {
     } catch (e) {
       report.replaceChildren();
       const err = toApiError(e);
-      showError(err, ["pin", "grace"], general);
+      showError(err, ["pin", "grace"], general, "rotate-");
       all.forEach((b) => (b.disabled = false));
       const primary = buttons.querySelector<HTMLButtonElement>("button[type=submit]");
       if (err.waitSecs && primary) backOff(primary, err.waitSecs);
@@ -95,5 +84,5 @@ export async function rotateScreen(arg: string | null): Promise<void> {
     if (primary && !primary.disabled) void act(primary.dataset.action as RotateAction);
   };
   renderButtons(status.in_progress);
-  select.focus();
+  return h("section", { class: "card", id: "rotation-section", "aria-labelledby": "rotation-title" }, h("h3", { id: "rotation-title" }, "Rotate the access key"), statusHost, form, general, report);
 }

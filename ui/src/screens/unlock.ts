@@ -1,62 +1,51 @@
-// The Unlock screen: a profile's PIN (and MFA code) opens a session.
+// Unlocking a profile: a small dialog over the main view (or the quick
+// switcher) asks the identity's PIN, and the MFA code where the profile
+// needs one. The PIN leaves the field the moment it is sent.
 import { call, toApiError } from "../api";
-import type { ProfileView } from "../api";
-import { backOff, clearErrors, field, h, main, notice, showError, value } from "../dom";
-import { formatCountdown, secondsUntil } from "../logic";
+import { backOff, clearErrors, field, h, modal, notice, showError, value } from "../dom";
 
-function profileSelect(id: string, profiles: ProfileView[], selected?: string): HTMLSelectElement {
-  const select = h("select", { id, name: id });
-  for (const p of profiles) {
-    const o = h("option", { value: p.name }, p.name + (p.mfa_serial ? " (MFA)" : ""));
-    if (p.name === selected) o.selected = true;
-    select.append(o);
-  }
-  return select;
-}
-
-export async function unlockScreen(preselect?: string): Promise<void> {
-  const profiles = await call("list_profiles");
-  main.append(h("h2", {}, "Unlock"));
-  if (profiles.length === 0) {
-    main.append(h("p", {}, "No profiles yet."));
-    return;
-  }
-  const general = h("div", { id: "unlock-general" });
-  const select = profileSelect("unlock-profile", profiles, preselect);
-  const mfa = field("mfa_code", "MFA code", { hint: "6 digits from the profile's MFA device", autocomplete: "one-time-code" });
-  const submit = h("button", { id: "unlock-submit", type: "submit", class: "primary" }, "Unlock");
-  const form = h(
-    "form",
-    { id: "unlock-form", novalidate: true },
-    h("div", { class: "field" }, h("label", { for: "unlock-profile" }, "Profile"), select),
-    field("pin", "PIN", { type: "password", autocomplete: "current-password" }),
-    mfa,
-    submit,
-  );
-  const syncMfa = () => {
-    const p = profiles.find((x) => x.name === select.value);
-    mfa.hidden = !p?.mfa_serial;
-  };
-  select.onchange = syncMfa;
-  syncMfa();
-  main.append(general, form);
-  form.onsubmit = async (ev) => {
-    ev.preventDefault();
-    clearErrors(form);
-    general.replaceChildren();
-    const pin = value("pin");
-    (document.getElementById("pin") as HTMLInputElement).value = "";
-    const code = mfa.hidden ? null : value("mfa_code").trim();
-    try {
-      const until = await call("unlock", { form: { profile: select.value, pin, mfa_code: code || null } });
-      general.replaceChildren(
-        notice(`Profile ${select.value} unlocked for ${formatCountdown(secondsUntil(until))}.`, "good"),
-      );
-    } catch (e) {
-      const err = toApiError(e);
-      showError(err, ["pin", "mfa_code"], general);
-      if (err.waitSecs) backOff(submit, err.waitSecs);
-    }
-  };
-  select.focus();
+/** Asks for `profile`'s PIN and unlocks it; resolves with the session's
+ *  expiry (RFC 3339), or null when the person cancels. */
+export function unlockDialog(profile: { name: string; identity: string; mfa: boolean }): Promise<string | null> {
+  return new Promise((resolve) => {
+    let result: string | null = null;
+    const general = h("div", { id: "unlock-general" });
+    const submit = h("button", { id: "unlock-submit", type: "submit", class: "primary" }, "Unlock");
+    const cancel = h("button", { id: "unlock-cancel", type: "button" }, "Cancel");
+    const form = h(
+      "form",
+      { id: "unlock-form", method: "dialog", novalidate: true },
+      h("p", { class: "muted" }, `The PIN of identity ${profile.identity} opens its key for one STS call; the session is kept in this app's memory.`),
+      field("pin", "PIN", { type: "password", autocomplete: "current-password" }),
+      profile.mfa ? field("mfa_code", "MFA code", { hint: "6 digits from the profile's MFA device", autocomplete: "one-time-code" }) : null,
+      general,
+      h("div", { class: "row" }, submit, cancel),
+    );
+    const dialog = modal("unlock-dialog", `Unlock ${profile.name}`, form);
+    dialog.dataset.profile = profile.name;
+    dialog.addEventListener("close", () => resolve(result));
+    cancel.onclick = () => dialog.close();
+    form.onsubmit = async (ev) => {
+      ev.preventDefault();
+      clearErrors(form);
+      general.replaceChildren();
+      const pin = value("pin");
+      (document.getElementById("pin") as HTMLInputElement).value = "";
+      const code = profile.mfa ? value("mfa_code").trim() : "";
+      submit.disabled = true;
+      general.replaceChildren(notice("Unlocking…"));
+      try {
+        result = await call("unlock", { form: { profile: profile.name, pin, mfa_code: code || null } });
+        dialog.close();
+      } catch (e) {
+        general.replaceChildren();
+        const err = toApiError(e);
+        showError(err, ["pin", "mfa_code"], general);
+        if (err.waitSecs) backOff(submit, err.waitSecs);
+      } finally {
+        if (!submit.textContent?.startsWith("Wait")) submit.disabled = false;
+      }
+    };
+    (document.getElementById("pin") as HTMLInputElement).focus();
+  });
 }

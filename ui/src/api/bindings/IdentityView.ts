@@ -2,7 +2,8 @@
 import type { BadgeView } from "./BadgeView";
 
 /**
- * One row of the Identities screen: what `keyfob list` shows.
+ * An identity as the main view and its own page show it: what `keyfob
+ * list` shows.
  */
 export type IdentityView = { name: string, 
 /**

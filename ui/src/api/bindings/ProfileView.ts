@@ -2,7 +2,8 @@
 import type { GuardView } from "./GuardView";
 
 /**
- * A profile as the Profiles and Switch screens show it.
+ * A profile as the main view, the identity page and the quick switcher
+ * show it.
  */
 export type ProfileView = { name: string, identity: string, role_arn: string | null, role_account: string | null, external_id: string | null, role_session_name: string | null, source_identity: string | null, mfa_serial: string | null, duration_secs: number | null, 
 /**

@@ -5,4 +5,8 @@ export type SettingsForm = { store: StoreChoice, start_at_login: boolean,
 /**
  * Like `12h` or `45m`; empty for keyfob's default.
  */
-session_duration: string, role_duration: string, };
+session_duration: string, role_duration: string, 
+/**
+ * Like `Ctrl+Alt+K`; empty for no global shortcut.
+ */
+global_shortcut: string, };

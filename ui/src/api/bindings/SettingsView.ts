@@ -22,4 +22,13 @@ session_duration: string, role_duration: string, config_file: string,
 /**
  * Why the prompt service is not running, if it is not.
  */
-prompt_service: string | null, };
+prompt_service: string | null, 
+/**
+ * The quick switcher's global shortcut (`Ctrl+Alt+K`); empty for
+ * none.
+ */
+global_shortcut: string, 
+/**
+ * Why that shortcut is not active (another app holds it …), if not.
+ */
+shortcut_problem: string | null, };

@@ -1,61 +1,36 @@
-// The Profiles screen: the table of profiles and the form that adds or
-// edits one, with the external-ID guard checked before a role is saved.
+// The profile form, a screen of its own: `#/new-profile/IDENTITY` adds a
+// profile to an identity, `#/edit-profile/NAME` edits one. A role with an
+// external ID goes through the external-ID guard before it is saved; once
+// saved, the identity's page shows the guard's verdict.
 import { call, toApiError } from "../api";
 import type { IdentityView, ProfileForm, ProfileView } from "../api";
-import { backOff, clearErrors, field, h, main, notice, route, showError, value } from "../dom";
-import { guardText, profileRoleText, savedProfileNotice } from "../logic";
+import { backOff, clearErrors, field, flash, h, main, notice, showError, value } from "../dom";
+import { routeTo, savedProfileNotice } from "../logic";
 
 const PROFILE_FIELDS = ["profile_name", "identity_name", "role_arn", "external_id", "role_session_name", "source_identity", "mfa_serial", "duration", "region", "pin", "mfa_code"] as const;
 
-export async function profilesScreen(): Promise<void> {
-  const profiles = await call("list_profiles");
+export async function newProfileScreen(arg: string | null): Promise<void> {
   const identities = await call("list_identities");
-  const saved = h("div", { id: "profiles-general" });
-  main.append(h("h2", {}, "Profiles"), saved);
-  const table = h(
-    "table",
-    { id: "profiles" },
-    h("thead", {}, h("tr", {}, ...["Name", "Identity", "Role", "External-ID guard", "MFA", "Duration", "Region", ""].map((t) => h("th", {}, t)))),
-  );
-  const body = h("tbody");
-  for (const p of profiles) {
-    const edit = h("button", { type: "button", "aria-label": `Edit profile ${p.name}` }, "Edit");
-    const remove = h("button", { type: "button", "aria-label": `Remove profile ${p.name}` }, "Remove");
-    edit.onclick = () => renderForm(p, identities, formHost);
-    remove.onclick = async () => {
-      if (!confirm(`Remove profile ${p.name}?`)) return;
-      await call("remove_profile", { name: p.name }).catch((e) => alert(toApiError(e).message));
-      route();
-    };
-    body.append(
-      h(
-        "tr",
-        { "data-profile": p.name },
-        h("td", {}, p.name + (p.is_default ? " (default)" : "")),
-        h("td", {}, p.identity),
-        h("td", { class: "arn" }, profileRoleText(p)),
-        h("td", { class: `guard guard-${p.guard}`, "data-guard": p.guard }, guardText(p.guard)),
-        h("td", { class: "arn" }, p.mfa_serial ?? "—"),
-        h("td", {}, p.duration),
-        h("td", {}, p.region ?? "—"),
-        h("td", { class: "row" }, edit, remove),
-      ),
-    );
-  }
-  table.append(body);
-  const newButton = h("button", { id: "new-profile", type: "button", class: "primary" }, "New profile");
-  const formHost = h("div", { id: "profile-form-host" });
-  main.append(profiles.length ? table : h("p", {}, "No profiles yet."), h("p", {}, newButton), formHost);
-  newButton.onclick = () => renderForm(null, identities, formHost);
+  renderForm(null, identities, arg);
 }
 
-/** The profile form in `formHost`: a new profile (`p` null) or `p`'s. */
-function renderForm(p: ProfileView | null, identities: IdentityView[], formHost: HTMLElement): void {
+export async function editProfileScreen(arg: string | null): Promise<void> {
+  const [profiles, identities] = await Promise.all([call("list_profiles"), call("list_identities")]);
+  const p = profiles.find((x) => x.name === arg);
+  if (!p) {
+    main.append(h("h2", {}, "Profile"), notice(`There is no profile ${arg ?? ""}.`, "bad"));
+    return;
+  }
+  renderForm(p, identities, p.identity);
+}
+
+/** The profile form: a new profile (`p` null) of `identity`, or `p`'s. */
+function renderForm(p: ProfileView | null, identities: IdentityView[], identity: string | null): void {
   const general = h("div");
   const ident = h("select", { id: "identity_name", name: "identity_name", "aria-describedby": "identity_name-error" });
   for (const i of identities) {
     const o = h("option", { value: i.name }, i.name);
-    if (p?.identity === i.name) o.selected = true;
+    if (identity === i.name) o.selected = true;
     ident.append(o);
   }
   const takeOver = h("input", { id: "take_over", type: "checkbox" });
@@ -83,7 +58,6 @@ function renderForm(p: ProfileView | null, identities: IdentityView[], formHost:
   const form = h(
     "form",
     { id: "profile-form", novalidate: true },
-    h("h3", {}, p ? `Edit profile ${p.name}` : "New profile"),
     field("profile_name", "Name", { value: p?.name ?? "" }),
     h("div", { class: "field" }, h("label", { for: "identity_name" }, "Identity"), ident, h("span", { class: "error", id: "identity_name-error" })),
     h(
@@ -104,7 +78,8 @@ function renderForm(p: ProfileView | null, identities: IdentityView[], formHost:
     h("div", { class: "row" }, save),
   );
   if (p) (form.querySelector("#profile_name") as HTMLInputElement).readOnly = true;
-  formHost.replaceChildren(form);
+  const back = h("a", { href: identity ? routeTo("identity", identity) : "#/", class: "back" }, identity ? `← ${identity}` : "← All profiles");
+  main.append(back, h("h2", {}, p ? `Edit profile ${p.name}` : "New profile"), form);
   const syncGuard = () => {
     guardFields.hidden = value("external_id").trim() === "" || value("role_arn").trim() === "";
     mfaField.hidden = value("mfa_serial").trim() === "";
@@ -138,9 +113,9 @@ function renderForm(p: ProfileView | null, identities: IdentityView[], formHost:
     save.disabled = true;
     try {
       const stored = await call("save_profile", { form: data, guard });
-      await route();
       const verdict = savedProfileNotice(stored);
-      document.getElementById("profiles-general")?.replaceChildren(notice(verdict.text, verdict.kind));
+      flash(verdict.text, verdict.kind, "identity");
+      location.hash = routeTo("identity", stored.identity);
     } catch (e) {
       const err = toApiError(e);
       guardResult.replaceChildren();
