@@ -30,7 +30,8 @@ macro_rules! with_commands {
             rotation_status,
             rotate,
             new_external_id,
-            trust_policy
+            trust_policy,
+            open_console
         )
     };
 }

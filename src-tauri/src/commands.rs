@@ -309,6 +309,35 @@ pub async fn lock(app: AppHandle, profile: String) -> Result<()> {
     changing(app, move |d| Ok(app::lock(&d.kf, &profile).map(drop)?)).await
 }
 
+/// Opens the AWS console as `profile` (`keyfob login`): its role session,
+/// or an identity's federated session. `pin` answers the PIN (and MFA)
+/// prompt when that session must be made; without it a locked profile is
+/// refused with kind `locked`. The browser gets a one-shot local address,
+/// never the sign-in URL, which the UI never sees.
+#[tauri::command]
+pub async fn open_console(app: AppHandle, profile: String, pin: Option<PinForm>) -> Result<()> {
+    changing(app, move |d| {
+        // No PIN given: no prompter, so a locked profile says so (kind
+        // `locked`) instead of failing on a missing answer.
+        let prompter = pin.map(|p| fixed_prompter(Some(p))).transpose()?;
+        let url = app::console_url(
+            &d.kf,
+            &profile,
+            &app::ConsoleOptions::default(),
+            prompter
+                .as_ref()
+                .map(|p| p as &dyn keyfob::provider::Prompter),
+        )?;
+        keyfob::console::open_in_browser(
+            &url,
+            &keyfob::console::Browser::Default,
+            keyfob::console::BROWSER_WAIT,
+        )
+        .map_err(|e| UiError::from(app::AppError::from(e)))
+    })
+    .await
+}
+
 /// Drops every session, then ends the web process (the window is built
 /// afresh), so nothing typed into the page outlives the lock.
 #[tauri::command]

@@ -40,6 +40,9 @@ pub enum ErrorKind {
     /// Not possible where things stand (a rotation in progress, or not
     /// started, or in its grace period …); the message says what to do.
     State,
+    /// The profile is locked and this call was given no PIN: ask for it
+    /// and call again.
+    Locked,
     Internal,
 }
 
@@ -75,6 +78,7 @@ impl From<AppError> for UiError {
         let vault = e.vault_error();
         let kind = match (&e, vault) {
             (AppError::ThirdParty(ThirdPartyError::Unguarded { .. }), _) => ErrorKind::Unguarded,
+            (AppError::Provider(ProviderError::Locked { .. }), _) => ErrorKind::Locked,
             (_, Some(VaultError::WrongPin { remaining: 0, .. } | VaultError::BackOff { .. })) => {
                 ErrorKind::BackOff
             }

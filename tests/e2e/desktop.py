@@ -75,7 +75,28 @@ class Desktop:
         # The panel's side of the tray, before the app looks for it.
         self.watcher = sni_host.Watcher(world.env["DBUS_SESSION_BUS_ADDRESS"])
         display = self._xvfb()
+        # A stand-in browser first on PATH as xdg-open (what the Console
+        # button's `open` runs): it fetches the address it is given once,
+        # without following the redirect, and records what it got.
+        self.browser_out = world.dir / "browser.json"
+        browser_bin = world.dir / "browser-bin"
+        browser_bin.mkdir(exist_ok=True)
+        (browser_bin / "xdg-open").write_text(
+            "#!/usr/bin/env python3\n"
+            "import json, sys, urllib.request, urllib.error\n"
+            "class Stop(urllib.request.HTTPRedirectHandler):\n"
+            "    def redirect_request(self, *a, **k):\n"
+            "        return None\n"
+            "try:\n"
+            "    r = urllib.request.build_opener(Stop).open(sys.argv[-1], timeout=10)\n"
+            "    got = [r.status, r.headers.get('Location')]\n"
+            "except urllib.error.HTTPError as e:\n"
+            "    got = [e.code, e.headers.get('Location')]\n"
+            f"json.dump({{'argv': sys.argv[1:], 'got': got}}, open({str(self.browser_out)!r}, 'w'))\n"
+        )
+        (browser_bin / "xdg-open").chmod(0o755)
         self.env = dict(world.env, DISPLAY=display, KEYFOB_CLI=str(cli),
+                        PATH=f"{browser_bin}:{world.env['PATH']}",
                         # No GPU under Xvfb; keeps WebKit from trying.
                         WEBKIT_DISABLE_COMPOSITING_MODE="1", LIBGL_ALWAYS_SOFTWARE="1")
         port, native_port = free_port(), free_port()
@@ -491,6 +512,43 @@ def role_profile(t: Desktop, ctx: dict) -> None:
     assert deploy.find_element(By.CSS_SELECTOR, ".role").text == "deployer", deploy.text
 
 
+def console(t: Desktop, ctx: dict) -> None:
+    """The Console action: a role profile with its session at hand opens at
+    once; an identity (a federated session, PIN needed) asks first. The
+    browser gets a one-shot local address that redirects to the sign-in."""
+    def opened(profile: str) -> dict:
+        t.wait.until(lambda d: t.browser_out.exists())
+        seen = json.loads(t.browser_out.read_text())
+        t.browser_out.unlink()
+        assert len(seen["argv"]) == 1 and seen["argv"][0].startswith("http://127.0.0.1:"), seen
+        assert "SigninToken" not in seen["argv"][0], seen
+        status, location = seen["got"]
+        assert status == 302 and "/federation?Action=login" in location, seen
+        assert "SigninToken=" in location, seen
+        notice = t.until_text("#home-general #flash .notice.good")
+        assert f"as {profile}" in notice, notice
+        return seen
+
+    t.go("profiles")
+    t.row("deploy").find_element(By.CSS_SELECTOR, 'button[data-action="console"]').click()
+    opened("deploy")
+    t.row("alice").find_element(By.CSS_SELECTOR, 'button[data-action="console"]').click()
+    t.d.find_element(By.ID, "console-dialog")
+    t.shot(ctx, "console")
+    t.fill("console_pin", "wrong-pin-000")
+    t.d.find_element(By.ID, "console-submit").click()
+    assert "wrong PIN" in t.until_text("#console_pin-error")
+    t.fill("console_pin", PIN)
+    t.keys(Keys.ENTER)
+    t.wait.until(lambda d: not d.find_elements(By.ID, "console-dialog"))
+    opened("alice")
+    import urllib.request
+    with urllib.request.urlopen(f"{t.world.endpoint}/keyfob-test/federation", timeout=10) as r:
+        issued = json.load(r)
+    kinds = {i["kind"] for i in issued}
+    assert kinds == {"assumed-role", "federated-user"}, issued
+
+
 def credential_process_prompt(t: Desktop, ctx: dict) -> None:
     t.keyfob("lock", "--all")
     # No terminal (setsid, stdin from /dev/null): credential-process asks
@@ -860,6 +918,7 @@ CASES = [
     narrow_window,
     quick_switch,
     role_profile,
+    console,
     credential_process_prompt,
     refused_prompt,
     other_uid_refused,

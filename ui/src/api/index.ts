@@ -84,6 +84,7 @@ export interface Commands {
   rotate: [{ form: RotateForm }, RotateResult];
   new_external_id: [{ customer: string | null }, ExternalIdView];
   trust_policy: [{ form: TrustPolicyForm }, string];
+  open_console: [{ profile: string; pin: PinForm | null }, null];
 }
 
 export type Command = keyof Commands;
@@ -101,6 +102,7 @@ const KINDS: readonly ErrorKind[] = [
   "prompt_gone",
   "unguarded",
   "state",
+  "locked",
   "internal",
 ];
 

@@ -1,15 +1,17 @@
 // The main view (`#/`): every profile, grouped by identity, with its
 // state (locked, unlocked with the time left, default) and the actions in
-// place: unlock or lock, make default, copy the export lines. The search
+// place: unlock or lock, make default, open the console, copy the export
+// lines. The search
 // box filters as you type; two selects filter by account and by state.
 // With no identity yet it is the first-run view instead.
 import { call, toApiError } from "../api";
 import { makeDefault } from "../actions";
-import { copyText, every, h, main, notice, route, takeFlash } from "../dom";
+import { copyText, every, flash, h, main, notice, route, takeFlash } from "../dom";
 import type { ProfileRow, StateFilter } from "../logic";
 import { exportLines, groupRows, isUnlocked, routeTo, rowMatches, stateText } from "../logic";
 import { badge } from "./identity";
 import { unlockDialog } from "./unlock";
+import { openConsole } from "./console";
 
 /** The search and filters outlive a re-render (after an unlock, or a
  *  change from the tray or the CLI). */
@@ -184,6 +186,21 @@ function profileRow(row: ProfileRow, general: HTMLElement): HTMLElement {
       fail(e);
     }
   };
+  const consoleButton = h("button", { type: "button", class: "small", "data-action": "console", "aria-label": `Open the AWS console as ${row.name}` }, "Console");
+  consoleButton.onclick = async () => {
+    try {
+      general.replaceChildren(notice(`Opening the AWS console as ${row.name} in your browser…`));
+      if (await openConsole(row)) {
+        // A session may have been made for it: show the row's new state.
+        flash(`The AWS console opened in your browser as ${row.name}.`);
+        await route();
+      } else {
+        general.replaceChildren();
+      }
+    } catch (e) {
+      fail(e);
+    }
+  };
   const lines = exportLines(row);
   const copySource = h("code", { class: "sr-only" }, lines);
   const copy = h("button", { type: "button", class: "small", "data-action": "copy", "aria-label": `Copy export lines for ${row.name}`, title: lines }, "Copy export");
@@ -199,8 +216,7 @@ function profileRow(row: ProfileRow, general: HTMLElement): HTMLElement {
     h("td", { class: "role" }, row.role ?? "—"),
     h("td", { class: "region" }, row.region ?? "—"),
     h("td", { class: `state ${unlocked ? "state-unlocked" : "state-locked"}` }, h("span", { class: "dot", "aria-hidden": "true" }), h("span", { class: "state-text" }, stateText(row))),
-    // Room for "Console" once `keyfob login` exists.
-    h("td", { class: "actions" }, toggle, use, copy, copySource),
+    h("td", { class: "actions" }, toggle, use, consoleButton, copy, copySource),
   );
 }
 
