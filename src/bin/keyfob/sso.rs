@@ -1,0 +1,173 @@
+//! `keyfob sso add | login`: IAM Identity Center identities on the
+//! terminal. The flows are in `keyfob::app` (`add_sso_identity`,
+//! `sso_login`); this file parses, asks for the PIN, and shows the
+//! sign-in code.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+
+use keyfob::app::{self, DeviceCode, Keyfob, SignInHost};
+use keyfob::identity::{Field, FieldError, check_pin, check_pin_confirmation};
+use keyfob::prompt::tty;
+use keyfob::secret::Pin;
+use keyfob::sso::NewSso;
+
+use crate::stdin_lines;
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Add an Identity Center identity: sign in with a device code in the
+    /// browser, then seal the sign-in under a new PIN.
+    Add(SsoAddArgs),
+    /// Sign an Identity Center identity in again (same PIN).
+    Login(SsoLoginArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SsoAddArgs {
+    /// The identity name: 1–64 letters, digits, '-', '_' and '.'.
+    pub name: String,
+    /// The AWS access portal URL, e.g. https://d-1234567890.awsapps.com/start.
+    #[arg(long, value_name = "URL")]
+    pub start_url: String,
+    /// The region of the Identity Center instance, e.g. eu-west-1.
+    #[arg(long, value_name = "REGION")]
+    pub region: String,
+    /// OIDC scopes, comma-separated (default sso:account:access, which
+    /// also gives a refresh token).
+    #[arg(long, value_name = "S,…")]
+    pub scopes: Option<String>,
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SsoLoginArgs {
+    /// The Identity Center identity.
+    pub name: String,
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SignInArgs {
+    /// Do not open the browser; only print the URL and the code.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Read the PIN from stdin's first line instead of the terminal.
+    #[arg(long)]
+    pub pin_stdin: bool,
+}
+
+pub fn run(kf: &Keyfob, cmd: SsoCommand) -> anyhow::Result<()> {
+    match cmd {
+        SsoCommand::Add(args) => add(kf, args),
+        SsoCommand::Login(args) => login(kf, args),
+    }
+}
+
+fn add(kf: &Keyfob, args: SsoAddArgs) -> anyhow::Result<()> {
+    let new = NewSso::parse(
+        &args.name,
+        &args.start_url,
+        &args.region,
+        args.scopes.as_deref(),
+    )?;
+    app::check_new_sso(kf, &new)?;
+    let pin = read_pin(args.sign_in.pin_stdin, true)?;
+    let host = Terminal {
+        no_browser: args.sign_in.no_browser,
+    };
+    let identity = app::add_sso_identity(kf, &new, &pin, &host);
+    end_countdown();
+    let identity = identity?;
+    println!(
+        "Added Identity Center identity {} ({}, {}). `keyfob sso sync {}` makes its profiles.",
+        identity.name, identity.start_url, identity.region, identity.name
+    );
+    Ok(())
+}
+
+fn login(kf: &Keyfob, args: SsoLoginArgs) -> anyhow::Result<()> {
+    kf.vault()?.sso_get(&args.name)?;
+    let pin = read_pin(args.sign_in.pin_stdin, false)?;
+    let host = Terminal {
+        no_browser: args.sign_in.no_browser,
+    };
+    let identity = app::sso_login(kf, &args.name, &pin, &host);
+    end_countdown();
+    let identity = identity?;
+    println!("Signed in Identity Center identity {}.", identity.name);
+    Ok(())
+}
+
+/// Ends the countdown line [`Terminal::waiting`] draws.
+fn end_countdown() {
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+}
+
+/// The PIN from stdin's first line, or the terminal (twice for a new one).
+fn read_pin(stdin: bool, new: bool) -> anyhow::Result<Pin> {
+    let pin = if stdin {
+        let mut lines = stdin_lines(1)?;
+        match lines.first_mut() {
+            Some(line) => Pin::new(std::mem::take(&mut **line)),
+            None => {
+                return Err(FieldError::new(
+                    Field::Pin,
+                    "missing: --pin-stdin expects the PIN on stdin's first line",
+                )
+                .into());
+            }
+        }
+    } else {
+        let hint = "pass --pin-stdin to give the PIN on stdin";
+        if new {
+            let pin = tty::ask_pin("Identity PIN (at least 6 characters): ", hint)?;
+            check_pin(&pin)?;
+            check_pin_confirmation(&pin, &tty::ask_pin("Identity PIN again: ", hint)?)?;
+            pin
+        } else {
+            tty::ask_pin("Identity PIN: ", hint)?
+        }
+    };
+    if new {
+        check_pin(&pin)?;
+    }
+    Ok(pin)
+}
+
+/// Shows the sign-in on stderr (stdout stays for results) and opens the
+/// browser unless told not to.
+struct Terminal {
+    no_browser: bool,
+}
+
+impl SignInHost for Terminal {
+    fn show_code(&self, code: &DeviceCode<'_>) {
+        let url = code
+            .verification_uri_complete
+            .unwrap_or(code.verification_uri);
+        eprintln!(
+            "To sign in {} to IAM Identity Center, open {url}\nand check that it shows the code: {}\n(the code expires in {} s)",
+            code.identity,
+            code.user_code,
+            code.expires_in.as_secs()
+        );
+        if !self.no_browser
+            && let Err(e) = open::that_detached(url)
+        {
+            eprintln!("(could not open a browser: {e}; open the URL yourself)");
+        }
+    }
+
+    fn waiting(&self, left: Duration) {
+        if std::io::stderr().is_terminal() {
+            eprint!("\rWaiting for approval… {:>4} s left ", left.as_secs());
+        }
+    }
+}
