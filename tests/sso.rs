@@ -597,3 +597,153 @@ fn sso_add_refuses_bad_input() {
     // the refusals' own effect, the vault, above, and the message below.
     let _ = calls_before;
 }
+
+/// Adds Identity Center identity `name` for `inst` through `keyfob sso add`.
+fn add_sso(env: &Env, name: &str, inst: &Instance0) {
+    run_signing_in(
+        env,
+        &[],
+        &[
+            "sso",
+            "add",
+            name,
+            "--start-url",
+            &inst.start_url,
+            "--region",
+            inst.region,
+            "--no-browser",
+            "--pin-stdin",
+        ],
+        &format!("{PIN}\n"),
+        &inst.start_url,
+        true,
+    )
+    .0
+    .ok();
+}
+
+/// 150 accounts over pages of 20, a throttled page of each list: a dry run
+/// writes nothing; the sync makes one profile per account and role, wired
+/// into the AWS config; a renamed account and a removed assignment are
+/// reported on the next sync, and their profiles kept.
+#[test]
+fn sso_sync_150_accounts_dry_run_rename_and_removal() {
+    let env = Env::new();
+    let inst = configure(env.moto, 150, serde_json::json!({"page_size": 20}));
+    add_sso(&env, "corp", &inst);
+    for (op, count) in [("sso:ListAccounts", 1), ("sso:ListAccountRoles", 2)] {
+        post_ok(
+            env.moto,
+            "/keyfob-test/sso/throttle",
+            serde_json::json!({"start_url": inst.start_url, "operation": op, "count": count}),
+        );
+    }
+    let pin = format!("{PIN}\n");
+    let before = env.snapshot();
+    let dry = env
+        .run(&["sso", "sync", "corp", "--dry-run", "--pin-stdin"], &pin)
+        .ok();
+    assert!(
+        dry.stdout
+            .contains("would be created  acct-0-Admin  (111100000000 Admin)"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("acct-0-ReadOnly"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("150 accounts, 151 roles"),
+        "{}",
+        dry.stdout
+    );
+    assert!(env.snapshot() == before, "a dry run wrote something");
+
+    let run = env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
+    assert!(run.stdout.contains("151 created"), "{}", run.stdout);
+    let calls = &status(env.moto, &inst.start_url)["calls"];
+    // Two dry and two real syncs' worth of pages, plus the throttled tries.
+    assert_eq!(calls["sso:ListAccounts"], 2 * 8 + 1, "{calls}");
+    assert_eq!(calls["sso:ListAccountRoles"], 2 * 150 + 2, "{calls}");
+    let config =
+        std::fs::read_to_string(env.root.path().join("config/keyfob/config.toml")).unwrap();
+    assert_eq!(config.matches("sso_role_name").count(), 151);
+    let aws = std::fs::read_to_string(env.home().join(".aws/config")).unwrap();
+    assert!(aws.contains("[profile acct-149-Admin]"), "{aws}");
+    assert!(aws.contains("credential-process acct-149-Admin"), "{aws}");
+
+    // A second sync changes nothing.
+    let again = env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
+    assert!(
+        again.stdout.contains("0 created, 0 updated, 151 unchanged"),
+        "{}",
+        again.stdout
+    );
+
+    post_ok(
+        env.moto,
+        "/keyfob-test/sso/assignments/remove",
+        serde_json::json!({"start_url": inst.start_url, "user": "alice",
+            "account_id": "111100000005", "role_name": "Admin"}),
+    );
+    post_ok(
+        env.moto,
+        "/keyfob-test/sso/accounts/update",
+        serde_json::json!({"start_url": inst.start_url, "account_id": "111100000007",
+            "account_name": "renamed"}),
+    );
+    let third = env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
+    assert!(
+        third.stdout.contains("removed  acct-5-Admin"),
+        "{}",
+        third.stdout
+    );
+    assert!(
+        third
+            .stdout
+            .contains("renamed  acct-7-Admin: the template now gives renamed-Admin"),
+        "{}",
+        third.stdout
+    );
+    let profiles = env.run(&["profile", "list"], "").ok().stdout;
+    assert!(
+        profiles.contains("acct-5-Admin") && profiles.contains("acct-7-Admin"),
+        "{profiles}"
+    );
+    assert!(!profiles.contains("renamed-Admin"), "{profiles}");
+
+    // Removing the identity removes its profiles and their sections.
+    let gone = env.run(&["remove", "corp", "--yes"], "").ok();
+    assert_eq!(gone.stdout.matches("Removed its profile").count(), 151);
+    let aws = std::fs::read_to_string(env.home().join(".aws/config")).unwrap();
+    assert!(!aws.contains("acct-"), "{aws}");
+}
+
+/// A bad template is refused with the field named, before the PIN is read
+/// or anything written.
+#[test]
+fn sso_sync_refuses_bad_templates() {
+    let env = Env::new();
+    let inst = configure(env.moto, 1, serde_json::json!({}));
+    add_sso(&env, "corp", &inst);
+    let before = (env.snapshot(), env.keyring_dump());
+    for bad in [
+        "{bogus}-{role_name}",
+        "{account_name}",
+        "x y{account_id}{role_name}",
+        "{account_name-{role_name}",
+    ] {
+        env.run(
+            &["sso", "sync", "corp", "--template", bad, "--pin-stdin"],
+            &format!("{PIN}\n"),
+        )
+        .refused(2, "template");
+    }
+    env.run(
+        &["sso", "sync", "nobody", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    )
+    .refused(1, "no identity named nobody");
+    assert!(
+        (env.snapshot(), env.keyring_dump()) == before,
+        "something was written"
+    );
+}

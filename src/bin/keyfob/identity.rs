@@ -230,8 +230,11 @@ fn row(i: &Identity, now: OffsetDateTime) -> [String; 7] {
 
 pub fn remove(kf: &Keyfob, args: RemoveArgs) -> anyhow::Result<()> {
     if kf.vault()?.get(&args.name).is_err() && kf.vault()?.sso_get(&args.name).is_ok() {
-        let gone = app::remove_sso_identity(kf, &args.name, &Ask { yes: args.yes })?;
+        let (gone, profiles) = app::remove_sso_identity(kf, &args.name, &Ask { yes: args.yes })?;
         println!("Removed Identity Center identity {}.", gone.name);
+        for p in &profiles {
+            println!("Removed its profile {p}.");
+        }
         return Ok(());
     }
     let (identity, profiles) = app::remove_identity(kf, &args.name, &Ask { yes: args.yes })?;

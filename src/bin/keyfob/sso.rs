@@ -23,6 +23,26 @@ pub enum SsoCommand {
     Add(SsoAddArgs),
     /// Sign an Identity Center identity in again (same PIN).
     Login(SsoLoginArgs),
+    /// Make one profile per account and role the identity may use
+    /// (ListAccounts, ListAccountRoles); renamed accounts and removed
+    /// assignments are reported, never deleted.
+    Sync(SsoSyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SsoSyncArgs {
+    /// The Identity Center identity.
+    pub name: String,
+    /// How profiles are named: {account_name}, {account_id}, {role_name},
+    /// {identity} and profile-name characters.
+    #[arg(long, default_value = app::DEFAULT_TEMPLATE)]
+    pub template: String,
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Read the PIN from stdin's first line instead of the terminal.
+    #[arg(long)]
+    pub pin_stdin: bool,
 }
 
 #[derive(Debug, Args)]
@@ -65,7 +85,68 @@ pub fn run(kf: &Keyfob, cmd: SsoCommand) -> anyhow::Result<()> {
     match cmd {
         SsoCommand::Add(args) => add(kf, args),
         SsoCommand::Login(args) => login(kf, args),
+        SsoCommand::Sync(args) => sync(kf, args),
     }
+}
+
+fn sync(kf: &Keyfob, args: SsoSyncArgs) -> anyhow::Result<()> {
+    use keyfob::app::SyncChange;
+    // Checked before the PIN is asked.
+    app::Template::parse(&args.template)?;
+    kf.vault()?.sso_get(&args.name)?;
+    let pin = read_pin(args.pin_stdin, false)?;
+    let report = app::sso_sync(kf, &args.name, &pin, &args.template, args.dry_run)?;
+    let would = if report.dry_run { "would be " } else { "" };
+    let (mut created, mut updated, mut unchanged, mut removed, mut other) = (0, 0, 0, 0, 0);
+    for change in &report.changes {
+        match change {
+            SyncChange::Created {
+                profile,
+                account_id,
+                role_name,
+            } => {
+                created += 1;
+                println!("{would}created  {profile}  ({account_id} {role_name})");
+            }
+            SyncChange::Updated { profile } => {
+                updated += 1;
+                println!("{would}updated  {profile}");
+            }
+            SyncChange::Unchanged { .. } => unchanged += 1,
+            SyncChange::Renamed { profile, now } => {
+                other += 1;
+                println!(
+                    "renamed  {profile}: the template now gives {now} (the account was renamed); kept as {profile}"
+                );
+            }
+            SyncChange::Removed {
+                profile,
+                account_id,
+                role_name,
+            } => {
+                removed += 1;
+                println!(
+                    "removed  {profile}: {account_id} {role_name} is no longer assigned; kept — `keyfob profile remove {profile}` deletes it"
+                );
+            }
+            SyncChange::Conflict { profile, reason } => {
+                other += 1;
+                println!("skipped  {profile}: {reason}");
+            }
+        }
+    }
+    println!(
+        "{} {}: {} accounts, {} roles; {created} {would}created, {updated} {would}updated, {unchanged} unchanged, {removed} no longer assigned, {other} to look at.",
+        if report.dry_run {
+            "Dry run of sync for"
+        } else {
+            "Synced"
+        },
+        report.identity,
+        report.accounts,
+        report.assignments,
+    );
+    Ok(())
 }
 
 fn add(kf: &Keyfob, args: SsoAddArgs) -> anyhow::Result<()> {
