@@ -747,3 +747,169 @@ fn sso_sync_refuses_bad_templates() {
         "something was written"
     );
 }
+
+// ---------------------------------------------------------------------------
+// credential_process on synced profiles
+// ---------------------------------------------------------------------------
+
+fn aws_v2(env: &Env, args: &[&str]) -> Run {
+    let endpoint = env.moto.endpoint();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend_from_slice(&["--endpoint-url", &endpoint, "--output", "json"]);
+    env.run_program("/usr/bin/aws", &all)
+}
+
+fn aws_v1(env: &Env, args: &[&str]) -> Run {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend_from_slice(&["--output", "json"]);
+    env.run_program("aws", &all)
+}
+
+fn boto3_arn(env: &Env, profile: &str) -> Run {
+    env.run_program(
+        "python3",
+        &[
+            "-c",
+            "import boto3, json, sys; s = boto3.Session(profile_name=sys.argv[1]); print(json.dumps(s.client('sts').get_caller_identity()))",
+            profile,
+        ],
+    )
+}
+
+#[track_caller]
+fn arn_of(run: Run) -> String {
+    let run = run.ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect(&run.stdout);
+    v["Arn"].as_str().unwrap().to_owned()
+}
+
+#[track_caller]
+fn assert_sso_arn(arn: &str, account: &str, role: &str) {
+    let prefix = format!("arn:aws:sts::{account}:assumed-role/AWSReservedSSO_{role}_");
+    assert!(arn.starts_with(&prefix) && arn.ends_with("/alice"), "{arn}");
+}
+
+fn sso_calls(env: &Env, start_url: &str, op: &str) -> u64 {
+    status(env.moto, start_url)["calls"][op]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// A synced profile through credential_process: locked until the PIN
+/// unseals the sign-in (then every profile of the identity works without
+/// a prompt, the tokens being in the agent); the AWS CLI v2, v1 and boto3
+/// get role credentials that the emulator's STS accepts; 32 parallel cold
+/// calls make one GetRoleCredentials; a revoked sign-in fails at once
+/// saying `keyfob sso login`; and no secret reaches a file.
+#[test]
+fn synced_profiles_through_credential_process() {
+    let env = Env::new();
+    let inst = configure(env.moto, 3, serde_json::json!({}));
+    add_sso(&env, "corp", &inst);
+    let pin = format!("{PIN}\n");
+    env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
+
+    // Nobody to ask: fails at once with the hint.
+    env.run(&["credential-process", "acct-0-Admin"], "")
+        .refused(1, "keyfob unlock acct-0-Admin");
+    env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &pin)
+        .ok();
+
+    let arn = arn_of(aws_v2(
+        &env,
+        &["sts", "get-caller-identity", "--profile", "acct-0-Admin"],
+    ));
+    assert_sso_arn(&arn, "111100000000", "Admin");
+    // Another account's profile: no PIN needed, the sign-in is unsealed.
+    let arn = arn_of(aws_v1(
+        &env,
+        &["sts", "get-caller-identity", "--profile", "acct-1-Admin"],
+    ));
+    assert_sso_arn(&arn, "111100000001", "Admin");
+    let arn = arn_of(boto3_arn(&env, "acct-0-ReadOnly"));
+    assert_sso_arn(&arn, "111100000000", "ReadOnly");
+
+    // 32 parallel cold calls: one GetRoleCredentials.
+    let before = sso_calls(&env, &inst.start_url, "sso:GetRoleCredentials");
+    let children: Vec<_> = (0..32)
+        .map(|_| {
+            env.keyfob()
+                .args(["credential-process", "acct-2-Admin"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut keys = std::collections::BTreeSet::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        keys.insert(v["AccessKeyId"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(
+        sso_calls(&env, &inst.start_url, "sso:GetRoleCredentials"),
+        before + 1
+    );
+
+    // Every issued secret stays out of files (~/.aws/sso/cache included).
+    assert_no_secret_leaked(&env, &inst.start_url, "");
+
+    // Revoked at the portal: the next cold call cannot renew and says so.
+    post_ok(
+        env.moto,
+        "/keyfob-test/sso/revoke",
+        serde_json::json!({"start_url": inst.start_url, "user": "alice"}),
+    );
+    env.run(&["lock", "acct-1-Admin"], "").ok();
+    env.run(&["credential-process", "acct-1-Admin"], "")
+        .refused(1, "keyfob sso login corp");
+    // Signed in again, the same PIN (held by the agent) opens the new one.
+    run_signing_in(
+        &env,
+        &[],
+        &["sso", "login", "corp", "--no-browser", "--pin-stdin"],
+        &pin,
+        &inst.start_url,
+        true,
+    )
+    .0
+    .ok();
+    env.run(&["unlock", "acct-1-Admin", "--pin-stdin"], &pin)
+        .ok();
+    let arn = arn_of(aws_v2(
+        &env,
+        &["sts", "get-caller-identity", "--profile", "acct-1-Admin"],
+    ));
+    assert_sso_arn(&arn, "111100000001", "Admin");
+    env.stop_agent();
+}
+
+/// An access token that expires at once is renewed with the refresh token
+/// (rotated each time) before GetRoleCredentials, and the renewed tokens
+/// are sealed again: a new agent, with the PIN, still works.
+#[test]
+fn expired_access_tokens_are_refreshed() {
+    let env = Env::new();
+    let inst = configure(env.moto, 1, serde_json::json!({"access_token_ttl": 1}));
+    add_sso(&env, "corp", &inst);
+    let pin = format!("{PIN}\n");
+    env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
+    env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &pin)
+        .ok();
+    let grants = &status(env.moto, &inst.start_url)["grants"];
+    assert!(grants["refresh_token"].as_u64().unwrap() >= 2, "{grants}");
+    env.stop_agent();
+    env.run(&["unlock", "acct-0-ReadOnly", "--pin-stdin"], &pin)
+        .ok();
+    let arn = arn_of(boto3_arn(&env, "acct-0-ReadOnly"));
+    assert_sso_arn(&arn, "111100000000", "ReadOnly");
+    env.stop_agent();
+}
