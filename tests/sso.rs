@@ -913,3 +913,45 @@ fn expired_access_tokens_are_refreshed() {
     assert_sso_arn(&arn, "111100000000", "ReadOnly");
     env.stop_agent();
 }
+
+/// `keyfob audit` recommends Identity Center for an access-key identity
+/// whose account a synced Identity Center profile reaches, and not for one
+/// it does not reach; advice does not change the exit code.
+#[test]
+fn audit_recommends_identity_center_where_it_reaches_the_account() {
+    let env = Env::new();
+    let user = crate::util::with_identity(&env, "keys", PIN);
+    let account = user.arn.split(':').nth(4).unwrap().to_owned();
+    let start_url = format!("https://{}.awsapps.com/start", unique("d-audit"));
+    post_ok(
+        env.moto,
+        "/keyfob-test/sso/configure",
+        serde_json::json!({
+            "start_url": start_url, "region": "eu-west-1",
+            "accounts": [{"account_id": account, "account_name": "main", "email": "m@example.com"}],
+            "users": [{"name": "alice", "assignments": [{"account_id": account, "role_name": "Admin"}]}],
+        }),
+    );
+    let before: serde_json::Value =
+        serde_json::from_str(&env.run(&["audit", "--json"], "").stdout).unwrap();
+    assert_eq!(before["identity_center"], serde_json::json!([]));
+    let inst = Instance0 {
+        start_url,
+        region: "eu-west-1",
+    };
+    add_sso(&env, "corp", &inst);
+    env.run(&["sso", "sync", "corp", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    let run = env.run(&["audit", "--json"], "");
+    let after: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let advice = after["identity_center"].as_array().unwrap();
+    assert_eq!(advice.len(), 1, "{after}");
+    let text = advice[0].as_str().unwrap();
+    assert!(
+        text.contains("identity keys") && text.contains("main-Admin"),
+        "{text}"
+    );
+    assert_eq!(after["findings"], before["findings"]);
+    let table = env.run(&["audit"], "").stdout;
+    assert!(table.contains("→ identity keys"), "{table}");
+}

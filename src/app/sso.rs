@@ -536,3 +536,38 @@ pub fn sso_sync(
         changes,
     })
 }
+
+/// `keyfob audit`'s advice: each access-key identity whose account an
+/// Identity Center identity reaches (a profile synced from it names the
+/// account) could use Identity Center's short-lived credentials instead of
+/// a long-term key. Known offline, from config.toml: accounts of an
+/// identity never synced are not seen.
+pub fn identity_center_advice(kf: &Keyfob) -> Result<Vec<String>, AppError> {
+    let profiles = kf.book()?.list()?;
+    let mut out = Vec::new();
+    for identity in kf.vault()?.list()? {
+        let Some(account) = &identity.account else {
+            continue;
+        };
+        let reach: Vec<&crate::profile::Profile> = profiles
+            .iter()
+            .filter(|p| p.sso.as_ref().is_some_and(|s| &s.account_id == account))
+            .collect();
+        let Some(first) = reach.first() else {
+            continue;
+        };
+        out.push(format!(
+            "identity {} (account {account}) can be replaced by Identity Center: {} reaches the account (profile {}{}); use it and remove the long-term key (`keyfob remove {}`)",
+            identity.name,
+            first.identity,
+            first.name,
+            if reach.len() > 1 {
+                format!(" and {} more", reach.len() - 1)
+            } else {
+                String::new()
+            },
+            identity.name
+        ));
+    }
+    Ok(out)
+}
