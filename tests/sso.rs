@@ -955,3 +955,80 @@ fn audit_recommends_identity_center_where_it_reaches_the_account() {
     let table = env.run(&["audit"], "").stdout;
     assert!(table.contains("→ identity keys"), "{table}");
 }
+
+/// At trace level, neither the CLI nor the agent logs a token, client
+/// secret, device code or role credential (the agent is started here, in
+/// the foreground, so its log can be read).
+#[test]
+fn trace_logs_hold_no_secret() {
+    let env = Env::new();
+    let inst = configure(env.moto, 1, serde_json::json!({"access_token_ttl": 1}));
+    let trace = [("KEYFOB_LOG", "trace")];
+    let pin = format!("{PIN}\n");
+    let (added, _) = run_signing_in(
+        &env,
+        &trace,
+        &[
+            "sso",
+            "add",
+            "corp",
+            "--start-url",
+            &inst.start_url,
+            "--region",
+            inst.region,
+            "--no-browser",
+            "--pin-stdin",
+        ],
+        &pin,
+        &inst.start_url,
+        true,
+    );
+    let added = added.ok();
+    let mut agent = env
+        .keyfob()
+        .env("KEYFOB_LOG", "trace")
+        .args(["agent"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let agent_log = agent.stderr.take().unwrap();
+    let log_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::BufReader::new(agent_log).read_to_string(&mut s);
+        s
+    });
+    for _ in 0..100 {
+        if env.run(&["agent", "--status"], "").code == Some(0) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut logs = added.stderr.clone();
+    for (args, stdin) in [
+        (vec!["sso", "sync", "corp", "--pin-stdin"], pin.as_str()),
+        (vec!["unlock", "acct-0-Admin", "--pin-stdin"], pin.as_str()),
+        (vec!["credential-process", "acct-0-ReadOnly"], ""),
+    ] {
+        let mut cmd = env.keyfob();
+        cmd.env("KEYFOB_LOG", "trace");
+        let run = crate::util::run_command(cmd, &args, stdin).ok();
+        logs.push_str(&run.stderr);
+    }
+    env.run(&["agent", "--stop"], "").ok();
+    let _ = agent.wait();
+    let agent_log = log_reader.join().unwrap();
+    assert!(
+        agent_log.contains("Identity Center"),
+        "the agent logged nothing: {agent_log}"
+    );
+    logs.push_str(&agent_log);
+    assert!(
+        status(env.moto, &inst.start_url)["grants"]["refresh_token"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert_no_secret_leaked(&env, &inst.start_url, &logs);
+}
