@@ -1032,3 +1032,90 @@ fn trace_logs_hold_no_secret() {
     );
     assert_no_secret_leaked(&env, &inst.start_url, &logs);
 }
+
+/// Drives `keyfob ARGS` on a pseudo-terminal: answers each PIN prompt
+/// ("Identity PIN:", or the agent's "PIN for …") with the PIN and approves the sign-in code it shows. Prints the
+/// transcript; exits with keyfob's status.
+const PTY_DRIVER: &str = r#"
+import json, os, pty, select, sys, time, urllib.request
+endpoint, start_url, pin = sys.argv[1:4]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[4], sys.argv[4:])
+buf, pins, approved = b"", 0, False
+deadline = time.time() + 30
+while True:
+    if time.time() > deadline:
+        os.kill(pid, 9)
+        break
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if r:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        buf += data
+    text = buf.decode(errors="replace")
+    if text.count("Identity PIN: ") + text.count("PIN for ") > pins:
+        pins += 1
+        os.write(fd, (pin + "\n").encode())
+    if not approved and "shows the code: " in text:
+        line = text.split("shows the code: ", 1)[1]
+        if "\n" in line:
+            code = line.split()[0]
+            body = json.dumps({"start_url": start_url, "user": "alice", "user_code": code}).encode()
+            req = urllib.request.Request(endpoint + "/keyfob-test/sso/approve", data=body,
+                                         headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(req).read()
+            approved = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(buf.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+
+/// On a terminal, a sign-in that can no longer be renewed (revoked) is
+/// made again there — PIN, code, approval — and the call then succeeds;
+/// without a terminal the same call fails at once with the hint.
+#[test]
+fn an_expired_sign_in_is_renewed_on_a_terminal() {
+    let env = Env::new();
+    let inst = configure(env.moto, 2, serde_json::json!({}));
+    add_sso(&env, "corp", &inst);
+    let pin = format!("{PIN}\n");
+    env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
+    env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &pin)
+        .ok();
+    post_ok(
+        env.moto,
+        "/keyfob-test/sso/revoke",
+        serde_json::json!({"start_url": inst.start_url, "user": "alice"}),
+    );
+    env.run(&["credential-process", "acct-1-Admin"], "")
+        .refused(1, "run `keyfob sso login corp`");
+    let run = env
+        .run_program(
+            "python3",
+            &[
+                "-c",
+                PTY_DRIVER,
+                &env.moto.endpoint(),
+                &inst.start_url,
+                PIN,
+                crate::util::KEYFOB,
+                "credential-process",
+                "acct-1-Admin",
+            ],
+        )
+        .ok();
+    assert!(run.stdout.contains("signing in again"), "{}", run.stdout);
+    assert!(run.stdout.contains("\"Version\":1"), "{}", run.stdout);
+    assert_eq!(
+        status(env.moto, &inst.start_url)["grants"]["device_code"],
+        2
+    );
+    // The new sign-in serves the other profiles too, without a prompt.
+    let arn = arn_of(boto3_arn(&env, "acct-0-ReadOnly"));
+    assert_sso_arn(&arn, "111100000000", "ReadOnly");
+}

@@ -571,3 +571,17 @@ pub fn identity_center_advice(kf: &Keyfob) -> Result<Vec<String>, AppError> {
     }
     Ok(out)
 }
+
+/// Whether `e` says an Identity Center profile needs a new sign-in (from
+/// the agent, or made in this process): a face that can show a sign-in
+/// code then runs [`sso_login`] and tries again.
+pub fn needs_sso_sign_in(e: &AppError) -> bool {
+    matches!(
+        e,
+        AppError::Provider(crate::provider::ProviderError::SsoSignIn { .. })
+            | AppError::Agent(crate::agent::server::AgentError::Replied {
+                kind: crate::agent::protocol::ErrorKind::SignIn,
+                ..
+            })
+    )
+}

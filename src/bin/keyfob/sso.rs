@@ -184,6 +184,20 @@ fn login(kf: &Keyfob, args: SsoLoginArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Signs identity `name` in again on the terminal (its PIN, the code, the
+/// browser) when a profile's call found the sign-in expired; returns the
+/// PIN for the retry.
+pub fn sign_in_on_terminal(kf: &Keyfob, name: &str) -> anyhow::Result<Pin> {
+    eprintln!(
+        "The Identity Center sign-in of {name} has expired and cannot be renewed; signing in again."
+    );
+    let pin = read_pin(false, false)?;
+    let identity = app::sso_login(kf, name, &pin, &Terminal { no_browser: false });
+    end_countdown();
+    identity?;
+    Ok(pin)
+}
+
 /// Ends the countdown line [`Terminal::waiting`] draws.
 fn end_countdown() {
     if std::io::stderr().is_terminal() {
