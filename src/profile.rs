@@ -326,7 +326,7 @@ impl Profile {
                         }
                     }
                 }
-                src.role.is_some()
+                src.role.is_some() || src.sso.is_some()
             }
             None => false,
         };
@@ -392,7 +392,12 @@ impl Profile {
     /// Whether this profile's role is assumed with another role's session
     /// (AWS's "role chaining", capped at an hour).
     pub fn is_role_chained(&self) -> bool {
-        self.role.is_some() && self.source.as_ref().is_some_and(|s| s.role.is_some())
+        // An Identity Center profile's session is a role session too.
+        self.role.is_some()
+            && self
+                .source
+                .as_ref()
+                .is_some_and(|s| s.role.is_some() || s.sso.is_some())
     }
 
     /// The profile of the chain that made `key` a transitive tag, if any.

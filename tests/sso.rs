@@ -1119,3 +1119,65 @@ fn an_expired_sign_in_is_renewed_on_a_terminal() {
     let arn = arn_of(boto3_arn(&env, "acct-0-ReadOnly"));
     assert_sso_arn(&arn, "111100000000", "ReadOnly");
 }
+
+/// A further role chains from a synced profile as from any profile: stored
+/// with `--source-profile`, assumed with the Identity Center role session,
+/// its duration capped as role chaining.
+#[test]
+fn a_role_chains_from_a_synced_profile() {
+    let env = Env::new();
+    let account = "123456789012";
+    let start_url = format!("https://{}.awsapps.com/start", unique("d-chain"));
+    post_ok(
+        env.moto,
+        "/keyfob-test/sso/configure",
+        serde_json::json!({
+            "start_url": start_url, "region": "eu-west-1",
+            "accounts": [{"account_id": account, "account_name": "main", "email": "m@example.com"}],
+            "users": [{"name": "alice", "assignments": [{"account_id": account, "role_name": "Admin"}]}],
+        }),
+    );
+    let inst = Instance0 {
+        start_url,
+        region: "eu-west-1",
+    };
+    add_sso(&env, "corp", &inst);
+    let pin = format!("{PIN}\n");
+    env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
+    env.run(&["unlock", "main-Admin", "--pin-stdin"], &pin).ok();
+    let role = crate::util::create_role(&env, "deploy", None);
+    env.run(
+        &[
+            "profile",
+            "add",
+            "deploy",
+            "--source-profile",
+            "main-Admin",
+            "--role-arn",
+            &role,
+            "--duration",
+            "2h",
+        ],
+        "",
+    )
+    .refused(2, "chain");
+    env.run(
+        &[
+            "profile",
+            "add",
+            "deploy",
+            "--source-profile",
+            "main-Admin",
+            "--role-arn",
+            &role,
+        ],
+        "",
+    )
+    .ok();
+    let arn = arn_of(boto3_arn(&env, "deploy"));
+    let name = role.rsplit('/').next().unwrap();
+    assert!(
+        arn.starts_with(&format!("arn:aws:sts::{account}:assumed-role/{name}/")),
+        "{arn}"
+    );
+}

@@ -585,3 +585,22 @@ pub fn needs_sso_sign_in(e: &AppError) -> bool {
             })
     )
 }
+
+/// The account a profile's identity starts in, refusing a profile whose
+/// identity does not exist: an access-key identity's account, or for a
+/// profile chained from an Identity Center profile, that profile's account.
+pub(super) fn identity_account(
+    kf: &Keyfob,
+    profile: &crate::profile::Profile,
+) -> Result<Option<String>, AppError> {
+    let vault = kf.vault()?;
+    match vault.get(profile.identity.as_str()) {
+        Ok(identity) => Ok(identity.account),
+        Err(crate::vault::VaultError::NotFound { .. })
+            if vault.sso_get(profile.identity.as_str()).is_ok() =>
+        {
+            Ok(profile.root().sso.as_ref().map(|s| s.account_id.clone()))
+        }
+        Err(e) => Err(super::no_identity(e)),
+    }
+}
