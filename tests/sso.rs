@@ -1120,9 +1120,10 @@ fn an_expired_sign_in_is_renewed_on_a_terminal() {
     assert_sso_arn(&arn, "111100000000", "ReadOnly");
 }
 
-/// A further role chains from a synced profile as from any profile: stored
-/// with `--source-profile`, assumed with the Identity Center role session,
-/// its duration capped as role chaining.
+/// The console opens with a synced profile's role session, and a further
+/// role chains from it as from any profile: stored with `--source-profile`,
+/// assumed with the Identity Center role session, its duration capped as
+/// role chaining.
 #[test]
 fn a_role_chains_from_a_synced_profile() {
     let env = Env::new();
@@ -1145,6 +1146,23 @@ fn a_role_chains_from_a_synced_profile() {
     let pin = format!("{PIN}\n");
     env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
     env.run(&["unlock", "main-Admin", "--pin-stdin"], &pin).ok();
+    // The console signs in with the role session itself.
+    let url = env
+        .run(&["login", "main-Admin", "--stdout"], "")
+        .ok()
+        .stdout;
+    assert!(
+        url.contains("/federation?") && url.contains("SigninToken="),
+        "{url}"
+    );
+    let issued = env.moto.test_get("/keyfob-test/federation");
+    assert!(
+        issued.as_array().unwrap().iter().any(|t| t["principal_arn"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{account}:assumed-role/AWSReservedSSO_Admin_"))),
+        "{issued}"
+    );
     let role = crate::util::create_role(&env, "deploy", None);
     env.run(
         &[
