@@ -604,3 +604,56 @@ pub(super) fn identity_account(
         Err(e) => Err(super::no_identity(e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::Field;
+
+    fn account(name: &str) -> sso::Account {
+        sso::Account {
+            account_id: "111122223333".into(),
+            account_name: name.into(),
+            email: "a@example.com".into(),
+        }
+    }
+
+    #[test]
+    fn templates_take_known_placeholders_and_name_characters_only() {
+        let t = Template::parse(DEFAULT_TEMPLATE).unwrap();
+        assert_eq!(
+            t.render("corp", &account("prod"), "Admin").unwrap(),
+            "prod-Admin"
+        );
+        let t = Template::parse("{identity}.{account_id}_{role_name}").unwrap();
+        assert_eq!(
+            t.render("corp", &account("x"), "ReadOnly").unwrap(),
+            "corp.111122223333_ReadOnly"
+        );
+        for bad in [
+            "",
+            "{role_name}",
+            "{account_name}",
+            "{account}-{role_name}",
+            "{account_name}-{role_name",
+            "a b-{account_id}-{role_name}",
+            "{account_name}/{role_name}",
+        ] {
+            let e = Template::parse(bad).unwrap_err();
+            assert_eq!(e.field, Field::Template, "{bad}");
+        }
+    }
+
+    #[test]
+    fn rendering_cleans_names_and_refuses_what_is_still_no_profile_name() {
+        let t = Template::parse(DEFAULT_TEMPLATE).unwrap();
+        assert_eq!(
+            t.render("corp", &account("My Prod (EU)"), "Admin").unwrap(),
+            "My-Prod--EU--Admin"
+        );
+        let long = "x".repeat(80);
+        let e = t.render("corp", &account(&long), "Admin").unwrap_err();
+        assert_eq!(e.field, Field::Template);
+        assert!(e.reason.contains("111122223333"), "{e}");
+    }
+}
