@@ -41,6 +41,12 @@ pub enum Field {
     Name,
     /// Where the console opens after sign-in (`--destination`).
     Destination,
+    /// An IAM Identity Center start URL (`--start-url`).
+    StartUrl,
+    /// SSO OIDC scopes (`--scopes`).
+    Scopes,
+    /// A profile name template (`keyfob sso sync --template`).
+    Template,
 }
 
 impl fmt::Display for Field {
@@ -69,6 +75,9 @@ impl fmt::Display for Field {
             Field::PolicyArns => "policy ARNs",
             Field::Name => "name",
             Field::Destination => "destination",
+            Field::StartUrl => "start URL",
+            Field::Scopes => "scopes",
+            Field::Template => "template",
         })
     }
 }

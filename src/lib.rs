@@ -28,6 +28,7 @@ pub mod rotation;
 pub mod secret;
 pub mod session;
 pub mod settings;
+pub mod sso;
 pub mod store;
 pub mod thirdparty;
 pub mod vault;

@@ -65,9 +65,47 @@ pub struct Profile {
     /// GetSessionToken duration.
     pub duration_secs: Option<u64>,
     pub region: Option<String>,
+    /// For a profile synced from an IAM Identity Center identity
+    /// (`keyfob sso sync`): the account and role whose credentials
+    /// GetRoleCredentials gives; `identity` names the Identity Center
+    /// identity. Such a profile has no role, MFA device or source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso: Option<SsoRole>,
     /// The durations used where this profile sets none (from settings).
     #[serde(skip)]
     pub defaults: Durations,
+}
+
+/// An Identity Center account and role (`sso_account_id`, `sso_role_name`
+/// in config.toml, as in the AWS CLI's own SSO profiles).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SsoRole {
+    pub account_id: String,
+    pub role_name: String,
+}
+
+impl SsoRole {
+    /// Checks both values: a 12-digit account and a role name of 1–64
+    /// `[\w+=,.@-]` (IAM's role name rule; permission sets follow it).
+    pub fn parse(account_id: &str, role_name: &str) -> Result<SsoRole, FieldError> {
+        if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(FieldError::new(
+                Field::ProfileName,
+                "sso_account_id must be a 12-digit account ID",
+            ));
+        }
+        let ok = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
+        if role_name.is_empty() || role_name.len() > 64 || !role_name.chars().all(ok) {
+            return Err(FieldError::new(
+                Field::ProfileName,
+                "sso_role_name must be 1–64 letters, digits and _+=,.@-",
+            ));
+        }
+        Ok(SsoRole {
+            account_id: account_id.into(),
+            role_name: role_name.into(),
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -288,7 +326,7 @@ impl Profile {
                         }
                     }
                 }
-                src.role.is_some()
+                src.role.is_some() || src.sso.is_some()
             }
             None => false,
         };
@@ -322,6 +360,7 @@ impl Profile {
             mfa_serial,
             duration_secs,
             region,
+            sso: None,
             defaults: Durations::default(),
         })
     }
@@ -353,7 +392,12 @@ impl Profile {
     /// Whether this profile's role is assumed with another role's session
     /// (AWS's "role chaining", capped at an hour).
     pub fn is_role_chained(&self) -> bool {
-        self.role.is_some() && self.source.as_ref().is_some_and(|s| s.role.is_some())
+        // An Identity Center profile's session is a role session too.
+        self.role.is_some()
+            && self
+                .source
+                .as_ref()
+                .is_some_and(|s| s.role.is_some() || s.sso.is_some())
     }
 
     /// The profile of the chain that made `key` a transitive tag, if any.
@@ -380,6 +424,7 @@ impl Profile {
             mfa_serial: None,
             duration_secs: None,
             region: None,
+            sso: None,
             defaults: Durations::default(),
         }
     }
@@ -415,7 +460,20 @@ impl Profile {
     /// The key of the session `credential-process` hands out.
     pub fn session_key(&self) -> String {
         self.role_session_key()
+            .or_else(|| self.sso_session_key())
             .unwrap_or_else(|| self.identity_session_key())
+    }
+
+    /// The cache key of an Identity Center role session: shared by every
+    /// profile of the same identity, account and role.
+    pub fn sso_session_key(&self) -> Option<String> {
+        self.sso.as_ref().map(|s| {
+            format!(
+                "sso.{}.{}",
+                self.identity,
+                digest(&[&s.account_id, &s.role_name])
+            )
+        })
     }
 
     /// What the session was made for; a cached session whose fingerprint
@@ -447,17 +505,25 @@ impl Profile {
             .as_ref()
             .map(|s| s.fingerprint())
             .unwrap_or_default();
-        digest(&[
+        let duration = self.duration_secs.unwrap_or(0).to_string();
+        let mut parts = vec![
             self.identity.as_str(),
             opt(self.mfa_serial.as_ref()),
             role.map(|r| r.arn.as_str()).unwrap_or(""),
             opt(role.and_then(|r| r.external_id.as_ref())),
             opt(role.and_then(|r| r.session_name.as_ref())),
             opt(role.and_then(|r| r.source_identity.as_ref())),
-            &self.duration_secs.unwrap_or(0).to_string(),
+            &duration,
             &tags,
             &source,
-        ])
+        ];
+        // Only Identity Center profiles carry the extra part, so every
+        // other profile keeps the fingerprint (and cached session) it had.
+        if let Some(s) = &self.sso {
+            parts.push(&s.account_id);
+            parts.push(&s.role_name);
+        }
+        digest(&parts)
     }
 
     /// The fingerprint of the identity session (identity + MFA device).
@@ -709,6 +775,27 @@ impl ProfileBook {
             Err(e) => return Err(e),
         };
         let mut profile = Profile::from_input_with(&input, source).map_err(invalid)?;
+        match (text("sso_account_id"), text("sso_role_name")) {
+            (None, None) => {}
+            (Some(account), Some(role)) => {
+                if profile.role.is_some()
+                    || profile.source.is_some()
+                    || profile.mfa_serial.is_some()
+                {
+                    return Err(invalid(FieldError::new(
+                        Field::ProfileName,
+                        "an Identity Center profile (sso_account_id) takes no role_arn, source_profile or mfa_serial — chain a further role from it with source_profile instead",
+                    )));
+                }
+                profile.sso = Some(SsoRole::parse(&account, &role).map_err(invalid)?);
+            }
+            _ => {
+                return Err(invalid(FieldError::new(
+                    Field::ProfileName,
+                    "sso_account_id and sso_role_name go together",
+                )));
+            }
+        }
         // The guard's verdict, checked like every other hand-editable value.
         if let Some(item) = entry.get("external_id_guard") {
             let guard =
@@ -808,6 +895,10 @@ impl ProfileBook {
         }
         if let Some(r) = &profile.region {
             t.insert("region", value(r));
+        }
+        if let Some(s) = &profile.sso {
+            t.insert("sso_account_id", value(&s.account_id));
+            t.insert("sso_role_name", value(&s.role_name));
         }
         profiles.insert(&profile.name, Item::Table(t));
         Ok(())

@@ -11,6 +11,8 @@
 //! for the PIN (and MFA code) through the [`Prompter`] it was given. With
 //! no prompter it fails at once with the unlock hint.
 
+pub mod sso;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -65,6 +67,15 @@ pub enum ProviderError {
     MfaCodeReused { wait_secs: u64 },
     #[error(transparent)]
     Lock(#[from] LockError),
+    #[error(
+        "the Identity Center sign-in of {identity} has expired and cannot be renewed — run `keyfob sso login {identity}`"
+    )]
+    SsoSignIn { identity: String },
+    #[error("Identity Center refused the credentials for profile {profile}: {source}")]
+    Sso {
+        profile: String,
+        source: crate::aws::sso::SsoError,
+    },
 }
 
 /// The last MFA code sent for a device, as a digest (the code itself is
@@ -109,9 +120,9 @@ impl<'a> Provider<'a> {
 
     /// The profile's session from the cache, if it is fresh.
     pub fn cached(&self, profile: &Profile) -> Option<Session> {
-        let fingerprint = match profile.role {
-            Some(_) => profile.fingerprint(),
-            None => profile.identity_fingerprint(),
+        let fingerprint = match (&profile.role, &profile.sso) {
+            (None, None) => profile.identity_fingerprint(),
+            _ => profile.fingerprint(),
         };
         self.lookup(&profile.session_key(), &fingerprint)
     }
@@ -174,6 +185,8 @@ impl<'a> Provider<'a> {
         // (cached under the source's own key, so hops are shared).
         let source_session = match &profile.source {
             Some(source) => self.credentials(source)?,
+            // An Identity Center profile has no role of its own.
+            None if profile.sso.is_some() => return self.sso_session(profile),
             None => self.identity_session(profile, true)?,
         };
         let Some(role) = &profile.role else {
@@ -215,6 +228,7 @@ impl<'a> Provider<'a> {
         for key in [
             Some(profile.identity_session_key()),
             profile.role_session_key(),
+            profile.sso_session_key(),
         ]
         .into_iter()
         .flatten()

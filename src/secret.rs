@@ -64,6 +64,23 @@ secret_string!(
     /// An STS session token.
     SessionToken
 );
+secret_string!(
+    /// An IAM Identity Center (SSO OIDC) access token: the bearer token the
+    /// SSO portal API takes.
+    SsoAccessToken
+);
+secret_string!(
+    /// An SSO OIDC refresh token.
+    SsoRefreshToken
+);
+secret_string!(
+    /// An SSO OIDC client registration's client secret.
+    ClientSecret
+);
+secret_string!(
+    /// An SSO OIDC device code: whoever holds it may redeem the sign-in.
+    DeviceCode
+);
 
 /// Decrypted or otherwise sensitive bytes, wiped on drop.
 pub struct SecretBytes(Zeroizing<Vec<u8>>);

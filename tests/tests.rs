@@ -15,5 +15,6 @@ mod keys;
 mod prompt;
 mod properties;
 mod sessions;
+mod sso;
 mod thirdparty;
 mod util;

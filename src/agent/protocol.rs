@@ -116,6 +116,9 @@ pub enum ErrorKind {
     Refusal,
     /// The profile is locked and nobody could be asked.
     Locked,
+    /// An Identity Center profile's sign-in expired and could not be
+    /// renewed: a face that can show a sign-in code signs in again.
+    SignIn,
     Failed,
     /// The peer speaks another protocol version, or not this protocol.
     Protocol,

@@ -358,6 +358,7 @@ fn failed(e: impl Into<AppError>) -> Reply {
     let e: AppError = e.into();
     let kind = match &e {
         AppError::Provider(crate::provider::ProviderError::Locked { .. }) => ErrorKind::Locked,
+        AppError::Provider(crate::provider::ProviderError::SsoSignIn { .. }) => ErrorKind::SignIn,
         e if e.is_refusal() => ErrorKind::Refusal,
         _ => ErrorKind::Failed,
     };

@@ -229,6 +229,9 @@ pub struct AuditReport {
     /// One warning per third-party role profile not proven safe against
     /// the confused deputy (accepted unguarded, or never checked).
     pub unguarded_profiles: Vec<String>,
+    /// Advice, not counted as a finding: access-key identities whose
+    /// account an Identity Center identity reaches (its synced profiles).
+    pub identity_center: Vec<String>,
 }
 
 impl AuditReport {
@@ -274,6 +277,7 @@ pub fn audit_report(
         identities: audit(kf)?,
         plaintext_keys: plaintext_keys(),
         unguarded_profiles,
+        identity_center: super::identity_center_advice(kf)?,
     })
 }
 

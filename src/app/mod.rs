@@ -19,18 +19,21 @@
 //! | [`sessions`] | credential-process, exec/env variables, unlock, lock, the session list |
 //! | [`keys`] | access keys, rotation, audit, reminders, whois |
 //! | [`import`] | moving plaintext keys and role profiles into keyfob |
+//! | [`sso`] | Identity Center identities: add (device sign-in), sign in again, remove |
 
 mod identities;
 mod import;
 mod keys;
 mod profiles;
 mod sessions;
+mod sso;
 
 pub use identities::*;
 pub use import::*;
 pub use keys::*;
 pub use profiles::*;
 pub use sessions::*;
+pub use sso::*;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
@@ -117,6 +120,8 @@ pub enum AppError {
     Prompt(#[from] crate::prompt::tty::PromptError),
     #[error(transparent)]
     Agent(#[from] crate::agent::server::AgentError),
+    #[error(transparent)]
+    Sso(#[from] crate::aws::sso::SsoError),
 }
 
 impl AppError {
@@ -235,6 +240,8 @@ pub enum Question<'a> {
     },
     /// Delete an identity and its sealed key.
     RemoveIdentity(&'a Identity),
+    /// Delete an Identity Center identity and its sealed sign-in.
+    RemoveSsoIdentity(&'a crate::sso::SsoIdentity),
     RemoveProfile(&'a str),
     /// Move one plaintext key of the shared credentials file into the vault.
     Import {
@@ -256,6 +263,10 @@ impl Question<'_> {
                 i.name,
                 i.access_key_id.masked(),
                 i.account.as_deref().unwrap_or("unknown")
+            ),
+            Question::RemoveSsoIdentity(i) => format!(
+                "Remove Identity Center identity {} ({}, {})? Its sealed sign-in is deleted.",
+                i.name, i.start_url, i.region
             ),
             Question::RemoveProfile(name) => format!("Remove profile {name}?"),
             Question::Import { section, key } => {

@@ -11,7 +11,7 @@ use crate::provider::{Prompter, ProviderError};
 use crate::session::Session;
 use crate::thirdparty::{self, ThirdPartyError};
 
-use super::{AppError, Confirm, Keyfob, no_identity, resolve};
+use super::{AppError, Confirm, Keyfob, resolve};
 
 /// The keyfob profile `[default]` points at, if keyfob manages it.
 pub fn current(kf: &Keyfob) -> Result<Option<String>, AppError> {
@@ -78,9 +78,7 @@ pub fn save_profile(
     replace: bool,
     confirm: &dyn Confirm,
 ) -> Result<(), AppError> {
-    kf.vault()?
-        .get(profile.identity.as_str())
-        .map_err(no_identity)?;
+    super::identity_account(kf, profile)?;
     // A taken name is refused before the person is asked anything.
     if !replace && kf.book()?.contains(&profile.name) {
         return Err(ProfileError::Exists {
@@ -134,10 +132,7 @@ pub fn save_guarded_profile(
     prompter: Option<&dyn Prompter>,
     confirm: &dyn Confirm,
 ) -> Result<Saved, AppError> {
-    let identity = kf
-        .vault()?
-        .get(profile.identity.as_str())
-        .map_err(no_identity)?;
+    let identity_account = super::identity_account(kf, &profile)?;
     let mut own_account = false;
     // Earlier hops of a chain that carry an external ID and were never
     // checked (imported, hand-written) are checked now too: every hop
@@ -155,7 +150,7 @@ pub fn save_guarded_profile(
         .collect();
     if thirdparty::needs_guard(&profile) || !unchecked.is_empty() {
         if let Some(role) = &profile.role {
-            own_account = identity.account.as_deref() == Some(role.account.as_str());
+            own_account = identity_account.as_deref() == Some(role.account.as_str());
         }
         // Refuse a taken name before any AWS call or PIN prompt.
         if !replace && kf.book()?.contains(&profile.name) {

@@ -153,7 +153,8 @@ pub fn console_url(
         }
     };
 
-    let session = if profile.role.is_some() {
+    // A role session (an Identity Center profile's is one) signs in as it is.
+    let session = if profile.role.is_some() || profile.sso.is_some() {
         session(kf, &profile, false, prompter)?
     } else {
         console_session(kf, &profile, prompter)?

@@ -9,6 +9,7 @@
 
 pub mod config_file;
 pub mod iam;
+pub mod sso;
 pub mod sts;
 pub mod wiring;
 

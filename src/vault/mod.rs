@@ -32,9 +32,11 @@
 //! | this one | the errors, the lock, the index, adding, removing and renaming identities, the entry names |
 //! | `pin` | sealing and opening a key under the PIN, the back-off, changing the PIN |
 //! | `keys` | a rotation's second key, switching and forgetting keys, the rotation state entry, recorded IAM facts |
+//! | `sso` | Identity Center identities: their index (`sso.index`) and sealed sign-ins |
 
 mod keys;
 mod pin;
+mod sso;
 
 pub use pin::{FIRST_WAIT_SECS, FREE_ATTEMPTS, MAX_WAIT_SECS, back_off_secs};
 
@@ -287,7 +289,7 @@ impl Vault {
 
     /// Refuses a name that is taken. Call it before asking for secrets.
     pub fn check_name_free(&self, name: &IdentityName) -> Result<(), VaultError> {
-        if self.load_index()?.iter().any(|i| &i.name == name) {
+        if self.load_index()?.iter().any(|i| &i.name == name) || self.sso_name_taken(name)? {
             return Err(VaultError::NameTaken { name: name.clone() });
         }
         Ok(())
@@ -336,7 +338,7 @@ impl Vault {
         let _lock = self.lock()?;
         let mut all = self.load_index()?;
         // Checked again under the lock: another process may have added it.
-        if all.iter().any(|i| i.name == identity.name) {
+        if all.iter().any(|i| i.name == identity.name) || self.sso_name_taken(&identity.name)? {
             return Err(VaultError::NameTaken {
                 name: identity.name,
             });
@@ -380,7 +382,7 @@ impl Vault {
     pub fn rename(&self, old: &str, new: IdentityName) -> Result<Identity, VaultError> {
         let _lock = self.lock()?;
         let mut all = self.load_index()?;
-        if all.iter().any(|i| i.name == new) {
+        if all.iter().any(|i| i.name == new) || self.sso_name_taken(&new)? {
             return Err(VaultError::NameTaken { name: new });
         }
         let identity = all

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{self, CryptoError};
-use crate::identity::{Identity, check_pin};
-use crate::secret::{Pin, SecretAccessKey};
+use crate::identity::{Identity, IdentityName, check_pin};
+use crate::secret::{Pin, SecretAccessKey, SecretBytes};
 
 use super::{Vault, VaultError, attempts_key, sealed_key};
 
@@ -55,31 +55,50 @@ impl Vault {
         identity: &Identity,
         pin: &Pin,
     ) -> Result<SecretAccessKey, VaultError> {
+        let plain = self.open_counted(
+            &identity.id,
+            &identity.name,
+            &sealed_key(&identity.id, &identity.access_key_id),
+            &context(identity),
+            pin,
+        )?;
+        let text = std::str::from_utf8(plain.expose()).map_err(|_| VaultError::Sealed {
+            name: identity.name.clone(),
+            source: CryptoError::Malformed,
+        })?;
+        Ok(SecretAccessKey::new(text.to_owned()))
+    }
+
+    /// Opens the envelope in store entry `entry` (of the identity with
+    /// `id`) with `pin` and `context`, counting wrong PINs and keeping the
+    /// back-off: the one place any identity's PIN is checked.
+    pub(super) fn open_counted(
+        &self,
+        id: &str,
+        name: &IdentityName,
+        entry: &str,
+        context: &[u8],
+        pin: &Pin,
+    ) -> Result<SecretBytes, VaultError> {
         let now = (self.clock)().unix_timestamp();
-        let attempts = self.attempts(identity)?;
+        let attempts = self.attempts(id)?;
         if attempts.locked_until > now {
             return Err(VaultError::BackOff {
-                name: identity.name.clone(),
+                name: name.clone(),
                 failures: attempts.failures,
                 wait_secs: attempts.locked_until - now,
             });
         }
         let sealed = self
             .store
-            .get(&sealed_key(&identity.id, &identity.access_key_id))?
-            .ok_or_else(|| VaultError::MissingKey {
-                name: identity.name.clone(),
-            })?;
-        match crypto::open(pin, &context(identity), sealed.expose()) {
+            .get(entry)?
+            .ok_or_else(|| VaultError::MissingKey { name: name.clone() })?;
+        match crypto::open(pin, context, sealed.expose()) {
             Ok(plain) => {
                 if attempts.failures > 0 {
-                    self.store.delete(&attempts_key(&identity.id))?;
+                    self.store.delete(&attempts_key(id))?;
                 }
-                let text = std::str::from_utf8(plain.expose()).map_err(|_| VaultError::Sealed {
-                    name: identity.name.clone(),
-                    source: CryptoError::Malformed,
-                })?;
-                Ok(SecretAccessKey::new(text.to_owned()))
+                Ok(plain)
             }
             Err(CryptoError::Unauthenticated) => {
                 let failures = attempts.failures + 1;
@@ -90,23 +109,23 @@ impl Vault {
                 };
                 // Plain data: serialising cannot fail.
                 let bytes = serde_json::to_vec(&next).expect("attempts serialise");
-                self.store.put(&attempts_key(&identity.id), &bytes)?;
-                tracing::info!(identity = %identity.name, failures, "wrong PIN");
+                self.store.put(&attempts_key(id), &bytes)?;
+                tracing::info!(identity = %name, failures, "wrong PIN");
                 Err(VaultError::WrongPin {
-                    name: identity.name.clone(),
+                    name: name.clone(),
                     remaining: FREE_ATTEMPTS.saturating_sub(failures),
                     wait_secs,
                 })
             }
             Err(source) => Err(VaultError::Sealed {
-                name: identity.name.clone(),
+                name: name.clone(),
                 source,
             }),
         }
     }
 
-    fn attempts(&self, identity: &Identity) -> Result<Attempts, VaultError> {
-        Ok(match self.store.get(&attempts_key(&identity.id))? {
+    fn attempts(&self, id: &str) -> Result<Attempts, VaultError> {
+        Ok(match self.store.get(&attempts_key(id))? {
             // An unreadable counter must not unlock more attempts: treat it
             // as the most recent failure that starts the longest wait.
             Some(bytes) => serde_json::from_slice(bytes.expose()).unwrap_or(Attempts {

@@ -84,6 +84,10 @@ pub enum Command {
     /// your account (or one of your roles) may assume it, only with the
     /// external ID.
     TrustPolicy(TrustPolicyArgs),
+    /// IAM Identity Center identities: add one (sign in with the device
+    /// code), sign in again.
+    #[command(subcommand)]
+    Sso(crate::sso::SsoCommand),
     /// Run the agent: the one process that holds sessions and asks for
     /// PINs. Other commands start it when needed; a systemd user unit may
     /// too. It exits after holding no session for the idle time.

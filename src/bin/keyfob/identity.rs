@@ -105,6 +105,7 @@ pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
 #[derive(Serialize)]
 struct ListedIdentity<'a> {
     name: &'a str,
+    kind: &'static str,
     access_key_id: &'a str,
     account: Option<&'a str>,
     arn: Option<&'a str>,
@@ -115,8 +116,23 @@ struct ListedIdentity<'a> {
     key_age_days: i64,
 }
 
+/// The JSON form of an Identity Center identity in `keyfob list`.
+#[derive(Serialize)]
+struct ListedSso<'a> {
+    name: &'a str,
+    kind: &'static str,
+    start_url: &'a str,
+    region: &'a str,
+    scopes: &'a [String],
+    #[serde(with = "time::serde::rfc3339")]
+    added_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    signed_in_at: OffsetDateTime,
+}
+
 pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
     let identities = kf.identities()?;
+    let sso = app::sso_identities(kf)?;
     let now = OffsetDateTime::now_utc();
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -124,6 +140,7 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
             .iter()
             .map(|i| ListedIdentity {
                 name: i.name.as_str(),
+                kind: "access-key",
                 access_key_id: i.access_key_id.as_str(),
                 account: i.account.as_deref(),
                 arn: i.arn.as_deref(),
@@ -133,30 +150,71 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
                 key_age_days: i.key_age_days(now),
             })
             .collect();
+        let mut listed: Vec<serde_json::Value> = listed
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()?;
+        for i in &sso {
+            listed.push(serde_json::to_value(ListedSso {
+                name: i.name.as_str(),
+                kind: "identity-center",
+                start_url: &i.start_url,
+                region: &i.region,
+                scopes: &i.scopes,
+                added_at: i.added_at,
+                signed_in_at: i.signed_in_at,
+            })?);
+        }
         serde_json::to_writer_pretty(&mut out, &listed)?;
         writeln!(out)?;
         return Ok(());
     }
-    if identities.is_empty() {
-        writeln!(out, "No identities yet — add one with `keyfob add NAME`.")?;
+    if identities.is_empty() && sso.is_empty() {
+        writeln!(
+            out,
+            "No identities yet — add one with `keyfob add NAME` (access keys) or `keyfob sso add NAME` (IAM Identity Center)."
+        )?;
         return Ok(());
     }
     // Columns two spaces apart, as wide as their widest cell.
     let mut table = tabwriter::TabWriter::new(&mut out).padding(2);
-    let header = ["NAME", "KEY ID", "ACCOUNT", "ARN", "ADDED", "KEY AGE"].map(String::from);
-    for r in std::iter::once(header).chain(identities.iter().map(|i| row(i, now))) {
+    let header = [
+        "NAME", "KIND", "KEY ID", "ACCOUNT", "ARN", "ADDED", "KEY AGE",
+    ]
+    .map(String::from);
+    let sso_rows = sso.iter().map(sso_row);
+    for r in std::iter::once(header)
+        .chain(identities.iter().map(|i| row(i, now)))
+        .chain(sso_rows)
+    {
         writeln!(table, "{}", r.join("\t"))?;
     }
     table.flush()?;
     Ok(())
 }
 
-fn row(i: &Identity, now: OffsetDateTime) -> [String; 6] {
+/// An Identity Center identity's row: its start URL and region stand
+/// where an access key's ARN does.
+fn sso_row(i: &keyfob::sso::SsoIdentity) -> [String; 7] {
+    let date = format_description!("[year]-[month]-[day]");
+    [
+        i.name.to_string(),
+        "identity-center".into(),
+        "-".into(),
+        "-".into(),
+        format!("{} ({})", i.start_url, i.region),
+        i.added_at.format(&date).unwrap_or_default(),
+        "-".into(),
+    ]
+}
+
+fn row(i: &Identity, now: OffsetDateTime) -> [String; 7] {
     let date = format_description!("[year]-[month]-[day]");
     let age = keyfob::keys::age_text(i.key_age_days(now));
     let root = if i.is_root() { " (root!)" } else { "" };
     [
         i.name.to_string(),
+        "access-key".into(),
         i.access_key_id.masked(),
         i.account.clone().unwrap_or_else(|| "unknown".into()),
         format!(
@@ -171,6 +229,14 @@ fn row(i: &Identity, now: OffsetDateTime) -> [String; 6] {
 }
 
 pub fn remove(kf: &Keyfob, args: RemoveArgs) -> anyhow::Result<()> {
+    if kf.vault()?.get(&args.name).is_err() && kf.vault()?.sso_get(&args.name).is_ok() {
+        let (gone, profiles) = app::remove_sso_identity(kf, &args.name, &Ask { yes: args.yes })?;
+        println!("Removed Identity Center identity {}.", gone.name);
+        for p in &profiles {
+            println!("Removed its profile {p}.");
+        }
+        return Ok(());
+    }
     let (identity, profiles) = app::remove_identity(kf, &args.name, &Ask { yes: args.yes })?;
     println!("Removed identity {}.", identity.name);
     for p in &profiles {

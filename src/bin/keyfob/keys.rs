@@ -213,6 +213,9 @@ struct AuditJson {
     /// Third-party role profiles not proven safe against the confused
     /// deputy (accepted unguarded, or never checked).
     unguarded_profiles: Vec<String>,
+    /// Advice (not counted in `findings`): identities Identity Center can
+    /// replace.
+    identity_center: Vec<String>,
     findings: usize,
 }
 
@@ -242,6 +245,7 @@ impl AuditJson {
             identities,
             plaintext_keys: report.plaintext_keys.clone(),
             unguarded_profiles: report.unguarded_profiles.clone(),
+            identity_center: report.identity_center.clone(),
             findings: report.count(),
         })
     }
@@ -298,6 +302,9 @@ pub fn audit(kf: &Keyfob, args: AuditArgs) -> anyhow::Result<()> {
             .chain(&report.unguarded_profiles)
         {
             writeln!(out, "! {p}")?;
+        }
+        for advice in &report.identity_center {
+            writeln!(out, "→ {advice}")?;
         }
         if report.findings == 0 {
             writeln!(out, "Nothing needs action.")?;

@@ -10,6 +10,7 @@ mod import;
 mod keys;
 mod profiles;
 mod sessions;
+mod sso;
 mod thirdparty;
 
 use std::io::Read;
@@ -77,6 +78,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Role(cmd) => thirdparty::role(&ctx, cmd),
         Command::ExternalId(cmd) => thirdparty::external_id(&ctx, cmd),
         Command::TrustPolicy(args) => thirdparty::trust_policy(args),
+        Command::Sso(cmd) => sso::run(&ctx, cmd),
         Command::Agent(args) => sessions::agent(ctx, args),
         Command::Completions(args) => {
             use clap::CommandFactory;
@@ -179,9 +181,9 @@ impl Confirm for Ask {
         }
         let hint = match question {
             Question::TakeOver { .. } => "pass --yes to take it over",
-            Question::RemoveIdentity(_) | Question::RemoveProfile(_) => {
-                "pass --yes to remove without asking"
-            }
+            Question::RemoveIdentity(_)
+            | Question::RemoveSsoIdentity(_)
+            | Question::RemoveProfile(_) => "pass --yes to remove without asking",
             Question::Import { .. } => "pass --yes",
         };
         let text = question.text();

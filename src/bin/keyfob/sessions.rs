@@ -46,7 +46,19 @@ pub fn session(kf: &Keyfob, profile: &Profile) -> anyhow::Result<Session> {
     // (the fast path's stdout is credential_process JSON).
     thirdparty::warn(profile);
     let chain = prompter(kf);
-    Ok(app::session(kf, profile, false, chain.as_deref())?)
+    match app::session(kf, profile, false, chain.as_deref()) {
+        // An Identity Center sign-in that nothing could renew: on a
+        // terminal, sign in again there and try once more with its PIN.
+        Err(e) if app::needs_sso_sign_in(&e) && tty::available() => {
+            let pin = crate::sso::sign_in_on_terminal(kf, profile.identity.as_str())?;
+            let again = keyfob::prompt::FixedPrompter {
+                pin: Some(pin),
+                mfa_code: None,
+            };
+            Ok(app::session(kf, profile, false, Some(&again))?)
+        }
+        other => Ok(other?),
+    }
 }
 
 /// Prints exactly the credential_process JSON on stdout. The fast path (a

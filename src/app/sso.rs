@@ -1,0 +1,659 @@
+//! Identity Center flows: add an identity (the device sign-in, then the
+//! sign-in sealed under a new PIN), sign in again, remove.
+//!
+//! The person approves the sign-in in a browser; what differs between the
+//! faces (printing the code and opening the browser on a terminal, a
+//! countdown in the app) is [`SignInHost`]. Nothing is written before the
+//! sign-in is approved: a code that expires, a refusal or a wrong field
+//! leaves the vault as it was.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::{AppError, Confirm, Keyfob, Question};
+use crate::aws::sso::{self, ClientRegistration, Instance, SsoError};
+use crate::identity::check_pin;
+use crate::secret::Pin;
+use crate::sso::{NewSso, SsoIdentity, SsoSecrets};
+
+/// What the face shows while the person approves a sign-in.
+pub trait SignInHost {
+    /// Where to approve and the code to compare; called once per sign-in,
+    /// before keyfob starts polling.
+    fn show_code(&self, code: &DeviceCode<'_>);
+    /// Called after each poll that found the sign-in still pending, with
+    /// the time left before the code expires (for a countdown).
+    fn waiting(&self, _left: Duration) {}
+}
+
+/// The device code as the person sees it (no secret: the device code
+/// itself stays inside).
+#[derive(Debug)]
+pub struct DeviceCode<'a> {
+    pub identity: &'a str,
+    pub verification_uri: &'a str,
+    pub verification_uri_complete: Option<&'a str>,
+    pub user_code: &'a str,
+    pub expires_in: Duration,
+}
+
+/// A client registration is used for sign-ins while it has at least this
+/// long left; else keyfob registers anew.
+const CLIENT_MARGIN: time::Duration = time::Duration::hours(1);
+
+/// Refuses a name taken by either kind of identity, before any PIN is
+/// asked or any call made.
+pub fn check_new_sso(kf: &Keyfob, new: &NewSso) -> Result<(), AppError> {
+    kf.vault()?.check_name_free(&new.name)?;
+    Ok(())
+}
+
+/// `keyfob sso add`: registers a client, runs the device sign-in, and
+/// seals the result under `pin`. Nothing is stored unless it succeeds.
+pub fn add_sso_identity(
+    kf: &Keyfob,
+    new: &NewSso,
+    pin: &Pin,
+    host: &dyn SignInHost,
+) -> Result<SsoIdentity, AppError> {
+    check_pin(pin)?;
+    check_new_sso(kf, new)?;
+    let client = sso::register_client(&new.region, &new.scopes).map_err(sso_error)?;
+    let instance = Instance {
+        start_url: &new.start_url,
+        region: &new.region,
+    };
+    let secrets = sign_in(new.name.as_str(), instance, client, host)?;
+    Ok(kf.vault()?.sso_add(new, pin, &secrets)?)
+}
+
+/// `keyfob sso login`: signs the identity in again (its PIN unseals the
+/// client registration first, so a wrong PIN costs no sign-in) and seals
+/// the new tokens under the same PIN.
+pub fn sso_login(
+    kf: &Keyfob,
+    name: &str,
+    pin: &Pin,
+    host: &dyn SignInHost,
+) -> Result<SsoIdentity, AppError> {
+    let vault = kf.vault()?;
+    let (identity, old) = vault.sso_unseal(name, pin)?;
+    let client = if old.client.expires_at > OffsetDateTime::now_utc() + CLIENT_MARGIN {
+        old.client
+    } else {
+        sso::register_client(&identity.region, &identity.scopes).map_err(sso_error)?
+    };
+    let instance = Instance {
+        start_url: &identity.start_url,
+        region: &identity.region,
+    };
+    let secrets = sign_in(identity.name.as_str(), instance, client, host)?;
+    Ok(vault.sso_reseal(name, pin, &secrets, true)?)
+}
+
+/// The device authorization grant: start it, show the code, poll.
+fn sign_in(
+    name: &str,
+    instance: Instance<'_>,
+    client: ClientRegistration,
+    host: &dyn SignInHost,
+) -> Result<SsoSecrets, AppError> {
+    let device = sso::start_device_authorization(instance, &client).map_err(sso_error)?;
+    host.show_code(&DeviceCode {
+        identity: name,
+        verification_uri: &device.verification_uri,
+        verification_uri_complete: device.verification_uri_complete.as_deref(),
+        user_code: &device.user_code,
+        expires_in: device.expires_in,
+    });
+    let tokens = sso::wait_for_approval(instance.region, &client, &device, |left| {
+        host.waiting(left)
+    })
+    .map_err(|e| match e {
+        SsoError::Expired => AppError::Refused(format!(
+            "the sign-in code {} expired before it was approved; nothing was stored — run the command again and approve the code within {} s",
+            device.user_code,
+            device.expires_in.as_secs()
+        )),
+        SsoError::Denied => AppError::Refused(format!(
+            "the sign-in code {} was refused in the browser; nothing was stored",
+            device.user_code
+        )),
+        other => sso_error(other),
+    })?;
+    Ok(SsoSecrets::new(client, tokens))
+}
+
+fn sso_error(e: SsoError) -> AppError {
+    AppError::Sso(e)
+}
+
+/// The Identity Center identities, as `keyfob list` shows them.
+pub fn sso_identities(kf: &Keyfob) -> Result<Vec<SsoIdentity>, AppError> {
+    Ok(kf.vault()?.sso_list()?)
+}
+
+/// Removes an Identity Center identity, its sealed sign-in and the
+/// profiles that use it (with their AWS config sections and sessions), as
+/// `keyfob remove` does for an access-key identity. The sign-in is not
+/// logged out at AWS (that needs the PIN); its tokens expire there.
+pub fn remove_sso_identity(
+    kf: &Keyfob,
+    name: &str,
+    confirm: &dyn Confirm,
+) -> Result<(SsoIdentity, Vec<String>), AppError> {
+    let vault = kf.vault()?;
+    let identity = vault.sso_get(name)?;
+    confirm.confirm(&Question::RemoveSsoIdentity(&identity))?;
+    let mut files = kf.edit_files()?;
+    let mut dependents: Vec<crate::profile::Profile> = files
+        .book
+        .list()?
+        .into_iter()
+        .filter(|p| p.identity == identity.name)
+        .collect();
+    // Longest chains first: a profile others chain from goes last.
+    dependents.sort_by_key(|p| std::cmp::Reverse(p.chain().len()));
+    let gone = vault.sso_remove(name)?;
+    for p in &dependents {
+        files.book.remove(&p.name)?;
+        if files.manages(&p.name, &p.name) {
+            files.aws.remove_profile(&p.name);
+        }
+    }
+    files.save()?;
+    drop(files);
+    if let Ok(cache) = kf.cache() {
+        for p in &dependents {
+            let _ = cache.delete(&p.session_key());
+        }
+    }
+    Ok((gone, dependents.into_iter().map(|p| p.name).collect()))
+}
+
+// ---------------------------------------------------------------------------
+// Sync: accounts and roles become profiles
+// ---------------------------------------------------------------------------
+
+/// The default profile name template of `keyfob sso sync`.
+pub const DEFAULT_TEMPLATE: &str = "{account_name}-{role_name}";
+
+/// The placeholders a template may use.
+pub const PLACEHOLDERS: &[&str] = &["account_name", "account_id", "role_name", "identity"];
+
+/// A checked profile name template.
+#[derive(Clone, Debug)]
+pub struct Template(Vec<Piece>);
+
+#[derive(Clone, Debug)]
+enum Piece {
+    Text(String),
+    Var(&'static str),
+}
+
+impl Template {
+    /// Checks a template: text of profile-name characters and known
+    /// `{placeholders}`, at least one of `{account_name}`/`{account_id}`
+    /// and `{role_name}`, so every account and role gets its own name.
+    pub fn parse(input: &str) -> Result<Template, crate::field::FieldError> {
+        use crate::field::{Field, FieldError};
+        let err = |reason: String| {
+            Err(FieldError::new(
+                Field::Template,
+                format!(
+                    "{reason}; placeholders are {}, e.g. {DEFAULT_TEMPLATE}",
+                    PLACEHOLDERS
+                        .iter()
+                        .map(|p| format!("{{{p}}}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ))
+        };
+        let mut pieces = Vec::new();
+        let mut rest = input;
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix('{') {
+                let Some(end) = after.find('}') else {
+                    return err("a '{' is not closed".into());
+                };
+                let name = &after[..end];
+                let Some(known) = PLACEHOLDERS.iter().find(|p| **p == name) else {
+                    return err(format!("unknown placeholder {{{name}}}"));
+                };
+                pieces.push(Piece::Var(known));
+                rest = &after[end + 1..];
+            } else {
+                let end = rest.find('{').unwrap_or(rest.len());
+                let text = &rest[..end];
+                if let Some(c) = text
+                    .chars()
+                    .find(|c| !(c.is_ascii_alphanumeric() || "-_.".contains(*c)))
+                {
+                    return err(format!(
+                        "{c:?} cannot be in a profile name (letters, digits, '-', '_' and '.')"
+                    ));
+                }
+                pieces.push(Piece::Text(text.to_owned()));
+                rest = &rest[end..];
+            }
+        }
+        let has = |v: &str| pieces.iter().any(|p| matches!(p, Piece::Var(x) if *x == v));
+        if !(has("account_name") || has("account_id")) || !has("role_name") {
+            return err(
+                "must contain {role_name} and {account_name} or {account_id}, so every account and role gets its own profile".into(),
+            );
+        }
+        Ok(Template(pieces))
+    }
+
+    /// The profile name for one assignment. Characters a profile name may
+    /// not hold (an account name's spaces) become '-'; a result that is
+    /// still not a profile name is refused, naming the account.
+    pub fn render(
+        &self,
+        identity: &str,
+        account: &sso::Account,
+        role_name: &str,
+    ) -> Result<String, crate::field::FieldError> {
+        let clean = |s: &str| -> String {
+            s.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect()
+        };
+        let mut out = String::new();
+        for p in &self.0 {
+            match p {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Var("account_name") => out.push_str(&clean(&account.account_name)),
+                Piece::Var("account_id") => out.push_str(&account.account_id),
+                Piece::Var("role_name") => out.push_str(&clean(role_name)),
+                Piece::Var(_) => out.push_str(identity),
+            }
+        }
+        crate::identity::check_name(crate::field::Field::ProfileName, &out).map_err(|e| {
+            crate::field::FieldError::new(
+                crate::field::Field::Template,
+                format!(
+                    "gives {out:?} for account {} role {role_name}, which is not a profile name ({})",
+                    account.account_id, e.reason
+                ),
+            )
+        })?;
+        Ok(out)
+    }
+}
+
+/// What a sync did (or, dry, would do) to one profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyncChange {
+    Created {
+        profile: String,
+        account_id: String,
+        role_name: String,
+    },
+    /// Its region changed.
+    Updated {
+        profile: String,
+    },
+    Unchanged {
+        profile: String,
+    },
+    /// The template gives another name now (the account was renamed): the
+    /// profile keeps its name, so nothing that uses it breaks.
+    Renamed {
+        profile: String,
+        now: String,
+    },
+    /// The assignment is gone: the profile stays until the person removes
+    /// it.
+    Removed {
+        profile: String,
+        account_id: String,
+        role_name: String,
+    },
+    /// The name is taken by a profile or AWS config section that is not
+    /// this assignment's: left alone.
+    Conflict {
+        profile: String,
+        reason: String,
+    },
+}
+
+pub struct SyncReport {
+    pub identity: String,
+    pub accounts: usize,
+    pub assignments: usize,
+    pub dry_run: bool,
+    pub changes: Vec<SyncChange>,
+}
+
+/// A valid access token of the identity: unsealed with `pin`, refreshed
+/// (and the refreshed tokens sealed again) when it has under a minute
+/// left and a refresh token allows it.
+pub fn sso_access_token(
+    kf: &Keyfob,
+    name: &str,
+    pin: &Pin,
+) -> Result<(SsoIdentity, SsoSecrets), AppError> {
+    let vault = kf.vault()?;
+    let (identity, mut secrets) = vault.sso_unseal(name, pin)?;
+    if secrets.access_expires_at > OffsetDateTime::now_utc() + time::Duration::minutes(1) {
+        return Ok((identity, secrets));
+    }
+    refresh_sealed(kf, &identity, pin, &mut secrets)?;
+    Ok((identity, secrets))
+}
+
+/// Refreshes the tokens with the refresh token and seals them again.
+fn refresh_sealed(
+    kf: &Keyfob,
+    identity: &SsoIdentity,
+    pin: &Pin,
+    secrets: &mut SsoSecrets,
+) -> Result<(), AppError> {
+    let Some(refresh) = &secrets.refresh_token else {
+        return Err(sign_in_again(identity.name.as_str()));
+    };
+    let tokens = match sso::refresh(&identity.region, &secrets.client, refresh) {
+        Ok(t) => t,
+        Err(e) if e.needs_sign_in() => return Err(sign_in_again(identity.name.as_str())),
+        Err(e) => return Err(sso_error(e)),
+    };
+    secrets.renew(tokens);
+    kf.vault()?
+        .sso_reseal(identity.name.as_str(), pin, secrets, false)?;
+    Ok(())
+}
+
+/// The error when only a new sign-in helps.
+pub fn sign_in_again(name: &str) -> AppError {
+    AppError::Refused(format!(
+        "the Identity Center sign-in of {name} has expired and cannot be renewed — run `keyfob sso login {name}`"
+    ))
+}
+
+/// `keyfob sso sync`: one profile per account and role the user may use,
+/// named by `template`, region the identity's. Existing profiles of the
+/// same assignment are kept (renamed accounts and removed assignments are
+/// reported, never deleted); a name taken by anything else is left alone.
+/// A dry run lists the same changes and writes nothing.
+pub fn sso_sync(
+    kf: &Keyfob,
+    name: &str,
+    pin: &Pin,
+    template: &str,
+    dry_run: bool,
+) -> Result<SyncReport, AppError> {
+    let template = Template::parse(template)?;
+    let vault = kf.vault()?;
+    vault.sso_get(name)?;
+    let (identity, mut secrets) = sso_access_token(kf, name, pin)?;
+    let listed = match sso::list_assignments(&identity.region, &secrets.access_token) {
+        Err(SsoError::Unauthorized) => {
+            // Revoked or expired early: one refresh, then once more.
+            refresh_sealed(kf, &identity, pin, &mut secrets)?;
+            sso::list_assignments(&identity.region, &secrets.access_token)
+        }
+        other => other,
+    };
+    let listed = listed.map_err(|e| {
+        if e.needs_sign_in() {
+            sign_in_again(name)
+        } else {
+            sso_error(e)
+        }
+    })?;
+    // Every name is rendered (and a bad one refused) before any lock.
+    let mut wanted = Vec::new();
+    for (account, roles) in &listed {
+        for role in roles {
+            let profile = template.render(name, account, role)?;
+            wanted.push((profile, account.account_id.clone(), role.clone()));
+        }
+    }
+    let mut files = if dry_run {
+        kf.read_files()?
+    } else {
+        kf.edit_files()?
+    };
+    let existing: Vec<crate::profile::Profile> = files
+        .book
+        .list()?
+        .into_iter()
+        .filter(|p| p.identity.as_str() == name && p.sso.is_some())
+        .collect();
+    let find = |account: &str, role: &str| {
+        existing.iter().find(|p| {
+            p.sso
+                .as_ref()
+                .is_some_and(|s| s.account_id == account && s.role_name == role)
+        })
+    };
+    let mut changes = Vec::new();
+    let mut write = Vec::new();
+    for (profile, account_id, role_name) in &wanted {
+        if let Some(have) = find(account_id, role_name) {
+            if &have.name != profile {
+                changes.push(SyncChange::Renamed {
+                    profile: have.name.clone(),
+                    now: profile.clone(),
+                });
+            }
+            if have.region.as_deref() == Some(identity.region.as_str()) {
+                if &have.name == profile {
+                    changes.push(SyncChange::Unchanged {
+                        profile: have.name.clone(),
+                    });
+                }
+            } else {
+                changes.push(SyncChange::Updated {
+                    profile: have.name.clone(),
+                });
+                write.push((
+                    have.name.clone(),
+                    account_id.clone(),
+                    role_name.clone(),
+                    true,
+                ));
+            }
+            continue;
+        }
+        if files.book.contains(profile) {
+            changes.push(SyncChange::Conflict {
+                profile: profile.clone(),
+                reason: "a profile of that name exists and is not this account and role".into(),
+            });
+            continue;
+        }
+        if crate::aws::wiring::ownership(&files.aws, profile)
+            == crate::aws::wiring::Ownership::Unmanaged
+        {
+            changes.push(SyncChange::Conflict {
+                profile: profile.clone(),
+                reason: format!(
+                    "{} has a section of that name that keyfob does not manage",
+                    files.aws_path.display()
+                ),
+            });
+            continue;
+        }
+        changes.push(SyncChange::Created {
+            profile: profile.clone(),
+            account_id: account_id.clone(),
+            role_name: role_name.clone(),
+        });
+        write.push((
+            profile.clone(),
+            account_id.clone(),
+            role_name.clone(),
+            false,
+        ));
+    }
+    for p in &existing {
+        let s = p.sso.as_ref().expect("filtered on sso above");
+        if !wanted
+            .iter()
+            .any(|(_, a, r)| *a == s.account_id && *r == s.role_name)
+        {
+            changes.push(SyncChange::Removed {
+                profile: p.name.clone(),
+                account_id: s.account_id.clone(),
+                role_name: s.role_name.clone(),
+            });
+        }
+    }
+    if !dry_run && !write.is_empty() {
+        for (profile, account_id, role_name, replace) in &write {
+            let mut p = crate::profile::Profile::plain(&identity.name);
+            p.name = profile.clone();
+            p.region = Some(identity.region.clone());
+            p.sso = Some(crate::profile::SsoRole::parse(account_id, role_name)?);
+            files.book.put(&p, *replace)?;
+            crate::aws::wiring::point_at(
+                &mut files.aws,
+                profile,
+                profile,
+                &kf.cli,
+                p.region.as_deref(),
+            )?;
+        }
+        files.save()?;
+    }
+    drop(files);
+    Ok(SyncReport {
+        identity: name.to_owned(),
+        accounts: listed.len(),
+        assignments: wanted.len(),
+        dry_run,
+        changes,
+    })
+}
+
+/// `keyfob audit`'s advice: each access-key identity whose account an
+/// Identity Center identity reaches (a profile synced from it names the
+/// account) could use Identity Center's short-lived credentials instead of
+/// a long-term key. Known offline, from config.toml: accounts of an
+/// identity never synced are not seen.
+pub fn identity_center_advice(kf: &Keyfob) -> Result<Vec<String>, AppError> {
+    let profiles = kf.book()?.list()?;
+    let mut out = Vec::new();
+    for identity in kf.vault()?.list()? {
+        let Some(account) = &identity.account else {
+            continue;
+        };
+        let reach: Vec<&crate::profile::Profile> = profiles
+            .iter()
+            .filter(|p| p.sso.as_ref().is_some_and(|s| &s.account_id == account))
+            .collect();
+        let Some(first) = reach.first() else {
+            continue;
+        };
+        out.push(format!(
+            "identity {} (account {account}) can be replaced by Identity Center: {} reaches the account (profile {}{}); use it and remove the long-term key (`keyfob remove {}`)",
+            identity.name,
+            first.identity,
+            first.name,
+            if reach.len() > 1 {
+                format!(" and {} more", reach.len() - 1)
+            } else {
+                String::new()
+            },
+            identity.name
+        ));
+    }
+    Ok(out)
+}
+
+/// Whether `e` says an Identity Center profile needs a new sign-in (from
+/// the agent, or made in this process): a face that can show a sign-in
+/// code then runs [`sso_login`] and tries again.
+pub fn needs_sso_sign_in(e: &AppError) -> bool {
+    matches!(
+        e,
+        AppError::Provider(crate::provider::ProviderError::SsoSignIn { .. })
+            | AppError::Agent(crate::agent::server::AgentError::Replied {
+                kind: crate::agent::protocol::ErrorKind::SignIn,
+                ..
+            })
+    )
+}
+
+/// The account a profile's identity starts in, refusing a profile whose
+/// identity does not exist: an access-key identity's account, or for a
+/// profile chained from an Identity Center profile, that profile's account.
+pub(super) fn identity_account(
+    kf: &Keyfob,
+    profile: &crate::profile::Profile,
+) -> Result<Option<String>, AppError> {
+    let vault = kf.vault()?;
+    match vault.get(profile.identity.as_str()) {
+        Ok(identity) => Ok(identity.account),
+        Err(crate::vault::VaultError::NotFound { .. })
+            if vault.sso_get(profile.identity.as_str()).is_ok() =>
+        {
+            Ok(profile.root().sso.as_ref().map(|s| s.account_id.clone()))
+        }
+        Err(e) => Err(super::no_identity(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::Field;
+
+    fn account(name: &str) -> sso::Account {
+        sso::Account {
+            account_id: "111122223333".into(),
+            account_name: name.into(),
+            email: "a@example.com".into(),
+        }
+    }
+
+    #[test]
+    fn templates_take_known_placeholders_and_name_characters_only() {
+        let t = Template::parse(DEFAULT_TEMPLATE).unwrap();
+        assert_eq!(
+            t.render("corp", &account("prod"), "Admin").unwrap(),
+            "prod-Admin"
+        );
+        let t = Template::parse("{identity}.{account_id}_{role_name}").unwrap();
+        assert_eq!(
+            t.render("corp", &account("x"), "ReadOnly").unwrap(),
+            "corp.111122223333_ReadOnly"
+        );
+        for bad in [
+            "",
+            "{role_name}",
+            "{account_name}",
+            "{account}-{role_name}",
+            "{account_name}-{role_name",
+            "a b-{account_id}-{role_name}",
+            "{account_name}/{role_name}",
+        ] {
+            let e = Template::parse(bad).unwrap_err();
+            assert_eq!(e.field, Field::Template, "{bad}");
+        }
+    }
+
+    #[test]
+    fn rendering_cleans_names_and_refuses_what_is_still_no_profile_name() {
+        let t = Template::parse(DEFAULT_TEMPLATE).unwrap();
+        assert_eq!(
+            t.render("corp", &account("My Prod (EU)"), "Admin").unwrap(),
+            "My-Prod--EU--Admin"
+        );
+        let long = "x".repeat(80);
+        let e = t.render("corp", &account(&long), "Admin").unwrap_err();
+        assert_eq!(e.field, Field::Template);
+        assert!(e.reason.contains("111122223333"), "{e}");
+    }
+}

@@ -1,0 +1,268 @@
+//! `keyfob sso add | login`: IAM Identity Center identities on the
+//! terminal. The flows are in `keyfob::app` (`add_sso_identity`,
+//! `sso_login`); this file parses, asks for the PIN, and shows the
+//! sign-in code.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+
+use keyfob::app::{self, DeviceCode, Keyfob, SignInHost};
+use keyfob::identity::{Field, FieldError, check_pin, check_pin_confirmation};
+use keyfob::prompt::tty;
+use keyfob::secret::Pin;
+use keyfob::sso::NewSso;
+
+use crate::stdin_lines;
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Add an Identity Center identity: sign in with a device code in the
+    /// browser, then seal the sign-in under a new PIN.
+    Add(SsoAddArgs),
+    /// Sign an Identity Center identity in again (same PIN).
+    Login(SsoLoginArgs),
+    /// Make one profile per account and role the identity may use
+    /// (ListAccounts, ListAccountRoles); renamed accounts and removed
+    /// assignments are reported, never deleted.
+    Sync(SsoSyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SsoSyncArgs {
+    /// The Identity Center identity.
+    pub name: String,
+    /// How profiles are named: {account_name}, {account_id}, {role_name},
+    /// {identity} and profile-name characters.
+    #[arg(long, default_value = app::DEFAULT_TEMPLATE)]
+    pub template: String,
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Read the PIN from stdin's first line instead of the terminal.
+    #[arg(long)]
+    pub pin_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SsoAddArgs {
+    /// The identity name: 1–64 letters, digits, '-', '_' and '.'.
+    pub name: String,
+    /// The AWS access portal URL, e.g. https://d-1234567890.awsapps.com/start.
+    #[arg(long, value_name = "URL")]
+    pub start_url: String,
+    /// The region of the Identity Center instance, e.g. eu-west-1.
+    #[arg(long, value_name = "REGION")]
+    pub region: String,
+    /// OIDC scopes, comma-separated (default sso:account:access, which
+    /// also gives a refresh token).
+    #[arg(long, value_name = "S,…")]
+    pub scopes: Option<String>,
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SsoLoginArgs {
+    /// The Identity Center identity.
+    pub name: String,
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SignInArgs {
+    /// Do not open the browser; only print the URL and the code.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Read the PIN from stdin's first line instead of the terminal.
+    #[arg(long)]
+    pub pin_stdin: bool,
+}
+
+pub fn run(kf: &Keyfob, cmd: SsoCommand) -> anyhow::Result<()> {
+    match cmd {
+        SsoCommand::Add(args) => add(kf, args),
+        SsoCommand::Login(args) => login(kf, args),
+        SsoCommand::Sync(args) => sync(kf, args),
+    }
+}
+
+fn sync(kf: &Keyfob, args: SsoSyncArgs) -> anyhow::Result<()> {
+    use keyfob::app::SyncChange;
+    // Checked before the PIN is asked.
+    app::Template::parse(&args.template)?;
+    kf.vault()?.sso_get(&args.name)?;
+    let pin = read_pin(args.pin_stdin, false)?;
+    let report = app::sso_sync(kf, &args.name, &pin, &args.template, args.dry_run)?;
+    let would = if report.dry_run { "would be " } else { "" };
+    let (mut created, mut updated, mut unchanged, mut removed, mut other) = (0, 0, 0, 0, 0);
+    for change in &report.changes {
+        match change {
+            SyncChange::Created {
+                profile,
+                account_id,
+                role_name,
+            } => {
+                created += 1;
+                println!("{would}created  {profile}  ({account_id} {role_name})");
+            }
+            SyncChange::Updated { profile } => {
+                updated += 1;
+                println!("{would}updated  {profile}");
+            }
+            SyncChange::Unchanged { .. } => unchanged += 1,
+            SyncChange::Renamed { profile, now } => {
+                other += 1;
+                println!(
+                    "renamed  {profile}: the template now gives {now} (the account was renamed); kept as {profile}"
+                );
+            }
+            SyncChange::Removed {
+                profile,
+                account_id,
+                role_name,
+            } => {
+                removed += 1;
+                println!(
+                    "removed  {profile}: {account_id} {role_name} is no longer assigned; kept — `keyfob profile remove {profile}` deletes it"
+                );
+            }
+            SyncChange::Conflict { profile, reason } => {
+                other += 1;
+                println!("skipped  {profile}: {reason}");
+            }
+        }
+    }
+    println!(
+        "{} {}: {} accounts, {} roles; {created} {would}created, {updated} {would}updated, {unchanged} unchanged, {removed} no longer assigned, {other} to look at.",
+        if report.dry_run {
+            "Dry run of sync for"
+        } else {
+            "Synced"
+        },
+        report.identity,
+        report.accounts,
+        report.assignments,
+    );
+    Ok(())
+}
+
+fn add(kf: &Keyfob, args: SsoAddArgs) -> anyhow::Result<()> {
+    let new = NewSso::parse(
+        &args.name,
+        &args.start_url,
+        &args.region,
+        args.scopes.as_deref(),
+    )?;
+    app::check_new_sso(kf, &new)?;
+    let pin = read_pin(args.sign_in.pin_stdin, true)?;
+    let host = Terminal {
+        no_browser: args.sign_in.no_browser,
+    };
+    let identity = app::add_sso_identity(kf, &new, &pin, &host);
+    end_countdown();
+    let identity = identity?;
+    println!(
+        "Added Identity Center identity {} ({}, {}). `keyfob sso sync {}` makes its profiles.",
+        identity.name, identity.start_url, identity.region, identity.name
+    );
+    Ok(())
+}
+
+fn login(kf: &Keyfob, args: SsoLoginArgs) -> anyhow::Result<()> {
+    kf.vault()?.sso_get(&args.name)?;
+    let pin = read_pin(args.sign_in.pin_stdin, false)?;
+    let host = Terminal {
+        no_browser: args.sign_in.no_browser,
+    };
+    let identity = app::sso_login(kf, &args.name, &pin, &host);
+    end_countdown();
+    let identity = identity?;
+    println!("Signed in Identity Center identity {}.", identity.name);
+    Ok(())
+}
+
+/// Signs identity `name` in again on the terminal (its PIN, the code, the
+/// browser) when a profile's call found the sign-in expired; returns the
+/// PIN for the retry.
+pub fn sign_in_on_terminal(kf: &Keyfob, name: &str) -> anyhow::Result<Pin> {
+    eprintln!(
+        "The Identity Center sign-in of {name} has expired and cannot be renewed; signing in again."
+    );
+    let pin = read_pin(false, false)?;
+    let identity = app::sso_login(kf, name, &pin, &Terminal { no_browser: false });
+    end_countdown();
+    identity?;
+    Ok(pin)
+}
+
+/// Ends the countdown line [`Terminal::waiting`] draws.
+fn end_countdown() {
+    if std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+}
+
+/// The PIN from stdin's first line, or the terminal (twice for a new one).
+fn read_pin(stdin: bool, new: bool) -> anyhow::Result<Pin> {
+    let pin = if stdin {
+        let mut lines = stdin_lines(1)?;
+        match lines.first_mut() {
+            Some(line) => Pin::new(std::mem::take(&mut **line)),
+            None => {
+                return Err(FieldError::new(
+                    Field::Pin,
+                    "missing: --pin-stdin expects the PIN on stdin's first line",
+                )
+                .into());
+            }
+        }
+    } else {
+        let hint = "pass --pin-stdin to give the PIN on stdin";
+        if new {
+            let pin = tty::ask_pin("Identity PIN (at least 6 characters): ", hint)?;
+            check_pin(&pin)?;
+            check_pin_confirmation(&pin, &tty::ask_pin("Identity PIN again: ", hint)?)?;
+            pin
+        } else {
+            tty::ask_pin("Identity PIN: ", hint)?
+        }
+    };
+    if new {
+        check_pin(&pin)?;
+    }
+    Ok(pin)
+}
+
+/// Shows the sign-in on stderr (stdout stays for results) and opens the
+/// browser unless told not to.
+struct Terminal {
+    no_browser: bool,
+}
+
+impl SignInHost for Terminal {
+    fn show_code(&self, code: &DeviceCode<'_>) {
+        let url = code
+            .verification_uri_complete
+            .unwrap_or(code.verification_uri);
+        eprintln!(
+            "To sign in {} to IAM Identity Center, open {url}\nand check that it shows the code: {}\n(the code expires in {} s)",
+            code.identity,
+            code.user_code,
+            code.expires_in.as_secs()
+        );
+        if !self.no_browser
+            && let Err(e) = open::that_detached(url)
+        {
+            eprintln!("(could not open a browser: {e}; open the URL yourself)");
+        }
+    }
+
+    fn waiting(&self, left: Duration) {
+        if std::io::stderr().is_terminal() {
+            eprint!("\rWaiting for approval… {:>4} s left ", left.as_secs());
+        }
+    }
+}

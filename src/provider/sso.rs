@@ -1,0 +1,215 @@
+//! Identity Center role sessions: GetRoleCredentials with the identity's
+//! access token, in the process that runs the provider (the agent).
+//!
+//! The PIN unseals an identity's sign-in once; the tokens (and the PIN,
+//! so tokens renewed with the refresh token can be sealed again — the
+//! instance may rotate the refresh token, and the old one then stops
+//! working) stay in this process's memory, in zeroizing types, until it
+//! exits. Every profile of the identity then gets its role session without
+//! a prompt. A sign-in made meanwhile by `keyfob sso login` (a newer
+//! `signed_in_at` in the vault) replaces the tokens held here.
+//!
+//! Concurrency: the caller holds the profile's session lock (one
+//! GetRoleCredentials per profile however many callers); the token work
+//! holds a per-identity lock, so two profiles of one identity never
+//! refresh the same refresh token at once.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+
+use time::OffsetDateTime;
+
+use super::{Ask, PIN_TRIES, Provider, ProviderError};
+use crate::aws::sso::{self, SsoError};
+use crate::profile::Profile;
+use crate::secret::Pin;
+use crate::session::Session;
+use crate::sso::{SsoIdentity, SsoSecrets};
+use crate::vault::VaultError;
+
+/// An identity's unsealed sign-in.
+struct Held {
+    identity: SsoIdentity,
+    pin: Pin,
+    secrets: SsoSecrets,
+}
+
+/// The sign-ins unsealed in this process, by identity name.
+static HELD: Mutex<BTreeMap<String, Held>> = Mutex::new(BTreeMap::new());
+
+/// Wipes every sign-in held in this process's memory.
+pub fn forget_all() {
+    HELD.lock().unwrap_or_else(PoisonError::into_inner).clear();
+}
+
+/// Whether this process holds the identity's sign-in (no PIN needed).
+pub fn holds(identity: &str) -> bool {
+    HELD.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .contains_key(identity)
+}
+
+/// An access token with less than this left is renewed first.
+const TOKEN_MARGIN: time::Duration = time::Duration::minutes(1);
+
+impl Provider<'_> {
+    /// The role session of an Identity Center profile (its session lock is
+    /// held by the caller); stored in the cache like any session.
+    pub(super) fn sso_session(&self, profile: &Profile) -> Result<Session, ProviderError> {
+        let role = profile
+            .sso
+            .as_ref()
+            .expect("called for Identity Center profiles only");
+        let name = profile.identity.as_str();
+        let _token_guard = self.lock(&format!("ssotoken.{name}"))?;
+        let taken = HELD
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(name);
+        let mut held = match taken {
+            Some(h) => self.newer_sign_in(h)?,
+            None => self.unseal_sso(profile)?,
+        };
+        let result = self.role_credentials(&mut held, &role.account_id, &role.role_name);
+        match &result {
+            // Only a refused sign-in is let go; anything else (a network
+            // error, a role not assigned) leaves the tokens usable.
+            Err(ProviderError::SsoSignIn { .. }) => {}
+            _ => {
+                HELD.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(name.to_owned(), held);
+            }
+        }
+        let session = result.map_err(|e| match e {
+            ProviderError::Sso { source, .. } => ProviderError::Sso {
+                profile: profile.name.clone(),
+                source,
+            },
+            other => other,
+        })?;
+        tracing::info!(profile = %profile.name, "got Identity Center role credentials");
+        self.store(&profile.session_key(), &profile.fingerprint(), &session);
+        Ok(session)
+    }
+
+    /// GetRoleCredentials, renewing the access token first when it is
+    /// (about to be) expired, and once more if the portal refuses it.
+    fn role_credentials(
+        &self,
+        held: &mut Held,
+        account_id: &str,
+        role_name: &str,
+    ) -> Result<Session, ProviderError> {
+        if held.secrets.access_expires_at <= OffsetDateTime::now_utc() + TOKEN_MARGIN {
+            self.renew_tokens(held)?;
+        }
+        let region = held.identity.region.clone();
+        let call = |h: &Held| {
+            sso::get_role_credentials(&region, &h.secrets.access_token, account_id, role_name)
+        };
+        let result = match call(held) {
+            Err(SsoError::Unauthorized) => {
+                self.renew_tokens(held)?;
+                call(held)
+            }
+            other => other,
+        };
+        result.map_err(|e| {
+            if e.needs_sign_in() {
+                ProviderError::SsoSignIn {
+                    identity: held.identity.name.to_string(),
+                }
+            } else {
+                ProviderError::Sso {
+                    profile: String::new(),
+                    source: e,
+                }
+            }
+        })
+    }
+
+    /// Renews the tokens with the refresh token and seals them again under
+    /// the held PIN; without a refresh token, or refused, only a new
+    /// sign-in helps.
+    fn renew_tokens(&self, held: &mut Held) -> Result<(), ProviderError> {
+        let sign_in = || ProviderError::SsoSignIn {
+            identity: held.identity.name.to_string(),
+        };
+        let Some(refresh) = &held.secrets.refresh_token else {
+            return Err(sign_in());
+        };
+        let tokens = match sso::refresh(&held.identity.region, &held.secrets.client, refresh) {
+            Ok(t) => t,
+            Err(e) if e.needs_sign_in() => return Err(sign_in()),
+            Err(e) => {
+                return Err(ProviderError::Sso {
+                    profile: String::new(),
+                    source: e,
+                });
+            }
+        };
+        held.secrets.renew(tokens);
+        tracing::info!(identity = %held.identity.name, "renewed the Identity Center access token");
+        match (self.vault)().and_then(|v| {
+            v.sso_reseal(held.identity.name.as_str(), &held.pin, &held.secrets, false)
+        }) {
+            Ok(updated) => held.identity = updated,
+            // The renewed tokens still work from memory.
+            Err(e) => tracing::warn!("could not seal the renewed tokens: {e}"),
+        }
+        Ok(())
+    }
+
+    /// The held sign-in, or the vault's if `keyfob sso login` made a newer
+    /// one (opened with the held PIN, no prompt).
+    fn newer_sign_in(&self, held: Held) -> Result<Held, ProviderError> {
+        let vault = (self.vault)()?;
+        let stored = vault.sso_get(held.identity.name.as_str())?;
+        if stored.signed_in_at <= held.identity.signed_in_at {
+            return Ok(held);
+        }
+        let (identity, secrets) = vault.sso_unseal(stored.name.as_str(), &held.pin)?;
+        Ok(Held {
+            identity,
+            pin: held.pin,
+            secrets,
+        })
+    }
+
+    /// Opens the identity's sealed sign-in with the PIN, asking again after
+    /// a wrong one while a person is there.
+    fn unseal_sso(&self, profile: &Profile) -> Result<Held, ProviderError> {
+        let Some(prompter) = self.prompter else {
+            return Err(ProviderError::Locked {
+                profile: profile.name.clone(),
+            });
+        };
+        let vault = (self.vault)()?;
+        let ask = Ask {
+            profile: &profile.name,
+            identity: profile.identity.as_str(),
+            mfa_serial: None,
+        };
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let pin = prompter.pin(&ask)?;
+            match vault.sso_unseal(profile.identity.as_str(), &pin) {
+                Ok((identity, secrets)) => {
+                    return Ok(Held {
+                        identity,
+                        pin,
+                        secrets,
+                    });
+                }
+                Err(e @ VaultError::WrongPin { remaining, .. })
+                    if prompter.interactive() && tries < PIN_TRIES && remaining > 0 =>
+                {
+                    prompter.notice(&e.to_string());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}

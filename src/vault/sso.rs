@@ -1,0 +1,279 @@
+//! Identity Center identities in the vault: their index and their sealed
+//! sign-in ([`SsoSecrets`]), beside the access-key identities.
+//!
+//! | entry               | holds                                          |
+//! |---------------------|------------------------------------------------|
+//! | `sso.index`         | JSON list of [`SsoIdentity`] (not secret)      |
+//! | `sso.<id>.tokens`   | the client registration and tokens, sealed     |
+//! | `identity.<id>.attempts` | the PIN failure counter, as for access keys |
+//!
+//! The same envelope, KDF and PIN back-off as an access key
+//! ([`Vault::open_counted`]); the AAD binds the identity's id and start
+//! URL, so a sealed sign-in cannot be moved to another identity. Names are
+//! unique across both kinds. Kept in an entry of their own so that an
+//! older keyfob reading `index` never meets a kind it does not know.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Vault, VaultError, attempts_key, new_id};
+use crate::crypto;
+use crate::identity::IdentityName;
+use crate::secret::Pin;
+use crate::sso::{NewSso, SsoIdentity, SsoSecrets};
+
+const SSO_INDEX_KEY: &str = "sso.index";
+const SSO_INDEX_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct SsoIndex {
+    version: u32,
+    identities: Vec<SsoIdentity>,
+}
+
+fn tokens_key(id: &str) -> String {
+    format!("sso.{id}.tokens")
+}
+
+/// The AEAD context of a sealed sign-in.
+fn context(identity: &SsoIdentity) -> Vec<u8> {
+    format!("keyfob/sso/v1\0{}\0{}", identity.id, identity.start_url).into_bytes()
+}
+
+impl Vault {
+    fn load_sso_index(&self) -> Result<Vec<SsoIdentity>, VaultError> {
+        let Some(bytes) = self.store.get(SSO_INDEX_KEY)? else {
+            return Ok(Vec::new());
+        };
+        let index: SsoIndex =
+            serde_json::from_slice(bytes.expose()).map_err(|e| VaultError::CorruptIndex {
+                message: format!("{SSO_INDEX_KEY}: {e}"),
+            })?;
+        if index.version != SSO_INDEX_VERSION {
+            return Err(VaultError::CorruptIndex {
+                message: format!(
+                    "{SSO_INDEX_KEY} version {} (this keyfob reads {SSO_INDEX_VERSION}); upgrade keyfob",
+                    index.version
+                ),
+            });
+        }
+        Ok(index.identities)
+    }
+
+    fn save_sso_index(&self, identities: Vec<SsoIdentity>) -> Result<(), VaultError> {
+        let index = SsoIndex {
+            version: SSO_INDEX_VERSION,
+            identities,
+        };
+        // Plain data with string keys: serialising cannot fail.
+        let bytes = serde_json::to_vec_pretty(&index).expect("index serialises");
+        Ok(self.store.put(SSO_INDEX_KEY, &bytes)?)
+    }
+
+    /// Whether an Identity Center identity is called `name`.
+    pub(super) fn sso_name_taken(&self, name: &IdentityName) -> Result<bool, VaultError> {
+        Ok(self.load_sso_index()?.iter().any(|i| &i.name == name))
+    }
+
+    /// Every Identity Center identity, sorted by name.
+    pub fn sso_list(&self) -> Result<Vec<SsoIdentity>, VaultError> {
+        let mut all = self.load_sso_index()?;
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(all)
+    }
+
+    /// The Identity Center identity called `name`.
+    pub fn sso_get(&self, name: &str) -> Result<SsoIdentity, VaultError> {
+        self.load_sso_index()?
+            .into_iter()
+            .find(|i| i.name.as_str() == name)
+            .ok_or_else(|| VaultError::NotFound { name: name.into() })
+    }
+
+    /// Seals a first sign-in under `pin` and stores the new identity. The
+    /// name is checked again under the lock (across both kinds).
+    pub fn sso_add(
+        &self,
+        new: &NewSso,
+        pin: &Pin,
+        secrets: &SsoSecrets,
+    ) -> Result<SsoIdentity, VaultError> {
+        crate::identity::check_pin(pin)?;
+        let now = (self.clock)();
+        let identity = SsoIdentity {
+            id: new_id()?,
+            name: new.name.clone(),
+            start_url: new.start_url.clone(),
+            region: new.region.clone(),
+            scopes: new.scopes.clone(),
+            added_at: now,
+            signed_in_at: now,
+        };
+        let sealed = self.seal_sso(&identity, pin, secrets)?;
+        let _lock = self.lock()?;
+        self.check_name_free(&identity.name)?;
+        let mut all = self.load_sso_index()?;
+        let entry = tokens_key(&identity.id);
+        self.store.put(&entry, &sealed)?;
+        all.push(identity.clone());
+        if let Err(e) = self.save_sso_index(all) {
+            let _ = self.store.delete(&entry);
+            return Err(e);
+        }
+        tracing::info!(identity = %identity.name, "Identity Center identity added");
+        Ok(identity)
+    }
+
+    fn seal_sso(
+        &self,
+        identity: &SsoIdentity,
+        pin: &Pin,
+        secrets: &SsoSecrets,
+    ) -> Result<Vec<u8>, VaultError> {
+        crypto::seal(pin, self.kdf, &context(identity), &secrets.to_bytes()).map_err(|source| {
+            VaultError::Sealed {
+                name: identity.name.clone(),
+                source,
+            }
+        })
+    }
+
+    /// Opens the identity's sealed sign-in with `pin` (wrong PINs counted).
+    pub fn sso_unseal(
+        &self,
+        name: &str,
+        pin: &Pin,
+    ) -> Result<(SsoIdentity, SsoSecrets), VaultError> {
+        let _lock = self.lock()?;
+        let identity = self.sso_get(name)?;
+        let plain = self.open_counted(
+            &identity.id,
+            &identity.name,
+            &tokens_key(&identity.id),
+            &context(&identity),
+            pin,
+        )?;
+        let secrets = SsoSecrets::from_bytes(plain.expose()).ok_or_else(|| VaultError::Sealed {
+            name: identity.name.clone(),
+            source: crate::crypto::CryptoError::Malformed,
+        })?;
+        Ok((identity, secrets))
+    }
+
+    /// Seals a new sign-in (or refreshed tokens) of an existing identity
+    /// under `pin`, which the caller has just checked by unsealing.
+    /// `signed_in` marks a completed sign-in.
+    pub fn sso_reseal(
+        &self,
+        name: &str,
+        pin: &Pin,
+        secrets: &SsoSecrets,
+        signed_in: bool,
+    ) -> Result<SsoIdentity, VaultError> {
+        let _lock = self.lock()?;
+        let mut all = self.load_sso_index()?;
+        let identity = all
+            .iter_mut()
+            .find(|i| i.name.as_str() == name)
+            .ok_or_else(|| VaultError::NotFound { name: name.into() })?;
+        if signed_in {
+            identity.signed_in_at = (self.clock)();
+        }
+        let updated = identity.clone();
+        let sealed = self.seal_sso(&updated, pin, secrets)?;
+        self.store.put(&tokens_key(&updated.id), &sealed)?;
+        self.save_sso_index(all)?;
+        Ok(updated)
+    }
+
+    /// Removes an Identity Center identity and its entries.
+    pub fn sso_remove(&self, name: &str) -> Result<SsoIdentity, VaultError> {
+        let _lock = self.lock()?;
+        let mut all = self.load_sso_index()?;
+        let pos = all
+            .iter()
+            .position(|i| i.name.as_str() == name)
+            .ok_or_else(|| VaultError::NotFound { name: name.into() })?;
+        let gone = all.remove(pos);
+        self.save_sso_index(all)?;
+        self.store.delete(&tokens_key(&gone.id))?;
+        self.store.delete(&attempts_key(&gone.id))?;
+        tracing::info!(identity = %gone.name, "Identity Center identity removed");
+        Ok(gone)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::aws::sso::ClientRegistration;
+    use crate::secret::{ClientSecret, SsoAccessToken};
+    use crate::vault::AddOptions;
+    use crate::vault::tests::{new, ok, vault};
+
+    fn secrets(token: &str) -> SsoSecrets {
+        SsoSecrets {
+            client: ClientRegistration {
+                client_id: "cid".into(),
+                client_secret: ClientSecret::new("client-secret-xyz".into()),
+                expires_at: OffsetDateTime::from_unix_timestamp(2_000_000_000).unwrap(),
+                scopes: vec![],
+            },
+            access_token: SsoAccessToken::new(token.into()),
+            refresh_token: None,
+            access_expires_at: OffsetDateTime::from_unix_timestamp(2_000_000_000).unwrap(),
+        }
+    }
+
+    fn new_sso(name: &str) -> NewSso {
+        NewSso::parse(name, "https://d-1.awsapps.com/start", "eu-west-1", None).unwrap()
+    }
+
+    #[test]
+    fn sealed_names_unique_wrong_pins_counted_removed() {
+        let (v, store, _d) = vault();
+        let pin = Pin::new("123456".into());
+        let added = v
+            .sso_add(&new_sso("corp"), &pin, &secrets("aoa-token-1"))
+            .unwrap();
+        for (k, val) in store.snapshot() {
+            let text = String::from_utf8_lossy(&val);
+            assert!(
+                !text.contains("aoa-token") && !text.contains("client-secret"),
+                "{k}"
+            );
+        }
+        let (_, opened) = v.sso_unseal("corp", &pin).unwrap();
+        assert_eq!(opened.access_token.expose(), "aoa-token-1");
+        assert!(matches!(
+            v.sso_unseal("corp", &Pin::new("000000".into())),
+            Err(VaultError::WrongPin { remaining: 4, .. })
+        ));
+        // Names are unique across kinds, both ways.
+        assert!(matches!(
+            v.sso_add(&new_sso("corp"), &pin, &secrets("x")),
+            Err(VaultError::NameTaken { .. })
+        ));
+        assert!(matches!(
+            v.add(new("corp", "123456"), AddOptions::default(), &ok()),
+            Err(VaultError::NameTaken { .. })
+        ));
+        v.add(new("keys", "123456"), AddOptions::default(), &ok())
+            .unwrap();
+        assert!(matches!(
+            v.sso_add(&new_sso("keys"), &pin, &secrets("x")),
+            Err(VaultError::NameTaken { .. })
+        ));
+        // Resealed tokens open with the same PIN.
+        v.sso_reseal("corp", &pin, &secrets("aoa-token-2"), true)
+            .unwrap();
+        assert_eq!(
+            v.sso_unseal("corp", &pin).unwrap().1.access_token.expose(),
+            "aoa-token-2"
+        );
+        assert_eq!(v.sso_remove("corp").unwrap().id, added.id);
+        assert!(v.sso_list().unwrap().is_empty());
+        assert!(!store.keys().iter().any(|k| k.contains(&added.id)));
+    }
+}
