@@ -1199,3 +1199,28 @@ fn a_role_chains_from_a_synced_profile() {
         "{arn}"
     );
 }
+
+/// `keyfob lock --all` drops the sign-in the agent holds, not only the
+/// sessions: afterwards no profile of the identity gets a session without
+/// its PIN (before, another account's profile needed none).
+#[test]
+fn lock_all_forgets_the_sign_in_held_by_the_agent() {
+    let env = Env::new();
+    let inst = configure(env.moto, 2, serde_json::json!({}));
+    add_sso(&env, "corp", &inst);
+    let pin = format!("{PIN}\n");
+    env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
+    env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &pin)
+        .ok();
+    // The sign-in is held: another profile needs no PIN.
+    env.run(&["credential-process", "acct-1-Admin"], "").ok();
+    env.run(&["lock", "--all"], "").ok();
+    let agent = env.agent_pid();
+    assert!(agent.is_some(), "the agent should still run");
+    env.run(&["credential-process", "acct-0-ReadOnly"], "")
+        .refused(1, "keyfob unlock acct-0-ReadOnly");
+    env.run(&["credential-process", "acct-0-Admin"], "")
+        .refused(1, "keyfob unlock acct-0-Admin");
+    assert_eq!(env.agent_pid(), agent, "the same agent, holding nothing");
+    env.stop_agent();
+}

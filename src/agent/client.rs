@@ -270,6 +270,23 @@ impl AgentLink {
         }
     }
 
+    /// Tells a running agent to drop every session and sign-in it holds
+    /// (`keyfob lock --all`); nothing when none runs (none is started).
+    pub fn lock_all_running(runtime_dir: &Path) -> Result<(), AgentError> {
+        if UnixStream::connect(socket_path(runtime_dir)).is_err() {
+            return Ok(());
+        }
+        let link = AgentLink {
+            runtime_dir: runtime_dir.to_owned(),
+            exe: PathBuf::new(),
+        };
+        match link.simple(Request::LockAll)? {
+            Reply::Done => Ok(()),
+            Reply::Error { kind, message } => Err(AgentError::Replied { kind, message }),
+            _ => Err(unexpected()),
+        }
+    }
+
     /// Asks a running agent to stop (`handover`: after replying with its
     /// sessions). `None` when none runs.
     pub fn stop_running(runtime_dir: &Path, handover: bool) -> Option<Reply> {

@@ -88,6 +88,9 @@ pub enum Request {
     /// The desktop app taking over: the agent replies with its sessions
     /// and exits.
     Handover,
+    /// `keyfob lock --all`: drop every session and every unsealed
+    /// Identity Center sign-in held in the agent's memory.
+    LockAll,
     Stop,
 }
 

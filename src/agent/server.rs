@@ -471,6 +471,11 @@ fn handle(stream: &mut UnixStream, agent: &Agent, pid: u32, request: Request) ->
             agent.stop();
             Reply::Done
         }
+        // Not counted as a screen-lock wipe: the person asked for it.
+        Request::LockAll => match app::lock_all(kf) {
+            Ok(_) => Reply::Done,
+            Err(e) => failed(e),
+        },
     }
 }
 

@@ -296,5 +296,12 @@ pub fn lock_all(kf: &Keyfob) -> Result<usize, AppError> {
     for key in keys {
         cache.delete(&key)?;
     }
+    // Identity Center sign-ins unsealed in the agent go too: without them
+    // no profile of the identity gets a session without its PIN again.
+    if kf.is_agent() {
+        crate::provider::sso::forget_all();
+    } else {
+        crate::agent::client::AgentLink::lock_all_running(&kf.paths.runtime_dir)?;
+    }
     Ok(sessions)
 }
