@@ -636,6 +636,22 @@ impl ProfileBook {
         })
     }
 
+    /// The file's `[settings]` table alone, as TOML text: what
+    /// [`crate::settings::Settings::from_text`] reads, without parsing the
+    /// whole file again (it can hold hundreds of synced profiles).
+    pub fn settings_text(&self) -> String {
+        let mut doc = DocumentMut::new();
+        if let Some(settings) = self.doc.get("settings") {
+            doc.insert("settings", settings.clone());
+        }
+        doc.to_string()
+    }
+
+    /// Where the book was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     fn table(&self) -> Option<&Table> {
         self.doc.get("profiles").and_then(Item::as_table)
     }

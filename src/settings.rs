@@ -107,11 +107,17 @@ impl Settings {
             path: path.into(),
             source,
         })?;
+        Self::from_text(&text, path)
+    }
+
+    /// The settings in `text`, the contents of config.toml at `path` (or
+    /// only its `[settings]` table).
+    pub fn from_text(text: &str, path: &Path) -> Result<Settings, SettingsError> {
         let parse = |message: String| SettingsError::Parse {
             path: path.into(),
             message,
         };
-        let raw = toml::from_str::<ConfigFile>(&text)
+        let raw = toml::from_str::<ConfigFile>(text)
             .map_err(|e| parse(e.message().to_owned()))?
             .settings;
         let mut durations = Durations::default();

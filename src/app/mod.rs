@@ -492,6 +492,15 @@ impl Keyfob {
             .unwrap_or(self.durations)
     }
 
+    /// The default durations of the config.toml `book` was read from (the
+    /// same read: `credential-process` parses the file once for them and
+    /// its profile).
+    fn durations_in(&self, book: &ProfileBook) -> Durations {
+        Settings::from_text(&book.settings_text(), book.path())
+            .map(|s| s.durations)
+            .unwrap_or(self.durations)
+    }
+
     /// A profile by name; an identity's name without a profile of its own
     /// means that identity's plain profile.
     pub fn profile(&self, name: &str) -> Result<Profile, AppError> {
@@ -500,9 +509,9 @@ impl Keyfob {
 
     /// Every profile in config.toml, in file order.
     pub fn profiles(&self) -> Result<Vec<Profile>, AppError> {
-        let durations = self.durations();
-        Ok(self
-            .book()?
+        let book = self.book()?;
+        let durations = self.durations_in(&book);
+        Ok(book
             .list()?
             .into_iter()
             .map(|p| p.with_defaults(durations))
@@ -554,7 +563,7 @@ fn resolve(kf: &Keyfob, book: &ProfileBook, name: &str) -> Result<Profile, AppEr
         }
         Err(e) => return Err(e.into()),
     };
-    Ok(found.with_defaults(kf.durations()))
+    Ok(found.with_defaults(kf.durations_in(book)))
 }
 
 /// config.toml and the AWS config file, held locked while this lives.
