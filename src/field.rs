@@ -41,6 +41,10 @@ pub enum Field {
     Name,
     /// Where the console opens after sign-in (`--destination`).
     Destination,
+    /// A 12-digit AWS account ID.
+    Account,
+    /// The name a person gives an account (`keyfob alias`).
+    AccountAlias,
     /// An IAM Identity Center start URL (`--start-url`).
     StartUrl,
     /// SSO OIDC scopes (`--scopes`).
@@ -75,6 +79,8 @@ impl fmt::Display for Field {
             Field::PolicyArns => "policy ARNs",
             Field::Name => "name",
             Field::Destination => "destination",
+            Field::Account => "account",
+            Field::AccountAlias => "account alias",
             Field::StartUrl => "start URL",
             Field::Scopes => "scopes",
             Field::Template => "template",

@@ -152,6 +152,37 @@ pub fn policy_arns(arns: &[String]) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// An AWS account ID: exactly 12 digits.
+pub fn account_id(value: &str) -> Result<(), FieldError> {
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            Field::Account,
+            "must be a 12-digit AWS account ID, e.g. 123456789012",
+        ))
+    }
+}
+
+/// The name a person gives an account: 1–64 letters, digits, spaces and
+/// `-_.`, not only spaces.
+pub fn account_alias(value: &str) -> Result<(), FieldError> {
+    chars_and_length(
+        Field::AccountAlias,
+        value,
+        (1, 64),
+        |c| c.is_alphanumeric() || " -_.".contains(c),
+        "letters, digits, spaces and -_.",
+    )?;
+    if value.trim().is_empty() {
+        return Err(FieldError::new(
+            Field::AccountAlias,
+            "may not be only spaces",
+        ));
+    }
+    Ok(())
+}
+
 /// GetFederationToken's Name: 2–32 characters of `[\w+=,.@-]`.
 pub fn federated_user_name(value: &str) -> Result<(), FieldError> {
     chars_and_length(

@@ -652,6 +652,51 @@ impl ProfileBook {
         &self.path
     }
 
+    /// The names people gave accounts: `[accounts]` in config.toml
+    /// (`"123456789012" = "prod"`). Entries that are not valid are skipped.
+    pub fn account_aliases(&self) -> std::collections::BTreeMap<String, String> {
+        let Some(table) = self.doc.get("accounts").and_then(Item::as_table_like) else {
+            return Default::default();
+        };
+        table
+            .iter()
+            .filter_map(|(k, v)| Some((k.to_owned(), v.as_str()?.to_owned())))
+            .filter(|(k, v)| limits::account_id(k).is_ok() && limits::account_alias(v).is_ok())
+            .collect()
+    }
+
+    /// Names account `account` `alias` (or, with `None`, forgets its
+    /// name), in memory; both are checked first.
+    pub fn set_account_alias(
+        &mut self,
+        account: &str,
+        alias: Option<&str>,
+    ) -> Result<(), FieldError> {
+        limits::account_id(account)?;
+        if let Some(a) = alias {
+            limits::account_alias(a)?;
+        }
+        let accounts = self
+            .doc
+            .entry("accounts")
+            .or_insert_with(|| Item::Table(Table::new()));
+        let Some(table) = accounts.as_table_like_mut() else {
+            return Err(FieldError::new(
+                Field::AccountAlias,
+                "[accounts] in config.toml is not a table — fix it by hand",
+            ));
+        };
+        match alias {
+            Some(a) => {
+                table.insert(account, value(a.trim()));
+            }
+            None => {
+                table.remove(account);
+            }
+        }
+        Ok(())
+    }
+
     fn table(&self) -> Option<&Table> {
         self.doc.get("profiles").and_then(Item::as_table)
     }

@@ -385,3 +385,55 @@ fn a_lock_held_by_a_stopped_process_fails_in_time_naming_the_lock_and_changes_no
         .ok();
     assert!(toml_profiles(&env).contains("late"));
 }
+
+/// `keyfob alias`: names checked before anything is written, and sixteen
+/// accounts named at once (with profile adds in between) all land.
+#[test]
+fn account_names_are_checked_and_parallel_ones_all_land() {
+    let env = world();
+    env.run(&["alias", "12345", "prod"], "")
+        .refused(2, "account: must be a 12-digit AWS account ID");
+    env.run(&["alias", "123456789012", "semi;colon"], "")
+        .refused(
+            2,
+            "account alias: may contain only letters, digits, spaces and -_.",
+        );
+    env.run(&["alias", "123456789012", &"x".repeat(65)], "")
+        .refused(2, "account alias: must be 1–64 characters");
+    assert!(env.run(&["alias", "--json"], "").ok().stdout.trim() == "{}");
+
+    let accounts: Vec<String> = (0..16).map(|i| format!("1000000000{i:02}")).collect();
+    let children: Vec<_> = accounts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, a)| {
+            [
+                spawn(&env, &["alias", a, &format!("team {i}")]),
+                spawn(
+                    &env,
+                    &["profile", "add", &format!("q{i:02}"), "--identity", "alice"],
+                ),
+            ]
+        })
+        .collect();
+    for child in children {
+        let run = finish(child);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+    }
+    let listed: serde_json::Value =
+        serde_json::from_str(&env.run(&["alias", "--json"], "").ok().stdout).unwrap();
+    for (i, a) in accounts.iter().enumerate() {
+        assert_eq!(listed[a], format!("team {i}"), "{listed}");
+    }
+    assert_eq!(
+        toml_profiles(&env).len(),
+        17,
+        "profile adds lost in between"
+    );
+    let one = env.run(&["alias", "100000000003"], "").ok();
+    assert_eq!(one.stdout, "100000000003  team 3\n");
+    env.run(&["alias", "100000000003", "--remove"], "").ok();
+    let listed: serde_json::Value =
+        serde_json::from_str(&env.run(&["alias", "--json"], "").ok().stdout).unwrap();
+    assert!(listed.get("100000000003").is_none() && listed.get("100000000004").is_some());
+}

@@ -31,7 +31,9 @@ macro_rules! with_commands {
             rotate,
             new_external_id,
             trust_policy,
-            open_console
+            open_console,
+            account_aliases,
+            set_account_alias
         )
     };
 }

@@ -309,6 +309,26 @@ pub async fn lock(app: AppHandle, profile: String) -> Result<()> {
     changing(app, move |d| Ok(app::lock(&d.kf, &profile).map(drop)?)).await
 }
 
+/// The names people gave accounts, by account ID (`keyfob alias`).
+#[tauri::command]
+pub async fn account_aliases(app: AppHandle) -> Result<std::collections::BTreeMap<String, String>> {
+    blocking(app, |d| Ok(app::account_aliases(&d.kf)?)).await
+}
+
+/// Names an account (`alias: null` forgets its name); returns every name.
+#[tauri::command]
+pub async fn set_account_alias(
+    app: AppHandle,
+    account: String,
+    alias: Option<String>,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    changing(app, move |d| {
+        let alias = alias.as_deref().map(str::trim).filter(|a| !a.is_empty());
+        Ok(app::set_account_alias(&d.kf, &account, alias)?)
+    })
+    .await
+}
+
 /// Opens the AWS console as `profile` (`keyfob login`): its role session,
 /// or an identity's federated session. `pin` answers the PIN (and MFA)
 /// prompt when that session must be made; without it a locked profile is

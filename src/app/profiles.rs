@@ -62,6 +62,31 @@ pub fn use_profile(kf: &Keyfob, name: &str, confirm: &dyn Confirm) -> Result<Pro
     Ok(profile)
 }
 
+/// The names people gave accounts (`keyfob alias`, the app's account
+/// names), by account ID.
+pub fn account_aliases(
+    kf: &Keyfob,
+) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    Ok(kf.book()?.account_aliases())
+}
+
+/// Names an account (`alias: None` forgets its name) in config.toml,
+/// under its lock; returns every alias as the file holds them now.
+pub fn set_account_alias(
+    kf: &Keyfob,
+    account: &str,
+    alias: Option<&str>,
+) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    crate::limits::account_id(account)?;
+    if let Some(a) = alias {
+        crate::limits::account_alias(a)?;
+    }
+    let mut files = kf.edit_files()?;
+    files.book.set_account_alias(account, alias)?;
+    files.save()?;
+    Ok(files.book.account_aliases())
+}
+
 /// Checks a profile typed by a person and resolves its `source_profile`
 /// (for `profile add` and the app's profile form).
 pub fn build_profile(kf: &Keyfob, input: &ProfileInput) -> Result<Profile, AppError> {

@@ -533,7 +533,8 @@ def console(t: Desktop, ctx: dict) -> None:
     t.row("deploy").find_element(By.CSS_SELECTOR, 'button[data-action="console"]').click()
     opened("deploy")
     t.row("alice").find_element(By.CSS_SELECTOR, 'button[data-action="console"]').click()
-    t.d.find_element(By.ID, "console-dialog")
+    # The first try (no PIN) is refused as locked; then the dialog opens.
+    t.wait.until(lambda d: d.find_elements(By.ID, "console-dialog"))
     t.shot(ctx, "console")
     t.fill("console_pin", "wrong-pin-000")
     t.d.find_element(By.ID, "console-submit").click()
@@ -547,6 +548,30 @@ def console(t: Desktop, ctx: dict) -> None:
         issued = json.load(r)
     kinds = {i["kind"] for i in issued}
     assert kinds == {"assumed-role", "federated-user"}, issued
+
+
+def account_name(t: Desktop, ctx: dict) -> None:
+    """Naming an account from the main view: a bad name is refused at its
+    field; a good one shows with the ID in the group, the rows and the
+    account filter, and the CLI reads it (`keyfob alias`)."""
+    t.go("profiles")
+    group = t.d.find_element(By.CSS_SELECTOR, 'section.group[data-identity="alice"]')
+    group.find_element(By.CSS_SELECTOR, f'button[data-action="alias"][data-account="{ACCOUNT}"]').click()
+    t.wait.until(lambda d: d.find_elements(By.ID, "alias-dialog"))
+    t.fill("account_alias", "semi;colon")
+    t.d.find_element(By.ID, "alias-save").click()
+    assert "may contain only" in t.until_text("#account_alias-error")
+    t.fill("account_alias", "e2e sandbox")
+    t.shot(ctx, "account-name")
+    t.keys(Keys.ENTER)
+    t.wait.until(lambda d: not d.find_elements(By.ID, "alias-dialog"))
+    label = f"e2e sandbox ({ACCOUNT})"
+    t.wait.until(lambda d: label in d.find_element(
+        By.CSS_SELECTOR, f'section.group[data-identity="alice"] [data-account="{ACCOUNT}"]').text)
+    assert t.row("alice").find_element(By.CSS_SELECTOR, "td.account").text == label
+    options = [o.text for o in Select(t.d.find_element(By.ID, "filter-account")).options]
+    assert label in options, options
+    assert json.loads(t.keyfob("alias", "--json").stdout) == {ACCOUNT: "e2e sandbox"}
 
 
 def credential_process_prompt(t: Desktop, ctx: dict) -> None:
@@ -919,6 +944,7 @@ CASES = [
     quick_switch,
     role_profile,
     console,
+    account_name,
     credential_process_prompt,
     refused_prompt,
     other_uid_refused,
@@ -959,6 +985,12 @@ def main() -> int:
                 failed += 1
                 print(f"FAIL  {case.__name__}")
                 traceback.print_exc()
+                # A dialog a failed case left open would block every case
+                # after it: close them, so one failure reports as one.
+                try:
+                    desktop.d.execute_script("document.querySelectorAll('dialog[open]').forEach((d) => d.close())")
+                except Exception:
+                    pass
         axe = ctx["axe"]
         impacts = [v["impact"] for _, _, vs in axe for v in vs]
         print(f"axe-core: {len({n for n, _, _ in axe})} screens × light/dark, violations: "

@@ -163,12 +163,20 @@ export function stepView(
 
 // ------------------------------------------------------------ main view
 
+/** An account as shown: its name and ID (`prod (123456789012)`), or the ID. */
+export function accountLabel(account: string | null, alias: string | null): string {
+  if (!account) return "unknown";
+  return alias ? `${alias} (${account})` : account;
+}
+
 /** What a profile's row in the main view shows about it. */
 export interface ProfileRow {
   name: string;
   identity: string;
   /** The account it reaches: the role's, else its identity's. */
   account: string | null;
+  /** The name the person gave that account (`keyfob alias`), if any. */
+  alias: string | null;
   /** The role's name (`deployer` of `arn:aws:iam::…:role/deployer`). */
   role: string | null;
   region: string | null;
@@ -194,7 +202,8 @@ export function groupRows(
     is_default: boolean;
   }[],
   sessions: { profile: string; expires_at: string }[],
-): { identity: string; account: string | null; rows: ProfileRow[] }[] {
+  aliases: Record<string, string> = {},
+): { identity: string; account: string | null; alias: string | null; rows: ProfileRow[] }[] {
   const expiry = new Map(sessions.map((s) => [s.profile, s.expires_at]));
   const names = identities.map((i) => i.name);
   // Profiles of an identity the list does not know (not expected) still show.
@@ -208,13 +217,14 @@ export function groupRows(
         name: p.name,
         identity: p.identity,
         account: p.role_account ?? account,
+        alias: aliases[p.role_account ?? account ?? ""] ?? null,
         role: p.role_arn ? roleName(p.role_arn) : null,
         region: p.region,
         mfa: p.mfa_serial !== null,
         isDefault: p.is_default,
         expiresAt: expiry.get(p.name) ?? null,
       }));
-    return { identity: name, account, rows };
+    return { identity: name, account, alias: aliases[account ?? ""] ?? null, rows };
   });
 }
 
@@ -243,7 +253,7 @@ export function rowMatches(
   if (state === "unlocked" && !isUnlocked(row, now)) return false;
   if (state === "locked" && isUnlocked(row, now)) return false;
   if (state === "default" && !row.isDefault) return false;
-  const hay = [row.name, row.identity, row.account ?? "", row.role ?? "", row.region ?? ""].join(" ").toLowerCase();
+  const hay = [row.name, row.identity, row.account ?? "", row.alias ?? "", row.role ?? "", row.region ?? ""].join(" ").toLowerCase();
   return query
     .toLowerCase()
     .split(/\s+/)

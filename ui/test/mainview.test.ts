@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exportLines, groupRows, isUnlocked, rankProfiles, roleName, rowMatches, shellQuote, stateText, themeChoice } from "../src/logic";
+import { accountLabel, exportLines, groupRows, isUnlocked, rankProfiles, roleName, rowMatches, shellQuote, stateText, themeChoice } from "../src/logic";
 
 const now = new Date("2026-01-01T00:00:00Z");
 const profile = (name: string, identity: string, extra: Partial<{ role_arn: string; role_account: string; region: string; mfa_serial: string; is_default: boolean }> = {}) => ({
@@ -100,5 +100,23 @@ describe("small helpers", () => {
     expect(themeChoice("dark")).toBe("dark");
     expect(themeChoice("blue")).toBe("system");
     expect(themeChoice(null)).toBe("system");
+  });
+});
+
+describe("account names", () => {
+  const named = groupRows(
+    [{ name: "alice", account: "123456789012" }],
+    [profile("alice", "alice"), profile("deploy", "alice", { role_arn: "arn:aws:iam::999988887777:role/deployer", role_account: "999988887777" })],
+    [],
+    { "999988887777": "prod" },
+  );
+  const named_rows = named.flatMap((g) => g.rows);
+  it("shows the name with the ID, and the ID alone without one", () => {
+    expect(named_rows.map((r) => accountLabel(r.account, r.alias))).toEqual(["123456789012", "prod (999988887777)"]);
+    expect(named[0].alias).toBeNull();
+    expect(accountLabel(null, null)).toBe("unknown");
+  });
+  it("finds a profile by its account's name", () => {
+    expect(named_rows.filter((r) => rowMatches(r, "PROD", "", "all", now)).map((r) => r.name)).toEqual(["deploy"]);
   });
 });

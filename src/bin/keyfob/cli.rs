@@ -45,6 +45,9 @@ pub enum Command {
     /// Make a profile the default for every AWS tool ([default] in the AWS
     /// config file).
     Use(UseArgs),
+    /// Name an AWS account (shown with its ID in the app), list the
+    /// names, or forget one.
+    Alias(AliasArgs),
     /// Show which keyfob profile is the default.
     Current,
     /// Run a command with a profile's session in its environment (or, with
@@ -478,6 +481,20 @@ pub struct ChangePinArgs {
     /// second.
     #[arg(long)]
     pub stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AliasArgs {
+    /// The 12-digit account ID (without it: list every name).
+    pub account: Option<String>,
+    /// Its name, e.g. prod (without it: show the account's name).
+    pub name: Option<String>,
+    /// Forget the account's name.
+    #[arg(long, requires = "account", conflicts_with = "name")]
+    pub remove: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -69,6 +69,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login(args) => sessions::login(&ctx, args),
         Command::Profile(cmd) => profiles::run(&ctx, cmd),
         Command::Use(args) => profiles::use_profile(&ctx, args),
+        Command::Alias(args) => profiles::alias(&ctx, args),
         Command::Current => profiles::current(&ctx),
         Command::Import(args) => import::run(&ctx, args),
         Command::Keys(args) => keys::keys(&ctx, args),

@@ -6,7 +6,9 @@ use std::io::Write;
 use keyfob::app::{self, Keyfob};
 use keyfob::profile::{ExternalIdGuard, Profile, ProfileInput};
 
-use crate::cli::{ListArgs, ProfileAddArgs, ProfileCommand, ProfileShowArgs, RemoveArgs, UseArgs};
+use crate::cli::{
+    AliasArgs, ListArgs, ProfileAddArgs, ProfileCommand, ProfileShowArgs, RemoveArgs, UseArgs,
+};
 use crate::{Ask, sessions, thirdparty};
 
 pub fn run(kf: &Keyfob, cmd: ProfileCommand) -> anyhow::Result<()> {
@@ -53,6 +55,33 @@ fn add(kf: &Keyfob, args: ProfileAddArgs) -> anyhow::Result<()> {
     )?;
     thirdparty::tell_verdict(&saved);
     println!("{}", describe(&saved.profile));
+    Ok(())
+}
+
+/// `keyfob alias [ACCOUNT [NAME] | ACCOUNT --remove]`.
+pub fn alias(kf: &Keyfob, args: AliasArgs) -> anyhow::Result<()> {
+    let aliases = match (&args.account, &args.name, args.remove) {
+        (Some(account), None, true) => app::set_account_alias(kf, account, None)?,
+        (Some(account), Some(name), false) => app::set_account_alias(kf, account, Some(name))?,
+        (Some(account), None, false) => {
+            keyfob::limits::account_id(account)?;
+            let aliases = app::account_aliases(kf)?;
+            aliases
+                .get_key_value(account.as_str())
+                .map(|(k, v)| [(k.clone(), v.clone())].into_iter().collect())
+                .unwrap_or_default()
+        }
+        _ => app::account_aliases(kf)?,
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &aliases)?;
+        writeln!(out)?;
+    } else {
+        for (account, name) in &aliases {
+            writeln!(out, "{account}  {name}")?;
+        }
+    }
     Ok(())
 }
 

@@ -85,6 +85,8 @@ export interface Commands {
   new_external_id: [{ customer: string | null }, ExternalIdView];
   trust_policy: [{ form: TrustPolicyForm }, string];
   open_console: [{ profile: string; pin: PinForm | null }, null];
+  account_aliases: [None, Record<string, string>];
+  set_account_alias: [{ account: string; alias: string | null }, Record<string, string>];
 }
 
 export type Command = keyof Commands;

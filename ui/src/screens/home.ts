@@ -6,9 +6,9 @@
 // With no identity yet it is the first-run view instead.
 import { call, toApiError } from "../api";
 import { makeDefault } from "../actions";
-import { copyText, every, flash, h, main, notice, route, takeFlash } from "../dom";
+import { clearErrors, copyText, every, field, flash, h, main, modal, notice, route, showError, takeFlash, value } from "../dom";
 import type { ProfileRow, StateFilter } from "../logic";
-import { exportLines, groupRows, isUnlocked, routeTo, rowMatches, stateText } from "../logic";
+import { accountLabel, exportLines, groupRows, isUnlocked, routeTo, rowMatches, stateText } from "../logic";
 import { badge } from "./identity";
 import { unlockDialog } from "./unlock";
 import { openConsole } from "./console";
@@ -18,12 +18,17 @@ import { openConsole } from "./console";
 const filters = { query: "", account: "", state: "all" as StateFilter };
 
 export async function home(): Promise<void> {
-  const [identities, profiles, sessions] = await Promise.all([call("list_identities"), call("list_profiles"), call("list_sessions")]);
+  const [identities, profiles, sessions, aliases] = await Promise.all([
+    call("list_identities"),
+    call("list_profiles"),
+    call("list_sessions"),
+    call("account_aliases"),
+  ]);
   if (identities.length === 0) {
     firstRun();
     return;
   }
-  const groups = groupRows(identities, profiles, sessions);
+  const groups = groupRows(identities, profiles, sessions, aliases);
   const general = h("div", { id: "home-general", "aria-live": "polite" }, takeFlash("home"));
   const accounts = [...new Set(groups.flatMap((g) => g.rows.map((r) => r.account)).filter((a): a is string => a !== null))].sort();
 
@@ -37,7 +42,7 @@ export async function home(): Promise<void> {
     spellcheck: "false",
   });
   search.value = filters.query;
-  const account = h("select", { id: "filter-account", "aria-label": "Filter by account" }, h("option", { value: "" }, "All accounts"), ...accounts.map((a) => h("option", { value: a }, a)));
+  const account = h("select", { id: "filter-account", "aria-label": "Filter by account" }, h("option", { value: "" }, "All accounts"), ...accounts.map((a) => h("option", { value: a }, accountLabel(a, aliases[a] ?? null))));
   account.value = accounts.includes(filters.account) ? filters.account : "";
   const state = h(
     "select",
@@ -92,7 +97,8 @@ export async function home(): Promise<void> {
         "div",
         { class: "group-head" },
         h("h3", { id: titleId }, h("a", { href: routeTo("identity", g.identity), "data-identity-link": g.identity }, g.identity)),
-        h("span", { class: "muted" }, g.account ? `account ${g.account}` : "account unknown"),
+        h("span", { class: "muted", "data-account": g.account ?? "" }, `account ${accountLabel(g.account, g.alias)}`),
+        g.account ? aliasButton(g.account, g.alias, general) : null,
         ...(ident?.badges ?? []).map((b) => badge(b.kind, b.label, b.text)),
         h("span", { class: "spacer" }),
         h("a", { href: routeTo("new-profile", g.identity), class: "button small", "aria-label": `New profile for ${g.identity}` }, "New profile"),
@@ -160,6 +166,49 @@ function cssId(s: string): string {
   return s.replace(/[^A-Za-z0-9_-]/g, "_");
 }
 
+/** "Name account": a small dialog that names (or forgets the name of) an
+ *  AWS account, shown with its ID wherever the account appears. */
+function aliasButton(account: string, alias: string | null, general: HTMLElement): HTMLElement {
+  const button = h("button", { type: "button", class: "small", "data-action": "alias", "data-account": account, "aria-label": `${alias ? "Rename" : "Name"} account ${account}` }, alias ? "Rename account" : "Name account");
+  button.onclick = () => {
+    const errors = h("div", { id: "alias-general" });
+    const save = h("button", { id: "alias-save", type: "submit", class: "primary" }, "Save");
+    const forget = h("button", { id: "alias-remove", type: "button" }, "Remove name");
+    forget.hidden = alias === null;
+    const cancel = h("button", { id: "alias-cancel", type: "button" }, "Cancel");
+    const form = h(
+      "form",
+      { id: "alias-form", method: "dialog", novalidate: true },
+      h("p", { class: "muted" }, `A name for account ${account}, shown with its ID here and in the filters. Kept in config.toml; not sent to AWS.`),
+      field("account_alias", "Account name", { hint: "1–64 letters, digits, spaces and -_." }),
+      errors,
+      h("div", { class: "row" }, save, forget, cancel),
+    );
+    const dialog = modal("alias-dialog", `Name account ${account}`, form);
+    (document.getElementById("account_alias") as HTMLInputElement).value = alias ?? "";
+    cancel.onclick = () => dialog.close();
+    const submit = async (name: string | null) => {
+      clearErrors(form);
+      try {
+        await call("set_account_alias", { account, alias: name });
+        dialog.close();
+        flash(name ? `Account ${account} is now called ${name}.` : `Account ${account} has no name now.`);
+        await route();
+      } catch (e) {
+        showError(toApiError(e), ["account_alias"], errors);
+      }
+    };
+    form.onsubmit = (ev) => {
+      ev.preventDefault();
+      void submit(value("account_alias").trim() || null);
+    };
+    forget.onclick = () => void submit(null);
+    (document.getElementById("account_alias") as HTMLInputElement).focus();
+    general.replaceChildren();
+  };
+  return button;
+}
+
 /** One profile's row and its actions. */
 function profileRow(row: ProfileRow, general: HTMLElement): HTMLElement {
   const unlocked = isUnlocked(row);
@@ -212,7 +261,7 @@ function profileRow(row: ProfileRow, general: HTMLElement): HTMLElement {
     "tr",
     { "data-profile": row.name, "data-state": unlocked ? "unlocked" : "locked", "data-default": String(row.isDefault) },
     h("th", { scope: "row" }, h("span", { class: "profile-name" }, row.name), row.isDefault ? h("span", { class: "tag tag-default" }, "default") : null, row.mfa ? h("span", { class: "tag" }, "MFA") : null),
-    h("td", { class: "account mono" }, row.account ?? "unknown"),
+    h("td", { class: "account mono" }, accountLabel(row.account, row.alias)),
     h("td", { class: "role" }, row.role ?? "—"),
     h("td", { class: "region" }, row.region ?? "—"),
     h("td", { class: `state ${unlocked ? "state-unlocked" : "state-locked"}` }, h("span", { class: "dot", "aria-hidden": "true" }), h("span", { class: "state-text" }, stateText(row))),
