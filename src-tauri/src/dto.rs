@@ -182,6 +182,11 @@ pub struct ProfileView {
     pub is_default: bool,
     /// The external-ID guard's verdict.
     pub guard: GuardView,
+    /// For a role chain: the profile this one's role is assumed from.
+    pub source_profile: Option<String>,
+    /// For an Identity Center profile: its role (permission set) name;
+    /// its account is `role_account`.
+    pub sso_role: Option<String>,
 }
 
 /// The external-ID guard's verdict on a profile.
@@ -217,7 +222,9 @@ impl ProfileView {
             name: p.name.clone(),
             identity: p.identity.to_string(),
             role_arn: role.map(|r| r.arn.clone()),
-            role_account: role.map(|r| r.account.clone()),
+            role_account: role
+                .map(|r| r.account.clone())
+                .or_else(|| p.sso.as_ref().map(|s| s.account_id.clone())),
             external_id: role.and_then(|r| r.external_id.clone()),
             role_session_name: role.and_then(|r| r.session_name.clone()),
             source_identity: role.and_then(|r| r.source_identity.clone()),
@@ -230,6 +237,8 @@ impl ProfileView {
             region: p.region.clone(),
             is_default: current == Some(p.name.as_str()),
             guard: guard_state(p).into(),
+            source_profile: p.source.as_ref().map(|s| s.name.clone()),
+            sso_role: p.sso.as_ref().map(|s| s.role_name.clone()),
         }
     }
 }

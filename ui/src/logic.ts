@@ -200,6 +200,8 @@ export function groupRows(
     region: string | null;
     mfa_serial: string | null;
     is_default: boolean;
+    /** An Identity Center profile's role (permission set). */
+    sso_role?: string | null;
   }[],
   sessions: { profile: string; expires_at: string }[],
   aliases: Record<string, string> = {},
@@ -218,7 +220,7 @@ export function groupRows(
         identity: p.identity,
         account: p.role_account ?? account,
         alias: aliases[p.role_account ?? account ?? ""] ?? null,
-        role: p.role_arn ? roleName(p.role_arn) : null,
+        role: p.role_arn ? roleName(p.role_arn) : (p.sso_role ?? null),
         region: p.region,
         mfa: p.mfa_serial !== null,
         isDefault: p.is_default,

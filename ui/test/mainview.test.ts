@@ -120,3 +120,15 @@ describe("account names", () => {
     expect(named_rows.filter((r) => rowMatches(r, "PROD", "", "all", now)).map((r) => r.name)).toEqual(["deploy"]);
   });
 });
+
+describe("Identity Center profiles", () => {
+  it("show their account and role (permission set) like role profiles", () => {
+    const [g] = groupRows(
+      [{ name: "corp", account: null }],
+      [{ ...profile("acct-0-Admin", "corp", { role_account: "111100000000" }), sso_role: "AdministratorAccess" }],
+      [],
+    );
+    expect(g.rows[0]).toMatchObject({ account: "111100000000", role: "AdministratorAccess" });
+    expect(rowMatches(g.rows[0], "administrator", "", "all", now)).toBe(true);
+  });
+});

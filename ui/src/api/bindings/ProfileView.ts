@@ -18,4 +18,13 @@ is_default: boolean,
 /**
  * The external-ID guard's verdict.
  */
-guard: GuardView, };
+guard: GuardView, 
+/**
+ * For a role chain: the profile this one's role is assumed from.
+ */
+source_profile: string | null, 
+/**
+ * For an Identity Center profile: its role (permission set) name;
+ * its account is `role_account`.
+ */
+sso_role: string | null, };
