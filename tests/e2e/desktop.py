@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT / "tests/support"))
 import sni_host  # noqa: E402  (the tray's StatusNotifierItem host)
 
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -190,6 +190,21 @@ class Desktop:
         return self.d.execute_script(
             "const r = document.querySelector(`#main tr[data-profile=\"${arguments[0]}\"]`);"
             "return r ? r.dataset[arguments[1]] : null;", profile, key)
+
+    def fresh(self, action):
+        """Runs `action` again when the main view re-rendered under it (a
+        `keyfob://changed` event from the CLI's or the tray's change may
+        arrive a moment after the change the test waited for)."""
+        for attempt in range(5):
+            try:
+                return action()
+            except StaleElementReferenceException:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
+
+    def select(self, element_id: str, value: str) -> None:
+        self.fresh(lambda: Select(self.d.find_element(By.ID, element_id)).select_by_value(value))
 
     def fill(self, element_id: str, text: str) -> None:
         el = self.d.find_element(By.ID, element_id)
@@ -378,8 +393,8 @@ def search_and_switch(t: Desktop, ctx: dict) -> None:
     t.wait.until(lambda d: t.row_data("alice", "state") == "unlocked")
 
     def shown() -> list[str]:
-        return [r.get_attribute("data-profile") for r in
-                t.d.find_elements(By.CSS_SELECTOR, "#main tr[data-profile]") if r.is_displayed()]
+        return t.fresh(lambda: [r.get_attribute("data-profile") for r in
+                                t.d.find_elements(By.CSS_SELECTOR, "#main tr[data-profile]") if r.is_displayed()])
 
     # "/" jumps to the search box.
     t.d.execute_script("document.getElementById('main').focus()")
@@ -392,22 +407,23 @@ def search_and_switch(t: Desktop, ctx: dict) -> None:
     assert shown() == [] and t.d.find_element(By.ID, "no-match").is_displayed()
     ActionChains(t.d).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys(Keys.BACKSPACE).perform()
     assert sorted(shown()) == ["alice", "bob"], shown()
-    Select(t.d.find_element(By.ID, "filter-state")).select_by_value("unlocked")
+    t.select("filter-state", "unlocked")
     assert shown() == ["alice"], shown()
-    Select(t.d.find_element(By.ID, "filter-state")).select_by_value("all")
+    t.select("filter-state", "all")
     # moto puts every user in one account: the filter lists it once.
-    accounts = Select(t.d.find_element(By.ID, "filter-account"))
-    assert [o.get_attribute("value") for o in accounts.options] == ["", ACCOUNT]
-    accounts.select_by_value(ACCOUNT)
+    values = t.fresh(lambda: [o.get_attribute("value") for o in
+                              Select(t.d.find_element(By.ID, "filter-account")).options])
+    assert values == ["", ACCOUNT], values
+    t.select("filter-account", ACCOUNT)
     assert sorted(shown()) == ["alice", "bob"], shown()
-    accounts.select_by_value("")
+    t.select("filter-account", "")
     # Make default, in place.
-    t.row("bob").find_element(By.CSS_SELECTOR, 'button[data-action="use"]').click()
+    t.fresh(lambda: t.row("bob").find_element(By.CSS_SELECTOR, 'button[data-action="use"]').click())
     t.wait.until(lambda d: default_target(t.world) == "bob")
     t.wait.until(lambda d: t.row_data("bob", "default") == "true")
     assert t.keyfob("current").stdout.strip() == "bob"
     # Copy export lines: the profile by name, never a credential.
-    t.row("bob").find_element(By.CSS_SELECTOR, 'button[data-action="copy"]').click()
+    t.fresh(lambda: t.row("bob").find_element(By.CSS_SELECTOR, 'button[data-action="copy"]').click())
     copied = t.until_text("#home-general .notice")
     assert "export AWS_PROFILE=bob" in copied and "AWS_SECRET" not in copied, copied
     t.shot(ctx, "home")
