@@ -29,7 +29,7 @@
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::secret::{Pin, SecretBytes};
 
@@ -260,7 +260,23 @@ fn cipher(pin: &Pin, params: KdfParams, salt: &[u8]) -> Result<XChaCha20Poly1305
         // Fails only for out-of-range lengths: the salt is 16 bytes, the
         // output 32, and the PIN is far below 2^32 bytes.
         .expect("Argon2id accepts a 16-byte salt and a 32-byte output");
+    scrub_stack();
     Ok(XChaCha20Poly1305::new(&Key::from(*key)))
+}
+
+/// Overwrites the stack just used by Argon2 with zeros. Its Blake2b hashes
+/// the PIN in buffers on the stack, which no allocator wipes, and a thread
+/// that lives on (a pool's worker in the app) keeps them until something
+/// else happens to use that stack: the app's memory check once found the
+/// PIN there after "Lock all". Called right after the KDF returns, this
+/// frame lies over the ones Argon2 used; 128 KiB is far more than they
+/// take (thread stacks are 2 MiB).
+#[inline(never)]
+fn scrub_stack() {
+    let mut below = [0u8; 128 * 1024];
+    // Volatile writes: not optimised away though nothing reads them.
+    below.zeroize();
+    std::hint::black_box(&below);
 }
 
 #[cfg(test)]

@@ -108,6 +108,7 @@ def count_in_memory(pid: int, needles: dict[str, str]) -> dict[str, int]:
     patterns = {label: (t.encode(), t.encode("utf-16-le")) for label, t in needles.items()}
     longest = max(len(p) for pair in patterns.values() for p in pair)
     counts = dict.fromkeys(needles, 0)
+    where: list[tuple[str, str]] = []
     with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
         for region_start, region_end in resident_regions(pid):
             for start, end in present_runs(pid, region_start, region_end):
@@ -122,9 +123,24 @@ def count_in_memory(pid: int, needles: dict[str, str]) -> dict[str, int]:
                     for label, pair in patterns.items():
                         # A match across the chunk boundary is counted in
                         # the chunk where it ends, exactly once.
-                        counts[label] += sum(data.count(p) - tail.count(p) for p in pair)
+                        n = sum(data.count(p) - tail.count(p) for p in pair)
+                        counts[label] += n
+                        if n:
+                            where.append((label, region_of(pid, offset)))
                     tail = data[-(longest - 1):]
+    for label, region in where:
+        # Where a copy is, for whoever has to find what holds it.
+        print(f"      {label} found in {region}")
     return counts
+
+
+def region_of(pid: int, address: int) -> str:
+    """The /proc/PID/maps line of the region holding `address`."""
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        start, end = (int(x, 16) for x in line.split()[0].split("-"))
+        if start <= address < end:
+            return f"{line.strip()} (size {(end - start) >> 10} KiB)"
+    return "an unmapped region"
 
 
 def count_in_core(pid: int, needles: dict[str, str]) -> dict[str, int]:
