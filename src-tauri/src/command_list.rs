@@ -32,6 +32,7 @@ macro_rules! with_commands {
             new_external_id,
             trust_policy,
             open_console,
+            sealing_key,
             account_aliases,
             set_account_alias
         )

@@ -20,6 +20,7 @@ use keyfob::vault::NewIdentity;
 use crate::Desk;
 use crate::dto::*;
 use crate::error::{ErrorKind, UiError};
+use crate::sealing::{Sealed, SealingKey};
 
 type Result<T> = std::result::Result<T, UiError>;
 
@@ -65,15 +66,16 @@ pub async fn list_identities(app: AppHandle) -> Result<Vec<IdentityView>> {
 
 /// Checks the four fields (in the order of the form), the same way `keyfob
 /// add` does.
-fn new_identity(mut form: NewIdentityForm) -> Result<NewIdentity> {
+fn new_identity(d: &Desk, form: NewIdentityForm) -> Result<NewIdentity> {
     let access_key_id = AccessKeyId::parse(&form.access_key_id)?;
-    let secret = check_secret(SecretAccessKey::new(std::mem::take(
-        &mut *form.secret_access_key,
+    let secret = check_secret(SecretAccessKey::new(take(
+        d.open(&form.secret_access_key, "secret_access_key")?,
     )))?;
     let name = IdentityName::parse(&form.identity_name)?;
-    let pin = Pin::new(std::mem::take(&mut *form.pin));
+    let pin = Pin::new(take(d.open(&form.pin, "pin")?));
     check_pin(&pin)?;
-    check_pin_confirmation(&pin, &Pin::new(std::mem::take(&mut *form.pin_confirmation)))?;
+    let again = Pin::new(take(d.open(&form.pin_confirmation, "pin_confirmation")?));
+    check_pin_confirmation(&pin, &again)?;
     Ok(NewIdentity {
         name,
         access_key_id,
@@ -88,7 +90,7 @@ fn new_identity(mut form: NewIdentityForm) -> Result<NewIdentity> {
 #[tauri::command]
 pub async fn verify_identity(app: AppHandle, form: NewIdentityForm) -> Result<VerifiedKeys> {
     blocking(app, move |d| {
-        let new = new_identity(form)?;
+        let new = new_identity(d, form)?;
         let caller = app::verify_new_identity(&d.kf, &new)?;
         Ok(d.pending_add(new, caller))
     })
@@ -145,7 +147,7 @@ pub async fn save_profile(
 ) -> Result<ProfileView> {
     changing(app, move |d| {
         let profile = app::build_profile(&d.kf, &form.input())?;
-        let prompter = fixed_prompter(guard)?;
+        let prompter = fixed_prompter(d, guard)?;
         let (replace, take_over, accept) = (form.replace, form.take_over, form.accept_unguarded);
         let saved = app::save_guarded_profile(
             &d.kf,
@@ -162,7 +164,7 @@ pub async fn save_profile(
 
 /// The PIN and MFA code of a [`PinForm`] as prompt answers; empty ones are
 /// not given (a cached session may not need them).
-fn fixed_prompter(form: Option<PinForm>) -> Result<FixedPrompter> {
+fn fixed_prompter(d: &Desk, form: Option<PinForm>) -> Result<FixedPrompter> {
     let Some(mut form) = form else {
         return Ok(FixedPrompter {
             pin: None,
@@ -177,20 +179,16 @@ fn fixed_prompter(form: Option<PinForm>) -> Result<FixedPrompter> {
     if let Some(code) = &mfa_code {
         limits::mfa_code(code)?;
     }
-    let pin = Some(Pin::new(std::mem::take(&mut *form.pin))).filter(|p| p.char_count() > 0);
+    let pin = Some(Pin::new(take(d.open(&form.pin, "pin")?))).filter(|p| p.char_count() > 0);
     Ok(FixedPrompter { pin, mfa_code })
 }
 
 /// The access-keys panel: `keyfob keys NAME` (IAM calls signed with the
 /// long-term key, opened with the PIN).
 #[tauri::command]
-pub async fn list_keys(
-    app: AppHandle,
-    identity: String,
-    mut form: PinForm,
-) -> Result<Vec<KeyView>> {
+pub async fn list_keys(app: AppHandle, identity: String, form: PinForm) -> Result<Vec<KeyView>> {
     blocking(app, move |d| {
-        let pin = Pin::new(std::mem::take(&mut *form.pin));
+        let pin = Pin::new(take(d.open(&form.pin, "pin")?));
         let rows = app::access_keys(&d.kf, &identity, &pin)?;
         Ok(rows.into_iter().map(KeyView::from).collect())
     })
@@ -209,9 +207,9 @@ pub async fn rotation_status(app: AppHandle, identity: String) -> Result<Rotatio
 
 /// The rotation wizard's start / continue / rollback (`keyfob rotate`).
 #[tauri::command]
-pub async fn rotate(app: AppHandle, mut form: RotateForm) -> Result<RotateResult> {
+pub async fn rotate(app: AppHandle, form: RotateForm) -> Result<RotateResult> {
     blocking(app, move |d| {
-        let pin = Pin::new(std::mem::take(&mut *form.pin));
+        let pin = Pin::new(take(d.open(&form.pin, "pin")?));
         let grace = Some(form.grace.as_str());
         let report = app::rotate(&d.kf, &form.identity, &pin, form.action.into(), grace)?;
         let (identity, state) = app::rotation_status(&d.kf, &form.identity)?;
@@ -285,7 +283,7 @@ pub async fn unlock(app: AppHandle, mut form: UnlockForm) -> Result<String> {
             limits::mfa_code(code)?;
         }
         let prompter = FixedPrompter {
-            pin: Some(Pin::new(std::mem::take(&mut *form.pin))),
+            pin: Some(Pin::new(take(d.open(&form.pin, "pin")?))),
             mfa_code: form.mfa_code.take(),
         };
         Ok(app::unlock(&d.kf, &form.profile, &prompter).map(rfc3339)?)
@@ -339,7 +337,7 @@ pub async fn open_console(app: AppHandle, profile: String, pin: Option<PinForm>)
     changing(app, move |d| {
         // No PIN given: no prompter, so a locked profile says so (kind
         // `locked`) instead of failing on a missing answer.
-        let prompter = pin.map(|p| fixed_prompter(Some(p))).transpose()?;
+        let prompter = pin.map(|p| fixed_prompter(d, Some(p))).transpose()?;
         let url = app::console_url(
             &d.kf,
             &profile,
@@ -404,10 +402,19 @@ pub fn pending_prompts(state: tauri::State<'_, Desk>) -> Vec<PromptView> {
 /// The person's answer to a prompt from `keyfob credential-process`;
 /// `value: null` refuses.
 #[tauri::command]
-pub fn answer_prompt(
-    state: tauri::State<'_, Desk>,
-    id: u32,
-    value: Option<Zeroizing<String>>,
-) -> Result<()> {
+pub fn answer_prompt(state: tauri::State<'_, Desk>, id: u32, value: Option<Sealed>) -> Result<()> {
+    let value = value.map(|v| state.open(&v, "value")).transpose()?;
     state.prompts.answer(id, value)
+}
+
+/// The key the page seals secret fields to ([`crate::sealing`]).
+#[tauri::command]
+pub fn sealing_key(state: tauri::State<'_, Desk>) -> SealingKey {
+    state.sealer.public()
+}
+
+/// Moves an opened field's text into the secret type that takes a
+/// `String`: the buffer moves, nothing is copied.
+fn take(mut text: Zeroizing<String>) -> String {
+    std::mem::take(&mut *text)
 }

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use ts_rs::TS;
-use zeroize::Zeroizing;
 
+use crate::sealing::Sealed;
 use keyfob::app::{GuardState, IdentityAudit, SessionInfo, guard_state};
 use keyfob::identity::{AccessKeyId, Identity};
 use keyfob::keys::{FindingKind, KeyRow};
@@ -134,19 +134,19 @@ impl IdentityView {
     }
 }
 
-/// The Add identity form. Received only; the secret and PIN are wiped when
-/// it drops.
+/// The Add identity form. Received only; the secret and the PINs arrive
+/// sealed ([`crate::sealing`]).
 #[derive(Deserialize, TS)]
 #[ts(export, export_to = "../../ui/src/api/bindings/")]
 pub struct NewIdentityForm {
     pub access_key_id: String,
-    #[ts(type = "string")]
-    pub secret_access_key: Zeroizing<String>,
+    #[ts(type = "import(\"../sealing\").Secret")]
+    pub secret_access_key: Sealed,
     pub identity_name: String,
-    #[ts(type = "string")]
-    pub pin: Zeroizing<String>,
-    #[ts(type = "string")]
-    pub pin_confirmation: Zeroizing<String>,
+    #[ts(type = "import(\"../sealing\").Secret")]
+    pub pin: Sealed,
+    #[ts(type = "import(\"../sealing\").Secret")]
+    pub pin_confirmation: Sealed,
 }
 
 /// What STS said about keys being added, shown before they are saved.
@@ -291,8 +291,8 @@ impl ProfileForm {
 #[ts(export, export_to = "../../ui/src/api/bindings/")]
 pub struct UnlockForm {
     pub profile: String,
-    #[ts(type = "string")]
-    pub pin: Zeroizing<String>,
+    #[ts(type = "import(\"../sealing\").Secret")]
+    pub pin: Sealed,
     pub mfa_code: Option<String>,
 }
 
@@ -300,8 +300,8 @@ pub struct UnlockForm {
 #[derive(Deserialize, TS)]
 #[ts(export, export_to = "../../ui/src/api/bindings/")]
 pub struct PinForm {
-    #[ts(type = "string")]
-    pub pin: Zeroizing<String>,
+    #[ts(type = "import(\"../sealing\").Secret")]
+    pub pin: Sealed,
     pub mfa_code: Option<String>,
 }
 
@@ -440,8 +440,8 @@ impl From<RotateAction> for keyfob::app::RotateAction {
 #[ts(export, export_to = "../../ui/src/api/bindings/")]
 pub struct RotateForm {
     pub identity: String,
-    #[ts(type = "string")]
-    pub pin: Zeroizing<String>,
+    #[ts(type = "import(\"../sealing\").Secret")]
+    pub pin: Sealed,
     pub action: RotateAction,
     /// `--grace`: like `7d`, `12h`, `0s`; empty keeps the default (start)
     /// or the recorded one (continue).

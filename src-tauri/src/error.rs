@@ -43,6 +43,9 @@ pub enum ErrorKind {
     /// The profile is locked and this call was given no PIN: ask for it
     /// and call again.
     Locked,
+    /// A secret field was sealed to a key the app has replaced since (a
+    /// page that outlived "Lock all"): fetch the key, seal, call again.
+    Resealed,
     Internal,
 }
 

@@ -14,6 +14,7 @@ pub mod dto;
 pub mod error;
 mod prompt;
 mod reminder;
+pub mod sealing;
 mod shortcut;
 mod tray;
 
@@ -65,9 +66,20 @@ pub struct Desk {
     shortcut_error: Mutex<Option<String>>,
     /// Set while the main window is destroyed to be built afresh.
     renewing: AtomicBool,
+    /// The key secret fields are sealed to; replaced with the web process.
+    sealer: sealing::Sealer,
 }
 
 impl Desk {
+    /// Opens a sealed field of a form ([`sealing`]).
+    fn open(
+        &self,
+        sealed: &sealing::Sealed,
+        field: &str,
+    ) -> Result<zeroize::Zeroizing<String>, UiError> {
+        self.sealer.open(sealed, field)
+    }
+
     fn pending_add(&self, new: NewIdentity, caller: CallerIdentity) -> VerifiedKeys {
         let view = VerifiedKeys {
             identity_name: new.name.to_string(),
@@ -141,6 +153,9 @@ pub fn renew_webview(handle: &AppHandle) {
     {
         let visible = w.is_visible().unwrap_or(true);
         VISIBLE_AFTER_RENEW.store(visible, Ordering::SeqCst);
+        // What the old page sealed, and WebKit's freed buffers may keep,
+        // opens with nothing once this key is gone.
+        desk.sealer.replace();
         if w.destroy().is_err() {
             desk.renewing.store(false, Ordering::SeqCst);
         }
@@ -222,6 +237,7 @@ fn build_state(handle: &AppHandle) -> Result<Desk, Box<dyn std::error::Error>> {
         _server: server,
         shortcut_error: Mutex::new(None),
         renewing: AtomicBool::new(false),
+        sealer: sealing::Sealer::new()?,
     })
 }
 

@@ -1,5 +1,6 @@
 // What every screen shares: the element builder, form fields and their
 // error slots, notices, timers that end with the screen, and navigation.
+import { Secret } from "./api";
 import type { ApiError, IdentityView } from "./api";
 import { formatCountdown, placeError } from "./logic";
 
@@ -54,6 +55,15 @@ export function field(
 
 export function value(id: string): string {
   return (document.getElementById(id) as HTMLInputElement | null)?.value ?? "";
+}
+
+/** A password field's text, to be sealed when sent, and the field
+ *  emptied: a secret leaves the page's fields as soon as it is read. */
+export function secret(id: string): Secret {
+  const input = document.getElementById(id) as HTMLInputElement | null;
+  const text = new Secret(input?.value ?? "");
+  if (input) input.value = "";
+  return text;
 }
 
 export function clearErrors(form: HTMLElement): void {

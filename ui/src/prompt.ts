@@ -1,6 +1,6 @@
 // The PIN / MFA prompts `keyfob credential-process` asks of the app: an
 // overlay above whatever screen is shown, not a screen of its own.
-import { call, toApiError } from "./api";
+import { Secret, call, toApiError } from "./api";
 import type { PromptView } from "./api";
 import { h } from "./dom";
 
@@ -45,7 +45,7 @@ export function showPrompt(p: PromptView): void {
   };
   form.onsubmit = async (ev) => {
     ev.preventDefault();
-    const v = input.value;
+    const v = new Secret(input.value);
     input.value = "";
     await call("answer_prompt", { id: p.id, value: v }).catch((e) => (error.textContent = toApiError(e).message));
     close();

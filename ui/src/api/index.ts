@@ -4,6 +4,8 @@
 // and error.rs). Errors arrive as `UiError` ({kind, message, field?,
 // wait_secs?}) and are thrown as `ApiError`.
 import { invoke as tauriInvoke } from "@tauri-apps/api/core";
+import { type AppKey, Secret, hasSecret, importKey, sealArgs } from "./sealing";
+import type { SealingKey } from "./bindings/SealingKey";
 import type { ErrorKind } from "./bindings/ErrorKind";
 import type { BadgeKind } from "./bindings/BadgeKind";
 import type { BadgeView } from "./bindings/BadgeView";
@@ -29,6 +31,7 @@ import type { UiError } from "./bindings/UiError";
 import type { UnlockForm } from "./bindings/UnlockForm";
 import type { VerifiedKeys } from "./bindings/VerifiedKeys";
 
+export { Secret };
 export type {
   BadgeKind,
   BadgeView,
@@ -78,13 +81,14 @@ export interface Commands {
   get_settings: [None, SettingsView];
   save_settings: [{ form: SettingsForm }, SettingsView];
   pending_prompts: [None, PromptView[]];
-  answer_prompt: [{ id: number; value: string | null }, null];
+  answer_prompt: [{ id: number; value: Secret | null }, null];
   list_keys: [{ identity: string; form: PinForm }, KeyView[]];
   rotation_status: [{ identity: string }, RotationView];
   rotate: [{ form: RotateForm }, RotateResult];
   new_external_id: [{ customer: string | null }, ExternalIdView];
   trust_policy: [{ form: TrustPolicyForm }, string];
   open_console: [{ profile: string; pin: PinForm | null }, null];
+  sealing_key: [None, SealingKey];
   account_aliases: [None, Record<string, string>];
   set_account_alias: [{ account: string; alias: string | null }, Record<string, string>];
 }
@@ -105,6 +109,7 @@ const KINDS: readonly ErrorKind[] = [
   "unguarded",
   "state",
   "locked",
+  "resealed",
   "internal",
 ];
 
@@ -154,15 +159,36 @@ let invoker: Invoker = tauriInvoke;
 /** For tests: replace Tauri's invoke. */
 export function setInvoker(fn: Invoker): void {
   invoker = fn;
+  appKey = null;
 }
 
-/** Calls a command; rejects with ApiError. */
+/** The app's sealing key, fetched once per page (and again after the app
+ *  replaced it). */
+let appKey: Promise<AppKey> | null = null;
+function sealingKey(): Promise<AppKey> {
+  appKey ??= (invoker("sealing_key") as Promise<SealingKey>).then(importKey);
+  appKey.catch(() => (appKey = null));
+  return appKey;
+}
+
+/** Calls a command; rejects with ApiError. Every `Secret` in the
+ *  arguments is sealed first (./sealing.ts); if the app replaced its key
+ *  meanwhile, the call is sealed again and made once more. */
 export async function call<C extends Command>(
   cmd: C,
   ...args: Commands[C][0] extends None ? [] : [Commands[C][0]]
 ): Promise<Commands[C][1]> {
+  const plain = args[0] as Record<string, unknown> | undefined;
+  const once = async () => (await sealArgs(sealingKey, plain)) as Record<string, unknown> | undefined;
   try {
-    return (await invoker(cmd, args[0] as Record<string, unknown> | undefined)) as Commands[C][1];
+    return (await invoker(cmd, await once())) as Commands[C][1];
+  } catch (raw) {
+    const e = toApiError(raw);
+    if (e.kind !== "resealed" || !hasSecret(plain)) throw e;
+  }
+  appKey = null;
+  try {
+    return (await invoker(cmd, await once())) as Commands[C][1];
   } catch (raw) {
     throw toApiError(raw);
   }

@@ -2,7 +2,7 @@
 // added once the person confirms whose they are.
 import { call, toApiError } from "../api";
 import type { NewIdentityForm } from "../api";
-import { clearErrors, field, flash, h, main, notice, showError, value } from "../dom";
+import { clearErrors, field, flash, h, main, notice, secret, showError, value } from "../dom";
 
 const ADD_FIELDS = ["access_key_id", "secret_access_key", "identity_name", "pin", "pin_confirmation"] as const;
 
@@ -27,15 +27,11 @@ export async function addIdentity(): Promise<void> {
     result.replaceChildren();
     const data: NewIdentityForm = {
       access_key_id: value("access_key_id"),
-      secret_access_key: value("secret_access_key"),
+      secret_access_key: secret("secret_access_key"),
       identity_name: value("identity_name"),
-      pin: value("pin"),
-      pin_confirmation: value("pin_confirmation"),
+      pin: secret("pin"),
+      pin_confirmation: secret("pin_confirmation"),
     };
-    // The secret and PIN leave the page's fields as soon as they are sent.
-    for (const id of ["secret_access_key", "pin", "pin_confirmation"]) {
-      (document.getElementById(id) as HTMLInputElement).value = "";
-    }
     const button = document.getElementById("verify") as HTMLButtonElement;
     button.disabled = true;
     general.replaceChildren(notice("Verifying the keys with AWS STS…"));

@@ -5,7 +5,7 @@
 // dialog asks the identity's PIN (and the MFA code where the profile has a
 // device) and the call is made again with it.
 import { call, toApiError } from "../api";
-import { backOff, clearErrors, field, h, modal, notice, showError, value } from "../dom";
+import { backOff, clearErrors, field, h, modal, notice, secret, showError, value } from "../dom";
 
 /** Opens the console as `profile`; resolves true once the browser was
  *  sent there, false when the person cancels. Throws other failures. */
@@ -44,8 +44,7 @@ function consoleDialog(profile: { name: string; identity: string; mfa: boolean }
     form.onsubmit = async (ev) => {
       ev.preventDefault();
       clearErrors(form);
-      const pin = value("console_pin");
-      (document.getElementById("console_pin") as HTMLInputElement).value = "";
+      const pin = secret("console_pin");
       const code = profile.mfa ? value("console_mfa_code").trim() : "";
       submit.disabled = true;
       general.replaceChildren(notice("Opening the console in your browser…"));

@@ -2,7 +2,7 @@
 // keys with their age and last use; the PIN opens the long-term key for
 // the two calls.
 import { call, toApiError } from "../api";
-import { backOff, clearErrors, field, h, showError, value } from "../dom";
+import { backOff, clearErrors, field, h, secret, showError } from "../dom";
 import { day, lastUsedText } from "../logic";
 
 export function keysSection(identity: string): HTMLElement {
@@ -21,8 +21,7 @@ export function keysSection(identity: string): HTMLElement {
     clearErrors(form);
     general.replaceChildren();
     result.replaceChildren();
-    const pin = value("keys-pin");
-    (document.getElementById("keys-pin") as HTMLInputElement).value = "";
+    const pin = secret("keys-pin");
     submit.disabled = true;
     try {
       const keys = await call("list_keys", { identity, form: { pin, mfa_code: null } });

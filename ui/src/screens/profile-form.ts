@@ -4,7 +4,7 @@
 // saved, the identity's page shows the guard's verdict.
 import { call, toApiError } from "../api";
 import type { IdentityView, ProfileForm, ProfileView } from "../api";
-import { backOff, clearErrors, field, flash, h, main, notice, showError, value } from "../dom";
+import { backOff, clearErrors, field, flash, h, main, notice, secret, showError, value } from "../dom";
 import { routeTo, savedProfileNotice } from "../logic";
 
 const PROFILE_FIELDS = ["profile_name", "identity_name", "role_arn", "external_id", "role_session_name", "source_identity", "mfa_serial", "duration", "region", "pin", "mfa_code"] as const;
@@ -106,9 +106,7 @@ function renderForm(p: ProfileView | null, identities: IdentityView[], identity:
       take_over: takeOver.checked,
       accept_unguarded: !acceptRow.hidden && accept.checked,
     };
-    const guard = guardFields.hidden ? null : { pin: value("pin"), mfa_code: mfaField.hidden ? null : value("mfa_code") };
-    // The PIN leaves the page as soon as it is sent.
-    (document.getElementById("pin") as HTMLInputElement).value = "";
+    const guard = guardFields.hidden ? null : { pin: secret("pin"), mfa_code: mfaField.hidden ? null : value("mfa_code") };
     if (guard) guardResult.replaceChildren(notice("Checking the role with AWS STS…"));
     save.disabled = true;
     try {

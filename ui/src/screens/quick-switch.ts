@@ -5,7 +5,7 @@
 // choice, focus stays in the text field.
 import { call, toApiError } from "../api";
 import { makeDefault } from "../actions";
-import { clearErrors, field, h, modal, notice, route, showError, value } from "../dom";
+import { clearErrors, field, h, modal, notice, route, secret, showError, value } from "../dom";
 import type { ProfileRow } from "../logic";
 import { groupRows, isUnlocked, rankProfiles, stateText } from "../logic";
 
@@ -115,8 +115,7 @@ export async function quickSwitch(): Promise<void> {
 
   const unlock = async (row: ProfileRow) => {
     clearErrors(form);
-    const pin = value("qs-pin");
-    (document.getElementById("qs-pin") as HTMLInputElement).value = "";
+    const pin = secret("qs-pin");
     const code = row.mfa ? value("qs-mfa_code").trim() : "";
     general.replaceChildren(notice("Unlocking…"));
     try {

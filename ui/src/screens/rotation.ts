@@ -3,7 +3,7 @@
 // long-term key the PIN opens.
 import { call, toApiError } from "../api";
 import type { RotateAction, RotationView } from "../api";
-import { backOff, clearErrors, field, h, notice, showError, value } from "../dom";
+import { backOff, clearErrors, field, h, notice, secret, showError, value } from "../dom";
 import { currentStep, rotationActions, rotationSummary, stepView } from "../logic";
 
 function rotationCard(s: RotationView): HTMLElement {
@@ -57,8 +57,7 @@ export async function rotationSection(name: string): Promise<HTMLElement> {
     clearErrors(form);
     general.replaceChildren();
     report.replaceChildren(notice("Working with IAM…"));
-    const pin = value("rotate-pin");
-    (document.getElementById("rotate-pin") as HTMLInputElement).value = "";
+    const pin = secret("rotate-pin");
     const all = [...buttons.querySelectorAll("button")];
     all.forEach((b) => (b.disabled = true));
     try {

@@ -2,7 +2,7 @@
 // switcher) asks the identity's PIN, and the MFA code where the profile
 // needs one. The PIN leaves the field the moment it is sent.
 import { call, toApiError } from "../api";
-import { backOff, clearErrors, field, h, modal, notice, showError, value } from "../dom";
+import { backOff, clearErrors, field, h, modal, notice, secret, showError, value } from "../dom";
 
 /** Asks for `profile`'s PIN and unlocks it; resolves with the session's
  *  expiry (RFC 3339), or null when the person cancels. */
@@ -29,8 +29,7 @@ export function unlockDialog(profile: { name: string; identity: string; mfa: boo
       ev.preventDefault();
       clearErrors(form);
       general.replaceChildren();
-      const pin = value("pin");
-      (document.getElementById("pin") as HTMLInputElement).value = "";
+      const pin = secret("pin");
       const code = profile.mfa ? value("mfa_code").trim() : "";
       submit.disabled = true;
       general.replaceChildren(notice("Unlocking…"));

@@ -3,4 +3,4 @@
 /**
  * A PIN (and MFA code) for one operation. Received only; wiped on drop.
  */
-export type PinForm = { pin: string, mfa_code: string | null, };
+export type PinForm = { pin: import("../sealing").Secret, mfa_code: string | null, };

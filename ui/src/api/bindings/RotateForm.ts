@@ -4,7 +4,7 @@ import type { RotateAction } from "./RotateAction";
 /**
  * The rotation wizard's form. Received only.
  */
-export type RotateForm = { identity: string, pin: string, action: RotateAction, 
+export type RotateForm = { identity: string, pin: import("../sealing").Secret, action: RotateAction, 
 /**
  * `--grace`: like `7d`, `12h`, `0s`; empty keeps the default (start)
  * or the recorded one (continue).

@@ -4,4 +4,4 @@
  * The unlock dialog's form (the main view, the quick switcher). Received
  * only.
  */
-export type UnlockForm = { profile: string, pin: string, mfa_code: string | null, };
+export type UnlockForm = { profile: string, pin: import("../sealing").Secret, mfa_code: string | null, };
