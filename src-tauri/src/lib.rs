@@ -147,7 +147,9 @@ fn changed(handle: &AppHandle) {
 /// event builds it again from tauri.conf.json, as shown or hidden as it
 /// was.
 pub fn renew_webview(handle: &AppHandle) {
-    let desk = handle.state::<Desk>();
+    let Some(desk) = handle.try_state::<Desk>() else {
+        return;
+    };
     if let Some(w) = handle.get_webview_window("main")
         && !desk.renewing.swap(true, Ordering::SeqCst)
     {
@@ -216,7 +218,10 @@ fn build_state(handle: &AppHandle) -> Result<Desk, Box<dyn std::error::Error>> {
     harden_process();
     let h = handle.clone();
     let asker: Asker = Arc::new(move |req| prompt::ask(&h, req));
-    let agent = Arc::new(Agent::new(kf, Some(asker)));
+    let h = handle.clone();
+    // However the sessions were all wiped (`keyfob lock --all`, the screen
+    // lock), the web process goes too, as with the window's "Lock all".
+    let agent = Arc::new(Agent::new(kf, Some(asker)).on_lock_all(move || renew_webview(&h)));
     let runtime = agent.kf.paths.runtime_dir.clone();
     if let Some(Reply::Sessions { entries }) = AgentLink::stop_running(&runtime, true) {
         agent.adopt(entries);

@@ -89,6 +89,9 @@ pub struct Agent {
     pub kf: Keyfob,
     memory: Option<Arc<MemoryCache>>,
     asker: Option<Asker>,
+    /// Called after every session was wiped (a screen lock, `keyfob lock
+    /// --all`): the app ends what it cannot wipe, its web process.
+    on_lock_all: Option<Box<dyn Fn() + Send + Sync>>,
     stop: AtomicBool,
     last_use: Mutex<Instant>,
     /// Requests being served (a session request may wait minutes for a
@@ -111,6 +114,7 @@ impl Agent {
             kf,
             memory,
             asker,
+            on_lock_all: None,
             stop: AtomicBool::new(false),
             last_use: Mutex::new(Instant::now()),
             busy: std::sync::atomic::AtomicUsize::new(0),
@@ -118,6 +122,12 @@ impl Agent {
             watching: AtomicBool::new(false),
             signals: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Sets what runs after every wipe of all sessions.
+    pub fn on_lock_all(mut self, f: impl Fn() + Send + Sync + 'static) -> Agent {
+        self.on_lock_all = Some(Box::new(f));
+        self
     }
 
     /// Sessions held in this process's memory (0 with the kernel keyring).
@@ -128,8 +138,17 @@ impl Agent {
     /// Wipes every session (the screen locked, the machine is going to
     /// sleep): as `keyfob lock --all`.
     pub fn lock_all(&self) -> Result<usize, AppError> {
-        let wiped = app::lock_all(&self.kf);
+        let wiped = self.wipe_all();
         self.wipes.fetch_add(1, Ordering::SeqCst);
+        wiped
+    }
+
+    /// Wipes every session, then runs the `on_lock_all` hook.
+    fn wipe_all(&self) -> Result<usize, AppError> {
+        let wiped = app::lock_all(&self.kf);
+        if let Some(f) = &self.on_lock_all {
+            f();
+        }
         wiped
     }
 
@@ -472,7 +491,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, pid: u32, request: Request) ->
             Reply::Done
         }
         // Not counted as a screen-lock wipe: the person asked for it.
-        Request::LockAll => match app::lock_all(kf) {
+        Request::LockAll => match agent.wipe_all() {
             Ok(_) => Reply::Done,
             Err(e) => failed(e),
         },

@@ -604,7 +604,8 @@ def account_name(t: Desktop, ctx: dict) -> None:
 
 
 def credential_process_prompt(t: Desktop, ctx: dict) -> None:
-    t.keyfob("lock", "--all")
+    # (The CLI's lock --all ends the web process too: the window is new.)
+    lock_all_renews_the_window(t, ctx, lambda: t.keyfob("lock", "--all"))
     # No terminal (setsid, stdin from /dev/null): credential-process asks
     # the agent, which is the app, and the app asks in its window. The
     # asking program calls itself "/usr/bin/aws" (argv[0]); the app names
@@ -638,7 +639,7 @@ def credential_process_prompt(t: Desktop, ctx: dict) -> None:
 
 
 def refused_prompt(t: Desktop, ctx: dict) -> None:
-    t.keyfob("lock", "--all")
+    lock_all_renews_the_window(t, ctx, lambda: t.keyfob("lock", "--all"))
     proc = subprocess.Popen(["setsid", str(t.cli), "credential-process", "alice"], env=t.world.env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -837,7 +838,7 @@ def rotation_wizard(t: Desktop, ctx: dict) -> None:
     new = listed["alice"]["access_key_id"]
     assert new != old and new.startswith("AKIA"), listed["alice"]
     # The new key works: an unlock signs GetSessionToken with it.
-    t.keyfob("lock", "--all")
+    t.keyfob("lock", "alice")
     t.keyfob("unlock", "alice", "--pin-stdin", stdin=f"{PIN}\n")
     # And IAM agrees: the keys panel lists only the new key, in the vault.
     t.fill_secret("keys-pin", PIN)
@@ -896,7 +897,7 @@ def tray(t: Desktop, ctx: dict) -> None:
             return next((e for e in menu() if e["label"].startswith(prefix)), None)
 
         t.keyfob("use", "alice")
-        t.keyfob("lock", "--all")
+        lock_all_renews_the_window(t, ctx, lambda: t.keyfob("lock", "--all"))
         t.keyfob("unlock", "alice", "--pin-stdin", stdin=f"{PIN}\n")
         # The menu follows the CLI: alice the default, unlocked, its time left.
         WebDriverWait(t.d, 20).until(lambda d: re.fullmatch(
@@ -939,23 +940,43 @@ def single_instance(t: Desktop, ctx: dict) -> None:
     assert t.d.execute_script("return document.getElementById('main').dataset.ready"), "the window is gone"
 
 
+def web_processes(ctx: dict) -> set[int]:
+    return {pid for pid, name in memory.processes(memory.app_pid(ctx["app"])).items()
+            if name.startswith("WebKitWebProces")}
+
+
+def lock_all_renews_the_window(t: Desktop, ctx: dict, lock_all) -> None:
+    """Runs `lock_all`, then waits for what every "Lock all" does: the
+    old window and its web process are gone, and a new window shows the
+    main view with every profile locked."""
+    old_web = web_processes(ctx)
+    before = set(t.d.window_handles)
+    lock_all()
+    t.wait.until(lambda d: set(d.window_handles) - before)
+    t.d.switch_to.window((set(t.d.window_handles) - before).pop())
+    t.at("home")
+    rows = t.d.find_elements(By.CSS_SELECTOR, "#main tr[data-profile]")
+    assert rows and all(r.get_attribute("data-state") == "locked" for r in rows), \
+        [(r.get_attribute("data-profile"), r.get_attribute("data-state")) for r in rows]
+    t.wait.until(lambda d: not (old_web & web_processes(ctx)))
+
+
+def cli_lock_all(t: Desktop, ctx: dict) -> None:
+    """`keyfob lock --all` in a shell, with the app as the agent, ends the
+    web process as the window's "Lock all" does: what a page typed goes
+    however the person locked."""
+    t.keyfob("unlock", "alice", "--pin-stdin", stdin=f"{PIN}\n")
+    t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#main tr[data-profile="alice"][data-state="unlocked"]'))
+    lock_all_renews_the_window(t, ctx, lambda: t.keyfob("lock", "--all"))
+
+
 def memory_after_lock(t: Desktop, ctx: dict) -> None:
     """After "Lock all" (which ends the web process: the window is built
     afresh), neither the long-term secret typed into the add form nor the
     PIN typed into every form is in any process of the app, the new web
     process included (see tests/e2e/memory.py)."""
     t.go("profiles")
-    old_pids = memory.processes(memory.app_pid(ctx["app"]))
-    old_web = {pid for pid, name in old_pids.items() if name.startswith("WebKitWebProces")}
-    before = set(t.d.window_handles)
-    t.d.find_element(By.ID, "lock-all").click()
-    # The old window is gone and a new one shows the main view, all locked.
-    t.wait.until(lambda d: set(d.window_handles) - before)
-    t.d.switch_to.window((set(t.d.window_handles) - before).pop())
-    t.at("home")
-    assert all(r.get_attribute("data-state") == "locked"
-               for r in t.d.find_elements(By.CSS_SELECTOR, "#main tr[data-profile]"))
-    t.wait.until(lambda d: not (old_web & set(memory.processes(memory.app_pid(ctx["app"])))))
+    lock_all_renews_the_window(t, ctx, lambda: t.d.find_element(By.ID, "lock-all").click())
     needles = {"long-term secret": ctx["alice"]["secret_access_key"], "PIN": PIN}
     found = memory.after_lock(ctx["app"], needles)
     for pid, name, counts in found:
@@ -985,6 +1006,7 @@ CASES = [
     provider_page,
     tray,
     single_instance,
+    cli_lock_all,
     memory_after_lock,
 ]
 
