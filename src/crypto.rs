@@ -124,6 +124,10 @@ pub enum CryptoError {
     Unauthenticated,
     #[error("the system's random number generator failed")]
     Random,
+    /// A kept [`EnvelopeKey`] met an envelope of another salt: sealed
+    /// afresh (another PIN) since the key was taken.
+    #[error("the entry was sealed again under another PIN since it was opened")]
+    OtherKey,
 }
 
 /// Fills a fresh array from the OS CSPRNG.
@@ -154,31 +158,13 @@ pub fn seal_with(
     context: &[u8],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let mut envelope = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
-    envelope.extend_from_slice(MAGIC);
-    envelope.push(VERSION);
-    envelope.push(KDF_ARGON2ID);
-    envelope.extend_from_slice(&params.m_cost_kib.to_be_bytes());
-    envelope.extend_from_slice(&params.t_cost.to_be_bytes());
-    envelope.extend_from_slice(&params.p_cost.to_be_bytes());
-    envelope.extend_from_slice(salt);
-    envelope.extend_from_slice(nonce);
-    debug_assert_eq!(envelope.len(), HEADER_LEN);
-
-    let cipher = cipher(pin, params, salt)?;
-    let aad = associated_data(&envelope, context);
-    let ciphertext = cipher
-        .encrypt(
-            &XNonce::from(*nonce),
-            Payload {
-                msg: plaintext,
-                aad: &aad,
-            },
-        )
-        // XChaCha20-Poly1305 encryption fails only for messages over 256 GiB.
-        .expect("XChaCha20-Poly1305 encrypts any message under 256 GiB");
-    envelope.extend_from_slice(&ciphertext);
-    Ok(envelope)
+    let key = derive(pin, params, salt)?;
+    Ok(encrypt(
+        &key,
+        header(params, salt, nonce),
+        context,
+        plaintext,
+    ))
 }
 
 /// The parsed, checked header of an envelope.
@@ -231,7 +217,128 @@ pub fn params_of(envelope: &[u8]) -> Result<KdfParams, CryptoError> {
 /// Opens an envelope made by [`seal`] with the same PIN and context.
 pub fn open(pin: &Pin, context: &[u8], envelope: &[u8]) -> Result<SecretBytes, CryptoError> {
     let header = parse(envelope)?;
-    let cipher = cipher(pin, header.params, &header.salt)?;
+    let key = derive(pin, header.params, &header.salt)?;
+    decrypt(&key, &header, context)
+}
+
+/// The key one envelope's PIN and salt derive, with that salt and the KDF
+/// parameters: what a process that must seal the same secret again keeps
+/// instead of the PIN (the agent, renewing Identity Center tokens). It
+/// opens and seals only envelopes of its own salt and parameters, so it is
+/// worth no more than the one entry it came from, while a PIN is often
+/// the same for every identity. Wiped on drop; `Debug` shows no byte.
+pub struct EnvelopeKey {
+    params: KdfParams,
+    salt: [u8; SALT_LEN],
+    key: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for EnvelopeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EnvelopeKey([REDACTED])")
+    }
+}
+
+/// [`open`], also returning the envelope's key for [`open_with_key`] and
+/// [`seal_with_key`].
+pub fn open_keeping_key(
+    pin: &Pin,
+    context: &[u8],
+    envelope: &[u8],
+) -> Result<(SecretBytes, EnvelopeKey), CryptoError> {
+    let header = parse(envelope)?;
+    let key = EnvelopeKey {
+        params: header.params,
+        salt: header.salt,
+        key: derive(pin, header.params, &header.salt)?,
+    };
+    Ok((decrypt(&key.key, &header, context)?, key))
+}
+
+/// Opens an envelope sealed under `key`'s PIN and salt, with no KDF;
+/// [`CryptoError::OtherKey`] if it has another salt or other parameters
+/// (the PIN was changed, or the entry sealed afresh).
+pub fn open_with_key(
+    key: &EnvelopeKey,
+    context: &[u8],
+    envelope: &[u8],
+) -> Result<SecretBytes, CryptoError> {
+    let header = parse(envelope)?;
+    if header.salt != key.salt || header.params != key.params {
+        return Err(CryptoError::OtherKey);
+    }
+    decrypt(&key.key, &header, context)
+}
+
+/// Seals `plaintext` under `key` (its salt and parameters, a fresh random
+/// nonce): an envelope the key's PIN opens.
+pub fn seal_with_key(
+    key: &EnvelopeKey,
+    context: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let nonce = random()?;
+    let envelope = header(key.params, &key.salt, &nonce);
+    Ok(encrypt(&key.key, envelope, context, plaintext))
+}
+
+/// The salt of an envelope, for sealing again under the same PIN with the
+/// same key ([`seal_keeping_salt`]).
+pub fn salt_of(envelope: &[u8]) -> Result<(KdfParams, [u8; SALT_LEN]), CryptoError> {
+    parse(envelope).map(|h| (h.params, h.salt))
+}
+
+/// [`seal`] under the salt and parameters of `previous`, an envelope the
+/// same PIN opened: a key kept from it ([`EnvelopeKey`]) opens the new
+/// one too. (A nonce never repeats: it is random, 192 bits.)
+pub fn seal_keeping_salt(
+    pin: &Pin,
+    previous: &[u8],
+    context: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let (params, salt) = salt_of(previous)?;
+    seal_with(pin, params, &salt, &random()?, context, plaintext)
+}
+
+fn header(params: KdfParams, salt: &[u8; SALT_LEN], nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
+    let mut envelope = Vec::with_capacity(HEADER_LEN + 64);
+    envelope.extend_from_slice(MAGIC);
+    envelope.push(VERSION);
+    envelope.push(KDF_ARGON2ID);
+    envelope.extend_from_slice(&params.m_cost_kib.to_be_bytes());
+    envelope.extend_from_slice(&params.t_cost.to_be_bytes());
+    envelope.extend_from_slice(&params.p_cost.to_be_bytes());
+    envelope.extend_from_slice(salt);
+    envelope.extend_from_slice(nonce);
+    debug_assert_eq!(envelope.len(), HEADER_LEN);
+    envelope
+}
+
+fn encrypt(key: &[u8; 32], mut envelope: Vec<u8>, context: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    let cipher = XChaCha20Poly1305::new(&Key::from(*key));
+    let nonce: [u8; NONCE_LEN] = envelope[34..58].try_into().expect("24-byte slice");
+    let aad = associated_data(&envelope, context);
+    let ciphertext = cipher
+        .encrypt(
+            &XNonce::from(nonce),
+            Payload {
+                msg: plaintext,
+                aad: &aad,
+            },
+        )
+        // XChaCha20-Poly1305 encryption fails only for messages over 256 GiB.
+        .expect("XChaCha20-Poly1305 encrypts any message under 256 GiB");
+    envelope.extend_from_slice(&ciphertext);
+    envelope
+}
+
+fn decrypt(
+    key: &[u8; 32],
+    header: &Header<'_>,
+    context: &[u8],
+) -> Result<SecretBytes, CryptoError> {
+    let cipher = XChaCha20Poly1305::new(&Key::from(*key));
     let aad = associated_data(header.raw, context);
     cipher
         .decrypt(
@@ -252,7 +359,8 @@ fn associated_data(header: &[u8], context: &[u8]) -> Vec<u8> {
     aad
 }
 
-fn cipher(pin: &Pin, params: KdfParams, salt: &[u8]) -> Result<XChaCha20Poly1305, CryptoError> {
+/// Argon2id of the PIN and salt: the envelope's key.
+fn derive(pin: &Pin, params: KdfParams, salt: &[u8]) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
     let mut key = Zeroizing::new([0u8; 32]);
     params
         .argon2()?
@@ -261,7 +369,7 @@ fn cipher(pin: &Pin, params: KdfParams, salt: &[u8]) -> Result<XChaCha20Poly1305
         // output 32, and the PIN is far below 2^32 bytes.
         .expect("Argon2id accepts a 16-byte salt and a 32-byte output");
     scrub_stack();
-    Ok(XChaCha20Poly1305::new(&Key::from(*key)))
+    Ok(key)
 }
 
 /// Overwrites the stack just used by Argon2 with zeros. Its Blake2b hashes
@@ -289,6 +397,48 @@ mod tests {
 
     fn pin(s: &str) -> Pin {
         Pin::new(s.into())
+    }
+
+    #[test]
+    fn a_kept_key_opens_and_seals_its_own_entry_and_nothing_else() {
+        let sealed = seal(&pin("correct horse"), FAST, b"ctx", b"tokens v1").unwrap();
+        let (plain, key) = open_keeping_key(&pin("correct horse"), b"ctx", &sealed).unwrap();
+        assert_eq!(plain.expose(), b"tokens v1");
+        assert_eq!(format!("{key:?}"), "EnvelopeKey([REDACTED])");
+        // Sealed again with the key: the PIN opens it, and so does the key.
+        let again = seal_with_key(&key, b"ctx", b"tokens v2").unwrap();
+        assert_eq!(
+            open(&pin("correct horse"), b"ctx", &again)
+                .unwrap()
+                .expose(),
+            b"tokens v2"
+        );
+        assert_eq!(
+            open_with_key(&key, b"ctx", &again).unwrap().expose(),
+            b"tokens v2"
+        );
+        assert_ne!(again[34..58], sealed[34..58], "a fresh nonce each time");
+        // Sealed again with the PIN, keeping the salt: the key still fits.
+        let kept = seal_keeping_salt(&pin("correct horse"), &again, b"ctx", b"tokens v3").unwrap();
+        assert_eq!(
+            open_with_key(&key, b"ctx", &kept).unwrap().expose(),
+            b"tokens v3"
+        );
+        // Not another context, nor an envelope of another salt (a new PIN).
+        assert!(matches!(
+            open_with_key(&key, b"other", &kept),
+            Err(CryptoError::Unauthenticated)
+        ));
+        let fresh = seal(&pin("correct horse"), FAST, b"ctx", b"tokens v4").unwrap();
+        assert!(matches!(
+            open_with_key(&key, b"ctx", &fresh),
+            Err(CryptoError::OtherKey)
+        ));
+        let other = seal(&pin("battery staple"), FAST, b"ctx", b"x").unwrap();
+        assert!(matches!(
+            open_with_key(&key, b"ctx", &other),
+            Err(CryptoError::OtherKey)
+        ));
     }
 
     #[test]

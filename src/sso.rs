@@ -213,6 +213,14 @@ impl SsoSecrets {
         self.access_expires_at = tokens.expires_at;
     }
 
+    /// Forgets the tokens after a logout: the access token counts as
+    /// expired and there is no refresh token, so only a new sign-in helps;
+    /// the client registration is kept for it.
+    pub fn sign_out(&mut self) {
+        self.refresh_token = None;
+        self.access_expires_at = OffsetDateTime::UNIX_EPOCH;
+    }
+
     /// The plaintext the vault seals.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let out = SecretsOut {

@@ -9,7 +9,7 @@ use crate::util::{Env, KEYFOB, User, create_user, unique};
 const PIN: &str = "pin-C0re-dump-42";
 
 /// Where `needle` occurs in `haystack`, counted.
-fn count(haystack: &[u8], needle: &str) -> usize {
+pub(crate) fn count(haystack: &[u8], needle: &str) -> usize {
     let needle = needle.as_bytes();
     let first = needle[0];
     haystack
@@ -118,7 +118,7 @@ fn no_secret_survives_in_a_core_dump_at_exit() {
 
 /// A core of a running process (gcore attaches; as root it may, though
 /// the agent is not dumpable for the user's other processes).
-fn core_of(env: &Env, pid: i32) -> Vec<u8> {
+pub(crate) fn core_of(env: &Env, pid: i32) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let core = dir.path().join("core");
     let out = env.run_program(

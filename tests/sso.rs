@@ -1224,3 +1224,195 @@ fn lock_all_forgets_the_sign_in_held_by_the_agent() {
     assert_eq!(env.agent_pid(), agent, "the same agent, holding nothing");
     env.stop_agent();
 }
+
+/// `keyfob sso logout` ends the sign-in at Identity Center (no live
+/// session left there), forgets its tokens and drops its profiles' cached
+/// sessions; the agent, which still held the old tokens, finds them
+/// refused and says to sign in again. `sso login` with the same PIN signs
+/// in anew.
+#[test]
+fn sso_logout_ends_the_sign_in_and_login_starts_anew() {
+    let env = Env::new();
+    let inst = configure(env.moto, 1, serde_json::json!({}));
+    add_sso(&env, "corp", &inst);
+    let pin = format!("{PIN}\n");
+    env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
+    env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &pin)
+        .ok();
+    assert_eq!(
+        status(env.moto, &inst.start_url)["users"]["alice"]["sessions"],
+        1
+    );
+
+    let out = env
+        .run(&["sso", "logout", "corp", "--pin-stdin"], &pin)
+        .ok();
+    assert!(
+        out.stdout
+            .contains("Signed out Identity Center identity corp (2 profile session(s) dropped)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        status(env.moto, &inst.start_url)["users"]["alice"]["sessions"],
+        0
+    );
+    // The agent's held tokens are refused at Identity Center now.
+    env.run(&["credential-process", "acct-0-Admin"], "")
+        .refused(1, "keyfob sso login corp");
+    env.stop_agent();
+    // Nor does the vault's copy work: only a new sign-in helps.
+    env.run(&["unlock", "acct-0-ReadOnly", "--pin-stdin"], &pin)
+        .refused(1, "keyfob sso login corp");
+    // A wrong PIN ends nothing.
+    env.run(&["sso", "logout", "corp", "--pin-stdin"], "wrong-pin-000\n")
+        .refused(2, "wrong PIN");
+
+    run_signing_in(
+        &env,
+        &[],
+        &["sso", "login", "corp", "--no-browser", "--pin-stdin"],
+        &pin,
+        &inst.start_url,
+        true,
+    )
+    .0
+    .ok();
+    assert_eq!(
+        status(env.moto, &inst.start_url)["grants"]["device_code"],
+        2
+    );
+    env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &pin)
+        .ok();
+    assert_sso_arn(
+        &arn_of(boto3_arn(&env, "acct-0-Admin")),
+        "111100000000",
+        "Admin",
+    );
+    env.stop_agent();
+}
+
+/// An Identity Center identity is renamed without its PIN (the sealed
+/// sign-in is bound to its id) and its profiles follow; its PIN is
+/// changed with the old one, which then opens nothing.
+#[test]
+fn sso_identities_are_renamed_and_change_pin() {
+    let env = Env::new();
+    let inst = configure(env.moto, 1, serde_json::json!({}));
+    add_sso(&env, "corp", &inst);
+    let pin = format!("{PIN}\n");
+    env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
+    // Not onto a taken name, of either kind.
+    add_sso(
+        &env,
+        "other",
+        &configure(env.moto, 1, serde_json::json!({})),
+    );
+    env.run(&["rename", "corp", "other"], "")
+        .refused(2, "other");
+    env.run(&["rename", "corp", "work"], "").ok();
+    let listed: Vec<String> = list_json(&env)
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, ["other", "work"]);
+    let profile: serde_json::Value = serde_json::from_str(
+        &env.run(&["profile", "show", "acct-0-Admin", "--json"], "")
+            .ok()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(profile["identity"], "work", "{profile}");
+
+    let new_pin = "a-new-sso-pin-77";
+    env.run(
+        &["change-pin", "work", "--stdin"],
+        &format!("wrong-pin-000\n{new_pin}\n"),
+    )
+    .refused(2, "wrong PIN");
+    env.run(
+        &["change-pin", "work", "--stdin"],
+        &format!("{PIN}\n{new_pin}\n"),
+    )
+    .ok();
+    env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &pin)
+        .refused(2, "wrong PIN");
+    env.run(
+        &["unlock", "acct-0-Admin", "--pin-stdin"],
+        &format!("{new_pin}\n"),
+    )
+    .ok();
+    assert_sso_arn(
+        &arn_of(boto3_arn(&env, "acct-0-Admin")),
+        "111100000000",
+        "Admin",
+    );
+    env.stop_agent();
+}
+
+/// The agent holds an identity's sign-in without its PIN: a core of it,
+/// taken while it hands out sessions, has no copy of the PIN (a key for
+/// the one vault entry instead), and that key renews tokens (access tokens
+/// of one second here) and seals them again. After `change-pin` the key
+/// fits no more: the agent asks for the PIN again before it renews
+/// anything, so the vault keeps a refresh token that works (the instance
+/// rotates them) and a new agent signs in with the new PIN.
+#[test]
+fn the_agent_keeps_a_key_not_the_pin_and_follows_a_pin_change() {
+    let env = Env::new();
+    let inst = configure(
+        env.moto,
+        2,
+        serde_json::json!({"access_token_ttl": 1, "rotate_refresh_tokens": true}),
+    );
+    add_sso(&env, "corp", &inst);
+    let pin = format!("{PIN}\n");
+    env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
+    env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &pin)
+        .ok();
+    let renewed = status(env.moto, &inst.start_url)["grants"]["refresh_token"]
+        .as_u64()
+        .unwrap();
+    env.run(&["credential-process", "acct-1-Admin"], "").ok();
+    assert!(
+        status(env.moto, &inst.start_url)["grants"]["refresh_token"]
+            .as_u64()
+            .unwrap()
+            > renewed
+    );
+    let agent = env.agent_pid().expect("unlock started the agent");
+    let core = crate::coredump::core_of(&env, agent);
+    assert!(
+        crate::coredump::count(&core, env.root.path().to_str().unwrap()) > 0,
+        "the core is empty"
+    );
+    assert_eq!(
+        crate::coredump::count(&core, PIN),
+        0,
+        "the agent holds the PIN"
+    );
+
+    let new_pin = "a-new-sso-pin-88";
+    env.run(
+        &["change-pin", "corp", "--stdin"],
+        &format!("{PIN}\n{new_pin}\n"),
+    )
+    .ok();
+    env.run(&["credential-process", "acct-0-ReadOnly"], "")
+        .refused(1, "keyfob unlock acct-0-ReadOnly");
+    env.run(&["unlock", "acct-0-ReadOnly", "--pin-stdin"], &pin)
+        .refused(2, "wrong PIN");
+    env.run(
+        &["unlock", "acct-0-ReadOnly", "--pin-stdin"],
+        &format!("{new_pin}\n"),
+    )
+    .ok();
+    env.stop_agent();
+    // What the agent renewed is in the vault, under the new PIN.
+    env.run(
+        &["unlock", "acct-1-Admin", "--pin-stdin"],
+        &format!("{new_pin}\n"),
+    )
+    .ok();
+    env.stop_agent();
+}

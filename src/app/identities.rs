@@ -8,7 +8,7 @@ use crate::field::{Field, FieldError};
 use crate::identity::{AccessKeyId, Identity, IdentityName};
 use crate::profile::Profile;
 use crate::secret::{Pin, SecretAccessKey};
-use crate::vault::{AddOptions, KeyVerifier, NewIdentity, Sts};
+use crate::vault::{AddOptions, KeyVerifier, NewIdentity, Sts, VaultError};
 
 use super::{Answered, AppError, Confirm, Keyfob, Question};
 
@@ -154,16 +154,27 @@ pub fn remove_identity(
 }
 
 /// Renames an identity and the `identity =` of its profiles.
-pub fn rename_identity(kf: &Keyfob, old: &str, new: IdentityName) -> Result<Identity, AppError> {
+pub fn rename_identity(
+    kf: &Keyfob,
+    old: &str,
+    new: IdentityName,
+) -> Result<IdentityName, AppError> {
     let mut files = kf.edit_files()?;
-    let renamed = kf.vault()?.rename(old, new)?;
+    let vault = kf.vault()?;
+    // Either kind: an access-key identity, else an Identity Center one.
+    let renamed = match vault.rename(old, new.clone()) {
+        Err(VaultError::NotFound { .. }) if vault.sso_get(old).is_ok() => {
+            vault.sso_rename(old, new)?.name
+        }
+        other => other?.name,
+    };
     let dependents: Vec<Profile> = files
         .book
         .list()?
         .into_iter()
         .filter(|p| p.identity.as_str() == old)
         .collect();
-    files.book.rename_identity(old, renamed.name.as_str());
+    files.book.rename_identity(old, renamed.as_str());
     files.save()?;
     drop(files);
     // Sessions are keyed by identity name: the old ones are unreachable.
@@ -174,8 +185,15 @@ pub fn rename_identity(kf: &Keyfob, old: &str, new: IdentityName) -> Result<Iden
 /// Changes an identity's PIN (every sealed key it has).
 pub fn change_pin(kf: &Keyfob, name: &str, old: &Pin, new: &Pin) -> Result<(), AppError> {
     let vault = kf.vault()?;
-    vault.get(name)?;
-    vault.change_pin(name, old, new)?;
+    match vault.get(name) {
+        Err(VaultError::NotFound { .. }) if vault.sso_get(name).is_ok() => {
+            vault.sso_change_pin(name, old, new)?
+        }
+        other => {
+            other?;
+            vault.change_pin(name, old, new)?
+        }
+    }
     Ok(())
 }
 

@@ -572,6 +572,61 @@ pub fn identity_center_advice(kf: &Keyfob) -> Result<Vec<String>, AppError> {
     Ok(out)
 }
 
+/// What `keyfob sso logout` did.
+#[derive(Debug)]
+pub struct Logout {
+    pub identity: String,
+    /// Profiles whose cached role sessions were dropped.
+    pub locked: usize,
+    /// Why Identity Center could not be told, if it could not (the
+    /// sign-in is forgotten here all the same).
+    pub not_ended: Option<String>,
+}
+
+/// `keyfob sso logout`: ends the sign-in at Identity Center (Logout, as
+/// `aws sso logout` does), forgets its tokens in the vault (the client
+/// registration stays, so `keyfob sso login` needs no new one) and drops
+/// the cached role sessions of the identity's profiles. Role credentials
+/// already handed out live on until they expire, as AWS documents for
+/// Logout. An agent that still holds the old tokens finds them refused at
+/// its next call and asks for a sign-in.
+pub fn sso_logout(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Logout, AppError> {
+    let vault = kf.vault()?;
+    let (identity, mut secrets) = vault.sso_unseal(name, pin)?;
+    // An expired access token with a refresh token: the sign-in still
+    // lives at Identity Center; a fresh access token can end it.
+    if secrets.access_expires_at <= OffsetDateTime::now_utc()
+        && let Some(refresh) = &secrets.refresh_token
+        && let Ok(tokens) = sso::refresh(&identity.region, &secrets.client, refresh)
+    {
+        secrets.renew(tokens);
+    }
+    let not_ended = if secrets.access_expires_at > OffsetDateTime::now_utc() {
+        match sso::logout(&identity.region, &secrets.access_token) {
+            Ok(()) => None,
+            // Already ended (expired, revoked): nothing more to end.
+            Err(e) if e.needs_sign_in() => None,
+            Err(e) => Some(e.to_string()),
+        }
+    } else {
+        None
+    };
+    secrets.sign_out();
+    vault.sso_reseal(name, pin, &secrets, false)?;
+    let mut locked = 0;
+    for profile in kf.profiles()? {
+        if profile.identity.as_str() == name && super::lock(kf, &profile.name).is_ok() {
+            locked += 1;
+        }
+    }
+    tracing::info!(identity = %identity.name, "Identity Center sign-in ended");
+    Ok(Logout {
+        identity: identity.name.to_string(),
+        locked,
+        not_ended,
+    })
+}
+
 /// Whether `e` says an Identity Center profile needs a new sign-in (from
 /// the agent, or made in this process): a face that can show a sign-in
 /// code then runs [`sso_login`] and tries again.

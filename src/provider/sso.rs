@@ -1,13 +1,17 @@
 //! Identity Center role sessions: GetRoleCredentials with the identity's
 //! access token, in the process that runs the provider (the agent).
 //!
-//! The PIN unseals an identity's sign-in once; the tokens (and the PIN,
-//! so tokens renewed with the refresh token can be sealed again — the
-//! instance may rotate the refresh token, and the old one then stops
-//! working) stay in this process's memory, in zeroizing types, until it
-//! exits. Every profile of the identity then gets its role session without
-//! a prompt. A sign-in made meanwhile by `keyfob sso login` (a newer
-//! `signed_in_at` in the vault) replaces the tokens held here.
+//! The PIN unseals an identity's sign-in once and is dropped; the tokens,
+//! and the key the PIN derived for that one vault entry (so tokens renewed
+//! with the refresh token can be sealed again — the instance may rotate
+//! the refresh token, and the old one then stops working), stay in this
+//! process's memory, in zeroizing types, until it exits or everything is
+//! locked. Not the PIN: a person's PIN often opens every identity, the
+//! kept key ([`EnvelopeKey`]) only this entry. Every profile of the
+//! identity then gets its role session without a prompt. A sign-in made
+//! meanwhile by `keyfob sso login` (a newer `signed_in_at` in the vault,
+//! sealed under the same salt) replaces the tokens held here; after a PIN
+//! change the key no longer fits, and the PIN is asked again.
 //!
 //! Concurrency: the caller holds the profile's session lock (one
 //! GetRoleCredentials per profile however many callers); the token work
@@ -21,8 +25,8 @@ use time::OffsetDateTime;
 
 use super::{Ask, PIN_TRIES, Provider, ProviderError};
 use crate::aws::sso::{self, SsoError};
+use crate::crypto::{CryptoError, EnvelopeKey};
 use crate::profile::Profile;
-use crate::secret::Pin;
 use crate::session::Session;
 use crate::sso::{SsoIdentity, SsoSecrets};
 use crate::vault::VaultError;
@@ -30,7 +34,7 @@ use crate::vault::VaultError;
 /// An identity's unsealed sign-in.
 struct Held {
     identity: SsoIdentity,
-    pin: Pin,
+    key: EnvelopeKey,
     secrets: SsoSecrets,
 }
 
@@ -66,9 +70,10 @@ impl Provider<'_> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(name);
-        let mut held = match taken {
-            Some(h) => self.newer_sign_in(h)?,
-            None => self.unseal_sso(profile)?,
+        let mut held = match taken.map(|h| self.newer_sign_in(h)).transpose()? {
+            Some(Some(h)) => h,
+            // Nothing held, or the key no longer fits (a new PIN).
+            _ => self.unseal_sso(profile)?,
         };
         let result = self.role_credentials(&mut held, &role.account_id, &role.role_name);
         match &result {
@@ -130,7 +135,7 @@ impl Provider<'_> {
     }
 
     /// Renews the tokens with the refresh token and seals them again under
-    /// the held PIN; without a refresh token, or refused, only a new
+    /// the held key; without a refresh token, or refused, only a new
     /// sign-in helps.
     fn renew_tokens(&self, held: &mut Held) -> Result<(), ProviderError> {
         let sign_in = || ProviderError::SsoSignIn {
@@ -152,29 +157,37 @@ impl Provider<'_> {
         held.secrets.renew(tokens);
         tracing::info!(identity = %held.identity.name, "renewed the Identity Center access token");
         match (self.vault)().and_then(|v| {
-            v.sso_reseal(held.identity.name.as_str(), &held.pin, &held.secrets, false)
+            v.sso_reseal_with_key(held.identity.name.as_str(), &held.key, &held.secrets)
         }) {
             Ok(updated) => held.identity = updated,
-            // The renewed tokens still work from memory.
+            // The renewed tokens still work from memory (and a PIN changed
+            // meanwhile is not undone).
             Err(e) => tracing::warn!("could not seal the renewed tokens: {e}"),
         }
         Ok(())
     }
 
     /// The held sign-in, or the vault's if `keyfob sso login` made a newer
-    /// one (opened with the held PIN, no prompt).
-    fn newer_sign_in(&self, held: Held) -> Result<Held, ProviderError> {
+    /// one (opened with the held key, no prompt, no KDF); `None` when the
+    /// key no longer opens the entry (its PIN was changed): then the PIN is
+    /// asked again, before any renewal. (Renewing with a key that cannot
+    /// seal would leave the vault a refresh token the instance has rotated
+    /// away, and the next agent a dead sign-in.)
+    fn newer_sign_in(&self, held: Held) -> Result<Option<Held>, ProviderError> {
         let vault = (self.vault)()?;
-        let stored = vault.sso_get(held.identity.name.as_str())?;
-        if stored.signed_in_at <= held.identity.signed_in_at {
-            return Ok(held);
+        match vault.sso_open_with_key(held.identity.name.as_str(), &held.key) {
+            Ok((stored, _)) if stored.signed_in_at <= held.identity.signed_in_at => Ok(Some(held)),
+            Ok((identity, secrets)) => Ok(Some(Held {
+                identity,
+                key: held.key,
+                secrets,
+            })),
+            Err(VaultError::Sealed {
+                source: CryptoError::OtherKey,
+                ..
+            }) => Ok(None),
+            Err(e) => Err(e.into()),
         }
-        let (identity, secrets) = vault.sso_unseal(stored.name.as_str(), &held.pin)?;
-        Ok(Held {
-            identity,
-            pin: held.pin,
-            secrets,
-        })
     }
 
     /// Opens the identity's sealed sign-in with the PIN, asking again after
@@ -195,11 +208,11 @@ impl Provider<'_> {
         loop {
             tries += 1;
             let pin = prompter.pin(&ask)?;
-            match vault.sso_unseal(profile.identity.as_str(), &pin) {
-                Ok((identity, secrets)) => {
+            match vault.sso_unseal_keeping_key(profile.identity.as_str(), &pin) {
+                Ok((identity, secrets, key)) => {
                     return Ok(Held {
                         identity,
-                        pin,
+                        key,
                         secrets,
                     });
                 }

@@ -80,6 +80,18 @@ impl Vault {
         context: &[u8],
         pin: &Pin,
     ) -> Result<SecretBytes, VaultError> {
+        self.open_counted_with(id, name, entry, |sealed| crypto::open(pin, context, sealed))
+    }
+
+    /// [`Vault::open_counted`] with the opening left to `open` (which also
+    /// keeps the envelope's key, say).
+    pub(super) fn open_counted_with<T>(
+        &self,
+        id: &str,
+        name: &IdentityName,
+        entry: &str,
+        open: impl FnOnce(&[u8]) -> Result<T, CryptoError>,
+    ) -> Result<T, VaultError> {
         let now = (self.clock)().unix_timestamp();
         let attempts = self.attempts(id)?;
         if attempts.locked_until > now {
@@ -93,7 +105,7 @@ impl Vault {
             .store
             .get(entry)?
             .ok_or_else(|| VaultError::MissingKey { name: name.clone() })?;
-        match crypto::open(pin, context, sealed.expose()) {
+        match open(sealed.expose()) {
             Ok(plain) => {
                 if attempts.failures > 0 {
                     self.store.delete(&attempts_key(id))?;

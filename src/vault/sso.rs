@@ -16,7 +16,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Vault, VaultError, attempts_key, new_id};
-use crate::crypto;
+use crate::crypto::{self, CryptoError, EnvelopeKey};
 use crate::identity::IdentityName;
 use crate::secret::Pin;
 use crate::sso::{NewSso, SsoIdentity, SsoSecrets};
@@ -37,6 +37,17 @@ fn tokens_key(id: &str) -> String {
 /// The AEAD context of a sealed sign-in.
 fn context(identity: &SsoIdentity) -> Vec<u8> {
     format!("keyfob/sso/v1\0{}\0{}", identity.id, identity.start_url).into_bytes()
+}
+
+fn sealed_error(identity: &SsoIdentity, source: CryptoError) -> VaultError {
+    VaultError::Sealed {
+        name: identity.name.clone(),
+        source,
+    }
+}
+
+fn parse_secrets(identity: &SsoIdentity, plain: &[u8]) -> Result<SsoSecrets, VaultError> {
+    SsoSecrets::from_bytes(plain).ok_or_else(|| sealed_error(identity, CryptoError::Malformed))
 }
 
 impl Vault {
@@ -129,12 +140,8 @@ impl Vault {
         pin: &Pin,
         secrets: &SsoSecrets,
     ) -> Result<Vec<u8>, VaultError> {
-        crypto::seal(pin, self.kdf, &context(identity), &secrets.to_bytes()).map_err(|source| {
-            VaultError::Sealed {
-                name: identity.name.clone(),
-                source,
-            }
-        })
+        crypto::seal(pin, self.kdf, &context(identity), &secrets.to_bytes())
+            .map_err(|source| sealed_error(identity, source))
     }
 
     /// Opens the identity's sealed sign-in with `pin` (wrong PINs counted).
@@ -143,20 +150,80 @@ impl Vault {
         name: &str,
         pin: &Pin,
     ) -> Result<(SsoIdentity, SsoSecrets), VaultError> {
+        self.sso_unseal_keeping_key(name, pin)
+            .map(|(identity, secrets, _)| (identity, secrets))
+    }
+
+    /// [`Vault::sso_unseal`], also returning the entry's key: what the agent
+    /// keeps, instead of the PIN, to seal renewed tokens again
+    /// ([`Vault::sso_reseal_with_key`]) and to open a newer sign-in
+    /// ([`Vault::sso_open_with_key`]).
+    pub fn sso_unseal_keeping_key(
+        &self,
+        name: &str,
+        pin: &Pin,
+    ) -> Result<(SsoIdentity, SsoSecrets, EnvelopeKey), VaultError> {
         let _lock = self.lock()?;
         let identity = self.sso_get(name)?;
-        let plain = self.open_counted(
+        let (plain, key) = self.open_counted_with(
             &identity.id,
             &identity.name,
             &tokens_key(&identity.id),
-            &context(&identity),
-            pin,
+            |sealed| crypto::open_keeping_key(pin, &context(&identity), sealed),
         )?;
-        let secrets = SsoSecrets::from_bytes(plain.expose()).ok_or_else(|| VaultError::Sealed {
-            name: identity.name.clone(),
-            source: crate::crypto::CryptoError::Malformed,
-        })?;
+        let secrets = parse_secrets(&identity, plain.expose())?;
+        Ok((identity, secrets, key))
+    }
+
+    /// Opens the identity's sign-in with a key kept from an earlier
+    /// unseal; no KDF, no PIN. [`CryptoError::OtherKey`] (as
+    /// `VaultError::Sealed`) when the entry was sealed under another PIN
+    /// since: then only the PIN opens it.
+    pub fn sso_open_with_key(
+        &self,
+        name: &str,
+        key: &EnvelopeKey,
+    ) -> Result<(SsoIdentity, SsoSecrets), VaultError> {
+        let _lock = self.lock()?;
+        let identity = self.sso_get(name)?;
+        let sealed =
+            self.store
+                .get(&tokens_key(&identity.id))?
+                .ok_or_else(|| VaultError::MissingKey {
+                    name: identity.name.clone(),
+                })?;
+        let plain = crypto::open_with_key(key, &context(&identity), sealed.expose())
+            .map_err(|source| sealed_error(&identity, source))?;
+        let secrets = parse_secrets(&identity, plain.expose())?;
         Ok((identity, secrets))
+    }
+
+    /// Seals renewed tokens under a kept key. Refused
+    /// ([`CryptoError::OtherKey`]) unless the stored entry still opens with
+    /// that key: a PIN changed meanwhile is never undone by an agent that
+    /// holds a key of the old one.
+    pub fn sso_reseal_with_key(
+        &self,
+        name: &str,
+        key: &EnvelopeKey,
+        secrets: &SsoSecrets,
+    ) -> Result<SsoIdentity, VaultError> {
+        let _lock = self.lock()?;
+        let identity = self.sso_get(name)?;
+        let entry = tokens_key(&identity.id);
+        let stored = self
+            .store
+            .get(&entry)?
+            .ok_or_else(|| VaultError::MissingKey {
+                name: identity.name.clone(),
+            })?;
+        let ctx = context(&identity);
+        crypto::open_with_key(key, &ctx, stored.expose())
+            .map_err(|source| sealed_error(&identity, source))?;
+        let sealed = crypto::seal_with_key(key, &ctx, &secrets.to_bytes())
+            .map_err(|source| sealed_error(&identity, source))?;
+        self.store.put(&entry, &sealed)?;
+        Ok(identity)
     }
 
     /// Seals a new sign-in (or refreshed tokens) of an existing identity
@@ -179,10 +246,61 @@ impl Vault {
             identity.signed_in_at = (self.clock)();
         }
         let updated = identity.clone();
-        let sealed = self.seal_sso(&updated, pin, secrets)?;
-        self.store.put(&tokens_key(&updated.id), &sealed)?;
+        // The same salt as before (the caller opened the entry with this
+        // PIN): a key the agent kept from it opens the new sign-in too.
+        let entry = tokens_key(&updated.id);
+        let sealed = match self.store.get(&entry)? {
+            Some(previous) => crypto::seal_keeping_salt(
+                pin,
+                previous.expose(),
+                &context(&updated),
+                &secrets.to_bytes(),
+            )
+            .map_err(|source| sealed_error(&updated, source))?,
+            None => self.seal_sso(&updated, pin, secrets)?,
+        };
+        self.store.put(&entry, &sealed)?;
         self.save_sso_index(all)?;
         Ok(updated)
+    }
+
+    /// Renames an Identity Center identity. Its sealed sign-in is bound
+    /// to its id and start URL, not its name, so no PIN is needed; the
+    /// name is checked free across both kinds under the lock.
+    pub fn sso_rename(&self, old: &str, new: IdentityName) -> Result<SsoIdentity, VaultError> {
+        let _lock = self.lock()?;
+        self.check_name_free(&new)?;
+        let mut all = self.load_sso_index()?;
+        let identity = all
+            .iter_mut()
+            .find(|i| i.name.as_str() == old)
+            .ok_or_else(|| VaultError::NotFound { name: old.into() })?;
+        identity.name = new;
+        let renamed = identity.clone();
+        self.save_sso_index(all)?;
+        Ok(renamed)
+    }
+
+    /// Changes the PIN of an Identity Center identity: opens its sign-in
+    /// with `old` (a wrong one counted as for any PIN) and seals it under
+    /// `new` with a fresh salt, so a key kept from the old PIN (the agent's)
+    /// opens it no more.
+    pub fn sso_change_pin(&self, name: &str, old: &Pin, new: &Pin) -> Result<(), VaultError> {
+        crate::identity::check_pin(new)?;
+        let _lock = self.lock()?;
+        let identity = self.sso_get(name)?;
+        let plain = self.open_counted(
+            &identity.id,
+            &identity.name,
+            &tokens_key(&identity.id),
+            &context(&identity),
+            old,
+        )?;
+        let secrets = parse_secrets(&identity, plain.expose())?;
+        let sealed = self.seal_sso(&identity, new, &secrets)?;
+        self.store.put(&tokens_key(&identity.id), &sealed)?;
+        tracing::info!(identity = %identity.name, "Identity Center PIN changed");
+        Ok(())
     }
 
     /// Removes an Identity Center identity and its entries.

@@ -248,12 +248,18 @@ pub fn remove(kf: &Keyfob, args: RemoveArgs) -> anyhow::Result<()> {
 pub fn rename(kf: &Keyfob, args: RenameArgs) -> anyhow::Result<()> {
     let new = IdentityName::parse(&args.new)?;
     let renamed = app::rename_identity(kf, &args.old, new)?;
-    println!("Renamed identity {} to {}.", args.old, renamed.name);
+    println!("Renamed identity {} to {renamed}.", args.old);
     Ok(())
 }
 
 pub fn change_pin(kf: &Keyfob, args: ChangePinArgs) -> anyhow::Result<()> {
-    kf.vault()?.get(&args.name)?;
+    // Either kind of identity; a missing one is said before any PIN.
+    let vault = kf.vault()?;
+    if let Err(e) = vault.get(&args.name)
+        && vault.sso_get(&args.name).is_err()
+    {
+        return Err(e.into());
+    }
     let (old, new) = if args.stdin {
         let mut lines = stdin_lines(2)?.into_iter();
         let mut next = |field: Field| {

@@ -1,4 +1,4 @@
-//! `keyfob sso add | login`: IAM Identity Center identities on the
+//! `keyfob sso add | login | sync | logout`: IAM Identity Center identities on the
 //! terminal. The flows are in `keyfob::app` (`add_sso_identity`,
 //! `sso_login`); this file parses, asks for the PIN, and shows the
 //! sign-in code.
@@ -27,6 +27,19 @@ pub enum SsoCommand {
     /// (ListAccounts, ListAccountRoles); renamed accounts and removed
     /// assignments are reported, never deleted.
     Sync(SsoSyncArgs),
+    /// End the identity's sign-in at Identity Center and forget its
+    /// tokens (`keyfob sso login` signs in again); its profiles' cached
+    /// sessions are dropped.
+    Logout(SsoLogoutArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SsoLogoutArgs {
+    /// The Identity Center identity.
+    pub name: String,
+    /// Read the PIN from stdin's first line instead of the terminal.
+    #[arg(long)]
+    pub pin_stdin: bool,
 }
 
 #[derive(Debug, Args)]
@@ -86,7 +99,24 @@ pub fn run(kf: &Keyfob, cmd: SsoCommand) -> anyhow::Result<()> {
         SsoCommand::Add(args) => add(kf, args),
         SsoCommand::Login(args) => login(kf, args),
         SsoCommand::Sync(args) => sync(kf, args),
+        SsoCommand::Logout(args) => logout(kf, args),
     }
+}
+
+fn logout(kf: &Keyfob, args: SsoLogoutArgs) -> anyhow::Result<()> {
+    kf.vault()?.sso_get(&args.name)?;
+    let pin = read_pin(args.pin_stdin, false)?;
+    let done = app::sso_logout(kf, &args.name, &pin)?;
+    if let Some(why) = &done.not_ended {
+        eprintln!(
+            "Identity Center could not be told ({why}); the sign-in is forgotten here and its tokens expire there."
+        );
+    }
+    println!(
+        "Signed out Identity Center identity {} ({} profile session(s) dropped). `keyfob sso login {}` signs in again.",
+        done.identity, done.locked, done.identity
+    );
+    Ok(())
 }
 
 fn sync(kf: &Keyfob, args: SsoSyncArgs) -> anyhow::Result<()> {
