@@ -136,6 +136,80 @@ def timed(cmd: list[str], env: dict, stdin: str | None = None) -> float:
     return time.perf_counter() - start
 
 
+def sso_post(world: World, path: str, body: dict) -> dict:
+    import urllib.request
+    request = urllib.request.Request(world.endpoint + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return json.load(r)
+
+
+def sso_status(world: World, start_url: str) -> dict:
+    import urllib.parse
+    import urllib.request
+    url = f"{world.endpoint}/keyfob-test/sso/status?start_url={urllib.parse.quote(start_url, safe='')}"
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.load(r)
+
+
+def sso_report(world: World, runs: int, json_file: Path, report) -> None:
+    """`keyfob sso add` against the emulator's SSO OIDC and portal (the
+    person's "Allow" stands in by its test call as soon as keyfob shows the
+    code), `keyfob sso sync` of 150 accounts in pages, and a warm
+    credential_process on a synced profile against `cat`."""
+    start_url = "https://d-bench000001.awsapps.com/start"
+    ids = [str(222200000000 + i) for i in range(150)]
+    sso_post(world, "/keyfob-test/sso/configure", {
+        "start_url": start_url, "region": "eu-west-1",
+        "accounts": [{"account_id": a, "account_name": f"acct-{i}", "email": f"a{i}@example.com"}
+                     for i, a in enumerate(ids)],
+        "users": [{"name": "bench", "assignments": [{"account_id": a, "role_name": "Admin"} for a in ids]}],
+    })
+    start = time.perf_counter()
+    add = subprocess.Popen(["setsid", "--wait", str(KEYFOB), "sso", "add", "corp", "--start-url", start_url,
+                            "--region", "eu-west-1", "--no-browser", "--pin-stdin"], env=world.env,
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    add.stdin.write(f"{PIN}\n")
+    add.stdin.close()
+    shown = None
+    for line in add.stderr:
+        if "shows the code: " in line:
+            shown = time.perf_counter()
+            code = line.split("shows the code: ", 1)[1].strip()
+            sso_post(world, "/keyfob-test/sso/approve", {"start_url": start_url, "user": "bench", "user_code": code})
+    add.wait(timeout=120)
+    added = time.perf_counter()
+    calls = sso_status(world, start_url)["calls"]
+    oidc = {k.split(":", 1)[1]: v for k, v in calls.items() if k.startswith("sso-oidc:")}
+    first = timed([str(KEYFOB), "sso", "sync", "corp", "--pin-stdin"], world.env, f"{PIN}\n")
+    pages = sso_status(world, start_url)["calls"]
+    again = [timed([str(KEYFOB), "sso", "sync", "corp", "--pin-stdin"], world.env, f"{PIN}\n") for _ in range(3)]
+    world.keyfob("unlock", "acct-0-Admin", "--pin-stdin", stdin=f"{PIN}\n")
+    warm, cat = [], []
+    for _ in range(runs):
+        warm.append(timed([str(KEYFOB), "credential-process", "acct-0-Admin"], world.env))
+        cat.append(timed(["cat", str(json_file)], world.env))
+    report("## IAM Identity Center")
+    report()
+    report(f"`keyfob sso add corp` (device sign-in; the approval is the emulator's test call, made as soon as "
+           f"the code is shown): **{(added - start) * 1000:.0f} ms** in all, of which "
+           f"{(added - shown) * 1000 if shown else 0:.0f} ms from the code shown to the sealed sign-in. "
+           "SSO OIDC calls the emulator counted for the instance: "
+           + ", ".join(f"{k} {v}" for k, v in sorted(oidc.items()))
+           + " (and one RegisterClient, which names no instance).")
+    report()
+    report(f"`keyfob sso sync corp` of 150 accounts (one role each; pages of the emulator's default size): "
+           f"first sync, creating 150 profiles, **{first * 1000:.0f} ms** "
+           f"(ListAccounts {pages.get('sso:ListAccounts', 0)} calls, ListAccountRoles "
+           f"{pages.get('sso:ListAccountRoles', 0)} calls); a sync with nothing to change, median of 3: "
+           f"**{median_ms(again):.0f} ms**. Both include the PIN's KDF (Argon2id, as for any unlock).")
+    report()
+    report(f"Warm `keyfob credential-process acct-0-Admin` (a synced profile, 151 profiles in config.toml) vs "
+           f"`cat`, {runs} runs each, interleaved: {median_ms(warm):.2f} ms vs {median_ms(cat):.2f} ms, "
+           f"**{median_ms(warm) / median_ms(cat):.2f}×**.")
+    report()
+
+
 def main() -> int:
     runs = int(os.environ.get("KEYFOB_BENCH_RUNS", "300"))
     lines: list[str] = []
@@ -283,6 +357,10 @@ def main() -> int:
         report(f"`keyfob serve role`: one GET of the credentials (a new connection each, as an SDK refreshing), "
                f"{runs} runs: median **{median_ms(gets):.2f} ms**.")
         report()
+
+        # 3e. IAM Identity Center: a sign-in (its OIDC round trips), a sync
+        # of 150 accounts, and the warm path on a synced profile.
+        sso_report(world, runs, json_file, report)
 
         # 4. PIN unlock: end to end, and the KDF parameters.
         unlock = [timed(["setsid", "--wait", str(KEYFOB), "unlock", "work", "--pin-stdin"], world.env, f"{PIN}\n")
