@@ -294,6 +294,10 @@ impl Confirm for Answered {
     }
 }
 
+/// How long the config.toml parsed at start stands for the file: one
+/// command's first look at its profiles, not a long-lived process's.
+const FIRST_BOOK_LIFE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// keyfob's folders, the chosen store, and the `keyfob` binary that
 /// `credential_process` lines run.
 pub struct Keyfob {
@@ -319,6 +323,13 @@ pub struct Keyfob {
     /// later open uses the same one, so a keychain that answers late
     /// cannot split one command's writes between two stores.
     resolved: Arc<std::sync::OnceLock<Backend>>,
+    /// config.toml as parsed at start for the settings, handed to the
+    /// first read that wants the profiles ([`Keyfob::book`]): the warm
+    /// `credential-process` parses the file once, not twice (with 150
+    /// synced profiles the parse was two thirds of its instructions).
+    /// Never to an edit, which reads afresh under the lock, nor after
+    /// [`FIRST_BOOK_LIFE`] (a long-lived process reads the file again).
+    first_book: std::sync::Mutex<Option<(ProfileBook, std::time::Instant)>>,
 }
 
 impl Keyfob {
@@ -336,7 +347,8 @@ impl Keyfob {
         cli: PathBuf,
         aws_config: Option<PathBuf>,
     ) -> Result<Keyfob, AppError> {
-        let settings = Settings::load(&paths.config_file())?;
+        let book = ProfileBook::load(&paths.config_file())?;
+        let settings = Settings::from_text(&book.settings_text(), book.path())?;
         Ok(Keyfob {
             backend: store.unwrap_or(settings.store),
             durations: settings.durations,
@@ -347,6 +359,7 @@ impl Keyfob {
             noticed: Once::new(),
             agent_cache: None,
             resolved: Arc::default(),
+            first_book: std::sync::Mutex::new(Some((book, std::time::Instant::now()))),
         })
     }
 
@@ -354,6 +367,8 @@ impl Keyfob {
     /// it answers, else to this process's memory (returned, so the agent
     /// can count and hand over what it holds).
     pub fn into_agent(mut self) -> (Keyfob, Option<Arc<crate::agent::memory::MemoryCache>>) {
+        // The agent lives for hours: every request reads config.toml.
+        self.first_book = std::sync::Mutex::new(None);
         let namespace = self.namespace();
         let (cache, memory): (Arc<dyn SessionCache + Send + Sync>, _) =
             match crate::session::kernel_cache(&namespace) {
@@ -379,6 +394,7 @@ impl Keyfob {
             noticed: Once::new(),
             agent_cache: self.agent_cache.clone(),
             resolved: self.resolved.clone(),
+            first_book: std::sync::Mutex::new(None),
         }
     }
 
@@ -455,7 +471,15 @@ impl Keyfob {
     }
 
     pub fn book(&self) -> Result<ProfileBook, ProfileError> {
-        ProfileBook::load(&self.paths.config_file())
+        let first = self
+            .first_book
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        match first {
+            Some((book, read)) if read.elapsed() < FIRST_BOOK_LIFE => Ok(book),
+            _ => ProfileBook::load(&self.paths.config_file()),
+        }
     }
 
     /// config.toml and the AWS config file, locked and read, for one edit
@@ -465,7 +489,8 @@ impl Keyfob {
         let aws_path = self.aws_config.clone().ok_or(AppError::NoAwsConfig)?;
         let aws_lock = fsutil::lock_for(&aws_path)?;
         Ok(Files {
-            book: self.book()?,
+            // Read afresh, after the lock: never the book parsed at start.
+            book: ProfileBook::load(&self.paths.config_file())?,
             aws: AwsFile::load(&aws_path, Flavor::Config)?,
             aws_path,
             _locks: Some((toml_lock, aws_lock)),
