@@ -10,6 +10,7 @@
 pub mod agent;
 pub mod app;
 pub mod aws;
+pub mod config_scan;
 pub mod console;
 pub mod container;
 pub mod crypto;

@@ -620,10 +620,18 @@ pub struct ProfileBook {
 impl ProfileBook {
     /// Reads `config.toml`; a missing file has no profiles.
     pub fn load(path: &Path) -> Result<ProfileBook, ProfileError> {
-        let text = crate::fsutil::read_or_empty(path).map_err(|source| ProfileError::Read {
+        let text = Self::read(path)?;
+        Self::parse(path, &text)
+    }
+
+    fn read(path: &Path) -> Result<String, ProfileError> {
+        crate::fsutil::read_or_empty(path).map_err(|source| ProfileError::Read {
             path: path.into(),
             source,
-        })?;
+        })
+    }
+
+    fn parse(path: &Path, text: &str) -> Result<ProfileBook, ProfileError> {
         let doc = text
             .parse::<DocumentMut>()
             .map_err(|e| ProfileError::Parse {
@@ -634,6 +642,49 @@ impl ProfileBook {
             path: path.into(),
             doc,
         })
+    }
+
+    /// Reads only what profile `name` needs (`None`: only the settings):
+    /// the root keys, `[settings]`, and the tables of the profile and of
+    /// its source profiles, found by a line scan ([`crate::config_scan`]);
+    /// the file's other profiles are not parsed. The whole file is read
+    /// when the scan cannot be sure, or the selection does not parse
+    /// (so a broken file is reported as [`ProfileBook::load`] reports it).
+    /// For reading one profile: such a book is never listed nor saved.
+    pub fn load_for(path: &Path, name: Option<&str>) -> Result<ProfileBook, ProfileError> {
+        let text = Self::read(path)?;
+        if let Some(tables) = crate::config_scan::tables(&text) {
+            let mut names: Vec<String> = name.into_iter().map(str::to_owned).collect();
+            // A chain has at most MAX_CHAIN_ROLES + 1 profiles; a longer
+            // (or looping) one is the full parse's to report.
+            for _ in 0..=limits::MAX_CHAIN_ROLES + 1 {
+                let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+                let selected = crate::config_scan::select(&text, &tables, &wanted);
+                let Ok(book) = Self::parse(path, &selected) else {
+                    break;
+                };
+                let sources: Vec<String> = names
+                    .iter()
+                    .filter_map(|n| book.source_name(n))
+                    .filter(|s| !names.contains(s))
+                    .collect();
+                if sources.is_empty() {
+                    return Ok(book);
+                }
+                names.extend(sources);
+            }
+        }
+        Self::parse(path, &text)
+    }
+
+    /// The `source_profile` profile `name` names, if any.
+    fn source_name(&self, name: &str) -> Option<String> {
+        self.table()?
+            .get(name)?
+            .as_table_like()?
+            .get("source_profile")?
+            .as_str()
+            .map(str::to_owned)
     }
 
     /// The file's `[settings]` table alone, as TOML text: what
@@ -1401,6 +1452,129 @@ mod tests {
         assert_eq!(
             Profile::from_input(&i).unwrap_err().field,
             Field::PolicyArns
+        );
+    }
+}
+
+#[cfg(test)]
+mod partial_load {
+    //! `ProfileBook::load_for` reads a few tables of the file; whatever the
+    //! file, what it gives for a profile is what the whole file gives.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    const NAMES: [&str; 5] = ["work", "hub", "mid", "my.prod", "p-4"];
+
+    fn quoted(name: &str) -> String {
+        if name.contains('.') {
+            format!("\"{name}\"")
+        } else {
+            name.to_owned()
+        }
+    }
+
+    /// One profile's tables, in one of the shapes TOML allows.
+    fn profile_text(name: &str, source: Option<&str>, shape: u8, tag: &str) -> String {
+        let key = quoted(name);
+        let origin = match source {
+            Some(s) => format!(
+                "source_profile = \"{s}\"\nrole_arn = \"arn:aws:iam::111122223333:role/R-{}\"\n",
+                name.replace('.', "")
+            ),
+            None => "identity = \"work\"\n".to_owned(),
+        };
+        match shape % 4 {
+            0 => format!("[profiles.{key}]\n{origin}region = \"eu-west-1\" # [not] a header\n"),
+            1 => format!(
+                "[profiles.{key}]\n{origin}policy_arns = [\n  \"arn:aws:iam::aws:policy/[x]\", # ]\n]\n[profiles.{key}.tags]\nteam = \"{tag}\"\n"
+            ),
+            2 => format!("[ profiles . {key} ]\n{origin}tags = {{ team = '{tag}' }}\n"),
+            _ => format!("[profiles.{key}]\n{origin}duration = \"1h\"\n"),
+        }
+    }
+
+    fn file() -> impl Strategy<Value = String> {
+        (
+            proptest::collection::vec(
+                (0..NAMES.len(), proptest::option::of(0..NAMES.len()), 0u8..4),
+                0..8,
+            ),
+            any::<bool>(),
+            any::<bool>(),
+            "[a-z\\[\\]{} ]{0,6}",
+        )
+            .prop_map(|(profiles, settings, accounts, tag)| {
+                let mut text = String::from("# keyfob [profiles.fake]\n");
+                if settings {
+                    text.push_str("[settings]\nsession_duration = \"4h\"\n");
+                }
+                let mut seen = Vec::new();
+                for (i, (name, source, shape)) in profiles.into_iter().enumerate() {
+                    // One definition each (a duplicate is the test below).
+                    if seen.contains(&name) {
+                        continue;
+                    }
+                    seen.push(name);
+                    let source = source.map(|s| NAMES[s]);
+                    text.push_str(&profile_text(NAMES[name], source, shape, &tag));
+                    if accounts && i == 1 {
+                        text.push_str("[accounts]\n\"111122223333\" = \"prod [eu]\"\n");
+                    }
+                }
+                text
+            })
+    }
+
+    fn shown(r: Result<Profile, ProfileError>) -> String {
+        match r {
+            Ok(p) => format!("{p:?}"),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_profile_read_alone_is_the_profile_of_the_whole_file(text in file()) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("config.toml");
+            std::fs::write(&path, &text).unwrap();
+            let whole = ProfileBook::load(&path);
+            let settings = ProfileBook::load_for(&path, None);
+            let whole = whole.unwrap();
+            prop_assert_eq!(whole.settings_text(), settings.unwrap().settings_text());
+            for name in NAMES.iter().chain(&["missing"]) {
+                let alone = ProfileBook::load_for(&path, Some(name)).unwrap();
+                prop_assert_eq!(shown(alone.get(name)), shown(whole.get(name)), "profile {} of\n{}", name, text);
+            }
+        }
+    }
+
+    /// A file broken in one profile's table: that profile is refused with
+    /// the whole file's error; another, whole, is still read.
+    #[test]
+    fn a_break_is_reported_where_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let text = "[profiles.work]\nidentity = \"work\"\n[profiles.hub]\nidentity = \"work\"\n[profiles.hub]\nregion = \"x\"\n";
+        std::fs::write(&path, text).unwrap();
+        let whole = ProfileBook::load(&path).err().unwrap().to_string();
+        assert!(whole.contains("duplicate key"), "{whole}");
+        let hub = ProfileBook::load_for(&path, Some("hub"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(hub, whole);
+        let work = ProfileBook::load_for(&path, Some("work")).unwrap();
+        assert_eq!(work.get("work").unwrap().identity.as_str(), "work");
+        // What the scan cannot follow goes to the whole parse, and its error.
+        std::fs::write(&path, "[profiles.work\n").unwrap();
+        assert!(
+            ProfileBook::load_for(&path, Some("work"))
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("not valid TOML")
         );
     }
 }

@@ -294,10 +294,6 @@ impl Confirm for Answered {
     }
 }
 
-/// How long the config.toml parsed at start stands for the file: one
-/// command's first look at its profiles, not a long-lived process's.
-const FIRST_BOOK_LIFE: std::time::Duration = std::time::Duration::from_secs(1);
-
 /// keyfob's folders, the chosen store, and the `keyfob` binary that
 /// `credential_process` lines run.
 pub struct Keyfob {
@@ -323,13 +319,6 @@ pub struct Keyfob {
     /// later open uses the same one, so a keychain that answers late
     /// cannot split one command's writes between two stores.
     resolved: Arc<std::sync::OnceLock<Backend>>,
-    /// config.toml as parsed at start for the settings, handed to the
-    /// first read that wants the profiles ([`Keyfob::book`]): the warm
-    /// `credential-process` parses the file once, not twice (with 150
-    /// synced profiles the parse was two thirds of its instructions).
-    /// Never to an edit, which reads afresh under the lock, nor after
-    /// [`FIRST_BOOK_LIFE`] (a long-lived process reads the file again).
-    first_book: std::sync::Mutex<Option<(ProfileBook, std::time::Instant)>>,
 }
 
 impl Keyfob {
@@ -347,7 +336,9 @@ impl Keyfob {
         cli: PathBuf,
         aws_config: Option<PathBuf>,
     ) -> Result<Keyfob, AppError> {
-        let book = ProfileBook::load(&paths.config_file())?;
+        // Only [settings] is parsed here, not the profiles (a sync writes
+        // hundreds): the warm path's start-up does not grow with them.
+        let book = ProfileBook::load_for(&paths.config_file(), None)?;
         let settings = Settings::from_text(&book.settings_text(), book.path())?;
         Ok(Keyfob {
             backend: store.unwrap_or(settings.store),
@@ -359,7 +350,6 @@ impl Keyfob {
             noticed: Once::new(),
             agent_cache: None,
             resolved: Arc::default(),
-            first_book: std::sync::Mutex::new(Some((book, std::time::Instant::now()))),
         })
     }
 
@@ -367,8 +357,6 @@ impl Keyfob {
     /// it answers, else to this process's memory (returned, so the agent
     /// can count and hand over what it holds).
     pub fn into_agent(mut self) -> (Keyfob, Option<Arc<crate::agent::memory::MemoryCache>>) {
-        // The agent lives for hours: every request reads config.toml.
-        self.first_book = std::sync::Mutex::new(None);
         let namespace = self.namespace();
         let (cache, memory): (Arc<dyn SessionCache + Send + Sync>, _) =
             match crate::session::kernel_cache(&namespace) {
@@ -394,7 +382,6 @@ impl Keyfob {
             noticed: Once::new(),
             agent_cache: self.agent_cache.clone(),
             resolved: self.resolved.clone(),
-            first_book: std::sync::Mutex::new(None),
         }
     }
 
@@ -471,15 +458,7 @@ impl Keyfob {
     }
 
     pub fn book(&self) -> Result<ProfileBook, ProfileError> {
-        let first = self
-            .first_book
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        match first {
-            Some((book, read)) if read.elapsed() < FIRST_BOOK_LIFE => Ok(book),
-            _ => ProfileBook::load(&self.paths.config_file()),
-        }
+        ProfileBook::load(&self.paths.config_file())
     }
 
     /// config.toml and the AWS config file, locked and read, for one edit
@@ -489,8 +468,7 @@ impl Keyfob {
         let aws_path = self.aws_config.clone().ok_or(AppError::NoAwsConfig)?;
         let aws_lock = fsutil::lock_for(&aws_path)?;
         Ok(Files {
-            // Read afresh, after the lock: never the book parsed at start.
-            book: ProfileBook::load(&self.paths.config_file())?,
+            book: self.book()?,
             aws: AwsFile::load(&aws_path, Flavor::Config)?,
             aws_path,
             _locks: Some((toml_lock, aws_lock)),
@@ -529,7 +507,9 @@ impl Keyfob {
     /// A profile by name; an identity's name without a profile of its own
     /// means that identity's plain profile.
     pub fn profile(&self, name: &str) -> Result<Profile, AppError> {
-        resolve(self, &self.book()?, name)
+        // Only the tables this profile needs are parsed (the warm path).
+        let book = ProfileBook::load_for(&self.paths.config_file(), Some(name))?;
+        resolve(self, &book, name)
     }
 
     /// Every profile in config.toml, in file order.
