@@ -33,7 +33,14 @@ macro_rules! with_commands {
             trust_policy,
             open_console,
             account_aliases,
-            set_account_alias
+            set_account_alias,
+            list_sso_identities,
+            add_sso_identity,
+            sso_login,
+            cancel_sign_in,
+            open_sign_in_page,
+            sso_sync,
+            remove_sso_identity
         )
     };
 }

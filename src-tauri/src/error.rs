@@ -43,6 +43,9 @@ pub enum ErrorKind {
     /// The profile is locked and this call was given no PIN: ask for it
     /// and call again.
     Locked,
+    /// An Identity Center sign-in expired and nothing could renew it: sign
+    /// in again (`sso_login`), then call again.
+    SignIn,
     Internal,
 }
 
@@ -79,6 +82,7 @@ impl From<AppError> for UiError {
         let kind = match (&e, vault) {
             (AppError::ThirdParty(ThirdPartyError::Unguarded { .. }), _) => ErrorKind::Unguarded,
             (AppError::Provider(ProviderError::Locked { .. }), _) => ErrorKind::Locked,
+            _ if keyfob::app::needs_sso_sign_in(&e) => ErrorKind::SignIn,
             (_, Some(VaultError::WrongPin { remaining: 0, .. } | VaultError::BackOff { .. })) => {
                 ErrorKind::BackOff
             }

@@ -15,6 +15,7 @@ pub mod error;
 mod prompt;
 mod reminder;
 mod shortcut;
+mod sign_in;
 mod tray;
 
 use std::path::PathBuf;
@@ -65,6 +66,10 @@ pub struct Desk {
     shortcut_error: Mutex<Option<String>>,
     /// Set while the main window is destroyed to be built afresh.
     renewing: AtomicBool,
+    /// Identity Center sign-ins running now (the page's Cancel finds them).
+    sign_ins: sign_in::SignIns,
+    /// Identity Center identities whose sign-in this app found expired.
+    sso_expired: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Desk {
@@ -87,6 +92,42 @@ impl Desk {
             .ok_or_else(|| {
                 UiError::new(ErrorKind::Internal, "nothing to add: verify the keys first")
             })
+    }
+
+    fn sign_in_expired(&self, identity: &str) -> bool {
+        self.sso_expired
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(identity)
+    }
+
+    fn set_sign_in_expired(&self, identity: &str, expired: bool) {
+        let mut set = self.sso_expired.lock().unwrap_or_else(|e| e.into_inner());
+        if expired {
+            set.insert(identity.to_owned());
+        } else {
+            set.remove(identity);
+        }
+    }
+
+    /// An error of a call for Identity Center identity `identity`: one
+    /// that needs a new sign-in is remembered (the identity's page says
+    /// "expired").
+    fn noting_sign_in(&self, identity: &str, e: app::AppError) -> UiError {
+        if app::needs_sso_sign_in(&e) {
+            self.set_sign_in_expired(identity, true);
+        }
+        e.into()
+    }
+
+    /// [`Self::noting_sign_in`] for a call about profile `profile`.
+    fn noting_profile_sign_in(&self, profile: &str, e: app::AppError) -> UiError {
+        if app::needs_sso_sign_in(&e)
+            && let Ok(p) = self.kf.profile(profile)
+        {
+            self.set_sign_in_expired(p.identity.as_str(), true);
+        }
+        e.into()
     }
 
     fn settings_view(&self) -> SettingsView {
@@ -222,6 +263,8 @@ fn build_state(handle: &AppHandle) -> Result<Desk, Box<dyn std::error::Error>> {
         _server: server,
         shortcut_error: Mutex::new(None),
         renewing: AtomicBool::new(false),
+        sign_ins: sign_in::SignIns::default(),
+        sso_expired: Mutex::new(Default::default()),
     })
 }
 
