@@ -108,11 +108,13 @@ export function signInAgainDialog(identity: string, opts: { unlock?: string; pro
     const dialog = modal("again-dialog", `Sign in ${identity} again?`, form);
     dialog.dataset.identity = identity;
     if (opts.unlock) dialog.dataset.profile = opts.unlock;
-    dialog.addEventListener("close", () => resolve(result));
-    cancel.onclick = () => {
-      if (opts.prompt !== undefined) void call("answer_prompt", { id: opts.prompt, value: null }).catch(() => undefined);
-      dialog.close();
-    };
+    dialog.addEventListener("close", () => {
+      // Closed without signing in (Refuse, Escape): the agent's waiting
+      // request is refused at once rather than left to time out.
+      if (result === null && opts.prompt !== undefined) void call("answer_prompt", { id: opts.prompt, value: null }).catch(() => undefined);
+      resolve(result);
+    });
+    cancel.onclick = () => dialog.close();
     form.onsubmit = async (ev) => {
       ev.preventDefault();
       clearErrors(form);

@@ -42,7 +42,7 @@ export async function home(): Promise<void> {
   const search = h("input", {
     id: "search",
     type: "search",
-    placeholder: "Search profiles  ( / )",
+    placeholder: "Search  ( / )",
     "aria-keyshortcuts": "/",
     "aria-label": "Search profiles by name, identity, account, role or region",
     autocomplete: "off",
