@@ -3,8 +3,10 @@
 //! Owns the window, the tray ([`tray`]), the IPC commands ([`commands`],
 //! each a delegation to `keyfob::app` and friends), the shapes that cross
 //! to the UI ([`dto`], [`error`]) and the app's half of the prompt service
-//! ([`prompt`]), the 90-day key reminders ([`reminder`]) and the quick
-//! switcher's global shortcut ([`shortcut`]). State ([`Desk`]) is built
+//! ([`prompt`]), the page's side of an Identity Center sign-in
+//! ([`sign_in`]: the code and countdown as events, Cancel), the 90-day key
+//! reminders ([`reminder`]) and the quick switcher's global shortcut
+//! ([`shortcut`]). State ([`Desk`]) is built
 //! once in `setup()`. One instance runs (a second start focuses the
 //! window); the window's size and place are remembered.
 

@@ -1155,6 +1155,23 @@ def sso_sign_in_again(t: Desktop, ctx: dict) -> None:
     assert creds["Version"] == 1 and creds["AccessKeyId"].startswith("ASIA"), out
 
 
+
+def sso_remove(t: Desktop, ctx: dict) -> None:
+    """Remove from the identity's page, after the confirmation names the
+    identity and how many profiles go with it."""
+    t.go("profiles")
+    t.follow('a[data-identity-link="corp"]', "identity")
+    t.d.execute_script("window.confirm = (m) => { window.__asked = m; return true; }")
+    t.d.find_element(By.ID, "remove-identity").click()
+    t.at("home")
+    asked = t.d.execute_script("return window.__asked")
+    assert "corp" in asked and "4 profile(s)" in asked, asked
+    assert "Removed corp and 4 profile(s)" in t.until_text("#flash .notice.good")
+    assert not t.d.find_elements(By.CSS_SELECTOR, 'section.group[data-identity="corp"]')
+    assert "corp" not in [i["name"] for i in json.loads(t.keyfob("list", "--json").stdout)]
+    assert "acct-0-Admin" not in aws_config(t.world)
+
+
 CASES = [
     first_run,
     add_wrong_secret,
@@ -1180,6 +1197,7 @@ CASES = [
     sso_sync,
     sso_main_view,
     sso_sign_in_again,
+    sso_remove,
     tray,
     single_instance,
     memory_after_lock,
