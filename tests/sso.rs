@@ -1338,3 +1338,39 @@ fn the_app_signs_in_once_for_parallel_clients_without_a_terminal() {
         .refused(1, "keyfob sso login corp");
     assert_eq!(sign_ins.load(Ordering::SeqCst), 2);
 }
+
+/// The app's Cancel (SignInHost::cancelled): polling stops, the code is
+/// never redeemed, and nothing is stored.
+#[test]
+fn a_cancelled_sign_in_stores_nothing() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Cancels as soon as the code is shown.
+    struct Canceller(AtomicBool);
+    impl keyfob::app::SignInHost for Canceller {
+        fn show_code(&self, _code: &keyfob::app::DeviceCode<'_>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+        fn cancelled(&self) -> bool {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    let env = Env::new();
+    let inst = configure(env.moto, 1, serde_json::json!({}));
+    let kf = crate::util::world_keyfob(&env);
+    let new = keyfob::sso::NewSso::parse("corp", &inst.start_url, inst.region, None).unwrap();
+    let pin = keyfob::secret::Pin::new(PIN.into());
+    let host = Canceller(AtomicBool::new(false));
+    let err = with_client_endpoint(Some(env.moto.endpoint()), None, || {
+        keyfob::app::add_sso_identity(&kf, &new, &pin, &host)
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    assert!(err.to_string().contains("nothing was stored"), "{err}");
+    assert_eq!(
+        status(env.moto, &inst.start_url)["grants"]["device_code"],
+        0
+    );
+    assert!(list_json(&env).is_empty(), "{:?}", list_json(&env));
+}

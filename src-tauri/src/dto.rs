@@ -813,6 +813,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_sync_report_keeps_every_change_and_says_would_on_a_dry_run() {
+        use keyfob::app::{SyncChange, SyncReport};
+        let report = |dry_run| SyncReport {
+            identity: "corp".into(),
+            accounts: 2,
+            assignments: 3,
+            dry_run,
+            changes: vec![
+                SyncChange::Created {
+                    profile: "prod-Admin".into(),
+                    account_id: "111100000000".into(),
+                    role_name: "Admin".into(),
+                },
+                SyncChange::Renamed {
+                    profile: "old-Admin".into(),
+                    now: "new-Admin".into(),
+                },
+                SyncChange::Removed {
+                    profile: "gone-Admin".into(),
+                    account_id: "111100000001".into(),
+                    role_name: "Admin".into(),
+                },
+            ],
+        };
+        let dry = SyncReportView::from(report(true));
+        let kinds: Vec<_> = dry.changes.iter().map(|c| c.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                SyncChangeKind::Created,
+                SyncChangeKind::Renamed,
+                SyncChangeKind::Removed
+            ]
+        );
+        assert_eq!(dry.changes[0].text, "would be created (111100000000 Admin)");
+        assert!(dry.changes[1].text.contains("new-Admin"));
+        assert_eq!(dry.changes[2].account_id.as_deref(), Some("111100000001"));
+        let applied = SyncReportView::from(report(false));
+        assert_eq!(applied.changes[0].text, "created (111100000000 Admin)");
+        assert_eq!((applied.accounts, applied.assignments), (2, 3));
+    }
+
+    #[test]
     fn every_badge_kind_has_a_label_and_the_old_key_names_the_limit() {
         assert_eq!(BadgeKind::OldKey.label(), "key over 90 days");
         assert_eq!(BadgeKind::Root.label(), "root key");
