@@ -1225,6 +1225,156 @@ fn lock_all_forgets_the_sign_in_held_by_the_agent() {
     env.stop_agent();
 }
 
+/// The app signs in for clients without a terminal (the agent's sign-in
+/// request, AskKind::SignIn): after a revoke, parallel cold
+/// credential_process calls all get their role session, and the person
+/// is asked to sign in once (one new device-code grant), however many
+/// calls met the expired sign-in. Refused, the call fails at once saying
+/// `keyfob sso login`.
+#[test]
+fn the_app_signs_in_once_for_parallel_clients_without_a_terminal() {
+    use keyfob::agent::protocol::AskKind;
+    use keyfob::agent::server::{PromptAnswer, PromptRequest};
+    use keyfob::secret::Pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// Approves the code in the emulator as soon as it is shown.
+    struct Approver<'a> {
+        moto: &'a Moto,
+        start_url: &'a str,
+    }
+    impl keyfob::app::SignInHost for Approver<'_> {
+        fn show_code(&self, code: &keyfob::app::DeviceCode<'_>) {
+            post_ok(
+                self.moto,
+                "/keyfob-test/sso/approve",
+                serde_json::json!({"start_url": self.start_url, "user": "alice", "user_code": code.user_code}),
+            );
+        }
+    }
+
+    let env = Env::new();
+    let inst = configure(env.moto, 4, serde_json::json!({}));
+    add_sso(&env, "corp", &inst);
+    let pin = format!("{PIN}\n");
+    env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
+    let sign_ins = Arc::new(AtomicUsize::new(0));
+    let refuse = Arc::new(AtomicBool::new(false));
+    let app_kf = crate::util::world_keyfob(&env);
+    let (counted, refusing, moto, start_url) = (
+        sign_ins.clone(),
+        refuse.clone(),
+        env.moto,
+        inst.start_url.clone(),
+    );
+    let _server = crate::util::app_agent(
+        &env,
+        Arc::new(move |req: PromptRequest| match req.kind {
+            AskKind::Pin => PromptAnswer::Pin(Pin::new(PIN.into())),
+            AskKind::MfaCode => PromptAnswer::Refused,
+            AskKind::SignIn => {
+                assert_eq!(req.identity, "corp");
+                counted.fetch_add(1, Ordering::SeqCst);
+                if refusing.load(Ordering::SeqCst) {
+                    return PromptAnswer::Refused;
+                }
+                // What the app does: sign in with the PIN, then answer it.
+                let pin = Pin::new(PIN.into());
+                let host = Approver {
+                    moto,
+                    start_url: &start_url,
+                };
+                with_client_endpoint(Some(moto.endpoint()), None, || {
+                    keyfob::app::sso_login(&app_kf, "corp", &pin, &host)
+                })
+                .expect("the app's sign-in");
+                PromptAnswer::Pin(pin)
+            }
+        }),
+    );
+    // The agent holds the sign-in; then it is revoked at AWS.
+    env.run(&["credential-process", "acct-0-Admin"], "").ok();
+    post_ok(
+        env.moto,
+        "/keyfob-test/sso/revoke",
+        serde_json::json!({"start_url": inst.start_url, "user": "alice"}),
+    );
+    let profiles = [
+        "acct-1-Admin",
+        "acct-2-Admin",
+        "acct-3-Admin",
+        "acct-0-ReadOnly",
+    ];
+    let runs: Vec<Run> = std::thread::scope(|s| {
+        let handles: Vec<_> = profiles
+            .iter()
+            .cycle()
+            .take(8)
+            .map(|p| s.spawn(|| env.run(&["credential-process", p], "")))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for run in runs {
+        let run = run.ok();
+        assert!(run.stdout.contains("\"Version\":1"), "{}", run.stdout);
+    }
+    assert_eq!(sign_ins.load(Ordering::SeqCst), 1, "one sign-in for all");
+    assert_eq!(
+        status(env.moto, &inst.start_url)["grants"]["device_code"],
+        2
+    );
+    let arn = arn_of(boto3_arn(&env, "acct-3-Admin"));
+    assert_sso_arn(&arn, "111100000003", "Admin");
+    // Refused at the app: the call fails at once, naming the command.
+    refuse.store(true, Ordering::SeqCst);
+    post_ok(
+        env.moto,
+        "/keyfob-test/sso/revoke",
+        serde_json::json!({"start_url": inst.start_url, "user": "alice"}),
+    );
+    env.run(&["lock", "--all"], "").ok();
+    env.run(&["credential-process", "acct-1-Admin"], "")
+        .refused(1, "keyfob sso login corp");
+    assert_eq!(sign_ins.load(Ordering::SeqCst), 2);
+}
+
+/// The app's Cancel (SignInHost::cancelled): polling stops, the code is
+/// never redeemed, and nothing is stored.
+#[test]
+fn a_cancelled_sign_in_stores_nothing() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Cancels as soon as the code is shown.
+    struct Canceller(AtomicBool);
+    impl keyfob::app::SignInHost for Canceller {
+        fn show_code(&self, _code: &keyfob::app::DeviceCode<'_>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+        fn cancelled(&self) -> bool {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    let env = Env::new();
+    let inst = configure(env.moto, 1, serde_json::json!({}));
+    let kf = crate::util::world_keyfob(&env);
+    let new = keyfob::sso::NewSso::parse("corp", &inst.start_url, inst.region, None).unwrap();
+    let pin = keyfob::secret::Pin::new(PIN.into());
+    let host = Canceller(AtomicBool::new(false));
+    let err = with_client_endpoint(Some(env.moto.endpoint()), None, || {
+        keyfob::app::add_sso_identity(&kf, &new, &pin, &host)
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    assert!(err.to_string().contains("nothing was stored"), "{err}");
+    assert_eq!(
+        status(env.moto, &inst.start_url)["grants"]["device_code"],
+        0
+    );
+    assert!(list_json(&env).is_empty(), "{:?}", list_json(&env));
+}
+
 /// `keyfob sso logout` ends the sign-in at Identity Center (no live
 /// session left there), forgets its tokens and drops its profiles' cached
 /// sessions; the agent, which still held the old tokens, finds them

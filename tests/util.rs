@@ -616,6 +616,17 @@ pub fn app_agent(
     env: &Env,
     asker: keyfob::agent::server::Asker,
 ) -> keyfob::agent::server::ServerHandle {
+    let kf = world_keyfob(env);
+    let runtime = kf.paths.runtime_dir.clone();
+    let agent = std::sync::Arc::new(keyfob::agent::server::Agent::new(kf, Some(asker)));
+    keyfob::agent::server::AgentServer::bind(&runtime)
+        .unwrap()
+        .spawn(agent)
+}
+
+/// The library's `Keyfob` over this world's folders, store and AWS config,
+/// in the test process (as the app builds its own).
+pub fn world_keyfob(env: &Env) -> keyfob::app::Keyfob {
     let root = env.root.path();
     let paths = keyfob::paths::Paths {
         config_dir: root.join("config/keyfob"),
@@ -641,8 +652,5 @@ pub fn app_agent(
     if let Some(bus) = env.bus_address() {
         unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", bus) };
     }
-    let agent = std::sync::Arc::new(keyfob::agent::server::Agent::new(kf, Some(asker)));
-    keyfob::agent::server::AgentServer::bind(&paths.runtime_dir)
-        .unwrap()
-        .spawn(agent)
+    kf
 }

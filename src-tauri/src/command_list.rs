@@ -34,7 +34,14 @@ macro_rules! with_commands {
             open_console,
             sealing_key,
             account_aliases,
-            set_account_alias
+            set_account_alias,
+            list_sso_identities,
+            add_sso_identity,
+            sso_login,
+            cancel_sign_in,
+            open_sign_in_page,
+            sso_sync,
+            remove_sso_identity
         )
     };
 }

@@ -286,7 +286,9 @@ pub async fn unlock(app: AppHandle, mut form: UnlockForm) -> Result<String> {
             pin: Some(Pin::new(take(d.open(&form.pin, "pin")?))),
             mfa_code: form.mfa_code.take(),
         };
-        Ok(app::unlock(&d.kf, &form.profile, &prompter).map(rfc3339)?)
+        app::unlock(&d.kf, &form.profile, &prompter)
+            .map(rfc3339)
+            .map_err(|e| d.noting_profile_sign_in(&form.profile, e))
     })
     .await
 }
@@ -345,7 +347,8 @@ pub async fn open_console(app: AppHandle, profile: String, pin: Option<PinForm>)
             prompter
                 .as_ref()
                 .map(|p| p as &dyn keyfob::provider::Prompter),
-        )?;
+        )
+        .map_err(|e| d.noting_profile_sign_in(&profile, e))?;
         keyfob::console::open_in_browser(
             &url,
             &keyfob::console::Browser::Default,
@@ -417,4 +420,164 @@ pub fn sealing_key(state: tauri::State<'_, Desk>) -> SealingKey {
 /// `String`: the buffer moves, nothing is copied.
 fn take(mut text: Zeroizing<String>) -> String {
     std::mem::take(&mut *text)
+}
+
+// ---------------------------------------------------------------------------
+// Identity Center
+// ---------------------------------------------------------------------------
+
+/// The Identity Center identities (no PIN needed).
+#[tauri::command]
+pub async fn list_sso_identities(app: AppHandle) -> Result<Vec<SsoIdentityView>> {
+    blocking(app, |d| {
+        Ok(app::sso_identities(&d.kf)?
+            .iter()
+            .map(|i| SsoIdentityView::new(i, d.sign_in_expired(i.name.as_str())))
+            .collect())
+    })
+    .await
+}
+
+/// Checks the form's fields in its order (name, start URL, region, scopes,
+/// PIN, PIN again), the same way `keyfob sso add` does.
+fn new_sso(d: &Desk, form: NewSsoForm) -> Result<(keyfob::sso::NewSso, Pin)> {
+    let scopes = Some(form.scopes.trim()).filter(|s| !s.is_empty());
+    let new =
+        keyfob::sso::NewSso::parse(&form.identity_name, &form.start_url, &form.region, scopes)?;
+    let pin = Pin::new(take(d.open(&form.pin, "pin")?));
+    check_pin(&pin)?;
+    let again = Pin::new(take(d.open(&form.pin_confirmation, "pin_confirmation")?));
+    check_pin_confirmation(&pin, &again)?;
+    Ok((new, pin))
+}
+
+/// "Add Identity Center": every field checked, then the device sign-in
+/// (the code and the time left reach the page as `keyfob://sign-in`
+/// events of sign-in `flow`; the browser opens at the URL), then the
+/// sign-in sealed under the new PIN. Nothing is stored unless it is
+/// approved.
+#[tauri::command]
+pub async fn add_sso_identity(
+    app: AppHandle,
+    form: NewSsoForm,
+    flow: u32,
+) -> Result<SsoIdentityView> {
+    let handle = app.clone();
+    changing(app, move |d| {
+        let (new, pin) = new_sso(d, form)?;
+        app::check_new_sso(&d.kf, &new)?;
+        let host = d.sign_ins.begin(&handle, flow)?;
+        let identity = app::add_sso_identity(&d.kf, &new, &pin, &host)?;
+        Ok(SsoIdentityView::new(&identity, false))
+    })
+    .await
+}
+
+/// Signs an Identity Center identity in again (`keyfob sso login`), its
+/// code shown as for [`add_sso_identity`]. Then, with the same PIN (which
+/// the page does not send twice): `unlock` makes that profile's session
+/// (the retry of the action that found the sign-in expired), and `prompt`
+/// answers the agent's sign-in request of that id (a credential_process
+/// client without a terminal), which the agent then retries.
+#[tauri::command]
+pub async fn sso_login(
+    app: AppHandle,
+    identity: String,
+    form: PinForm,
+    flow: u32,
+    unlock: Option<String>,
+    prompt: Option<u32>,
+) -> Result<SignedInView> {
+    let handle = app.clone();
+    changing(app, move |d| {
+        let pin = Pin::new(take(d.open(&form.pin, "pin")?));
+        if let Some(id) = prompt
+            && !d.prompts.wants_sign_in(id, &identity)
+        {
+            return Err(UiError::new(
+                ErrorKind::PromptGone,
+                "that request is gone: it was answered or timed out",
+            ));
+        }
+        let host = d.sign_ins.begin(&handle, flow)?;
+        let signed = app::sso_login(&d.kf, &identity, &pin, &host)?;
+        drop(host);
+        d.set_sign_in_expired(&identity, false);
+        let session_expires_at = match unlock {
+            Some(profile) => {
+                let again = FixedPrompter {
+                    pin: Some(Pin::new(pin.expose().to_owned())),
+                    mfa_code: None,
+                };
+                Some(rfc3339(app::unlock(&d.kf, &profile, &again)?))
+            }
+            None => None,
+        };
+        if let Some(id) = prompt {
+            d.prompts.signed_in(id, pin);
+        }
+        Ok(SignedInView {
+            identity: SsoIdentityView::new(&signed, false),
+            session_expires_at,
+        })
+    })
+    .await
+}
+
+/// The page's Cancel of sign-in `flow`: it stops polling; nothing stored.
+#[tauri::command]
+pub fn cancel_sign_in(state: tauri::State<'_, Desk>, flow: u32) -> bool {
+    state.sign_ins.cancel(flow)
+}
+
+/// Opens the browser at sign-in `flow`'s verification URL again (the page
+/// never chooses the address).
+#[tauri::command]
+pub fn open_sign_in_page(state: tauri::State<'_, Desk>, flow: u32) -> Result<()> {
+    let url = state
+        .sign_ins
+        .url(flow)
+        .ok_or_else(|| UiError::new(ErrorKind::State, "that sign-in is over: start it again"))?;
+    if crate::sign_in::open_browser(&url) {
+        Ok(())
+    } else {
+        Err(UiError::new(
+            ErrorKind::Internal,
+            format!("could not open a browser: open {url} yourself"),
+        ))
+    }
+}
+
+/// `keyfob sso sync`: one profile per account and role, named by
+/// `template`; `dryRun` reports what would change and writes nothing.
+#[tauri::command]
+pub async fn sso_sync(
+    app: AppHandle,
+    identity: String,
+    template: String,
+    dry_run: bool,
+    form: PinForm,
+) -> Result<SyncReportView> {
+    changing(app, move |d| {
+        // The template is checked before the PIN opens anything.
+        app::Template::parse(&template)?;
+        let pin = Pin::new(take(d.open(&form.pin, "pin")?));
+        let report = app::sso_sync(&d.kf, &identity, &pin, &template, dry_run)
+            .map_err(|e| d.noting_sign_in(&identity, e))?;
+        Ok(report.into())
+    })
+    .await
+}
+
+/// Removes an Identity Center identity and its profiles (the page asked
+/// first).
+#[tauri::command]
+pub async fn remove_sso_identity(app: AppHandle, name: String) -> Result<Vec<String>> {
+    changing(app, move |d| {
+        let confirmed = app::Answered { take_over: false };
+        let (_, profiles) = app::remove_sso_identity(&d.kf, &name, &confirmed)?;
+        d.set_sign_in_expired(&name, false);
+        Ok(profiles)
+    })
+    .await
 }

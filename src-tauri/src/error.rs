@@ -46,6 +46,9 @@ pub enum ErrorKind {
     /// A secret field was sealed to a key the app has replaced since (a
     /// page that outlived "Lock all"): fetch the key, seal, call again.
     Resealed,
+    /// An Identity Center sign-in expired and nothing could renew it: sign
+    /// in again (`sso_login`), then call again.
+    SignIn,
     Internal,
 }
 
@@ -82,6 +85,7 @@ impl From<AppError> for UiError {
         let kind = match (&e, vault) {
             (AppError::ThirdParty(ThirdPartyError::Unguarded { .. }), _) => ErrorKind::Unguarded,
             (AppError::Provider(ProviderError::Locked { .. }), _) => ErrorKind::Locked,
+            _ if keyfob::app::needs_sso_sign_in(&e) => ErrorKind::SignIn,
             (_, Some(VaultError::WrongPin { remaining: 0, .. } | VaultError::BackOff { .. })) => {
                 ErrorKind::BackOff
             }

@@ -3,8 +3,10 @@
 //! Owns the window, the tray ([`tray`]), the IPC commands ([`commands`],
 //! each a delegation to `keyfob::app` and friends), the shapes that cross
 //! to the UI ([`dto`], [`error`]) and the app's half of the prompt service
-//! ([`prompt`]), the 90-day key reminders ([`reminder`]) and the quick
-//! switcher's global shortcut ([`shortcut`]). State ([`Desk`]) is built
+//! ([`prompt`]), the page's side of an Identity Center sign-in
+//! ([`sign_in`]: the code and countdown as events, Cancel), the 90-day key
+//! reminders ([`reminder`]) and the quick switcher's global shortcut
+//! ([`shortcut`]). State ([`Desk`]) is built
 //! once in `setup()`. One instance runs (a second start focuses the
 //! window); the window's size and place are remembered.
 
@@ -16,6 +18,7 @@ mod prompt;
 mod reminder;
 pub mod sealing;
 mod shortcut;
+mod sign_in;
 mod tray;
 
 use std::path::PathBuf;
@@ -68,6 +71,10 @@ pub struct Desk {
     renewing: AtomicBool,
     /// The key secret fields are sealed to; replaced with the web process.
     sealer: sealing::Sealer,
+    /// Identity Center sign-ins running now (the page's Cancel finds them).
+    sign_ins: sign_in::SignIns,
+    /// Identity Center identities whose sign-in this app found expired.
+    sso_expired: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Desk {
@@ -99,6 +106,42 @@ impl Desk {
             .ok_or_else(|| {
                 UiError::new(ErrorKind::Internal, "nothing to add: verify the keys first")
             })
+    }
+
+    fn sign_in_expired(&self, identity: &str) -> bool {
+        self.sso_expired
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(identity)
+    }
+
+    fn set_sign_in_expired(&self, identity: &str, expired: bool) {
+        let mut set = self.sso_expired.lock().unwrap_or_else(|e| e.into_inner());
+        if expired {
+            set.insert(identity.to_owned());
+        } else {
+            set.remove(identity);
+        }
+    }
+
+    /// An error of a call for Identity Center identity `identity`: one
+    /// that needs a new sign-in is remembered (the identity's page says
+    /// "expired").
+    fn noting_sign_in(&self, identity: &str, e: app::AppError) -> UiError {
+        if app::needs_sso_sign_in(&e) {
+            self.set_sign_in_expired(identity, true);
+        }
+        e.into()
+    }
+
+    /// [`Self::noting_sign_in`] for a call about profile `profile`.
+    fn noting_profile_sign_in(&self, profile: &str, e: app::AppError) -> UiError {
+        if app::needs_sso_sign_in(&e)
+            && let Ok(p) = self.kf.profile(profile)
+        {
+            self.set_sign_in_expired(p.identity.as_str(), true);
+        }
+        e.into()
     }
 
     fn settings_view(&self) -> SettingsView {
@@ -243,6 +286,8 @@ fn build_state(handle: &AppHandle) -> Result<Desk, Box<dyn std::error::Error>> {
         shortcut_error: Mutex::new(None),
         renewing: AtomicBool::new(false),
         sealer: sealing::Sealer::new()?,
+        sign_ins: sign_in::SignIns::default(),
+        sso_expired: Mutex::new(Default::default()),
     })
 }
 

@@ -27,6 +27,11 @@ use crate::error::{ErrorKind, UiError};
 /// makes sure a late answer never blocks a thread for ever.
 const WAIT: Duration = Duration::from_secs(130);
 
+/// A sign-in prompt is answered only once the person approved the code in
+/// the browser: it may wait until just before the client gives up (its
+/// request timeout is 300 s).
+const SIGN_IN_WAIT: Duration = Duration::from_secs(290);
+
 /// The event the UI listens to; its payload is a [`PromptView`].
 pub const EVENT: &str = "keyfob://prompt";
 
@@ -60,10 +65,37 @@ impl Prompts {
             (None, _) => PromptAnswer::Refused,
             (Some(mut v), PromptKind::Pin) => PromptAnswer::Pin(Pin::new(std::mem::take(&mut *v))),
             (Some(v), PromptKind::MfaCode) => PromptAnswer::MfaCode(v.trim().to_owned()),
+            // Answered by signing in (`sso_login` with the prompt's id),
+            // never with a bare value.
+            (Some(_), PromptKind::SignIn) => PromptAnswer::Refused,
         };
         // The requester may have hung up; nothing to do then.
         let _ = tx.send(answer);
         Ok(())
+    }
+}
+
+impl Prompts {
+    /// Whether prompt `id` waits for a sign-in of `identity`.
+    pub fn wants_sign_in(&self, id: u32, identity: &str) -> bool {
+        self.waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .is_some_and(|(v, _)| v.kind == PromptKind::SignIn && v.identity == identity)
+    }
+
+    /// Answers a sign-in prompt once the page signed the identity in: the
+    /// agent retries the request with the PIN that opened the sign-in.
+    pub fn signed_in(&self, id: u32, pin: Pin) {
+        let entry = self
+            .waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        if let Some((_, tx)) = entry {
+            let _ = tx.send(PromptAnswer::Pin(pin));
+        }
     }
 }
 
@@ -81,6 +113,7 @@ pub fn ask(app: &AppHandle, request: PromptRequest) -> PromptAnswer {
         kind: match request.kind {
             AskKind::Pin => PromptKind::Pin,
             AskKind::MfaCode => PromptKind::MfaCode,
+            AskKind::SignIn => PromptKind::SignIn,
         },
         profile: request.profile,
         identity: request.identity,
@@ -97,7 +130,12 @@ pub fn ask(app: &AppHandle, request: PromptRequest) -> PromptAnswer {
         .insert(id, (view.clone(), tx));
     crate::show_main_window(app);
     let _ = app.emit(EVENT, &view);
-    let answer = rx.recv_timeout(WAIT).unwrap_or(PromptAnswer::Refused);
+    let wait = if view.kind == PromptKind::SignIn {
+        SIGN_IN_WAIT
+    } else {
+        WAIT
+    };
+    let answer = rx.recv_timeout(wait).unwrap_or(PromptAnswer::Refused);
     prompts
         .waiting
         .lock()

@@ -224,6 +224,11 @@ impl AgentLink {
                         message: e.to_string(),
                     },
                 },
+
+                // Never sent to a client (the agent asks the app only).
+                AskKind::SignIn => Answer::Unavailable {
+                    message: "a sign-in is not asked of a client".into(),
+                },
             }
         };
         match self.call(request, &on_ask)? {

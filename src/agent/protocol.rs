@@ -46,6 +46,11 @@ pub fn lock_path(runtime_dir: &Path) -> PathBuf {
 pub enum AskKind {
     Pin,
     MfaCode,
+    /// An Identity Center identity must sign in again (its sign-in expired
+    /// and could not be renewed). Asked of the app only, never sent to a
+    /// client: the app runs the sign-in (PIN, code, browser) and answers
+    /// with the identity's PIN, and the agent tries the request again.
+    SignIn,
 }
 
 /// Client → agent. No `Debug`: `session` and `put` can carry secrets.

@@ -416,13 +416,27 @@ fn handle(stream: &mut UnixStream, agent: &Agent, pid: u32, request: Request) ->
             };
             let prompter: Option<&dyn Prompter> =
                 (answers || agent.asker.is_some()).then_some(&asker as &dyn Prompter);
-            let made = crate::aws::with_client_endpoint(endpoint, region, || {
-                if console {
-                    app::make_console_session(kf, &profile, prompter)
-                } else {
-                    app::make_session(kf, &profile, fresh, prompter)
-                }
-            });
+            let started = OffsetDateTime::now_utc();
+            let run = |prompter: Option<&dyn Prompter>| {
+                crate::aws::with_client_endpoint(endpoint.clone(), region.clone(), || {
+                    if console {
+                        app::make_console_session(kf, &profile, prompter)
+                    } else {
+                        app::make_session(kf, &profile, fresh, prompter)
+                    }
+                })
+            };
+            let mut made = run(prompter);
+            // An Identity Center sign-in nothing could renew, for a client
+            // with no terminal (a terminal signs in itself): the app signs
+            // in, then the request is tried again.
+            if let Err(e) = &made
+                && app::needs_sso_sign_in(e)
+                && !interactive
+                && agent.asker.is_some()
+            {
+                made = sign_in_through_app(kf, &asker, &profile, started, &run).unwrap_or(made);
+            }
             match made {
                 Ok(s) => Reply::Session {
                     credentials: s.to_process_json(),
@@ -495,6 +509,62 @@ fn handle(stream: &mut UnixStream, agent: &Agent, pid: u32, request: Request) ->
             Ok(_) => Reply::Done,
             Err(e) => failed(e),
         },
+    }
+}
+
+/// A session request's attempt, with the prompter it may use.
+type Attempt<'a, T> = dyn Fn(Option<&dyn Prompter>) -> Result<T, AppError> + 'a;
+
+/// One sign-in at a time per Identity Center identity, however many
+/// requests found it expired at once.
+static SIGN_INS: Mutex<std::collections::BTreeMap<String, Arc<Mutex<()>>>> =
+    Mutex::new(std::collections::BTreeMap::new());
+
+/// Asks the app to sign `profile`'s Identity Center identity in again and
+/// runs `run` once more: with the PIN the app answers, or with no prompt
+/// at all when another request signed the identity in while this one
+/// waited its turn (single flight: parallel cold calls make one sign-in).
+/// `None` when the person refused or the app is not asking: the first
+/// error stands.
+fn sign_in_through_app<T>(
+    kf: &Keyfob,
+    asker: &Conversation,
+    profile: &crate::profile::Profile,
+    started: OffsetDateTime,
+    run: &Attempt<'_, T>,
+) -> Option<Result<T, AppError>> {
+    let name = profile.identity.as_str();
+    let flight = SIGN_INS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(name.to_owned())
+        .or_default()
+        .clone();
+    let _turn = flight
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let signed_in_since = kf
+        .vault()
+        .ok()
+        .and_then(|v| v.sso_get(name).ok())
+        .is_some_and(|i| i.signed_in_at >= started);
+    if signed_in_since {
+        return Some(run(Some(asker as &dyn Prompter)));
+    }
+    let ask = Ask {
+        profile: &profile.name,
+        identity: name,
+        mfa_serial: None,
+    };
+    match asker.ask_app(AskKind::SignIn, &ask)? {
+        PromptAnswer::Pin(pin) => {
+            let again = crate::prompt::FixedPrompter {
+                pin: Some(pin),
+                mfa_code: None,
+            };
+            Some(run(Some(&again as &dyn Prompter)))
+        }
+        _ => None,
     }
 }
 

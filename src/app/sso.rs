@@ -25,6 +25,11 @@ pub trait SignInHost {
     /// Called after each poll that found the sign-in still pending, with
     /// the time left before the code expires (for a countdown).
     fn waiting(&self, _left: Duration) {}
+    /// Whether the person gave up (the app's Cancel): polling stops within
+    /// a fraction of a second and nothing is stored.
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// The device code as the person sees it (no secret: the device code
@@ -107,10 +112,18 @@ fn sign_in(
         user_code: &device.user_code,
         expires_in: device.expires_in,
     });
-    let tokens = sso::wait_for_approval(instance.region, &client, &device, |left| {
-        host.waiting(left)
-    })
+    let tokens = sso::wait_for_approval_or_cancel(
+        instance.region,
+        &client,
+        &device,
+        |left| host.waiting(left),
+        || host.cancelled(),
+    )
     .map_err(|e| match e {
+        SsoError::Cancelled => AppError::Refused(format!(
+            "the sign-in with code {} was cancelled; nothing was stored",
+            device.user_code
+        )),
         SsoError::Expired => AppError::Refused(format!(
             "the sign-in code {} expired before it was approved; nothing was stored — run the command again and approve the code within {} s",
             device.user_code,

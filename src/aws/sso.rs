@@ -70,6 +70,9 @@ pub enum SsoError {
     /// The person refused the sign-in in the browser.
     #[error("the sign-in was refused in the browser")]
     Denied,
+    /// The person cancelled the sign-in in keyfob before approving it.
+    #[error("the sign-in was cancelled")]
+    Cancelled,
     /// The refresh token is no longer valid (expired, revoked or rotated
     /// away), or the client registration was refused: sign in again.
     #[error("the Identity Center sign-in can no longer be renewed ({code}) — sign in again")]
@@ -361,8 +364,41 @@ pub fn wait_for_approval(
     region: &str,
     client: &ClientRegistration,
     device: &DeviceAuthorization,
-    mut on_poll: impl FnMut(Duration),
+    on_poll: impl FnMut(Duration),
 ) -> Result<Tokens, SsoError> {
+    wait_for_approval_or_cancel(region, client, device, on_poll, || false)
+}
+
+/// How often a wait between polls looks whether it was cancelled.
+const CANCEL_CHECK: Duration = Duration::from_millis(200);
+
+/// [`wait_for_approval`] that stops with [`SsoError::Cancelled`] within
+/// [`CANCEL_CHECK`] of `cancelled` turning true (the app's Cancel button):
+/// no further poll is made, so nothing is issued.
+pub fn wait_for_approval_or_cancel(
+    region: &str,
+    client: &ClientRegistration,
+    device: &DeviceAuthorization,
+    mut on_poll: impl FnMut(Duration),
+    cancelled: impl Fn() -> bool,
+) -> Result<Tokens, SsoError> {
+    // Sleeps `d` in short steps, false if cancelled meanwhile.
+    let nap = |d: Duration| {
+        let cancelled = &cancelled;
+        async move {
+            let end = std::time::Instant::now() + d;
+            loop {
+                if cancelled() {
+                    return false;
+                }
+                let left = end.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return true;
+                }
+                tokio::time::sleep(left.min(CANCEL_CHECK)).await;
+            }
+        }
+    };
     let started = std::time::Instant::now();
     let deadline = started + device.expires_in;
     block_on(async {
@@ -378,14 +414,18 @@ pub fn wait_for_approval(
             if now + interval >= deadline {
                 // One last poll at the deadline would only meet an
                 // expired code; say so now.
-                tokio::time::sleep(deadline.saturating_duration_since(now)).await;
+                if !nap(deadline.saturating_duration_since(now)).await {
+                    return Err(SsoError::Cancelled);
+                }
                 return match create_token_device_with(&oidc, client, device).await {
                     Err(SsoError::Pending | SsoError::SlowDown) => Err(SsoError::Expired),
                     other => other,
                 };
             }
             on_poll(deadline.saturating_duration_since(now));
-            tokio::time::sleep(interval).await;
+            if !nap(interval).await {
+                return Err(SsoError::Cancelled);
+            }
         }
     })?
 }

@@ -81,15 +81,19 @@ class Desktop:
         self.browser_out = world.dir / "browser.json"
         browser_bin = world.dir / "browser-bin"
         browser_bin.mkdir(exist_ok=True)
+        # Only the console's local address is fetched: the Identity Center
+        # verification URL (an AWS host) is only recorded.
         (browser_bin / "xdg-open").write_text(
             "#!/usr/bin/env python3\n"
             "import json, sys, urllib.request, urllib.error\n"
             "class Stop(urllib.request.HTTPRedirectHandler):\n"
             "    def redirect_request(self, *a, **k):\n"
             "        return None\n"
+            "got = None\n"
             "try:\n"
-            "    r = urllib.request.build_opener(Stop).open(sys.argv[-1], timeout=10)\n"
-            "    got = [r.status, r.headers.get('Location')]\n"
+            "    if sys.argv[-1].startswith('http://127.0.0.1:'):\n"
+            "        r = urllib.request.build_opener(Stop).open(sys.argv[-1], timeout=10)\n"
+            "        got = [r.status, r.headers.get('Location')]\n"
             "except urllib.error.HTTPError as e:\n"
             "    got = [e.code, e.headers.get('Location')]\n"
             f"json.dump({{'argv': sys.argv[1:], 'got': got}}, open({str(self.browser_out)!r}, 'w'))\n"
@@ -984,6 +988,224 @@ def memory_after_lock(t: Desktop, ctx: dict) -> None:
     memory.assert_none_left(found)
 
 
+# -- IAM Identity Center ----------------------------------------------------
+
+SSO_URL = "https://d-e2e0000001.awsapps.com/start"
+SSO_ACCOUNTS = [f"{111100000000 + i}" for i in range(3)]
+
+
+def sso_test(t: Desktop, method: str, path: str, body: dict | None = None) -> dict:
+    """The emulator's unsigned test endpoints (tests/support/sso_emulator.py)."""
+    import urllib.request
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(t.world.endpoint + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+
+
+def sso_pending(t: Desktop) -> list[str]:
+    import urllib.parse
+    status = sso_test(t, "GET", "/keyfob-test/sso/status?start_url=" + urllib.parse.quote(SSO_URL, safe=""))
+    return [p["user_code"] for p in status["pending"]]
+
+
+def sso_code_shown(t: Desktop) -> str:
+    """The user code the sign-in dialog shows, checked against the one
+    the emulator has pending, and the browser the app opened at the URL
+    with that code filled in."""
+    code = t.until_text("#sign-in-code")
+    assert code in sso_pending(t), (code, sso_pending(t))
+    t.wait.until(lambda d: t.browser_out.exists())
+    seen = json.loads(t.browser_out.read_text())
+    t.browser_out.unlink()
+    assert seen["argv"][-1].startswith("https://device.sso.eu-west-1.amazonaws.com/"), seen
+    assert f"user_code={code}" in seen["argv"][-1], seen
+    assert t.text("#sign-in-url") == seen["argv"][-1]
+    left = t.text("#sign-in-left")
+    assert "min" in left or left.endswith(" s"), left
+    return code
+
+
+def sso_fill(t: Desktop, name: str, url: str, region: str, pin: str = PIN, again: str = PIN) -> None:
+    t.fill("identity_name", name)
+    t.fill("start_url", url)
+    t.fill("region", region)
+    t.fill("pin", pin)
+    t.fill("pin_confirmation", again)
+    t.d.find_element(By.ID, "sso-sign-in").click()
+
+
+def sso_add_refused(t: Desktop, ctx: dict) -> None:
+    """Bad fields are refused next to the field they name, before any
+    call; nothing is stored. Cancel stops a sign-in; nothing is stored."""
+    sso_test(t, "POST", "/keyfob-test/sso/configure", {
+        "start_url": SSO_URL, "region": "eu-west-1",
+        "accounts": [{"account_id": a, "account_name": f"acct-{i}", "email": f"a{i}@example.com"}
+                     for i, a in enumerate(SSO_ACCOUNTS)],
+        "users": [{"name": "alice", "assignments":
+                   [{"account_id": a, "role_name": "Admin"} for a in SSO_ACCOUNTS]
+                   + [{"account_id": SSO_ACCOUNTS[0], "role_name": "ReadOnly"}]}],
+    })
+    t.go("profiles")
+    t.follow("#add-sso", "add-sso")
+    def sso_calls() -> dict:
+        return {k: v for k, v in t.world.calls().items() if k.startswith("sso")}
+    calls = sso_calls()
+    for url, region, pin, again, field, words in [
+        ("http://d-e2e0000001.awsapps.com/start", "eu-west-1", PIN, PIN, "start_url", "https://"),
+        (SSO_URL, "moon-1", PIN, PIN, "region", ""),
+        (SSO_URL, "eu-west-1", PIN, "other-pin-000", "pin_confirmation", ""),
+    ]:
+        sso_fill(t, "corp", url, region, pin, again)
+        message = t.until_text(f"#{field}-error")
+        assert words in message, (field, message)
+        for f in ("pin", "pin_confirmation"):
+            assert t.d.find_element(By.ID, f).get_attribute("value") == "", f"{f} not cleared"
+        if field == "start_url":
+            t.shot(ctx, "add-sso-error")
+    assert sso_calls() == calls, "a refused form made a call"
+    # Cancel while the code is shown: polling stops, nothing is stored.
+    sso_fill(t, "corp", SSO_URL, "eu-west-1")
+    sso_code_shown(t)
+    t.d.find_element(By.ID, "sign-in-cancel").click()
+    t.wait.until(lambda d: "nothing was stored" in t.text("#add-sso-general"))
+    t.wait.until(lambda d: not d.find_elements(By.ID, "sign-in-dialog"))
+    listed = json.loads(t.keyfob("list", "--json").stdout)
+    assert "corp" not in [i["name"] for i in listed], listed
+
+
+def sso_add(t: Desktop, ctx: dict) -> None:
+    """The form, the code and countdown, approval in the emulator (the
+    person's "Allow"), then the identity's page offers the sync."""
+    sso_fill(t, "corp", SSO_URL, "eu-west-1")
+    code = sso_code_shown(t)
+    t.shot(ctx, "sso-sign-in")
+    # Nothing is stored while the code waits.
+    assert "corp" not in [i["name"] for i in json.loads(t.keyfob("list", "--json").stdout)]
+    sso_test(t, "POST", "/keyfob-test/sso/approve", {"start_url": SSO_URL, "user": "alice", "user_code": code})
+    t.at("identity")
+    assert "Signed in corp" in t.until_text("#identity-general .notice.good")
+    assert t.text("#identity-details .start-url") == SSO_URL
+    assert t.d.find_element(By.ID, "sync-preview").is_displayed()
+    listed = {i["name"]: i for i in json.loads(t.keyfob("list", "--json").stdout)}
+    assert listed["corp"]["kind"] == "identity-center" and listed["corp"]["start_url"] == SSO_URL, listed
+
+
+def sso_sync(t: Desktop, ctx: dict) -> None:
+    """Sync from the identity's page: the dry run lists what would be made
+    (and writes nothing), then apply."""
+    t.fill("sync_pin", PIN)
+    t.d.find_element(By.ID, "sync-preview").click()
+    t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sync-changes tr[data-change]"))
+    created = sorted(r.get_attribute("data-profile") for r in
+                     t.d.find_elements(By.CSS_SELECTOR, '#sync-changes tr[data-change="created"]'))
+    assert created == ["acct-0-Admin", "acct-0-ReadOnly", "acct-1-Admin", "acct-2-Admin"], created
+    assert "Preview" in t.text("#sync-summary")
+    assert "acct-0-Admin" not in aws_config(t.world), "the dry run wrote the AWS config"
+    assert t.d.find_element(By.ID, "sync_pin").get_attribute("value") == ""
+    t.shot(ctx, "sso-sync-preview")
+    t.fill("sync_pin", PIN)
+    t.d.find_element(By.ID, "sync-apply").click()
+    t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#identity-profiles tr[data-profile="acct-1-Admin"]'))
+    assert "Synced corp" in t.until_text("#identity-general .notice.good")
+    assert "credential-process acct-1-Admin" in aws_config(t.world)
+    t.shot(ctx, "sso-identity")
+
+
+def sso_main_view(t: Desktop, ctx: dict) -> None:
+    """The synced profiles in the main view, grouped under their identity
+    (with its start URL), searchable; unlock one, make it the default, and
+    the AWS CLI v2 gets the assumed role through credential_process."""
+    t.go("profiles")
+    group = t.d.find_element(By.CSS_SELECTOR, 'section.group[data-identity="corp"]')
+    assert group.get_attribute("data-sso") == "true" and SSO_URL in group.text, group.text
+    row = t.row("acct-1-Admin")
+    assert row.find_element(By.CSS_SELECTOR, ".account").text == SSO_ACCOUNTS[1]
+    assert row.find_element(By.CSS_SELECTOR, ".role").text == "Admin"
+    t.fill("search", "readonly")
+    t.wait.until(lambda d: [r.get_attribute("data-profile") for r in
+                            d.find_elements(By.CSS_SELECTOR, "#main tr[data-profile]") if r.is_displayed()]
+                 == ["acct-0-ReadOnly"])
+    t.fill("search", SSO_ACCOUNTS[2])
+    t.wait.until(lambda d: [r.get_attribute("data-profile") for r in
+                            d.find_elements(By.CSS_SELECTOR, "#main tr[data-profile]") if r.is_displayed()]
+                 == ["acct-2-Admin"])
+    t.shot(ctx, "sso-main-view")
+    t.d.execute_script("const s = document.getElementById('search'); s.value = '';"
+                       " s.dispatchEvent(new Event('input'));")
+    t.fresh(lambda: t.row("acct-1-Admin").find_element(By.CSS_SELECTOR, 'button[data-action="unlock"]').click())
+    t.fill("pin", PIN)
+    t.keys(Keys.ENTER)
+    t.wait.until(lambda d: t.row_data("acct-1-Admin", "state") == "unlocked")
+    t.fresh(lambda: t.row("acct-1-Admin").find_element(By.CSS_SELECTOR, 'button[data-action="use"]').click())
+    t.wait.until(lambda d: t.row_data("acct-1-Admin", "default") == "true")
+    # AWS CLI v2 (2.9 reads no AWS_ENDPOINT_URL: the endpoint is given).
+    out = subprocess.run(["setsid", "--wait", "/usr/bin/aws", "sts", "get-caller-identity", "--output", "json",
+                          "--endpoint-url", t.world.endpoint],
+                         env=t.world.env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    arn = json.loads(out.stdout)["Arn"]
+    assert arn.startswith(f"arn:aws:sts::{SSO_ACCOUNTS[1]}:assumed-role/AWSReservedSSO_Admin_"), arn
+
+
+def sso_sign_in_again(t: Desktop, ctx: dict) -> None:
+    """A revoked sign-in: an unlock in the app asks "sign in again?", signs
+    in (code, browser), and makes the session with the same PIN; then a
+    credential_process client with no terminal gets its answer after the
+    app signs in for it."""
+    sso_test(t, "POST", "/keyfob-test/sso/revoke", {"start_url": SSO_URL, "user": "alice"})
+    t.go("profiles")
+    t.fresh(lambda: t.row("acct-0-Admin").find_element(By.CSS_SELECTOR, 'button[data-action="unlock"]').click())
+    t.fill("pin", PIN)
+    t.keys(Keys.ENTER)
+    t.wait.until(lambda d: d.find_elements(By.ID, "again-dialog"))
+    assert t.d.find_element(By.ID, "again-dialog").get_attribute("data-identity") == "corp"
+    t.shot(ctx, "sso-sign-in-again")
+    t.fill("again_pin", PIN)
+    t.d.find_element(By.ID, "again-submit").click()
+    code = sso_code_shown(t)
+    sso_test(t, "POST", "/keyfob-test/sso/approve", {"start_url": SSO_URL, "user": "alice", "user_code": code})
+    t.wait.until(lambda d: not d.find_elements(By.ID, "again-dialog"))
+    t.wait.until(lambda d: t.row_data("acct-0-Admin", "state") == "unlocked")
+    # The agent's request, from a client with no terminal.
+    sso_test(t, "POST", "/keyfob-test/sso/revoke", {"start_url": SSO_URL, "user": "alice"})
+    proc = subprocess.Popen(["setsid", "--wait", str(t.cli), "credential-process", "acct-2-Admin"],
+                            env=t.world.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        t.wait.until(lambda d: d.find_elements(By.ID, "again-dialog"))
+        assert "acct-2-Admin" in t.text("#again-dialog")
+        t.fill("again_pin", PIN)
+        t.d.find_element(By.ID, "again-submit").click()
+        code = sso_code_shown(t)
+        sso_test(t, "POST", "/keyfob-test/sso/approve", {"start_url": SSO_URL, "user": "alice", "user_code": code})
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    creds = json.loads(out)
+    assert creds["Version"] == 1 and creds["AccessKeyId"].startswith("ASIA"), out
+
+
+
+def sso_remove(t: Desktop, ctx: dict) -> None:
+    """Remove from the identity's page, after the confirmation names the
+    identity and how many profiles go with it."""
+    t.go("profiles")
+    t.follow('a[data-identity-link="corp"]', "identity")
+    t.d.execute_script("window.confirm = (m) => { window.__asked = m; return true; }")
+    t.d.find_element(By.ID, "remove-identity").click()
+    t.at("home")
+    asked = t.d.execute_script("return window.__asked")
+    assert "corp" in asked and "4 profile(s)" in asked, asked
+    assert "Removed corp and 4 profile(s)" in t.until_text("#flash .notice.good")
+    assert not t.d.find_elements(By.CSS_SELECTOR, 'section.group[data-identity="corp"]')
+    assert "corp" not in [i["name"] for i in json.loads(t.keyfob("list", "--json").stdout)]
+    assert "acct-0-Admin" not in aws_config(t.world)
+
+
 CASES = [
     first_run,
     add_wrong_secret,
@@ -1004,6 +1226,12 @@ CASES = [
     keys_panel,
     rotation_wizard,
     provider_page,
+    sso_add_refused,
+    sso_add,
+    sso_sync,
+    sso_main_view,
+    sso_sign_in_again,
+    sso_remove,
     tray,
     single_instance,
     cli_lock_all,

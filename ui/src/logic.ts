@@ -191,7 +191,7 @@ export type StateFilter = "all" | "unlocked" | "locked" | "default";
 /** The main view's rows, grouped by identity in the order the identities
  *  are listed (profiles sorted by name within each). */
 export function groupRows(
-  identities: { name: string; account: string | null }[],
+  identities: { name: string; account: string | null; start_url?: string }[],
   profiles: {
     name: string;
     identity: string;
@@ -205,7 +205,7 @@ export function groupRows(
   }[],
   sessions: { profile: string; expires_at: string }[],
   aliases: Record<string, string> = {},
-): { identity: string; account: string | null; alias: string | null; rows: ProfileRow[] }[] {
+): { identity: string; account: string | null; alias: string | null; startUrl: string | null; rows: ProfileRow[] }[] {
   const expiry = new Map(sessions.map((s) => [s.profile, s.expires_at]));
   const names = identities.map((i) => i.name);
   // Profiles of an identity the list does not know (not expected) still show.
@@ -226,7 +226,8 @@ export function groupRows(
         isDefault: p.is_default,
         expiresAt: expiry.get(p.name) ?? null,
       }));
-    return { identity: name, account, alias: aliases[account ?? ""] ?? null, rows };
+    const startUrl = identities.find((i) => i.name === name)?.start_url ?? null;
+    return { identity: name, account, alias: aliases[account ?? ""] ?? null, startUrl, rows };
   });
 }
 
@@ -309,4 +310,19 @@ export function rankProfiles(names: string[], query: string): string[] {
 /** The theme setting as stored (localStorage): system unless light or dark. */
 export function themeChoice(v: string | null): "system" | "light" | "dark" {
   return v === "light" || v === "dark" ? v : "system";
+}
+
+// ------------------------------------------------------ Identity Center
+
+/** An Identity Center identity's sign-in, as its page states it. */
+export function signInStateText(i: { signed_in_at: string; expired: boolean; held: boolean }): string {
+  if (i.expired) return `expired — sign in again (last signed in ${day(i.signed_in_at)})`;
+  return i.held ? `signed in ${day(i.signed_in_at)}; held by this app (no PIN needed for its profiles)` : `signed in ${day(i.signed_in_at)}; the PIN opens it`;
+}
+
+/** A sync report's one line, as `keyfob sso sync` ends. */
+export function syncSummary(r: { identity: string; accounts: number; assignments: number; dry_run: boolean; changes: { kind: string }[] }): string {
+  const n = (k: string) => r.changes.filter((c) => c.kind === k).length;
+  const would = r.dry_run ? "would be " : "";
+  return `${r.dry_run ? "Preview of the sync of" : "Synced"} ${r.identity}: ${r.accounts} account(s), ${r.assignments} role(s); ${n("created")} ${would}created, ${n("updated")} ${would}updated, ${n("unchanged")} unchanged, ${n("renamed")} renamed, ${n("removed")} no longer assigned, ${n("conflict")} skipped.`;
 }

@@ -12,6 +12,7 @@ import { applyTheme, clearTimers, main, notice, setRouter } from "./dom";
 import { parseRoute } from "./logic";
 import { showPrompt } from "./prompt";
 import { addIdentity } from "./screens/add-identity";
+import { addSso } from "./screens/add-sso";
 import { home } from "./screens/home";
 import { identityScreen } from "./screens/identity";
 import { editProfileScreen, newProfileScreen } from "./screens/profile-form";
@@ -23,6 +24,7 @@ const SCREENS: Record<string, (arg: string | null) => Promise<void>> = {
   home,
   identity: identityScreen,
   add: addIdentity,
+  "add-sso": addSso,
   "new-profile": newProfileScreen,
   "edit-profile": editProfileScreen,
   settings: settingsScreen,

@@ -3,6 +3,7 @@
 import { Secret, call, toApiError } from "./api";
 import type { PromptView } from "./api";
 import { h } from "./dom";
+import { signInAgainDialog } from "./sign-in";
 
 const promptHost = document.getElementById("prompt-host") as HTMLElement;
 const shown = new Set<number>();
@@ -12,6 +13,16 @@ const shown = new Set<number>();
 export function showPrompt(p: PromptView): void {
   if (shown.has(p.id)) return;
   shown.add(p.id);
+  if (p.kind === "sign_in") {
+    // The agent's request waits for a new Identity Center sign-in: the
+    // same sign-in as the app's own, which answers it when approved.
+    const who = `${p.exe ?? "an unknown program"} (pid ${p.pid}${p.parents.length ? `, from ${p.parents.join(" ← ")}` : ""})`;
+    void signInAgainDialog(p.identity, {
+      prompt: p.id,
+      reason: `${who} asks for profile ${p.profile}, and the IAM Identity Center sign-in of ${p.identity} has expired. Sign in again?`,
+    }).catch(() => undefined);
+    return;
+  }
   const isPin = p.kind === "pin";
   const input = h("input", {
     id: `prompt-${p.id}-value`,

@@ -21,6 +21,13 @@ import type { RotationView } from "./bindings/RotationView";
 import type { TrustPolicyForm } from "./bindings/TrustPolicyForm";
 import type { IdentityView } from "./bindings/IdentityView";
 import type { NewIdentityForm } from "./bindings/NewIdentityForm";
+import type { NewSsoForm } from "./bindings/NewSsoForm";
+import type { SignedInView } from "./bindings/SignedInView";
+import type { SignInView } from "./bindings/SignInView";
+import type { SsoIdentityView } from "./bindings/SsoIdentityView";
+import type { SyncChangeKind } from "./bindings/SyncChangeKind";
+import type { SyncChangeView } from "./bindings/SyncChangeView";
+import type { SyncReportView } from "./bindings/SyncReportView";
 import type { ProfileForm } from "./bindings/ProfileForm";
 import type { ProfileView } from "./bindings/ProfileView";
 import type { PromptView } from "./bindings/PromptView";
@@ -48,6 +55,13 @@ export type {
   ErrorKind,
   IdentityView,
   NewIdentityForm,
+  NewSsoForm,
+  SignedInView,
+  SignInView,
+  SsoIdentityView,
+  SyncChangeKind,
+  SyncChangeView,
+  SyncReportView,
   ProfileForm,
   ProfileView,
   PromptView,
@@ -91,6 +105,13 @@ export interface Commands {
   sealing_key: [None, SealingKey];
   account_aliases: [None, Record<string, string>];
   set_account_alias: [{ account: string; alias: string | null }, Record<string, string>];
+  list_sso_identities: [None, SsoIdentityView[]];
+  add_sso_identity: [{ form: NewSsoForm; flow: number }, SsoIdentityView];
+  sso_login: [{ identity: string; form: PinForm; flow: number; unlock: string | null; prompt: number | null }, SignedInView];
+  cancel_sign_in: [{ flow: number }, boolean];
+  open_sign_in_page: [{ flow: number }, null];
+  sso_sync: [{ identity: string; template: string; dryRun: boolean; form: PinForm }, SyncReportView];
+  remove_sso_identity: [{ name: string }, string[]];
 }
 
 export type Command = keyof Commands;
@@ -110,6 +131,7 @@ const KINDS: readonly ErrorKind[] = [
   "state",
   "locked",
   "resealed",
+  "sign_in",
   "internal",
 ];
 

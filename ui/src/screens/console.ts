@@ -6,6 +6,7 @@
 // device) and the call is made again with it.
 import { call, toApiError } from "../api";
 import { backOff, clearErrors, field, h, modal, notice, secret, showError, value } from "../dom";
+import { signInAgainDialog } from "../sign-in";
 
 /** Opens the console as `profile`; resolves true once the browser was
  *  sent there, false when the person cancels. Throws other failures. */
@@ -14,9 +15,20 @@ export async function openConsole(profile: { name: string; identity: string; mfa
     await call("open_console", { profile: profile.name, pin: null });
     return true;
   } catch (e) {
-    if (toApiError(e).kind !== "locked") throw e;
+    const err = toApiError(e);
+    if (err.kind === "sign_in") return signInThenConsole(profile);
+    if (err.kind !== "locked") throw e;
   }
   return consoleDialog(profile);
+}
+
+/** An Identity Center sign-in that expired: sign in again (which makes
+ *  the profile's session with the same PIN), then open the console. */
+async function signInThenConsole(profile: { name: string; identity: string }): Promise<boolean> {
+  const signed = await signInAgainDialog(profile.identity, { unlock: profile.name });
+  if (!signed) return false;
+  await call("open_console", { profile: profile.name, pin: null });
+  return true;
 }
 
 function consoleDialog(profile: { name: string; identity: string; mfa: boolean }): Promise<boolean> {
@@ -55,6 +67,14 @@ function consoleDialog(profile: { name: string; identity: string; mfa: boolean }
       } catch (e) {
         general.replaceChildren();
         const err = toApiError(e);
+        if (err.kind === "sign_in") {
+          opened = await signInThenConsole(profile).catch((e2) => {
+            general.replaceChildren(notice(toApiError(e2).message, "bad"));
+            return false;
+          });
+          if (opened) dialog.close();
+          return;
+        }
         showError(err, ["pin", "mfa_code"], general, "console_");
         if (err.waitSecs) backOff(submit, err.waitSecs);
       } finally {

@@ -18,24 +18,31 @@ import { openConsole } from "./console";
 const filters = { query: "", account: "", state: "all" as StateFilter };
 
 export async function home(): Promise<void> {
-  const [identities, profiles, sessions, aliases] = await Promise.all([
+  const [identities, profiles, sessions, aliases, ssoIdentities] = await Promise.all([
     call("list_identities"),
     call("list_profiles"),
     call("list_sessions"),
     call("account_aliases"),
+    call("list_sso_identities"),
   ]);
-  if (identities.length === 0) {
+  if (identities.length === 0 && ssoIdentities.length === 0) {
     firstRun();
     return;
   }
-  const groups = groupRows(identities, profiles, sessions, aliases);
+  // Identity Center identities are groups too, headed by their start URL.
+  const groups = groupRows(
+    [...identities, ...ssoIdentities.map((i) => ({ name: i.name, account: null, start_url: i.start_url }))],
+    profiles,
+    sessions,
+    aliases,
+  );
   const general = h("div", { id: "home-general", "aria-live": "polite" }, takeFlash("home"));
   const accounts = [...new Set(groups.flatMap((g) => g.rows.map((r) => r.account)).filter((a): a is string => a !== null))].sort();
 
   const search = h("input", {
     id: "search",
     type: "search",
-    placeholder: "Search profiles  ( / )",
+    placeholder: "Search  ( / )",
     "aria-keyshortcuts": "/",
     "aria-label": "Search profiles by name, identity, account, role or region",
     autocomplete: "off",
@@ -77,6 +84,7 @@ export async function home(): Promise<void> {
     h("span", { class: "spacer" }),
     lockAll,
     h("a", { href: "#/add", class: "button primary", id: "add-identity" }, "Add identity"),
+    h("a", { href: "#/add-sso", class: "button", id: "add-sso" }, "Add Identity Center"),
   );
   main.append(h("h2", { class: "sr-only" }, "Profiles"), toolbar, general);
 
@@ -92,16 +100,20 @@ export async function home(): Promise<void> {
     const titleId = `group-${cssId(g.identity)}`;
     const el = h(
       "section",
-      { class: "group", "data-identity": g.identity, "aria-labelledby": titleId },
+      { class: "group", "data-identity": g.identity, "data-sso": String(g.startUrl !== null), "aria-labelledby": titleId },
       h(
         "div",
         { class: "group-head" },
         h("h3", { id: titleId }, h("a", { href: routeTo("identity", g.identity), "data-identity-link": g.identity }, g.identity)),
-        h("span", { class: "muted", "data-account": g.account ?? "" }, `account ${accountLabel(g.account, g.alias)}`),
+        g.startUrl !== null
+          ? h("span", { class: "muted start-url" }, h("span", { class: "tag" }, "Identity Center"), ` ${g.startUrl}`)
+          : h("span", { class: "muted", "data-account": g.account ?? "" }, `account ${accountLabel(g.account, g.alias)}`),
         g.account ? aliasButton(g.account, g.alias, general) : null,
         ...(ident?.badges ?? []).map((b) => badge(b.kind, b.label, b.text)),
         h("span", { class: "spacer" }),
-        h("a", { href: routeTo("new-profile", g.identity), class: "button small", "aria-label": `New profile for ${g.identity}` }, "New profile"),
+        g.startUrl !== null
+          ? h("a", { href: routeTo("identity", g.identity), class: "button small", "aria-label": `Sync accounts and roles of ${g.identity}` }, "Sync")
+          : h("a", { href: routeTo("new-profile", g.identity), class: "button small", "aria-label": `New profile for ${g.identity}` }, "New profile"),
       ),
       g.rows.length
         ? h(
@@ -295,7 +307,12 @@ function firstRun(): void {
         ),
         h("p", {}, "If you do need an IAM user's access key, never use the root user's, rotate it every 90 days, and let keyfob keep it sealed."),
       ),
-      h("div", { class: "row" }, h("a", { href: "#/add", class: "button primary", id: "first-run-add" }, "Add an identity")),
+      h(
+        "div",
+        { class: "row" },
+        h("a", { href: "#/add-sso", class: "button primary", id: "first-run-add-sso" }, "Sign in to Identity Center"),
+        h("a", { href: "#/add", class: "button", id: "first-run-add" }, "Add an access key"),
+      ),
     ),
   );
 }

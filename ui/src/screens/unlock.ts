@@ -3,6 +3,7 @@
 // needs one. The PIN leaves the field the moment it is sent.
 import { call, toApiError } from "../api";
 import { backOff, clearErrors, field, h, modal, notice, secret, showError, value } from "../dom";
+import { signInAgainDialog } from "../sign-in";
 
 /** Asks for `profile`'s PIN and unlocks it; resolves with the session's
  *  expiry (RFC 3339), or null when the person cancels. */
@@ -39,6 +40,18 @@ export function unlockDialog(profile: { name: string; identity: string; mfa: boo
       } catch (e) {
         general.replaceChildren();
         const err = toApiError(e);
+        if (err.kind === "sign_in") {
+          // An Identity Center sign-in that expired: sign in again, and
+          // the session is made with the same PIN.
+          const signed = await signInAgainDialog(profile.identity, { unlock: profile.name });
+          if (signed) {
+            result = signed.session_expires_at;
+            dialog.close();
+          } else {
+            general.replaceChildren(notice(err.message, "bad"));
+          }
+          return;
+        }
         showError(err, ["pin", "mfa_code"], general);
         if (err.waitSecs) backOff(submit, err.waitSecs);
       } finally {

@@ -3,4 +3,4 @@
 /**
  * What went wrong, for the UI to react to.
  */
-export type ErrorKind = "field" | "wrong_pin" | "back_off" | "aws" | "not_found" | "not_managed" | "root_refused" | "store" | "config" | "prompt_gone" | "unguarded" | "state" | "locked" | "resealed" | "internal";
+export type ErrorKind = "field" | "wrong_pin" | "back_off" | "aws" | "not_found" | "not_managed" | "root_refused" | "store" | "config" | "prompt_gone" | "unguarded" | "state" | "locked" | "resealed" | "sign_in" | "internal";
