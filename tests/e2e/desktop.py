@@ -959,9 +959,11 @@ def lock_all_renews_the_window(t: Desktop, ctx: dict, lock_all) -> None:
     t.wait.until(lambda d: set(d.window_handles) - before)
     t.d.switch_to.window((set(t.d.window_handles) - before).pop())
     t.at("home")
-    rows = t.d.find_elements(By.CSS_SELECTOR, "#main tr[data-profile]")
-    assert rows and all(r.get_attribute("data-state") == "locked" for r in rows), \
-        [(r.get_attribute("data-profile"), r.get_attribute("data-state")) for r in rows]
+    # (The list may render again meanwhile: a stale row is read anew.)
+    def all_locked(d) -> bool:
+        rows = d.find_elements(By.CSS_SELECTOR, "#main tr[data-profile]")
+        return bool(rows) and all(r.get_attribute("data-state") == "locked" for r in rows)
+    WebDriverWait(t.d, 20, ignored_exceptions=[StaleElementReferenceException]).until(all_locked)
     t.wait.until(lambda d: not (old_web & web_processes(ctx)))
 
 
@@ -1031,8 +1033,8 @@ def sso_fill(t: Desktop, name: str, url: str, region: str, pin: str = PIN, again
     t.fill("identity_name", name)
     t.fill("start_url", url)
     t.fill("region", region)
-    t.fill("pin", pin)
-    t.fill("pin_confirmation", again)
+    t.fill_secret("pin", pin)
+    t.fill_secret("pin_confirmation", again)
     t.d.find_element(By.ID, "sso-sign-in").click()
 
 
@@ -1095,7 +1097,7 @@ def sso_add(t: Desktop, ctx: dict) -> None:
 def sso_sync(t: Desktop, ctx: dict) -> None:
     """Sync from the identity's page: the dry run lists what would be made
     (and writes nothing), then apply."""
-    t.fill("sync_pin", PIN)
+    t.fill_secret("sync_pin", PIN)
     t.d.find_element(By.ID, "sync-preview").click()
     t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sync-changes tr[data-change]"))
     created = sorted(r.get_attribute("data-profile") for r in
@@ -1105,7 +1107,7 @@ def sso_sync(t: Desktop, ctx: dict) -> None:
     assert "acct-0-Admin" not in aws_config(t.world), "the dry run wrote the AWS config"
     assert t.d.find_element(By.ID, "sync_pin").get_attribute("value") == ""
     t.shot(ctx, "sso-sync-preview")
-    t.fill("sync_pin", PIN)
+    t.fill_secret("sync_pin", PIN)
     t.d.find_element(By.ID, "sync-apply").click()
     t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#identity-profiles tr[data-profile="acct-1-Admin"]'))
     assert "Synced corp" in t.until_text("#identity-general .notice.good")
@@ -1135,7 +1137,7 @@ def sso_main_view(t: Desktop, ctx: dict) -> None:
     t.d.execute_script("const s = document.getElementById('search'); s.value = '';"
                        " s.dispatchEvent(new Event('input'));")
     t.fresh(lambda: t.row("acct-1-Admin").find_element(By.CSS_SELECTOR, 'button[data-action="unlock"]').click())
-    t.fill("pin", PIN)
+    t.fill_secret("pin", PIN)
     t.keys(Keys.ENTER)
     t.wait.until(lambda d: t.row_data("acct-1-Admin", "state") == "unlocked")
     t.fresh(lambda: t.row("acct-1-Admin").find_element(By.CSS_SELECTOR, 'button[data-action="use"]').click())
@@ -1157,12 +1159,12 @@ def sso_sign_in_again(t: Desktop, ctx: dict) -> None:
     sso_test(t, "POST", "/keyfob-test/sso/revoke", {"start_url": SSO_URL, "user": "alice"})
     t.go("profiles")
     t.fresh(lambda: t.row("acct-0-Admin").find_element(By.CSS_SELECTOR, 'button[data-action="unlock"]').click())
-    t.fill("pin", PIN)
+    t.fill_secret("pin", PIN)
     t.keys(Keys.ENTER)
     t.wait.until(lambda d: d.find_elements(By.ID, "again-dialog"))
     assert t.d.find_element(By.ID, "again-dialog").get_attribute("data-identity") == "corp"
     t.shot(ctx, "sso-sign-in-again")
-    t.fill("again_pin", PIN)
+    t.fill_secret("again_pin", PIN)
     t.d.find_element(By.ID, "again-submit").click()
     code = sso_code_shown(t)
     sso_test(t, "POST", "/keyfob-test/sso/approve", {"start_url": SSO_URL, "user": "alice", "user_code": code})
@@ -1176,7 +1178,7 @@ def sso_sign_in_again(t: Desktop, ctx: dict) -> None:
     try:
         t.wait.until(lambda d: d.find_elements(By.ID, "again-dialog"))
         assert "acct-2-Admin" in t.text("#again-dialog")
-        t.fill("again_pin", PIN)
+        t.fill_secret("again_pin", PIN)
         t.d.find_element(By.ID, "again-submit").click()
         code = sso_code_shown(t)
         sso_test(t, "POST", "/keyfob-test/sso/approve", {"start_url": SSO_URL, "user": "alice", "user_code": code})
