@@ -50,7 +50,10 @@ export function showPrompt(p: PromptView): void {
     error,
     h("div", { class: "row" }, ok, refuse),
   );
-  const overlay = h("div", { class: "prompt", role: "dialog", "aria-modal": "true", "aria-label": "keyfob prompt" }, form);
+  // Each request's own name: two waiting at once are two landmarks a
+  // screen reader tells apart (axe's landmark-unique).
+  const label = `keyfob asks the ${isPin ? "PIN" : "MFA code"} for ${p.profile} (request ${p.id})`;
+  const overlay = h("div", { class: "prompt", role: "dialog", "aria-modal": "true", "aria-label": label }, form);
   const close = () => {
     overlay.remove();
   };
