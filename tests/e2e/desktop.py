@@ -1278,7 +1278,7 @@ def main() -> int:
               + ", ".join(f"{k} {impacts.count(k)}" for k in ("critical", "serious", "moderate", "minor")))
         for name, theme, vs in axe:
             for v in vs:
-                print(f"      axe {name} ({theme}): {v['id']} ({v['impact']}): {v['help']}")
+                print(f"      axe {name} ({theme}): {v['id']} ({v['impact']}): {v['help']} at {v['target']}")
     finally:
         if desktop:
             desktop.close()
