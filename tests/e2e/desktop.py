@@ -172,9 +172,12 @@ class Desktop:
             "return document.getElementById('main').dataset.ready") == screen)
 
     def follow(self, css: str, screen: str) -> None:
-        """Follows a link in the page (focus + Enter) to `screen`."""
-        link = self.d.find_element(By.CSS_SELECTOR, css)
-        self.d.execute_script("document.getElementById('main').dataset.ready = ''; arguments[0].focus()", link)
+        """Follows a link in the page (focus + Enter) to `screen`; found
+        again if the page re-rendered under it."""
+        def focus() -> None:
+            link = self.d.find_element(By.CSS_SELECTOR, css)
+            self.d.execute_script("document.getElementById('main').dataset.ready = ''; arguments[0].focus()", link)
+        self.fresh(focus)
         ActionChains(self.d).send_keys(Keys.ENTER).perform()
         self.at(screen)
 

@@ -34,9 +34,35 @@ const SCREENS: Record<string, (arg: string | null) => Promise<void>> = {
 /** Which header link a screen belongs under. */
 const SECTION: Record<string, string> = { settings: "#/settings", provider: "#/provider" };
 
-/** Renders the screen the hash names; `data-ready` tells the end-to-end
- *  tests when it has. */
-async function route(): Promise<void> {
+/** Renders the screen the hash names, one render at a time: a route asked
+ *  for while one runs makes one more render after it, however many were
+ *  asked. (Screens append to the main view after their calls return; two
+ *  renders that overlapped, the first one and a change event on a slow
+ *  machine, left both screens' elements in it: two toolbars, two
+ *  #search, which axe reported as a landmark twice.) */
+let rendering: Promise<void> | null = null;
+let renderAgain = false;
+function route(): Promise<void> {
+  if (rendering) {
+    renderAgain = true;
+    return rendering;
+  }
+  rendering = (async () => {
+    try {
+      do {
+        renderAgain = false;
+        await render();
+      } while (renderAgain);
+    } finally {
+      rendering = null;
+    }
+  })();
+  return rendering;
+}
+
+/** One render of the screen the hash names; `data-ready` tells the
+ *  end-to-end tests when it is done. */
+async function render(): Promise<void> {
   clearTimers();
   const { screen: name, arg } = parseRoute(location.hash);
   const known = name in SCREENS;
@@ -64,7 +90,9 @@ async function route(): Promise<void> {
     el?.focus();
     if (el instanceof HTMLInputElement && caret !== null) el.setSelectionRange(caret, caret);
   }
-  main.dataset.ready = known ? name : "home";
+  // Ready once no other render waits: a test that waits for it then
+  // finds the page it will act on.
+  main.dataset.ready = renderAgain ? "" : known ? name : "home";
 }
 
 function openQuickSwitch(): void {
