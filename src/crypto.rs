@@ -282,25 +282,6 @@ pub fn seal_with_key(
     Ok(encrypt(&key.key, envelope, context, plaintext))
 }
 
-/// The salt of an envelope, for sealing again under the same PIN with the
-/// same key ([`seal_keeping_salt`]).
-pub fn salt_of(envelope: &[u8]) -> Result<(KdfParams, [u8; SALT_LEN]), CryptoError> {
-    parse(envelope).map(|h| (h.params, h.salt))
-}
-
-/// [`seal`] under the salt and parameters of `previous`, an envelope the
-/// same PIN opened: a key kept from it ([`EnvelopeKey`]) opens the new
-/// one too. (A nonce never repeats: it is random, 192 bits.)
-pub fn seal_keeping_salt(
-    pin: &Pin,
-    previous: &[u8],
-    context: &[u8],
-    plaintext: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
-    let (params, salt) = salt_of(previous)?;
-    seal_with(pin, params, &salt, &random()?, context, plaintext)
-}
-
 fn header(params: KdfParams, salt: &[u8; SALT_LEN], nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
     let mut envelope = Vec::with_capacity(HEADER_LEN + 64);
     envelope.extend_from_slice(MAGIC);
@@ -418,15 +399,9 @@ mod tests {
             b"tokens v2"
         );
         assert_ne!(again[34..58], sealed[34..58], "a fresh nonce each time");
-        // Sealed again with the PIN, keeping the salt: the key still fits.
-        let kept = seal_keeping_salt(&pin("correct horse"), &again, b"ctx", b"tokens v3").unwrap();
-        assert_eq!(
-            open_with_key(&key, b"ctx", &kept).unwrap().expose(),
-            b"tokens v3"
-        );
         // Not another context, nor an envelope of another salt (a new PIN).
         assert!(matches!(
-            open_with_key(&key, b"other", &kept),
+            open_with_key(&key, b"other", &again),
             Err(CryptoError::Unauthenticated)
         ));
         let fresh = seal(&pin("correct horse"), FAST, b"ctx", b"tokens v4").unwrap();

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 
 use super::{AppError, Confirm, Keyfob, Question};
 use crate::aws::sso::{self, ClientRegistration, Instance, SsoError};
+use crate::crypto::EnvelopeKey;
 use crate::identity::check_pin;
 use crate::secret::Pin;
 use crate::sso::{NewSso, SsoIdentity, SsoSecrets};
@@ -83,7 +84,7 @@ pub fn sso_login(
     host: &dyn SignInHost,
 ) -> Result<SsoIdentity, AppError> {
     let vault = kf.vault()?;
-    let (identity, old) = vault.sso_unseal(name, pin)?;
+    let (identity, old, key) = vault.sso_unseal_keeping_key(name, pin)?;
     let client = if old.client.expires_at > OffsetDateTime::now_utc() + CLIENT_MARGIN {
         old.client
     } else {
@@ -94,7 +95,7 @@ pub fn sso_login(
         region: &identity.region,
     };
     let secrets = sign_in(identity.name.as_str(), instance, client, host)?;
-    Ok(vault.sso_reseal(name, pin, &secrets, true)?)
+    Ok(vault.sso_reseal(name, &key, &secrets, true)?)
 }
 
 /// The device authorization grant: start it, show the code, poll.
@@ -350,26 +351,26 @@ pub struct SyncReport {
 
 /// A valid access token of the identity: unsealed with `pin`, refreshed
 /// (and the refreshed tokens sealed again) when it has under a minute
-/// left and a refresh token allows it.
+/// left and a refresh token allows it; with the entry's key, which seals
+/// it again.
 pub fn sso_access_token(
     kf: &Keyfob,
     name: &str,
     pin: &Pin,
-) -> Result<(SsoIdentity, SsoSecrets), AppError> {
+) -> Result<(SsoIdentity, SsoSecrets, EnvelopeKey), AppError> {
     let vault = kf.vault()?;
-    let (identity, mut secrets) = vault.sso_unseal(name, pin)?;
-    if secrets.access_expires_at > OffsetDateTime::now_utc() + time::Duration::minutes(1) {
-        return Ok((identity, secrets));
+    let (identity, mut secrets, key) = vault.sso_unseal_keeping_key(name, pin)?;
+    if secrets.access_expires_at <= OffsetDateTime::now_utc() + time::Duration::minutes(1) {
+        refresh_sealed(kf, &identity, &key, &mut secrets)?;
     }
-    refresh_sealed(kf, &identity, pin, &mut secrets)?;
-    Ok((identity, secrets))
+    Ok((identity, secrets, key))
 }
 
 /// Refreshes the tokens with the refresh token and seals them again.
 fn refresh_sealed(
     kf: &Keyfob,
     identity: &SsoIdentity,
-    pin: &Pin,
+    key: &EnvelopeKey,
     secrets: &mut SsoSecrets,
 ) -> Result<(), AppError> {
     let Some(refresh) = &secrets.refresh_token else {
@@ -382,7 +383,7 @@ fn refresh_sealed(
     };
     secrets.renew(tokens);
     kf.vault()?
-        .sso_reseal(identity.name.as_str(), pin, secrets, false)?;
+        .sso_reseal(identity.name.as_str(), key, secrets, false)?;
     Ok(())
 }
 
@@ -408,11 +409,11 @@ pub fn sso_sync(
     let template = Template::parse(template)?;
     let vault = kf.vault()?;
     vault.sso_get(name)?;
-    let (identity, mut secrets) = sso_access_token(kf, name, pin)?;
+    let (identity, mut secrets, key) = sso_access_token(kf, name, pin)?;
     let listed = match sso::list_assignments(&identity.region, &secrets.access_token) {
         Err(SsoError::Unauthorized) => {
             // Revoked or expired early: one refresh, then once more.
-            refresh_sealed(kf, &identity, pin, &mut secrets)?;
+            refresh_sealed(kf, &identity, &key, &mut secrets)?;
             sso::list_assignments(&identity.region, &secrets.access_token)
         }
         other => other,
@@ -605,7 +606,7 @@ pub struct Logout {
 /// its next call and asks for a sign-in.
 pub fn sso_logout(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Logout, AppError> {
     let vault = kf.vault()?;
-    let (identity, mut secrets) = vault.sso_unseal(name, pin)?;
+    let (identity, mut secrets, key) = vault.sso_unseal_keeping_key(name, pin)?;
     // An expired access token with a refresh token: the sign-in still
     // lives at Identity Center; a fresh access token can end it.
     if secrets.access_expires_at <= OffsetDateTime::now_utc()
@@ -625,7 +626,7 @@ pub fn sso_logout(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Logout, AppError
         None
     };
     secrets.sign_out();
-    vault.sso_reseal(name, pin, &secrets, false)?;
+    vault.sso_reseal(name, &key, &secrets, false)?;
     let mut locked = 0;
     for profile in kf.profiles()? {
         if profile.identity.as_str() == name && super::lock(kf, &profile.name).is_ok() {

@@ -157,7 +157,7 @@ impl Provider<'_> {
         held.secrets.renew(tokens);
         tracing::info!(identity = %held.identity.name, "renewed the Identity Center access token");
         match (self.vault)().and_then(|v| {
-            v.sso_reseal_with_key(held.identity.name.as_str(), &held.key, &held.secrets)
+            v.sso_reseal(held.identity.name.as_str(), &held.key, &held.secrets, false)
         }) {
             Ok(updated) => held.identity = updated,
             // The renewed tokens still work from memory (and a PIN changed

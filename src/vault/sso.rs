@@ -154,9 +154,9 @@ impl Vault {
             .map(|(identity, secrets, _)| (identity, secrets))
     }
 
-    /// [`Vault::sso_unseal`], also returning the entry's key: what the agent
-    /// keeps, instead of the PIN, to seal renewed tokens again
-    /// ([`Vault::sso_reseal_with_key`]) and to open a newer sign-in
+    /// [`Vault::sso_unseal`], also returning the entry's key: what seals
+    /// the entry again ([`Vault::sso_reseal`]), and what the agent keeps,
+    /// instead of the PIN, to renew tokens and to open a newer sign-in
     /// ([`Vault::sso_open_with_key`]).
     pub fn sso_unseal_keeping_key(
         &self,
@@ -198,41 +198,17 @@ impl Vault {
         Ok((identity, secrets))
     }
 
-    /// Seals renewed tokens under a kept key. Refused
-    /// ([`CryptoError::OtherKey`]) unless the stored entry still opens with
-    /// that key: a PIN changed meanwhile is never undone by an agent that
-    /// holds a key of the old one.
-    pub fn sso_reseal_with_key(
-        &self,
-        name: &str,
-        key: &EnvelopeKey,
-        secrets: &SsoSecrets,
-    ) -> Result<SsoIdentity, VaultError> {
-        let _lock = self.lock()?;
-        let identity = self.sso_get(name)?;
-        let entry = tokens_key(&identity.id);
-        let stored = self
-            .store
-            .get(&entry)?
-            .ok_or_else(|| VaultError::MissingKey {
-                name: identity.name.clone(),
-            })?;
-        let ctx = context(&identity);
-        crypto::open_with_key(key, &ctx, stored.expose())
-            .map_err(|source| sealed_error(&identity, source))?;
-        let sealed = crypto::seal_with_key(key, &ctx, &secrets.to_bytes())
-            .map_err(|source| sealed_error(&identity, source))?;
-        self.store.put(&entry, &sealed)?;
-        Ok(identity)
-    }
-
-    /// Seals a new sign-in (or refreshed tokens) of an existing identity
-    /// under `pin`, which the caller has just checked by unsealing.
-    /// `signed_in` marks a completed sign-in.
+    /// Seals a new sign-in, or renewed tokens, of an existing identity
+    /// under `key`, kept from opening it ([`Vault::sso_unseal_keeping_key`]):
+    /// no KDF, and the same salt, so the agent's key opens the result too.
+    /// Refused ([`CryptoError::OtherKey`]) unless the stored entry still
+    /// opens with that key, checked under the lock: a PIN changed between
+    /// the caller's unseal and this write is never undone. `signed_in`
+    /// marks a completed sign-in.
     pub fn sso_reseal(
         &self,
         name: &str,
-        pin: &Pin,
+        key: &EnvelopeKey,
         secrets: &SsoSecrets,
         signed_in: bool,
     ) -> Result<SsoIdentity, VaultError> {
@@ -242,25 +218,26 @@ impl Vault {
             .iter_mut()
             .find(|i| i.name.as_str() == name)
             .ok_or_else(|| VaultError::NotFound { name: name.into() })?;
+        let entry = tokens_key(&identity.id);
+        let stored = self
+            .store
+            .get(&entry)?
+            .ok_or_else(|| VaultError::MissingKey {
+                name: identity.name.clone(),
+            })?;
+        let ctx = context(identity);
+        crypto::open_with_key(key, &ctx, stored.expose())
+            .map_err(|source| sealed_error(identity, source))?;
+        let sealed = crypto::seal_with_key(key, &ctx, &secrets.to_bytes())
+            .map_err(|source| sealed_error(identity, source))?;
         if signed_in {
             identity.signed_in_at = (self.clock)();
         }
         let updated = identity.clone();
-        // The same salt as before (the caller opened the entry with this
-        // PIN): a key the agent kept from it opens the new sign-in too.
-        let entry = tokens_key(&updated.id);
-        let sealed = match self.store.get(&entry)? {
-            Some(previous) => crypto::seal_keeping_salt(
-                pin,
-                previous.expose(),
-                &context(&updated),
-                &secrets.to_bytes(),
-            )
-            .map_err(|source| sealed_error(&updated, source))?,
-            None => self.seal_sso(&updated, pin, secrets)?,
-        };
         self.store.put(&entry, &sealed)?;
-        self.save_sso_index(all)?;
+        if signed_in {
+            self.save_sso_index(all)?;
+        }
         Ok(updated)
     }
 
@@ -384,10 +361,38 @@ mod tests {
             Err(VaultError::NameTaken { .. })
         ));
         // Resealed tokens open with the same PIN.
-        v.sso_reseal("corp", &pin, &secrets("aoa-token-2"), true)
+        let (_, _, key) = v.sso_unseal_keeping_key("corp", &pin).unwrap();
+        v.sso_reseal("corp", &key, &secrets("aoa-token-2"), true)
             .unwrap();
         assert_eq!(
             v.sso_unseal("corp", &pin).unwrap().1.access_token.expose(),
+            "aoa-token-2"
+        );
+        // And the kept key still fits what it sealed.
+        assert_eq!(
+            v.sso_open_with_key("corp", &key)
+                .unwrap()
+                .1
+                .access_token
+                .expose(),
+            "aoa-token-2"
+        );
+        // After a PIN change, a key kept from the old PIN seals nothing.
+        let new_pin = Pin::new("a-new-pin-9".into());
+        v.sso_change_pin("corp", &pin, &new_pin).unwrap();
+        assert!(matches!(
+            v.sso_reseal("corp", &key, &secrets("aoa-token-3"), false),
+            Err(VaultError::Sealed {
+                source: CryptoError::OtherKey,
+                ..
+            })
+        ));
+        assert_eq!(
+            v.sso_unseal("corp", &new_pin)
+                .unwrap()
+                .1
+                .access_token
+                .expose(),
             "aoa-token-2"
         );
         assert_eq!(v.sso_remove("corp").unwrap().id, added.id);
