@@ -6,8 +6,8 @@
 //! in the IAM user guide (`id_roles_providers_enable-console-custom-url`).
 //!
 //! The endpoint is the partition's (`https://signin.aws.amazon.com/federation`
-//! for `aws`), or `/federation` under `AWS_ENDPOINT_URL_SIGNIN` (else
-//! `AWS_ENDPOINT_URL`): the SDK's own settings for a service's endpoint, as
+//! for `aws`), or `/federation` under the identity's endpoint URL (fixed
+//! when it was added, see [`crate::endpoints`]), as
 //! for STS and IAM, which is also how the tests reach their emulator.
 //!
 //! The sign-in URL is a bearer credential for 15 minutes. It is never
@@ -82,14 +82,15 @@ fn partition(name: &str) -> Partition {
     }
 }
 
-/// The federation endpoint for `partition_name`, honouring the SDK's
-/// endpoint settings.
-pub fn federation_endpoint(partition_name: &str) -> String {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    match env("AWS_ENDPOINT_URL_SIGNIN").or_else(|| env("AWS_ENDPOINT_URL")) {
-        Some(base) => format!("{}/federation", base.trim_end_matches('/')),
-        None => partition(partition_name).signin.to_owned(),
-    }
+/// The federation endpoint a session made at `endpoints` signs in at:
+/// `/federation` under the identity's endpoint URL, else the partition's.
+pub fn federation_endpoint(
+    endpoints: &crate::endpoints::Endpoints,
+    partition_name: &str,
+) -> String {
+    endpoints
+        .federation_base()
+        .unwrap_or_else(|| partition(partition_name).signin.to_owned())
 }
 
 /// Where the console opens: `given` (checked to be an https URL of the
@@ -478,6 +479,7 @@ mod tests {
             secret_access_key: SecretAccessKey::new("secret-Sh0uld-N3ver-Show".into()),
             session_token: SessionToken::new("token-Sh0uld-N3ver-Show".into()),
             expiration: time::OffsetDateTime::now_utc(),
+            endpoints: Default::default(),
         };
         // Port 1 on loopback: nothing listens there.
         let endpoint = "http://127.0.0.1:1/federation";

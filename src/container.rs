@@ -481,6 +481,7 @@ mod tests {
             secret_access_key: SecretAccessKey::new("s3cr3t/with+\"quote".into()),
             session_token: SessionToken::new("token\\with\nescapes".into()),
             expiration,
+            endpoints: Default::default(),
         }
     }
 

@@ -51,6 +51,8 @@ pub enum Field {
     Scopes,
     /// A profile name template (`keyfob sso sync --template`).
     Template,
+    /// Where an identity's calls go (`--endpoint-url`).
+    EndpointUrl,
 }
 
 impl fmt::Display for Field {
@@ -84,6 +86,7 @@ impl fmt::Display for Field {
             Field::StartUrl => "start URL",
             Field::Scopes => "scopes",
             Field::Template => "template",
+            Field::EndpointUrl => "endpoint URL",
         })
     }
 }

@@ -261,6 +261,11 @@ pub struct Identity {
     /// (`keyfob keys`, `keyfob audit --refresh`); `audit` reads it offline.
     #[serde(default)]
     pub facts: Option<KeyFacts>,
+    /// Where its key and sessions may be sent, fixed when it was added
+    /// (bound into the sealed key's associated data). `None`: stored
+    /// before keyfob kept endpoints — AWS's own, in us-east-1.
+    #[serde(default)]
+    pub endpoints: Option<crate::endpoints::Endpoints>,
 }
 
 /// The last known state of an identity's keys at IAM.
@@ -277,6 +282,11 @@ pub struct KeyFacts {
 }
 
 impl Identity {
+    /// Where its calls go (see [`crate::endpoints`]).
+    pub fn endpoints(&self) -> crate::endpoints::Endpoints {
+        self.endpoints.clone().unwrap_or_default()
+    }
+
     /// Whole days since the key was created (or, if unknown, added).
     pub fn key_age_days(&self, now: OffsetDateTime) -> i64 {
         (now - self.key_created_at.unwrap_or(self.added_at)).whole_days()

@@ -24,8 +24,7 @@ use crate::aws::AwsError;
 use crate::aws::iam::{AccessKeyInfo, Iam, LastUsed, permission_hint};
 use crate::identity::{Identity, KeyFacts};
 use crate::profile::{Durations, Profile};
-use crate::prompt::FixedPrompter;
-use crate::provider::{Provider, ProviderError};
+use crate::provider::{Prompter, Provider, ProviderError};
 use crate::rotation::Rotation;
 use crate::secret::Pin;
 use crate::session::{CacheError, SessionCache};
@@ -105,8 +104,13 @@ pub struct KeyRow {
 
 /// An IAM client signed with the identity's key, opened with `pin`.
 pub fn connect(vault: &Vault, identity: &Identity, pin: &Pin) -> Result<Iam, KeysError> {
-    let secret = vault.unseal(identity.name.as_str(), pin)?;
-    Iam::connect(identity.access_key_id.as_str(), &secret).map_err(iam_err("the connection"))
+    let (identity, secret) = vault.unseal_identity(identity.name.as_str(), pin)?;
+    Iam::connect(
+        &identity.endpoints(),
+        identity.access_key_id.as_str(),
+        &secret,
+    )
+    .map_err(iam_err("the connection"))
 }
 
 /// The user's keys and their last use (ListAccessKeys,
@@ -237,13 +241,9 @@ pub fn renew_sessions(
     profiles: Vec<Profile>,
     durations: Durations,
     identity: &Identity,
-    pin: &Pin,
+    prompter: &dyn Prompter,
 ) -> Result<(), KeysError> {
-    let prompter = FixedPrompter {
-        pin: Some(pin.clone()),
-        mfa_code: None,
-    };
-    let provider = Provider::new(cache, vault, Some(&prompter), lock_dir);
+    let provider = Provider::new(cache, vault, Some(prompter), lock_dir);
     let mut profiles: Vec<Profile> = profiles
         .into_iter()
         .filter(|p| p.identity == identity.name)
@@ -288,6 +288,7 @@ mod tests {
             added_at: added,
             key_created_at: None,
             facts: None,
+            endpoints: None,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod console;
 pub mod container;
 pub mod crypto;
 pub mod duration;
+pub mod endpoints;
 pub mod field;
 pub mod fsutil;
 pub mod identity;

@@ -269,15 +269,19 @@ impl<'a> Provider<'a> {
         let duration = profile.session_secs().min(limits::CONSOLE_SESSION_MAX);
         let name = profile.federated_user_name();
         limits::federated_user_name(&name)?;
-        let (key_id, secret) = self.unseal(profile, prompter)?;
+        let (identity, secret) = self.unseal(profile, prompter)?;
         tracing::info!(profile = %profile.name, "getting a federation token for the console");
-        let session =
-            sts::get_federation_token(&key_id, &secret, &name, duration).map_err(|source| {
-                ProviderError::Aws {
-                    profile: profile.name.clone(),
-                    source,
-                }
-            })?;
+        let session = sts::get_federation_token(
+            &identity.endpoints(),
+            identity.access_key_id.as_str(),
+            &secret,
+            &name,
+            duration,
+        )
+        .map_err(|source| ProviderError::Aws {
+            profile: profile.name.clone(),
+            source,
+        })?;
         drop(secret);
         self.store(&key, &fingerprint, &session);
         Ok(session)
@@ -285,11 +289,14 @@ impl<'a> Provider<'a> {
 
     /// Opens the profile's long-term key with the PIN, asking again after a
     /// wrong one while a person is there (at most [`PIN_TRIES`] times).
+    /// The identity comes back as it was when the key opened: its
+    /// endpoints are bound into the sealed key, so they are the ones the
+    /// key may be used with.
     fn unseal(
         &self,
         profile: &Profile,
         prompter: &dyn Prompter,
-    ) -> Result<(String, crate::secret::SecretAccessKey), ProviderError> {
+    ) -> Result<(crate::identity::Identity, crate::secret::SecretAccessKey), ProviderError> {
         let vault = (self.vault)()?;
         let identity = vault.get(profile.identity.as_str())?;
         let ask = Ask {
@@ -301,8 +308,8 @@ impl<'a> Provider<'a> {
         loop {
             tries += 1;
             let pin = prompter.pin(&ask)?;
-            match vault.unseal(identity.name.as_str(), &pin) {
-                Ok(secret) => return Ok((identity.access_key_id.as_str().to_owned(), secret)),
+            match vault.unseal_identity(identity.name.as_str(), &pin) {
+                Ok(opened) => return Ok(opened),
                 Err(e @ VaultError::WrongPin { remaining, .. })
                     if prompter.interactive() && tries < PIN_TRIES && remaining > 0 =>
                 {
@@ -341,7 +348,7 @@ impl<'a> Provider<'a> {
             "a session",
         )?;
 
-        let (key_id, secret) = self.unseal(profile, prompter)?;
+        let (identity, secret) = self.unseal(profile, prompter)?;
         let ask = Ask {
             profile: &profile.name,
             identity: profile.identity.as_str(),
@@ -353,7 +360,8 @@ impl<'a> Provider<'a> {
         };
         tracing::info!(profile = %profile.name, mfa = code.is_some(), "getting a session token");
         let session = sts::get_session_token(
-            &key_id,
+            &identity.endpoints(),
+            identity.access_key_id.as_str(),
             &secret,
             &SessionTokenRequest {
                 duration_secs: duration,

@@ -125,6 +125,7 @@ mod tests {
             added_at: created,
             key_created_at: Some(created),
             facts: None,
+            endpoints: None,
         }
     }
 

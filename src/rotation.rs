@@ -169,7 +169,12 @@ fn save(vault: &Vault, identity: &Identity, state: &Rotation) -> Result<(), Rota
 /// An IAM client signed with the identity's active key.
 fn iam_for(vault: &Vault, identity: &Identity, pin: &Pin) -> Result<Iam, RotationError> {
     let secret = vault.unseal_key(identity, &identity.access_key_id, pin)?;
-    Iam::connect(identity.access_key_id.as_str(), &secret).map_err(aws("the connection"))
+    Iam::connect(
+        &identity.endpoints(),
+        identity.access_key_id.as_str(),
+        &secret,
+    )
+    .map_err(aws("the connection"))
 }
 
 /// Checks a rotation may start (none in progress, room for a second key)
@@ -318,7 +323,7 @@ fn switch(
             message: "no new key recorded".into(),
         })?;
     let secret = vault.unseal_key(identity, &new_id, pin)?;
-    verify(&new_id, &secret)?;
+    verify(&identity.endpoints(), &new_id, &secret)?;
     vault.switch_key(identity.name.as_str(), &new_id, state.new_key_created)?;
     state.step = Step::Switched;
     state.switched_at = Some(OffsetDateTime::now_utc());
@@ -333,12 +338,16 @@ fn switch(
 
 /// GetCallerIdentity with the new key, retrying while IAM propagates it
 /// (AWS documents up to a few seconds; give it 30).
-fn verify(key: &AccessKeyId, secret: &SecretAccessKey) -> Result<(), RotationError> {
+fn verify(
+    endpoints: &crate::endpoints::Endpoints,
+    key: &AccessKeyId,
+    secret: &SecretAccessKey,
+) -> Result<(), RotationError> {
     const TRIES: u32 = 12;
     let mut wait = Duration::from_millis(500);
     let started = std::time::Instant::now();
     for attempt in 1..=TRIES {
-        match sts::get_caller_identity(key.as_str(), secret) {
+        match sts::get_caller_identity(endpoints, key.as_str(), secret) {
             Ok(_) => return Ok(()),
             Err(e) if e.is_bad_credentials() && attempt < TRIES => {
                 tracing::info!(attempt, "new key not accepted yet; waiting for IAM");

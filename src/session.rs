@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use zeroize::Zeroizing;
 
+use crate::endpoints::Endpoints;
 use crate::secret::{SecretAccessKey, SessionToken};
 use crate::store::StoreError;
 
@@ -31,6 +32,10 @@ pub struct Session {
     pub secret_access_key: SecretAccessKey,
     pub session_token: SessionToken,
     pub expiration: OffsetDateTime,
+    /// Where it was made, and so where calls made with it (a role assumed
+    /// from it, a console sign-in) go: the identity's endpoints. Kept in
+    /// cache entries, never in credential_process output.
+    pub endpoints: Endpoints,
 }
 
 impl std::fmt::Debug for Session {
@@ -40,6 +45,7 @@ impl std::fmt::Debug for Session {
             .field("secret_access_key", &self.secret_access_key)
             .field("session_token", &self.session_token)
             .field("expiration", &self.expiration)
+            .field("endpoints", &self.endpoints)
             .finish()
     }
 }
@@ -58,6 +64,9 @@ struct ProcessJson<'a> {
     /// [`Session::to_cache_json`]). Never in credential_process output.
     #[serde(skip_serializing_if = "Option::is_none")]
     fingerprint: Option<&'a str>,
+    /// Cache entries only: where the session was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoints: Option<&'a Endpoints>,
 }
 
 #[derive(Deserialize)]
@@ -70,6 +79,8 @@ struct ProcessJsonOwned {
     expiration: String,
     #[serde(default)]
     fingerprint: Option<String>,
+    #[serde(default)]
+    endpoints: Option<Endpoints>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -109,6 +120,7 @@ impl Session {
             session_token: self.session_token.expose(),
             expiration: &expiration,
             fingerprint,
+            endpoints: fingerprint.map(|_| &self.endpoints),
         };
         // Reserved up front so the buffer never reallocates (a reallocation
         // would free an unwiped partial copy of the secrets).
@@ -116,7 +128,9 @@ impl Session {
             + self.access_key_id.len()
             + self.secret_access_key.expose().len()
             + self.session_token.expose().len()
-            + fingerprint.map_or(0, str::len);
+            + fingerprint.map_or(0, |f| {
+                f.len() + 64 + self.endpoints.url.as_ref().map_or(0, String::len)
+            });
         let mut buf = Zeroizing::new(Vec::with_capacity(capacity));
         // Serialising borrowed strings into a Vec cannot fail.
         serde_json::to_writer(&mut *buf, &out).expect("credential JSON serialises");
@@ -151,6 +165,7 @@ impl Session {
                 )),
                 session_token: SessionToken::new(std::mem::take(&mut *parsed.session_token)),
                 expiration,
+                endpoints: parsed.endpoints.unwrap_or_default(),
             },
             parsed.fingerprint,
         ))
@@ -223,6 +238,14 @@ pub trait SessionCache {
     fn get(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, CacheError>;
     /// Stores `value` until `expires` (the cache may drop it then).
     fn put(&self, key: &str, value: &[u8], expires: OffsetDateTime) -> Result<(), CacheError>;
+    /// When the entry's session expires, if it is cached (no secret
+    /// leaves: what `keyfob sessions` lists).
+    fn expires(&self, key: &str) -> Result<Option<OffsetDateTime>, CacheError> {
+        Ok(self
+            .get(key)?
+            .and_then(|b| Session::from_json(&b).ok())
+            .map(|(s, _)| s.expiration))
+    }
     fn delete(&self, key: &str) -> Result<(), CacheError>;
     /// Every key present (for `lock --all` and the sessions list).
     fn keys(&self) -> Result<Vec<String>, CacheError>;
@@ -363,6 +386,7 @@ mod tests {
             secret_access_key: SecretAccessKey::new("s3cr3t/with+\"quote".into()),
             session_token: SessionToken::new("token\\with\nescapes".into()),
             expiration: OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap(),
+            endpoints: Default::default(),
         }
     }
 

@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::aws::sso::{ClientRegistration, Tokens};
+use crate::endpoints::Endpoints;
 use crate::field::{Field, FieldError};
 use crate::identity::IdentityName;
 use crate::secret::{ClientSecret, SsoAccessToken, SsoRefreshToken};
@@ -32,6 +33,20 @@ pub struct SsoIdentity {
     /// The last completed sign-in.
     #[serde(with = "time::serde::rfc3339")]
     pub signed_in_at: OffsetDateTime,
+    /// Where its tokens and sessions may be sent, fixed when it was added
+    /// and bound into the sealed tokens' associated data. `None`: stored
+    /// before keyfob kept endpoints — AWS's own, in `region`.
+    #[serde(default)]
+    pub endpoints: Option<Endpoints>,
+}
+
+impl SsoIdentity {
+    /// Where its calls go (see [`crate::endpoints`]).
+    pub fn endpoints(&self) -> Endpoints {
+        self.endpoints
+            .clone()
+            .unwrap_or_else(|| Endpoints::aws(&self.region))
+    }
 }
 
 /// The checked fields of `keyfob sso add`.
@@ -41,6 +56,9 @@ pub struct NewSso {
     pub start_url: String,
     pub region: String,
     pub scopes: Vec<String>,
+    /// Where its calls will go: AWS's endpoints in `region`, or the
+    /// endpoint URL in force when it is added.
+    pub endpoints: Endpoints,
 }
 
 impl NewSso {
@@ -63,11 +81,13 @@ impl NewSso {
                 .collect(),
             Some(s) => check_scopes(s)?,
         };
+        let endpoints = Endpoints::at_add(None, Some(region))?;
         Ok(NewSso {
             name,
             start_url,
             region: region.to_owned(),
             scopes,
+            endpoints,
         })
     }
 }

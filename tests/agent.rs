@@ -309,7 +309,9 @@ fn the_app_takes_over_a_headless_agents_sessions_without_asking_again() {
     let headless_pid = env.agent_pid().expect("a headless agent runs");
     // What the app does at start: ask the running agent to hand over.
     let runtime = env.root.path().join("run/keyfob");
-    let Some(Reply::Sessions { entries }) = AgentLink::stop_running(&runtime, true) else {
+    let Some(Reply::Sessions { entries }) =
+        AgentLink::stop_running(&runtime, std::path::Path::new(crate::util::KEYFOB), true)
+    else {
         panic!("the headless agent did not hand its sessions over");
     };
     assert!(!entries.is_empty(), "it held the unlocked session");

@@ -35,7 +35,6 @@ fn a_hanging_sts_gives_a_clear_error_within_ten_seconds_and_cached_sessions_stil
     add(&env, "work");
     env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
         .ok();
-    add(&env, "other");
 
     // Accepts connections and never answers.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -47,21 +46,33 @@ fn a_hanging_sts_gives_a_clear_error_within_ten_seconds_and_cached_sessions_stil
         }
     });
     let hang = format!("http://127.0.0.1:{port}");
+    // An identity whose endpoint hangs (added offline: it cannot verify).
+    let user: User =
+        serde_json::from_value(env.moto.admin(&["create-user", &unique("other")])).unwrap();
+    env.run(
+        &[
+            "add",
+            "other",
+            "--access-key-id",
+            &user.access_key_id,
+            "--stdin",
+            "--no-verify",
+            "--endpoint-url",
+            &hang,
+        ],
+        &format!("{}\n{PIN}\n", user.secret_access_key),
+    )
+    .ok();
 
-    let mut cmd = env.keyfob();
-    cmd.env("AWS_ENDPOINT_URL", &hang);
     let start = Instant::now();
-    let run = run_command(
-        cmd,
-        &["unlock", "other", "--pin-stdin"],
-        &format!("{PIN}\n"),
-    );
+    let run = env.run(&["unlock", "other", "--pin-stdin"], &format!("{PIN}\n"));
     let took = start.elapsed();
     run.refused(1, "could not reach AWS within 10s");
     // A hang guard with slack for a busy machine, not a timing claim.
     assert!(took < Duration::from_secs(25), "took {took:?}");
 
-    // The cached session of `work` is served without touching STS.
+    // The cached session of `work` is served without touching STS (its
+    // own endpoint, or the hanging one a client names).
     let mut cmd = env.keyfob();
     cmd.env("AWS_ENDPOINT_URL", &hang);
     let run = run_command(cmd, &["credential-process", "work"], "").ok();

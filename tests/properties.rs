@@ -62,6 +62,7 @@ proptest! {
             secret_access_key: SecretAccessKey::new(secret.clone()),
             session_token: SessionToken::new(token.clone()),
             expiration: OffsetDateTime::from_unix_timestamp(secs).unwrap(),
+            endpoints: Default::default(),
         };
         let json = s.to_process_json();
         let (back, fp) = Session::from_json(json.as_bytes()).unwrap();

@@ -643,11 +643,26 @@ fn credential_process_errors_keep_stdout_empty() {
     );
     // Locked (stdin is a pipe, and the test has no terminal).
     check(env.run(&["credential-process", "work"], ""), 1, "is locked");
-    // STS unreachable: a clear error, not a hang.
-    let mut cmd = env.keyfob();
-    cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+    // STS unreachable (an identity whose endpoint nothing answers): a
+    // clear error, not a hang.
+    let dead: User =
+        serde_json::from_value(env.moto.admin(&["create-user", &unique("dead")])).unwrap();
+    env.run(
+        &[
+            "add",
+            "dead",
+            "--access-key-id",
+            &dead.access_key_id,
+            "--stdin",
+            "--no-verify",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ],
+        &format!("{}\n{PIN}\n", dead.secret_access_key),
+    )
+    .ok();
     check(
-        run_command(cmd, &["unlock", "work", "--pin-stdin"], &format!("{PIN}\n")),
+        env.run(&["unlock", "dead", "--pin-stdin"], &format!("{PIN}\n")),
         1,
         "could not reach AWS",
     );

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use keyfob::aws::sso::{self, Instance, SsoError};
-use keyfob::aws::with_client_endpoint;
+use keyfob::endpoints::Endpoints;
 
 use crate::util::{Env, Moto, Run, moto, unique};
 
@@ -45,6 +45,8 @@ fn post_ok(moto: &Moto, path: &str, body: serde_json::Value) -> serde_json::Valu
 pub struct Instance0 {
     pub start_url: String,
     pub region: &'static str,
+    /// The emulator, as an identity added with it would have it.
+    pub endpoints: Endpoints,
 }
 
 pub fn configure(moto: &Moto, accounts: usize, settings: serde_json::Value) -> Instance0 {
@@ -73,6 +75,10 @@ pub fn configure(moto: &Moto, accounts: usize, settings: serde_json::Value) -> I
     Instance0 {
         start_url,
         region: "eu-west-1",
+        endpoints: Endpoints {
+            url: Some(moto.endpoint()),
+            region: "eu-west-1".into(),
+        },
     }
 }
 
@@ -107,10 +113,10 @@ fn device_flow_refresh_list_and_revoke() {
     let inst = configure(moto, 3, serde_json::json!({}));
     let instance = Instance {
         start_url: &inst.start_url,
-        region: inst.region,
+        endpoints: &inst.endpoints,
     };
-    with_client_endpoint(Some(moto.endpoint()), None, || {
-        let client = sso::register_client(inst.region, &scopes()).unwrap();
+    {
+        let client = sso::register_client(&inst.endpoints, &scopes()).unwrap();
         let device = sso::start_device_authorization(instance, &client).unwrap();
         assert!(device.verification_uri.starts_with("https://"));
         assert!(
@@ -122,7 +128,7 @@ fn device_flow_refresh_list_and_revoke() {
         );
         // Nobody approved yet.
         assert!(matches!(
-            sso::create_token_device(inst.region, &client, &device),
+            sso::create_token_device(&inst.endpoints, &client, &device),
             Err(SsoError::Pending)
         ));
         // The person approves while keyfob waits.
@@ -138,18 +144,19 @@ fn device_flow_refresh_list_and_revoke() {
             })
         };
         let mut polls = 0;
-        let tokens = sso::wait_for_approval(inst.region, &client, &device, |_| polls += 1).unwrap();
+        let tokens =
+            sso::wait_for_approval(&inst.endpoints, &client, &device, |_| polls += 1).unwrap();
         approver.join().unwrap();
         assert!(polls >= 1, "approved before the first poll?");
         let refresh = tokens.refresh_token.as_ref().expect("a refresh token");
 
-        let assignments = sso::list_assignments(inst.region, &tokens.access_token).unwrap();
+        let assignments = sso::list_assignments(&inst.endpoints, &tokens.access_token).unwrap();
         assert_eq!(assignments.len(), 3);
         assert_eq!(assignments[0].0.account_name, "acct-0");
         assert_eq!(assignments[0].1, vec!["Admin", "ReadOnly"]);
 
         let session = sso::get_role_credentials(
-            inst.region,
+            &inst.endpoints,
             &tokens.access_token,
             &assignments[1].0.account_id,
             "Admin",
@@ -160,7 +167,7 @@ fn device_flow_refresh_list_and_revoke() {
         // A role not assigned is refused as such.
         assert!(matches!(
             sso::get_role_credentials(
-                inst.region,
+                &inst.endpoints,
                 &tokens.access_token,
                 &assignments[1].0.account_id,
                 "ReadOnly"
@@ -169,10 +176,10 @@ fn device_flow_refresh_list_and_revoke() {
         ));
 
         // Refresh: new tokens that work; the old refresh token is rotated away.
-        let renewed = sso::refresh(inst.region, &client, refresh).unwrap();
-        sso::list_accounts(inst.region, &renewed.access_token).unwrap();
+        let renewed = sso::refresh(&inst.endpoints, &client, refresh).unwrap();
+        sso::list_accounts(&inst.endpoints, &renewed.access_token).unwrap();
         assert!(matches!(
-            sso::refresh(inst.region, &client, refresh),
+            sso::refresh(&inst.endpoints, &client, refresh),
             Err(SsoError::InvalidGrant { .. })
         ));
 
@@ -182,17 +189,17 @@ fn device_flow_refresh_list_and_revoke() {
             "/keyfob-test/sso/revoke",
             serde_json::json!({"start_url": inst.start_url, "user": "alice"}),
         );
-        let err = sso::list_accounts(inst.region, &renewed.access_token).unwrap_err();
+        let err = sso::list_accounts(&inst.endpoints, &renewed.access_token).unwrap_err();
         assert!(matches!(err, SsoError::Unauthorized), "{err:?}");
         assert!(err.needs_sign_in());
         let err = sso::refresh(
-            inst.region,
+            &inst.endpoints,
             &client,
             renewed.refresh_token.as_ref().unwrap(),
         )
         .unwrap_err();
         assert!(err.needs_sign_in(), "{err:?}");
-    });
+    }
 }
 
 /// Polling too fast meets slow_down; a code nobody approves expires with a
@@ -203,22 +210,22 @@ fn slow_down_expiry_and_denial() {
     let inst = configure(moto, 1, serde_json::json!({"device_code_ttl": 2}));
     let instance = Instance {
         start_url: &inst.start_url,
-        region: inst.region,
+        endpoints: &inst.endpoints,
     };
-    with_client_endpoint(Some(moto.endpoint()), None, || {
-        let client = sso::register_client(inst.region, &scopes()).unwrap();
+    {
+        let client = sso::register_client(&inst.endpoints, &scopes()).unwrap();
         let device = sso::start_device_authorization(instance, &client).unwrap();
         assert!(matches!(
-            sso::create_token_device(inst.region, &client, &device),
+            sso::create_token_device(&inst.endpoints, &client, &device),
             Err(SsoError::Pending)
         ));
         assert!(matches!(
-            sso::create_token_device(inst.region, &client, &device),
+            sso::create_token_device(&inst.endpoints, &client, &device),
             Err(SsoError::SlowDown)
         ));
 
         let never = sso::start_device_authorization(instance, &client).unwrap();
-        let err = sso::wait_for_approval(inst.region, &client, &never, |_| {}).unwrap_err();
+        let err = sso::wait_for_approval(&inst.endpoints, &client, &never, |_| {}).unwrap_err();
         assert!(matches!(err, SsoError::Expired), "{err:?}");
         assert!(err.to_string().contains("expired"), "{err}");
 
@@ -228,9 +235,9 @@ fn slow_down_expiry_and_denial() {
             "/keyfob-test/sso/deny",
             serde_json::json!({"start_url": inst.start_url, "user_code": denied.user_code}),
         );
-        let err = sso::wait_for_approval(inst.region, &client, &denied, |_| {}).unwrap_err();
+        let err = sso::wait_for_approval(&inst.endpoints, &client, &denied, |_| {}).unwrap_err();
         assert!(matches!(err, SsoError::Denied), "{err:?}");
-    });
+    }
 }
 
 /// 150 accounts over pages of 20, with throttled pages: keyfob backs off
@@ -241,24 +248,24 @@ fn lists_150_accounts_through_throttled_pages() {
     let inst = configure(moto, 150, serde_json::json!({"page_size": 20}));
     let instance = Instance {
         start_url: &inst.start_url,
-        region: inst.region,
+        endpoints: &inst.endpoints,
     };
-    with_client_endpoint(Some(moto.endpoint()), None, || {
-        let client = sso::register_client(inst.region, &scopes()).unwrap();
+    {
+        let client = sso::register_client(&inst.endpoints, &scopes()).unwrap();
         let device = sso::start_device_authorization(instance, &client).unwrap();
         post_ok(
             moto,
             "/keyfob-test/sso/approve",
             serde_json::json!({"start_url": inst.start_url, "user": "alice"}),
         );
-        let tokens = sso::wait_for_approval(inst.region, &client, &device, |_| {}).unwrap();
+        let tokens = sso::wait_for_approval(&inst.endpoints, &client, &device, |_| {}).unwrap();
         post_ok(
             moto,
             "/keyfob-test/sso/throttle",
             serde_json::json!({"start_url": inst.start_url, "operation": "sso:ListAccounts",
                 "count": 2}),
         );
-        let accounts = sso::list_accounts(inst.region, &tokens.access_token).unwrap();
+        let accounts = sso::list_accounts(&inst.endpoints, &tokens.access_token).unwrap();
         assert_eq!(accounts.len(), 150);
         assert_eq!(accounts[149].account_name, "acct-149");
         let calls = &status(moto, &inst.start_url)["calls"];
@@ -273,7 +280,7 @@ fn lists_150_accounts_through_throttled_pages() {
             serde_json::json!({"start_url": inst.start_url, "operation": "sso:ListAccounts",
                 "count": 100}),
         );
-        let err = sso::list_accounts(inst.region, &tokens.access_token).unwrap_err();
+        let err = sso::list_accounts(&inst.endpoints, &tokens.access_token).unwrap_err();
         assert!(
             matches!(err, SsoError::Throttled { attempts } if attempts == sso::THROTTLE_ATTEMPTS),
             "{err:?}"
@@ -284,7 +291,7 @@ fn lists_150_accounts_through_throttled_pages() {
             10 + sso::THROTTLE_ATTEMPTS,
             "{calls}"
         );
-    });
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -938,6 +945,10 @@ fn audit_recommends_identity_center_where_it_reaches_the_account() {
     let inst = Instance0 {
         start_url,
         region: "eu-west-1",
+        endpoints: Endpoints {
+            url: Some(env.moto.endpoint()),
+            region: "eu-west-1".into(),
+        },
     };
     add_sso(&env, "corp", &inst);
     env.run(&["sso", "sync", "corp", "--pin-stdin"], &format!("{PIN}\n"))
@@ -1141,6 +1152,10 @@ fn a_role_chains_from_a_synced_profile() {
     let inst = Instance0 {
         start_url,
         region: "eu-west-1",
+        endpoints: Endpoints {
+            url: Some(env.moto.endpoint()),
+            region: "eu-west-1".into(),
+        },
     };
     add_sso(&env, "corp", &inst);
     let pin = format!("{PIN}\n");
@@ -1285,10 +1300,7 @@ fn the_app_signs_in_once_for_parallel_clients_without_a_terminal() {
                     moto,
                     start_url: &start_url,
                 };
-                with_client_endpoint(Some(moto.endpoint()), None, || {
-                    keyfob::app::sso_login(&app_kf, "corp", &pin, &host)
-                })
-                .expect("the app's sign-in");
+                keyfob::app::sso_login(&app_kf, "corp", &pin, &host).expect("the app's sign-in");
                 PromptAnswer::Pin(pin)
             }
         }),
@@ -1359,13 +1371,11 @@ fn a_cancelled_sign_in_stores_nothing() {
     let env = Env::new();
     let inst = configure(env.moto, 1, serde_json::json!({}));
     let kf = crate::util::world_keyfob(&env);
-    let new = keyfob::sso::NewSso::parse("corp", &inst.start_url, inst.region, None).unwrap();
+    let mut new = keyfob::sso::NewSso::parse("corp", &inst.start_url, inst.region, None).unwrap();
+    new.endpoints = inst.endpoints.clone();
     let pin = keyfob::secret::Pin::new(PIN.into());
     let host = Canceller(AtomicBool::new(false));
-    let err = with_client_endpoint(Some(env.moto.endpoint()), None, || {
-        keyfob::app::add_sso_identity(&kf, &new, &pin, &host)
-    })
-    .unwrap_err();
+    let err = keyfob::app::add_sso_identity(&kf, &new, &pin, &host).unwrap_err();
     assert!(err.to_string().contains("cancelled"), "{err}");
     assert!(err.to_string().contains("nothing was stored"), "{err}");
     assert_eq!(

@@ -17,4 +17,5 @@ mod properties;
 mod sessions;
 mod sso;
 mod thirdparty;
+mod trust;
 mod util;

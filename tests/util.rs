@@ -328,6 +328,12 @@ impl Env {
             ("XDG_DATA_HOME", p("data")),
             ("XDG_RUNTIME_DIR", p("run")),
             ("LANG", "C.UTF-8".into()),
+            // The app's agent in these tests runs in the test binary
+            // itself (see `app_agent`): clients accept it as keyfob.
+            (
+                "KEYFOB_TRUSTED_AGENT",
+                std::env::current_exe().unwrap().display().to_string(),
+            ),
         ];
         if let Some(bus) = &self.bus {
             vars.push(("DBUS_SESSION_BUS_ADDRESS", bus.clone()));
@@ -653,4 +659,60 @@ pub fn world_keyfob(env: &Env) -> keyfob::app::Keyfob {
         unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", bus) };
     }
     kf
+}
+
+/// A hostile endpoint (tests/support/hostile.py): it logs every request it
+/// receives and answers with credentials of its own (`ASIAHOSTILE…`).
+/// Ended when dropped.
+pub struct Hostile {
+    child: Child,
+    pub port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Hostile {
+    pub fn start() -> Hostile {
+        let dir = tempfile::tempdir().unwrap();
+        let port_file = dir.path().join("port.json");
+        let log = dir.path().join("requests.jsonl");
+        let child = Command::new("python3")
+            .arg(support("hostile.py"))
+            .arg("--port-file")
+            .arg(&port_file)
+            .arg("--log")
+            .arg(&log)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tests/support/hostile.py");
+        let info = read_port_file(&port_file, Duration::from_secs(30));
+        Hostile {
+            child,
+            port: info.port,
+            log,
+            _dir: dir,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Every request it has received, in order.
+    pub fn requests(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for Hostile {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

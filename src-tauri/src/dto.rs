@@ -804,6 +804,10 @@ pub struct PromptView {
     pub mfa_serial: Option<String>,
     pub pid: u32,
     pub exe: Option<String>,
+    /// Its working directory.
+    pub cwd: Option<String>,
+    /// The script an interpreter runs (python3, node, a shell's file).
+    pub script: Option<String>,
     /// The asking program's parents, nearest first (`bash`, `tmux`).
     pub parents: Vec<String>,
 }

@@ -266,7 +266,9 @@ fn build_state(handle: &AppHandle) -> Result<Desk, Box<dyn std::error::Error>> {
     // lock), the web process goes too, as with the window's "Lock all".
     let agent = Arc::new(Agent::new(kf, Some(asker)).on_lock_all(move || renew_webview(&h)));
     let runtime = agent.kf.paths.runtime_dir.clone();
-    if let Some(Reply::Sessions { entries }) = AgentLink::stop_running(&runtime, true) {
+    if let Some(Reply::Sessions { entries }) =
+        AgentLink::stop_running(&runtime, &agent.kf.cli, true)
+    {
         agent.adopt(entries);
     }
     keyfob::agent::lock_on::watch(agent.clone());

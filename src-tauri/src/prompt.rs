@@ -120,6 +120,8 @@ pub fn ask(app: &AppHandle, request: PromptRequest) -> PromptAnswer {
         mfa_serial: request.mfa_serial,
         pid: request.requester.pid,
         exe: request.requester.exe,
+        cwd: request.requester.cwd,
+        script: request.requester.script,
         parents: request.requester.parents,
     };
     let (tx, rx) = sync_channel(1);

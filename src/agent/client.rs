@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use super::peer::{Peer, check_runtime_dir, is_keyfob, trusted_binaries};
 use super::protocol::{
     Answer, AskKind, ErrorKind, MAX_LINE, Reply, Request, decode, encode, socket_path,
 };
@@ -37,18 +38,20 @@ pub struct AgentLink {
 }
 
 impl AgentLink {
-    /// Connects to the running agent, or starts one and connects.
+    /// Connects to the running agent, or starts one and connects; either
+    /// way the agent is checked to be keyfob ([`Self::verify`]) before the
+    /// stream is handed out, so nothing is ever sent to an impostor.
     pub fn connect(&self) -> Result<UnixStream, AgentError> {
         let path = socket_path(&self.runtime_dir);
         if let Ok(s) = UnixStream::connect(&path) {
-            return Ok(s);
+            return self.verify(s);
         }
         self.start()?;
         let begun = Instant::now();
         let mut pause = Duration::from_millis(2);
         loop {
             match UnixStream::connect(&path) {
-                Ok(s) => return Ok(s),
+                Ok(s) => return self.verify(s),
                 Err(e) if begun.elapsed() >= START_TIMEOUT => {
                     return Err(AgentError::Unreachable {
                         message: format!(
@@ -67,13 +70,52 @@ impl AgentLink {
         }
     }
 
+    /// Checks what answers on the socket before anything is sent: the
+    /// runtime folder is this user's and private, and the listening
+    /// process — as the kernel names it, see [`super::peer`] — runs as
+    /// this user one of keyfob's own binaries. A program that bound
+    /// `agent.sock` after stopping the agent gets no request, so no PIN.
+    fn verify(&self, stream: UnixStream) -> Result<UnixStream, AgentError> {
+        check_runtime_dir(&self.runtime_dir).map_err(|why| AgentError::Impostor {
+            message: format!("keyfob's runtime folder is not safe: {why}"),
+        })?;
+        let peer = Peer::of(&stream).map_err(|e| AgentError::Unreachable {
+            message: format!("cannot tell who answers on the agent's socket: {e}"),
+        })?;
+        if is_keyfob(&peer, &trusted_binaries(&self.exe)) {
+            return Ok(stream);
+        }
+        let who = match &peer.exe {
+            Some(exe) => format!("{} (pid {})", exe.display(), peer.pid),
+            None => format!("pid {} (its program could not be read)", peer.pid),
+        };
+        tracing::warn!(%who, uid = peer.uid, "refused an agent that is not keyfob");
+        Err(AgentError::Impostor {
+            message: format!(
+                "what answers on {} is not keyfob but {who}{}; nothing was sent to it — end it, then run the command again",
+                socket_path(&self.runtime_dir).display(),
+                if peer.same_user() {
+                    ""
+                } else {
+                    ", another user"
+                }
+            ),
+        })
+    }
+
     /// Starts `keyfob agent` detached: its own session, no terminal, no
-    /// inherited pipes (so nothing waits on it), the caller's environment.
-    /// Several clients may start one at once; all but one see the agent
-    /// lock taken and exit at once.
+    /// inherited pipes (so nothing waits on it), the caller's environment
+    /// less its AWS settings ([`agent_environment`]). Several clients may
+    /// start one at once; all but one see the agent lock taken and exit at
+    /// once.
     fn start(&self) -> Result<(), AgentError> {
         use std::os::unix::process::CommandExt;
         let mut cmd = std::process::Command::new(&self.exe);
+        for name in std::env::vars_os().map(|(k, _)| k) {
+            if !agent_environment(&name.to_string_lossy()) {
+                cmd.env_remove(&name);
+            }
+        }
         cmd.arg("agent")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
@@ -193,51 +235,38 @@ impl AgentLink {
         console: bool,
         prompter: Option<&dyn Prompter>,
     ) -> Result<Session, AgentError> {
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let request = Request::Session {
             profile: profile.to_owned(),
             fresh,
             answers: prompter.is_some(),
             interactive: prompter.is_some_and(|p| p.interactive()),
-            endpoint: env("AWS_ENDPOINT_URL"),
-            region: env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")),
             console,
         };
-        let on_ask = |kind: AskKind, ask: &Ask<'_>| {
-            let Some(p) = prompter else {
-                return Answer::Unavailable {
-                    message: "no terminal".into(),
-                };
-            };
-            match kind {
-                AskKind::Pin => match p.pin(ask) {
-                    Ok(pin) => Answer::Pin {
-                        value: Zeroizing::new(pin.expose().to_owned()),
-                    },
-                    Err(e) => Answer::Unavailable {
-                        message: e.to_string(),
-                    },
-                },
-                AskKind::MfaCode => match p.mfa_code(ask) {
-                    Ok(code) => Answer::MfaCode { value: code },
-                    Err(e) => Answer::Unavailable {
-                        message: e.to_string(),
-                    },
-                },
-
-                // Never sent to a client (the agent asks the app only).
-                AskKind::SignIn => Answer::Unavailable {
-                    message: "a sign-in is not asked of a client".into(),
-                },
-            }
-        };
-        match self.call(request, &on_ask)? {
-            Reply::Session { credentials } => Session::from_json(credentials.as_bytes())
-                .map(|(s, _)| s)
+        match self.call(request, &|kind, ask| answer(prompter, kind, ask))? {
+            Reply::Session {
+                credentials,
+                endpoints,
+            } => Session::from_json(credentials.as_bytes())
+                .map(|(mut s, _)| {
+                    s.endpoints = endpoints.unwrap_or_default();
+                    s
+                })
                 .map_err(|e| AgentError::Replied {
                     kind: ErrorKind::Protocol,
                     message: e.to_string(),
                 }),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Has the agent make identity `identity`'s sessions anew after a key
+    /// rotation switched its key; the PIN goes to it through `prompter`.
+    pub fn renew(&self, identity: &str, prompter: &dyn Prompter) -> Result<(), AgentError> {
+        let request = Request::Renew {
+            identity: identity.to_owned(),
+        };
+        match self.call(request, &|kind, ask| answer(Some(prompter), kind, ask))? {
+            Reply::Done => Ok(()),
             _ => Err(unexpected()),
         }
     }
@@ -277,13 +306,14 @@ impl AgentLink {
 
     /// Tells a running agent to drop every session and sign-in it holds
     /// (`keyfob lock --all`); nothing when none runs (none is started).
-    pub fn lock_all_running(runtime_dir: &Path) -> Result<(), AgentError> {
+    /// `cli` is keyfob's CLI, whose binaries the agent must be one of.
+    pub fn lock_all_running(runtime_dir: &Path, cli: &Path) -> Result<(), AgentError> {
         if UnixStream::connect(socket_path(runtime_dir)).is_err() {
             return Ok(());
         }
         let link = AgentLink {
             runtime_dir: runtime_dir.to_owned(),
-            exe: PathBuf::new(),
+            exe: cli.to_owned(),
         };
         match link.simple(Request::LockAll)? {
             Reply::Done => Ok(()),
@@ -294,10 +324,11 @@ impl AgentLink {
 
     /// Asks a running agent to stop (`handover`: after replying with its
     /// sessions). `None` when none runs.
-    pub fn stop_running(runtime_dir: &Path, handover: bool) -> Option<Reply> {
+    /// `cli` is keyfob's CLI, whose binaries the agent must be one of.
+    pub fn stop_running(runtime_dir: &Path, cli: &Path, handover: bool) -> Option<Reply> {
         let link = AgentLink {
             runtime_dir: runtime_dir.to_owned(),
-            exe: PathBuf::new(),
+            exe: cli.to_owned(),
         };
         UnixStream::connect(socket_path(runtime_dir)).ok()?;
         let request = if handover {
@@ -306,6 +337,47 @@ impl AgentLink {
             Request::Stop
         };
         link.simple(request).ok()
+    }
+}
+
+/// Whether the agent keeps variable `name` of whoever started it. It
+/// serves every later client, so it keeps none of the starter's AWS
+/// settings (`AWS_ENDPOINT_URL*`, `AWS_REGION`, `AWS_PROFILE`, credentials,
+/// CA bundles…): identities carry their own endpoints. It keeps where the
+/// AWS files are (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`: paths
+/// it edits, not places it sends anything) and the desktop session (HOME,
+/// XDG folders, the D-Bus address for the Secret Service).
+pub fn agent_environment(name: &str) -> bool {
+    !name.starts_with("AWS_") || matches!(name, "AWS_CONFIG_FILE" | "AWS_SHARED_CREDENTIALS_FILE")
+}
+
+/// Answers one of the agent's asks with `prompter` (the terminal, or
+/// values given up front); without one, says nobody is there.
+fn answer(prompter: Option<&dyn Prompter>, kind: AskKind, ask: &Ask<'_>) -> Answer {
+    let Some(p) = prompter else {
+        return Answer::Unavailable {
+            message: "no terminal".into(),
+        };
+    };
+    match kind {
+        AskKind::Pin => match p.pin(ask) {
+            Ok(pin) => Answer::Pin {
+                value: Zeroizing::new(pin.expose().to_owned()),
+            },
+            Err(e) => Answer::Unavailable {
+                message: e.to_string(),
+            },
+        },
+        AskKind::MfaCode => match p.mfa_code(ask) {
+            Ok(code) => Answer::MfaCode { value: code },
+            Err(e) => Answer::Unavailable {
+                message: e.to_string(),
+            },
+        },
+        // Never sent to a client (the agent asks the app only).
+        AskKind::SignIn => Answer::Unavailable {
+            message: "a sign-in is not asked of a client".into(),
+        },
     }
 }
 
@@ -344,30 +416,39 @@ fn cache_err(op: &'static str) -> impl FnOnce(AgentError) -> CacheError {
     }
 }
 
+/// What a process that is not the agent may do with the agent's cache:
+/// list, see when an entry expires, drop. It can neither read a session
+/// by its key nor write one: a session comes from a session request
+/// ([`AgentLink::session`]), which the agent resolves itself.
 impl SessionCache for AgentCache {
-    fn get(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, CacheError> {
+    fn get(&self, _key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, CacheError> {
+        // Not readable by key: the caller asks for the profile's session.
+        Ok(None)
+    }
+
+    fn put(&self, _key: &str, _value: &[u8], _expires: OffsetDateTime) -> Result<(), CacheError> {
+        Err(CacheError::Agent {
+            op: "store",
+            message: "only the agent makes and caches sessions".into(),
+        })
+    }
+
+    fn expires(&self, key: &str) -> Result<Option<OffsetDateTime>, CacheError> {
+        if UnixStream::connect(socket_path(&self.0.runtime_dir)).is_err() {
+            return Ok(None);
+        }
         match self
             .0
-            .simple(Request::Get {
+            .simple(Request::Expiry {
                 key: key.to_owned(),
             })
             .map_err(cache_err("read"))?
         {
-            Reply::Value { value } => Ok(value.map(|v| Zeroizing::new(v.as_bytes().to_vec()))),
+            Reply::Expiry { at } => {
+                Ok(at.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()))
+            }
             _ => Err(cache_err("read")(unexpected())),
         }
-    }
-
-    fn put(&self, key: &str, value: &[u8], expires: OffsetDateTime) -> Result<(), CacheError> {
-        let value = Zeroizing::new(String::from_utf8_lossy(value).into_owned());
-        self.0
-            .simple(Request::Put {
-                key: key.to_owned(),
-                value,
-                expires: expires.unix_timestamp(),
-            })
-            .map_err(cache_err("store"))?;
-        Ok(())
     }
 
     fn delete(&self, key: &str) -> Result<(), CacheError> {

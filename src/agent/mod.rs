@@ -8,6 +8,9 @@
 //! - [`protocol`]: the versioned, size-capped JSON-lines wire format.
 //! - [`server`]: the socket, the one-agent-per-user lock, the requests,
 //!   the requester found from the peer's pid, the process hardening.
+//! - [`peer`]: who is at the other end of the socket, in the kernel's
+//!   words (SO_PEERCRED, a pidfd, `/proc` read while it is alive), and
+//!   which binaries are keyfob's.
 //! - [`client`]: connecting (or starting the agent), the session request,
 //!   and [`client::AgentCache`] for processes that are not the agent.
 //! - [`memory`]: sessions in the agent's memory where the kernel keyring
@@ -18,5 +21,7 @@
 pub mod client;
 pub mod lock_on;
 pub mod memory;
+pub mod peer;
 pub mod protocol;
+pub mod requester;
 pub mod server;

@@ -4,15 +4,20 @@
 //! agent asks the client to ask its person (at the client's terminal):
 //!
 //! ```text
-//! → {"v":2,"op":"session","profile":"prod","fresh":false,"answers":true,"interactive":true,"endpoint":null,"region":null,"console":false}
-//! ← {"v":2,"reply":"ask","kind":"pin","profile":"prod","identity":"work","mfa_serial":null}
-//! → {"v":2,"answer":"pin","value":"…"}
-//! ← {"v":2,"reply":"session","credentials":"{\"Version\":1,…}"}
+//! → {"v":3,"op":"session","profile":"prod","fresh":false,"answers":true,"interactive":true,"console":false}
+//! ← {"v":3,"reply":"ask","kind":"pin","profile":"prod","identity":"work","mfa_serial":null}
+//! → {"v":3,"answer":"pin","value":"…"}
+//! ← {"v":3,"reply":"session","credentials":"{\"Version\":1,…}","endpoints":{…}}
 //! ```
 //!
-//! Secrets flow in (a PIN or MFA code answering an ask, a session a
-//! client made itself and caches with `put`); only sessions flow out.
-//! No reply ever carries a PIN or a long-term key. Messages that can carry
+//! A request names a profile and options; the agent decides everything
+//! else. In particular no request carries an endpoint or a region (the
+//! identity's own are used, see [`crate::endpoints`]), no request writes
+//! a session into the agent's cache, and none reads an entry by its raw
+//! key: a session comes out only as the answer to a session request the
+//! agent resolved itself. Secrets flow in only as answers to the agent's
+//! asks (a PIN, an MFA code); only sessions flow out. No reply ever
+//! carries a PIN or a long-term key. Messages that can carry
 //! a secret have no `Debug` and wipe their strings on drop. A peer of
 //! another version is told so by number, never misread: in particular a
 //! client of the old prompt service (v1, which asked for a PIN and got it)
@@ -23,7 +28,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// The socket's name inside keyfob's runtime folder.
 pub const SOCKET_NAME: &str = "agent.sock";
@@ -60,34 +65,32 @@ pub enum Request {
     /// The profile's session: cached, or made now (`fresh`: made now
     /// whatever is cached, as `keyfob unlock`). `answers`: the client can
     /// answer asks (a terminal, or `--pin-stdin`); `interactive`: a person
-    /// there can be asked again after a wrong PIN. `endpoint` and `region`
-    /// are the client's `AWS_ENDPOINT_URL` and region, which the agent's
-    /// STS calls use.
+    /// there can be asked again after a wrong PIN.
     Session {
         profile: String,
         fresh: bool,
         answers: bool,
         interactive: bool,
-        endpoint: Option<String>,
-        region: Option<String>,
         /// A console session (`keyfob login`): for a profile without a
         /// role, a federated user's session rather than GetSessionToken's.
         #[serde(default)]
         console: bool,
     },
-    /// A cache entry (the session JSON) by key.
-    Get {
+    /// After a key rotation switched identity `identity` to its new key:
+    /// the agent makes its sessions anew with the new key (asking the
+    /// client for the PIN), without dropping the old ones first.
+    Renew {
+        identity: String,
+    },
+    /// When a cached entry expires (no secret): `keyfob sessions`.
+    Expiry {
         key: String,
     },
-    /// Caches a session the client made (rotation renewing its sessions).
-    Put {
-        key: String,
-        value: Zeroizing<String>,
-        expires: i64,
-    },
+    /// Drops a cache entry (`keyfob lock`, an edited profile).
     Delete {
         key: String,
     },
+    /// The names of the cache's entries (no secret).
     Keys,
     Status,
     /// The desktop app taking over: the agent replies with its sessions
@@ -143,12 +146,16 @@ pub enum Reply {
         identity: String,
         mfa_serial: Option<String>,
     },
-    /// A session, as credential_process JSON.
+    /// A session, as credential_process JSON, and the endpoints it was
+    /// made at (where a console sign-in with it goes).
     Session {
         credentials: Zeroizing<String>,
+        #[serde(default)]
+        endpoints: Option<crate::endpoints::Endpoints>,
     },
-    Value {
-        value: Option<Zeroizing<String>>,
+    /// When an entry expires (Unix seconds), if it is cached.
+    Expiry {
+        at: Option<i64>,
     },
     Keys {
         keys: Vec<String>,
@@ -235,12 +242,10 @@ mod tests {
             fresh: false,
             answers: true,
             interactive: true,
-            endpoint: None,
-            region: None,
             console: false,
         });
         assert!(
-            text.starts_with(r#"{"v":2,"op":"session","profile":"prod""#),
+            text.starts_with(r#"{"v":3,"op":"session","profile":"prod""#),
             "{}",
             text.as_str()
         );
@@ -253,12 +258,26 @@ mod tests {
         });
         assert_eq!(
             answer.as_str(),
-            "{\"v\":2,\"answer\":\"pin\",\"value\":\"123456\"}\n"
+            "{\"v\":3,\"answer\":\"pin\",\"value\":\"123456\"}\n"
         );
         // The old prompt service's request: refused by version.
         let v1 = r#"{"v":1,"ask":"pin","profile":"work","identity":"work","mfa_serial":null,"requester":{"pid":1,"exe":null}}"#;
         let err = decode::<Request>(v1).err().unwrap();
         assert!(err.contains("v1 is not spoken here"), "{err}");
         assert!(decode::<Request>("hello").is_err());
+        // The requests that planted and fished sessions are gone: a line
+        // carrying one is not a request, and the client-named endpoint of
+        // v2 is not read.
+        for planted in [
+            r#"{"v":3,"op":"put","key":"role.prod","value":"{}","expires":9999999999}"#,
+            r#"{"v":3,"op":"get","key":"role.prod"}"#,
+        ] {
+            assert!(decode::<Request>(planted).is_err(), "{planted}");
+        }
+        let named = r#"{"v":3,"op":"session","profile":"p","fresh":false,"answers":false,"interactive":false,"endpoint":"http://127.0.0.1:9","region":"eu-west-1"}"#;
+        assert!(matches!(
+            decode::<Request>(named),
+            Ok(Request::Session { .. })
+        ));
     }
 }

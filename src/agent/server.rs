@@ -23,10 +23,12 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::memory::MemoryCache;
+use super::peer::{Peer, is_keyfob, trusted_binaries};
 use super::protocol::{
     Answer, AskKind, ErrorKind, HandedOver, MAX_LINE, Reply, Request, decode, encode, lock_path,
     socket_path,
 };
+pub use super::requester::{Requester, requester};
 use crate::app::{self, AppError, Keyfob};
 use crate::fsutil::{self, FileLock, LockError};
 use crate::prompt::tty::PromptError;
@@ -46,20 +48,11 @@ pub enum AgentError {
     Lock(#[from] LockError),
     #[error("cannot reach the keyfob agent: {message}")]
     Unreachable { message: String },
+    /// What listens on the agent's socket is not keyfob.
+    #[error("refused the keyfob agent: {message}")]
+    Impostor { message: String },
     #[error("{message}")]
     Replied { kind: ErrorKind, message: String },
-}
-
-/// The program that asked, as the agent found it from the peer's pid.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Requester {
-    /// The first process above the asking `keyfob` (the AWS CLI, an SDK's
-    /// process), or the peer itself when it is not keyfob.
-    pub pid: u32,
-    pub exe: Option<String>,
-    /// The names of its parents up to the session leader, nearest first
-    /// (e.g. `["bash", "gnome-terminal"]`).
-    pub parents: Vec<String>,
 }
 
 /// A request for the person at the app.
@@ -317,12 +310,6 @@ impl Drop for ServerHandle {
     }
 }
 
-/// Whether the peer runs as this user (SO_PEERCRED), and its pid.
-fn peer(stream: &UnixStream) -> Option<u32> {
-    let cred = rustix::net::sockopt::socket_peercred(stream).ok()?;
-    (cred.uid == rustix::process::getuid()).then(|| cred.pid.as_raw_nonzero().get() as u32)
-}
-
 fn send(stream: &mut UnixStream, reply: Reply) -> std::io::Result<()> {
     stream.write_all(encode(reply).as_bytes())
 }
@@ -338,7 +325,7 @@ fn read_line(stream: &UnixStream) -> std::io::Result<Zeroizing<String>> {
 }
 
 fn serve_one(mut stream: UnixStream, agent: &Agent) {
-    let Some(pid) = peer(&stream) else {
+    let Some(peer) = Peer::of(&stream).ok().filter(Peer::same_user) else {
         tracing::warn!("refused an agent connection from another user");
         let _ = send(
             &mut stream,
@@ -368,7 +355,7 @@ fn serve_one(mut stream: UnixStream, agent: &Agent) {
         }
     };
     drop(line);
-    let reply = handle(&mut stream, agent, pid, request);
+    let reply = handle(&mut stream, agent, &peer, request);
     let _ = send(&mut stream, reply);
     agent.touch();
 }
@@ -387,8 +374,20 @@ fn failed(e: impl Into<AppError>) -> Reply {
     }
 }
 
-fn handle(stream: &mut UnixStream, agent: &Agent, pid: u32, request: Request) -> Reply {
+fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request) -> Reply {
     let kf = &agent.kf;
+    // Only keyfob itself may end the agent or take its sessions over.
+    if matches!(request, Request::Stop | Request::Handover)
+        && !is_keyfob(peer, &trusted_binaries(&kf.cli))
+    {
+        tracing::warn!(pid = peer.pid, exe = ?peer.exe, "refused stop/handover from a program that is not keyfob");
+        return Reply::Error {
+            kind: ErrorKind::Refusal,
+            message:
+                "refused: only keyfob's own binaries may stop the agent or take over its sessions"
+                    .into(),
+        };
+    }
     let cache = match kf.cache() {
         Ok(c) => c,
         Err(e) => return failed(e),
@@ -399,8 +398,6 @@ fn handle(stream: &mut UnixStream, agent: &Agent, pid: u32, request: Request) ->
             fresh,
             answers,
             interactive,
-            endpoint,
-            region,
             console,
         } => {
             let profile = match kf.profile(&profile) {
@@ -412,19 +409,19 @@ fn handle(stream: &mut UnixStream, agent: &Agent, pid: u32, request: Request) ->
                 answers,
                 interactive,
                 app: agent.asker.clone(),
-                requester: requester(pid),
+                requester: requester(peer, &kf.cli),
             };
             let prompter: Option<&dyn Prompter> =
                 (answers || agent.asker.is_some()).then_some(&asker as &dyn Prompter);
             let started = OffsetDateTime::now_utc();
+            // Made with the identity's own endpoints: nothing of the
+            // client's environment reaches this.
             let run = |prompter: Option<&dyn Prompter>| {
-                crate::aws::with_client_endpoint(endpoint.clone(), region.clone(), || {
-                    if console {
-                        app::make_console_session(kf, &profile, prompter)
-                    } else {
-                        app::make_session(kf, &profile, fresh, prompter)
-                    }
-                })
+                if console {
+                    app::make_console_session(kf, &profile, prompter)
+                } else {
+                    app::make_session(kf, &profile, fresh, prompter)
+                }
             };
             let mut made = run(prompter);
             // An Identity Center sign-in nothing could renew, for a client
@@ -440,29 +437,29 @@ fn handle(stream: &mut UnixStream, agent: &Agent, pid: u32, request: Request) ->
             match made {
                 Ok(s) => Reply::Session {
                     credentials: s.to_process_json(),
+                    endpoints: Some(s.endpoints.clone()),
                 },
                 Err(e) => failed(e),
             }
         }
-        Request::Get { key } => match cache.get(&key) {
-            Ok(v) => Reply::Value {
-                value: v.map(|b| Zeroizing::new(String::from_utf8_lossy(&b).into_owned())),
-            },
-            Err(e) => failed(e),
-        },
-        Request::Put {
-            key,
-            value,
-            expires,
-        } => match OffsetDateTime::from_unix_timestamp(expires) {
-            Ok(at) => match cache.put(&key, value.as_bytes(), at) {
+        Request::Renew { identity } => {
+            let asker = Conversation {
+                stream: stream.try_clone().ok(),
+                answers: true,
+                interactive: false,
+                app: None,
+                requester: requester(peer, &kf.cli),
+            };
+            match app::renew_sessions(kf, &identity, &asker) {
                 Ok(()) => Reply::Done,
                 Err(e) => failed(e),
+            }
+        }
+        Request::Expiry { key } => match cache.expires(&key) {
+            Ok(at) => Reply::Expiry {
+                at: at.map(OffsetDateTime::unix_timestamp),
             },
-            Err(_) => Reply::Error {
-                kind: ErrorKind::Protocol,
-                message: "put: expires is not a time".into(),
-            },
+            Err(e) => failed(e),
         },
         Request::Delete { key } => match cache.delete(&key) {
             Ok(()) => Reply::Done,
@@ -663,62 +660,6 @@ impl Prompter for Conversation {
 
     fn interactive(&self) -> bool {
         self.interactive || (!self.answers && self.app.is_some())
-    }
-}
-
-/// Who asked: from the peer's pid, up the parent chain. The peer is
-/// usually `keyfob credential-process`; the requester is the first
-/// process above it that is not keyfob.
-pub fn requester(peer: u32) -> Requester {
-    let mut chain = Vec::new();
-    let mut pid = peer;
-    for _ in 0..32 {
-        if pid <= 1 {
-            break;
-        }
-        let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
-            .ok()
-            .map(|p| p.display().to_string());
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // Fields after the parenthesised name: state, ppid, pgrp, session.
-        let rest: Vec<&str> = stat
-            .rsplit_once(')')
-            .map(|(_, r)| r.split_whitespace().collect())
-            .unwrap_or_default();
-        let ppid = rest.get(1).and_then(|p| p.parse().ok()).unwrap_or(0);
-        let session = rest.get(3).and_then(|p| p.parse::<u32>().ok()).unwrap_or(0);
-        chain.push((pid, exe));
-        if session == pid {
-            break; // the session leader: a terminal's shell, a desktop session
-        }
-        pid = ppid;
-    }
-    let is_keyfob = |exe: &Option<String>| {
-        exe.as_deref()
-            .and_then(|e| Path::new(e).file_name())
-            .is_some_and(|n| n == "keyfob")
-    };
-    let start = chain
-        .iter()
-        .position(|(_, exe)| !is_keyfob(exe))
-        .unwrap_or(0);
-    let name = |exe: &Option<String>| {
-        exe.as_deref()
-            .and_then(|e| Path::new(e).file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "?".into())
-    };
-    match chain.get(start) {
-        Some((pid, exe)) => Requester {
-            pid: *pid,
-            exe: exe.clone(),
-            parents: chain[start + 1..].iter().map(|(_, e)| name(e)).collect(),
-        },
-        None => Requester {
-            pid: peer,
-            exe: None,
-            parents: Vec::new(),
-        },
     }
 }
 

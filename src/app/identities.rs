@@ -85,6 +85,7 @@ pub fn add_identity(
 pub fn verify_new_identity(kf: &Keyfob, new: &NewIdentity) -> Result<CallerIdentity, AppError> {
     check_new_identity(kf, &new.name, true, &Answered { take_over: false })?;
     Ok(sts::get_caller_identity(
+        &new.endpoints,
         new.access_key_id.as_str(),
         &new.secret,
     )?)
@@ -95,7 +96,12 @@ pub fn verify_new_identity(kf: &Keyfob, new: &NewIdentity) -> Result<CallerIdent
 struct Verified(CallerIdentity);
 
 impl KeyVerifier for Verified {
-    fn verify(&self, _: &AccessKeyId, _: &SecretAccessKey) -> Result<CallerIdentity, AwsError> {
+    fn verify(
+        &self,
+        _: &AccessKeyId,
+        _: &SecretAccessKey,
+        _: &crate::endpoints::Endpoints,
+    ) -> Result<CallerIdentity, AwsError> {
         Ok(self.0.clone())
     }
 }

@@ -85,6 +85,9 @@ pub fn import(kf: &Keyfob, host: &dyn ImportHost) -> Result<ImportReport, AppErr
         ));
     }
 
+    // Where the imported keys will be used: the endpoint settings in force
+    // now, as for `keyfob add`.
+    let endpoints = crate::endpoints::Endpoints::at_add(None, None)?;
     let mut imported = Vec::new();
     for (section, identity, key_id) in candidates {
         let question = Question::Import {
@@ -108,6 +111,7 @@ pub fn import(kf: &Keyfob, host: &dyn ImportHost) -> Result<ImportReport, AppErr
             access_key_id: key_id,
             secret,
             pin,
+            endpoints: endpoints.clone(),
         };
         match vault.add(new, AddOptions::default(), &Sts) {
             Ok(i) => {

@@ -154,20 +154,37 @@ pub fn rotate(
         RotateAction::Rollback => rotation::rollback(&vault, &identity, pin),
     }?;
     if report.switched {
-        let current = vault.get(name)?;
-        let cache = kf.cache()?;
-        let open = || kf.vault();
-        crate::keys::renew_sessions(
-            cache.as_ref(),
-            &open,
-            kf.paths.runtime_dir.join("locks"),
-            kf.profiles()?,
-            kf.durations(),
-            &current,
-            pin,
-        )?;
+        let prompter = crate::prompt::FixedPrompter {
+            pin: Some(pin.clone()),
+            mfa_code: None,
+        };
+        if kf.is_agent() {
+            renew_sessions(kf, name, &prompter)?;
+        } else {
+            // Sessions are made where they are kept: the agent makes them
+            // anew with the new key, the PIN going to it as for any ask.
+            kf.agent_link().renew(name, &prompter)?;
+        }
     }
     Ok(report)
+}
+
+/// Makes identity `name`'s sessions anew after a rotation switched its
+/// key, in the agent (what its `renew` request runs).
+pub fn renew_sessions(kf: &Keyfob, name: &str, prompter: &dyn Prompter) -> Result<(), AppError> {
+    let current = kf.vault()?.get(name)?;
+    let cache = kf.cache()?;
+    let open = || kf.vault();
+    crate::keys::renew_sessions(
+        cache.as_ref(),
+        &open,
+        kf.paths.runtime_dir.join("locks"),
+        kf.profiles()?,
+        kf.durations(),
+        &current,
+        prompter,
+    )?;
+    Ok(())
 }
 
 /// The identity and where its rotation stands (`keyfob rotate --status`).
@@ -437,6 +454,7 @@ pub fn whois(
     let account = if profile.role.is_some() {
         let s = super::session(kf, &profile, false, prompter)?;
         sts::get_access_key_info(
+            &s.endpoints,
             &s.access_key_id,
             &s.secret_access_key,
             Some(s.session_token.expose()),
@@ -446,15 +464,20 @@ pub fn whois(
         let vault = kf.vault()?;
         let identity = vault.get(profile.identity.as_str())?;
         let pin = super::pin_for(prompter, &identity)?;
-        let secret = vault.unseal(identity.name.as_str(), &pin)?;
-        sts::get_access_key_info(identity.access_key_id.as_str(), &secret, None, key).map_err(
-            |e| match e.code() {
-                Some("AccessDenied") => AppError::Refused(format!(
-                    "{e} — whois needs the sts:GetAccessKeyInfo permission, or use --offline"
-                )),
-                _ => e.into(),
-            },
-        )?
+        let (identity, secret) = vault.unseal_identity(identity.name.as_str(), &pin)?;
+        sts::get_access_key_info(
+            &identity.endpoints(),
+            identity.access_key_id.as_str(),
+            &secret,
+            None,
+            key,
+        )
+        .map_err(|e| match e.code() {
+            Some("AccessDenied") => AppError::Refused(format!(
+                "{e} — whois needs the sts:GetAccessKeyInfo permission, or use --offline"
+            )),
+            _ => e.into(),
+        })?
     };
     Ok(Whois {
         kind,

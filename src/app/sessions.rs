@@ -159,7 +159,9 @@ pub fn console_url(
     } else {
         console_session(kf, &profile, prompter)?
     };
-    let endpoint = console::federation_endpoint(&partition);
+    // Where the session was made: the identity's endpoints, never this
+    // process's environment.
+    let endpoint = console::federation_endpoint(&session.endpoints, &partition);
     Ok(console::signin_url(
         &endpoint,
         &session,
@@ -249,16 +251,14 @@ pub fn sessions(kf: &Keyfob) -> Result<Vec<SessionInfo>, AppError> {
     let now = OffsetDateTime::now_utc();
     let mut out = Vec::new();
     for p in kf.profiles()? {
-        let Ok(Some(bytes)) = cache.get(&p.session_key()) else {
+        let Ok(Some(expires_at)) = cache.expires(&p.session_key()) else {
             continue;
         };
-        if let Ok((s, _)) = Session::from_json(&bytes)
-            && s.expiration > now
-        {
+        if expires_at > now {
             out.push(SessionInfo {
                 profile: p.name.clone(),
                 identity: p.identity.to_string(),
-                expires_at: s.expiration,
+                expires_at,
             });
         }
     }
@@ -301,7 +301,7 @@ pub fn lock_all(kf: &Keyfob) -> Result<usize, AppError> {
     if kf.is_agent() {
         crate::provider::sso::forget_all();
     } else {
-        crate::agent::client::AgentLink::lock_all_running(&kf.paths.runtime_dir)?;
+        crate::agent::client::AgentLink::lock_all_running(&kf.paths.runtime_dir, &kf.cli)?;
     }
     Ok(sessions)
 }

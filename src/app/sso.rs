@@ -65,10 +65,10 @@ pub fn add_sso_identity(
 ) -> Result<SsoIdentity, AppError> {
     check_pin(pin)?;
     check_new_sso(kf, new)?;
-    let client = sso::register_client(&new.region, &new.scopes).map_err(sso_error)?;
+    let client = sso::register_client(&new.endpoints, &new.scopes).map_err(sso_error)?;
     let instance = Instance {
         start_url: &new.start_url,
-        region: &new.region,
+        endpoints: &new.endpoints,
     };
     let secrets = sign_in(new.name.as_str(), instance, client, host)?;
     Ok(kf.vault()?.sso_add(new, pin, &secrets)?)
@@ -88,11 +88,12 @@ pub fn sso_login(
     let client = if old.client.expires_at > OffsetDateTime::now_utc() + CLIENT_MARGIN {
         old.client
     } else {
-        sso::register_client(&identity.region, &identity.scopes).map_err(sso_error)?
+        sso::register_client(&identity.endpoints(), &identity.scopes).map_err(sso_error)?
     };
+    let endpoints = identity.endpoints();
     let instance = Instance {
         start_url: &identity.start_url,
-        region: &identity.region,
+        endpoints: &endpoints,
     };
     let secrets = sign_in(identity.name.as_str(), instance, client, host)?;
     Ok(vault.sso_reseal(name, &key, &secrets, true)?)
@@ -114,7 +115,7 @@ fn sign_in(
         expires_in: device.expires_in,
     });
     let tokens = sso::wait_for_approval_or_cancel(
-        instance.region,
+        instance.endpoints,
         &client,
         &device,
         |left| host.waiting(left),
@@ -376,7 +377,7 @@ fn refresh_sealed(
     let Some(refresh) = &secrets.refresh_token else {
         return Err(sign_in_again(identity.name.as_str()));
     };
-    let tokens = match sso::refresh(&identity.region, &secrets.client, refresh) {
+    let tokens = match sso::refresh(&identity.endpoints(), &secrets.client, refresh) {
         Ok(t) => t,
         Err(e) if e.needs_sign_in() => return Err(sign_in_again(identity.name.as_str())),
         Err(e) => return Err(sso_error(e)),
@@ -410,11 +411,11 @@ pub fn sso_sync(
     let vault = kf.vault()?;
     vault.sso_get(name)?;
     let (identity, mut secrets, key) = sso_access_token(kf, name, pin)?;
-    let listed = match sso::list_assignments(&identity.region, &secrets.access_token) {
+    let listed = match sso::list_assignments(&identity.endpoints(), &secrets.access_token) {
         Err(SsoError::Unauthorized) => {
             // Revoked or expired early: one refresh, then once more.
             refresh_sealed(kf, &identity, &key, &mut secrets)?;
-            sso::list_assignments(&identity.region, &secrets.access_token)
+            sso::list_assignments(&identity.endpoints(), &secrets.access_token)
         }
         other => other,
     };
@@ -611,12 +612,12 @@ pub fn sso_logout(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Logout, AppError
     // lives at Identity Center; a fresh access token can end it.
     if secrets.access_expires_at <= OffsetDateTime::now_utc()
         && let Some(refresh) = &secrets.refresh_token
-        && let Ok(tokens) = sso::refresh(&identity.region, &secrets.client, refresh)
+        && let Ok(tokens) = sso::refresh(&identity.endpoints(), &secrets.client, refresh)
     {
         secrets.renew(tokens);
     }
     let not_ended = if secrets.access_expires_at > OffsetDateTime::now_utc() {
-        match sso::logout(&identity.region, &secrets.access_token) {
+        match sso::logout(&identity.endpoints(), &secrets.access_token) {
             Ok(()) => None,
             // Already ended (expired, revoked): nothing more to end.
             Err(e) if e.needs_sign_in() => None,

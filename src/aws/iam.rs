@@ -8,6 +8,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{AwsError, map_sdk_error, sdk_config};
+use crate::endpoints::Endpoints;
 use crate::secret::SecretAccessKey;
 
 /// The IAM guide's policy that lets users manage their own access keys
@@ -70,14 +71,19 @@ fn date(d: Option<&aws_sdk_iam::primitives::DateTime>) -> Option<OffsetDateTime>
 }
 
 impl Iam {
-    pub fn connect(access_key_id: &str, secret: &SecretAccessKey) -> Result<Iam, AwsError> {
+    /// A client for the identity at `endpoints`, signed with its key.
+    pub fn connect(
+        endpoints: &Endpoints,
+        access_key_id: &str,
+        secret: &SecretAccessKey,
+    ) -> Result<Iam, AwsError> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| AwsError::Runtime {
                 message: e.to_string(),
             })?;
-        let config = rt.block_on(sdk_config(access_key_id, secret, None));
+        let config = sdk_config(endpoints, Some((access_key_id, secret, None)));
         Ok(Iam {
             client: aws_sdk_iam::Client::new(&config),
             rt,

@@ -1,7 +1,8 @@
-//! Everything that talks to AWS. Endpoints, regions and timeouts come from
-//! the SDK's own settings (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_STS`,
-//! `endpoint_url` and `region` in the config file), which is also how the
-//! tests reach the emulator: there is no test-only path.
+//! Everything that talks to AWS. Every call names the [`Endpoints`] of the
+//! identity it is made for: where it goes is the identity's, fixed when it
+//! was added, never the environment of the process that makes it. Tests
+//! reach the emulator the way a user of one would: by adding identities
+//! with its URL.
 //!
 //! The SDK is async; keyfob is not. Each call builds a current-thread tokio
 //! runtime for its duration, so the credential_process fast path (a cache
@@ -16,11 +17,12 @@ pub mod wiring;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
-use aws_config::meta::region::RegionProviderChain;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 
+use crate::endpoints::Endpoints;
 use crate::secret::SecretAccessKey;
 
 /// How long one AWS operation may take, retries included, before keyfob
@@ -136,60 +138,39 @@ pub(crate) fn block_on<F: std::future::Future>(fut: F) -> Result<F::Output, AwsE
     Ok(rt.block_on(fut))
 }
 
-thread_local! {
-    /// The asking client's `AWS_ENDPOINT_URL` and region, while the agent
-    /// makes a session for it (see [`with_client_endpoint`]).
-    static CLIENT_ENDPOINT: std::cell::RefCell<(Option<String>, Option<String>)> =
-        const { std::cell::RefCell::new((None, None)) };
-}
-
-/// Runs `f` with the AWS calls on this thread going to `endpoint` in
-/// `region` where given: the agent makes a session with the endpoint the
-/// asking tool was configured with (its environment), not the one the
-/// agent happened to start with.
-pub fn with_client_endpoint<T>(
-    endpoint: Option<String>,
-    region: Option<String>,
-    f: impl FnOnce() -> T,
-) -> T {
-    CLIENT_ENDPOINT.with(|c| *c.borrow_mut() = (endpoint, region));
-    let out = f();
-    CLIENT_ENDPOINT.with(|c| *c.borrow_mut() = (None, None));
-    out
-}
-
-/// The SDK configuration for calls made with the given credentials. The
-/// region comes from the usual chain, defaulting to us-east-1 (STS and IAM
-/// answer there for every commercial account).
-pub(crate) async fn sdk_config(
-    access_key_id: &str,
-    secret: &SecretAccessKey,
-    session_token: Option<&str>,
+/// The SDK configuration for calls to `endpoints` with the given
+/// credentials (none for Identity Center's unauthenticated calls).
+///
+/// Built field by field rather than by `aws_config`'s loader, which reads
+/// `AWS_ENDPOINT_URL*`, `AWS_REGION` and the config file's `endpoint_url`
+/// and `region`: an identity's calls go where the identity says
+/// ([`crate::endpoints`]), whatever the environment of the process making
+/// them. The client's own defaults supply the HTTPS client, the sleep and
+/// the clock.
+pub(crate) fn sdk_config(
+    endpoints: &Endpoints,
+    credentials: Option<(&str, &SecretAccessKey, Option<&str>)>,
 ) -> aws_config::SdkConfig {
-    let credentials = Credentials::new(
-        access_key_id,
-        secret.expose(),
-        session_token.map(str::to_owned),
-        None,
-        "keyfob",
-    );
-    let (endpoint, region) = CLIENT_ENDPOINT.with(|c| c.borrow().clone());
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).credentials_provider(credentials);
-    loader = match region {
-        Some(r) => loader.region(aws_config::Region::new(r)),
-        None => loader.region(RegionProviderChain::default_provider().or_else("us-east-1")),
-    };
-    if let Some(url) = endpoint {
-        loader = loader.endpoint_url(url);
-    }
-    loader
+    let mut builder = aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_config::Region::new(endpoints.region.clone()))
         .timeout_config(
             TimeoutConfig::builder()
                 .operation_timeout(OPERATION_TIMEOUT)
                 .connect_timeout(CONNECT_TIMEOUT)
                 .build(),
-        )
-        .load()
-        .await
+        );
+    if let Some((access_key_id, secret, session_token)) = credentials {
+        builder = builder.credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            access_key_id,
+            secret.expose(),
+            session_token.map(str::to_owned),
+            None,
+            "keyfob",
+        )));
+    }
+    if let Some(url) = &endpoints.url {
+        builder = builder.endpoint_url(url.clone());
+    }
+    builder.build()
 }

@@ -5,11 +5,8 @@
 //! Both services are unsigned (`"authtype": "none"` in their models): the
 //! OIDC calls carry the client secret or device code in the body, the portal
 //! calls the access token in a header. So the SDK clients here are built
-//! without credentials and with the Identity Center instance's own region,
-//! and their endpoints come from the SDK's settings as for STS
-//! (`AWS_ENDPOINT_URL_SSO_OIDC`, `AWS_ENDPOINT_URL_SSO`, `AWS_ENDPOINT_URL`,
-//! or the asking client's endpoint in the agent, see
-//! [`super::with_client_endpoint`]).
+//! without credentials, for the identity's [`Endpoints`] (the instance's
+//! region, or the endpoint URL fixed when the identity was added).
 //!
 //! Retries are keyfob's own, not the SDK's: device-code polling follows the
 //! API's `interval` and `slow_down` (RFC 8628 3.5), and a throttled portal
@@ -23,14 +20,11 @@
 
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use time::OffsetDateTime;
 
-use super::{
-    AwsError, CLIENT_ENDPOINT, CONNECT_TIMEOUT, OPERATION_TIMEOUT, block_on, map_sdk_error,
-};
+use super::{AwsError, block_on, map_sdk_error};
+use crate::endpoints::Endpoints;
 use crate::secret::{
     ClientSecret, DeviceCode, SecretAccessKey, SessionToken, SsoAccessToken, SsoRefreshToken,
 };
@@ -207,37 +201,24 @@ pub struct Account {
 #[derive(Clone, Copy, Debug)]
 pub struct Instance<'a> {
     pub start_url: &'a str,
-    pub region: &'a str,
+    pub endpoints: &'a Endpoints,
 }
 
-/// The SDK configuration for the unsigned Identity Center calls in
-/// `region`. keyfob retries by itself (see the module docs).
-async fn sso_config(region: &str) -> aws_config::SdkConfig {
-    let (endpoint, _) = CLIENT_ENDPOINT.with(|c| c.borrow().clone());
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .no_credentials()
-        .region(aws_config::Region::new(region.to_owned()))
-        .retry_config(RetryConfig::standard().with_max_attempts(1));
-    if let Some(url) = endpoint {
-        loader = loader.endpoint_url(url);
-    }
-    loader
-        .timeout_config(
-            TimeoutConfig::builder()
-                .operation_timeout(OPERATION_TIMEOUT)
-                .connect_timeout(CONNECT_TIMEOUT)
-                .build(),
-        )
-        .load()
-        .await
+/// The SDK configuration for the unsigned Identity Center calls to
+/// `endpoints`. keyfob retries by itself (see the module docs).
+fn sso_config(endpoints: &Endpoints) -> aws_config::SdkConfig {
+    super::sdk_config(endpoints, None)
+        .into_builder()
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .build()
 }
 
-async fn oidc_client(region: &str) -> aws_sdk_ssooidc::Client {
-    aws_sdk_ssooidc::Client::new(&sso_config(region).await)
+async fn oidc_client(endpoints: &Endpoints) -> aws_sdk_ssooidc::Client {
+    aws_sdk_ssooidc::Client::new(&sso_config(endpoints))
 }
 
-async fn portal_client(region: &str) -> aws_sdk_sso::Client {
-    aws_sdk_sso::Client::new(&sso_config(region).await)
+async fn portal_client(endpoints: &Endpoints) -> aws_sdk_sso::Client {
+    aws_sdk_sso::Client::new(&sso_config(endpoints))
 }
 
 fn missing(what: &str) -> SsoError {
@@ -256,9 +237,12 @@ fn secs(n: i32) -> Duration {
 
 /// RegisterClient: a public OIDC client named [`CLIENT_NAME`] with `scopes`
 /// (and so refresh tokens where the scopes are not empty).
-pub fn register_client(region: &str, scopes: &[String]) -> Result<ClientRegistration, SsoError> {
+pub fn register_client(
+    endpoints: &Endpoints,
+    scopes: &[String],
+) -> Result<ClientRegistration, SsoError> {
     block_on(async {
-        let out = oidc_client(region)
+        let out = oidc_client(endpoints)
             .await
             .register_client()
             .client_name(CLIENT_NAME)
@@ -285,7 +269,7 @@ pub fn start_device_authorization(
     client: &ClientRegistration,
 ) -> Result<DeviceAuthorization, SsoError> {
     block_on(async {
-        let out = oidc_client(instance.region)
+        let out = oidc_client(instance.endpoints)
             .await
             .start_device_authorization()
             .client_id(&client.client_id)
@@ -328,12 +312,12 @@ fn tokens_from(
 /// and [`SsoError::SlowDown`] say to poll again ([`wait_for_approval`]
 /// does the loop).
 pub fn create_token_device(
-    region: &str,
+    endpoints: &Endpoints,
     client: &ClientRegistration,
     device: &DeviceAuthorization,
 ) -> Result<Tokens, SsoError> {
     block_on(async {
-        let oidc = oidc_client(region).await;
+        let oidc = oidc_client(endpoints).await;
         create_token_device_with(&oidc, client, device).await
     })?
 }
@@ -361,12 +345,12 @@ async fn create_token_device_with(
 /// it expired first). `on_poll` sees each pending answer with the time
 /// left, for a countdown.
 pub fn wait_for_approval(
-    region: &str,
+    endpoints: &Endpoints,
     client: &ClientRegistration,
     device: &DeviceAuthorization,
     on_poll: impl FnMut(Duration),
 ) -> Result<Tokens, SsoError> {
-    wait_for_approval_or_cancel(region, client, device, on_poll, || false)
+    wait_for_approval_or_cancel(endpoints, client, device, on_poll, || false)
 }
 
 /// How often a wait between polls looks whether it was cancelled.
@@ -376,7 +360,7 @@ const CANCEL_CHECK: Duration = Duration::from_millis(200);
 /// [`CANCEL_CHECK`] of `cancelled` turning true (the app's Cancel button):
 /// no further poll is made, so nothing is issued.
 pub fn wait_for_approval_or_cancel(
-    region: &str,
+    endpoints: &Endpoints,
     client: &ClientRegistration,
     device: &DeviceAuthorization,
     mut on_poll: impl FnMut(Duration),
@@ -402,7 +386,7 @@ pub fn wait_for_approval_or_cancel(
     let started = std::time::Instant::now();
     let deadline = started + device.expires_in;
     block_on(async {
-        let oidc = oidc_client(region).await;
+        let oidc = oidc_client(endpoints).await;
         let mut interval = device.interval;
         loop {
             match create_token_device_with(&oidc, client, device).await {
@@ -433,12 +417,12 @@ pub fn wait_for_approval_or_cancel(
 /// CreateToken with the refresh-token grant: new tokens (and, where the
 /// instance rotates them, a new refresh token that replaces the old one).
 pub fn refresh(
-    region: &str,
+    endpoints: &Endpoints,
     client: &ClientRegistration,
     refresh_token: &SsoRefreshToken,
 ) -> Result<Tokens, SsoError> {
     block_on(async {
-        let out = oidc_client(region)
+        let out = oidc_client(endpoints)
             .await
             .create_token()
             .client_id(&client.client_id)
@@ -492,9 +476,12 @@ where
 }
 
 /// ListAccounts, every page, each page retried when throttled.
-pub fn list_accounts(region: &str, token: &SsoAccessToken) -> Result<Vec<Account>, SsoError> {
+pub fn list_accounts(
+    endpoints: &Endpoints,
+    token: &SsoAccessToken,
+) -> Result<Vec<Account>, SsoError> {
     block_on(async {
-        let portal = portal_client(region).await;
+        let portal = portal_client(endpoints).await;
         list_accounts_with(&portal, token).await
     })?
 }
@@ -533,12 +520,12 @@ async fn list_accounts_with(
 /// ListAccountRoles for one account, every page, each page retried when
 /// throttled.
 pub fn list_account_roles(
-    region: &str,
+    endpoints: &Endpoints,
     token: &SsoAccessToken,
     account_id: &str,
 ) -> Result<Vec<String>, SsoError> {
     block_on(async {
-        let portal = portal_client(region).await;
+        let portal = portal_client(endpoints).await;
         list_account_roles_with(&portal, token, account_id).await
     })?
 }
@@ -576,11 +563,11 @@ async fn list_account_roles_with(
 /// account, one after the other (a sync is not worth a burst of parallel
 /// calls that would only meet the portal's rate limit), in one runtime.
 pub fn list_assignments(
-    region: &str,
+    endpoints: &Endpoints,
     token: &SsoAccessToken,
 ) -> Result<Vec<(Account, Vec<String>)>, SsoError> {
     block_on(async {
-        let portal = portal_client(region).await;
+        let portal = portal_client(endpoints).await;
         let accounts = list_accounts_with(&portal, token).await?;
         let mut out = Vec::with_capacity(accounts.len());
         for account in accounts {
@@ -593,13 +580,13 @@ pub fn list_assignments(
 
 /// GetRoleCredentials: a role session for `role_name` in `account_id`.
 pub fn get_role_credentials(
-    region: &str,
+    endpoints: &Endpoints,
     token: &SsoAccessToken,
     account_id: &str,
     role_name: &str,
 ) -> Result<Session, SsoError> {
     block_on(async {
-        let portal = portal_client(region).await;
+        let portal = portal_client(endpoints).await;
         let out = retry_throttled(|| async {
             portal
                 .get_role_credentials()
@@ -627,14 +614,15 @@ pub fn get_role_credentials(
                 c.session_token.ok_or_else(|| missing("session token"))?,
             ),
             expiration,
+            endpoints: endpoints.clone(),
         })
     })?
 }
 
 /// Logout: ends the sign-in session the token belongs to.
-pub fn logout(region: &str, token: &SsoAccessToken) -> Result<(), SsoError> {
+pub fn logout(endpoints: &Endpoints, token: &SsoAccessToken) -> Result<(), SsoError> {
     block_on(async {
-        portal_client(region)
+        portal_client(endpoints)
             .await
             .logout()
             .access_token(token.expose())

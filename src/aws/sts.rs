@@ -8,6 +8,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{AwsError, block_on, map_sdk_error, sdk_config};
+use crate::endpoints::Endpoints;
 use crate::secret::{SecretAccessKey, SessionToken};
 use crate::session::Session;
 
@@ -22,11 +23,12 @@ pub struct CallerIdentity {
 /// Calls STS GetCallerIdentity signed with the given key. Needs no IAM
 /// permission: it succeeds for any valid, active key.
 pub fn get_caller_identity(
+    endpoints: &Endpoints,
     access_key_id: &str,
     secret: &SecretAccessKey,
 ) -> Result<CallerIdentity, AwsError> {
     block_on(async {
-        let config = sdk_config(access_key_id, secret, None).await;
+        let config = sdk_config(endpoints, Some((access_key_id, secret, None)));
         let out = aws_sdk_sts::Client::new(&config)
             .get_caller_identity()
             .send()
@@ -52,12 +54,13 @@ pub struct SessionTokenRequest<'a> {
 
 /// Calls STS GetSessionToken with the long-term key.
 pub fn get_session_token(
+    endpoints: &Endpoints,
     access_key_id: &str,
     secret: &SecretAccessKey,
     request: &SessionTokenRequest<'_>,
 ) -> Result<Session, AwsError> {
     block_on(async {
-        let config = sdk_config(access_key_id, secret, None).await;
+        let config = sdk_config(endpoints, Some((access_key_id, secret, None)));
         let mut call = aws_sdk_sts::Client::new(&config)
             .get_session_token()
             .duration_seconds(secs_i32(request.duration_secs));
@@ -65,7 +68,7 @@ pub fn get_session_token(
             call = call.serial_number(serial).token_code(code);
         }
         let out = call.send().await.map_err(map_sdk_error)?;
-        session_from(out.credentials)
+        session_from(out.credentials, endpoints)
     })?
 }
 
@@ -79,13 +82,14 @@ pub const FEDERATION_POLICY: &str =
 /// federated user `name` whose permissions are the user's own (see
 /// [`FEDERATION_POLICY`]). AWS accepts no MFA here.
 pub fn get_federation_token(
+    endpoints: &Endpoints,
     access_key_id: &str,
     secret: &SecretAccessKey,
     name: &str,
     duration_secs: u64,
 ) -> Result<Session, AwsError> {
     block_on(async {
-        let config = sdk_config(access_key_id, secret, None).await;
+        let config = sdk_config(endpoints, Some((access_key_id, secret, None)));
         let out = aws_sdk_sts::Client::new(&config)
             .get_federation_token()
             .name(name)
@@ -94,7 +98,7 @@ pub fn get_federation_token(
             .send()
             .await
             .map_err(map_sdk_error)?;
-        session_from(out.credentials)
+        session_from(out.credentials, endpoints)
     })?
 }
 
@@ -112,15 +116,18 @@ pub struct AssumeRoleRequest<'a> {
     pub policy_arns: &'a [String],
 }
 
-/// Calls STS AssumeRole with a session's credentials.
+/// Calls STS AssumeRole with a session's credentials, at the endpoints
+/// the session came from; the role session keeps them.
 pub fn assume_role(with: &Session, request: &AssumeRoleRequest<'_>) -> Result<Session, AwsError> {
     block_on(async {
         let config = sdk_config(
-            &with.access_key_id,
-            &with.secret_access_key,
-            Some(with.session_token.expose()),
-        )
-        .await;
+            &with.endpoints,
+            Some((
+                &with.access_key_id,
+                &with.secret_access_key,
+                Some(with.session_token.expose()),
+            )),
+        );
         let out = aws_sdk_sts::Client::new(&config)
             .assume_role()
             .role_arn(request.role_arn)
@@ -137,7 +144,7 @@ pub fn assume_role(with: &Session, request: &AssumeRoleRequest<'_>) -> Result<Se
             .send()
             .await
             .map_err(map_sdk_error)?;
-        session_from(out.credentials)
+        session_from(out.credentials, &with.endpoints)
     })?
 }
 
@@ -177,7 +184,10 @@ fn secs_i32(secs: u64) -> i32 {
     i32::try_from(secs).unwrap_or(i32::MAX)
 }
 
-fn session_from(credentials: Option<aws_sdk_sts::types::Credentials>) -> Result<Session, AwsError> {
+fn session_from(
+    credentials: Option<aws_sdk_sts::types::Credentials>,
+    endpoints: &Endpoints,
+) -> Result<Session, AwsError> {
     let c = credentials.ok_or_else(|| AwsError::Unexpected {
         message: "STS returned no credentials".into(),
     })?;
@@ -191,6 +201,7 @@ fn session_from(credentials: Option<aws_sdk_sts::types::Credentials>) -> Result<
         secret_access_key: SecretAccessKey::new(c.secret_access_key),
         session_token: SessionToken::new(c.session_token),
         expiration,
+        endpoints: endpoints.clone(),
     })
 }
 
@@ -198,13 +209,14 @@ fn session_from(credentials: Option<aws_sdk_sts::types::Credentials>) -> Result<
 /// AWS refuses it with GetSessionToken credentials, so it is signed with a
 /// long-term key or a role session (`session_token`).
 pub fn get_access_key_info(
+    endpoints: &Endpoints,
     access_key_id: &str,
     secret: &SecretAccessKey,
     session_token: Option<&str>,
     key_id: &str,
 ) -> Result<String, AwsError> {
     block_on(async {
-        let config = sdk_config(access_key_id, secret, session_token).await;
+        let config = sdk_config(endpoints, Some((access_key_id, secret, session_token)));
         let out = aws_sdk_sts::Client::new(&config)
             .get_access_key_info()
             .access_key_id(key_id)

@@ -109,9 +109,11 @@ impl Provider<'_> {
         if held.secrets.access_expires_at <= OffsetDateTime::now_utc() + TOKEN_MARGIN {
             self.renew_tokens(held)?;
         }
-        let region = held.identity.region.clone();
+        // The endpoints of the identity as unsealed: bound into the sealed
+        // sign-in, so what the index says now cannot redirect the token.
+        let endpoints = held.identity.endpoints();
         let call = |h: &Held| {
-            sso::get_role_credentials(&region, &h.secrets.access_token, account_id, role_name)
+            sso::get_role_credentials(&endpoints, &h.secrets.access_token, account_id, role_name)
         };
         let result = match call(held) {
             Err(SsoError::Unauthorized) => {
@@ -144,7 +146,7 @@ impl Provider<'_> {
         let Some(refresh) = &held.secrets.refresh_token else {
             return Err(sign_in());
         };
-        let tokens = match sso::refresh(&held.identity.region, &held.secrets.client, refresh) {
+        let tokens = match sso::refresh(&held.identity.endpoints(), &held.secrets.client, refresh) {
             Ok(t) => t,
             Err(e) if e.needs_sign_in() => return Err(sign_in()),
             Err(e) => {

@@ -50,6 +50,7 @@ use time::OffsetDateTime;
 use crate::aws::AwsError;
 use crate::aws::sts::{self, CallerIdentity};
 use crate::crypto::{CryptoError, KdfParams};
+use crate::endpoints::Endpoints;
 use crate::fsutil::{self, FileLock, LockError};
 use crate::identity::{
     AccessKeyId, Field, FieldError, Identity, IdentityName, account_from_key_id, check_pin,
@@ -125,6 +126,7 @@ pub trait KeyVerifier {
         &self,
         access_key_id: &AccessKeyId,
         secret: &SecretAccessKey,
+        endpoints: &Endpoints,
     ) -> Result<CallerIdentity, AwsError>;
 }
 
@@ -136,8 +138,9 @@ impl KeyVerifier for Sts {
         &self,
         access_key_id: &AccessKeyId,
         secret: &SecretAccessKey,
+        endpoints: &Endpoints,
     ) -> Result<CallerIdentity, AwsError> {
-        sts::get_caller_identity(access_key_id.as_str(), secret)
+        sts::get_caller_identity(endpoints, access_key_id.as_str(), secret)
     }
 }
 
@@ -147,6 +150,8 @@ pub struct NewIdentity {
     pub access_key_id: AccessKeyId,
     pub secret: SecretAccessKey,
     pub pin: Pin,
+    /// Where its calls will go (see [`crate::endpoints`]).
+    pub endpoints: Endpoints,
 }
 
 /// How to add an identity.
@@ -309,7 +314,12 @@ impl Vault {
         let caller = if options.no_verify {
             None
         } else {
-            Some(verify(verifier, &new.access_key_id, &new.secret)?)
+            Some(verify(
+                verifier,
+                &new.access_key_id,
+                &new.secret,
+                &new.endpoints,
+            )?)
         };
         if let Some(c) = &caller
             && is_root_arn(&c.arn)
@@ -332,6 +342,7 @@ impl Vault {
             added_at: (self.clock)(),
             key_created_at: None,
             facts: None,
+            endpoints: Some(new.endpoints.clone()),
         };
         let sealed = self.seal(&identity, &new.pin, &new.secret)?;
 
@@ -400,8 +411,9 @@ fn verify(
     verifier: &dyn KeyVerifier,
     key: &AccessKeyId,
     secret: &SecretAccessKey,
+    endpoints: &Endpoints,
 ) -> Result<CallerIdentity, VaultError> {
-    verifier.verify(key, secret).map_err(|e| {
+    verifier.verify(key, secret, endpoints).map_err(|e| {
         if !e.is_bad_credentials() {
             return VaultError::Aws(e);
         }
@@ -460,7 +472,12 @@ mod tests {
     struct Fake(Result<CallerIdentity, fn() -> AwsError>);
 
     impl KeyVerifier for Fake {
-        fn verify(&self, _: &AccessKeyId, _: &SecretAccessKey) -> Result<CallerIdentity, AwsError> {
+        fn verify(
+            &self,
+            _: &AccessKeyId,
+            _: &SecretAccessKey,
+            _: &Endpoints,
+        ) -> Result<CallerIdentity, AwsError> {
             self.0.clone().map_err(|f| f())
         }
     }
@@ -501,6 +518,7 @@ mod tests {
             access_key_id: AccessKeyId::parse(KEY_ID).unwrap(),
             secret: SecretAccessKey::new(SECRET.into()),
             pin: Pin::new(pin.into()),
+            endpoints: Endpoints::default(),
         }
     }
 

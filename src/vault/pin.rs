@@ -45,9 +45,22 @@ impl Vault {
 
     /// Opens the identity's sealed key with `pin`, counting failures.
     pub fn unseal(&self, name: &str, pin: &Pin) -> Result<SecretAccessKey, VaultError> {
+        Ok(self.unseal_identity(name, pin)?.1)
+    }
+
+    /// As [`Self::unseal`], with the identity record the key opened
+    /// under: its endpoints are bound into the sealed key, so these are
+    /// the ones the key may be sent to (a record read apart from the
+    /// unseal could have been changed in between).
+    pub fn unseal_identity(
+        &self,
+        name: &str,
+        pin: &Pin,
+    ) -> Result<(Identity, SecretAccessKey), VaultError> {
         let _lock = self.lock()?;
         let identity = self.get(name)?;
-        self.unseal_locked(&identity, pin)
+        let secret = self.unseal_locked(&identity, pin)?;
+        Ok((identity, secret))
     }
 
     pub(super) fn unseal_locked(
@@ -182,12 +195,18 @@ pub fn back_off_secs(failures: u32) -> i64 {
 }
 
 /// The AEAD context: binds a sealed key to its identity and key ID.
-fn context(identity: &Identity) -> Vec<u8> {
-    format!(
+/// The associated data of an identity's sealed key: its id, key ID and
+/// (for identities added since keyfob kept them) its endpoints, so the
+/// index cannot point a sealed key at another endpoint without the PIN.
+pub(super) fn context(identity: &Identity) -> Vec<u8> {
+    let mut aad = format!(
         "keyfob/identity/v1\0{}\0{}",
         identity.id, identity.access_key_id
-    )
-    .into_bytes()
+    );
+    if let Some(e) = &identity.endpoints {
+        aad.push_str(&e.aad_part());
+    }
+    aad.into_bytes()
 }
 
 #[cfg(test)]
@@ -195,6 +214,7 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
+    use crate::endpoints::Endpoints;
     use crate::store::SecretStore;
     use crate::vault::AddOptions;
     use crate::vault::tests::{NOW, SECRET, new, ok, vault};
@@ -286,5 +306,39 @@ mod tests {
             .put(&sealed_key(&b.id, &b.access_key_id), sealed_a.expose())
             .unwrap();
         assert!(v.unseal("bob", &Pin::new("123456".into())).is_err());
+    }
+
+    /// A same-user program that rewrites the index to send an identity's
+    /// key elsewhere (the record is not secret, and the Secret Service
+    /// lets any program of the user write it) gets an identity whose key
+    /// no longer opens: the endpoints are bound into the sealed key.
+    #[test]
+    fn an_identity_pointed_at_another_endpoint_does_not_open() {
+        let (v, _store, _d) = vault();
+        let mut n = new("alice", "123456");
+        n.endpoints = Endpoints::parse(Some("http://127.0.0.1:4566"), None).unwrap();
+        v.add(n, AddOptions::default(), &ok()).unwrap();
+        let pin = Pin::new("123456".into());
+        let (opened, _) = v.unseal_identity("alice", &pin).unwrap();
+        assert_eq!(
+            opened.endpoints().url.as_deref(),
+            Some("http://127.0.0.1:4566")
+        );
+        for hostile in [
+            Some(Endpoints::parse(Some("http://127.0.0.1:9999"), None).unwrap()),
+            Some(Endpoints::aws("us-east-1")),
+            None,
+        ] {
+            let mut all = v.load_index().unwrap();
+            all[0].endpoints = hostile.clone();
+            v.save_index(all).unwrap();
+            // AEAD cannot tell a changed record from a wrong PIN: the open
+            // fails (and counts as a failed attempt).
+            assert!(v.unseal("alice", &pin).is_err(), "{hostile:?}");
+        }
+        let mut all = v.load_index().unwrap();
+        all[0].endpoints = Some(opened.endpoints());
+        v.save_index(all).unwrap();
+        assert!(v.unseal("alice", &pin).is_ok());
     }
 }

@@ -35,8 +35,15 @@ fn tokens_key(id: &str) -> String {
 }
 
 /// The AEAD context of a sealed sign-in.
+/// The sealed sign-in's associated data: the identity's id and start URL,
+/// and (for identities added since keyfob kept them) its endpoints, so the
+/// index cannot send its tokens elsewhere without the PIN.
 fn context(identity: &SsoIdentity) -> Vec<u8> {
-    format!("keyfob/sso/v1\0{}\0{}", identity.id, identity.start_url).into_bytes()
+    let mut aad = format!("keyfob/sso/v1\0{}\0{}", identity.id, identity.start_url);
+    if let Some(e) = &identity.endpoints {
+        aad.push_str(&e.aad_part());
+    }
+    aad.into_bytes()
 }
 
 fn sealed_error(identity: &SsoIdentity, source: CryptoError) -> VaultError {
@@ -118,6 +125,7 @@ impl Vault {
             scopes: new.scopes.clone(),
             added_at: now,
             signed_in_at: now,
+            endpoints: Some(new.endpoints.clone()),
         };
         let sealed = self.seal_sso(&identity, pin, secrets)?;
         let _lock = self.lock()?;

@@ -451,6 +451,15 @@ pub struct AddArgs {
     /// Take over an AWS config section keyfob does not manage without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Send this identity's calls (STS, IAM, console sign-in) to this
+    /// endpoint instead of AWS's (default: AWS_ENDPOINT_URL if set now).
+    /// Fixed with the identity; `keyfob endpoint` changes it under the PIN.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// The region of its STS calls (default: AWS_REGION or
+    /// AWS_DEFAULT_REGION if set now, else us-east-1).
+    #[arg(long)]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use keyfob::app::{self, AppError, Keyfob};
+use keyfob::endpoints::Endpoints;
 use keyfob::identity::{
     AccessKeyId, Field, FieldError, Identity, IdentityName, check_pin, check_pin_confirmation,
     check_secret,
@@ -41,6 +42,14 @@ pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
             other => other,
         })?;
 
+    // Where the keys will be sent, checked before any secret is asked.
+    let endpoints = Endpoints::at_add(args.endpoint_url.as_deref(), args.region.as_deref())?;
+    if !endpoints.is_aws() && std::io::stderr().is_terminal() {
+        eprintln!(
+            "This identity's calls will go to {} (not AWS).",
+            endpoints.describe()
+        );
+    }
     let new = if args.stdin {
         let access_key_id = AccessKeyId::parse(args.access_key_id.as_deref().unwrap_or(""))?;
         let mut lines = stdin_lines(2)?.into_iter();
@@ -58,6 +67,7 @@ pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
             access_key_id,
             secret,
             pin,
+            endpoints,
         }
     } else {
         let hint = "use --access-key-id ID --stdin to give the secret and PIN on stdin";
@@ -76,6 +86,7 @@ pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
             access_key_id,
             secret,
             pin,
+            endpoints,
         }
     };
 

@@ -287,7 +287,7 @@ pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     if args.stop {
-        match AgentLink::stop_running(&runtime, false) {
+        match AgentLink::stop_running(&runtime, &kf.cli, false) {
             Some(_) => println!("Stopped the keyfob agent; its sessions are wiped."),
             None => println!("No keyfob agent runs."),
         }

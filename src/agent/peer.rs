@@ -1,0 +1,234 @@
+//! Who is at the other end of the agent's socket, in the kernel's words:
+//! the uid from SO_PEERCRED, the process as a pidfd (SO_PEERPIDFD where the
+//! kernel has it, Linux 6.5+; else `pidfd_open` of SO_PEERCRED's pid), and
+//! what `/proc` says of it read while that pidfd shows the process alive —
+//! so a pid that was reused by another process is never read as the peer.
+//!
+//! Both sides use it: a client checks that what listens on `agent.sock`
+//! is keyfob before it sends a PIN ([`is_keyfob`]), and the agent checks
+//! who asks before it stops, hands over, or shows a requester.
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+/// A socket peer as the kernel describes it.
+#[derive(Debug)]
+pub struct Peer {
+    pub uid: u32,
+    pub pid: u32,
+    /// Its executable (`/proc/PID/exe`), read while its pidfd showed it
+    /// alive; `None` if it had exited or could not be read.
+    pub exe: Option<PathBuf>,
+    /// Its start time (clock ticks since boot, `/proc/PID/stat` field 22):
+    /// with the pid, names this one process for its whole life.
+    pub start_time: u64,
+    pidfd: Option<OwnedFd>,
+}
+
+impl Peer {
+    /// The peer of `stream`.
+    pub fn of(stream: &UnixStream) -> std::io::Result<Peer> {
+        let cred = rustix::net::sockopt::socket_peercred(stream)?;
+        let uid = cred.uid.as_raw();
+        let cred_pid = cred.pid.as_raw_nonzero().get() as u32;
+        let pidfd = peer_pidfd(stream).or_else(|| {
+            rustix::process::pidfd_open(cred.pid, rustix::process::PidfdFlags::empty()).ok()
+        });
+        let pid = pidfd.as_ref().and_then(pid_of_pidfd).unwrap_or(cred_pid);
+        let start_time = start_time(pid).unwrap_or(0);
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+        let peer = Peer {
+            uid,
+            pid,
+            exe,
+            start_time,
+            pidfd,
+        };
+        // Read while alive, and the same process (start time unchanged):
+        // else nothing read above is the peer's.
+        if !peer.alive() || start_time == 0 || self::start_time(pid) != Some(start_time) {
+            return Ok(Peer { exe: None, ..peer });
+        }
+        Ok(peer)
+    }
+
+    /// Whether the peer process still runs (its pidfd is not readable yet).
+    pub fn alive(&self) -> bool {
+        let Some(fd) = &self.pidfd else {
+            return start_time(self.pid) == Some(self.start_time);
+        };
+        use rustix::event::{PollFd, PollFlags, poll};
+        let mut fds = [PollFd::new(fd, PollFlags::IN)];
+        let zero = rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        matches!(poll(&mut fds, Some(&zero)), Ok(0))
+    }
+
+    /// Whether it runs as this process's user.
+    pub fn same_user(&self) -> bool {
+        self.uid == rustix::process::getuid().as_raw()
+    }
+}
+
+/// SO_PEERPIDFD: a pidfd of the process that connected (or listens),
+/// taken by the kernel at connect time, so it cannot name a later process
+/// with a reused pid.
+fn peer_pidfd(stream: &UnixStream) -> Option<OwnedFd> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::FromRawFd;
+        let mut fd: libc::c_int = -1;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: getsockopt writes at most `len` bytes into `fd`, a c_int
+        // of that size; the socket is borrowed for the call.
+        let rc = unsafe {
+            libc::getsockopt(
+                stream.as_fd().as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_PEERPIDFD,
+                (&mut fd as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        // SAFETY: on success the kernel gave us a new descriptor we own.
+        (rc == 0 && fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = stream;
+        None
+    }
+}
+
+/// The pid a pidfd refers to (`Pid:` in its fdinfo; -1 once it exited).
+fn pid_of_pidfd(fd: &OwnedFd) -> Option<u32> {
+    let info =
+        std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_fd().as_raw_fd())).ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("Pid:"))
+        .and_then(|p| p.trim().parse::<i64>().ok())
+        .filter(|p| *p > 0)
+        .map(|p| p as u32)
+}
+
+/// Field 22 of `/proc/PID/stat` (after the parenthesised name, whose
+/// text can hold anything, so split after its last `)`).
+pub fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// The variable naming one more binary a client accepts as its agent (a
+/// build tree's app, a test's in-process agent). A program that can set
+/// this in a client's environment can already run that client as it
+/// likes, so it opens nothing new.
+pub const TRUSTED_AGENT_VAR: &str = "KEYFOB_TRUSTED_AGENT";
+
+/// The binaries that may be the agent (or stop it): this program, the
+/// keyfob CLI and desktop app beside it, those beside `cli` (the installed
+/// CLI that starts agents), and [`TRUSTED_AGENT_VAR`]'s.
+pub fn trusted_binaries(cli: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut add_with_siblings = |p: &Path| {
+        let Ok(p) = std::fs::canonicalize(p) else {
+            return;
+        };
+        if let Some(dir) = p.parent() {
+            for name in ["keyfob", "keyfob-desktop"] {
+                if let Ok(s) = std::fs::canonicalize(dir.join(name)) {
+                    out.push(s);
+                }
+            }
+        }
+        out.push(p);
+    };
+    if let Ok(me) = std::env::current_exe() {
+        add_with_siblings(&me);
+    }
+    if !cli.as_os_str().is_empty() {
+        add_with_siblings(cli);
+    }
+    if let Some(extra) = std::env::var_os(TRUSTED_AGENT_VAR)
+        && let Ok(p) = std::fs::canonicalize(extra)
+    {
+        out.push(p);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether `peer` runs as this user one of the `trusted` binaries (an
+/// executable replaced or deleted since it started reads as
+/// `… (deleted)` and is not).
+pub fn is_keyfob(peer: &Peer, trusted: &[PathBuf]) -> bool {
+    peer.same_user() && peer.exe.as_ref().is_some_and(|e| trusted.contains(e))
+}
+
+/// Checks keyfob's runtime folder before anything is sent through it: a
+/// folder (not a link), owned by this user, open to nobody else.
+pub fn check_runtime_dir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let me = rustix::process::getuid().as_raw();
+    if !meta.is_dir() {
+        return Err(format!("{} is not a folder", dir.display()));
+    }
+    if meta.uid() != me {
+        return Err(format!(
+            "{} belongs to uid {}, not to you (uid {me})",
+            dir.display(),
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o077 != 0 {
+        return Err(format!(
+            "{} is open to others (mode {:o}); it must be 0700",
+            dir.display(),
+            meta.mode() & 0o777
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_is_named_by_the_kernel() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let peer = Peer::of(&a).unwrap();
+        drop(b);
+        assert_eq!(peer.pid, std::process::id());
+        assert!(peer.same_user());
+        assert!(peer.alive());
+        assert_eq!(
+            peer.exe.as_deref(),
+            Some(std::env::current_exe().unwrap().as_path())
+        );
+        assert!(is_keyfob(&peer, &trusted_binaries(Path::new(""))));
+        assert!(!is_keyfob(&peer, &[PathBuf::from("/usr/bin/keyfob")]));
+    }
+
+    #[test]
+    fn runtime_folder_rules() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(check_runtime_dir(d.path()).is_ok());
+        std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(check_runtime_dir(d.path()).unwrap_err().contains("0700"));
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(d.path(), &link).unwrap();
+        assert!(
+            check_runtime_dir(&link)
+                .unwrap_err()
+                .contains("not a folder")
+        );
+    }
+}

@@ -1,0 +1,256 @@
+//! The agent trusts no client: each test plays an attacker that runs as
+//! the same user, against two emulators at once — the real one the
+//! identity was added with, and a hostile endpoint that logs all it
+//! receives and answers with credentials of its own.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+
+use serde_json::Value;
+
+use crate::util::{Env, Hostile, create_role, run_command, with_identity};
+
+const PIN: &str = "pin-Tru5t-none";
+
+fn creds(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout:?}"))
+}
+
+/// A world with identity `work`, role profile `partner` and the identity
+/// session held by the agent (no prompt needed for the role).
+fn partner_world() -> Env {
+    let env = Env::new();
+    with_identity(&env, "work", PIN);
+    let role = create_role(&env, "Partner", None);
+    env.run(
+        &[
+            "profile",
+            "add",
+            "partner",
+            "--identity",
+            "work",
+            "--role-arn",
+            &role,
+        ],
+        "",
+    )
+    .ok();
+    env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    env
+}
+
+/// `AWS_ENDPOINT_URL=http://hostile keyfob credential-process partner`
+/// once made the agent sign an AssumeRole with the identity's session,
+/// send it to the hostile endpoint, hand back the hostile answer and cache
+/// it under `partner`. Now the endpoint is the identity's: the hostile one
+/// receives nothing, the client gets a real session, and the next plain
+/// call gets that same session.
+#[test]
+fn a_client_named_endpoint_receives_nothing_and_nothing_is_cached_from_it() {
+    let env = partner_world();
+    let hostile = Hostile::start();
+    let attacked = |args: &[&str], stdin: &str| {
+        let mut cmd = env.keyfob();
+        cmd.env("AWS_ENDPOINT_URL", hostile.endpoint())
+            .env("AWS_ENDPOINT_URL_STS", hostile.endpoint())
+            .env("AWS_ENDPOINT_URL_SSO", hostile.endpoint())
+            .env("AWS_REGION", "eu-west-1")
+            .env("AWS_DEFAULT_REGION", "eu-west-1");
+        run_command(cmd, args, stdin)
+    };
+    let first = attacked(&["credential-process", "partner"], "").ok();
+    let first = creds(&first.stdout);
+    assert!(
+        first["AccessKeyId"].as_str().unwrap().starts_with("ASIA")
+            && !first["AccessKeyId"].as_str().unwrap().contains("HOSTILE"),
+        "{first}"
+    );
+    // A fresh session made now, under the hostile environment, with the
+    // PIN: still nothing reaches it.
+    attacked(&["unlock", "partner", "--pin-stdin"], &format!("{PIN}\n")).ok();
+    let after_unlock = creds(&attacked(&["credential-process", "partner"], "").ok().stdout);
+    assert_eq!(
+        hostile.requests().len(),
+        0,
+        "the hostile endpoint received: {:#?}",
+        hostile.requests()
+    );
+    // What is cached is the real session: a plain call gets it.
+    let plain = creds(&env.run(&["credential-process", "partner"], "").ok().stdout);
+    assert_eq!(plain["AccessKeyId"], after_unlock["AccessKeyId"]);
+    // And it works at the real endpoint.
+    let who = caller_arn(&env, &plain);
+    assert!(who.contains("assumed-role"), "{who}");
+}
+
+/// The ARN boto3 sees for `creds` at the real emulator.
+fn caller_arn(env: &Env, creds: &Value) -> String {
+    let mut cmd = env.command("python3");
+    cmd.env_remove("AWS_PROFILE")
+        .env("AWS_ACCESS_KEY_ID", creds["AccessKeyId"].as_str().unwrap())
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            creds["SecretAccessKey"].as_str().unwrap(),
+        )
+        .env("AWS_SESSION_TOKEN", creds["SessionToken"].as_str().unwrap())
+        .env("AWS_CONFIG_FILE", "/dev/null");
+    let run = run_command(
+        cmd,
+        &[
+            "-c",
+            "import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])",
+        ],
+        "",
+    )
+    .ok();
+    run.stdout.trim().to_owned()
+}
+
+/// The agent a client starts keeps none of that client's AWS settings.
+#[test]
+fn an_agent_started_by_a_client_keeps_none_of_its_aws_variables() {
+    let env = Env::new();
+    with_identity(&env, "work", PIN);
+    env.stop_agent();
+    let hostile = Hostile::start();
+    let mut cmd = env.keyfob();
+    cmd.env("AWS_ENDPOINT_URL", hostile.endpoint())
+        .env("AWS_PROFILE", "attacker")
+        .env("AWS_CA_BUNDLE", "/tmp/attacker.pem");
+    run_command(cmd, &["unlock", "work", "--pin-stdin"], &format!("{PIN}\n")).ok();
+    let pid = env.agent_pid().expect("the agent runs");
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let names: Vec<String> = environ
+        .split(|b| *b == 0)
+        .filter_map(|kv| {
+            let kv = String::from_utf8_lossy(kv);
+            kv.split_once('=').map(|(k, _)| k.to_owned())
+        })
+        .collect();
+    let aws: Vec<&String> = names.iter().filter(|n| n.starts_with("AWS_")).collect();
+    assert!(
+        aws.iter()
+            .all(|n| *n == "AWS_CONFIG_FILE" || *n == "AWS_SHARED_CREDENTIALS_FILE"),
+        "the agent kept {aws:?}"
+    );
+    assert!(names.iter().any(|n| n == "XDG_RUNTIME_DIR"), "{names:?}");
+    assert_eq!(hostile.requests().len(), 0);
+}
+
+/// Sends one raw line to the agent and reads its one-line answer.
+fn raw(env: &Env, line: &str) -> Value {
+    let sock = env.root.path().join("run/keyfob/agent.sock");
+    let mut s = UnixStream::connect(&sock).unwrap();
+    s.write_all(line.as_bytes()).unwrap();
+    s.write_all(b"\n").unwrap();
+    let mut answer = String::new();
+    BufReader::new(&s).read_line(&mut answer).unwrap();
+    serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer:?}"))
+}
+
+/// A same-user program speaking the protocol can neither plant a session
+/// (the next `credential-process` would hand the attacker's credentials
+/// to every AWS tool) nor read one by its raw cache key.
+#[test]
+fn raw_protocol_lines_cannot_plant_or_read_a_session() {
+    let env = partner_world();
+    let real = creds(&env.run(&["credential-process", "partner"], "").ok().stdout);
+    let v = keyfob::agent::protocol::VERSION;
+    let kf = crate::util::world_keyfob(&env);
+    let profile = kf.profile("partner").unwrap();
+    let planted = serde_json::json!({
+        "Version": 1, "AccessKeyId": "ASIAHOSTILEHOSTILE12",
+        "SecretAccessKey": "hostileSecretHostileSecretHostileSecret0",
+        "SessionToken": "hostile", "Expiration": "2099-01-01T00:00:00Z",
+        "Fingerprint": profile.fingerprint(),
+    })
+    .to_string();
+    for key in [profile.session_key(), profile.identity_session_key()] {
+        let put = serde_json::json!({"v": v, "op": "put", "key": key,
+            "value": planted, "expires": 4_070_908_800i64});
+        let answer = raw(&env, &put.to_string());
+        assert_eq!(answer["reply"], "error", "{answer}");
+        let get = serde_json::json!({"v": v, "op": "get", "key": key});
+        let answer = raw(&env, &get.to_string());
+        assert_eq!(answer["reply"], "error", "{answer}");
+        assert!(
+            !answer
+                .to_string()
+                .contains(real["SecretAccessKey"].as_str().unwrap())
+        );
+    }
+    let after = creds(&env.run(&["credential-process", "partner"], "").ok().stdout);
+    assert_eq!(after["AccessKeyId"], real["AccessKeyId"]);
+}
+
+/// A same-user program stops the agent (one call) and binds its own
+/// listener on `agent.sock`, asking every client for a PIN as the agent
+/// would. The client checks who listens (the kernel's word: uid and
+/// executable) and sends it nothing: no request, so no PIN.
+#[test]
+fn a_program_posing_as_the_agent_receives_no_pin() {
+    use std::process::{Command, Stdio};
+    let env = Env::new();
+    with_identity(&env, "work", PIN);
+    env.run(&["agent", "--stop"], "").ok();
+    let sock = env.root.path().join("run/keyfob/agent.sock");
+    let log = env.root.path().join("fake.log");
+    let mut fake = Command::new("python3")
+        .arg(crate::util::support("fake_agent.py"))
+        .arg(&sock)
+        .arg(&log)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(fake.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "listening");
+    let unlock = env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"));
+    let process = env.run(&["credential-process", "work"], "");
+    let lock_all = env.run(&["lock", "--all"], "");
+    let _ = fake.kill();
+    let _ = fake.wait();
+    let got = std::fs::read_to_string(&log).unwrap();
+    assert!(!got.contains(PIN), "the fake agent got the PIN: {got}");
+    assert!(
+        !got.contains("\"op\""),
+        "the fake agent got a request: {got}"
+    );
+    for run in [unlock, process, lock_all] {
+        assert_ne!(run.code, Some(0), "{}", run.stdout);
+        assert!(run.stderr.contains("is not keyfob"), "{}", run.stderr);
+        assert!(!run.stderr.contains(PIN));
+    }
+}
+
+/// Only keyfob's own binaries may stop the agent or take its sessions
+/// over: a program that asks is refused and the agent keeps serving.
+#[test]
+fn only_keyfob_may_stop_the_agent_or_take_its_sessions() {
+    let env = partner_world();
+    let before = env.agent_pid().expect("the agent runs");
+    let v = keyfob::agent::protocol::VERSION;
+    // The test binary is trusted as an app agent in these worlds (see
+    // util's KEYFOB_TRUSTED_AGENT), so the stranger here is python3.
+    for op in ["stop", "handover"] {
+        let mut cmd = env.command("python3");
+        let script = format!(
+            "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'{{\"v\":{v},\"op\":\"{op}\"}}\\n'); print(s.makefile().readline())"
+        );
+        let sock = env.root.path().join("run/keyfob/agent.sock");
+        cmd.arg("-c");
+        let run = run_command(cmd, &[&script, sock.to_str().unwrap()], "").ok();
+        let answer: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+        assert_eq!(answer["reply"], "error", "{answer}");
+        assert!(!run.stdout.contains("ASIA"), "{}", run.stdout);
+    }
+    assert_eq!(env.agent_pid(), Some(before));
+    env.run(&["credential-process", "partner"], "").ok();
+    // keyfob itself may.
+    env.run(&["agent", "--stop"], "").ok();
+}
