@@ -89,11 +89,11 @@ pub fn iam_err(action: &'static str) -> impl FnOnce(AwsError) -> KeysError {
 }
 
 /// One of the user's keys, as `keyfob keys` shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct KeyRow {
     pub access_key_id: String,
     /// `Active` or `Inactive`, as IAM says it.
-    pub status: &'static str,
+    pub status: String,
     #[serde(with = "time::serde::rfc3339::option")]
     pub created: Option<OffsetDateTime>,
     pub age_days: Option<i64>,
@@ -129,7 +129,7 @@ pub fn list(
             .map_err(iam_err("GetAccessKeyLastUsed"))?;
         rows.push(KeyRow {
             access_key_id: k.access_key_id.clone(),
-            status: if k.active { "Active" } else { "Inactive" },
+            status: if k.active { "Active" } else { "Inactive" }.to_owned(),
             created: k.created,
             age_days: k.created.map(|c| (now - c).whole_days()),
             in_vault: k.access_key_id == identity.access_key_id.as_str(),

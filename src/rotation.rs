@@ -132,7 +132,7 @@ fn aws(action: &'static str) -> impl FnOnce(AwsError) -> RotationError {
 }
 
 /// What a step did, for the caller to report.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     pub lines: Vec<String>,
     pub warnings: Vec<String>,

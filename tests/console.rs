@@ -291,12 +291,21 @@ fn login_with_browser(
         run.stderr
     );
     // keyfob returns once the redirect was fetched; the stand-in writes
-    // its record right after.
+    // its record right after (it may be caught half written: read until
+    // it parses, and fail at the deadline rather than carry on).
     let start = std::time::Instant::now();
-    while !out.exists() && start.elapsed() < std::time::Duration::from_secs(20) {
+    loop {
+        if let Ok(text) = std::fs::read_to_string(out)
+            && let Ok(v) = serde_json::from_str(&text)
+        {
+            return v;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "the stand-in browser wrote no record within 20 s"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
 }
 
 #[test]

@@ -254,3 +254,172 @@ fn only_keyfob_may_stop_the_agent_or_take_its_sessions() {
     // keyfob itself may.
     env.run(&["agent", "--stop"], "").ok();
 }
+
+/// The agent stays bounded under a flood: 2,000 idle connections held
+/// open by one program while 200 `credential-process` calls run at once
+/// (headless, so every call goes through the agent): every call succeeds,
+/// and the agent's threads stay within its fixed pool.
+#[test]
+fn two_hundred_calls_succeed_while_two_thousand_idle_connections_are_held() {
+    use std::process::{Command, Stdio};
+    let env = Env::bare();
+    let no_keyring = [
+        "/usr/bin/python3".to_owned(),
+        crate::util::support("no_keyring.py").display().to_string(),
+    ];
+    let w: Vec<&str> = no_keyring.iter().map(String::as_str).collect();
+    let headless = |args: &[&str], stdin: &str| run_command(env.keyfob_in(&w), args, stdin);
+    let user: crate::util::User = serde_json::from_value(
+        env.moto
+            .admin(&["create-user", &crate::util::unique("flood")]),
+    )
+    .unwrap();
+    headless(
+        &[
+            "add",
+            "work",
+            "--access-key-id",
+            &user.access_key_id,
+            "--stdin",
+        ],
+        &format!("{}\n{PIN}\n", user.secret_access_key),
+    )
+    .ok();
+    headless(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n")).ok();
+    let agent = env.agent_pid().expect("the agent runs");
+    let threads = || {
+        std::fs::read_dir(format!("/proc/{agent}/task"))
+            .unwrap()
+            .count()
+    };
+    let sock = env.root.path().join("run/keyfob/agent.sock");
+    // One program holds 2,000 connections open, sending nothing.
+    let mut idler = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import resource, socket, sys\n\
+             soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n\
+             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))\n\
+             held = []\n\
+             for _ in range(2000):\n\
+             \x20   s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); held.append(s)\n\
+             print(len(held), flush=True)\n\
+             sys.stdin.read()\n",
+        )
+        .arg(&sock)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(idler.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "2000");
+    let held = threads();
+    let calls: Vec<_> = (0..200)
+        .map(|_| {
+            let mut cmd = env.keyfob_in(&w);
+            cmd.arg("credential-process")
+                .arg("work")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    let mut most = held;
+    let mut outputs = Vec::new();
+    for c in calls {
+        most = most.max(threads());
+        outputs.push(c.wait_with_output().unwrap());
+    }
+    let _ = idler.kill();
+    let _ = idler.wait();
+    let failed: Vec<String> = outputs
+        .iter()
+        .filter(|o| !o.status.success() || !o.stdout.starts_with(b"{\"Version\":1"))
+        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 200 failed: {:?}",
+        failed.len(),
+        &failed[..failed.len().min(3)]
+    );
+    // The fixed pool and the accept loop, a few threads of the runtime
+    // and the screen-lock watcher: never one per connection.
+    assert!(
+        most <= keyfob::agent::server::MAX_AGENT_THREADS,
+        "the agent ran {most} threads (idle: {held})"
+    );
+}
+
+/// Every unseal happens in the agent: with the CLI's D-Bus cut off (it
+/// cannot reach the Secret Service at all) while the agent reaches it,
+/// the commands that open a long-term key still work — the PIN goes to
+/// the agent, which unseals and calls AWS, and only results come back.
+#[test]
+fn key_commands_work_with_the_clis_dbus_cut_off_while_the_agent_has_it() {
+    let env = Env::new();
+    let user = with_identity(&env, "work", PIN);
+    let role = create_role(&env, "Vendor", Some("ext-Tru5t-1234"));
+    // The agent starts with this world's D-Bus (the Secret Service).
+    env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    let cut = |args: &[&str], stdin: &str| {
+        let mut cmd = env.keyfob();
+        cmd.env_remove("DBUS_SESSION_BUS_ADDRESS");
+        run_command(cmd, args, stdin)
+    };
+    let pin = format!("{PIN}\n");
+    let keys = cut(&["keys", "work", "--pin-stdin", "--json"], &pin).ok();
+    let rows: Value = serde_json::from_str(&keys.stdout).unwrap();
+    assert_eq!(rows[0]["access_key_id"], user.access_key_id.as_str());
+    assert_eq!(rows[0]["in_vault"], true);
+    let whois = cut(
+        &[
+            "whois",
+            &user.access_key_id,
+            "--profile",
+            "work",
+            "--pin-stdin",
+        ],
+        &pin,
+    )
+    .ok();
+    assert!(whois.stdout.contains(&user.arn[13..25]), "{}", whois.stdout);
+    // The external-ID guard (a role profile with an external ID) gets its
+    // identity session from the agent. (`profile add` itself reads the
+    // identity list, which is in the keychain: added with the CLI's D-Bus.)
+    env.run(
+        &[
+            "profile",
+            "add",
+            "vendor",
+            "--identity",
+            "work",
+            "--role-arn",
+            &role,
+            "--external-id",
+            "ext-Tru5t-1234",
+        ],
+        "",
+    )
+    .ok();
+    cut(&["lock", "--all"], "").ok();
+    env.run(&["unlock", "work", "--pin-stdin"], &pin).ok();
+    cut(&["role", "check", "vendor"], "").ok();
+    cut(&["credential-process", "vendor"], "").ok();
+    // A whole rotation, in the agent.
+    let rotated = cut(&["rotate", "work", "--pin-stdin"], &pin).ok();
+    assert!(
+        rotated.stdout.contains("Created the new key"),
+        "{}",
+        rotated.stdout
+    );
+    // Nothing of the long-term key was ever in the CLI's output.
+    for out in [&keys.stdout, &whois.stdout, &rotated.stdout] {
+        assert!(!out.contains(&user.secret_access_key));
+    }
+}

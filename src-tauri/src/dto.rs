@@ -332,7 +332,7 @@ impl From<KeyRow> for KeyView {
     fn from(k: KeyRow) -> Self {
         Self {
             access_key_id: k.access_key_id,
-            status: k.status.to_owned(),
+            status: k.status.clone(),
             created: k.created.map(rfc3339),
             age_days: k.age_days.map(|d| d.clamp(0, i32::MAX as i64) as i32),
             old: k.age_days.is_some_and(keyfob::keys::is_old),

@@ -242,6 +242,31 @@ impl AgentLink {
             interactive: prompter.is_some_and(|p| p.interactive()),
             console,
         };
+        self.session_reply(request, prompter)
+    }
+
+    /// The identity session of `identity` with MFA device `mfa_serial`
+    /// (what the external-ID guard assumes a role with), from the agent.
+    pub fn identity_session(
+        &self,
+        identity: &str,
+        mfa_serial: Option<&str>,
+        prompter: Option<&dyn Prompter>,
+    ) -> Result<Session, AgentError> {
+        let request = Request::IdentitySession {
+            identity: identity.to_owned(),
+            mfa_serial: mfa_serial.map(str::to_owned),
+            answers: prompter.is_some(),
+            interactive: prompter.is_some_and(|p| p.interactive()),
+        };
+        self.session_reply(request, prompter)
+    }
+
+    fn session_reply(
+        &self,
+        request: Request,
+        prompter: Option<&dyn Prompter>,
+    ) -> Result<Session, AgentError> {
         match self.call(request, &|kind, ask| answer(prompter, kind, ask))? {
             Reply::Session {
                 credentials,
@@ -259,14 +284,20 @@ impl AgentLink {
         }
     }
 
-    /// Has the agent make identity `identity`'s sessions anew after a key
-    /// rotation switched its key; the PIN goes to it through `prompter`.
-    pub fn renew(&self, identity: &str, prompter: &dyn Prompter) -> Result<(), AgentError> {
-        let request = Request::Renew {
-            identity: identity.to_owned(),
+    /// Has the agent run `flow` (see [`crate::app::remote`]), answering
+    /// its asks with `prompter`; the flow's result as JSON.
+    pub fn flow(
+        &self,
+        flow: crate::app::Flow,
+        prompter: Option<&dyn Prompter>,
+    ) -> Result<Zeroizing<String>, AgentError> {
+        let request = Request::Flow {
+            flow,
+            answers: prompter.is_some(),
+            interactive: prompter.is_some_and(|p| p.interactive()),
         };
-        match self.call(request, &|kind, ask| answer(Some(prompter), kind, ask))? {
-            Reply::Done => Ok(()),
+        match self.call(request, &|kind, ask| answer(prompter, kind, ask))? {
+            Reply::Flow { result } => Ok(result),
             _ => Err(unexpected()),
         }
     }

@@ -6,6 +6,8 @@
 //! once it has held no session for a while.
 //!
 //! - [`protocol`]: the versioned, size-capped JSON-lines wire format.
+//! - `listen`: the bounded accept loop (idle connections cost no thread,
+//!   a whole-line deadline, a fixed pool of workers).
 //! - [`server`]: the socket, the one-agent-per-user lock, the requests,
 //!   the requester found from the peer's pid, the process hardening.
 //! - [`peer`]: who is at the other end of the socket, in the kernel's
@@ -19,6 +21,7 @@
 //!   machine goes to sleep.
 
 pub mod client;
+mod listen;
 pub mod lock_on;
 pub mod memory;
 pub mod peer;

@@ -76,11 +76,22 @@ pub enum Request {
         #[serde(default)]
         console: bool,
     },
-    /// After a key rotation switched identity `identity` to its new key:
-    /// the agent makes its sessions anew with the new key (asking the
-    /// client for the PIN), without dropping the old ones first.
-    Renew {
+    /// The identity session of `identity` with MFA device `mfa_serial`:
+    /// what the external-ID guard assumes a role with before the profile
+    /// it checks is stored.
+    IdentitySession {
         identity: String,
+        mfa_serial: Option<String>,
+        answers: bool,
+        interactive: bool,
+    },
+    /// A flow that opens a long-term key (`keyfob keys`, `rotate`,
+    /// `audit --refresh`, `whois`), run by the agent, which asks the
+    /// client for the PIN as for a session (see [`crate::app::remote`]).
+    Flow {
+        flow: crate::app::Flow,
+        answers: bool,
+        interactive: bool,
     },
     /// When a cached entry expires (no secret): `keyfob sessions`.
     Expiry {
@@ -152,6 +163,10 @@ pub enum Reply {
         credentials: Zeroizing<String>,
         #[serde(default)]
         endpoints: Option<crate::endpoints::Endpoints>,
+    },
+    /// A flow's result, as JSON (nothing secret).
+    Flow {
+        result: Zeroizing<String>,
     },
     /// When an entry expires (Unix seconds), if it is cached.
     Expiry {

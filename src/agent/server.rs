@@ -10,7 +10,7 @@
 //! person is found from the peer's pid (`/proc/PID/exe` and its parents),
 //! never from anything the client says.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -55,6 +55,11 @@ pub enum AgentError {
     Replied { kind: ErrorKind, message: String },
 }
 
+/// The most threads a headless agent runs: the accept loop, its fixed
+/// pool of workers ([`super::listen`]), the screen-lock watcher's and a
+/// margin for the runtime of an AWS call in flight per worker.
+pub const MAX_AGENT_THREADS: usize = 2 * super::listen::WORKERS + 8;
+
 /// A request for the person at the app.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PromptRequest {
@@ -89,7 +94,7 @@ pub struct Agent {
     last_use: Mutex<Instant>,
     /// Requests being served (a session request may wait minutes for a
     /// PIN): the agent does not leave while any is.
-    busy: std::sync::atomic::AtomicUsize,
+    pub(super) busy: std::sync::atomic::AtomicUsize,
     /// How many times a screen lock or sleep wiped every session.
     wipes: std::sync::atomic::AtomicU64,
     /// The session bus's screen-lock signals are subscribed to.
@@ -162,11 +167,15 @@ impl Agent {
         let _ = std::fs::remove_file(socket_path(&self.kf.paths.runtime_dir));
     }
 
-    fn touch(&self) {
+    pub(super) fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    pub(super) fn touch(&self) {
         *self.last_use.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }
 
-    fn idle_for(&self) -> Duration {
+    pub(super) fn idle_for(&self) -> Duration {
         self.last_use
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -229,52 +238,10 @@ impl AgentServer {
     }
 
     /// Serves on this thread until stopped, or (with `idle`) until no
-    /// session has been held in memory and no request came for that long.
+    /// session has been held in memory and no request came for that long
+    /// (the bounded loop of [`super::listen`]).
     pub fn serve(self, agent: Arc<Agent>, idle: Option<Duration>) {
-        use rustix::event::{PollFd, PollFlags, Timespec, poll};
-        // Waits in poll(2) for a connection, waking at least twice a
-        // second to look at the stop flag and the idle time: a client is
-        // served the moment it connects.
-        let tick = Timespec {
-            tv_sec: 0,
-            tv_nsec: 500_000_000,
-        };
-        loop {
-            if agent.stop.load(Ordering::SeqCst) {
-                break;
-            }
-            if let Some(idle) = idle
-                && agent.busy.load(Ordering::SeqCst) == 0
-                && agent.sessions_in_memory() == 0
-                && agent.idle_for() >= idle
-            {
-                tracing::info!("agent idle for {idle:?}; exiting");
-                break;
-            }
-            // Someone removed our socket (the runtime folder was cleaned,
-            // at logout, or a test world torn down): nobody can reach this
-            // agent any more, so it goes, and its sessions with it.
-            if !self.path.exists() {
-                tracing::info!("{} is gone; exiting", self.path.display());
-                break;
-            }
-            let mut fds = [PollFd::new(&self.listener, PollFlags::IN)];
-            match poll(&mut fds, Some(&tick)) {
-                Ok(0) | Err(_) => continue,
-                Ok(_) => {}
-            }
-            let Ok((stream, _)) = self.listener.accept() else {
-                continue;
-            };
-            agent.touch();
-            agent.busy.fetch_add(1, Ordering::SeqCst);
-            let agent = agent.clone();
-            std::thread::spawn(move || {
-                serve_one(stream, &agent);
-                agent.touch();
-                agent.busy.fetch_sub(1, Ordering::SeqCst);
-            });
-        }
+        super::listen::run(&self.listener, &self.path, &agent, idle);
         // Only if it is still ours (a successor may have bound it).
         if !agent.stop.load(Ordering::SeqCst) {
             let _ = std::fs::remove_file(&self.path);
@@ -310,21 +277,44 @@ impl Drop for ServerHandle {
     }
 }
 
-fn send(stream: &mut UnixStream, reply: Reply) -> std::io::Result<()> {
+pub(super) fn send(stream: &mut UnixStream, reply: Reply) -> std::io::Result<()> {
     stream.write_all(encode(reply).as_bytes())
 }
 
-/// Reads one line (at most [`MAX_LINE`]) into a buffer wiped on drop.
-fn read_line(stream: &UnixStream) -> std::io::Result<Zeroizing<String>> {
+/// Reads one line (at most [`MAX_LINE`]) into a buffer wiped on drop,
+/// all of it before `deadline`: a peer trickling bytes cannot hold the
+/// read open past it. Empty at end of stream.
+fn read_line_by(stream: &UnixStream, deadline: Instant) -> std::io::Result<Zeroizing<String>> {
     // Reserved so the buffer never reallocates around a PIN.
-    let mut line = Zeroizing::new(String::with_capacity(MAX_LINE + 1));
-    BufReader::new(stream)
-        .take(MAX_LINE as u64)
-        .read_line(&mut line)?;
-    Ok(line)
+    let mut line = Zeroizing::new(Vec::with_capacity(MAX_LINE + 1));
+    let mut byte = [0u8; 1];
+    let mut reader: &UnixStream = stream;
+    while line.len() <= MAX_LINE {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        stream.set_read_timeout(Some(left))?;
+        // One byte at a time: nothing past the line is consumed, and the
+        // line is short (an answer, not a stream).
+        match reader.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => {
+                line.push(byte[0]);
+                if byte[0] == b'\n' {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let text = std::str::from_utf8(&line).map_err(|_| std::io::ErrorKind::InvalidData)?;
+    Ok(Zeroizing::new(text.to_owned()))
 }
 
-fn serve_one(mut stream: UnixStream, agent: &Agent) {
+/// Serves one request whose line the accept loop has read.
+pub(super) fn serve_line(mut stream: UnixStream, line: Zeroizing<String>, agent: &Agent) {
     let Some(peer) = Peer::of(&stream).ok().filter(Peer::same_user) else {
         tracing::warn!("refused an agent connection from another user");
         let _ = send(
@@ -336,11 +326,6 @@ fn serve_one(mut stream: UnixStream, agent: &Agent) {
         );
         return;
     };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let Ok(line) = read_line(&stream) else { return };
-    if line.is_empty() {
-        return;
-    }
     let request = match decode::<Request>(&line) {
         Ok(r) => r,
         Err(message) => {
@@ -442,16 +427,43 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
                 Err(e) => failed(e),
             }
         }
-        Request::Renew { identity } => {
+        Request::IdentitySession {
+            identity,
+            mfa_serial,
+            answers,
+            interactive,
+        } => {
             let asker = Conversation {
                 stream: stream.try_clone().ok(),
-                answers: true,
-                interactive: false,
-                app: None,
+                answers,
+                interactive,
+                app: agent.asker.clone(),
                 requester: requester(peer, &kf.cli),
             };
-            match app::renew_sessions(kf, &identity, &asker) {
-                Ok(()) => Reply::Done,
+            let prompter: Option<&dyn Prompter> =
+                (answers || agent.asker.is_some()).then_some(&asker as &dyn Prompter);
+            match app::identity_session(kf, &identity, mfa_serial.as_deref(), prompter) {
+                Ok(s) => Reply::Session {
+                    credentials: s.to_process_json(),
+                    endpoints: Some(s.endpoints.clone()),
+                },
+                Err(e) => failed(e),
+            }
+        }
+        Request::Flow {
+            flow,
+            answers,
+            interactive,
+        } => {
+            let asker = Conversation {
+                stream: stream.try_clone().ok(),
+                answers,
+                interactive,
+                app: agent.asker.clone(),
+                requester: requester(peer, &kf.cli),
+            };
+            match app::remote::run(kf, flow, &asker) {
+                Ok(result) => Reply::Flow { result },
                 Err(e) => failed(e),
             }
         }
@@ -587,7 +599,6 @@ impl Conversation {
             .ok_or_else(|| service("the asking client is gone".into()))?
             .try_clone()
             .map_err(|e| service(e.to_string()))?;
-        let _ = stream.set_read_timeout(Some(ANSWER_TIMEOUT));
         send(
             &mut stream,
             Reply::Ask {
@@ -598,14 +609,15 @@ impl Conversation {
             },
         )
         .map_err(|e| service(format!("cannot ask the client: {e}")))?;
-        let line = read_line(&stream).map_err(|e| match e.kind() {
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-                PromptError::TimedOut {
-                    secs: ANSWER_TIMEOUT.as_secs(),
+        let line =
+            read_line_by(&stream, Instant::now() + ANSWER_TIMEOUT).map_err(|e| match e.kind() {
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                    PromptError::TimedOut {
+                        secs: ANSWER_TIMEOUT.as_secs(),
+                    }
                 }
-            }
-            _ => service(e.to_string()),
-        })?;
+                _ => service(e.to_string()),
+            })?;
         if line.is_empty() {
             return Err(PromptError::Cancelled);
         }

@@ -19,10 +19,12 @@ use crate::rotation::{self, DEFAULT_GRACE_SECS, Report, Rotation};
 use crate::secret::Pin;
 use crate::thirdparty;
 
+use super::remote::{Flow, in_agent};
 use super::{AppError, Keyfob};
 
 /// What `keyfob keys NAME ACTION` does to one of the user's keys.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum KeyAction {
     Deactivate(String),
     Activate(String),
@@ -42,6 +44,13 @@ pub fn key_action(
     pin: &Pin,
     action: &KeyAction,
 ) -> Result<AccessKeyId, AppError> {
+    if !kf.is_agent() {
+        let flow = Flow::KeyAction {
+            identity: name.to_owned(),
+            action: action.clone(),
+        };
+        return in_agent(kf, flow, Some(pin));
+    }
     let vault = kf.vault()?;
     let identity = vault.get(name)?;
     let iam = crate::keys::connect(&vault, &identity, pin)?;
@@ -98,6 +107,12 @@ pub fn key_action(
 /// `keyfob keys NAME create`: rotation step 1 alone (a second key, sealed
 /// beside the active one; the rotation then waits at step 1).
 pub fn create_second_key(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Report, AppError> {
+    if !kf.is_agent() {
+        let flow = Flow::CreateSecondKey {
+            identity: name.to_owned(),
+        };
+        return in_agent(kf, flow, Some(pin));
+    }
     let vault = kf.vault()?;
     let identity = vault.get(name)?;
     Ok(rotation::create_second_key(&vault, &identity, pin)?)
@@ -107,13 +122,20 @@ pub fn create_second_key(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Report, A
 /// them (IAM calls signed with the long-term key, opened with `pin`); the
 /// vault key's facts are recorded for the audit badges.
 pub fn access_keys(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Vec<KeyRow>, AppError> {
+    if !kf.is_agent() {
+        let flow = Flow::AccessKeys {
+            identity: name.to_owned(),
+        };
+        return in_agent(kf, flow, Some(pin));
+    }
     let vault = kf.vault()?;
     let identity = vault.get(name)?;
     Ok(crate::keys::list_with_pin(&vault, &identity, pin)?)
 }
 
 /// What the rotation wizard asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RotateAction {
     /// Steps 1–3 (`keyfob rotate NAME`).
     Start,
@@ -133,6 +155,14 @@ pub fn rotate(
     action: RotateAction,
     grace: Option<&str>,
 ) -> Result<Report, AppError> {
+    if !kf.is_agent() {
+        let flow = Flow::Rotate {
+            identity: name.to_owned(),
+            action,
+            grace: grace.map(str::to_owned),
+        };
+        return in_agent(kf, flow, Some(pin));
+    }
     let grace_secs = match grace.map(str::trim).filter(|g| !g.is_empty()) {
         Some(g) => Some(
             crate::duration::parse(g)
@@ -154,17 +184,12 @@ pub fn rotate(
         RotateAction::Rollback => rotation::rollback(&vault, &identity, pin),
     }?;
     if report.switched {
+        // Here, in the agent: its sessions are made anew with the new key.
         let prompter = crate::prompt::FixedPrompter {
             pin: Some(pin.clone()),
             mfa_code: None,
         };
-        if kf.is_agent() {
-            renew_sessions(kf, name, &prompter)?;
-        } else {
-            // Sessions are made where they are kept: the agent makes them
-            // anew with the new key, the PIN going to it as for any ask.
-            kf.agent_link().renew(name, &prompter)?;
-        }
+        renew_sessions(kf, name, &prompter)?;
     }
     Ok(report)
 }
@@ -301,6 +326,12 @@ pub fn audit_report(
 /// Asks IAM for the identity's keys and its key's last use, and records
 /// them on the identity (what the offline audit reports).
 pub fn refresh_facts(kf: &Keyfob, identity: &Identity, pin: &Pin) -> Result<(), AppError> {
+    if !kf.is_agent() {
+        let flow = Flow::RefreshFacts {
+            identity: identity.name.to_string(),
+        };
+        return in_agent(kf, flow, Some(pin));
+    }
     let vault = kf.vault()?;
     let iam = crate::keys::connect(&vault, identity, pin)?;
     let listed = iam.list_keys().map_err(iam_err("ListAccessKeys"))?;
@@ -379,10 +410,10 @@ pub fn mark_reminded(kf: &Keyfob, shown: &[Due]) -> Result<(), AppError> {
 }
 
 /// What `keyfob whois` found.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Whois {
     /// What the key ID's prefix says it is.
-    pub kind: &'static str,
+    pub kind: String,
     pub account: Option<String>,
     /// Whether STS was asked (GetAccessKeyInfo) or the ID decoded offline.
     pub asked_sts: bool,
@@ -426,13 +457,20 @@ pub fn whois(
         )
         .into());
     }
-    let kind = kind_of(key);
+    let kind = kind_of(key).to_owned();
     if offline {
         return Ok(Whois {
             kind,
             account: account_from_key_id(key),
             asked_sts: false,
         });
+    }
+    if !kf.is_agent() {
+        let flow = Flow::Whois {
+            key: key.to_owned(),
+            profile: profile.map(str::to_owned),
+        };
+        return super::remote::in_agent_asking(kf, flow, prompter);
     }
     let profile_name = match profile {
         Some(p) => p.to_owned(),

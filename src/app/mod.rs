@@ -25,6 +25,7 @@ mod identities;
 mod import;
 mod keys;
 mod profiles;
+pub mod remote;
 mod sessions;
 mod sso;
 
@@ -32,6 +33,7 @@ pub use identities::*;
 pub use import::*;
 pub use keys::*;
 pub use profiles::*;
+pub use remote::Flow;
 pub use sessions::*;
 pub use sso::*;
 

@@ -218,6 +218,29 @@ fn guard_session(
     prompter: Option<&dyn Prompter>,
 ) -> Result<Session, AppError> {
     let profile = profile.clone().with_defaults(kf.durations());
+    if !kf.is_agent() {
+        // Sessions are made in the agent: the source profile's, or the
+        // identity's with this profile's MFA device.
+        let link = kf.agent_link();
+        let got = match &profile.source {
+            Some(source) => link.session(&source.name, false, prompter),
+            None => link.identity_session(
+                profile.identity.as_str(),
+                profile.mfa_serial.as_deref(),
+                prompter,
+            ),
+        };
+        return got.map_err(|e| match e {
+            crate::agent::server::AgentError::Replied {
+                kind: crate::agent::protocol::ErrorKind::Locked,
+                ..
+            } => AppError::GuardLocked {
+                identity: profile.identity.to_string(),
+                mfa: profile.mfa_serial.is_some(),
+            },
+            other => other.into(),
+        });
+    }
     let cache = kf.cache()?;
     let vault = || kf.vault();
     let provider = kf.provider(cache.as_ref(), &vault, prompter);

@@ -74,6 +74,24 @@ pub fn make_session(
     })
 }
 
+/// The identity session of `identity` with MFA device `mfa_serial` (the
+/// external-ID guard's), made or found in this process: the agent's
+/// answer to an identity-session request.
+pub fn identity_session(
+    kf: &Keyfob,
+    identity: &str,
+    mfa_serial: Option<&str>,
+    prompter: Option<&dyn Prompter>,
+) -> Result<Session, AppError> {
+    let name = crate::identity::IdentityName::parse(identity)?;
+    if let Some(serial) = mfa_serial {
+        crate::limits::mfa_serial(serial)?;
+    }
+    let mut profile = Profile::plain(&name).with_defaults(kf.durations());
+    profile.mfa_serial = mfa_serial.map(str::to_owned);
+    make_session(kf, &profile, false, prompter)
+}
+
 /// A console session for a profile without a role, made in this process
 /// (what the agent does for a console session request).
 pub fn make_console_session(

@@ -43,7 +43,7 @@ pub struct AccessKeyInfo {
 }
 
 /// When and where a key was last used.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LastUsed {
     #[serde(with = "time::serde::rfc3339::option")]
     pub date: Option<OffsetDateTime>,

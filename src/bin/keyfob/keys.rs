@@ -41,20 +41,24 @@ fn read_pins(count: usize) -> anyhow::Result<Vec<Pin>> {
         .collect())
 }
 
-fn pin_for(identity: &Identity, from_stdin: bool) -> anyhow::Result<Pin> {
+/// The PIN of identity `name`: the CLI reads it and the agent, which
+/// runs the flow, gets it as the answer to its ask.
+fn pin_for(name: &str, from_stdin: bool) -> anyhow::Result<Pin> {
     if from_stdin {
         return Ok(read_pins(1)?.remove(0));
     }
     Ok(tty::ask_pin(
-        &format!("PIN for {}: ", identity.name),
+        &format!("PIN for {name}: "),
         "use --pin-stdin to give the PIN on stdin",
     )?)
 }
 
 pub fn keys(kf: &Keyfob, args: KeysArgs) -> anyhow::Result<()> {
-    let identity = kf.vault()?.get(&args.name)?;
-    let pin = pin_for(&identity, args.pin_stdin)?;
-    let name = identity.name.as_str();
+    // The flow runs in the agent, which finds the identity: the CLI reads
+    // no vault, so it works where only the agent reaches the keychain.
+    keyfob::identity::IdentityName::parse(&args.name)?;
+    let pin = pin_for(&args.name, args.pin_stdin)?;
+    let name = args.name.as_str();
     let action = match args.action {
         None => {
             let rows = app::access_keys(kf, name, &pin)?;
@@ -128,8 +132,8 @@ pub fn rotate(kf: &Keyfob, args: RotateArgs) -> anyhow::Result<()> {
         print_status(&identity, state.as_ref());
         return Ok(());
     }
-    let identity = kf.vault()?.get(&args.name)?;
-    let pin = pin_for(&identity, args.pin_stdin)?;
+    keyfob::identity::IdentityName::parse(&args.name)?;
+    let pin = pin_for(&args.name, args.pin_stdin)?;
     let action = if args.rollback {
         RotateAction::Rollback
     } else if args.continue_ {
@@ -264,7 +268,8 @@ pub fn audit(kf: &Keyfob, args: AuditArgs) -> anyhow::Result<()> {
                 Some(p) => p
                     .next()
                     .ok_or_else(|| FieldError::new(Field::Pin, "missing PIN line").into()),
-                None => pin_for(identity, false).map_err(|e| AppError::Refused(e.to_string())),
+                None => pin_for(identity.name.as_str(), false)
+                    .map_err(|e| AppError::Refused(e.to_string())),
             }
         };
         app::audit_report(kf, Some(&mut pin_for_identity))?

@@ -1,0 +1,262 @@
+//! The agent's accept loop, bounded: one thread waits in poll(2) on the
+//! socket and on every connection that has not yet sent its request line;
+//! a fixed pool of workers serves complete requests.
+//!
+//! - An idle connection costs a file descriptor and a small buffer, not a
+//!   thread. At most [`MAX_PENDING`] wait for their first line; past that
+//!   the oldest is closed (a real client sends its line as it connects, so
+//!   only idlers are ever the oldest).
+//! - A request line must arrive in full within [`LINE_DEADLINE`] of the
+//!   connection, however slowly its bytes trickle in: a deadline for the
+//!   whole line, not a timeout per read.
+//! - At most [`WORKERS`] requests are served at once (a session request may
+//!   wait minutes for a person's PIN); more wait in a bounded queue, and
+//!   past that a request is answered "busy" at once rather than held.
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use zeroize::Zeroizing;
+
+use super::protocol::{ErrorKind, MAX_LINE, Reply};
+use super::server::{Agent, send, serve_line};
+
+/// Connections waiting for their request line, at most.
+pub const MAX_PENDING: usize = 512;
+/// How long a connection has to send its whole request line.
+pub const LINE_DEADLINE: Duration = Duration::from_secs(5);
+/// Requests served at once.
+pub const WORKERS: usize = 24;
+/// Complete requests waiting for a worker, at most.
+const QUEUE: usize = 256;
+
+struct Pending {
+    stream: UnixStream,
+    buf: Zeroizing<Vec<u8>>,
+    deadline: Instant,
+}
+
+type Job = (UnixStream, Zeroizing<String>);
+
+/// Serves until `agent` is stopped, its socket at `path` is gone, or (with
+/// `idle`) nothing was held or asked for that long.
+pub(super) fn run(
+    listener: &UnixListener,
+    path: &Path,
+    agent: &Arc<Agent>,
+    idle: Option<Duration>,
+) {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    if listener.set_nonblocking(true).is_err() {
+        tracing::error!("cannot make the agent's socket non-blocking");
+        return;
+    }
+    raise_fd_limit();
+    let (jobs, rx) = sync_channel::<Job>(QUEUE);
+    let rx = Arc::new(Mutex::new(rx));
+    for n in 0..WORKERS {
+        let (agent, rx) = (agent.clone(), rx.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("keyfob-agent-{n}"))
+            .spawn(move || work(&agent, &rx));
+        if spawned.is_err() {
+            tracing::error!("cannot start the agent's workers");
+            return;
+        }
+    }
+    let mut pending: VecDeque<Pending> = VecDeque::new();
+    let tick = Duration::from_millis(500);
+    loop {
+        if agent.stopping() {
+            break;
+        }
+        if let Some(idle) = idle
+            && agent.busy.load(Ordering::SeqCst) == 0
+            && pending.is_empty()
+            && agent.sessions_in_memory() == 0
+            && agent.idle_for() >= idle
+        {
+            tracing::info!("agent idle for {idle:?}; exiting");
+            break;
+        }
+        // Someone removed our socket (the runtime folder was cleaned, at
+        // logout, or a test world torn down): nobody can reach this agent
+        // any more, so it goes, and its sessions with it.
+        if !path.exists() {
+            tracing::info!("{} is gone; exiting", path.display());
+            break;
+        }
+        let now = Instant::now();
+        let wait = pending
+            .iter()
+            .map(|p| p.deadline.saturating_duration_since(now))
+            .min()
+            .unwrap_or(tick)
+            .min(tick);
+        let ready: Vec<bool> = {
+            let mut fds = Vec::with_capacity(pending.len() + 1);
+            fds.push(PollFd::new(listener, PollFlags::IN));
+            fds.extend(
+                pending
+                    .iter()
+                    .map(|p| PollFd::new(&p.stream, PollFlags::IN)),
+            );
+            let timeout = Timespec {
+                tv_sec: wait.as_secs() as i64,
+                tv_nsec: wait.subsec_nanos() as i64,
+            };
+            match poll(&mut fds, Some(&timeout)) {
+                Ok(_) => fds.iter().map(|f| !f.revents().is_empty()).collect(),
+                Err(_) => continue,
+            }
+        };
+        // Lines first (their indices are the poll set's), then new
+        // connections, then deadlines.
+        let mut kept = VecDeque::with_capacity(pending.len());
+        for (p, readable) in pending.drain(..).zip(ready[1..].iter()) {
+            if !readable {
+                kept.push_back(p);
+                continue;
+            }
+            if let Some(p) = read_some(p, &jobs, agent) {
+                kept.push_back(p);
+            }
+        }
+        pending = kept;
+        if ready[0] {
+            while let Ok((stream, _)) = listener.accept() {
+                agent.touch();
+                if let Some(p) = admit(stream) {
+                    pending.push_back(p);
+                }
+                if pending.len() > MAX_PENDING {
+                    // The oldest waits longest for nothing: an idler.
+                    pending.pop_front();
+                }
+            }
+        }
+        let now = Instant::now();
+        pending.retain(|p| p.deadline > now);
+    }
+    // Workers end when the queue's sender goes; those serving finish.
+    drop(jobs);
+}
+
+/// A new connection: refused at once if another user's (the socket is
+/// 0600 in a 0700 folder, so only root gets here), else made non-blocking
+/// and given its deadline.
+fn admit(mut stream: UnixStream) -> Option<Pending> {
+    let same_user = rustix::net::sockopt::socket_peercred(&stream)
+        .is_ok_and(|c| c.uid == rustix::process::getuid());
+    if !same_user {
+        tracing::warn!("refused an agent connection from another user");
+        let _ = send(
+            &mut stream,
+            Reply::Error {
+                kind: ErrorKind::Refusal,
+                message: "refused: the keyfob agent serves only its own user".into(),
+            },
+        );
+        return None;
+    }
+    stream.set_nonblocking(true).ok()?;
+    Some(Pending {
+        stream,
+        // Reserved so it never reallocates around a PIN.
+        buf: Zeroizing::new(Vec::with_capacity(1024)),
+        deadline: Instant::now() + LINE_DEADLINE,
+    })
+}
+
+/// Reads what is there; hands a complete line to the workers. `None`
+/// when the connection is done with here (handed over, closed, too long).
+fn read_some(mut p: Pending, jobs: &SyncSender<Job>, agent: &Arc<Agent>) -> Option<Pending> {
+    let mut chunk = Zeroizing::new([0u8; 4096]);
+    loop {
+        match p.stream.read(&mut chunk[..]) {
+            Ok(0) => return None,
+            Ok(n) => {
+                if p.buf.len() + n > p.buf.capacity() {
+                    // Grow into a new buffer and wipe the old one.
+                    let mut bigger = Zeroizing::new(Vec::with_capacity(
+                        (p.buf.len() + n).max(2 * p.buf.capacity()),
+                    ));
+                    bigger.extend_from_slice(&p.buf);
+                    p.buf = bigger;
+                }
+                p.buf.extend_from_slice(&chunk[..n]);
+                if let Some(end) = p.buf.iter().position(|b| *b == b'\n') {
+                    let line = Zeroizing::new(String::from_utf8_lossy(&p.buf[..=end]).into_owned());
+                    dispatch(p.stream, line, jobs, agent);
+                    return None;
+                }
+                if p.buf.len() > MAX_LINE {
+                    return None;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Some(p),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+fn dispatch(
+    stream: UnixStream,
+    line: Zeroizing<String>,
+    jobs: &SyncSender<Job>,
+    agent: &Arc<Agent>,
+) {
+    if stream.set_nonblocking(false).is_err() {
+        return;
+    }
+    agent.busy.fetch_add(1, Ordering::SeqCst);
+    match jobs.try_send((stream, line)) {
+        Ok(()) => {}
+        Err(TrySendError::Full((mut stream, _)) | TrySendError::Disconnected((mut stream, _))) => {
+            agent.busy.fetch_sub(1, Ordering::SeqCst);
+            tracing::warn!("agent busy: {QUEUE} requests queued; refusing one");
+            let _ = send(
+                &mut stream,
+                Reply::Error {
+                    kind: ErrorKind::Failed,
+                    message: format!(
+                        "the keyfob agent is busy ({WORKERS} requests being served, {QUEUE} waiting); try again"
+                    ),
+                },
+            );
+        }
+    }
+}
+
+fn work(agent: &Arc<Agent>, rx: &Mutex<Receiver<Job>>) {
+    loop {
+        let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let Ok((stream, line)) = job else { return };
+        serve_line(stream, line, agent);
+        agent.touch();
+        agent.busy.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Raises this process's open-file limit to its hard limit: idle
+/// connections each hold one until they are closed.
+fn raise_fd_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if let Some(max) = limit.maximum {
+        let _ = setrlimit(
+            Resource::Nofile,
+            rustix::process::Rlimit {
+                current: Some(max),
+                maximum: Some(max),
+            },
+        );
+    }
+}

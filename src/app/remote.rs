@@ -1,0 +1,145 @@
+//! Flows that open a long-term key run where keys are unsealed: in the
+//! agent. A face outside it (the CLI) asks the agent to run the flow; the
+//! PIN it read goes *to* the agent as the answer to the agent's ask, and
+//! only the flow's result (access keys, a rotation report, an account ID:
+//! nothing secret) comes back. So the CLI process never holds a long-term
+//! key, and a command works wherever the agent can reach the keychain,
+//! whether or not the CLI can.
+//!
+//! Each flow function checks [`Keyfob::is_agent`] first: in the agent (or
+//! the desktop app, which is the agent) it runs itself; elsewhere it sends
+//! a [`Flow`] and returns what the agent's run of the same function
+//! returned ([`run`]).
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::keys::{KeyAction, RotateAction};
+use super::{AppError, Keyfob};
+use crate::prompt::FixedPrompter;
+use crate::provider::{Ask, Prompter};
+use crate::secret::Pin;
+
+/// A flow the agent runs for a client. No secret in it: the PIN comes as
+/// the answer to the agent's ask.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "flow", rename_all = "snake_case")]
+pub enum Flow {
+    /// `keyfob keys NAME`.
+    AccessKeys { identity: String },
+    /// `keyfob keys NAME activate|deactivate|delete KEY`.
+    KeyAction { identity: String, action: KeyAction },
+    /// `keyfob keys NAME create`.
+    CreateSecondKey { identity: String },
+    /// `keyfob rotate NAME [--continue|--rollback]`.
+    Rotate {
+        identity: String,
+        action: RotateAction,
+        grace: Option<String>,
+    },
+    /// `keyfob audit --refresh`, one identity.
+    RefreshFacts { identity: String },
+    /// `keyfob whois KEY` asked of STS.
+    Whois {
+        key: String,
+        profile: Option<String>,
+    },
+}
+
+/// Runs `flow` in the agent, answering its PIN ask with `pin`.
+pub(super) fn in_agent<T: DeserializeOwned>(
+    kf: &Keyfob,
+    flow: Flow,
+    pin: Option<&Pin>,
+) -> Result<T, AppError> {
+    let prompter = FixedPrompter {
+        pin: pin.cloned(),
+        mfa_code: None,
+    };
+    in_agent_asking(kf, flow, Some(&prompter))
+}
+
+/// Runs `flow` in the agent, answering its asks with `prompter`.
+pub(super) fn in_agent_asking<T: DeserializeOwned>(
+    kf: &Keyfob,
+    flow: Flow,
+    prompter: Option<&dyn Prompter>,
+) -> Result<T, AppError> {
+    let result = kf.agent_link().flow(flow, prompter)?;
+    serde_json::from_str(&result).map_err(|e| {
+        AppError::Agent(crate::agent::server::AgentError::Replied {
+            kind: crate::agent::protocol::ErrorKind::Protocol,
+            message: format!("the agent's answer is not what this keyfob expects: {e}"),
+        })
+    })
+}
+
+/// The identity's PIN, asked of whoever asked for the flow.
+fn pin(prompter: &dyn Prompter, identity: &str) -> Result<Pin, AppError> {
+    Ok(prompter.pin(&Ask {
+        profile: identity,
+        identity,
+        mfa_serial: None,
+    })?)
+}
+
+fn json<T: Serialize>(value: &T) -> Zeroizing<String> {
+    // Plain data with string keys: serialising cannot fail.
+    Zeroizing::new(serde_json::to_string(value).expect("flow results serialise"))
+}
+
+/// Runs `flow` here, in the agent, asking `prompter` (the client's
+/// conversation) for the PIN; its result as JSON.
+pub fn run(
+    kf: &Keyfob,
+    flow: Flow,
+    prompter: &dyn Prompter,
+) -> Result<Zeroizing<String>, AppError> {
+    debug_assert!(kf.is_agent(), "flows run in the agent");
+    Ok(match flow {
+        Flow::AccessKeys { identity } => {
+            kf.vault()?.get(&identity)?;
+            let pin = pin(prompter, &identity)?;
+            json(&super::access_keys(kf, &identity, &pin)?)
+        }
+        Flow::KeyAction { identity, action } => {
+            kf.vault()?.get(&identity)?;
+            let pin = pin(prompter, &identity)?;
+            json(&super::key_action(kf, &identity, &pin, &action)?)
+        }
+        Flow::CreateSecondKey { identity } => {
+            kf.vault()?.get(&identity)?;
+            let pin = pin(prompter, &identity)?;
+            json(&super::create_second_key(kf, &identity, &pin)?)
+        }
+        Flow::Rotate {
+            identity,
+            action,
+            grace,
+        } => {
+            kf.vault()?.get(&identity)?;
+            let pin = pin(prompter, &identity)?;
+            json(&super::rotate(
+                kf,
+                &identity,
+                &pin,
+                action,
+                grace.as_deref(),
+            )?)
+        }
+        Flow::RefreshFacts { identity } => {
+            let found = kf.vault()?.get(&identity)?;
+            let pin = pin(prompter, &identity)?;
+            super::refresh_facts(kf, &found, &pin)?;
+            json(&())
+        }
+        Flow::Whois { key, profile } => json(&super::whois(
+            kf,
+            &key,
+            false,
+            profile.as_deref(),
+            Some(prompter),
+        )?),
+    })
+}
