@@ -97,12 +97,15 @@ pub fn lock(path: &Path, timeout: Duration) -> Result<FileLock, LockError> {
             .create(dir)
             .map_err(err)?;
     }
+    // Never through a symlink: one planted at a lock's path would have
+    // keyfob create or lock a file it points at.
     let mut file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .read(true)
         .write(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(err)?;
     let start = Instant::now();
@@ -354,5 +357,17 @@ mod tests {
         let link = dir.path().join("config");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         assert_eq!(lock_path_for(&link), lock_path_for(&real));
+    }
+
+    /// A symlink planted at a lock's path is not followed: the lock fails
+    /// and the file it points at is neither created nor locked.
+    #[test]
+    fn a_lock_never_follows_a_symlink() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("victim");
+        let link = d.path().join("x.lock");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(lock(&link, Duration::from_millis(50)).is_err());
+        assert!(!target.exists());
     }
 }

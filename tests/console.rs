@@ -242,7 +242,7 @@ fn stand_in_browser(env: &Env, name: &str) -> (std::path::PathBuf, std::path::Pa
         &script,
         format!(
             r#"#!/usr/bin/env python3
-import json, sys, urllib.request, urllib.error
+import json, os, subprocess, sys, urllib.request, urllib.error
 class Stop(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *a, **k):
         return None
@@ -255,9 +255,24 @@ def get(url):
         return e.code, e.headers.get("Location")
     except Exception as e:
         return str(e), None
+# Another local user (nobody) reads the address from this process's
+# command line, as any user can in /proc, and fetches it first.
+intruder = None
+if os.geteuid() == 0:
+    fetch = ("import sys, urllib.request, urllib.error\n"
+             "class S(urllib.request.HTTPRedirectHandler):\n"
+             "    def redirect_request(self, *a, **k): return None\n"
+             "try:\n"
+             "    r = urllib.request.build_opener(S).open(sys.argv[1], timeout=10)\n"
+             "    print(r.status, r.headers.get('Location'))\n"
+             "except urllib.error.HTTPError as e:\n"
+             "    print(e.code, e.headers.get('Location'))\n")
+    p = subprocess.run(["runuser", "-u", "nobody", "--", "/usr/bin/python3", "-c", fetch, sys.argv[-1]],
+                       capture_output=True, text=True, timeout=30)
+    intruder = (p.stdout.strip() or p.stderr.strip())
 first = get(sys.argv[-1])
 second = get(sys.argv[-1])
-json.dump({{"argv": sys.argv[1:], "first": first, "second": second}}, open({out:?}, "w"))
+json.dump({{"argv": sys.argv[1:], "intruder": intruder, "first": first, "second": second}}, open({out:?}, "w"))
 "#,
             out = out.display().to_string()
         ),
@@ -323,6 +338,17 @@ fn the_browser_gets_a_one_shot_local_address_never_the_sign_in_url() {
         !local.contains("SigninToken") && !local.contains("federation"),
         "{local}"
     );
+    // Another local user who read the address first got nothing: the
+    // redirect checks who owns the connecting socket.
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if root {
+        let intruder = seen["intruder"].as_str().unwrap_or_default();
+        assert!(intruder.starts_with("403 "), "{seen}");
+        assert!(!intruder.contains("SigninToken"), "{seen}");
+    }
     assert_eq!(seen["first"][0], 302, "{seen}");
     let location = seen["first"][1].as_str().unwrap();
     let query = query_of(&env, location);

@@ -875,10 +875,14 @@ fn synced_profiles_through_credential_process() {
         "/keyfob-test/sso/revoke",
         serde_json::json!({"start_url": inst.start_url, "user": "alice"}),
     );
+    // Locking an Identity Center profile drops the held sign-in too: the
+    // PIN opens the vault's copy, which cannot be renewed, and says so.
     env.run(&["lock", "acct-1-Admin"], "").ok();
     env.run(&["credential-process", "acct-1-Admin"], "")
+        .refused(1, "keyfob unlock acct-1-Admin");
+    env.run(&["unlock", "acct-1-Admin", "--pin-stdin"], &pin)
         .refused(1, "keyfob sso login corp");
-    // Signed in again, the same PIN (held by the agent) opens the new one.
+    // Signed in again, the same PIN opens the new one.
     run_signing_in(
         &env,
         &[],
@@ -1274,6 +1278,8 @@ fn the_app_signs_in_once_for_parallel_clients_without_a_terminal() {
     add_sso(&env, "corp", &inst);
     let pin = format!("{PIN}\n");
     env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
+    // The sync ran in a headless agent; the app takes its place.
+    env.run(&["agent", "--stop"], "").ok();
     let sign_ins = Arc::new(AtomicUsize::new(0));
     let refuse = Arc::new(AtomicBool::new(false));
     let app_kf = crate::util::world_keyfob(&env);
@@ -1417,9 +1423,10 @@ fn sso_logout_ends_the_sign_in_and_login_starts_anew() {
         status(env.moto, &inst.start_url)["users"]["alice"]["sessions"],
         0
     );
-    // The agent's held tokens are refused at Identity Center now.
+    // Logout locked the identity's profiles, which dropped the sign-in the
+    // agent held: nothing opens without the PIN.
     env.run(&["credential-process", "acct-0-Admin"], "")
-        .refused(1, "keyfob sso login corp");
+        .refused(1, "keyfob unlock acct-0-Admin");
     env.stop_agent();
     // Nor does the vault's copy work: only a new sign-in helps.
     env.run(&["unlock", "acct-0-ReadOnly", "--pin-stdin"], &pin)
@@ -1575,4 +1582,39 @@ fn the_agent_keeps_a_key_not_the_pin_and_follows_a_pin_change() {
     )
     .ok();
     env.stop_agent();
+}
+
+/// `keyfob lock NAME` on an Identity Center profile drops the identity's
+/// sign-in the agent holds too, and says so: afterwards no profile of it
+/// gets a session without the PIN. With none held, it says that.
+#[test]
+fn locking_an_identity_center_profile_drops_the_held_sign_in() {
+    let env = Env::new();
+    let inst = configure(env.moto, 1, serde_json::json!({}));
+    add_sso(&env, "corp", &inst);
+    let pin = format!("{PIN}\n");
+    env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
+    env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &pin)
+        .ok();
+    // The sign-in is held: the sibling profile needs no PIN.
+    env.run(&["credential-process", "acct-0-ReadOnly"], "").ok();
+    let locked = env.run(&["lock", "acct-0-Admin"], "").ok();
+    assert!(
+        locked
+            .stdout
+            .contains("dropped the Identity Center sign-in of corp"),
+        "{}",
+        locked.stdout
+    );
+    env.run(&["lock", "acct-0-ReadOnly"], "").ok();
+    env.run(&["credential-process", "acct-0-ReadOnly"], "")
+        .refused(1, "keyfob unlock acct-0-ReadOnly");
+    let again = env.run(&["lock", "acct-0-Admin"], "").ok();
+    assert!(
+        again
+            .stdout
+            .contains("no Identity Center sign-in of corp was held"),
+        "{}",
+        again.stdout
+    );
 }

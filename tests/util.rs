@@ -504,10 +504,14 @@ impl Env {
     pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
         let mut files: Vec<_> = walk(self.root.path())
             .into_iter()
-            // Lock files hold no data, only the last holder's pid.
+            // Lock files hold no data, only the last holder's pid (the
+            // runtime folder's: the vault's, the agent's, the sessions').
             .filter(|p| {
                 let name = p.file_name().unwrap_or_default().to_string_lossy();
-                !(name == "vault.lock" || name.ends_with(".keyfob.lock"))
+                let runtime = p.starts_with(self.root.path().join("run"));
+                !(name == "vault.lock"
+                    || name.ends_with(".keyfob.lock")
+                    || (runtime && name.ends_with(".lock")))
             })
             .map(|p| {
                 let bytes = std::fs::read(&p).unwrap_or_default();

@@ -76,11 +76,15 @@ fn new_identity(d: &Desk, form: NewIdentityForm) -> Result<NewIdentity> {
     check_pin(&pin)?;
     let again = Pin::new(take(d.open(&form.pin_confirmation, "pin_confirmation")?));
     check_pin_confirmation(&pin, &again)?;
+    // Where its calls go: the endpoint settings the app runs with (AWS's
+    // own unless AWS_ENDPOINT_URL is set), fixed with the identity.
+    let endpoints = keyfob::endpoints::Endpoints::at_add(None, None)?;
     Ok(NewIdentity {
         name,
         access_key_id,
         secret,
         pin,
+        endpoints,
     })
 }
 

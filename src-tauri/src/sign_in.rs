@@ -124,7 +124,7 @@ impl SignInHost for PageHost<'_> {
             verification_uri: code.verification_uri.to_owned(),
             verification_uri_complete: code.verification_uri_complete.map(str::to_owned),
             expires_in_secs: secs(code.expires_in),
-            browser_opened: open_browser(&url),
+            browser_opened: code.openable && open_browser(&url),
         };
         let _ = self.app.emit(EVENT, &view);
         *self.shown.lock().unwrap_or_else(|e| e.into_inner()) = Some(view);

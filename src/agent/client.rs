@@ -302,6 +302,21 @@ impl AgentLink {
         }
     }
 
+    /// Has a running agent drop identity `identity`'s Identity Center
+    /// sign-in; whether it held one (none runs: nothing held).
+    pub fn forget_sign_in(&self, identity: &str) -> Result<bool, AgentError> {
+        if UnixStream::connect(socket_path(&self.runtime_dir)).is_err() {
+            return Ok(false);
+        }
+        let request = Request::ForgetSignIn {
+            identity: identity.to_owned(),
+        };
+        match self.simple(request)? {
+            Reply::Dropped { dropped } => Ok(dropped),
+            _ => Err(unexpected()),
+        }
+    }
+
     /// The running agent's status; `None` when no agent runs (one is not
     /// started for this).
     pub fn status(runtime_dir: &Path) -> Option<AgentStatus> {

@@ -12,13 +12,16 @@
 //! - At most [`WORKERS`] requests are served at once (a session request may
 //!   wait minutes for a person's PIN); more wait in a bounded queue, and
 //!   past that a request is answered "busy" at once rather than held.
+//! - Each request is served on a thread of its own that ends with it (the
+//!   next queued request gets a new one): a thread's stack, where a
+//!   session passes through, is unmapped when the request is done, not
+//!   kept by a long-lived worker past `lock --all`.
 
 use std::collections::VecDeque;
 use std::io::Read;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
-use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -58,18 +61,7 @@ pub(super) fn run(
         return;
     }
     raise_fd_limit();
-    let (jobs, rx) = sync_channel::<Job>(QUEUE);
-    let rx = Arc::new(Mutex::new(rx));
-    for n in 0..WORKERS {
-        let (agent, rx) = (agent.clone(), rx.clone());
-        let spawned = std::thread::Builder::new()
-            .name(format!("keyfob-agent-{n}"))
-            .spawn(move || work(&agent, &rx));
-        if spawned.is_err() {
-            tracing::error!("cannot start the agent's workers");
-            return;
-        }
-    }
+    let jobs = Arc::new(Pool::default());
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let tick = Duration::from_millis(500);
     loop {
@@ -144,8 +136,7 @@ pub(super) fn run(
         let now = Instant::now();
         pending.retain(|p| p.deadline > now);
     }
-    // Workers end when the queue's sender goes; those serving finish.
-    drop(jobs);
+    // Requests being served finish on their own threads.
 }
 
 /// A new connection: refused at once if another user's (the socket is
@@ -176,7 +167,7 @@ fn admit(mut stream: UnixStream) -> Option<Pending> {
 
 /// Reads what is there; hands a complete line to the workers. `None`
 /// when the connection is done with here (handed over, closed, too long).
-fn read_some(mut p: Pending, jobs: &SyncSender<Job>, agent: &Arc<Agent>) -> Option<Pending> {
+fn read_some(mut p: Pending, jobs: &Arc<Pool>, agent: &Arc<Agent>) -> Option<Pending> {
     let mut chunk = Zeroizing::new([0u8; 4096]);
     loop {
         match p.stream.read(&mut chunk[..]) {
@@ -207,41 +198,73 @@ fn read_some(mut p: Pending, jobs: &SyncSender<Job>, agent: &Arc<Agent>) -> Opti
     }
 }
 
-fn dispatch(
-    stream: UnixStream,
-    line: Zeroizing<String>,
-    jobs: &SyncSender<Job>,
-    agent: &Arc<Agent>,
-) {
+/// The requests being served and those waiting for a thread.
+#[derive(Default)]
+struct Pool {
+    live: AtomicUsize,
+    queue: Mutex<VecDeque<Job>>,
+}
+
+fn dispatch(stream: UnixStream, line: Zeroizing<String>, jobs: &Arc<Pool>, agent: &Arc<Agent>) {
     if stream.set_nonblocking(false).is_err() {
         return;
     }
     agent.busy.fetch_add(1, Ordering::SeqCst);
-    match jobs.try_send((stream, line)) {
-        Ok(()) => {}
-        Err(TrySendError::Full((mut stream, _)) | TrySendError::Disconnected((mut stream, _))) => {
-            agent.busy.fetch_sub(1, Ordering::SeqCst);
-            tracing::warn!("agent busy: {QUEUE} requests queued; refusing one");
-            let _ = send(
-                &mut stream,
-                Reply::Error {
-                    kind: ErrorKind::Failed,
-                    message: format!(
-                        "the keyfob agent is busy ({WORKERS} requests being served, {QUEUE} waiting); try again"
-                    ),
-                },
-            );
-        }
+    let mut queue = jobs.queue.lock().unwrap_or_else(|e| e.into_inner());
+    if jobs.live.load(Ordering::SeqCst) < WORKERS {
+        jobs.live.fetch_add(1, Ordering::SeqCst);
+        drop(queue);
+        start(jobs.clone(), agent.clone(), (stream, line));
+    } else if queue.len() < QUEUE {
+        queue.push_back((stream, line));
+    } else {
+        drop(queue);
+        agent.busy.fetch_sub(1, Ordering::SeqCst);
+        tracing::warn!("agent busy: {QUEUE} requests queued; refusing one");
+        let mut stream = stream;
+        let _ = send(
+            &mut stream,
+            Reply::Error {
+                kind: ErrorKind::Failed,
+                message: format!(
+                    "the keyfob agent is busy ({WORKERS} requests being served, {QUEUE} waiting); try again"
+                ),
+            },
+        );
     }
 }
 
-fn work(agent: &Arc<Agent>, rx: &Mutex<Receiver<Job>>) {
-    loop {
-        let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-        let Ok((stream, line)) = job else { return };
-        serve_line(stream, line, agent);
-        agent.touch();
+/// Serves `job` on a new thread; when it is done, the next queued job
+/// gets a thread of its own and this one ends.
+fn start(jobs: Arc<Pool>, agent: Arc<Agent>, job: Job) {
+    let spawned = std::thread::Builder::new()
+        .name("keyfob-agent-request".into())
+        .spawn({
+            let (jobs, agent) = (jobs.clone(), agent.clone());
+            move || {
+                let (stream, line) = job;
+                serve_line(stream, line, &agent);
+                agent.touch();
+                agent.busy.fetch_sub(1, Ordering::SeqCst);
+                let next = {
+                    let mut queue = jobs.queue.lock().unwrap_or_else(|e| e.into_inner());
+                    let next = queue.pop_front();
+                    if next.is_none() {
+                        jobs.live.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    next
+                };
+                if let Some(next) = next {
+                    start(jobs.clone(), agent.clone(), next);
+                }
+            }
+        });
+    if spawned.is_err() {
+        // No thread to be had: the request is dropped (its client sees the
+        // connection close) and its slot freed.
+        tracing::error!("cannot start a thread for an agent request");
         agent.busy.fetch_sub(1, Ordering::SeqCst);
+        jobs.live.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -7,7 +7,7 @@
 //!
 //! - [`protocol`]: the versioned, size-capped JSON-lines wire format.
 //! - `listen`: the bounded accept loop (idle connections cost no thread,
-//!   a whole-line deadline, a fixed pool of workers).
+//!   a whole-line deadline, at most a fixed number of requests at once).
 //! - [`server`]: the socket, the one-agent-per-user lock, the requests,
 //!   the requester found from the peer's pid, the process hardening.
 //! - [`peer`]: who is at the other end of the socket, in the kernel's

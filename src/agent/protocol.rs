@@ -103,6 +103,11 @@ pub enum Request {
     },
     /// The names of the cache's entries (no secret).
     Keys,
+    /// `keyfob lock NAME` on an Identity Center profile: drop the
+    /// identity's sign-in held in the agent's memory.
+    ForgetSignIn {
+        identity: String,
+    },
     Status,
     /// The desktop app taking over: the agent replies with its sessions
     /// and exits.
@@ -194,6 +199,10 @@ pub enum Reply {
         entries: Vec<HandedOver>,
     },
     Done,
+    /// Whether something was there to drop.
+    Dropped {
+        dropped: bool,
+    },
     Error {
         kind: ErrorKind,
         message: String,

@@ -55,9 +55,9 @@ pub enum AgentError {
     Replied { kind: ErrorKind, message: String },
 }
 
-/// The most threads a headless agent runs: the accept loop, its fixed
-/// pool of workers ([`super::listen`]), the screen-lock watcher's and a
-/// margin for the runtime of an AWS call in flight per worker.
+/// The most threads a headless agent runs: the accept loop, at most
+/// [`super::listen::WORKERS`] request threads, the screen-lock watcher's
+/// and a margin for the runtime of an AWS call in flight per request.
 pub const MAX_AGENT_THREADS: usize = 2 * super::listen::WORKERS + 8;
 
 /// A request for the person at the app.
@@ -476,6 +476,9 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
         Request::Delete { key } => match cache.delete(&key) {
             Ok(()) => Reply::Done,
             Err(e) => failed(e),
+        },
+        Request::ForgetSignIn { identity } => Reply::Dropped {
+            dropped: crate::provider::sso::forget(&identity),
         },
         Request::Keys => match cache.keys() {
             Ok(keys) => Reply::Keys { keys },

@@ -1,5 +1,5 @@
-//! Flows that open a long-term key run where keys are unsealed: in the
-//! agent. A face outside it (the CLI) asks the agent to run the flow; the
+//! Flows that open a long-term key or an Identity Center token run where
+//! secrets are unsealed: in the agent. A face outside it (the CLI) asks the agent to run the flow; the
 //! PIN it read goes *to* the agent as the answer to the agent's ask, and
 //! only the flow's result (access keys, a rotation report, an account ID:
 //! nothing secret) comes back. So the CLI process never holds a long-term
@@ -45,6 +45,14 @@ pub enum Flow {
         key: String,
         profile: Option<String>,
     },
+    /// `keyfob sso sync NAME`.
+    SsoSync {
+        identity: String,
+        template: String,
+        dry_run: bool,
+    },
+    /// `keyfob sso logout NAME`.
+    SsoLogout { identity: String },
 }
 
 /// Runs `flow` in the agent, answering its PIN ask with `pin`.
@@ -133,6 +141,20 @@ pub fn run(
             let pin = pin(prompter, &identity)?;
             super::refresh_facts(kf, &found, &pin)?;
             json(&())
+        }
+        Flow::SsoSync {
+            identity,
+            template,
+            dry_run,
+        } => {
+            kf.vault()?.sso_get(&identity)?;
+            let pin = pin(prompter, &identity)?;
+            json(&super::sso_sync(kf, &identity, &pin, &template, dry_run)?)
+        }
+        Flow::SsoLogout { identity } => {
+            kf.vault()?.sso_get(&identity)?;
+            let pin = pin(prompter, &identity)?;
+            json(&super::sso_logout(kf, &identity, &pin)?)
         }
         Flow::Whois { key, profile } => json(&super::whois(
             kf,

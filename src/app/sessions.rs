@@ -295,15 +295,41 @@ pub fn unlock(
     Ok(session(kf, &profile, true, Some(prompter))?.expiration)
 }
 
-/// Drops a profile's cached session (`keyfob lock NAME`).
-pub fn lock(kf: &Keyfob, name: &str) -> Result<Profile, AppError> {
+/// What `keyfob lock NAME` did to an Identity Center sign-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignInLock {
+    /// Not an Identity Center profile.
+    NotIdentityCenter,
+    /// The agent held the identity's sign-in and dropped it.
+    Dropped,
+    /// No sign-in of the identity was held.
+    NoneHeld,
+}
+
+/// Drops a profile's cached session (`keyfob lock NAME`); for an Identity
+/// Center profile also the identity's sign-in the agent holds, without
+/// which none of its profiles gets a session without the PIN.
+pub fn lock(kf: &Keyfob, name: &str) -> Result<(Profile, SignInLock), AppError> {
     let profile = kf.profile(name)?;
     let cache = kf.cache()?;
     cache.delete(&profile.session_key())?;
     if profile.role.is_none() {
         cache.delete(&profile.console_session_key())?;
     }
-    Ok(profile)
+    if profile.sso.is_none() {
+        return Ok((profile, SignInLock::NotIdentityCenter));
+    }
+    let dropped = if kf.is_agent() {
+        crate::provider::sso::forget(profile.identity.as_str())
+    } else {
+        kf.agent_link().forget_sign_in(profile.identity.as_str())?
+    };
+    let state = if dropped {
+        SignInLock::Dropped
+    } else {
+        SignInLock::NoneHeld
+    };
+    Ok((profile, state))
 }
 
 /// Drops every cached session (`keyfob lock --all`); returns how many.

@@ -42,6 +42,51 @@ pub struct DeviceCode<'a> {
     pub verification_uri_complete: Option<&'a str>,
     pub user_code: &'a str,
     pub expires_in: Duration,
+    /// Whether a face may open the URL in a browser by itself
+    /// ([`verification_url_openable`]); else it only shows it.
+    pub openable: bool,
+}
+
+/// Whether a verification URL from the SSO OIDC answer may be opened in a
+/// browser: https on an AWS sign-in domain (`*.amazonaws.com`,
+/// `*.awsapps.com` and their China twins) or the start URL's host, or —
+/// for an identity added with its own endpoint URL — that endpoint's
+/// scheme and host. Anything else an answer names is shown, never opened.
+pub fn verification_url_openable(
+    url: &str,
+    endpoints: &crate::endpoints::Endpoints,
+    start_url: &str,
+) -> bool {
+    let Ok(u) = url::Url::parse(url) else {
+        return false;
+    };
+    let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
+    if let Some(own) = endpoints
+        .url
+        .as_deref()
+        .and_then(|e| url::Url::parse(e).ok())
+        && own.scheme() == u.scheme()
+        && own
+            .host_str()
+            .is_some_and(|h| h.eq_ignore_ascii_case(&host))
+    {
+        return true;
+    }
+    if u.scheme() != "https" || !u.username().is_empty() || u.password().is_some() {
+        return false;
+    }
+    let start_host = url::Url::parse(start_url)
+        .ok()
+        .and_then(|s| s.host_str().map(str::to_ascii_lowercase));
+    [
+        "amazonaws.com",
+        "awsapps.com",
+        "amazonaws.com.cn",
+        "awsapps.cn",
+    ]
+    .iter()
+    .any(|d| host.ends_with(&format!(".{d}")))
+        || start_host.as_deref() == Some(host.as_str())
 }
 
 /// A client registration is used for sign-ins while it has at least this
@@ -113,6 +158,14 @@ fn sign_in(
         verification_uri_complete: device.verification_uri_complete.as_deref(),
         user_code: &device.user_code,
         expires_in: device.expires_in,
+        openable: verification_url_openable(
+            device
+                .verification_uri_complete
+                .as_deref()
+                .unwrap_or(&device.verification_uri),
+            instance.endpoints,
+            instance.start_url,
+        ),
     });
     let tokens = sso::wait_for_approval_or_cancel(
         instance.endpoints,
@@ -307,7 +360,7 @@ impl Template {
 }
 
 /// What a sync did (or, dry, would do) to one profile.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SyncChange {
     Created {
         profile: String,
@@ -342,6 +395,7 @@ pub enum SyncChange {
     },
 }
 
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct SyncReport {
     pub identity: String,
     pub accounts: usize,
@@ -407,6 +461,14 @@ pub fn sso_sync(
     template: &str,
     dry_run: bool,
 ) -> Result<SyncReport, AppError> {
+    if !kf.is_agent() {
+        let flow = super::Flow::SsoSync {
+            identity: name.to_owned(),
+            template: template.to_owned(),
+            dry_run,
+        };
+        return super::remote::in_agent(kf, flow, Some(pin));
+    }
     let template = Template::parse(template)?;
     let vault = kf.vault()?;
     vault.sso_get(name)?;
@@ -588,7 +650,7 @@ pub fn identity_center_advice(kf: &Keyfob) -> Result<Vec<String>, AppError> {
 }
 
 /// What `keyfob sso logout` did.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Logout {
     pub identity: String,
     /// Profiles whose cached role sessions were dropped.
@@ -603,9 +665,15 @@ pub struct Logout {
 /// registration stays, so `keyfob sso login` needs no new one) and drops
 /// the cached role sessions of the identity's profiles. Role credentials
 /// already handed out live on until they expire, as AWS documents for
-/// Logout. An agent that still holds the old tokens finds them refused at
-/// its next call and asks for a sign-in.
+/// Logout. Locking the profiles drops the sign-in the agent holds, so no
+/// profile of the identity gets a session until it signs in again.
 pub fn sso_logout(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Logout, AppError> {
+    if !kf.is_agent() {
+        let flow = super::Flow::SsoLogout {
+            identity: name.to_owned(),
+        };
+        return super::remote::in_agent(kf, flow, Some(pin));
+    }
     let vault = kf.vault()?;
     let (identity, mut secrets, key) = vault.sso_unseal_keeping_key(name, pin)?;
     // An expired access token with a refresh token: the sign-in still
@@ -725,5 +793,40 @@ mod tests {
         let e = t.render("corp", &account(&long), "Admin").unwrap_err();
         assert_eq!(e.field, Field::Template);
         assert!(e.reason.contains("111122223333"), "{e}");
+    }
+
+    #[test]
+    fn only_aws_or_the_identitys_own_verification_urls_are_opened() {
+        use crate::endpoints::Endpoints;
+        let aws = Endpoints::aws("eu-west-1");
+        let start = "https://d-1234567890.awsapps.com/start";
+        for good in [
+            "https://device.sso.eu-west-1.amazonaws.com/?user_code=ABCD-EFGH",
+            "https://d-1234567890.awsapps.com/start/#/device?user_code=X",
+        ] {
+            assert!(verification_url_openable(good, &aws, start), "{good}");
+        }
+        for bad in [
+            "http://device.sso.eu-west-1.amazonaws.com/",
+            "https://evil.example.com/amazonaws.com",
+            "https://amazonaws.com.evil.example/",
+            "https://user:pw@device.sso.eu-west-1.amazonaws.com/",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "http://127.0.0.1:9/device",
+        ] {
+            assert!(!verification_url_openable(bad, &aws, start), "{bad}");
+        }
+        let emulator = Endpoints::parse(Some("http://127.0.0.1:4566"), Some("eu-west-1")).unwrap();
+        assert!(verification_url_openable(
+            "http://127.0.0.1:4566/device?code=1",
+            &emulator,
+            start
+        ));
+        assert!(!verification_url_openable(
+            "http://127.0.0.2:4566/device",
+            &emulator,
+            start
+        ));
     }
 }

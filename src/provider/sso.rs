@@ -46,6 +46,14 @@ pub fn forget_all() {
     HELD.lock().unwrap_or_else(PoisonError::into_inner).clear();
 }
 
+/// Wipes the one identity's sign-in held here; whether one was held.
+pub fn forget(identity: &str) -> bool {
+    HELD.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(identity)
+        .is_some()
+}
+
 /// Whether this process holds the identity's sign-in (no PIN needed).
 pub fn holds(identity: &str) -> bool {
     HELD.lock()

@@ -175,14 +175,38 @@ pub fn fixed_prompter(
     }))
 }
 
+/// The inside of a PowerShell single-quoted string holding `v`: each of
+/// the five characters PowerShell takes as a single quote (`'` and
+/// U+2018–U+201B) doubled, so none ends the string.
+pub fn powershell_quoted(v: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(v.len() + 8));
+    for c in v.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn lock(kf: &Keyfob, args: LockArgs) -> anyhow::Result<()> {
     if args.all {
         let sessions = app::lock_all(kf)?;
         println!("Locked: dropped {sessions} cached session(s).");
         return Ok(());
     }
-    let profile = app::lock(kf, &args.profile.unwrap_or_default())?;
-    println!("Locked profile {}.", profile.name);
+    let (profile, sign_in) = app::lock(kf, &args.profile.unwrap_or_default())?;
+    match sign_in {
+        app::SignInLock::NotIdentityCenter => println!("Locked profile {}.", profile.name),
+        app::SignInLock::Dropped => println!(
+            "Locked profile {}, and dropped the Identity Center sign-in of {} the agent held: every profile of it asks for the PIN again.",
+            profile.name, profile.identity
+        ),
+        app::SignInLock::NoneHeld => println!(
+            "Locked profile {} (no Identity Center sign-in of {} was held).",
+            profile.name, profile.identity
+        ),
+    }
     Ok(())
 }
 
@@ -238,7 +262,8 @@ pub fn env(kf: &Keyfob, args: EnvArgs) -> anyhow::Result<()> {
         }
         // shlex quotes for POSIX shells only. fish's and PowerShell's
         // single-quoted strings each have one rule (fish: `\\` and `\'`;
-        // PowerShell: `''`), written here rather than pulling in a crate.
+        // PowerShell: a quote is doubled, and PowerShell reads U+2018–U+201B
+        // as single quotes too), written here rather than pulling in a crate.
         let line = Zeroizing::new(match args.shell {
             ShellKind::Bash | ShellKind::Zsh => {
                 format!(
@@ -250,7 +275,7 @@ pub fn env(kf: &Keyfob, args: EnvArgs) -> anyhow::Result<()> {
                 "set -gx {k} '{}'",
                 v.replace('\\', "\\\\").replace('\'', "\\'")
             ),
-            ShellKind::Powershell => format!("$Env:{k} = '{}'", v.replace('\'', "''")),
+            ShellKind::Powershell => format!("$Env:{k} = '{}'", powershell_quoted(&v).as_str()),
         });
         writeln!(out, "{}", line.as_str())?;
     }
@@ -303,4 +328,24 @@ pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
     keyfob::agent::lock_on::watch(agent.clone());
     server.serve(agent, Some(idle));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::powershell_quoted;
+
+    /// PowerShell ends a single-quoted string at any of `'` and
+    /// U+2018–U+201B: each is doubled, nothing else changes.
+    #[test]
+    fn powershell_quotes_every_single_quote_it_knows() {
+        for q in ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'] {
+            let v = format!("a{q}b; Remove-Item -Recurse ~ #");
+            let quoted = powershell_quoted(&v);
+            assert_eq!(
+                quoted.as_str(),
+                format!("a{q}{q}b; Remove-Item -Recurse ~ #")
+            );
+        }
+        assert_eq!(powershell_quoted("AKIA/+=x").as_str(), "AKIA/+=x");
+    }
 }

@@ -104,7 +104,8 @@ pub fn run(kf: &Keyfob, cmd: SsoCommand) -> anyhow::Result<()> {
 }
 
 fn logout(kf: &Keyfob, args: SsoLogoutArgs) -> anyhow::Result<()> {
-    kf.vault()?.sso_get(&args.name)?;
+    // The agent, which runs the logout, finds the identity.
+    keyfob::identity::IdentityName::parse(&args.name)?;
     let pin = read_pin(args.pin_stdin, false)?;
     let done = app::sso_logout(kf, &args.name, &pin)?;
     if let Some(why) = &done.not_ended {
@@ -123,7 +124,7 @@ fn sync(kf: &Keyfob, args: SsoSyncArgs) -> anyhow::Result<()> {
     use keyfob::app::SyncChange;
     // Checked before the PIN is asked.
     app::Template::parse(&args.template)?;
-    kf.vault()?.sso_get(&args.name)?;
+    keyfob::identity::IdentityName::parse(&args.name)?;
     let pin = read_pin(args.pin_stdin, false)?;
     let report = app::sso_sync(kf, &args.name, &pin, &args.template, args.dry_run)?;
     let would = if report.dry_run { "would be " } else { "" };
@@ -283,7 +284,11 @@ impl SignInHost for Terminal {
             code.user_code,
             code.expires_in.as_secs()
         );
-        if !self.no_browser
+        if !code.openable {
+            eprintln!(
+                "(not opened in a browser: {url} is not an AWS sign-in address; check it before opening it yourself)"
+            );
+        } else if !self.no_browser
             && let Err(e) = open::that_detached(url)
         {
             eprintln!("(could not open a browser: {e}; open the URL yourself)");
