@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod duration;
 pub mod endpoints;
 pub mod field;
+pub mod flow;
 pub mod fsutil;
 pub mod identity;
 pub mod keys;

@@ -122,3 +122,53 @@ print(s.makefile().readline().strip())
     assert!(answer.contains("serves only its own user"), "{answer}");
     assert!(!answer.contains("never-given"));
 }
+
+/// A flood from one program cannot bury the prompt: 20 parallel
+/// `credential-process` calls from one program for one locked profile
+/// show the person one prompt; their refusal answers all 20 (each fails
+/// with the refusal), and the prompt names that program (python3 and its
+/// script), not `keyfob`.
+#[test]
+fn a_flood_from_one_program_shows_one_prompt_and_one_refusal_answers_it() {
+    let env = Env::new();
+    setup(&env);
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let log = asked.clone();
+    let _server = app_agent(
+        &env,
+        Arc::new(move |req: PromptRequest| {
+            log.lock().unwrap().push(req);
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            PromptAnswer::Refused
+        }),
+    );
+    let script = env.root.path().join("flood.py");
+    std::fs::write(
+        &script,
+        "import subprocess, sys\n\
+         procs = [subprocess.Popen(['keyfob', 'credential-process', 'work'], stdout=subprocess.PIPE,\n\
+         \x20                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL) for _ in range(20)]\n\
+         failed = sum(1 for p in procs if p.wait() != 0 and b'refused' in p.stderr.read())\n\
+         print(failed)\n",
+    )
+    .unwrap();
+    let mut cmd = env.command("python3");
+    cmd.arg(&script);
+    let run = crate::util::run_command(cmd, &[], "").ok();
+    assert_eq!(run.stdout.trim(), "20", "all 20 refused: {}", run.stderr);
+    let asked = asked.lock().unwrap();
+    assert_eq!(asked.len(), 1, "one prompt for the flood: {asked:?}");
+    let requester = &asked[0].requester;
+    assert!(
+        requester
+            .exe
+            .as_deref()
+            .is_some_and(|e| e.contains("python3")),
+        "{requester:?}"
+    );
+    assert_eq!(
+        requester.script.as_deref(),
+        Some(script.to_str().unwrap()),
+        "{requester:?}"
+    );
+}

@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use super::error::AgentError;
 use super::peer::{Peer, check_runtime_dir, is_keyfob, trusted_binaries};
 use super::protocol::{
     Answer, AskKind, ErrorKind, MAX_LINE, Reply, Request, decode, encode, socket_path,
 };
-use super::server::AgentError;
 use crate::provider::{Ask, Prompter};
 use crate::session::{CacheError, Session, SessionCache};
 
@@ -288,7 +288,7 @@ impl AgentLink {
     /// its asks with `prompter`; the flow's result as JSON.
     pub fn flow(
         &self,
-        flow: crate::app::Flow,
+        flow: crate::flow::Flow,
         prompter: Option<&dyn Prompter>,
     ) -> Result<Zeroizing<String>, AgentError> {
         let request = Request::Flow {

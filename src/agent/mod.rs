@@ -13,6 +13,8 @@
 //! - [`peer`]: who is at the other end of the socket, in the kernel's
 //!   words (SO_PEERCRED, a pidfd, `/proc` read while it is alive), and
 //!   which binaries are keyfob's.
+//! - [`error`]: the errors of both sides (below the core, which wraps
+//!   them; the core never names the server).
 //! - [`client`]: connecting (or starting the agent), the session request,
 //!   and [`client::AgentCache`] for processes that are not the agent.
 //! - [`memory`]: sessions in the agent's memory where the kernel keyring
@@ -21,6 +23,7 @@
 //!   machine goes to sleep.
 
 pub mod client;
+pub mod error;
 mod listen;
 pub mod lock_on;
 pub mod memory;

@@ -89,7 +89,7 @@ pub enum Request {
     /// `audit --refresh`, `whois`), run by the agent, which asks the
     /// client for the PIN as for a session (see [`crate::app::remote`]).
     Flow {
-        flow: crate::app::Flow,
+        flow: crate::flow::Flow,
         answers: bool,
         interactive: bool,
     },

@@ -35,25 +35,7 @@ use crate::prompt::tty::PromptError;
 use crate::provider::{Ask, Prompter};
 use crate::secret::Pin;
 
-#[derive(Debug, thiserror::Error)]
-pub enum AgentError {
-    #[error("cannot start the keyfob agent on {path}: {source}")]
-    Bind {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("a keyfob agent already runs ({holder}); one serves each user")]
-    AlreadyRunning { holder: String },
-    #[error(transparent)]
-    Lock(#[from] LockError),
-    #[error("cannot reach the keyfob agent: {message}")]
-    Unreachable { message: String },
-    /// What listens on the agent's socket is not keyfob.
-    #[error("refused the keyfob agent: {message}")]
-    Impostor { message: String },
-    #[error("{message}")]
-    Replied { kind: ErrorKind, message: String },
-}
+pub use super::error::AgentError;
 
 /// The most threads a headless agent runs: the accept loop, at most
 /// [`super::listen::WORKERS`] request threads, the screen-lock watcher's
@@ -101,6 +83,8 @@ pub struct Agent {
     pub(super) watching: AtomicBool,
     /// Screen-lock and sleep signals read (acted on or not).
     pub(super) signals: std::sync::atomic::AtomicU64,
+    /// The person's recent refusals at the app (see `Conversation::ask_app`).
+    refused: Arc<Refusals>,
 }
 
 impl Agent {
@@ -119,6 +103,7 @@ impl Agent {
             wipes: std::sync::atomic::AtomicU64::new(0),
             watching: AtomicBool::new(false),
             signals: std::sync::atomic::AtomicU64::new(0),
+            refused: Arc::default(),
         }
     }
 
@@ -390,6 +375,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
                 Err(e) => return failed(e),
             };
             let asker = Conversation {
+                refused: agent.refused.clone(),
                 stream: stream.try_clone().ok(),
                 answers,
                 interactive,
@@ -434,6 +420,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
             interactive,
         } => {
             let asker = Conversation {
+                refused: agent.refused.clone(),
                 stream: stream.try_clone().ok(),
                 answers,
                 interactive,
@@ -456,6 +443,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
             interactive,
         } => {
             let asker = Conversation {
+                refused: agent.refused.clone(),
                 stream: stream.try_clone().ok(),
                 answers,
                 interactive,
@@ -583,12 +571,21 @@ fn sign_in_through_app<T>(
 /// Asks for a PIN or MFA code during a `session` request: the asking
 /// client's person when the client can answer, else the app's window.
 struct Conversation {
+    /// The agent's recent refusals, by requester and profile.
+    refused: Arc<Refusals>,
     stream: Option<UnixStream>,
     answers: bool,
     interactive: bool,
     app: Option<Asker>,
     requester: Requester,
 }
+
+/// Refusals at the app, by requester (pid, start time) and profile.
+type Refusals = Mutex<std::collections::HashMap<(u32, u64, String), Instant>>;
+
+/// How long a refusal at the app answers the same program's further
+/// requests for the same profile.
+const REFUSAL_HOLDS: Duration = Duration::from_secs(30);
 
 /// How long the person at the client's terminal may take.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
@@ -627,15 +624,43 @@ impl Conversation {
         decode::<Answer>(&line).map_err(service)
     }
 
+    /// Asks the person at the app; one refusal answers every request of
+    /// the same program for the same profile for [`REFUSAL_HOLDS`], so a
+    /// flood of requests (waiting in turn on the profile's lock) shows one
+    /// prompt, not one after another.
     fn ask_app(&self, kind: AskKind, ask: &Ask<'_>) -> Option<PromptAnswer> {
         let app = self.app.as_ref()?;
-        Some(app(PromptRequest {
+        let key = (
+            self.requester.pid,
+            self.requester.start_time,
+            ask.profile.to_owned(),
+        );
+        {
+            let mut refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+            refused.retain(|_, at| at.elapsed() < REFUSAL_HOLDS);
+            if refused.contains_key(&key) {
+                tracing::info!(
+                    profile = ask.profile,
+                    pid = key.0,
+                    "refused again without asking"
+                );
+                return Some(PromptAnswer::Refused);
+            }
+        }
+        let answer = app(PromptRequest {
             kind,
             profile: ask.profile.to_owned(),
             identity: ask.identity.to_owned(),
             mfa_serial: ask.mfa_serial.map(str::to_owned),
             requester: self.requester.clone(),
-        }))
+        });
+        if matches!(answer, PromptAnswer::Refused) {
+            self.refused
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key, Instant::now());
+        }
+        Some(answer)
     }
 
     fn ask(&self, kind: AskKind, ask: &Ask<'_>) -> Result<Zeroizing<String>, PromptError> {

@@ -19,21 +19,10 @@ use crate::rotation::{self, DEFAULT_GRACE_SECS, Report, Rotation};
 use crate::secret::Pin;
 use crate::thirdparty;
 
-use super::remote::{Flow, in_agent};
+use super::remote::in_agent;
 use super::{AppError, Keyfob};
-
-/// What `keyfob keys NAME ACTION` does to one of the user's keys.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyAction {
-    Deactivate(String),
-    Activate(String),
-    /// Deletes an inactive key; `force` deletes an active one too.
-    Delete {
-        key: String,
-        force: bool,
-    },
-}
+use crate::flow::Flow;
+pub use crate::flow::{KeyAction, RotateAction};
 
 /// Runs `action` on one of the user's keys (IAM signed with the vault's
 /// key, opened with `pin`). Refuses to deactivate or delete the key the
@@ -131,18 +120,6 @@ pub fn access_keys(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Vec<KeyRow>, Ap
     let vault = kf.vault()?;
     let identity = vault.get(name)?;
     Ok(crate::keys::list_with_pin(&vault, &identity, pin)?)
-}
-
-/// What the rotation wizard asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RotateAction {
-    /// Steps 1–3 (`keyfob rotate NAME`).
-    Start,
-    /// The next step (`--continue`).
-    Continue,
-    /// Back to the old key (`--rollback`).
-    Rollback,
 }
 
 /// Runs one rotation action, as `keyfob rotate` does (`grace_secs` as

@@ -121,7 +121,7 @@ pub enum AppError {
     #[error(transparent)]
     Prompt(#[from] crate::prompt::tty::PromptError),
     #[error(transparent)]
-    Agent(#[from] crate::agent::server::AgentError),
+    Agent(#[from] crate::agent::error::AgentError),
     #[error(transparent)]
     Sso(#[from] crate::aws::sso::SsoError),
 }
@@ -203,7 +203,7 @@ impl AppError {
             AppError::SaveSettings(crate::settings::SaveError::Field(_)) => true,
             AppError::Console(crate::console::ConsoleError::Field(_)) => true,
             AppError::ProfileNotAdded { source, .. } => source.is_refusal(),
-            AppError::Agent(crate::agent::server::AgentError::Replied { kind, .. }) => {
+            AppError::Agent(crate::agent::error::AgentError::Replied { kind, .. }) => {
                 *kind == crate::agent::protocol::ErrorKind::Refusal
             }
             _ => false,

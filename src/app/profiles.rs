@@ -231,7 +231,7 @@ fn guard_session(
             ),
         };
         return got.map_err(|e| match e {
-            crate::agent::server::AgentError::Replied {
+            crate::agent::error::AgentError::Replied {
                 kind: crate::agent::protocol::ErrorKind::Locked,
                 ..
             } => AppError::GuardLocked {

@@ -11,49 +11,15 @@
 //! a [`Flow`] and returns what the agent's run of the same function
 //! returned ([`run`]).
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::keys::{KeyAction, RotateAction};
 use super::{AppError, Keyfob};
+pub use crate::flow::Flow;
 use crate::prompt::FixedPrompter;
 use crate::provider::{Ask, Prompter};
 use crate::secret::Pin;
-
-/// A flow the agent runs for a client. No secret in it: the PIN comes as
-/// the answer to the agent's ask.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "flow", rename_all = "snake_case")]
-pub enum Flow {
-    /// `keyfob keys NAME`.
-    AccessKeys { identity: String },
-    /// `keyfob keys NAME activate|deactivate|delete KEY`.
-    KeyAction { identity: String, action: KeyAction },
-    /// `keyfob keys NAME create`.
-    CreateSecondKey { identity: String },
-    /// `keyfob rotate NAME [--continue|--rollback]`.
-    Rotate {
-        identity: String,
-        action: RotateAction,
-        grace: Option<String>,
-    },
-    /// `keyfob audit --refresh`, one identity.
-    RefreshFacts { identity: String },
-    /// `keyfob whois KEY` asked of STS.
-    Whois {
-        key: String,
-        profile: Option<String>,
-    },
-    /// `keyfob sso sync NAME`.
-    SsoSync {
-        identity: String,
-        template: String,
-        dry_run: bool,
-    },
-    /// `keyfob sso logout NAME`.
-    SsoLogout { identity: String },
-}
 
 /// Runs `flow` in the agent, answering its PIN ask with `pin`.
 pub(super) fn in_agent<T: DeserializeOwned>(
@@ -76,7 +42,7 @@ pub(super) fn in_agent_asking<T: DeserializeOwned>(
 ) -> Result<T, AppError> {
     let result = kf.agent_link().flow(flow, prompter)?;
     serde_json::from_str(&result).map_err(|e| {
-        AppError::Agent(crate::agent::server::AgentError::Replied {
+        AppError::Agent(crate::agent::error::AgentError::Replied {
             kind: crate::agent::protocol::ErrorKind::Protocol,
             message: format!("the agent's answer is not what this keyfob expects: {e}"),
         })

@@ -717,7 +717,7 @@ pub fn needs_sso_sign_in(e: &AppError) -> bool {
     matches!(
         e,
         AppError::Provider(crate::provider::ProviderError::SsoSignIn { .. })
-            | AppError::Agent(crate::agent::server::AgentError::Replied {
+            | AppError::Agent(crate::agent::error::AgentError::Replied {
                 kind: crate::agent::protocol::ErrorKind::SignIn,
                 ..
             })

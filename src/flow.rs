@@ -1,0 +1,66 @@
+//! What a face may ask the one owner of secrets (the agent) to do with a
+//! long-term key or an Identity Center token: the flows of
+//! [`crate::app::remote`], as plain data. Below both the core and the
+//! agent's protocol, which carries them; nothing secret is in them (the
+//! PIN comes as the answer to the agent's ask).
+
+use serde::{Deserialize, Serialize};
+
+/// What `keyfob keys NAME ACTION` does to one of the user's keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyAction {
+    Deactivate(String),
+    Activate(String),
+    /// Deletes an inactive key; `force` deletes an active one too.
+    Delete {
+        key: String,
+        force: bool,
+    },
+}
+
+/// What the rotation wizard asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RotateAction {
+    /// Steps 1–3 (`keyfob rotate NAME`).
+    Start,
+    /// The next step (`--continue`).
+    Continue,
+    /// Back to the old key (`--rollback`).
+    Rollback,
+}
+
+/// A flow the agent runs for a client. No secret in it: the PIN comes as
+/// the answer to the agent's ask.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "flow", rename_all = "snake_case")]
+pub enum Flow {
+    /// `keyfob keys NAME`.
+    AccessKeys { identity: String },
+    /// `keyfob keys NAME activate|deactivate|delete KEY`.
+    KeyAction { identity: String, action: KeyAction },
+    /// `keyfob keys NAME create`.
+    CreateSecondKey { identity: String },
+    /// `keyfob rotate NAME [--continue|--rollback]`.
+    Rotate {
+        identity: String,
+        action: RotateAction,
+        grace: Option<String>,
+    },
+    /// `keyfob audit --refresh`, one identity.
+    RefreshFacts { identity: String },
+    /// `keyfob whois KEY` asked of STS.
+    Whois {
+        key: String,
+        profile: Option<String>,
+    },
+    /// `keyfob sso sync NAME`.
+    SsoSync {
+        identity: String,
+        template: String,
+        dry_run: bool,
+    },
+    /// `keyfob sso logout NAME`.
+    SsoLogout { identity: String },
+}
