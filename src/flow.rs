@@ -63,4 +63,11 @@ pub enum Flow {
     },
     /// `keyfob sso logout NAME`.
     SsoLogout { identity: String },
+    /// `keyfob endpoint NAME`: where the identity's calls go, changed
+    /// under its PIN (`url: None`: AWS's own).
+    SetEndpoints {
+        identity: String,
+        url: Option<String>,
+        region: Option<String>,
+    },
 }

@@ -423,3 +423,64 @@ fn key_commands_work_with_the_clis_dbus_cut_off_while_the_agent_has_it() {
         assert!(!out.contains(&user.secret_access_key));
     }
 }
+
+/// An identity's endpoint changes only under its PIN (`keyfob endpoint`,
+/// run in the agent, which reseals the key with the new endpoint in its
+/// associated data); a wrong PIN changes nothing, and after the change the
+/// old endpoint receives nothing more.
+#[test]
+fn an_identitys_endpoint_changes_only_under_its_pin() {
+    let env = Env::new();
+    let hostile = Hostile::start();
+    // Added (offline) pointing at the hostile endpoint.
+    let user: crate::util::User = serde_json::from_value(
+        env.moto
+            .admin(&["create-user", &crate::util::unique("moved")]),
+    )
+    .unwrap();
+    env.run(
+        &[
+            "add",
+            "work",
+            "--access-key-id",
+            &user.access_key_id,
+            "--stdin",
+            "--no-verify",
+            "--endpoint-url",
+            &hostile.endpoint(),
+        ],
+        &format!("{}\n{PIN}\n", user.secret_access_key),
+    )
+    .ok();
+    let shown = env.run(&["endpoint", "work"], "").ok();
+    assert!(
+        shown.stdout.contains(&hostile.endpoint()),
+        "{}",
+        shown.stdout
+    );
+    let moto = env.moto.endpoint();
+    env.run(
+        &["endpoint", "work", "--endpoint-url", &moto, "--pin-stdin"],
+        "wrong-pin-123\n",
+    )
+    .refused(2, "wrong PIN");
+    assert!(
+        env.run(&["endpoint", "work"], "")
+            .ok()
+            .stdout
+            .contains(&hostile.endpoint()),
+        "a wrong PIN changed the endpoint"
+    );
+    let moved = env
+        .run(
+            &["endpoint", "work", "--endpoint-url", &moto, "--pin-stdin"],
+            &format!("{PIN}\n"),
+        )
+        .ok();
+    assert!(moved.stdout.contains(&moto), "{}", moved.stdout);
+    env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    let session = creds(&env.run(&["credential-process", "work"], "").ok().stdout);
+    assert!(!session["AccessKeyId"].as_str().unwrap().contains("HOSTILE"));
+    assert_eq!(hostile.requests().len(), 0, "{:#?}", hostile.requests());
+}

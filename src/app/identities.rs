@@ -211,3 +211,34 @@ fn drop_sessions(kf: &Keyfob, profiles: &[Profile]) {
         }
     }
 }
+
+/// `keyfob endpoint NAME`: where identity `name`'s key and sessions go,
+/// changed under its PIN (see [`crate::vault::Vault::set_endpoints`]),
+/// run in the agent; its cached sessions are dropped (they were made at
+/// the old endpoints). Returns the endpoints now in force.
+pub fn set_endpoints(
+    kf: &Keyfob,
+    name: &str,
+    pin: &Pin,
+    endpoints: crate::endpoints::Endpoints,
+) -> Result<crate::endpoints::Endpoints, AppError> {
+    if !kf.is_agent() {
+        let flow = crate::flow::Flow::SetEndpoints {
+            identity: name.to_owned(),
+            url: endpoints.url.clone(),
+            region: Some(endpoints.region.clone()),
+        };
+        return super::remote::in_agent(kf, flow, Some(pin));
+    }
+    let moved = kf.vault()?.set_endpoints(name, pin, endpoints)?;
+    if let Ok(cache) = kf.cache() {
+        for p in kf.profiles()?.iter().filter(|p| p.identity == moved.name) {
+            let _ = cache.delete(&p.session_key());
+            let _ = cache.delete(&p.identity_session_key());
+        }
+        let plain = Profile::plain(&moved.name);
+        let _ = cache.delete(&plain.identity_session_key());
+        let _ = cache.delete(&plain.console_session_key());
+    }
+    Ok(moved.endpoints())
+}

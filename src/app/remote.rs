@@ -122,6 +122,16 @@ pub fn run(
             let pin = pin(prompter, &identity)?;
             json(&super::sso_logout(kf, &identity, &pin)?)
         }
+        Flow::SetEndpoints {
+            identity,
+            url,
+            region,
+        } => {
+            let endpoints = crate::endpoints::Endpoints::parse(url.as_deref(), region.as_deref())?;
+            kf.vault()?.get(&identity)?;
+            let pin = pin(prompter, &identity)?;
+            json(&super::set_endpoints(kf, &identity, &pin, endpoints)?)
+        }
         Flow::Whois { key, profile } => json(&super::whois(
             kf,
             &key,

@@ -8,7 +8,7 @@ use crate::crypto::{self, CryptoError};
 use crate::identity::{Identity, IdentityName, check_pin};
 use crate::secret::{Pin, SecretAccessKey, SecretBytes};
 
-use super::{Vault, VaultError, attempts_key, sealed_key};
+use super::{Vault, VaultError, attempts_key, new_id, rotation_key, sealed_key};
 
 /// Wrong PINs allowed before keyfob makes the user wait.
 pub const FREE_ATTEMPTS: u32 = 5;
@@ -185,6 +185,63 @@ impl Vault {
     }
 }
 
+impl Vault {
+    /// Points identity `name` at other endpoints, under its PIN: the key is
+    /// sealed again with the new endpoints in its associated data. The
+    /// record takes a new id, so the change is one atomic index write —
+    /// the new sealed entry is written first, the old one deleted last,
+    /// and a crash anywhere leaves the identity opening under one of the
+    /// two (the wrong-PIN counter moves with it). Refused while a
+    /// rotation is in progress (its state is under the old id).
+    pub fn set_endpoints(
+        &self,
+        name: &str,
+        pin: &Pin,
+        endpoints: crate::endpoints::Endpoints,
+    ) -> Result<Identity, VaultError> {
+        let _lock = self.lock()?;
+        let identity = self.get(name)?;
+        if self.store.get(&rotation_key(&identity.id))?.is_some() {
+            return Err(crate::field::FieldError::new(
+                crate::field::Field::EndpointUrl,
+                format!(
+                    "cannot change while a rotation of {name} is in progress — finish it first (`keyfob rotate {name} --continue`)"
+                ),
+            )
+            .into());
+        }
+        let secret = self.unseal_locked(&identity, pin)?;
+        let moved = Identity {
+            id: new_id()?,
+            endpoints: Some(endpoints),
+            ..identity.clone()
+        };
+        let sealed = self.seal(&moved, pin, &secret)?;
+        drop(secret);
+        let entry = sealed_key(&moved.id, &moved.access_key_id);
+        self.store.put(&entry, &sealed)?;
+        if let Some(attempts) = self.store.get(&attempts_key(&identity.id))? {
+            self.store
+                .put(&attempts_key(&moved.id), attempts.expose())?;
+        }
+        let mut all = self.load_index()?;
+        for i in all.iter_mut().filter(|i| i.name == identity.name) {
+            *i = moved.clone();
+        }
+        if let Err(e) = self.save_index(all) {
+            let _ = self.store.delete(&entry);
+            let _ = self.store.delete(&attempts_key(&moved.id));
+            return Err(e);
+        }
+        let _ = self
+            .store
+            .delete(&sealed_key(&identity.id, &identity.access_key_id));
+        let _ = self.store.delete(&attempts_key(&identity.id));
+        tracing::info!(identity = %identity.name, endpoints = %moved.endpoints().describe(), "endpoints changed");
+        Ok(moved)
+    }
+}
+
 /// The wait after the `failures`-th consecutive wrong PIN.
 pub fn back_off_secs(failures: u32) -> i64 {
     if failures < FREE_ATTEMPTS {
@@ -340,5 +397,38 @@ mod tests {
         all[0].endpoints = Some(opened.endpoints());
         v.save_index(all).unwrap();
         assert!(v.unseal("alice", &pin).is_ok());
+    }
+
+    /// `set_endpoints` needs the PIN, reseals under the new endpoints
+    /// (the key opens and the record says so), and a wrong PIN changes
+    /// nothing.
+    #[test]
+    fn endpoints_change_only_under_the_pin() {
+        let (v, store, _d) = vault();
+        let old = v
+            .add(new("alice", "123456"), AddOptions::default(), &ok())
+            .unwrap();
+        let to = Endpoints::parse(Some("http://127.0.0.1:4566"), Some("eu-west-1")).unwrap();
+        assert!(matches!(
+            v.set_endpoints("alice", &Pin::new("wrong-pin".into()), to.clone()),
+            Err(VaultError::WrongPin { .. })
+        ));
+        assert_eq!(v.get("alice").unwrap().endpoints(), Endpoints::default());
+        let moved = v
+            .set_endpoints("alice", &Pin::new("123456".into()), to.clone())
+            .unwrap();
+        assert_eq!(moved.endpoints(), to);
+        let (opened, secret) = v
+            .unseal_identity("alice", &Pin::new("123456".into()))
+            .unwrap();
+        assert_eq!(opened.endpoints(), to);
+        assert_eq!(secret.expose(), SECRET);
+        // The old sealed entry went.
+        assert!(
+            store
+                .get(&sealed_key(&old.id, &old.access_key_id))
+                .unwrap()
+                .is_none()
+        );
     }
 }

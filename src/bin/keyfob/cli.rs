@@ -30,6 +30,8 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Rename an identity (no PIN needed).
     Rename(RenameArgs),
+    /// Change where an identity's key and sessions are sent (under its PIN).
+    Endpoint(EndpointArgs),
     /// Change an identity's PIN (needs the current one).
     ChangePin(ChangePinArgs),
     /// Ask for the PIN (and MFA code) and fetch a profile's session now.
@@ -475,6 +477,24 @@ pub struct RemoveArgs {
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EndpointArgs {
+    /// The identity.
+    pub name: String,
+    /// Send its calls to this endpoint URL (https, or http to this machine).
+    #[arg(long, value_name = "URL", conflicts_with = "aws")]
+    pub endpoint_url: Option<String>,
+    /// Send its calls to AWS's own endpoints.
+    #[arg(long)]
+    pub aws: bool,
+    /// Its region (default: the one it has).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Read the PIN from stdin's first line.
+    #[arg(long)]
+    pub pin_stdin: bool,
 }
 
 #[derive(Debug, Args)]

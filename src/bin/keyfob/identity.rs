@@ -18,7 +18,7 @@ use keyfob::prompt::tty;
 use keyfob::secret::{Pin, SecretAccessKey};
 use keyfob::vault::{AddOptions, NewIdentity};
 
-use crate::cli::{AddArgs, ChangePinArgs, ListArgs, RemoveArgs, RenameArgs};
+use crate::cli::{AddArgs, ChangePinArgs, EndpointArgs, ListArgs, RemoveArgs, RenameArgs};
 use crate::{Ask, stdin_lines};
 
 pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
@@ -292,5 +292,50 @@ pub fn change_pin(kf: &Keyfob, args: ChangePinArgs) -> anyhow::Result<()> {
     app::change_pin(kf, &args.name, &old, &new)
         .with_context(|| format!("PIN of {} not changed", args.name))?;
     println!("Changed the PIN of identity {}.", args.name);
+    Ok(())
+}
+
+/// `keyfob endpoint NAME`: where the identity's key and sessions go, changed
+/// under its PIN (in the agent, which reseals the key).
+pub fn endpoint(kf: &Keyfob, args: EndpointArgs) -> anyhow::Result<()> {
+    let current = kf.vault()?.get(&args.name)?.endpoints();
+    if args.endpoint_url.is_none() && !args.aws && args.region.is_none() {
+        println!(
+            "Identity {}'s calls go to {}.",
+            args.name,
+            current.describe()
+        );
+        return Ok(());
+    }
+    let url = if args.aws {
+        None
+    } else {
+        args.endpoint_url.clone().or(current.url.clone())
+    };
+    let region = args.region.clone().unwrap_or(current.region.clone());
+    let endpoints = Endpoints::parse(url.as_deref(), Some(&region))?;
+    let pin = if args.pin_stdin {
+        let mut lines = stdin_lines(1)?.into_iter();
+        Pin::new(
+            lines
+                .next()
+                .map(|mut l| std::mem::take(&mut *l))
+                .ok_or_else(|| {
+                    FieldError::new(Field::Pin, "missing: --pin-stdin expects the PIN on line 1")
+                })?,
+        )
+    } else {
+        tty::ask_pin(
+            &format!("PIN for {}: ", args.name),
+            "use --pin-stdin to give the PIN on stdin",
+        )?
+    };
+    let now = app::set_endpoints(kf, &args.name, &pin, endpoints)?;
+    println!(
+        "Identity {}'s calls now go to {} (were {}); its sessions were dropped.",
+        args.name,
+        now.describe(),
+        current.describe()
+    );
     Ok(())
 }

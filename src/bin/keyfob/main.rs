@@ -58,6 +58,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::List(args) => identity::list(&ctx, args),
         Command::Remove(args) => identity::remove(&ctx, args),
         Command::Rename(args) => identity::rename(&ctx, args),
+        Command::Endpoint(args) => identity::endpoint(&ctx, args),
         Command::ChangePin(args) => identity::change_pin(&ctx, args),
         Command::Unlock(args) => sessions::unlock(&ctx, args),
         Command::Lock(args) => sessions::lock(&ctx, args),

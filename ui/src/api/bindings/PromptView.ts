@@ -6,6 +6,14 @@ import type { PromptKind } from "./PromptKind";
  */
 export type PromptView = { id: number, kind: PromptKind, profile: string, identity: string, mfa_serial: string | null, pid: number, exe: string | null, 
 /**
+ * Its working directory.
+ */
+cwd: string | null, 
+/**
+ * The script an interpreter runs (python3, node, a shell's file).
+ */
+script: string | null, 
+/**
  * The asking program's parents, nearest first (`bash`, `tmux`).
  */
 parents: Array<string>, };
