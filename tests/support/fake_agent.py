@@ -20,12 +20,15 @@ def serve(conn: socket.socket, log: str) -> None:
     got = b""
     try:
         got += conn.recv(65536)
-        ask = {"v": 3, "reply": "ask", "kind": "pin", "profile": "work", "identity": "work",
+        # Ask in the client's own protocol version, as the agent would.
+        try:
+            v = json.loads(got.split(b"\n")[0])["v"]
+        except (ValueError, KeyError, IndexError):
+            v = 3
+        ask = {"v": v, "reply": "ask", "kind": "pin", "profile": "work", "identity": "work",
                "mfa_serial": None}
-        for v in (3, 2):
-            ask["v"] = v
-            conn.sendall((json.dumps(ask) + "\n").encode())
-            got += conn.recv(65536)
+        conn.sendall((json.dumps(ask) + "\n").encode())
+        got += conn.recv(65536)
     except OSError:
         pass
     finally:
