@@ -61,6 +61,15 @@ pub enum Flow {
         template: String,
         dry_run: bool,
     },
+    /// `keyfob import`: the agent reads the shared credentials file
+    /// itself, asks the client which keys to import and their new PINs,
+    /// verifies, seals and rewrites the file — the CLI never reads a key.
+    Import {
+        /// Where the imported identities' calls go (the settings in force
+        /// where the import was asked for, as for `keyfob add`).
+        endpoint_url: Option<String>,
+        region: Option<String>,
+    },
     /// `keyfob sso logout NAME`.
     SsoLogout { identity: String },
     /// `keyfob endpoint NAME`: where the identity's calls go, changed

@@ -43,7 +43,7 @@ fn credential_process_without_a_terminal_asks_the_app() {
             log.lock().unwrap().push(req.clone());
             match req.kind {
                 AskKind::Pin => PromptAnswer::Pin(Pin::new(PIN.into())),
-                AskKind::MfaCode | AskKind::SignIn => PromptAnswer::Refused,
+                _ => PromptAnswer::Refused,
             }
         }),
     );

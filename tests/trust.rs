@@ -418,9 +418,45 @@ fn key_commands_work_with_the_clis_dbus_cut_off_while_the_agent_has_it() {
         "{}",
         rotated.stdout
     );
-    // Nothing of the long-term key was ever in the CLI's output.
-    for out in [&keys.stdout, &whois.stdout, &rotated.stdout] {
+    // Import: the agent reads the plaintext key from the credentials file,
+    // verifies and seals it; the CLI only answers with the new PIN.
+    let ops: crate::util::User = serde_json::from_value(
+        env.moto
+            .admin(&["create-user", &crate::util::unique("ops")]),
+    )
+    .unwrap();
+    let creds = env.home().join(".aws/credentials");
+    std::fs::create_dir_all(creds.parent().unwrap()).unwrap();
+    std::fs::write(
+        &creds,
+        format!(
+            "[ops]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            ops.access_key_id, ops.secret_access_key
+        ),
+    )
+    .unwrap();
+    let imported = cut(&["import", "--pin-stdin"], &format!("{PIN}-ops\n")).ok();
+    assert!(
+        imported.stdout.contains("Imported [ops]"),
+        "{}",
+        imported.stdout
+    );
+    let listed = env.run(&["list", "--json"], "").ok().stdout;
+    assert!(listed.contains(&ops.access_key_id), "{listed}");
+    assert!(
+        !std::fs::read_to_string(&creds)
+            .unwrap()
+            .contains(&ops.secret_access_key)
+    );
+    // Nothing of a long-term key was ever in the CLI's output.
+    for out in [
+        &keys.stdout,
+        &whois.stdout,
+        &rotated.stdout,
+        &imported.stdout,
+    ] {
         assert!(!out.contains(&user.secret_access_key));
+        assert!(!out.contains(&ops.secret_access_key));
     }
 }
 

@@ -114,6 +114,9 @@ pub fn ask(app: &AppHandle, request: PromptRequest) -> PromptAnswer {
             AskKind::Pin => PromptKind::Pin,
             AskKind::MfaCode => PromptKind::MfaCode,
             AskKind::SignIn => PromptKind::SignIn,
+            // Asked of a client's terminal only (import's questions),
+            // never of the app: refused as an unknown request.
+            AskKind::NewPin | AskKind::Confirm => return PromptAnswer::Refused,
         },
         profile: request.profile,
         identity: request.identity,

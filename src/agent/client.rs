@@ -139,11 +139,7 @@ impl AgentLink {
 
     /// Sends one request and reads the final reply; `on_ask` answers asks
     /// in between.
-    fn call(
-        &self,
-        request: Request,
-        on_ask: &dyn Fn(AskKind, &Ask<'_>) -> Answer,
-    ) -> Result<Reply, AgentError> {
+    fn call(&self, request: Request, on_ask: &dyn Answerer) -> Result<Reply, AgentError> {
         // An agent that was stopping as we connected closes without an
         // answer; the request is made once more, to its successor.
         let line = encode(request);
@@ -156,11 +152,7 @@ impl AgentLink {
         }
     }
 
-    fn call_once(
-        &self,
-        line: &str,
-        on_ask: &dyn Fn(AskKind, &Ask<'_>) -> Answer,
-    ) -> Result<Reply, AgentError> {
+    fn call_once(&self, line: &str, on_ask: &dyn Answerer) -> Result<Reply, AgentError> {
         let gone = |e: std::io::Error| AgentError::Unreachable {
             message: e.to_string(),
         };
@@ -190,15 +182,17 @@ impl AgentLink {
                     profile,
                     identity,
                     mfa_serial,
+                    question,
                 } => {
                     let ask = Ask {
                         profile: &profile,
                         identity: &identity,
                         mfa_serial: mfa_serial.as_deref(),
                     };
-                    let answer = on_ask(kind, &ask);
+                    let answer = on_ask.answer(kind, &ask, question.as_deref());
                     stream.write_all(encode(answer).as_bytes()).map_err(gone)?;
                 }
+                Reply::Say { line } => on_ask.say(&line),
                 Reply::Error { kind, message } => {
                     return Err(AgentError::Replied { kind, message });
                 }
@@ -208,9 +202,7 @@ impl AgentLink {
     }
 
     fn simple(&self, request: Request) -> Result<Reply, AgentError> {
-        self.call(request, &|_, _| Answer::Unavailable {
-            message: "nothing to ask".into(),
-        })
+        self.call(request, &Prompted(None))
     }
 
     /// The profile's session from the agent, made there if needed
@@ -267,7 +259,7 @@ impl AgentLink {
         request: Request,
         prompter: Option<&dyn Prompter>,
     ) -> Result<Session, AgentError> {
-        match self.call(request, &|kind, ask| answer(prompter, kind, ask))? {
+        match self.call(request, &Prompted(prompter))? {
             Reply::Session {
                 credentials,
                 endpoints,
@@ -291,12 +283,25 @@ impl AgentLink {
         flow: crate::flow::Flow,
         prompter: Option<&dyn Prompter>,
     ) -> Result<Zeroizing<String>, AgentError> {
+        let interactive = prompter.is_some_and(|p| p.interactive());
+        self.flow_answered(flow, &Prompted(prompter), prompter.is_some(), interactive)
+    }
+
+    /// As [`Self::flow`], answered by `answerer` (a flow that asks
+    /// questions or new PINs, and says how it goes).
+    pub fn flow_answered(
+        &self,
+        flow: crate::flow::Flow,
+        answerer: &dyn Answerer,
+        answers: bool,
+        interactive: bool,
+    ) -> Result<Zeroizing<String>, AgentError> {
         let request = Request::Flow {
             flow,
-            answers: prompter.is_some(),
-            interactive: prompter.is_some_and(|p| p.interactive()),
+            answers,
+            interactive,
         };
-        match self.call(request, &|kind, ask| answer(prompter, kind, ask))? {
+        match self.call(request, answerer)? {
             Reply::Flow { result } => Ok(result),
             _ => Err(unexpected()),
         }
@@ -397,6 +402,23 @@ pub fn agent_environment(name: &str) -> bool {
     !name.starts_with("AWS_") || matches!(name, "AWS_CONFIG_FILE" | "AWS_SHARED_CREDENTIALS_FILE")
 }
 
+/// What answers the agent's asks on the client's side, and shows what it
+/// says along the way.
+pub trait Answerer {
+    fn answer(&self, kind: AskKind, ask: &Ask<'_>, question: Option<&str>) -> Answer;
+    /// A line of a flow's progress, for the person.
+    fn say(&self, _line: &str) {}
+}
+
+/// Answers PIN and MFA asks with a prompter (none: nobody to ask).
+pub struct Prompted<'a>(pub Option<&'a dyn Prompter>);
+
+impl Answerer for Prompted<'_> {
+    fn answer(&self, kind: AskKind, ask: &Ask<'_>, _question: Option<&str>) -> Answer {
+        answer(self.0, kind, ask)
+    }
+}
+
 /// Answers one of the agent's asks with `prompter` (the terminal, or
 /// values given up front); without one, says nobody is there.
 fn answer(prompter: Option<&dyn Prompter>, kind: AskKind, ask: &Ask<'_>) -> Answer {
@@ -423,6 +445,10 @@ fn answer(prompter: Option<&dyn Prompter>, kind: AskKind, ask: &Ask<'_>) -> Answ
         // Never sent to a client (the agent asks the app only).
         AskKind::SignIn => Answer::Unavailable {
             message: "a sign-in is not asked of a client".into(),
+        },
+        // Only flows that ask them (import) answer these.
+        AskKind::NewPin | AskKind::Confirm => Answer::Unavailable {
+            message: "nothing to answer it with".into(),
         },
     }
 }

@@ -56,6 +56,12 @@ pub enum AskKind {
     /// client: the app runs the sign-in (PIN, code, browser) and answers
     /// with the identity's PIN, and the agent tries the request again.
     SignIn,
+    /// A new identity's PIN (asked twice where a person types it): what
+    /// `import`, run in the agent, seals a key under.
+    NewPin,
+    /// A yes/no question (the `question` of the ask): answered `yes`, or
+    /// `refused`.
+    Confirm,
 }
 
 /// Client → agent. No `Debug`: `session` and `put` can carry secrets.
@@ -128,6 +134,8 @@ pub enum Answer {
     MfaCode {
         value: String,
     },
+    /// Yes, to a `confirm` ask.
+    Yes,
     /// Nobody there to ask (no terminal), or nothing given up front.
     Unavailable {
         message: String,
@@ -161,6 +169,13 @@ pub enum Reply {
         profile: String,
         identity: String,
         mfa_serial: Option<String>,
+        /// The question of a `confirm` ask.
+        #[serde(default)]
+        question: Option<String>,
+    },
+    /// A line for the client's person (a flow's progress); no answer.
+    Say {
+        line: String,
     },
     /// A session, as credential_process JSON, and the endpoints it was
     /// made at (where a console sign-in with it goes).

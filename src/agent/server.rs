@@ -450,7 +450,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
                 app: agent.asker.clone(),
                 requester: requester(peer, &kf.cli),
             };
-            match app::remote::run(kf, flow, &asker) {
+            match app::remote::run(kf, flow, &asker as &dyn app::remote::FlowHost) {
                 Ok(result) => Reply::Flow { result },
                 Err(e) => failed(e),
             }
@@ -592,6 +592,15 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
 
 impl Conversation {
     fn ask_client(&self, kind: AskKind, ask: &Ask<'_>) -> Result<Answer, PromptError> {
+        self.ask_client_about(kind, ask, None)
+    }
+
+    fn ask_client_about(
+        &self,
+        kind: AskKind,
+        ask: &Ask<'_>,
+        question: Option<&str>,
+    ) -> Result<Answer, PromptError> {
         let service = |message: String| PromptError::Service { message };
         let mut stream = self
             .stream
@@ -606,6 +615,7 @@ impl Conversation {
                 profile: ask.profile.to_owned(),
                 identity: ask.identity.to_owned(),
                 mfa_serial: ask.mfa_serial.map(str::to_owned),
+                question: question.map(str::to_owned),
             },
         )
         .map_err(|e| service(format!("cannot ask the client: {e}")))?;
@@ -668,7 +678,7 @@ impl Conversation {
             match self.ask_client(kind, ask)? {
                 Answer::Pin { value } => return Ok(value),
                 Answer::MfaCode { value } => return Ok(Zeroizing::new(value)),
-                Answer::Refused => return Err(PromptError::Cancelled),
+                Answer::Refused | Answer::Yes => return Err(PromptError::Cancelled),
                 Answer::Unavailable { message } => {
                     if self.app.is_none() {
                         return Err(PromptError::Service { message });
@@ -684,6 +694,56 @@ impl Conversation {
                 what: "PIN",
                 hint: "run 'keyfob unlock' in a terminal",
             }),
+        }
+    }
+}
+
+/// The client's side of a flow that asks more than a PIN (`import`): yes
+/// or no, a new PIN, and lines of progress — all at the client's terminal
+/// (or from what it was given up front).
+impl app::remote::FlowHost for Conversation {
+    fn confirm(&self, question: &str) -> bool {
+        let ask = Ask {
+            profile: "",
+            identity: "",
+            mfa_serial: None,
+        };
+        self.answers
+            && matches!(
+                self.ask_client_about(AskKind::Confirm, &ask, Some(question)),
+                Ok(Answer::Yes)
+            )
+    }
+
+    fn new_pin(&self, identity: &str) -> Result<Pin, PromptError> {
+        if !self.answers {
+            return Err(PromptError::NotGiven {
+                what: "PIN",
+                hint: "run keyfob import in a terminal, or pass --pin-stdin",
+            });
+        }
+        let ask = Ask {
+            profile: identity,
+            identity,
+            mfa_serial: None,
+        };
+        match self.ask_client(AskKind::NewPin, &ask)? {
+            Answer::Pin { mut value } => Ok(Pin::new(std::mem::take(&mut *value))),
+            Answer::Unavailable { message } => Err(PromptError::Service { message }),
+            _ => Err(PromptError::Cancelled),
+        }
+    }
+
+    fn say(&self, line: &str) {
+        if let Some(stream) = &self.stream
+            && let Ok(mut stream) = stream.try_clone()
+        {
+            let _ = send(
+                &mut stream,
+                Reply::Say {
+                    line: line.to_owned(),
+                },
+            );
         }
     }
 }

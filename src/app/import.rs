@@ -32,7 +32,7 @@ pub trait ImportHost: Confirm {
 }
 
 /// What one import run did to the credentials file.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ImportReport {
     /// The credentials file keys were removed from, and its backup (which
     /// still holds them): `None` when nothing was imported.
@@ -41,7 +41,38 @@ pub struct ImportReport {
 
 /// Imports every long-term key of the shared credentials file that
 /// `host` agrees to, then the role profiles that name an identity.
+/// The imported identities' endpoints are the settings in force where
+/// the import was asked for (as for `keyfob add`).
 pub fn import(kf: &Keyfob, host: &dyn ImportHost) -> Result<ImportReport, AppError> {
+    let endpoints = crate::endpoints::Endpoints::at_add(None, None)?;
+    if !kf.is_agent() {
+        // Run where keys are sealed: the agent reads the file, verifies
+        // and seals; this process only answers its questions.
+        let result = kf.agent_link().flow_answered(
+            crate::flow::Flow::Import {
+                endpoint_url: endpoints.url,
+                region: Some(endpoints.region),
+            },
+            &super::remote::ImportAnswers(host),
+            true,
+            false,
+        )?;
+        return serde_json::from_str(&result).map_err(|e| {
+            AppError::Agent(crate::agent::error::AgentError::Replied {
+                kind: crate::agent::protocol::ErrorKind::Protocol,
+                message: format!("the agent's answer is not what this keyfob expects: {e}"),
+            })
+        });
+    }
+    import_with(kf, host, endpoints)
+}
+
+/// [`import`] here, in the agent, the identities going to `endpoints`.
+pub fn import_with(
+    kf: &Keyfob,
+    host: &dyn ImportHost,
+    endpoints: crate::endpoints::Endpoints,
+) -> Result<ImportReport, AppError> {
     let mut report = ImportReport::default();
     let cred_path = wiring::credentials_path().ok_or(AppError::NoCredentialsFile)?;
     let vault = kf.vault()?;
@@ -85,9 +116,6 @@ pub fn import(kf: &Keyfob, host: &dyn ImportHost) -> Result<ImportReport, AppErr
         ));
     }
 
-    // Where the imported keys will be used: the endpoint settings in force
-    // now, as for `keyfob add`.
-    let endpoints = crate::endpoints::Endpoints::at_add(None, None)?;
     let mut imported = Vec::new();
     for (section, identity, key_id) in candidates {
         let question = Question::Import {

@@ -250,6 +250,10 @@ pub enum Question<'a> {
         section: &'a str,
         key: String,
     },
+    /// A question the agent asks while it runs a flow, as it sent it.
+    Remote {
+        text: &'a str,
+    },
 }
 
 impl Question<'_> {
@@ -274,6 +278,7 @@ impl Question<'_> {
             Question::Import { section, key } => {
                 format!("Import [{section}] ({key}) into the vault?")
             }
+            Question::Remote { text } => (*text).to_owned(),
         }
     }
 }

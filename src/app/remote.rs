@@ -21,6 +21,88 @@ use crate::prompt::FixedPrompter;
 use crate::provider::{Ask, Prompter};
 use crate::secret::Pin;
 
+/// What the agent asks of the client while it runs a flow: the PIN (as
+/// [`Prompter`]), and for `import` a yes or no, a new identity's PIN, and
+/// lines of progress to show.
+pub trait FlowHost: Prompter {
+    /// Whether the person says yes to `question`.
+    fn confirm(&self, question: &str) -> bool;
+    /// A new identity's PIN (entered twice where a person types it).
+    fn new_pin(&self, identity: &str) -> Result<Pin, crate::prompt::tty::PromptError>;
+    /// Shows a line of progress.
+    fn say(&self, line: &str);
+}
+
+/// The import's host in the agent: its questions and PINs go to the
+/// client that asked for the import.
+struct RemoteImport<'a>(&'a dyn FlowHost);
+
+impl super::Confirm for RemoteImport<'_> {
+    fn confirm(&self, question: &super::Question<'_>) -> Result<(), AppError> {
+        let text = question.text();
+        if self.0.confirm(&text) {
+            Ok(())
+        } else {
+            Err(AppError::NotConfirmed {
+                question: text,
+                hint: "pass --yes".into(),
+            })
+        }
+    }
+}
+
+impl super::ImportHost for RemoteImport<'_> {
+    fn pin(&self, identity: &crate::identity::IdentityName) -> Result<Pin, AppError> {
+        Ok(self.0.new_pin(identity.as_str())?)
+    }
+
+    fn say(&self, line: &str) {
+        self.0.say(line);
+    }
+}
+
+/// The client's side of an import run in the agent: its questions and
+/// PINs answered by the face's own import host, its lines shown there.
+pub struct ImportAnswers<'a>(pub &'a dyn super::ImportHost);
+
+impl crate::agent::client::Answerer for ImportAnswers<'_> {
+    fn answer(
+        &self,
+        kind: crate::agent::protocol::AskKind,
+        ask: &Ask<'_>,
+        question: Option<&str>,
+    ) -> crate::agent::protocol::Answer {
+        use crate::agent::protocol::{Answer, AskKind};
+        match kind {
+            AskKind::Confirm => {
+                let text = question.unwrap_or_default();
+                match self.0.confirm(&super::Question::Remote { text }) {
+                    Ok(()) => Answer::Yes,
+                    Err(_) => Answer::Refused,
+                }
+            }
+            AskKind::NewPin => match crate::identity::IdentityName::parse(ask.identity)
+                .map_err(AppError::from)
+                .and_then(|name| self.0.pin(&name))
+            {
+                Ok(pin) => Answer::Pin {
+                    value: Zeroizing::new(pin.expose().to_owned()),
+                },
+                Err(e) => Answer::Unavailable {
+                    message: e.to_string(),
+                },
+            },
+            _ => Answer::Unavailable {
+                message: "import asks no other PIN".into(),
+            },
+        }
+    }
+
+    fn say(&self, line: &str) {
+        self.0.say(line);
+    }
+}
+
 /// Runs `flow` in the agent, answering its PIN ask with `pin`.
 pub(super) fn in_agent<T: DeserializeOwned>(
     kf: &Keyfob,
@@ -65,13 +147,18 @@ fn json<T: Serialize>(value: &T) -> Zeroizing<String> {
 
 /// Runs `flow` here, in the agent, asking `prompter` (the client's
 /// conversation) for the PIN; its result as JSON.
-pub fn run(
-    kf: &Keyfob,
-    flow: Flow,
-    prompter: &dyn Prompter,
-) -> Result<Zeroizing<String>, AppError> {
+pub fn run(kf: &Keyfob, flow: Flow, host: &dyn FlowHost) -> Result<Zeroizing<String>, AppError> {
     debug_assert!(kf.is_agent(), "flows run in the agent");
+    let prompter: &dyn Prompter = host;
     Ok(match flow {
+        Flow::Import {
+            endpoint_url,
+            region,
+        } => {
+            let endpoints =
+                crate::endpoints::Endpoints::parse(endpoint_url.as_deref(), region.as_deref())?;
+            json(&super::import_with(kf, &RemoteImport(host), endpoints)?)
+        }
         Flow::AccessKeys { identity } => {
             kf.vault()?.get(&identity)?;
             let pin = pin(prompter, &identity)?;

@@ -186,7 +186,7 @@ impl Confirm for Ask {
             Question::RemoveIdentity(_)
             | Question::RemoveSsoIdentity(_)
             | Question::RemoveProfile(_) => "pass --yes to remove without asking",
-            Question::Import { .. } => "pass --yes",
+            Question::Import { .. } | Question::Remote { .. } => "pass --yes",
         };
         let text = question.text();
         let answer = tty::ask(&format!("{text} [y/N] "), "confirmation", hint).map_err(|e| {
