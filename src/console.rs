@@ -417,10 +417,15 @@ fn answer(mut stream: TcpStream, nonce: &str, url: &str) -> bool {
     // Only this user's programs: the address is on the browser's command
     // line, which every local user can read in /proc, and the first to
     // fetch it would win the sign-in.
+    #[cfg(target_os = "linux")]
     let owner = match (stream.local_addr(), stream.peer_addr()) {
         (Ok(local), Ok(peer)) => loopback_owner(local, peer),
         _ => None,
     };
+    // Without /proc/net/tcp (macOS, untested here) the owner cannot be
+    // told: the nonce alone guards the redirect, as before.
+    #[cfg(not(target_os = "linux"))]
+    let owner = Some(rustix::process::getuid().as_raw());
     if owner != Some(rustix::process::getuid().as_raw()) {
         tracing::warn!(
             ?owner,
@@ -454,6 +459,7 @@ fn answer(mut stream: TcpStream, nonce: &str, url: &str) -> bool {
 /// The uid owning the other end of a loopback TCP connection: the entry
 /// of `/proc/net/tcp` (or `tcp6`) whose local address is the peer's and
 /// whose remote address is ours. `None` when it cannot be told.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn loopback_owner(ours: std::net::SocketAddr, peer: std::net::SocketAddr) -> Option<u32> {
     fn hex(addr: std::net::SocketAddr) -> String {
         match addr {

@@ -32,9 +32,13 @@ impl Peer {
         let cred = rustix::net::sockopt::socket_peercred(stream)?;
         let uid = cred.uid.as_raw();
         let cred_pid = cred.pid.as_raw_nonzero().get() as u32;
+        #[cfg(target_os = "linux")]
         let pidfd = peer_pidfd(stream).or_else(|| {
             rustix::process::pidfd_open(cred.pid, rustix::process::PidfdFlags::empty()).ok()
         });
+        // Elsewhere (untested here): pid and start time only.
+        #[cfg(not(target_os = "linux"))]
+        let pidfd: Option<OwnedFd> = None;
         let pid = pidfd.as_ref().and_then(pid_of_pidfd).unwrap_or(cred_pid);
         let start_time = start_time(pid).unwrap_or(0);
         let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
@@ -76,6 +80,7 @@ impl Peer {
 /// SO_PEERPIDFD: a pidfd of the process that connected (or listens),
 /// taken by the kernel at connect time, so it cannot name a later process
 /// with a reused pid.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn peer_pidfd(stream: &UnixStream) -> Option<OwnedFd> {
     #[cfg(target_os = "linux")]
     {
