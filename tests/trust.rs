@@ -269,22 +269,7 @@ fn two_hundred_calls_succeed_while_two_thousand_idle_connections_are_held() {
     ];
     let w: Vec<&str> = no_keyring.iter().map(String::as_str).collect();
     let headless = |args: &[&str], stdin: &str| run_command(env.keyfob_in(&w), args, stdin);
-    let user: crate::util::User = serde_json::from_value(
-        env.moto
-            .admin(&["create-user", &crate::util::unique("flood")]),
-    )
-    .unwrap();
-    headless(
-        &[
-            "add",
-            "work",
-            "--access-key-id",
-            &user.access_key_id,
-            "--stdin",
-        ],
-        &format!("{}\n{PIN}\n", user.secret_access_key),
-    )
-    .ok();
+    crate::util::with_identity_using(&env, &w, "work", PIN, &[]);
     headless(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n")).ok();
     let agent = env.agent_pid().expect("the agent runs");
     let threads = || {
@@ -469,25 +454,14 @@ fn an_identitys_endpoint_changes_only_under_its_pin() {
     let env = Env::new();
     let hostile = Hostile::start();
     // Added (offline) pointing at the hostile endpoint.
-    let user: crate::util::User = serde_json::from_value(
-        env.moto
-            .admin(&["create-user", &crate::util::unique("moved")]),
-    )
-    .unwrap();
-    env.run(
-        &[
-            "add",
-            "work",
-            "--access-key-id",
-            &user.access_key_id,
-            "--stdin",
-            "--no-verify",
-            "--endpoint-url",
-            &hostile.endpoint(),
-        ],
-        &format!("{}\n{PIN}\n", user.secret_access_key),
-    )
-    .ok();
+    let hostile_url = hostile.endpoint();
+    crate::util::with_identity_using(
+        &env,
+        &[],
+        "work",
+        PIN,
+        &["--no-verify", "--endpoint-url", &hostile_url],
+    );
     let shown = env.run(&["endpoint", "work"], "").ok();
     assert!(
         shown.stdout.contains(&hostile.endpoint()),

@@ -169,16 +169,31 @@ pub fn create_user(name: &str) -> User {
 /// A fresh IAM user added as identity `identity` (with its plain profile)
 /// under `pin`.
 pub fn with_identity(env: &Env, identity: &str, pin: &str) -> User {
+    with_identity_using(env, &[], identity, pin, &[])
+}
+
+/// [`with_identity`] with `keyfob` run through `wrapper` (see
+/// [`Env::keyfob_in`]) and `extra` arguments to `add`.
+pub fn with_identity_using(
+    env: &Env,
+    wrapper: &[&str],
+    identity: &str,
+    pin: &str,
+    extra: &[&str],
+) -> User {
     let user: User =
         serde_json::from_value(env.moto.admin(&["create-user", &unique(identity)])).unwrap();
-    env.run(
-        &[
-            "add",
-            identity,
-            "--access-key-id",
-            &user.access_key_id,
-            "--stdin",
-        ],
+    let mut args = vec![
+        "add",
+        identity,
+        "--access-key-id",
+        &user.access_key_id,
+        "--stdin",
+    ];
+    args.extend_from_slice(extra);
+    run_command(
+        env.keyfob_in(wrapper),
+        &args,
         &format!("{}\n{pin}\n", user.secret_access_key),
     )
     .ok();

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 use super::protocol::{ErrorKind, MAX_LINE, Reply};
-use super::server::{Agent, send, serve_line};
+use super::server::{Agent, refuse_other_user, send, serve_line};
 
 /// Connections waiting for their request line, at most.
 pub const MAX_PENDING: usize = 512;
@@ -146,14 +146,7 @@ fn admit(mut stream: UnixStream) -> Option<Pending> {
     let same_user = rustix::net::sockopt::socket_peercred(&stream)
         .is_ok_and(|c| c.uid == rustix::process::getuid());
     if !same_user {
-        tracing::warn!("refused an agent connection from another user");
-        let _ = send(
-            &mut stream,
-            Reply::Error {
-                kind: ErrorKind::Refusal,
-                message: "refused: the keyfob agent serves only its own user".into(),
-            },
-        );
+        refuse_other_user(&mut stream);
         return None;
     }
     stream.set_nonblocking(true).ok()?;

@@ -298,17 +298,23 @@ fn read_line_by(stream: &UnixStream, deadline: Instant) -> std::io::Result<Zeroi
     Ok(Zeroizing::new(text.to_owned()))
 }
 
+/// Tells a connection of another user that it is refused (the socket is
+/// 0600 in a 0700 folder, so only root gets this far).
+pub(super) fn refuse_other_user(stream: &mut UnixStream) {
+    tracing::warn!("refused an agent connection from another user");
+    let _ = send(
+        stream,
+        Reply::Error {
+            kind: ErrorKind::Refusal,
+            message: "refused: the keyfob agent serves only its own user".into(),
+        },
+    );
+}
+
 /// Serves one request whose line the accept loop has read.
 pub(super) fn serve_line(mut stream: UnixStream, line: Zeroizing<String>, agent: &Agent) {
     let Some(peer) = Peer::of(&stream).ok().filter(Peer::same_user) else {
-        tracing::warn!("refused an agent connection from another user");
-        let _ = send(
-            &mut stream,
-            Reply::Error {
-                kind: ErrorKind::Refusal,
-                message: "refused: the keyfob agent serves only its own user".into(),
-            },
-        );
+        refuse_other_user(&mut stream);
         return;
     };
     let request = match decode::<Request>(&line) {
@@ -374,14 +380,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
                 Ok(p) => p,
                 Err(e) => return failed(e),
             };
-            let asker = Conversation {
-                refused: agent.refused.clone(),
-                stream: stream.try_clone().ok(),
-                answers,
-                interactive,
-                app: agent.asker.clone(),
-                requester: requester(peer, &kf.cli),
-            };
+            let asker = Conversation::new(stream, agent, peer, answers, interactive);
             let prompter: Option<&dyn Prompter> =
                 (answers || agent.asker.is_some()).then_some(&asker as &dyn Prompter);
             let started = OffsetDateTime::now_utc();
@@ -419,14 +418,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
             answers,
             interactive,
         } => {
-            let asker = Conversation {
-                refused: agent.refused.clone(),
-                stream: stream.try_clone().ok(),
-                answers,
-                interactive,
-                app: agent.asker.clone(),
-                requester: requester(peer, &kf.cli),
-            };
+            let asker = Conversation::new(stream, agent, peer, answers, interactive);
             let prompter: Option<&dyn Prompter> =
                 (answers || agent.asker.is_some()).then_some(&asker as &dyn Prompter);
             match app::identity_session(kf, &identity, mfa_serial.as_deref(), prompter) {
@@ -442,14 +434,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
             answers,
             interactive,
         } => {
-            let asker = Conversation {
-                refused: agent.refused.clone(),
-                stream: stream.try_clone().ok(),
-                answers,
-                interactive,
-                app: agent.asker.clone(),
-                requester: requester(peer, &kf.cli),
-            };
+            let asker = Conversation::new(stream, agent, peer, answers, interactive);
             match app::remote::run(kf, flow, &asker as &dyn app::remote::FlowHost) {
                 Ok(result) => Reply::Flow { result },
                 Err(e) => failed(e),
@@ -565,6 +550,26 @@ fn sign_in_through_app<T>(
             Some(run(Some(&again as &dyn Prompter)))
         }
         _ => None,
+    }
+}
+
+impl Conversation {
+    /// The conversation of one request from `peer` on `stream`.
+    fn new(
+        stream: &UnixStream,
+        agent: &Agent,
+        peer: &Peer,
+        answers: bool,
+        interactive: bool,
+    ) -> Conversation {
+        Conversation {
+            refused: agent.refused.clone(),
+            stream: stream.try_clone().ok(),
+            answers,
+            interactive,
+            app: agent.asker.clone(),
+            requester: requester(peer, &agent.kf.cli),
+        }
     }
 }
 
