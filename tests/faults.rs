@@ -47,22 +47,13 @@ fn a_hanging_sts_gives_a_clear_error_within_ten_seconds_and_cached_sessions_stil
     });
     let hang = format!("http://127.0.0.1:{port}");
     // An identity whose endpoint hangs (added offline: it cannot verify).
-    let user: User =
-        serde_json::from_value(env.moto.admin(&["create-user", &unique("other")])).unwrap();
-    env.run(
-        &[
-            "add",
-            "other",
-            "--access-key-id",
-            &user.access_key_id,
-            "--stdin",
-            "--no-verify",
-            "--endpoint-url",
-            &hang,
-        ],
-        &format!("{}\n{PIN}\n", user.secret_access_key),
-    )
-    .ok();
+    crate::util::with_identity_using(
+        &env,
+        &[],
+        "other",
+        PIN,
+        &["--no-verify", "--endpoint-url", &hang],
+    );
 
     let start = Instant::now();
     let run = env.run(&["unlock", "other", "--pin-stdin"], &format!("{PIN}\n"));

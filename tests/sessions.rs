@@ -645,22 +645,13 @@ fn credential_process_errors_keep_stdout_empty() {
     check(env.run(&["credential-process", "work"], ""), 1, "is locked");
     // STS unreachable (an identity whose endpoint nothing answers): a
     // clear error, not a hang.
-    let dead: User =
-        serde_json::from_value(env.moto.admin(&["create-user", &unique("dead")])).unwrap();
-    env.run(
-        &[
-            "add",
-            "dead",
-            "--access-key-id",
-            &dead.access_key_id,
-            "--stdin",
-            "--no-verify",
-            "--endpoint-url",
-            "http://127.0.0.1:9",
-        ],
-        &format!("{}\n{PIN}\n", dead.secret_access_key),
-    )
-    .ok();
+    crate::util::with_identity_using(
+        &env,
+        &[],
+        "dead",
+        PIN,
+        &["--no-verify", "--endpoint-url", "http://127.0.0.1:9"],
+    );
     check(
         env.run(&["unlock", "dead", "--pin-stdin"], &format!("{PIN}\n")),
         1,
