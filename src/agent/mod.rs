@@ -8,6 +8,7 @@
 //! - [`protocol`]: the versioned, size-capped JSON-lines wire format.
 //! - `listen`: the bounded accept loop (idle connections cost no thread,
 //!   a whole-line deadline, at most a fixed number of requests at once).
+//! - `conversation`: one request's asks, to the client or the app.
 //! - [`server`]: the socket, the one-agent-per-user lock, the requests,
 //!   the requester found from the peer's pid, the process hardening.
 //! - [`peer`]: who is at the other end of the socket, in the kernel's
@@ -23,6 +24,7 @@
 //!   machine goes to sleep.
 
 pub mod client;
+mod conversation;
 pub mod error;
 mod listen;
 pub mod lock_on;
