@@ -494,3 +494,93 @@ fn an_identitys_endpoint_changes_only_under_its_pin() {
     assert!(!session["AccessKeyId"].as_str().unwrap().contains("HOSTILE"));
     assert_eq!(hostile.requests().len(), 0, "{:#?}", hostile.requests());
 }
+
+/// As a user without root's CAP_SYS_PTRACE (nobody), a client must still
+/// be able to tell the real agent is keyfob: the kernel shows a process's
+/// executable to the same user only if it is dumpable. The agent is
+/// started as that user by one command, and another command (`lock --all`,
+/// which checks the agent before it asks anything) must accept it. (With
+/// a non-dumpable agent every such client refused it.)
+#[test]
+fn a_user_without_root_can_tell_the_real_agent_is_keyfob() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
+    let root = root_owned_tempdir_for_nobody();
+    let run_as_nobody = |args: &[&str]| {
+        let out = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(crate::util::KEYFOB)
+            .args(args)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", root.join("home"))
+            .env("XDG_CONFIG_HOME", root.join("config"))
+            .env("XDG_DATA_HOME", root.join("data"))
+            .env("XDG_RUNTIME_DIR", root.join("run"))
+            .env("KEYFOB_STORE", "file")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    // The binary must be reachable by nobody (the build tree usually is).
+    let exe = std::path::Path::new(crate::util::KEYFOB);
+    if std::fs::metadata(exe).is_ok_and(|m| m.permissions().mode() & 0o001 == 0) {
+        panic!("{} is not executable by other users", exe.display());
+    }
+    let (ok, out) = run_as_nobody(&["agent", "--status"]);
+    assert!(ok && out.contains("No keyfob agent runs"), "{out}");
+    // Start an agent as nobody, the way any command does, then ask it.
+    let mut agent = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(crate::util::KEYFOB)
+        .args(["agent", "--idle", "30s"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", root.join("home"))
+        .env("XDG_CONFIG_HOME", root.join("config"))
+        .env("XDG_DATA_HOME", root.join("data"))
+        .env("XDG_RUNTIME_DIR", root.join("run"))
+        .env("KEYFOB_STORE", "file")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let sock = root.join("run/keyfob/agent.sock");
+    let begun = std::time::Instant::now();
+    while !sock.exists() {
+        assert!(
+            begun.elapsed() < std::time::Duration::from_secs(20),
+            "the agent did not listen"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let (ok, out) = run_as_nobody(&["lock", "--all"]);
+    let (stopped, stop_out) = run_as_nobody(&["agent", "--stop"]);
+    let _ = agent.kill();
+    let _ = agent.wait();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(ok, "a client of nobody refused nobody's agent: {out}");
+    assert!(stopped, "{stop_out}");
+}
+
+/// A folder nobody may write, with its HOME, XDG folders and a 0700
+/// runtime folder owned by nobody.
+fn root_owned_tempdir_for_nobody() -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let root = std::env::temp_dir().join(crate::util::unique("keyfob-nobody"));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for d in ["home", "config", "data", "run"] {
+        let p = root.join(d);
+        std::fs::create_dir_all(&p).unwrap();
+        std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    root
+}

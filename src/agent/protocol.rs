@@ -195,8 +195,9 @@ pub enum Reply {
     Keys {
         keys: Vec<String>,
     },
-    /// `dumpable`: whether the user's other processes could dump the
-    /// agent's memory (they must not: [`super::server::harden_process`]).
+    /// `dumpable`: whether the user's other processes could read the
+    /// agent's memory (a dumpable agent without Yama's ptrace restriction,
+    /// see the agent server's `harden_process`).
     Status {
         pid: u32,
         sessions: usize,

@@ -428,10 +428,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
             pid: std::process::id(),
             sessions: agent.sessions_in_memory(),
             app: agent.asker.is_some(),
-            dumpable: !matches!(
-                rustix::process::dumpable_behavior(),
-                Ok(rustix::process::DumpableBehavior::NotDumpable)
-            ),
+            dumpable: !memory_closed(),
             wipes: agent.wipes.load(Ordering::SeqCst),
             watching: agent.watching.load(Ordering::SeqCst),
             signals: agent.signals.load(Ordering::SeqCst),
@@ -520,9 +517,15 @@ fn sign_in_through_app<T>(
     }
 }
 
-/// Drops what the agent would not want in a core dump: no core files,
-/// not dumpable (so the user's other processes cannot ptrace it or read
-/// its memory without CAP_SYS_PTRACE), as rbw's agent does.
+/// No core files of the agent. It stays *dumpable*, deliberately: a
+/// non-dumpable process's `/proc/PID/exe` is closed to the user's other
+/// processes, and that is the kernel's only word on which program
+/// listens on `agent.sock` — without it a client could not tell the agent
+/// from a program posing as it, and would hand that program the PIN
+/// ([`super::peer`]). Reading the agent's memory is then what ptrace
+/// allows: under Yama's `ptrace_scope` 1 or more (Ubuntu's default) no
+/// program of the user but root's may; without Yama any could — as it
+/// could read a client's, where the PIN is typed ([`memory_closed`]).
 pub fn harden_process() {
     let _ = rustix::process::setrlimit(
         rustix::process::Resource::Core,
@@ -531,5 +534,18 @@ pub fn harden_process() {
             maximum: Some(0),
         },
     );
-    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
+}
+
+/// Whether the user's other programs are kept from reading this
+/// process's memory: it is not dumpable, or Yama restricts ptrace.
+pub fn memory_closed() -> bool {
+    let not_dumpable = matches!(
+        rustix::process::dumpable_behavior(),
+        Ok(rustix::process::DumpableBehavior::NotDumpable)
+    );
+    let yama = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope")
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .unwrap_or(0);
+    not_dumpable || yama >= 1
 }

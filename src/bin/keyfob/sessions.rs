@@ -295,9 +295,9 @@ pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
                 if s.app { ", the desktop app" } else { "" },
                 s.sessions,
                 if s.dumpable {
-                    "; WARNING: its memory can be dumped"
+                    "; WARNING: your other programs could read its memory (no Yama ptrace restriction)"
                 } else {
-                    "; not dumpable"
+                    "; its memory is closed to your other programs"
                 },
                 s.wipes,
                 s.signals,
