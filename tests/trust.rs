@@ -506,10 +506,16 @@ fn a_user_without_root_can_tell_the_real_agent_is_keyfob() {
     use std::os::unix::fs::PermissionsExt;
     use std::process::Command;
     let root = root_owned_tempdir_for_nobody();
+    // A copy nobody can reach: the build tree may sit in a folder closed
+    // to other users (a CI clone in a private temporary folder).
+    let keyfob = root.join("bin/keyfob");
+    std::fs::create_dir_all(keyfob.parent().unwrap()).unwrap();
+    std::fs::copy(crate::util::KEYFOB, &keyfob).unwrap();
+    std::fs::set_permissions(&keyfob, std::fs::Permissions::from_mode(0o755)).unwrap();
     let run_as_nobody = |args: &[&str]| {
         let out = Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(crate::util::KEYFOB)
+            .arg(&keyfob)
             .args(args)
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
@@ -527,17 +533,12 @@ fn a_user_without_root_can_tell_the_real_agent_is_keyfob() {
                 + &String::from_utf8_lossy(&out.stderr),
         )
     };
-    // The binary must be reachable by nobody (the build tree usually is).
-    let exe = std::path::Path::new(crate::util::KEYFOB);
-    if std::fs::metadata(exe).is_ok_and(|m| m.permissions().mode() & 0o001 == 0) {
-        panic!("{} is not executable by other users", exe.display());
-    }
     let (ok, out) = run_as_nobody(&["agent", "--status"]);
     assert!(ok && out.contains("No keyfob agent runs"), "{out}");
     // Start an agent as nobody, the way any command does, then ask it.
     let mut agent = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(crate::util::KEYFOB)
+        .arg(&keyfob)
         .args(["agent", "--idle", "30s"])
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
@@ -573,7 +574,8 @@ fn a_user_without_root_can_tell_the_real_agent_is_keyfob() {
 /// runtime folder owned by nobody.
 fn root_owned_tempdir_for_nobody() -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
-    let root = std::env::temp_dir().join(crate::util::unique("keyfob-nobody"));
+    // /tmp itself, not $TMPDIR, which may be a folder closed to others.
+    let root = std::path::Path::new("/tmp").join(crate::util::unique("keyfob-nobody"));
     std::fs::create_dir_all(&root).unwrap();
     std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
     for d in ["home", "config", "data", "run"] {
