@@ -54,15 +54,16 @@ impl Endpoints {
 
     /// Checks an endpoint URL and a region given by a person.
     pub fn parse(url: Option<&str>, region: Option<&str>) -> Result<Endpoints, FieldError> {
-        let region = region.map(str::trim).filter(|r| !r.is_empty());
-        let region = match region {
+        // Given means checked: an empty value is refused, not taken for
+        // "AWS's own" (leaving the option out says that).
+        let region = match region.map(str::trim) {
             Some(r) => {
                 crate::limits::region(r)?;
                 r.to_owned()
             }
             None => DEFAULT_REGION.to_owned(),
         };
-        let url = match url.map(str::trim).filter(|u| !u.is_empty()) {
+        let url = match url {
             Some(u) => Some(check_url(u)?),
             None => None,
         };
@@ -138,8 +139,18 @@ pub fn check_url(input: &str) -> Result<String, FieldError> {
             ),
         ))
     };
+    // Surrounding white space (from a paste) is ignored; inside, white
+    // space and control characters are refused here, since the URL parser
+    // would silently drop some of them.
+    let input = input.trim();
+    if input.is_empty() {
+        return refuse("is empty (leave it out for AWS's own endpoints)".into());
+    }
     if input.len() > URL_MAX {
         return refuse(format!("is longer than {URL_MAX} characters"));
+    }
+    if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return refuse("may not contain spaces or control characters".into());
     }
     let Ok(url) = url::Url::parse(input) else {
         return refuse("is not a URL".into());
@@ -198,6 +209,9 @@ mod tests {
             ("https://user:pw@sts.example.com", "user name"),
             ("https://sts.example.com/?a=b", "query"),
             ("sts.example.com", "not a URL"),
+            ("", "is empty"),
+            ("https://sts.example.com\n[default]", "control characters"),
+            ("https://sts .example.com", "spaces"),
         ] {
             let e = check_url(bad).unwrap_err();
             assert_eq!(e.field, Field::EndpointUrl);

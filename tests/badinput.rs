@@ -459,3 +459,61 @@ fn customer_names() {
         env.run(&["external-id", "new", &format!("--customer={name}")], "")
     });
 }
+
+#[test]
+fn endpoint_urls() {
+    let (env, user) = world();
+    let mut values: Vec<String> = [
+        "",
+        " ",
+        "\t",
+        "sts.example.com",
+        "//sts.example.com",
+        "https://",
+        "https://[not-an-address]",
+        "http://",
+        "http://sts.example.com",
+        "http://10.0.0.1:5000",
+        "http://192.168.1.1",
+        "http://172.16.0.1:4566",
+        "http://[fe80::1]:4566",
+        "http://0.0.0.0:4566",
+        "http://127.0.0.1.nip.io:4566",
+        "http://localhost.evil.example",
+        "http://[::ffff:10.0.0.1]",
+        "ftp://127.0.0.1",
+        "ws://127.0.0.1:4566",
+        "gopher://127.0.0.1",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "https://user:pw@sts.example.com",
+        "https://user@sts.example.com",
+        "http://127.0.0.1@evil.example",
+        "https://sts.example.com/?a=b",
+        "https://sts.example.com/#f",
+        "https://sts.example.com:99999",
+        "https://sts .example.com",
+        "https://sts.example.com\n[default]",
+        "https://sts.example.com\r/x",
+        "\u{1b}[31mhttps://sts.example.com",
+        "https://sts.example.com/\u{7f}",
+        "http://127.0.0.1:4566 x",
+    ]
+    .map(String::from)
+    .to_vec();
+    values.push(format!("https://{}.example.com", "a".repeat(600)));
+    let stdin = format!("{}\n{PIN}\n", user.secret_access_key);
+    all_refused(&env, "endpoint URL", &values, |url| {
+        env.run(
+            &[
+                "add",
+                "other",
+                "--access-key-id",
+                &user.access_key_id,
+                "--stdin",
+                &format!("--endpoint-url={url}"),
+            ],
+            &stdin,
+        )
+    });
+}

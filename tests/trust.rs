@@ -213,6 +213,8 @@ fn a_program_posing_as_the_agent_receives_no_pin() {
     let unlock = env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"));
     let process = env.run(&["credential-process", "work"], "");
     let lock_all = env.run(&["lock", "--all"], "");
+    // Nor can it report a state the agent is not in.
+    let status = env.run(&["agent", "--status"], "");
     let _ = fake.kill();
     let _ = fake.wait();
     let got = std::fs::read_to_string(&log).unwrap();
@@ -221,7 +223,7 @@ fn a_program_posing_as_the_agent_receives_no_pin() {
         !got.contains("\"op\""),
         "the fake agent got a request: {got}"
     );
-    for run in [unlock, process, lock_all] {
+    for run in [unlock, process, lock_all, status] {
         assert_ne!(run.code, Some(0), "{}", run.stdout);
         assert!(run.stderr.contains("is not keyfob"), "{}", run.stderr);
         assert!(!run.stderr.contains(PIN));

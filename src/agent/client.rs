@@ -322,10 +322,23 @@ impl AgentLink {
         }
     }
 
-    /// The running agent's status; `None` when no agent runs (one is not
-    /// started for this).
-    pub fn status(runtime_dir: &Path) -> Option<AgentStatus> {
-        let mut stream = UnixStream::connect(socket_path(runtime_dir)).ok()?;
+    /// The running agent's status; `Ok(None)` when no agent runs (one is
+    /// not started for this). What answers is checked as for any request
+    /// ([`Self::verify`]): a program posing as the agent cannot report a
+    /// state the agent is not in. `cli` is keyfob's CLI.
+    pub fn status(runtime_dir: &Path, cli: &Path) -> Result<Option<AgentStatus>, AgentError> {
+        let Ok(stream) = UnixStream::connect(socket_path(runtime_dir)) else {
+            return Ok(None);
+        };
+        let link = AgentLink {
+            runtime_dir: runtime_dir.to_owned(),
+            exe: cli.to_owned(),
+        };
+        let stream = link.verify(stream)?;
+        Ok(Self::read_status(stream))
+    }
+
+    fn read_status(mut stream: UnixStream) -> Option<AgentStatus> {
         let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
         stream.write_all(encode(Request::Status).as_bytes()).ok()?;
         let mut line = String::new();

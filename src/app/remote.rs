@@ -131,6 +131,28 @@ pub(super) fn in_agent_asking<T: DeserializeOwned>(
     })
 }
 
+/// Which kind of identity a flow needs.
+enum Kind {
+    Keys,
+    IdentityCenter,
+}
+
+/// The PIN of identity `identity` (which must exist, as `kind`: asked
+/// for nothing otherwise), asked of whoever asked for the flow.
+fn pin_of(
+    kf: &Keyfob,
+    prompter: &dyn Prompter,
+    identity: &str,
+    kind: Kind,
+) -> Result<Pin, AppError> {
+    let vault = kf.vault()?;
+    match kind {
+        Kind::Keys => drop(vault.get(identity)?),
+        Kind::IdentityCenter => drop(vault.sso_get(identity)?),
+    }
+    pin(prompter, identity)
+}
+
 /// The identity's PIN, asked of whoever asked for the flow.
 fn pin(prompter: &dyn Prompter, identity: &str) -> Result<Pin, AppError> {
     Ok(prompter.pin(&Ask {
@@ -160,18 +182,15 @@ pub fn run(kf: &Keyfob, flow: Flow, host: &dyn FlowHost) -> Result<Zeroizing<Str
             json(&super::import_with(kf, &RemoteImport(host), endpoints)?)
         }
         Flow::AccessKeys { identity } => {
-            kf.vault()?.get(&identity)?;
-            let pin = pin(prompter, &identity)?;
+            let pin = pin_of(kf, prompter, &identity, Kind::Keys)?;
             json(&super::access_keys(kf, &identity, &pin)?)
         }
         Flow::KeyAction { identity, action } => {
-            kf.vault()?.get(&identity)?;
-            let pin = pin(prompter, &identity)?;
+            let pin = pin_of(kf, prompter, &identity, Kind::Keys)?;
             json(&super::key_action(kf, &identity, &pin, &action)?)
         }
         Flow::CreateSecondKey { identity } => {
-            kf.vault()?.get(&identity)?;
-            let pin = pin(prompter, &identity)?;
+            let pin = pin_of(kf, prompter, &identity, Kind::Keys)?;
             json(&super::create_second_key(kf, &identity, &pin)?)
         }
         Flow::Rotate {
@@ -179,8 +198,7 @@ pub fn run(kf: &Keyfob, flow: Flow, host: &dyn FlowHost) -> Result<Zeroizing<Str
             action,
             grace,
         } => {
-            kf.vault()?.get(&identity)?;
-            let pin = pin(prompter, &identity)?;
+            let pin = pin_of(kf, prompter, &identity, Kind::Keys)?;
             json(&super::rotate(
                 kf,
                 &identity,
@@ -200,13 +218,11 @@ pub fn run(kf: &Keyfob, flow: Flow, host: &dyn FlowHost) -> Result<Zeroizing<Str
             template,
             dry_run,
         } => {
-            kf.vault()?.sso_get(&identity)?;
-            let pin = pin(prompter, &identity)?;
+            let pin = pin_of(kf, prompter, &identity, Kind::IdentityCenter)?;
             json(&super::sso_sync(kf, &identity, &pin, &template, dry_run)?)
         }
         Flow::SsoLogout { identity } => {
-            kf.vault()?.sso_get(&identity)?;
-            let pin = pin(prompter, &identity)?;
+            let pin = pin_of(kf, prompter, &identity, Kind::IdentityCenter)?;
             json(&super::sso_logout(kf, &identity, &pin)?)
         }
         Flow::SetEndpoints {
@@ -215,8 +231,7 @@ pub fn run(kf: &Keyfob, flow: Flow, host: &dyn FlowHost) -> Result<Zeroizing<Str
             region,
         } => {
             let endpoints = crate::endpoints::Endpoints::parse(url.as_deref(), region.as_deref())?;
-            kf.vault()?.get(&identity)?;
-            let pin = pin(prompter, &identity)?;
+            let pin = pin_of(kf, prompter, &identity, Kind::Keys)?;
             json(&super::set_endpoints(kf, &identity, &pin, endpoints)?)
         }
         Flow::Whois { key, profile } => json(&super::whois(

@@ -288,7 +288,7 @@ pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
     use keyfob::agent::server::{Agent, AgentServer, harden_process};
     let runtime = kf.paths.runtime_dir.clone();
     if args.status {
-        match AgentLink::status(&runtime) {
+        match AgentLink::status(&runtime, &kf.cli)? {
             Some(s) => println!(
                 "The keyfob agent runs (pid {}{}), {} session(s) in its memory{}; wiped {} time(s) on screen lock or sleep ({} signal(s) read){}.",
                 s.pid,
