@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use keyfob::crypto::{self, KdfParams};
-use keyfob::secret::Pin;
+use keyfob::model::secret::Pin;
+use keyfob::platform::crypto::{self, KdfParams};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();

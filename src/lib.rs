@@ -1,37 +1,34 @@
 //! keyfob: a credential vault and AWS identity switcher.
 //!
-//! The library holds everything the `keyfob` binary and the desktop app
-//! share: secret types ([`secret`]), sealing ([`crypto`]), the stores
-//! ([`store`]), identities and their field rules ([`identity`]), the vault
-//! that ties them together ([`vault`]), AWS calls ([`aws`]), terminal
-//! prompts ([`prompt`]) and settings ([`settings`]). It knows nothing of
-//! Tauri or of the command line's argument syntax.
+//! The library holds everything the `keyfob` command and the desktop app
+//! share, in layers that only use the layers below them (lowest first;
+//! docs/ARCHITECTURE.md draws them, `scripts/check_layout` enforces it):
+//!
+//! | layer | what |
+//! |---|---|
+//! | [`model`] | values and their rules: secrets, fields, identities, endpoints, sessions, limits |
+//! | [`platform`] | the machine: files and locks, paths, sealing, secret stores, the terminal |
+//! | [`aws`] | every call to AWS, and the AWS config file |
+//! | [`config`] | keyfob's configuration: profiles, settings, Identity Center sign-ins |
+//! | [`link`] | the agent's wire format and its client, and the session caches |
+//! | [`vault`] | identities sealed under their PINs: the one place a long-term key is opened |
+//! | [`credentials`] | a profile's credentials: unseal, STS, cache |
+//! | [`app`] | every flow, once, for both faces |
+//! | [`agent`], [`container`] | the servers: the agent and the container credentials endpoint |
+//!
+//! It knows nothing of Tauri or of the command line's argument syntax.
+
+pub mod model;
+pub mod platform;
+
+pub mod aws;
+pub mod config;
+pub mod link;
+pub mod vault;
+
+pub mod credentials;
+
+pub mod app;
 
 pub mod agent;
-pub mod app;
-pub mod aws;
-pub mod config_scan;
-pub mod console;
 pub mod container;
-pub mod crypto;
-pub mod duration;
-pub mod endpoints;
-pub mod field;
-pub mod flow;
-pub mod fsutil;
-pub mod identity;
-pub mod keys;
-pub mod limits;
-pub mod paths;
-pub mod profile;
-pub mod prompt;
-pub mod provider;
-pub mod reminders;
-pub mod rotation;
-pub mod secret;
-pub mod session;
-pub mod settings;
-pub mod sso;
-pub mod store;
-pub mod thirdparty;
-pub mod vault;

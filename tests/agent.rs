@@ -305,9 +305,9 @@ fn the_app_takes_over_a_headless_agents_sessions_without_asking_again() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use keyfob::agent::client::AgentLink;
-    use keyfob::agent::protocol::Reply;
     use keyfob::agent::server::PromptAnswer;
+    use keyfob::link::client::AgentLink;
+    use keyfob::link::protocol::Reply;
 
     let env = Env::bare();
     add(&env);

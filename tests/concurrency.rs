@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use keyfob::app::{self, Answered, Keyfob};
 use keyfob::aws::config_file::{AwsFile, Flavor};
 use keyfob::aws::wiring::{self, Ownership};
-use keyfob::identity::IdentityName;
-use keyfob::paths::Paths;
-use keyfob::profile::{Profile, ProfileBook};
-use keyfob::store::Backend;
+use keyfob::config::profile::{Profile, ProfileBook};
+use keyfob::model::identity::IdentityName;
+use keyfob::platform::paths::Paths;
+use keyfob::platform::store::Backend;
 
 use crate::util::{Env, KEYFOB, Run, kill_9_after};
 
@@ -347,7 +347,7 @@ os.kill(os.getpid(), signal.SIGSTOP)
 #[test]
 fn a_lock_held_by_a_stopped_process_fails_in_time_naming_the_lock_and_changes_nothing() {
     let env = world();
-    let lock_file = keyfob::fsutil::lock_path_for(&config_toml(&env));
+    let lock_file = keyfob::platform::fsutil::lock_path_for(&config_toml(&env));
     let mut holder = stopped_holder(&lock_file);
     let before = env.snapshot();
 
@@ -376,7 +376,8 @@ fn a_lock_held_by_a_stopped_process_fails_in_time_naming_the_lock_and_changes_no
         .collect();
     assert_eq!(errors.len(), 1, "{}", run.stderr);
     assert!(
-        took >= keyfob::fsutil::EDIT_TIMEOUT && took < keyfob::fsutil::EDIT_TIMEOUT * 3,
+        took >= keyfob::platform::fsutil::EDIT_TIMEOUT
+            && took < keyfob::platform::fsutil::EDIT_TIMEOUT * 3,
         "gave up after {took:?}"
     );
     assert_eq!(env.snapshot(), before, "a refused edit changed files");

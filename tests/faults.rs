@@ -424,8 +424,8 @@ fn a_locked_keychain_collection_is_a_clear_error_and_nothing_changes() {
 /// one D-Bus call each.)
 #[test]
 fn kill_9_during_a_store_write_leaves_the_key_sealed_under_one_pin() {
-    use keyfob::secret::Pin;
-    use keyfob::store::file::FileStore;
+    use keyfob::model::secret::Pin;
+    use keyfob::platform::store::file::FileStore;
     use keyfob::vault::Vault;
 
     let env = Env::bare();

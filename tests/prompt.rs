@@ -5,9 +5,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use keyfob::agent::protocol::AskKind;
 use keyfob::agent::server::{PromptAnswer, PromptRequest};
-use keyfob::secret::Pin;
+use keyfob::link::protocol::AskKind;
+use keyfob::model::secret::Pin;
 use serde_json::Value;
 
 use crate::util::{Env, User, app_agent, unique};

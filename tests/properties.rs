@@ -4,11 +4,11 @@
 //! what must hold for every input, not just the examples in the unit tests.
 
 use keyfob::aws::config_file::{AwsFile, Flavor};
-use keyfob::crypto::{self, KdfParams};
-use keyfob::identity::{AccessKeyId, IdentityName, check_pin, check_secret};
-use keyfob::limits;
-use keyfob::secret::{Pin, SecretAccessKey, SessionToken};
-use keyfob::session::Session;
+use keyfob::model::identity::{AccessKeyId, IdentityName, check_pin, check_secret};
+use keyfob::model::limits;
+use keyfob::model::secret::{Pin, SecretAccessKey, SessionToken};
+use keyfob::model::session::Session;
+use keyfob::platform::crypto::{self, KdfParams};
 use proptest::prelude::*;
 use time::OffsetDateTime;
 
@@ -112,8 +112,8 @@ proptest! {
     #[test]
     fn durations_round_trip(h in 0u64..50, m in 0u64..60, s in 0u64..60) {
         let text = format!("{h}h{m}m{s}s");
-        prop_assert_eq!(keyfob::duration::parse(&text).unwrap().as_secs(), h * 3600 + m * 60 + s);
-        prop_assert_eq!(keyfob::duration::parse(&keyfob::duration::human(h * 3600 + m * 60 + s)).unwrap().as_secs(), h * 3600 + m * 60 + s);
+        prop_assert_eq!(keyfob::model::duration::parse(&text).unwrap().as_secs(), h * 3600 + m * 60 + s);
+        prop_assert_eq!(keyfob::model::duration::parse(&keyfob::model::duration::human(h * 3600 + m * 60 + s)).unwrap().as_secs(), h * 3600 + m * 60 + s);
     }
 
     /// ExternalId validation matches AWS's pattern exactly.

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use keyfob::aws::sso::{self, Instance, SsoError};
-use keyfob::endpoints::Endpoints;
+use keyfob::model::endpoints::Endpoints;
 
 use crate::util::{Env, Moto, Run, moto, unique};
 
@@ -1252,9 +1252,9 @@ fn lock_all_forgets_the_sign_in_held_by_the_agent() {
 /// `keyfob sso login`.
 #[test]
 fn the_app_signs_in_once_for_parallel_clients_without_a_terminal() {
-    use keyfob::agent::protocol::AskKind;
     use keyfob::agent::server::{PromptAnswer, PromptRequest};
-    use keyfob::secret::Pin;
+    use keyfob::link::protocol::AskKind;
+    use keyfob::model::secret::Pin;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -1377,9 +1377,10 @@ fn a_cancelled_sign_in_stores_nothing() {
     let env = Env::new();
     let inst = configure(env.moto, 1, serde_json::json!({}));
     let kf = crate::util::world_keyfob(&env);
-    let mut new = keyfob::sso::NewSso::parse("corp", &inst.start_url, inst.region, None).unwrap();
+    let mut new =
+        keyfob::config::sso::NewSso::parse("corp", &inst.start_url, inst.region, None).unwrap();
     new.endpoints = inst.endpoints.clone();
-    let pin = keyfob::secret::Pin::new(PIN.into());
+    let pin = keyfob::model::secret::Pin::new(PIN.into());
     let host = Canceller(AtomicBool::new(false));
     let err = keyfob::app::add_sso_identity(&kf, &new, &pin, &host).unwrap_err();
     assert!(err.to_string().contains("cancelled"), "{err}");

@@ -156,7 +156,7 @@ fn raw(env: &Env, line: &str) -> Value {
 fn raw_protocol_lines_cannot_plant_or_read_a_session() {
     let env = partner_world();
     let real = creds(&env.run(&["credential-process", "partner"], "").ok().stdout);
-    let v = keyfob::agent::protocol::VERSION;
+    let v = keyfob::link::protocol::VERSION;
     let kf = crate::util::world_keyfob(&env);
     let profile = kf.profile("partner").unwrap();
     let planted = serde_json::json!({
@@ -236,7 +236,7 @@ fn a_program_posing_as_the_agent_receives_no_pin() {
 fn only_keyfob_may_stop_the_agent_or_take_its_sessions() {
     let env = partner_world();
     let before = env.agent_pid().expect("the agent runs");
-    let v = keyfob::agent::protocol::VERSION;
+    let v = keyfob::link::protocol::VERSION;
     // The test binary is trusted as an app agent in these worlds (see
     // util's KEYFOB_TRUSTED_AGENT), so the stranger here is python3.
     for op in ["stop", "handover"] {

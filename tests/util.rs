@@ -653,7 +653,7 @@ pub fn app_agent(
 /// in the test process (as the app builds its own).
 pub fn world_keyfob(env: &Env) -> keyfob::app::Keyfob {
     let root = env.root.path();
-    let paths = keyfob::paths::Paths {
+    let paths = keyfob::platform::paths::Paths {
         config_dir: root.join("config/keyfob"),
         data_dir: root.join("data/keyfob"),
         runtime_dir: root.join("run/keyfob"),
@@ -663,7 +663,7 @@ pub fn world_keyfob(env: &Env) -> keyfob::app::Keyfob {
     let store = env
         .bus_address()
         .is_none()
-        .then_some(keyfob::store::Backend::File);
+        .then_some(keyfob::platform::store::Backend::File);
     let kf = keyfob::app::Keyfob::new(
         paths.clone(),
         store,

@@ -2,7 +2,7 @@
 //! whatever parses is written back to JSON that parses to the same values.
 #![no_main]
 
-use keyfob::session::Session;
+use keyfob::model::session::Session;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,8 +3,8 @@
 //! parameters are opened here, so each run stays fast.
 #![no_main]
 
-use keyfob::crypto::{self, KdfParams};
-use keyfob::secret::Pin;
+use keyfob::platform::crypto::{self, KdfParams};
+use keyfob::model::secret::Pin;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,9 +2,9 @@
 //! syntax that could be injected into the files keyfob writes.
 #![no_main]
 
-use keyfob::identity::{AccessKeyId, IdentityName, check_pin, check_secret};
-use keyfob::limits;
-use keyfob::secret::{Pin, SecretAccessKey};
+use keyfob::model::identity::{AccessKeyId, IdentityName, check_pin, check_secret};
+use keyfob::model::limits;
+use keyfob::model::secret::{Pin, SecretAccessKey};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = check_secret(SecretAccessKey::new(s.to_owned()));
     let _ = check_pin(&Pin::new(s.to_owned()));
-    let checks: [fn(&str) -> Result<(), keyfob::field::FieldError>; 6] = [
+    let checks: [fn(&str) -> Result<(), keyfob::model::field::FieldError>; 6] = [
         limits::external_id,
         limits::role_session_name,
         limits::source_identity,

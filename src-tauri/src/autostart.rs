@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use keyfob::fsutil::{WriteError, write_atomic};
-use keyfob::paths::PathError;
+use keyfob::platform::fsutil::{WriteError, write_atomic};
+use keyfob::platform::paths::PathError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AutostartError {

@@ -8,13 +8,13 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use keyfob::app;
-use keyfob::identity::{
+use keyfob::app::thirdparty;
+use keyfob::model::identity::{
     AccessKeyId, IdentityName, check_pin, check_pin_confirmation, check_secret,
 };
-use keyfob::limits;
-use keyfob::prompt::FixedPrompter;
-use keyfob::secret::{Pin, SecretAccessKey};
-use keyfob::thirdparty;
+use keyfob::model::limits;
+use keyfob::model::secret::{Pin, SecretAccessKey};
+use keyfob::platform::prompt::FixedPrompter;
 use keyfob::vault::NewIdentity;
 
 use crate::Desk;
@@ -78,7 +78,7 @@ fn new_identity(d: &Desk, form: NewIdentityForm) -> Result<NewIdentity> {
     check_pin_confirmation(&pin, &again)?;
     // Where its calls go: the endpoint settings the app runs with (AWS's
     // own unless AWS_ENDPOINT_URL is set), fixed with the identity.
-    let endpoints = keyfob::endpoints::Endpoints::at_add(None, None)?;
+    let endpoints = keyfob::model::endpoints::Endpoints::at_add(None, None)?;
     Ok(NewIdentity {
         name,
         access_key_id,
@@ -350,13 +350,13 @@ pub async fn open_console(app: AppHandle, profile: String, pin: Option<PinForm>)
             &app::ConsoleOptions::default(),
             prompter
                 .as_ref()
-                .map(|p| p as &dyn keyfob::provider::Prompter),
+                .map(|p| p as &dyn keyfob::credentials::Prompter),
         )
         .map_err(|e| d.noting_profile_sign_in(&profile, e))?;
-        keyfob::console::open_in_browser(
+        keyfob::app::console::open_in_browser(
             &url,
-            &keyfob::console::Browser::Default,
-            keyfob::console::BROWSER_WAIT,
+            &keyfob::app::console::Browser::Default,
+            keyfob::app::console::BROWSER_WAIT,
         )
         .map_err(|e| UiError::from(app::AppError::from(e)))
     })
@@ -384,9 +384,9 @@ pub async fn save_settings(app: AppHandle, form: SettingsForm) -> Result<Setting
     blocking(app, move |d| {
         // Every field is checked before anything is written.
         crate::shortcut::parse(&form.global_shortcut)?;
-        keyfob::settings::save(
+        keyfob::config::settings::save(
             &d.kf.paths,
-            &keyfob::settings::SettingsInput {
+            &keyfob::config::settings::SettingsInput {
                 store: form.store.into(),
                 session_duration: form.session_duration,
                 role_duration: form.role_duration,
@@ -444,10 +444,14 @@ pub async fn list_sso_identities(app: AppHandle) -> Result<Vec<SsoIdentityView>>
 
 /// Checks the form's fields in its order (name, start URL, region, scopes,
 /// PIN, PIN again), the same way `keyfob sso add` does.
-fn new_sso(d: &Desk, form: NewSsoForm) -> Result<(keyfob::sso::NewSso, Pin)> {
+fn new_sso(d: &Desk, form: NewSsoForm) -> Result<(keyfob::config::sso::NewSso, Pin)> {
     let scopes = Some(form.scopes.trim()).filter(|s| !s.is_empty());
-    let new =
-        keyfob::sso::NewSso::parse(&form.identity_name, &form.start_url, &form.region, scopes)?;
+    let new = keyfob::config::sso::NewSso::parse(
+        &form.identity_name,
+        &form.start_url,
+        &form.region,
+        scopes,
+    )?;
     let pin = Pin::new(take(d.open(&form.pin, "pin")?));
     check_pin(&pin)?;
     let again = Pin::new(take(d.open(&form.pin_confirmation, "pin_confirmation")?));

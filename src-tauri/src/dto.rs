@@ -10,16 +10,16 @@ use time::format_description::well_known::Rfc3339;
 use ts_rs::TS;
 
 use crate::sealing::Sealed;
+use keyfob::app::access_keys::{FindingKind, KeyRow};
+use keyfob::app::rotation::{Report, Rotation, Step};
+use keyfob::app::thirdparty::Issued;
 use keyfob::app::{GuardState, IdentityAudit, SessionInfo, guard_state};
-use keyfob::identity::{AccessKeyId, Identity};
-use keyfob::keys::{FindingKind, KeyRow};
-use keyfob::profile::{Profile, ProfileInput};
-use keyfob::rotation::{Report, Rotation, Step};
-use keyfob::thirdparty::Issued;
+use keyfob::config::profile::{Profile, ProfileInput};
+use keyfob::model::identity::{AccessKeyId, Identity};
 
 /// Keys older than this are flagged, following the IAM guide (as `keyfob
 /// list` does).
-pub const OLD_KEY_DAYS: i64 = keyfob::keys::MAX_AGE_DAYS;
+pub const OLD_KEY_DAYS: i64 = keyfob::app::access_keys::MAX_AGE_DAYS;
 
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
@@ -99,8 +99,8 @@ impl IdentityView {
             root: i.is_root(),
             added_at: rfc3339(i.added_at),
             key_age_days: age.clamp(i32::MIN as i64, i32::MAX as i64) as i32,
-            key_old: keyfob::keys::is_old(age),
-            key_age: keyfob::keys::age_text(age),
+            key_old: keyfob::app::access_keys::is_old(age),
+            key_age: keyfob::app::access_keys::age_text(age),
             badges: Vec::new(),
         }
     }
@@ -232,7 +232,7 @@ impl ProfileView {
             duration_secs: p.duration_secs.map(|d| d.min(u32::MAX as u64) as u32),
             duration: p
                 .duration_secs
-                .map(keyfob::duration::human)
+                .map(keyfob::model::duration::human)
                 .unwrap_or_else(|| "default".into()),
             region: p.region.clone(),
             is_default: current == Some(p.name.as_str()),
@@ -335,10 +335,10 @@ impl From<KeyRow> for KeyView {
             status: k.status.clone(),
             created: k.created.map(rfc3339),
             age_days: k.age_days.map(|d| d.clamp(0, i32::MAX as i64) as i32),
-            old: k.age_days.is_some_and(keyfob::keys::is_old),
+            old: k.age_days.is_some_and(keyfob::app::access_keys::is_old),
             age: k
                 .age_days
-                .map(keyfob::keys::age_text)
+                .map(keyfob::app::access_keys::age_text)
                 .unwrap_or_else(|| "unknown".into()),
             last_used: k.last_used.date.map(rfc3339),
             last_used_service: k.last_used.service,
@@ -402,7 +402,7 @@ impl RotationView {
             old_key: state.map(|s| s.old_key_id.masked()),
             new_key: state.and_then(|s| s.new_key_id.as_ref().map(AccessKeyId::masked)),
             delete_after: state.and_then(Rotation::delete_after).map(rfc3339),
-            grace: state.map(|s| keyfob::duration::human(s.grace_secs)),
+            grace: state.map(|s| keyfob::model::duration::human(s.grace_secs)),
             steps: STEPS
                 .iter()
                 .enumerate()
@@ -532,9 +532,9 @@ pub enum StoreChoice {
     File,
 }
 
-impl From<keyfob::store::Backend> for StoreChoice {
-    fn from(b: keyfob::store::Backend) -> Self {
-        use keyfob::store::Backend;
+impl From<keyfob::platform::store::Backend> for StoreChoice {
+    fn from(b: keyfob::platform::store::Backend) -> Self {
+        use keyfob::platform::store::Backend;
         match b {
             Backend::Auto => StoreChoice::Auto,
             Backend::Keychain => StoreChoice::Keychain,
@@ -543,9 +543,9 @@ impl From<keyfob::store::Backend> for StoreChoice {
     }
 }
 
-impl From<StoreChoice> for keyfob::store::Backend {
+impl From<StoreChoice> for keyfob::platform::store::Backend {
     fn from(s: StoreChoice) -> Self {
-        use keyfob::store::Backend;
+        use keyfob::platform::store::Backend;
         match s {
             StoreChoice::Auto => Backend::Auto,
             StoreChoice::Keychain => Backend::Keychain,
@@ -641,7 +641,7 @@ pub struct SsoIdentityView {
 }
 
 impl SsoIdentityView {
-    pub fn new(i: &keyfob::sso::SsoIdentity, expired: bool) -> Self {
+    pub fn new(i: &keyfob::config::sso::SsoIdentity, expired: bool) -> Self {
         Self {
             name: i.name.to_string(),
             start_url: i.start_url.clone(),
@@ -650,7 +650,7 @@ impl SsoIdentityView {
             added_at: rfc3339(i.added_at),
             signed_in_at: rfc3339(i.signed_in_at),
             expired,
-            held: !expired && keyfob::provider::sso::holds(i.name.as_str()),
+            held: !expired && keyfob::credentials::sso::holds(i.name.as_str()),
         }
     }
 }

@@ -7,10 +7,10 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use keyfob::app::AppError;
-use keyfob::keys::KeysError;
-use keyfob::provider::ProviderError;
-use keyfob::rotation::RotationError;
-use keyfob::thirdparty::ThirdPartyError;
+use keyfob::app::access_keys::KeysError;
+use keyfob::app::rotation::RotationError;
+use keyfob::app::thirdparty::ThirdPartyError;
+use keyfob::credentials::ProviderError;
 use keyfob::vault::VaultError;
 
 /// What went wrong, for the UI to react to.
@@ -110,7 +110,7 @@ impl From<AppError> for UiError {
                 _,
             ) => ErrorKind::Field,
             (_, Some(VaultError::Aws(_))) => ErrorKind::Aws,
-            (AppError::Profile(keyfob::profile::ProfileError::NotFound { .. }), _) => {
+            (AppError::Profile(keyfob::config::profile::ProfileError::NotFound { .. }), _) => {
                 ErrorKind::NotFound
             }
             (AppError::NotManaged { .. }, _) => ErrorKind::NotManaged,
@@ -159,8 +159,8 @@ impl From<AppError> for UiError {
     }
 }
 
-impl From<keyfob::settings::SaveError> for UiError {
-    fn from(e: keyfob::settings::SaveError) -> Self {
+impl From<keyfob::config::settings::SaveError> for UiError {
+    fn from(e: keyfob::config::settings::SaveError) -> Self {
         AppError::from(e).into()
     }
 }
@@ -177,8 +177,8 @@ impl From<ThirdPartyError> for UiError {
     }
 }
 
-impl From<keyfob::field::FieldError> for UiError {
-    fn from(e: keyfob::field::FieldError) -> Self {
+impl From<keyfob::model::field::FieldError> for UiError {
+    fn from(e: keyfob::model::field::FieldError) -> Self {
         AppError::from(e).into()
     }
 }

@@ -27,12 +27,12 @@ use std::sync::{Arc, Mutex};
 
 use tauri::{AppHandle, Emitter, Manager, WebviewWindowBuilder, WindowEvent};
 
-use keyfob::agent::client::AgentLink;
-use keyfob::agent::protocol::Reply;
 use keyfob::agent::server::{Agent, AgentError, AgentServer, Asker, ServerHandle, harden_process};
 use keyfob::app::{self, Keyfob};
 use keyfob::aws::sts::CallerIdentity;
-use keyfob::settings::Settings;
+use keyfob::config::settings::Settings;
+use keyfob::link::client::AgentLink;
+use keyfob::link::protocol::Reply;
 use keyfob::vault::NewIdentity;
 
 use dto::{SettingsView, StoreChoice, VerifiedKeys};
@@ -92,7 +92,7 @@ impl Desk {
             identity_name: new.name.to_string(),
             account: caller.account.clone(),
             arn: caller.arn.clone(),
-            root: keyfob::identity::is_root_arn(&caller.arn),
+            root: keyfob::model::identity::is_root_arn(&caller.arn),
         };
         *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some((new, caller));
         view
@@ -154,8 +154,8 @@ impl Desk {
             store_in_use: self.store_in_use.clone(),
             notice: self.notice.clone(),
             start_at_login: autostart::enabled(),
-            session_duration: keyfob::duration::human(durations.session_secs),
-            role_duration: keyfob::duration::human(durations.role_secs),
+            session_duration: keyfob::model::duration::human(durations.session_secs),
+            role_duration: keyfob::model::duration::human(durations.role_secs),
             config_file: self.kf.paths.config_file().display().to_string(),
             prompt_service: self.prompt_error.clone(),
             global_shortcut: shortcut::load(&self.kf.paths.config_file()),

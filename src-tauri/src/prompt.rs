@@ -16,9 +16,9 @@ use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager};
 use zeroize::Zeroizing;
 
-use keyfob::agent::protocol::AskKind;
 use keyfob::agent::server::{PromptAnswer, PromptRequest};
-use keyfob::secret::Pin;
+use keyfob::link::protocol::AskKind;
+use keyfob::model::secret::Pin;
 
 use crate::dto::{PromptKind, PromptView};
 use crate::error::{ErrorKind, UiError};

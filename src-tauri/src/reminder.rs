@@ -1,6 +1,6 @@
 //! The desktop notification when an identity's key passes 90 days: which
 //! keys, and the record that each was announced once, are the library's
-//! (`keyfob::reminders`, through `keyfob::app`); this file only shows them,
+//! (`keyfob::app::reminders`, through `keyfob::app`); this file only shows them,
 //! with notify-rust (the freedesktop notification service over D-Bus).
 
 use std::time::Duration;

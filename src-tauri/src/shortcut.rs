@@ -76,12 +76,12 @@ pub fn parse(text: &str) -> Result<Option<Shortcut>, UiError> {
 pub fn save(config_file: &Path, text: &str) -> Result<(), UiError> {
     let path = settings_path(config_file);
     let io = |e: &dyn std::fmt::Display| UiError::new(ErrorKind::Config, e.to_string());
-    let _lock = keyfob::fsutil::lock_for(&path).map_err(|e| io(&e))?;
+    let _lock = keyfob::platform::fsutil::lock_for(&path).map_err(|e| io(&e))?;
     let body = serde_json::to_vec_pretty(&DesktopSettings {
         global_shortcut: text.trim().to_owned(),
     })
     .map_err(|e| io(&e))?;
-    keyfob::fsutil::write_atomic(&path, &body, 0o600).map_err(|e| io(&e))
+    keyfob::platform::fsutil::write_atomic(&path, &body, 0o600).map_err(|e| io(&e))
 }
 
 /// The plugin, whose handler opens the switcher on a press.

@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use super::peer::Peer;
-use super::protocol::{Answer, AskKind, MAX_LINE, Reply, decode};
 use super::requester::{Requester, requester};
 use super::server::{Agent, Asker, PromptAnswer, PromptRequest, send};
 use crate::app;
-use crate::prompt::tty::PromptError;
-use crate::provider::{Ask, Prompter};
-use crate::secret::Pin;
+use crate::credentials::{Ask, Prompter};
+use crate::link::peer::Peer;
+use crate::link::protocol::{Answer, AskKind, MAX_LINE, Reply, decode};
+use crate::model::ask::PromptError;
+use crate::model::secret::Pin;
 
 impl Conversation {
     /// The conversation of one request from `peer` on `stream`.

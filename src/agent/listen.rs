@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use super::protocol::{ErrorKind, MAX_LINE, Reply};
 use super::server::{Agent, refuse_other_user, send, serve_line};
+use crate::link::protocol::{ErrorKind, MAX_LINE, Reply};
 
 /// Connections waiting for their request line, at most.
 pub const MAX_PENDING: usize = 512;

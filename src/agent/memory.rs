@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::session::{CacheError, SessionCache};
+use crate::link::cache::{CacheError, SessionCache};
 
 /// Bytes locked in RAM while they live, wiped before they are freed.
 struct Locked {

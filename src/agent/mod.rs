@@ -23,13 +23,9 @@
 //! - [`lock_on`]: wiping every session when the screen locks or the
 //!   machine goes to sleep.
 
-pub mod client;
 mod conversation;
-pub mod error;
 mod listen;
 pub mod lock_on;
 pub mod memory;
-pub mod peer;
-pub mod protocol;
 pub mod requester;
 pub mod server;

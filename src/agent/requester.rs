@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::peer::{Peer, start_time, trusted_binaries};
+use crate::link::peer::{Peer, start_time, trusted_binaries};
 
 /// The program that asked.
 #[derive(Clone, Debug, PartialEq, Eq)]

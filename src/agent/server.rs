@@ -24,17 +24,17 @@ use zeroize::Zeroizing;
 
 use super::conversation::{Conversation, Refusals};
 use super::memory::MemoryCache;
-use super::peer::{Peer, is_keyfob, trusted_binaries};
-use super::protocol::{
-    AskKind, ErrorKind, HandedOver, Reply, Request, decode, encode, lock_path, socket_path,
-};
 pub use super::requester::{Requester, requester};
 use crate::app::{self, AppError, Keyfob};
-use crate::fsutil::{self, FileLock, LockError};
-use crate::provider::{Ask, Prompter};
-use crate::secret::Pin;
+use crate::credentials::{Ask, Prompter};
+use crate::link::peer::{Peer, is_keyfob, trusted_binaries};
+use crate::link::protocol::{
+    AskKind, ErrorKind, HandedOver, Reply, Request, decode, encode, lock_path, socket_path,
+};
+use crate::model::secret::Pin;
+use crate::platform::fsutil::{self, FileLock, LockError};
 
-pub use super::error::AgentError;
+pub use crate::link::error::AgentError;
 
 /// The most threads a headless agent runs: the accept loop, at most
 /// [`super::listen::WORKERS`] request threads, the screen-lock watcher's
@@ -191,7 +191,7 @@ impl AgentServer {
             path: path.clone(),
             source,
         };
-        crate::paths::private_dir(runtime_dir)
+        crate::platform::paths::private_dir(runtime_dir)
             .map_err(|e| err(std::io::Error::other(e.to_string())))?;
         // A moment's wait: an agent told to stop (or hand over) lets go
         // of the lock as it exits.
@@ -306,8 +306,10 @@ pub(super) fn serve_line(mut stream: UnixStream, line: Zeroizing<String>, agent:
 fn failed(e: impl Into<AppError>) -> Reply {
     let e: AppError = e.into();
     let kind = match &e {
-        AppError::Provider(crate::provider::ProviderError::Locked { .. }) => ErrorKind::Locked,
-        AppError::Provider(crate::provider::ProviderError::SsoSignIn { .. }) => ErrorKind::SignIn,
+        AppError::Provider(crate::credentials::ProviderError::Locked { .. }) => ErrorKind::Locked,
+        AppError::Provider(crate::credentials::ProviderError::SsoSignIn { .. }) => {
+            ErrorKind::SignIn
+        }
         e if e.is_refusal() => ErrorKind::Refusal,
         _ => ErrorKind::Failed,
     };
@@ -418,7 +420,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
             Err(e) => failed(e),
         },
         Request::ForgetSignIn { identity } => Reply::Dropped {
-            dropped: crate::provider::sso::forget(&identity),
+            dropped: crate::credentials::sso::forget(&identity),
         },
         Request::Keys => match cache.keys() {
             Ok(keys) => Reply::Keys { keys },
@@ -478,7 +480,7 @@ static SIGN_INS: Mutex<std::collections::BTreeMap<String, Arc<Mutex<()>>>> =
 fn sign_in_through_app<T>(
     kf: &Keyfob,
     asker: &Conversation,
-    profile: &crate::profile::Profile,
+    profile: &crate::config::profile::Profile,
     started: OffsetDateTime,
     run: &Attempt<'_, T>,
 ) -> Option<Result<T, AppError>> {
@@ -507,7 +509,7 @@ fn sign_in_through_app<T>(
     };
     match asker.ask_app(AskKind::SignIn, &ask)? {
         PromptAnswer::Pin(pin) => {
-            let again = crate::prompt::FixedPrompter {
+            let again = crate::platform::prompt::FixedPrompter {
                 pin: Some(pin),
                 mfa_code: None,
             };
@@ -522,7 +524,7 @@ fn sign_in_through_app<T>(
 /// processes, and that is the kernel's only word on which program
 /// listens on `agent.sock` — without it a client could not tell the agent
 /// from a program posing as it, and would hand that program the PIN
-/// ([`super::peer`]). Reading the agent's memory is then what ptrace
+/// ([`crate::link::peer`]). Reading the agent's memory is then what ptrace
 /// allows: under Yama's `ptrace_scope` 1 or more (Ubuntu's default) no
 /// program of the user but root's may; without Yama any could — as it
 /// could read a client's, where the PIN is typed ([`memory_closed`]).

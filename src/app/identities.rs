@@ -4,10 +4,10 @@
 
 use crate::aws::AwsError;
 use crate::aws::sts::{self, CallerIdentity};
-use crate::field::{Field, FieldError};
-use crate::identity::{AccessKeyId, Identity, IdentityName};
-use crate::profile::Profile;
-use crate::secret::{Pin, SecretAccessKey};
+use crate::config::profile::Profile;
+use crate::model::field::{Field, FieldError};
+use crate::model::identity::{AccessKeyId, Identity, IdentityName};
+use crate::model::secret::{Pin, SecretAccessKey};
 use crate::vault::{AddOptions, KeyVerifier, NewIdentity, Sts, VaultError};
 
 use super::{Answered, AppError, Confirm, Keyfob, Question};
@@ -100,7 +100,7 @@ impl KeyVerifier for Verified {
         &self,
         _: &AccessKeyId,
         _: &SecretAccessKey,
-        _: &crate::endpoints::Endpoints,
+        _: &crate::model::endpoints::Endpoints,
     ) -> Result<CallerIdentity, AwsError> {
         Ok(self.0.clone())
     }
@@ -220,10 +220,10 @@ pub fn set_endpoints(
     kf: &Keyfob,
     name: &str,
     pin: &Pin,
-    endpoints: crate::endpoints::Endpoints,
-) -> Result<crate::endpoints::Endpoints, AppError> {
+    endpoints: crate::model::endpoints::Endpoints,
+) -> Result<crate::model::endpoints::Endpoints, AppError> {
     if !kf.is_agent() {
-        let flow = crate::flow::Flow::SetEndpoints {
+        let flow = crate::model::flow::Flow::SetEndpoints {
             identity: name.to_owned(),
             url: endpoints.url.clone(),
             region: Some(endpoints.region.clone()),

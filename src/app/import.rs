@@ -14,10 +14,10 @@ use std::path::PathBuf;
 
 use crate::aws::config_file::{AwsFile, Flavor};
 use crate::aws::wiring;
-use crate::fsutil::{self, backup_path};
-use crate::identity::{AccessKeyId, IdentityName, check_pin, check_secret};
-use crate::profile::{Profile, ProfileInput};
-use crate::secret::{Pin, SecretAccessKey};
+use crate::config::profile::{Profile, ProfileInput};
+use crate::model::identity::{AccessKeyId, IdentityName, check_pin, check_secret};
+use crate::model::secret::{Pin, SecretAccessKey};
+use crate::platform::fsutil::{self, backup_path};
 use crate::vault::{AddOptions, NewIdentity, Sts};
 
 use super::{Answered, AppError, Confirm, Keyfob, Question};
@@ -44,12 +44,12 @@ pub struct ImportReport {
 /// The imported identities' endpoints are the settings in force where
 /// the import was asked for (as for `keyfob add`).
 pub fn import(kf: &Keyfob, host: &dyn ImportHost) -> Result<ImportReport, AppError> {
-    let endpoints = crate::endpoints::Endpoints::at_add(None, None)?;
+    let endpoints = crate::model::endpoints::Endpoints::at_add(None, None)?;
     if !kf.is_agent() {
         // Run where keys are sealed: the agent reads the file, verifies
         // and seals; this process only answers its questions.
         let result = kf.agent_link().flow_answered(
-            crate::flow::Flow::Import {
+            crate::model::flow::Flow::Import {
                 endpoint_url: endpoints.url,
                 region: Some(endpoints.region),
             },
@@ -58,8 +58,8 @@ pub fn import(kf: &Keyfob, host: &dyn ImportHost) -> Result<ImportReport, AppErr
             false,
         )?;
         return serde_json::from_str(&result).map_err(|e| {
-            AppError::Agent(crate::agent::error::AgentError::Replied {
-                kind: crate::agent::protocol::ErrorKind::Protocol,
+            AppError::Agent(crate::link::error::AgentError::Replied {
+                kind: crate::link::protocol::ErrorKind::Protocol,
                 message: format!("the agent's answer is not what this keyfob expects: {e}"),
             })
         });
@@ -71,7 +71,7 @@ pub fn import(kf: &Keyfob, host: &dyn ImportHost) -> Result<ImportReport, AppErr
 pub fn import_with(
     kf: &Keyfob,
     host: &dyn ImportHost,
-    endpoints: crate::endpoints::Endpoints,
+    endpoints: crate::model::endpoints::Endpoints,
 ) -> Result<ImportReport, AppError> {
     let mut report = ImportReport::default();
     let cred_path = wiring::credentials_path().ok_or(AppError::NoCredentialsFile)?;
@@ -161,7 +161,7 @@ pub fn import_with(
         let mut profile = Profile::plain(identity);
         profile.region = creds
             .get(section, "region")
-            .filter(|r| crate::limits::region(r).is_ok());
+            .filter(|r| crate::model::limits::region(r).is_ok());
         if !kf.book()?.contains(&profile.name) {
             super::save_profile(kf, &profile, false, &Answered { take_over: true })?;
         }

@@ -6,23 +6,23 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::app::access_keys::{Finding, KeyRow, iam_err};
+use crate::app::reminders::{self, Due, Notified};
+use crate::app::rotation::{self, DEFAULT_GRACE_SECS, Report, Rotation};
+use crate::app::thirdparty;
 use crate::aws::config_file::{AwsFile, Flavor};
 use crate::aws::iam::AccessKeyInfo;
 use crate::aws::{sts, wiring};
-use crate::field::{Field, FieldError};
-use crate::fsutil::{self, backup_path};
-use crate::identity::{AccessKeyId, Identity, KeyFacts, account_from_key_id};
-use crate::keys::{Finding, KeyRow, iam_err};
-use crate::provider::Prompter;
-use crate::reminders::{self, Due, Notified};
-use crate::rotation::{self, DEFAULT_GRACE_SECS, Report, Rotation};
-use crate::secret::Pin;
-use crate::thirdparty;
+use crate::credentials::Prompter;
+use crate::model::field::{Field, FieldError};
+use crate::model::identity::{AccessKeyId, Identity, KeyFacts, account_from_key_id};
+use crate::model::secret::Pin;
+use crate::platform::fsutil::{self, backup_path};
 
 use super::remote::in_agent;
 use super::{AppError, Keyfob};
-use crate::flow::Flow;
-pub use crate::flow::{KeyAction, RotateAction};
+use crate::model::flow::Flow;
+pub use crate::model::flow::{KeyAction, RotateAction};
 
 /// Runs `action` on one of the user's keys (IAM signed with the vault's
 /// key, opened with `pin`). Refuses to deactivate or delete the key the
@@ -42,7 +42,7 @@ pub fn key_action(
     }
     let vault = kf.vault()?;
     let identity = vault.get(name)?;
-    let iam = crate::keys::connect(&vault, &identity, pin)?;
+    let iam = crate::app::access_keys::connect(&vault, &identity, pin)?;
     let listed = iam.list_keys().map_err(iam_err("ListAccessKeys"))?;
     let find = |key: &str| -> Result<(AccessKeyId, AccessKeyInfo), AppError> {
         let key = AccessKeyId::parse(key)?;
@@ -119,7 +119,9 @@ pub fn access_keys(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Vec<KeyRow>, Ap
     }
     let vault = kf.vault()?;
     let identity = vault.get(name)?;
-    Ok(crate::keys::list_with_pin(&vault, &identity, pin)?)
+    Ok(crate::app::access_keys::list_with_pin(
+        &vault, &identity, pin,
+    )?)
 }
 
 /// Runs one rotation action, as `keyfob rotate` does (`grace_secs` as
@@ -142,7 +144,7 @@ pub fn rotate(
     }
     let grace_secs = match grace.map(str::trim).filter(|g| !g.is_empty()) {
         Some(g) => Some(
-            crate::duration::parse(g)
+            crate::model::duration::parse(g)
                 .map_err(|e| FieldError::new(Field::Grace, e.reason))?
                 .as_secs(),
         ),
@@ -162,7 +164,7 @@ pub fn rotate(
     }?;
     if report.switched {
         // Here, in the agent: its sessions are made anew with the new key.
-        let prompter = crate::prompt::FixedPrompter {
+        let prompter = crate::platform::prompt::FixedPrompter {
             pin: Some(pin.clone()),
             mfa_code: None,
         };
@@ -177,7 +179,7 @@ pub fn renew_sessions(kf: &Keyfob, name: &str, prompter: &dyn Prompter) -> Resul
     let current = kf.vault()?.get(name)?;
     let cache = kf.cache()?;
     let open = || kf.vault();
-    crate::keys::renew_sessions(
+    crate::app::access_keys::renew_sessions(
         cache.as_ref(),
         &open,
         kf.paths.runtime_dir.join("locks"),
@@ -218,10 +220,10 @@ pub fn audit(kf: &Keyfob) -> Result<Vec<IdentityAudit>, AppError> {
         // hide the identity.
         let state = rotation::load(&vault, &identity);
         let rotation = state.as_ref().ok().and_then(Option::as_ref);
-        let mut findings = crate::keys::findings(&identity, rotation, now);
+        let mut findings = crate::app::access_keys::findings(&identity, rotation, now);
         if let Err(e) = state {
             findings.push(Finding {
-                kind: crate::keys::FindingKind::Rotation,
+                kind: crate::app::access_keys::FindingKind::Rotation,
                 message: e.to_string(),
             });
         }
@@ -310,7 +312,7 @@ pub fn refresh_facts(kf: &Keyfob, identity: &Identity, pin: &Pin) -> Result<(), 
         return in_agent(kf, flow, Some(pin));
     }
     let vault = kf.vault()?;
-    let iam = crate::keys::connect(&vault, identity, pin)?;
+    let iam = crate::app::access_keys::connect(&vault, identity, pin)?;
     let listed = iam.list_keys().map_err(iam_err("ListAccessKeys"))?;
     let mine = listed
         .iter()

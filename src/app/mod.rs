@@ -21,13 +21,18 @@
 //! | [`import`] | moving plaintext keys and role profiles into keyfob |
 //! | [`sso`] | Identity Center identities: add (device sign-in), sign in again, remove |
 
+pub mod access_keys;
+pub mod console;
 mod identities;
 mod import;
 mod keys;
 mod profiles;
+pub mod reminders;
 pub mod remote;
+pub mod rotation;
 mod sessions;
 mod sso;
+pub mod thirdparty;
 
 pub use identities::*;
 pub use import::*;
@@ -40,22 +45,23 @@ pub use sso::*;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
 
+use crate::app::access_keys::KeysError;
+use crate::app::rotation::RotationError;
+use crate::app::thirdparty::ThirdPartyError;
 use crate::aws::AwsError;
 use crate::aws::config_file::{AwsFile, ConfigFileError, Flavor};
 use crate::aws::wiring::{self, Ownership};
-use crate::field::{Field, FieldError};
-use crate::fsutil::{self, FileLock, LockError, WriteError};
-use crate::identity::Identity;
-use crate::keys::KeysError;
-use crate::paths::{PathError, Paths};
-use crate::profile::{Durations, Profile, ProfileBook, ProfileError};
-use crate::provider::{Prompter, Provider, ProviderError};
-use crate::rotation::RotationError;
-use crate::secret::Pin;
-use crate::session::{CacheError, SessionCache, digest, open_cache};
-use crate::settings::{Settings, SettingsError};
-use crate::store::{self, Backend, SecretStore, StoreError};
-use crate::thirdparty::ThirdPartyError;
+use crate::config::profile::{Durations, Profile, ProfileBook, ProfileError};
+use crate::config::settings::{Settings, SettingsError};
+use crate::credentials::{Prompter, Provider, ProviderError};
+use crate::link::cache::{CacheError, SessionCache, open_cache};
+use crate::model::field::{Field, FieldError};
+use crate::model::identity::Identity;
+use crate::model::secret::Pin;
+use crate::model::session::digest;
+use crate::platform::fsutil::{self, FileLock, LockError, WriteError};
+use crate::platform::paths::{PathError, Paths};
+use crate::platform::store::{self, Backend, SecretStore, StoreError};
 use crate::vault::{Vault, VaultError};
 
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +85,7 @@ pub enum AppError {
     #[error(transparent)]
     Settings(#[from] SettingsError),
     #[error(transparent)]
-    SaveSettings(#[from] crate::settings::SaveError),
+    SaveSettings(#[from] crate::config::settings::SaveError),
     #[error(transparent)]
     Path(#[from] PathError),
     #[error(transparent)]
@@ -91,7 +97,7 @@ pub enum AppError {
     #[error(transparent)]
     Keys(#[from] KeysError),
     #[error(transparent)]
-    Console(#[from] crate::console::ConsoleError),
+    Console(#[from] crate::app::console::ConsoleError),
     #[error("cannot find the AWS config file: set HOME or AWS_CONFIG_FILE")]
     NoAwsConfig,
     #[error("cannot find the shared credentials file: set HOME or AWS_SHARED_CREDENTIALS_FILE")]
@@ -119,9 +125,9 @@ pub enum AppError {
         source: Box<AppError>,
     },
     #[error(transparent)]
-    Prompt(#[from] crate::prompt::tty::PromptError),
+    Prompt(#[from] crate::model::ask::PromptError),
     #[error(transparent)]
-    Agent(#[from] crate::agent::error::AgentError),
+    Agent(#[from] crate::link::error::AgentError),
     #[error(transparent)]
     Sso(#[from] crate::aws::sso::SsoError),
 }
@@ -140,13 +146,13 @@ impl AppError {
                 ThirdPartyError::Unguarded { .. } | ThirdPartyError::Rejected { .. },
             ) => Some(Field::ExternalId),
             AppError::Provider(ProviderError::Field(e)) => Some(e.field),
-            AppError::Console(crate::console::ConsoleError::Field(e)) => Some(e.field),
+            AppError::Console(crate::app::console::ConsoleError::Field(e)) => Some(e.field),
             AppError::Provider(ProviderError::MfaCodeReused { .. }) => Some(Field::MfaCode),
             AppError::Profile(
                 ProfileError::Invalid { source, .. } | ProfileError::Field { source, .. },
             ) => Some(source.field),
             AppError::Profile(ProfileError::Exists { .. }) => Some(Field::ProfileName),
-            AppError::SaveSettings(crate::settings::SaveError::Field(e)) => Some(e.field),
+            AppError::SaveSettings(crate::config::settings::SaveError::Field(e)) => Some(e.field),
             AppError::ProfileNotAdded { source, .. } => source.field(),
             // A wrong secret (or unknown key) is what GetCallerIdentity
             // refuses when keys are verified before they are added.
@@ -200,11 +206,11 @@ impl AppError {
                     | ProfileError::Field { .. }
                     | ProfileError::InUse { .. }
             ),
-            AppError::SaveSettings(crate::settings::SaveError::Field(_)) => true,
-            AppError::Console(crate::console::ConsoleError::Field(_)) => true,
+            AppError::SaveSettings(crate::config::settings::SaveError::Field(_)) => true,
+            AppError::Console(crate::app::console::ConsoleError::Field(_)) => true,
             AppError::ProfileNotAdded { source, .. } => source.is_refusal(),
-            AppError::Agent(crate::agent::error::AgentError::Replied { kind, .. }) => {
-                *kind == crate::agent::protocol::ErrorKind::Refusal
+            AppError::Agent(crate::link::error::AgentError::Replied { kind, .. }) => {
+                *kind == crate::link::protocol::ErrorKind::Refusal
             }
             _ => false,
         }
@@ -243,7 +249,7 @@ pub enum Question<'a> {
     /// Delete an identity and its sealed key.
     RemoveIdentity(&'a Identity),
     /// Delete an Identity Center identity and its sealed sign-in.
-    RemoveSsoIdentity(&'a crate::sso::SsoIdentity),
+    RemoveSsoIdentity(&'a crate::config::sso::SsoIdentity),
     RemoveProfile(&'a str),
     /// Move one plaintext key of the shared credentials file into the vault.
     Import {
@@ -366,7 +372,7 @@ impl Keyfob {
     pub fn into_agent(mut self) -> (Keyfob, Option<Arc<crate::agent::memory::MemoryCache>>) {
         let namespace = self.namespace();
         let (cache, memory): (Arc<dyn SessionCache + Send + Sync>, _) =
-            match crate::session::kernel_cache(&namespace) {
+            match crate::link::cache::kernel_cache(&namespace) {
                 Some(kernel) => (Arc::from(kernel), None),
                 None => {
                     let memory = Arc::new(crate::agent::memory::MemoryCache::default());
@@ -398,8 +404,8 @@ impl Keyfob {
     }
 
     /// Where the agent listens, and the binary that starts it.
-    pub fn agent_link(&self) -> crate::agent::client::AgentLink {
-        crate::agent::client::AgentLink {
+    pub fn agent_link(&self) -> crate::link::client::AgentLink {
+        crate::link::client::AgentLink {
             runtime_dir: self.paths.runtime_dir.clone(),
             exe: self.cli.clone(),
         }
@@ -662,11 +668,11 @@ pub fn find_cli(app_exe: &Path) -> PathBuf {
 /// Asks `prompter` for `identity`'s PIN (for IAM calls signed with the
 /// long-term key); with no prompter, says how to give one.
 pub fn pin_for(prompter: Option<&dyn Prompter>, identity: &Identity) -> Result<Pin, AppError> {
-    let prompter = prompter.ok_or(crate::prompt::tty::PromptError::NotGiven {
+    let prompter = prompter.ok_or(crate::model::ask::PromptError::NotGiven {
         what: "PIN",
         hint: "pass --pin-stdin",
     })?;
-    Ok(prompter.pin(&crate::provider::Ask {
+    Ok(prompter.pin(&crate::credentials::Ask {
         profile: identity.name.as_str(),
         identity: identity.name.as_str(),
         mfa_serial: None,

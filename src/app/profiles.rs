@@ -5,11 +5,11 @@
 
 use serde::Serialize;
 
+use crate::app::thirdparty::{self, ThirdPartyError};
 use crate::aws::wiring::{self, Ownership};
-use crate::profile::{ExternalIdGuard, Profile, ProfileError, ProfileInput};
-use crate::provider::{Prompter, ProviderError};
-use crate::session::Session;
-use crate::thirdparty::{self, ThirdPartyError};
+use crate::config::profile::{ExternalIdGuard, Profile, ProfileError, ProfileInput};
+use crate::credentials::{Prompter, ProviderError};
+use crate::model::session::Session;
 
 use super::{AppError, Confirm, Keyfob, resolve};
 
@@ -77,9 +77,9 @@ pub fn set_account_alias(
     account: &str,
     alias: Option<&str>,
 ) -> Result<std::collections::BTreeMap<String, String>, AppError> {
-    crate::limits::account_id(account)?;
+    crate::model::limits::account_id(account)?;
     if let Some(a) = alias {
-        crate::limits::account_alias(a)?;
+        crate::model::limits::account_alias(a)?;
     }
     let mut files = kf.edit_files()?;
     files.book.set_account_alias(account, alias)?;
@@ -231,8 +231,8 @@ fn guard_session(
             ),
         };
         return got.map_err(|e| match e {
-            crate::agent::error::AgentError::Replied {
-                kind: crate::agent::protocol::ErrorKind::Locked,
+            crate::link::error::AgentError::Replied {
+                kind: crate::link::protocol::ErrorKind::Locked,
                 ..
             } => AppError::GuardLocked {
                 identity: profile.identity.to_string(),
@@ -249,13 +249,13 @@ fn guard_session(
             identity: profile.identity.to_string(),
             mfa: profile.mfa_serial.is_some(),
         },
-        ProviderError::Prompt(crate::prompt::tty::PromptError::NotGiven { what, .. }) => {
+        ProviderError::Prompt(crate::model::ask::PromptError::NotGiven { what, .. }) => {
             let field = if what == "PIN" {
-                crate::field::Field::Pin
+                crate::model::field::Field::Pin
             } else {
-                crate::field::Field::MfaCode
+                crate::model::field::Field::MfaCode
             };
-            AppError::Field(crate::field::FieldError::new(
+            AppError::Field(crate::model::field::FieldError::new(
                 field,
                 format!(
                     "needed: the external-ID guard assumes the role with identity {}'s session",

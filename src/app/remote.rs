@@ -16,10 +16,10 @@ use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use super::{AppError, Keyfob};
-pub use crate::flow::Flow;
-use crate::prompt::FixedPrompter;
-use crate::provider::{Ask, Prompter};
-use crate::secret::Pin;
+use crate::credentials::{Ask, Prompter};
+pub use crate::model::flow::Flow;
+use crate::model::secret::Pin;
+use crate::platform::prompt::FixedPrompter;
 
 /// What the agent asks of the client while it runs a flow: the PIN (as
 /// [`Prompter`]), and for `import` a yes or no, a new identity's PIN, and
@@ -28,7 +28,7 @@ pub trait FlowHost: Prompter {
     /// Whether the person says yes to `question`.
     fn confirm(&self, question: &str) -> bool;
     /// A new identity's PIN (entered twice where a person types it).
-    fn new_pin(&self, identity: &str) -> Result<Pin, crate::prompt::tty::PromptError>;
+    fn new_pin(&self, identity: &str) -> Result<Pin, crate::model::ask::PromptError>;
     /// Shows a line of progress.
     fn say(&self, line: &str);
 }
@@ -52,7 +52,7 @@ impl super::Confirm for RemoteImport<'_> {
 }
 
 impl super::ImportHost for RemoteImport<'_> {
-    fn pin(&self, identity: &crate::identity::IdentityName) -> Result<Pin, AppError> {
+    fn pin(&self, identity: &crate::model::identity::IdentityName) -> Result<Pin, AppError> {
         Ok(self.0.new_pin(identity.as_str())?)
     }
 
@@ -65,14 +65,14 @@ impl super::ImportHost for RemoteImport<'_> {
 /// PINs answered by the face's own import host, its lines shown there.
 pub struct ImportAnswers<'a>(pub &'a dyn super::ImportHost);
 
-impl crate::agent::client::Answerer for ImportAnswers<'_> {
+impl crate::link::client::Answerer for ImportAnswers<'_> {
     fn answer(
         &self,
-        kind: crate::agent::protocol::AskKind,
+        kind: crate::link::protocol::AskKind,
         ask: &Ask<'_>,
         question: Option<&str>,
-    ) -> crate::agent::protocol::Answer {
-        use crate::agent::protocol::{Answer, AskKind};
+    ) -> crate::link::protocol::Answer {
+        use crate::link::protocol::{Answer, AskKind};
         match kind {
             AskKind::Confirm => {
                 let text = question.unwrap_or_default();
@@ -81,7 +81,7 @@ impl crate::agent::client::Answerer for ImportAnswers<'_> {
                     Err(_) => Answer::Refused,
                 }
             }
-            AskKind::NewPin => match crate::identity::IdentityName::parse(ask.identity)
+            AskKind::NewPin => match crate::model::identity::IdentityName::parse(ask.identity)
                 .map_err(AppError::from)
                 .and_then(|name| self.0.pin(&name))
             {
@@ -124,8 +124,8 @@ pub(super) fn in_agent_asking<T: DeserializeOwned>(
 ) -> Result<T, AppError> {
     let result = kf.agent_link().flow(flow, prompter)?;
     serde_json::from_str(&result).map_err(|e| {
-        AppError::Agent(crate::agent::error::AgentError::Replied {
-            kind: crate::agent::protocol::ErrorKind::Protocol,
+        AppError::Agent(crate::link::error::AgentError::Replied {
+            kind: crate::link::protocol::ErrorKind::Protocol,
             message: format!("the agent's answer is not what this keyfob expects: {e}"),
         })
     })
@@ -177,8 +177,10 @@ pub fn run(kf: &Keyfob, flow: Flow, host: &dyn FlowHost) -> Result<Zeroizing<Str
             endpoint_url,
             region,
         } => {
-            let endpoints =
-                crate::endpoints::Endpoints::parse(endpoint_url.as_deref(), region.as_deref())?;
+            let endpoints = crate::model::endpoints::Endpoints::parse(
+                endpoint_url.as_deref(),
+                region.as_deref(),
+            )?;
             json(&super::import_with(kf, &RemoteImport(host), endpoints)?)
         }
         Flow::AccessKeys { identity } => {
@@ -230,7 +232,8 @@ pub fn run(kf: &Keyfob, flow: Flow, host: &dyn FlowHost) -> Result<Zeroizing<Str
             url,
             region,
         } => {
-            let endpoints = crate::endpoints::Endpoints::parse(url.as_deref(), region.as_deref())?;
+            let endpoints =
+                crate::model::endpoints::Endpoints::parse(url.as_deref(), region.as_deref())?;
             let pin = pin_of(kf, prompter, &identity, Kind::Keys)?;
             json(&super::set_endpoints(kf, &identity, &pin, endpoints)?)
         }

@@ -8,9 +8,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use zeroize::Zeroizing;
 
-use crate::profile::Profile;
-use crate::provider::Prompter;
-use crate::session::Session;
+use crate::config::profile::Profile;
+use crate::credentials::Prompter;
+use crate::model::session::Session;
 
 use super::{AppError, Keyfob};
 
@@ -83,9 +83,9 @@ pub fn identity_session(
     mfa_serial: Option<&str>,
     prompter: Option<&dyn Prompter>,
 ) -> Result<Session, AppError> {
-    let name = crate::identity::IdentityName::parse(identity)?;
+    let name = crate::model::identity::IdentityName::parse(identity)?;
     if let Some(serial) = mfa_serial {
-        crate::limits::mfa_serial(serial)?;
+        crate::model::limits::mfa_serial(serial)?;
     }
     let mut profile = Profile::plain(&name).with_defaults(kf.durations());
     profile.mfa_serial = mfa_serial.map(str::to_owned);
@@ -129,8 +129,8 @@ pub fn console_url(
     options: &ConsoleOptions,
     prompter: Option<&dyn Prompter>,
 ) -> Result<Zeroizing<String>, AppError> {
-    use crate::console::{self, ConsoleDuration};
-    use crate::field::{Field, FieldError};
+    use crate::app::console::{self, ConsoleDuration};
+    use crate::model::field::{Field, FieldError};
 
     let profile = kf.profile(name)?;
     let partition = match &profile.role {
@@ -161,10 +161,10 @@ pub fn console_url(
             if let Some(why) = why {
                 return Err(FieldError::new(Field::Duration, why).into());
             }
-            let d = crate::duration::parse(d)?;
-            crate::limits::duration_within(
+            let d = crate::model::duration::parse(d)?;
+            crate::model::limits::duration_within(
                 d,
-                (900, crate::limits::CONSOLE_SESSION_MAX),
+                (900, crate::model::limits::CONSOLE_SESSION_MAX),
                 "a console session",
             )?;
             ConsoleDuration::Seconds(d.as_secs())
@@ -320,7 +320,7 @@ pub fn lock(kf: &Keyfob, name: &str) -> Result<(Profile, SignInLock), AppError> 
         return Ok((profile, SignInLock::NotIdentityCenter));
     }
     let dropped = if kf.is_agent() {
-        crate::provider::sso::forget(profile.identity.as_str())
+        crate::credentials::sso::forget(profile.identity.as_str())
     } else {
         kf.agent_link().forget_sign_in(profile.identity.as_str())?
     };
@@ -343,9 +343,9 @@ pub fn lock_all(kf: &Keyfob) -> Result<usize, AppError> {
     // Identity Center sign-ins unsealed in the agent go too: without them
     // no profile of the identity gets a session without its PIN again.
     if kf.is_agent() {
-        crate::provider::sso::forget_all();
+        crate::credentials::sso::forget_all();
     } else {
-        crate::agent::client::AgentLink::lock_all_running(&kf.paths.runtime_dir, &kf.cli)?;
+        crate::link::client::AgentLink::lock_all_running(&kf.paths.runtime_dir, &kf.cli)?;
     }
     Ok(sessions)
 }

@@ -13,10 +13,10 @@ use time::OffsetDateTime;
 
 use super::{AppError, Confirm, Keyfob, Question};
 use crate::aws::sso::{self, ClientRegistration, Instance, SsoError};
-use crate::crypto::EnvelopeKey;
-use crate::identity::check_pin;
-use crate::secret::Pin;
-use crate::sso::{NewSso, SsoIdentity, SsoSecrets};
+use crate::config::sso::{NewSso, SsoIdentity, SsoSecrets};
+use crate::model::identity::check_pin;
+use crate::model::secret::Pin;
+use crate::platform::crypto::EnvelopeKey;
 
 /// What the face shows while the person approves a sign-in.
 pub trait SignInHost {
@@ -54,7 +54,7 @@ pub struct DeviceCode<'a> {
 /// scheme and host. Anything else an answer names is shown, never opened.
 pub fn verification_url_openable(
     url: &str,
-    endpoints: &crate::endpoints::Endpoints,
+    endpoints: &crate::model::endpoints::Endpoints,
     start_url: &str,
 ) -> bool {
     let Ok(u) = url::Url::parse(url) else {
@@ -215,7 +215,7 @@ pub fn remove_sso_identity(
     let identity = vault.sso_get(name)?;
     confirm.confirm(&Question::RemoveSsoIdentity(&identity))?;
     let mut files = kf.edit_files()?;
-    let mut dependents: Vec<crate::profile::Profile> = files
+    let mut dependents: Vec<crate::config::profile::Profile> = files
         .book
         .list()?
         .into_iter()
@@ -264,8 +264,8 @@ impl Template {
     /// Checks a template: text of profile-name characters and known
     /// `{placeholders}`, at least one of `{account_name}`/`{account_id}`
     /// and `{role_name}`, so every account and role gets its own name.
-    pub fn parse(input: &str) -> Result<Template, crate::field::FieldError> {
-        use crate::field::{Field, FieldError};
+    pub fn parse(input: &str) -> Result<Template, crate::model::field::FieldError> {
+        use crate::model::field::{Field, FieldError};
         let err = |reason: String| {
             Err(FieldError::new(
                 Field::Template,
@@ -324,7 +324,7 @@ impl Template {
         identity: &str,
         account: &sso::Account,
         role_name: &str,
-    ) -> Result<String, crate::field::FieldError> {
+    ) -> Result<String, crate::model::field::FieldError> {
         let clean = |s: &str| -> String {
             s.chars()
                 .map(|c| {
@@ -346,9 +346,9 @@ impl Template {
                 Piece::Var(_) => out.push_str(identity),
             }
         }
-        crate::identity::check_name(crate::field::Field::ProfileName, &out).map_err(|e| {
-            crate::field::FieldError::new(
-                crate::field::Field::Template,
+        crate::model::identity::check_name(crate::model::field::Field::ProfileName, &out).map_err(|e| {
+            crate::model::field::FieldError::new(
+                crate::model::field::Field::Template,
                 format!(
                     "gives {out:?} for account {} role {role_name}, which is not a profile name ({})",
                     account.account_id, e.reason
@@ -501,7 +501,7 @@ pub fn sso_sync(
     } else {
         kf.edit_files()?
     };
-    let existing: Vec<crate::profile::Profile> = files
+    let existing: Vec<crate::config::profile::Profile> = files
         .book
         .list()?
         .into_iter()
@@ -589,10 +589,12 @@ pub fn sso_sync(
     }
     if !dry_run && !write.is_empty() {
         for (profile, account_id, role_name, replace) in &write {
-            let mut p = crate::profile::Profile::plain(&identity.name);
+            let mut p = crate::config::profile::Profile::plain(&identity.name);
             p.name = profile.clone();
             p.region = Some(identity.region.clone());
-            p.sso = Some(crate::profile::SsoRole::parse(account_id, role_name)?);
+            p.sso = Some(crate::config::profile::SsoRole::parse(
+                account_id, role_name,
+            )?);
             files.book.put(&p, *replace)?;
             crate::aws::wiring::point_at(
                 &mut files.aws,
@@ -626,7 +628,7 @@ pub fn identity_center_advice(kf: &Keyfob) -> Result<Vec<String>, AppError> {
         let Some(account) = &identity.account else {
             continue;
         };
-        let reach: Vec<&crate::profile::Profile> = profiles
+        let reach: Vec<&crate::config::profile::Profile> = profiles
             .iter()
             .filter(|p| p.sso.as_ref().is_some_and(|s| &s.account_id == account))
             .collect();
@@ -716,9 +718,9 @@ pub fn sso_logout(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Logout, AppError
 pub fn needs_sso_sign_in(e: &AppError) -> bool {
     matches!(
         e,
-        AppError::Provider(crate::provider::ProviderError::SsoSignIn { .. })
-            | AppError::Agent(crate::agent::error::AgentError::Replied {
-                kind: crate::agent::protocol::ErrorKind::SignIn,
+        AppError::Provider(crate::credentials::ProviderError::SsoSignIn { .. })
+            | AppError::Agent(crate::link::error::AgentError::Replied {
+                kind: crate::link::protocol::ErrorKind::SignIn,
                 ..
             })
     )
@@ -729,7 +731,7 @@ pub fn needs_sso_sign_in(e: &AppError) -> bool {
 /// profile chained from an Identity Center profile, that profile's account.
 pub(super) fn identity_account(
     kf: &Keyfob,
-    profile: &crate::profile::Profile,
+    profile: &crate::config::profile::Profile,
 ) -> Result<Option<String>, AppError> {
     let vault = kf.vault()?;
     match vault.get(profile.identity.as_str()) {
@@ -746,7 +748,7 @@ pub(super) fn identity_account(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::field::Field;
+    use crate::model::field::Field;
 
     fn account(name: &str) -> sso::Account {
         sso::Account {
@@ -797,7 +799,7 @@ mod tests {
 
     #[test]
     fn only_aws_or_the_identitys_own_verification_urls_are_opened() {
-        use crate::endpoints::Endpoints;
+        use crate::model::endpoints::Endpoints;
         let aws = Endpoints::aws("eu-west-1");
         let start = "https://d-1234567890.awsapps.com/start";
         for good in [

@@ -8,8 +8,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{AwsError, map_sdk_error, sdk_config};
-use crate::endpoints::Endpoints;
-use crate::secret::SecretAccessKey;
+use crate::model::endpoints::Endpoints;
+use crate::model::secret::SecretAccessKey;
 
 /// The IAM guide's policy that lets users manage their own access keys
 /// ("ManageOwnAccessKeys"), quoted when AWS refuses a key command.

@@ -22,8 +22,8 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 
-use crate::endpoints::Endpoints;
-use crate::secret::SecretAccessKey;
+use crate::model::endpoints::Endpoints;
+use crate::model::secret::SecretAccessKey;
 
 /// How long one AWS operation may take, retries included, before keyfob
 /// gives up with a clear error instead of hanging a calling tool.
@@ -144,7 +144,7 @@ pub(crate) fn block_on<F: std::future::Future>(fut: F) -> Result<F::Output, AwsE
 /// Built field by field rather than by `aws_config`'s loader, which reads
 /// `AWS_ENDPOINT_URL*`, `AWS_REGION` and the config file's `endpoint_url`
 /// and `region`: an identity's calls go where the identity says
-/// ([`crate::endpoints`]), whatever the environment of the process making
+/// ([`crate::model::endpoints`]), whatever the environment of the process making
 /// them. The client's own defaults supply the HTTPS client, the sleep and
 /// the clock.
 pub(crate) fn sdk_config(

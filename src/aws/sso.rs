@@ -15,7 +15,7 @@
 //! over many accounts never turns into a storm of calls.
 //!
 //! Every token, secret and code travels in the zeroizing types of
-//! [`crate::secret`]; errors carry AWS's code and message, never a value
+//! [`crate::model::secret`]; errors carry AWS's code and message, never a value
 //! that was sent.
 
 use std::time::Duration;
@@ -24,11 +24,11 @@ use aws_config::retry::RetryConfig;
 use time::OffsetDateTime;
 
 use super::{AwsError, block_on, map_sdk_error};
-use crate::endpoints::Endpoints;
-use crate::secret::{
+use crate::model::endpoints::Endpoints;
+use crate::model::secret::{
     ClientSecret, DeviceCode, SecretAccessKey, SessionToken, SsoAccessToken, SsoRefreshToken,
 };
-use crate::session::Session;
+use crate::model::session::Session;
 
 /// The OAuth grant types, as the SSO OIDC API spells them.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";

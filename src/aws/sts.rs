@@ -8,9 +8,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{AwsError, block_on, map_sdk_error, sdk_config};
-use crate::endpoints::Endpoints;
-use crate::secret::{SecretAccessKey, SessionToken};
-use crate::session::Session;
+use crate::model::endpoints::Endpoints;
+use crate::model::secret::{SecretAccessKey, SessionToken};
+use crate::model::session::Session;
 
 /// Who a key belongs to, as STS reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -109,7 +109,7 @@ pub struct AssumeRoleRequest<'a> {
     pub external_id: Option<&'a str>,
     pub source_identity: Option<&'a str>,
     pub duration_secs: u64,
-    /// Session tags, as checked by [`crate::limits::tags`].
+    /// Session tags, as checked by [`crate::model::limits::tags`].
     pub tags: &'a [(String, String)],
     pub transitive_tag_keys: &'a [String],
     /// Managed session policies.

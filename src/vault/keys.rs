@@ -1,4 +1,4 @@
-//! An identity's several keys: during a rotation ([`crate::rotation`]) the
+//! An identity's several keys: during a rotation ([`crate::app::rotation`]) the
 //! vault holds the old and the new key side by side, switches the active
 //! one with one write of the index, and keeps the rotation's state entry;
 //! and what IAM said of the keys, recorded for `keyfob audit`.
@@ -6,8 +6,8 @@
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::identity::{AccessKeyId, Identity, KeyFacts};
-use crate::secret::{Pin, SecretAccessKey};
+use crate::model::identity::{AccessKeyId, Identity, KeyFacts};
+use crate::model::secret::{Pin, SecretAccessKey};
 
 use super::{Vault, VaultError, rotation_key, sealed_key};
 
@@ -127,7 +127,7 @@ impl Vault {
         Ok(())
     }
 
-    /// An identity's rotation state entry (see [`crate::rotation`]).
+    /// An identity's rotation state entry (see [`crate::app::rotation`]).
     pub fn rotation_state(&self, identity: &Identity) -> Result<Option<Vec<u8>>, VaultError> {
         Ok(self
             .store

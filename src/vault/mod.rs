@@ -5,7 +5,7 @@
 //! | entry                      | holds                                   |
 //! |----------------------------|-----------------------------------------|
 //! | `index`                    | JSON list of [`Identity`] (not secret)  |
-//! | `identity.<id>.key.<KEY>`  | secret access key KEY, sealed ([`crypto`](crate::crypto)) |
+//! | `identity.<id>.key.<KEY>`  | secret access key KEY, sealed ([`crypto`](crate::platform::crypto)) |
 //! | `identity.<id>.attempts`   | the PIN failure counter (not secret)    |
 //! | `identity.<id>.rotation`   | an unfinished key rotation (not secret) |
 //!
@@ -15,7 +15,7 @@
 //!
 //! Every read-modify-write of the store, and every read a change depends
 //! on, holds an exclusive file lock (`vault.lock` in the runtime folder,
-//! [`crate::fsutil::lock`]), so two keyfob processes cannot interleave
+//! [`crate::platform::fsutil::lock`]), so two keyfob processes cannot interleave
 //! them. The lock is re-entrant within one `Vault`: [`Vault::locked`] makes
 //! a sequence of calls (a rotation step) one locked unit. Changes are
 //! ordered so a crash leaves nothing an identity depends on missing: the
@@ -49,15 +49,15 @@ use time::OffsetDateTime;
 
 use crate::aws::AwsError;
 use crate::aws::sts::{self, CallerIdentity};
-use crate::crypto::{CryptoError, KdfParams};
-use crate::endpoints::Endpoints;
-use crate::fsutil::{self, FileLock, LockError};
-use crate::identity::{
+use crate::model::endpoints::Endpoints;
+use crate::model::identity::{
     AccessKeyId, Field, FieldError, Identity, IdentityName, account_from_key_id, check_pin,
     is_root_arn,
 };
-use crate::secret::{Pin, SecretAccessKey};
-use crate::store::{SecretStore, StoreError};
+use crate::model::secret::{Pin, SecretAccessKey};
+use crate::platform::crypto::{CryptoError, KdfParams};
+use crate::platform::fsutil::{self, FileLock, LockError};
+use crate::platform::store::{SecretStore, StoreError};
 
 const INDEX_KEY: &str = "index";
 const INDEX_VERSION: u32 = 1;
@@ -150,7 +150,7 @@ pub struct NewIdentity {
     pub access_key_id: AccessKeyId,
     pub secret: SecretAccessKey,
     pub pin: Pin,
-    /// Where its calls will go (see [`crate::endpoints`]).
+    /// Where its calls will go (see [`crate::model::endpoints`]).
     pub endpoints: Endpoints,
 }
 
@@ -464,7 +464,7 @@ mod tests {
     use std::sync::atomic::{AtomicI64, Ordering};
 
     use super::*;
-    use crate::store::memory::MemoryStore;
+    use crate::platform::store::memory::MemoryStore;
 
     const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
     pub(super) const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";

@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{self, CryptoError};
-use crate::identity::{Identity, IdentityName, check_pin};
-use crate::secret::{Pin, SecretAccessKey, SecretBytes};
+use crate::model::identity::{Identity, IdentityName, check_pin};
+use crate::model::secret::{Pin, SecretAccessKey, SecretBytes};
+use crate::platform::crypto::{self, CryptoError};
 
 use super::{Vault, VaultError, attempts_key, new_id, rotation_key, sealed_key};
 
@@ -197,13 +197,13 @@ impl Vault {
         &self,
         name: &str,
         pin: &Pin,
-        endpoints: crate::endpoints::Endpoints,
+        endpoints: crate::model::endpoints::Endpoints,
     ) -> Result<Identity, VaultError> {
         let _lock = self.lock()?;
         let identity = self.get(name)?;
         if self.store.get(&rotation_key(&identity.id))?.is_some() {
-            return Err(crate::field::FieldError::new(
-                crate::field::Field::EndpointUrl,
+            return Err(crate::model::field::FieldError::new(
+                crate::model::field::Field::EndpointUrl,
                 format!(
                     "cannot change while a rotation of {name} is in progress — finish it first (`keyfob rotate {name} --continue`)"
                 ),
@@ -271,8 +271,8 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
-    use crate::endpoints::Endpoints;
-    use crate::store::SecretStore;
+    use crate::model::endpoints::Endpoints;
+    use crate::platform::store::SecretStore;
     use crate::vault::AddOptions;
     use crate::vault::tests::{NOW, SECRET, new, ok, vault};
 

@@ -16,10 +16,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Vault, VaultError, attempts_key, new_id};
-use crate::crypto::{self, CryptoError, EnvelopeKey};
-use crate::identity::IdentityName;
-use crate::secret::Pin;
-use crate::sso::{NewSso, SsoIdentity, SsoSecrets};
+use crate::config::sso::{NewSso, SsoIdentity, SsoSecrets};
+use crate::model::identity::IdentityName;
+use crate::model::secret::Pin;
+use crate::platform::crypto::{self, CryptoError, EnvelopeKey};
 
 const SSO_INDEX_KEY: &str = "sso.index";
 const SSO_INDEX_VERSION: u32 = 1;
@@ -115,7 +115,7 @@ impl Vault {
         pin: &Pin,
         secrets: &SsoSecrets,
     ) -> Result<SsoIdentity, VaultError> {
-        crate::identity::check_pin(pin)?;
+        crate::model::identity::check_pin(pin)?;
         let now = (self.clock)();
         let identity = SsoIdentity {
             id: new_id()?,
@@ -271,7 +271,7 @@ impl Vault {
     /// `new` with a fresh salt, so a key kept from the old PIN (the agent's)
     /// opens it no more.
     pub fn sso_change_pin(&self, name: &str, old: &Pin, new: &Pin) -> Result<(), VaultError> {
-        crate::identity::check_pin(new)?;
+        crate::model::identity::check_pin(new)?;
         let _lock = self.lock()?;
         let identity = self.sso_get(name)?;
         let plain = self.open_counted(
@@ -311,7 +311,7 @@ mod tests {
 
     use super::*;
     use crate::aws::sso::ClientRegistration;
-    use crate::secret::{ClientSecret, SsoAccessToken};
+    use crate::model::secret::{ClientSecret, SsoAccessToken};
     use crate::vault::AddOptions;
     use crate::vault::tests::{new, ok, vault};
 

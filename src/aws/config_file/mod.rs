@@ -14,7 +14,7 @@
 //! and the AWS SDKs do, refusing writes that could inject syntax) and what
 //! is particular to loading and saving these files (the size cap, following
 //! a symbolic link); the atomic write itself, with its backup, is
-//! [`crate::fsutil::write_atomic`]. It does not decide where the files are
+//! [`crate::platform::fsutil::write_atomic`]. It does not decide where the files are
 //! (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`: the caller resolves
 //! paths), nor which keys are written: keyfob writes only
 //! `credential_process` and `region`, never a secret (DESIGN.md, "Data at

@@ -1,5 +1,5 @@
 //! Loading and saving. The atomic write and its backup are
-//! [`crate::fsutil::write_atomic`]'s; what is particular to the AWS files
+//! [`crate::platform::fsutil::write_atomic`]'s; what is particular to the AWS files
 //! stays here: a file above [`MAX_FILE_BYTES`] is refused rather than read
 //! or replaced, one that is not UTF-8 is not loaded (so never edited and
 //! rewritten), a symbolic link is followed so the link stays and its
@@ -7,7 +7,7 @@
 //! nothing.
 //!
 //! Nothing here locks: a caller that edits a file holds its lock
-//! ([`crate::fsutil::lock_for`]) from [`AwsFile::load`] to
+//! ([`crate::platform::fsutil::lock_for`]) from [`AwsFile::load`] to
 //! [`AwsFile::save`].
 
 use std::fs::{self, File};
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use super::{AwsFile, ConfigFileError, Flavor};
-use crate::fsutil;
+use crate::platform::fsutil;
 
 /// Files larger than this are refused rather than read: a real AWS config
 /// file, even one generated for hundreds of accounts, is far smaller.

@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
-use keyfob::store::Backend;
+use keyfob::platform::store::Backend;
 
 /// A credential vault and AWS identity switcher: long-term keys sealed in
 /// the OS keychain behind a PIN, short-lived credentials for every AWS tool.

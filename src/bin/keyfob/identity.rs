@@ -9,13 +9,13 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use keyfob::app::{self, AppError, Keyfob};
-use keyfob::endpoints::Endpoints;
-use keyfob::identity::{
+use keyfob::model::endpoints::Endpoints;
+use keyfob::model::identity::{
     AccessKeyId, Field, FieldError, Identity, IdentityName, check_pin, check_pin_confirmation,
     check_secret,
 };
-use keyfob::prompt::tty;
-use keyfob::secret::{Pin, SecretAccessKey};
+use keyfob::model::secret::{Pin, SecretAccessKey};
+use keyfob::platform::tty;
 use keyfob::vault::{AddOptions, NewIdentity};
 
 use crate::cli::{AddArgs, ChangePinArgs, EndpointArgs, ListArgs, RemoveArgs, RenameArgs};
@@ -206,7 +206,7 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
 
 /// An Identity Center identity's row: its start URL and region stand
 /// where an access key's ARN does.
-fn sso_row(i: &keyfob::sso::SsoIdentity) -> [String; 7] {
+fn sso_row(i: &keyfob::config::sso::SsoIdentity) -> [String; 7] {
     let date = format_description!("[year]-[month]-[day]");
     [
         i.name.to_string(),
@@ -221,7 +221,7 @@ fn sso_row(i: &keyfob::sso::SsoIdentity) -> [String; 7] {
 
 fn row(i: &Identity, now: OffsetDateTime) -> [String; 7] {
     let date = format_description!("[year]-[month]-[day]");
-    let age = keyfob::keys::age_text(i.key_age_days(now));
+    let age = keyfob::app::access_keys::age_text(i.key_age_days(now));
     let root = if i.is_root() { " (root!)" } else { "" };
     [
         i.name.to_string(),

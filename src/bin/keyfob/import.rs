@@ -6,10 +6,10 @@
 use std::cell::RefCell;
 
 use keyfob::app::{self, AppError, Confirm, ImportHost, Keyfob, Question};
-use keyfob::field::Field;
-use keyfob::identity::{FieldError, IdentityName, check_pin, check_pin_confirmation};
-use keyfob::prompt::tty;
-use keyfob::secret::Pin;
+use keyfob::model::field::Field;
+use keyfob::model::identity::{FieldError, IdentityName, check_pin, check_pin_confirmation};
+use keyfob::model::secret::Pin;
+use keyfob::platform::tty;
 use zeroize::Zeroizing;
 
 use crate::cli::ImportArgs;

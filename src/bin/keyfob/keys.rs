@@ -6,13 +6,13 @@ use anyhow::bail;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use keyfob::app::access_keys::{KeyRow, MAX_AGE_DAYS};
+use keyfob::app::rotation::{self, Report, Rotation, Step, describe_use};
 use keyfob::app::{self, AppError, AuditReport, KeyAction, Keyfob, RotateAction};
-use keyfob::field::{Field, FieldError};
-use keyfob::identity::Identity;
-use keyfob::keys::{KeyRow, MAX_AGE_DAYS};
-use keyfob::prompt::tty;
-use keyfob::rotation::{self, Report, Rotation, Step, describe_use};
-use keyfob::secret::Pin;
+use keyfob::model::field::{Field, FieldError};
+use keyfob::model::identity::Identity;
+use keyfob::model::secret::Pin;
+use keyfob::platform::tty;
 
 use crate::cli::{AuditArgs, KeysAction, KeysArgs, RotateArgs, WhoisArgs};
 use crate::{sessions, stdin_lines};
@@ -56,7 +56,7 @@ fn pin_for(name: &str, from_stdin: bool) -> anyhow::Result<Pin> {
 pub fn keys(kf: &Keyfob, args: KeysArgs) -> anyhow::Result<()> {
     // The flow runs in the agent, which finds the identity: the CLI reads
     // no vault, so it works where only the agent reaches the keychain.
-    keyfob::identity::IdentityName::parse(&args.name)?;
+    keyfob::model::identity::IdentityName::parse(&args.name)?;
     let pin = pin_for(&args.name, args.pin_stdin)?;
     let name = args.name.as_str();
     let action = match args.action {
@@ -132,7 +132,7 @@ pub fn rotate(kf: &Keyfob, args: RotateArgs) -> anyhow::Result<()> {
         print_status(&identity, state.as_ref());
         return Ok(());
     }
-    keyfob::identity::IdentityName::parse(&args.name)?;
+    keyfob::model::identity::IdentityName::parse(&args.name)?;
     let pin = pin_for(&args.name, args.pin_stdin)?;
     let action = if args.rollback {
         RotateAction::Rollback

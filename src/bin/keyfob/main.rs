@@ -22,11 +22,11 @@ use tracing_subscriber::filter::LevelFilter;
 use zeroize::Zeroizing;
 
 use keyfob::app::{AppError, Confirm, Keyfob, Question};
-use keyfob::profile::ProfileError;
-use keyfob::prompt::tty;
-use keyfob::provider::ProviderError;
-use keyfob::secret::take_lines;
-use keyfob::store::Backend;
+use keyfob::config::profile::ProfileError;
+use keyfob::credentials::ProviderError;
+use keyfob::model::secret::take_lines;
+use keyfob::platform::store::Backend;
+use keyfob::platform::tty;
 use keyfob::vault::VaultError;
 
 use cli::{Cli, Command};
@@ -130,8 +130,8 @@ fn exit_code(err: &anyhow::Error) -> ExitCode {
             Some(ProviderError::Field(_) | ProviderError::MfaCodeReused { .. }) => return true,
             _ => {}
         }
-        e.is::<keyfob::identity::FieldError>()
-            || e.downcast_ref::<keyfob::thirdparty::ThirdPartyError>()
+        e.is::<keyfob::model::identity::FieldError>()
+            || e.downcast_ref::<keyfob::app::thirdparty::ThirdPartyError>()
                 .is_some_and(|t| t.is_refusal())
             || matches!(
                 e.downcast_ref::<ProfileError>(),

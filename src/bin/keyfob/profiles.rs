@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use keyfob::app::{self, Keyfob};
-use keyfob::profile::{ExternalIdGuard, Profile, ProfileInput};
+use keyfob::config::profile::{ExternalIdGuard, Profile, ProfileInput};
 
 use crate::cli::{
     AliasArgs, ListArgs, ProfileAddArgs, ProfileCommand, ProfileShowArgs, RemoveArgs, UseArgs,
@@ -37,7 +37,7 @@ fn add(kf: &Keyfob, args: ProfileAddArgs) -> anyhow::Result<()> {
             tags: args
                 .tags
                 .iter()
-                .map(|t| keyfob::limits::parse_tag(t))
+                .map(|t| keyfob::model::limits::parse_tag(t))
                 .collect::<Result<_, _>>()?,
             transitive_tags: args.transitive_tags,
             policy_arns: args.policy_arns,
@@ -64,7 +64,7 @@ pub fn alias(kf: &Keyfob, args: AliasArgs) -> anyhow::Result<()> {
         (Some(account), None, true) => app::set_account_alias(kf, account, None)?,
         (Some(account), Some(name), false) => app::set_account_alias(kf, account, Some(name))?,
         (Some(account), None, false) => {
-            keyfob::limits::account_id(account)?;
+            keyfob::model::limits::account_id(account)?;
             let aliases = app::account_aliases(kf)?;
             aliases
                 .get_key_value(account.as_str())
@@ -123,11 +123,11 @@ pub fn describe(p: &Profile) -> String {
         text.push_str(&format!(", MFA {m}"));
     }
     if let Some(d) = p.duration_secs {
-        text.push_str(&format!(", {}", keyfob::duration::human(d)));
+        text.push_str(&format!(", {}", keyfob::model::duration::human(d)));
     } else if p.is_role_chained() {
         text.push_str(&format!(
             ", {} (role chaining: AWS allows at most 1 h)",
-            keyfob::duration::human(p.role_secs())
+            keyfob::model::duration::human(p.role_secs())
         ));
     }
     if let Some(r) = &p.region {

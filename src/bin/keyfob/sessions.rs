@@ -10,13 +10,14 @@ use time::format_description::well_known::Rfc3339;
 use zeroize::Zeroizing;
 
 use keyfob::app::{self, CLEARED, EXEC_MARKER, Keyfob};
-use keyfob::field::{Field, FieldError};
-use keyfob::limits;
-use keyfob::profile::Profile;
-use keyfob::prompt::{FixedPrompter, TtyPrompter, tty};
-use keyfob::provider::Prompter;
-use keyfob::secret::Pin;
-use keyfob::session::Session;
+use keyfob::config::profile::Profile;
+use keyfob::credentials::Prompter;
+use keyfob::model::field::{Field, FieldError};
+use keyfob::model::limits;
+use keyfob::model::secret::Pin;
+use keyfob::model::session::Session;
+use keyfob::platform::prompt::{FixedPrompter, TtyPrompter};
+use keyfob::platform::tty;
 
 use crate::cli::{EnvArgs, ExecArgs, LockArgs, LoginArgs, ProfileArg, ShellKind, UnlockArgs};
 use crate::{stdin_lines, thirdparty};
@@ -51,7 +52,7 @@ pub fn session(kf: &Keyfob, profile: &Profile) -> anyhow::Result<Session> {
         // terminal, sign in again there and try once more with its PIN.
         Err(e) if app::needs_sso_sign_in(&e) && tty::available() => {
             let pin = crate::sso::sign_in_on_terminal(kf, profile.identity.as_str())?;
-            let again = keyfob::prompt::FixedPrompter {
+            let again = keyfob::platform::prompt::FixedPrompter {
                 pin: Some(pin),
                 mfa_code: None,
             };
@@ -99,7 +100,9 @@ pub fn unlock(kf: &Keyfob, args: UnlockArgs) -> anyhow::Result<()> {
         "Profile {} unlocked until {} ({} left).",
         profile.name,
         expires.format(&Rfc3339).unwrap_or_default(),
-        keyfob::duration::human((expires - OffsetDateTime::now_utc()).whole_seconds().max(0) as u64)
+        keyfob::model::duration::human(
+            (expires - OffsetDateTime::now_utc()).whole_seconds().max(0) as u64
+        )
     );
     Ok(())
 }
@@ -124,9 +127,9 @@ pub fn login(kf: &Keyfob, args: LoginArgs) -> anyhow::Result<()> {
     // Found before any session is made: a missing browser is said first.
     let browser = if args.browser_profile {
         let account = app::console_account(kf, &profile.name)?;
-        keyfob::console::isolated_browser(&kf.paths.data_dir.join("browsers"), &account)?
+        keyfob::app::console::isolated_browser(&kf.paths.data_dir.join("browsers"), &account)?
     } else {
-        keyfob::console::Browser::Default
+        keyfob::app::console::Browser::Default
     };
     let fixed = fixed_prompter(args.pin.pin_stdin, args.pin.mfa_code.as_ref())?;
     let chain = prompter(kf);
@@ -141,7 +144,7 @@ pub fn login(kf: &Keyfob, args: LoginArgs) -> anyhow::Result<()> {
         "Opening the AWS console as {} in your browser…",
         profile.name
     );
-    keyfob::console::open_in_browser(&url, &browser, keyfob::console::BROWSER_WAIT)?;
+    keyfob::app::console::open_in_browser(&url, &browser, keyfob::app::console::BROWSER_WAIT)?;
     Ok(())
 }
 
@@ -284,8 +287,8 @@ pub fn env(kf: &Keyfob, args: EnvArgs) -> anyhow::Result<()> {
 
 /// `keyfob agent`: serves until stopped or idle; `--status`, `--stop`.
 pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
-    use keyfob::agent::client::AgentLink;
     use keyfob::agent::server::{Agent, AgentServer, harden_process};
+    use keyfob::link::client::AgentLink;
     let runtime = kf.paths.runtime_dir.clone();
     if args.status {
         match AgentLink::status(&runtime, &kf.cli)? {
@@ -319,8 +322,8 @@ pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let idle = match args.idle.as_deref() {
-        Some(text) => keyfob::duration::parse(text)?,
-        None => keyfob::settings::Settings::load(&kf.paths.config_file())?.agent_idle,
+        Some(text) => keyfob::model::duration::parse(text)?,
+        None => keyfob::config::settings::Settings::load(&kf.paths.config_file())?.agent_idle,
     };
     harden_process();
     let server = AgentServer::bind(&runtime)?;

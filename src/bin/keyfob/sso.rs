@@ -9,10 +9,10 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use keyfob::app::{self, DeviceCode, Keyfob, SignInHost};
-use keyfob::identity::{Field, FieldError, check_pin, check_pin_confirmation};
-use keyfob::prompt::tty;
-use keyfob::secret::Pin;
-use keyfob::sso::NewSso;
+use keyfob::config::sso::NewSso;
+use keyfob::model::identity::{Field, FieldError, check_pin, check_pin_confirmation};
+use keyfob::model::secret::Pin;
+use keyfob::platform::tty;
 
 use crate::stdin_lines;
 
@@ -105,7 +105,7 @@ pub fn run(kf: &Keyfob, cmd: SsoCommand) -> anyhow::Result<()> {
 
 fn logout(kf: &Keyfob, args: SsoLogoutArgs) -> anyhow::Result<()> {
     // The agent, which runs the logout, finds the identity.
-    keyfob::identity::IdentityName::parse(&args.name)?;
+    keyfob::model::identity::IdentityName::parse(&args.name)?;
     let pin = read_pin(args.pin_stdin, false)?;
     let done = app::sso_logout(kf, &args.name, &pin)?;
     if let Some(why) = &done.not_ended {
@@ -124,7 +124,7 @@ fn sync(kf: &Keyfob, args: SsoSyncArgs) -> anyhow::Result<()> {
     use keyfob::app::SyncChange;
     // Checked before the PIN is asked.
     app::Template::parse(&args.template)?;
-    keyfob::identity::IdentityName::parse(&args.name)?;
+    keyfob::model::identity::IdentityName::parse(&args.name)?;
     let pin = read_pin(args.pin_stdin, false)?;
     let report = app::sso_sync(kf, &args.name, &pin, &args.template, args.dry_run)?;
     let would = if report.dry_run { "would be " } else { "" };

@@ -1,13 +1,13 @@
 //! Third-party roles: what `profile add` says about the confused-deputy
 //! guard, `role check`, and the provider's tools `external-id new` and
 //! `trust-policy`. The flows are in the core ([`keyfob::app`]) and the
-//! rules in [`keyfob::thirdparty`]; this file prints.
+//! rules in [`keyfob::app::thirdparty`]; this file prints.
 
 use anyhow::bail;
 
+use keyfob::app::thirdparty;
 use keyfob::app::{self, Keyfob, Saved};
-use keyfob::profile::{ExternalIdGuard, Profile};
-use keyfob::thirdparty;
+use keyfob::config::profile::{ExternalIdGuard, Profile};
 
 use crate::cli::{ExternalIdCommand, RoleCommand, TrustPolicyArgs};
 use crate::sessions;

@@ -1,0 +1,146 @@
+//! Secret stores: where sealed identities, the identity index, PIN attempt
+//! counters and (later) sessions live.
+//!
+//! One small trait, [`SecretStore`], over three backends:
+//! - [`keychain::KeychainStore`]: the OS keychain through `keyring-core`
+//!   (Secret Service on Linux). The default.
+//! - [`file::FileStore`]: one file per entry under `$XDG_DATA_HOME/keyfob/`,
+//!   for machines where no Secret Service answers.
+//! - [`memory::MemoryStore`]: unit tests only.
+//!
+//! A store moves opaque bytes. It is the vault's job never to hand a store a
+//! plaintext secret: long-term keys arrive here sealed under the PIN
+//! ([`crate::platform::crypto`]), and everything else the vault writes is not secret.
+//! Keys are short ASCII names (`[A-Za-z0-9._-]`), never secrets.
+
+pub mod file;
+pub mod keychain;
+#[cfg(any(test, feature = "memory-store"))]
+pub mod memory;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::secret::SecretBytes;
+use crate::platform::paths::Paths;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the OS keychain failed to {op} entry {key}: {message}")]
+    Keychain {
+        op: &'static str,
+        key: String,
+        message: String,
+    },
+    #[error(
+        "no Secret Service answered ({message}); start gnome-keyring or KeePassXC, or set store = \"file\" in {config}"
+    )]
+    KeychainUnavailable { message: String, config: PathBuf },
+    #[error(
+        "the keychain collection is locked: unlock it (e.g. log in to the desktop) and try again"
+    )]
+    KeychainLocked,
+    #[error("cannot {op} {path}: {source}")]
+    File {
+        op: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid store key {key:?}: keys are letters, digits, '.', '_' and '-'")]
+    BadKey { key: String },
+}
+
+/// Which backend to use; the `store` setting in `config.toml`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// The OS keychain if it answers, else the encrypted-file store with a
+    /// one-line notice.
+    #[default]
+    Auto,
+    Keychain,
+    File,
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Backend::Auto),
+            "keychain" => Ok(Backend::Keychain),
+            "file" => Ok(Backend::File),
+            other => Err(format!(
+                "unknown store {other:?}: accepted are auto, keychain and file"
+            )),
+        }
+    }
+}
+
+/// A key-value store for sealed and non-secret entries.
+pub trait SecretStore: Send + Sync {
+    /// A short human name for notices and `keyfob` status output.
+    fn describe(&self) -> String;
+    /// The entry's value, or `None` when there is no such entry.
+    fn get(&self, key: &str) -> Result<Option<SecretBytes>, StoreError>;
+    /// Creates or replaces the entry.
+    fn put(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Removes the entry; removing a missing entry is not an error.
+    fn delete(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// Checks that a key is safe as a file name and keychain attribute.
+pub(crate) fn check_key(key: &str) -> Result<(), StoreError> {
+    let ok = !key.is_empty()
+        && !key.starts_with('.')
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::BadKey { key: key.into() })
+    }
+}
+
+/// The store chosen, and the notice to print when keyfob fell back.
+pub struct Opened {
+    pub store: Box<dyn SecretStore>,
+    pub notice: Option<String>,
+}
+
+/// Opens the store the setting asks for. With [`Backend::Auto`], a keychain
+/// that does not answer makes keyfob fall back to the file store and say so
+/// in one line.
+pub fn open(backend: Backend, paths: &Paths) -> Result<Opened, StoreError> {
+    let file = || file::FileStore::new(paths.data_dir.join("store"));
+    match backend {
+        Backend::File => Ok(Opened {
+            store: Box::new(file()),
+            notice: None,
+        }),
+        Backend::Keychain => Ok(Opened {
+            store: Box::new(keychain::KeychainStore::connect(paths)?),
+            notice: None,
+        }),
+        Backend::Auto => match keychain::KeychainStore::connect(paths) {
+            Ok(store) => Ok(Opened {
+                store: Box::new(store),
+                notice: None,
+            }),
+            Err(StoreError::KeychainUnavailable { .. }) => {
+                let store = file();
+                let notice = format!(
+                    "keyfob: no Secret Service answered; using the encrypted-file store in {} (set store = \"keychain\" in {} to require the keychain)",
+                    store.dir().display(),
+                    paths.config_file().display()
+                );
+                Ok(Opened {
+                    store: Box::new(store),
+                    notice: Some(notice),
+                })
+            }
+            Err(other) => Err(other),
+        },
+    }
+}
