@@ -8,13 +8,14 @@
 
 use std::io::Read;
 use std::os::unix::net::UnixStream;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
+use super::reply::send;
 use super::requester::{Requester, requester};
-use super::server::{Agent, Asker, PromptAnswer, PromptRequest, send};
+use super::state::{Agent, Asker, PromptAnswer, PromptRequest, Refusals};
 use crate::app;
 use crate::credentials::{Ask, Prompter};
 use crate::link::peer::Peer;
@@ -53,9 +54,6 @@ pub(super) struct Conversation {
     app: Option<Asker>,
     requester: Requester,
 }
-
-/// Refusals at the app, by requester (pid, start time) and profile.
-pub(super) type Refusals = Mutex<std::collections::HashMap<(u32, u64, String), Instant>>;
 
 /// How long a refusal at the app answers the same program's further
 /// requests for the same profile.

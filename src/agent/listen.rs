@@ -27,7 +27,9 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use super::server::{Agent, refuse_other_user, send, serve_line};
+use super::reply::{refuse_other_user, send};
+use super::requests::serve_line;
+use super::state::Agent;
 use crate::link::protocol::{ErrorKind, MAX_LINE, Reply};
 
 /// Connections waiting for their request line, at most.

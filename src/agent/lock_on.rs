@@ -11,7 +11,7 @@ use std::sync::Arc;
 use zbus::blocking::{Connection, MessageIterator};
 use zbus::{MatchRule, message::Type};
 
-use super::server::Agent;
+use super::state::Agent;
 
 /// What is watched on each bus: (interface, member, whether the signal
 /// carries a bool that must be true).

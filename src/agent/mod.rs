@@ -24,8 +24,11 @@
 //!   machine goes to sleep.
 
 mod conversation;
+pub mod hardening;
 mod listen;
 pub mod lock_on;
-pub mod memory;
+mod reply;
 pub mod requester;
+mod requests;
 pub mod server;
+pub mod state;

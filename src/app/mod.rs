@@ -54,7 +54,8 @@ use crate::aws::wiring::{self, Ownership};
 use crate::config::profile::{Durations, Profile, ProfileBook, ProfileError};
 use crate::config::settings::{Settings, SettingsError};
 use crate::credentials::{Prompter, Provider, ProviderError};
-use crate::link::cache::{CacheError, SessionCache, open_cache};
+use crate::link::agent_cache::open_cache;
+use crate::link::cache::{CacheError, SessionCache};
 use crate::model::field::{Field, FieldError};
 use crate::model::identity::Identity;
 use crate::model::secret::Pin;
@@ -369,13 +370,13 @@ impl Keyfob {
     /// This keyfob as the agent: sessions go to the kernel keyring where
     /// it answers, else to this process's memory (returned, so the agent
     /// can count and hand over what it holds).
-    pub fn into_agent(mut self) -> (Keyfob, Option<Arc<crate::agent::memory::MemoryCache>>) {
+    pub fn into_agent(mut self) -> (Keyfob, Option<Arc<crate::link::memory::MemoryCache>>) {
         let namespace = self.namespace();
         let (cache, memory): (Arc<dyn SessionCache + Send + Sync>, _) =
             match crate::link::cache::kernel_cache(&namespace) {
                 Some(kernel) => (Arc::from(kernel), None),
                 None => {
-                    let memory = Arc::new(crate::agent::memory::MemoryCache::default());
+                    let memory = Arc::new(crate::link::memory::MemoryCache::default());
                     (memory.clone(), Some(memory))
                 }
             };

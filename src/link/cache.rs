@@ -19,22 +19,6 @@ pub enum CacheError {
     Agent { op: &'static str, message: String },
 }
 
-/// Opens the session cache of a process that is not the agent: the
-/// kernel keyring where it answers (a hit costs two system calls), else
-/// the agent's memory over its socket (`agent`, started if needed). Never
-/// the secret store, never a file.
-pub fn open_cache(namespace: &str, agent: crate::link::client::AgentLink) -> Box<dyn SessionCache> {
-    #[cfg(target_os = "linux")]
-    match KernelCache::open(namespace) {
-        Ok(cache) => return Box::new(cache),
-        Err(e) => {
-            tracing::debug!("kernel keyring unavailable ({e}); sessions stay in the keyfob agent")
-        }
-    }
-    let _ = namespace;
-    Box::new(crate::link::client::AgentCache(agent))
-}
-
 /// The kernel keyring's cache, where it answers (the agent's own choice:
 /// this, else its memory).
 pub fn kernel_cache(namespace: &str) -> Option<Box<dyn SessionCache + Send + Sync>> {

@@ -4,8 +4,10 @@
 //! agent ([`client`]), the errors of both sides ([`error`]), and where
 //! sessions are cached ([`cache`]: the kernel keyring, else the agent).
 
+pub mod agent_cache;
 pub mod cache;
 pub mod client;
 pub mod error;
+pub mod memory;
 pub mod peer;
 pub mod protocol;

@@ -3,7 +3,8 @@
 //! names and values first and changes nothing when it refuses, so a caller
 //! never writes half an edit or syntax it did not mean to write.
 
-use super::reader::{Eol, Line, Section, clean_value, split_key};
+use super::line::{Eol, Line};
+use super::reader::{Section, clean_value, split_key};
 use super::{AwsFile, ConfigFileError, Flavor};
 
 impl AwsFile {

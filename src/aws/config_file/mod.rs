@@ -40,6 +40,7 @@
 //!   one profile in which the last occurrence wins.
 
 mod editor;
+mod line;
 mod reader;
 mod writer;
 
@@ -47,7 +48,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use reader::Line;
+use line::Line;
 
 /// Which of the two shared files a text is: they spell section headers
 /// differently.
@@ -69,13 +70,17 @@ impl fmt::Display for Flavor {
     }
 }
 
+/// Files larger than this are refused rather than read: a real AWS config
+/// file, even one generated for hundreds of accounts, is far smaller.
+pub(super) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigFileError {
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
     #[error(
         "{path} is larger than {} MiB, which no AWS config file should be; keyfob will not edit it — check the file or the AWS_CONFIG_FILE variable",
-        writer::MAX_FILE_BYTES / 1024 / 1024
+        MAX_FILE_BYTES / 1024 / 1024
     )]
     TooLarge { path: PathBuf },
     #[error(

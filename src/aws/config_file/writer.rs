@@ -16,12 +16,8 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::{AwsFile, ConfigFileError, Flavor};
+use super::{AwsFile, ConfigFileError, Flavor, MAX_FILE_BYTES};
 use crate::platform::fsutil;
-
-/// Files larger than this are refused rather than read: a real AWS config
-/// file, even one generated for hundreds of accounts, is far smaller.
-pub(super) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Mode of a file created from scratch (the AWS CLI uses the same).
 const NEW_FILE_MODE: u32 = 0o600;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::{SecretStore, StoreError, check_key};
+use super::secret_store::{SecretStore, StoreError, check_key};
 use crate::model::secret::SecretBytes;
 use crate::platform::paths::private_dir;
 

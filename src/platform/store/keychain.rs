@@ -9,7 +9,7 @@ use std::sync::Arc;
 use keyring_core::api::CredentialStoreApi;
 use keyring_core::{Entry, Error};
 
-use super::{SecretStore, StoreError, check_key};
+use super::secret_store::{SecretStore, StoreError, check_key};
 use crate::model::secret::SecretBytes;
 use crate::platform::paths::Paths;
 

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use zeroize::Zeroizing;
 
-use super::{SecretStore, StoreError, check_key};
+use super::secret_store::{SecretStore, StoreError, check_key};
 use crate::model::secret::SecretBytes;
 
 /// Clones share their entries, so a test can keep a handle on the store it
