@@ -92,7 +92,7 @@ pub enum Command {
     /// IAM Identity Center identities: add one (sign in with the device
     /// code), sign in again.
     #[command(subcommand)]
-    Sso(crate::sso::SsoCommand),
+    Sso(SsoCommand),
     /// Run the agent: the one process that holds sessions and asks for
     /// PINs. Other commands start it when needed; a systemd user unit may
     /// too. It exits after holding no session for the idle time.
@@ -561,4 +561,82 @@ pub struct UnlockArgs {
     /// The current code of the profile's MFA device.
     #[arg(long, value_name = "CODE")]
     pub mfa_code: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Add an Identity Center identity: sign in with a device code in the
+    /// browser, then seal the sign-in under a new PIN.
+    Add(SsoAddArgs),
+    /// Sign an Identity Center identity in again (same PIN).
+    Login(SsoLoginArgs),
+    /// Make one profile per account and role the identity may use
+    /// (ListAccounts, ListAccountRoles); renamed accounts and removed
+    /// assignments are reported, never deleted.
+    Sync(SsoSyncArgs),
+    /// End the identity's sign-in at Identity Center and forget its
+    /// tokens (`keyfob sso login` signs in again); its profiles' cached
+    /// sessions are dropped.
+    Logout(SsoLogoutArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SsoLogoutArgs {
+    /// The Identity Center identity.
+    pub name: String,
+    /// Read the PIN from stdin's first line instead of the terminal.
+    #[arg(long)]
+    pub pin_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SsoSyncArgs {
+    /// The Identity Center identity.
+    pub name: String,
+    /// How profiles are named: {account_name}, {account_id}, {role_name},
+    /// {identity} and profile-name characters.
+    #[arg(long, default_value = keyfob::app::DEFAULT_TEMPLATE)]
+    pub template: String,
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Read the PIN from stdin's first line instead of the terminal.
+    #[arg(long)]
+    pub pin_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SsoAddArgs {
+    /// The identity name: 1–64 letters, digits, '-', '_' and '.'.
+    pub name: String,
+    /// The AWS access portal URL, e.g. https://d-1234567890.awsapps.com/start.
+    #[arg(long, value_name = "URL")]
+    pub start_url: String,
+    /// The region of the Identity Center instance, e.g. eu-west-1.
+    #[arg(long, value_name = "REGION")]
+    pub region: String,
+    /// OIDC scopes, comma-separated (default sso:account:access, which
+    /// also gives a refresh token).
+    #[arg(long, value_name = "S,…")]
+    pub scopes: Option<String>,
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SsoLoginArgs {
+    /// The Identity Center identity.
+    pub name: String,
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SignInArgs {
+    /// Do not open the browser; only print the URL and the code.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Read the PIN from stdin's first line instead of the terminal.
+    #[arg(long)]
+    pub pin_stdin: bool,
 }

@@ -11,15 +11,14 @@ use time::macros::format_description;
 use keyfob::app::{self, AppError, Keyfob};
 use keyfob::model::endpoints::Endpoints;
 use keyfob::model::identity::{
-    AccessKeyId, Field, FieldError, Identity, IdentityName, check_pin, check_pin_confirmation,
-    check_secret,
+    AccessKeyId, Field, FieldError, Identity, IdentityName, check_pin, check_secret,
 };
 use keyfob::model::secret::{Pin, SecretAccessKey};
 use keyfob::platform::tty;
 use keyfob::vault::{AddOptions, NewIdentity};
 
 use crate::cli::{AddArgs, ChangePinArgs, EndpointArgs, ListArgs, RemoveArgs, RenameArgs};
-use crate::{Ask, stdin_lines};
+use crate::terminal::{self, Ask};
 
 pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
     let name = IdentityName::parse(&args.name)?;
@@ -52,15 +51,12 @@ pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
     }
     let new = if args.stdin {
         let access_key_id = AccessKeyId::parse(args.access_key_id.as_deref().unwrap_or(""))?;
-        let mut lines = stdin_lines(2)?.into_iter();
-        let mut next = |field: Field| {
-            lines
-                .next()
-                .map(|mut l| std::mem::take(&mut *l))
-                .ok_or_else(|| FieldError::new(field, "missing: --stdin expects the secret access key on line 1 and the PIN on line 2"))
-        };
-        let secret = check_secret(SecretAccessKey::new(next(Field::SecretAccessKey)?))?;
-        let pin = Pin::new(next(Field::Pin)?);
+        let mut lines = terminal::stdin_fields(
+            &[Field::SecretAccessKey, Field::Pin],
+            "--stdin expects the secret access key on line 1 and the PIN on line 2",
+        )?;
+        let secret = check_secret(SecretAccessKey::new(std::mem::take(&mut *lines[0])))?;
+        let pin = Pin::new(std::mem::take(&mut *lines[1]));
         check_pin(&pin)?;
         NewIdentity {
             name,
@@ -77,10 +73,11 @@ pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
         };
         let mut secret = tty::ask_hidden("Secret access key: ", "secret access key", hint)?;
         let secret = check_secret(SecretAccessKey::new(std::mem::take(&mut *secret)))?;
-        let pin = tty::ask_pin("Identity PIN (at least 6 characters): ", hint)?;
-        check_pin(&pin)?;
-        let confirmation = tty::ask_pin("Identity PIN again: ", hint)?;
-        check_pin_confirmation(&pin, &confirmation)?;
+        let pin = terminal::new_pin(
+            "Identity PIN (at least 6 characters): ",
+            "Identity PIN again: ",
+            hint,
+        )?;
         NewIdentity {
             name,
             access_key_id,
@@ -272,21 +269,16 @@ pub fn change_pin(kf: &Keyfob, args: ChangePinArgs) -> anyhow::Result<()> {
         return Err(e.into());
     }
     let (old, new) = if args.stdin {
-        let mut lines = stdin_lines(2)?.into_iter();
-        let mut next = |field: Field| {
-            lines
-                .next()
-                .map(|mut l| Pin::new(std::mem::take(&mut *l)))
-                .ok_or_else(|| FieldError::new(field, "missing: --stdin expects the current PIN on line 1 and the new PIN on line 2"))
-        };
-        let old = next(Field::Pin)?;
-        (old, next(Field::Pin)?)
+        let mut pins = terminal::pins_from_stdin(
+            2,
+            "--stdin expects the current PIN on line 1 and the new PIN on line 2",
+        )?;
+        let new = pins.remove(1);
+        (pins.remove(0), new)
     } else {
         let hint = "use --stdin to give the current and new PIN on stdin";
         let old = tty::ask_pin("Current PIN: ", hint)?;
-        let new = tty::ask_pin("New PIN (at least 6 characters): ", hint)?;
-        check_pin(&new)?;
-        check_pin_confirmation(&new, &tty::ask_pin("New PIN again: ", hint)?)?;
+        let new = terminal::new_pin("New PIN (at least 6 characters): ", "New PIN again: ", hint)?;
         (old, new)
     };
     app::change_pin(kf, &args.name, &old, &new)
@@ -315,7 +307,7 @@ pub fn endpoint(kf: &Keyfob, args: EndpointArgs) -> anyhow::Result<()> {
     let region = args.region.clone().unwrap_or(current.region.clone());
     let endpoints = Endpoints::parse(url.as_deref(), Some(&region))?;
     let pin = if args.pin_stdin {
-        let mut lines = stdin_lines(1)?.into_iter();
+        let mut lines = terminal::stdin_lines(1)?.into_iter();
         Pin::new(
             lines
                 .next()

@@ -7,13 +7,12 @@ use std::cell::RefCell;
 
 use keyfob::app::{self, AppError, Confirm, ImportHost, Keyfob, Question};
 use keyfob::model::field::Field;
-use keyfob::model::identity::{FieldError, IdentityName, check_pin, check_pin_confirmation};
+use keyfob::model::identity::{FieldError, IdentityName};
 use keyfob::model::secret::Pin;
-use keyfob::platform::tty;
 use zeroize::Zeroizing;
 
 use crate::cli::ImportArgs;
-use crate::{Ask, stdin_lines};
+use crate::terminal::{self, Ask};
 
 /// Answers the import's questions: PINs from stdin, one per imported key
 /// (then nothing is asked), or on the terminal with a confirmation each.
@@ -44,13 +43,11 @@ impl ImportHost for Terminal {
             };
         }
         let hint = "use --pin-stdin";
-        let pin = tty::ask_pin(
+        Ok(terminal::new_pin(
             &format!("PIN for identity {identity} (at least 6 characters): "),
+            "Same PIN again: ",
             hint,
-        )?;
-        check_pin(&pin)?;
-        check_pin_confirmation(&pin, &tty::ask_pin("Same PIN again: ", hint)?)?;
-        Ok(pin)
+        )?)
     }
 
     fn say(&self, line: &str) {
@@ -61,7 +58,7 @@ impl ImportHost for Terminal {
 pub fn run(kf: &Keyfob, args: ImportArgs) -> anyhow::Result<()> {
     let pins = if args.pin_stdin {
         // At most one PIN per key in the file; unused lines are wiped.
-        Some(RefCell::new(stdin_lines(usize::MAX)?.into_iter()))
+        Some(RefCell::new(terminal::stdin_lines(usize::MAX)?.into_iter()))
     } else {
         None
     };

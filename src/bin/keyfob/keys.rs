@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use anyhow::bail;
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -12,10 +11,9 @@ use keyfob::app::{self, AppError, AuditReport, KeyAction, Keyfob, RotateAction};
 use keyfob::model::field::{Field, FieldError};
 use keyfob::model::identity::Identity;
 use keyfob::model::secret::Pin;
-use keyfob::platform::tty;
 
 use crate::cli::{AuditArgs, KeysAction, KeysArgs, RotateArgs, WhoisArgs};
-use crate::{sessions, stdin_lines};
+use crate::terminal;
 
 /// Exit code of `audit` when something needs action (1 is a failure).
 pub const AUDIT_FINDINGS_EXIT: u8 = 3;
@@ -27,30 +25,14 @@ pub struct Findings {
     pub count: usize,
 }
 
-fn read_pins(count: usize) -> anyhow::Result<Vec<Pin>> {
-    let lines = stdin_lines(count)?;
-    if lines.len() < count {
-        bail!(FieldError::new(
-            Field::Pin,
-            format!("missing: --pin-stdin expects {count} PIN line(s)")
-        ));
-    }
-    Ok(lines
-        .into_iter()
-        .map(|mut l| Pin::new(std::mem::take(&mut *l)))
-        .collect())
-}
-
 /// The PIN of identity `name`: the CLI reads it and the agent, which
 /// runs the flow, gets it as the answer to its ask.
 fn pin_for(name: &str, from_stdin: bool) -> anyhow::Result<Pin> {
-    if from_stdin {
-        return Ok(read_pins(1)?.remove(0));
-    }
-    Ok(tty::ask_pin(
+    terminal::pin(
+        from_stdin,
         &format!("PIN for {name}: "),
         "use --pin-stdin to give the PIN on stdin",
-    )?)
+    )
 }
 
 pub fn keys(kf: &Keyfob, args: KeysArgs) -> anyhow::Result<()> {
@@ -259,7 +241,13 @@ pub fn audit(kf: &Keyfob, args: AuditArgs) -> anyhow::Result<()> {
     let report = if args.refresh {
         let count = kf.identities()?.len();
         let mut pins = if args.pin_stdin {
-            Some(read_pins(count)?.into_iter())
+            Some(
+                terminal::pins_from_stdin(
+                    count,
+                    &format!("--pin-stdin expects {count} PIN line(s)"),
+                )?
+                .into_iter(),
+            )
         } else {
             None
         };
@@ -325,14 +313,14 @@ pub fn audit(kf: &Keyfob, args: AuditArgs) -> anyhow::Result<()> {
 }
 
 pub fn whois(kf: &Keyfob, args: WhoisArgs) -> anyhow::Result<()> {
-    let fixed = sessions::fixed_prompter(args.pin_stdin, None)?;
-    let chain = sessions::prompter(kf);
+    let fixed = terminal::fixed_prompter(args.pin_stdin, None)?;
+    let chain = terminal::prompter();
     let found = app::whois(
         kf,
         &args.key_id,
         args.offline,
         args.profile.as_deref(),
-        sessions::either(&fixed, &chain),
+        terminal::either(&fixed, &chain),
     )?;
     let key = args.key_id.trim();
     let kind = found.kind;

@@ -11,22 +11,19 @@ mod keys;
 mod profiles;
 mod sessions;
 mod sso;
+mod terminal;
 mod thirdparty;
 
-use std::io::Read;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser;
 use tracing_subscriber::filter::LevelFilter;
-use zeroize::Zeroizing;
 
-use keyfob::app::{AppError, Confirm, Keyfob, Question};
+use keyfob::app::{AppError, Keyfob};
 use keyfob::config::profile::ProfileError;
 use keyfob::credentials::ProviderError;
-use keyfob::model::secret::take_lines;
 use keyfob::platform::store::Backend;
-use keyfob::platform::tty;
 use keyfob::vault::VaultError;
 
 use cli::{Cli, Command};
@@ -168,51 +165,4 @@ fn open(store: Option<Backend>) -> anyhow::Result<Keyfob> {
     let exe = std::env::current_exe().context("finding keyfob's own path")?;
     let exe = exe.canonicalize().unwrap_or(exe);
     Ok(Keyfob::from_env(exe, store)?.with_notices(|notice| eprintln!("{notice}")))
-}
-
-/// The CLI's answers to the core's questions: `--yes` up front, else a
-/// y/N on the terminal; without a terminal the answer is no.
-pub struct Ask {
-    pub yes: bool,
-}
-
-impl Confirm for Ask {
-    fn confirm(&self, question: &Question<'_>) -> Result<(), AppError> {
-        if self.yes {
-            return Ok(());
-        }
-        let hint = match question {
-            Question::TakeOver { .. } => "pass --yes to take it over",
-            Question::RemoveIdentity(_)
-            | Question::RemoveSsoIdentity(_)
-            | Question::RemoveProfile(_) => "pass --yes to remove without asking",
-            Question::Import { .. } | Question::Remote { .. } => "pass --yes",
-        };
-        let text = question.text();
-        let answer = tty::ask(&format!("{text} [y/N] "), "confirmation", hint).map_err(|e| {
-            AppError::NotConfirmed {
-                question: text.clone(),
-                hint: e.to_string(),
-            }
-        })?;
-        if matches!(answer.trim(), "y" | "Y" | "yes") {
-            Ok(())
-        } else {
-            Err(AppError::Refused("not changed".into()))
-        }
-    }
-}
-
-/// Reads stdin (at most 64 KiB) and returns its first `count` lines as
-/// wiped-on-drop buffers.
-pub fn stdin_lines(count: usize) -> anyhow::Result<Vec<Zeroizing<String>>> {
-    const MAX: usize = 64 * 1024;
-    // Reserved up front so the buffer never reallocates, which would free
-    // an unwiped copy of what was read so far.
-    let mut text = Zeroizing::new(String::with_capacity(MAX + 1));
-    std::io::stdin()
-        .take(MAX as u64)
-        .read_to_string(&mut text)
-        .context("reading stdin")?;
-    Ok(take_lines(std::mem::take(&mut *text), count))
 }

@@ -9,7 +9,8 @@ use keyfob::config::profile::{ExternalIdGuard, Profile, ProfileInput};
 use crate::cli::{
     AliasArgs, ListArgs, ProfileAddArgs, ProfileCommand, ProfileShowArgs, RemoveArgs, UseArgs,
 };
-use crate::{Ask, sessions, thirdparty};
+use crate::terminal::{self, Ask};
+use crate::thirdparty;
 
 pub fn run(kf: &Keyfob, cmd: ProfileCommand) -> anyhow::Result<()> {
     match cmd {
@@ -43,14 +44,14 @@ fn add(kf: &Keyfob, args: ProfileAddArgs) -> anyhow::Result<()> {
             policy_arns: args.policy_arns,
         },
     )?;
-    let fixed = sessions::fixed_prompter(args.pin.pin_stdin, args.pin.mfa_code.as_ref())?;
-    let chain = sessions::prompter(kf);
+    let fixed = terminal::fixed_prompter(args.pin.pin_stdin, args.pin.mfa_code.as_ref())?;
+    let chain = terminal::prompter();
     let saved = app::save_guarded_profile(
         kf,
         profile,
         args.replace,
         args.accept_unguarded,
-        sessions::either(&fixed, &chain),
+        terminal::either(&fixed, &chain),
         &Ask { yes: args.yes },
     )?;
     thirdparty::tell_verdict(&saved);

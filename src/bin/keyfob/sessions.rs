@@ -12,41 +12,20 @@ use zeroize::Zeroizing;
 use keyfob::app::{self, CLEARED, EXEC_MARKER, Keyfob};
 use keyfob::config::profile::Profile;
 use keyfob::credentials::Prompter;
-use keyfob::model::field::{Field, FieldError};
-use keyfob::model::limits;
-use keyfob::model::secret::Pin;
 use keyfob::model::session::Session;
-use keyfob::platform::prompt::{FixedPrompter, TtyPrompter};
+use keyfob::platform::prompt::TtyPrompter;
 use keyfob::platform::tty;
 
 use crate::cli::{EnvArgs, ExecArgs, LockArgs, LoginArgs, ProfileArg, ShellKind, UnlockArgs};
-use crate::{stdin_lines, thirdparty};
-
-/// Who answers the agent's asks from here: the terminal when there is
-/// one; else nobody — then the agent asks in the desktop app's window if
-/// the app is the agent, or a locked profile fails at once with the unlock
-/// hint.
-pub fn prompter(_kf: &Keyfob) -> Option<Box<dyn Prompter>> {
-    tty::available().then(|| Box::new(TtyPrompter) as Box<dyn Prompter>)
-}
-
-/// The answers given up front when there are any, else the chain.
-pub fn either<'a>(
-    fixed: &'a Option<FixedPrompter>,
-    chain: &'a Option<Box<dyn Prompter>>,
-) -> Option<&'a dyn Prompter> {
-    match fixed {
-        Some(f) => Some(f),
-        None => chain.as_deref(),
-    }
-}
+use crate::terminal::{self};
+use crate::thirdparty;
 
 /// Gets the profile's session: cached, or through the prompt chain.
 pub fn session(kf: &Keyfob, profile: &Profile) -> anyhow::Result<Session> {
     // An unguarded third-party role warns on every use, on stderr only
     // (the fast path's stdout is credential_process JSON).
     thirdparty::warn(profile);
-    let chain = prompter(kf);
+    let chain = terminal::prompter();
     match app::session(kf, profile, false, chain.as_deref()) {
         // An Identity Center sign-in that nothing could renew: on a
         // terminal, sign in again there and try once more with its PIN.
@@ -90,7 +69,7 @@ pub fn raw_stdout() -> anyhow::Result<std::fs::File> {
 pub fn unlock(kf: &Keyfob, args: UnlockArgs) -> anyhow::Result<()> {
     let profile = kf.profile(&args.profile)?;
     thirdparty::warn(&profile);
-    let fixed = fixed_prompter(args.pin_stdin, args.mfa_code.as_ref())?;
+    let fixed = terminal::fixed_prompter(args.pin_stdin, args.mfa_code.as_ref())?;
     let prompter: &dyn Prompter = match &fixed {
         Some(f) => f,
         None => &TtyPrompter,
@@ -131,9 +110,14 @@ pub fn login(kf: &Keyfob, args: LoginArgs) -> anyhow::Result<()> {
     } else {
         keyfob::app::console::Browser::Default
     };
-    let fixed = fixed_prompter(args.pin.pin_stdin, args.pin.mfa_code.as_ref())?;
-    let chain = prompter(kf);
-    let url = app::console_url(kf, &profile.name, &options, either(&fixed, &chain))?;
+    let fixed = terminal::fixed_prompter(args.pin.pin_stdin, args.pin.mfa_code.as_ref())?;
+    let chain = terminal::prompter();
+    let url = app::console_url(
+        kf,
+        &profile.name,
+        &options,
+        terminal::either(&fixed, &chain),
+    )?;
     if args.stdout {
         let mut out = std::io::stdout().lock();
         out.write_all(url.as_bytes())?;
@@ -146,36 +130,6 @@ pub fn login(kf: &Keyfob, args: LoginArgs) -> anyhow::Result<()> {
     );
     keyfob::app::console::open_in_browser(&url, &browser, keyfob::app::console::BROWSER_WAIT)?;
     Ok(())
-}
-
-/// The answers given up front (`--pin-stdin`, `--mfa-code`), checked, for
-/// commands that must not ask anyone; `None` when neither was given.
-pub fn fixed_prompter(
-    pin_stdin: bool,
-    mfa_code: Option<&String>,
-) -> anyhow::Result<Option<FixedPrompter>> {
-    if let Some(code) = mfa_code {
-        limits::mfa_code(code)?;
-    }
-    if !pin_stdin && mfa_code.is_none() {
-        return Ok(None);
-    }
-    let pin = if pin_stdin {
-        let mut lines = stdin_lines(1)?;
-        match lines.first_mut() {
-            Some(line) => Some(Pin::new(std::mem::take(&mut **line))),
-            None => bail!(FieldError::new(
-                Field::Pin,
-                "missing: --pin-stdin expects the PIN on line 1"
-            )),
-        }
-    } else {
-        None
-    };
-    Ok(Some(FixedPrompter {
-        pin,
-        mfa_code: mfa_code.cloned(),
-    }))
 }
 
 /// The inside of a PowerShell single-quoted string holding `v`: each of

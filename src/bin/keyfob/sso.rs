@@ -6,93 +6,13 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use clap::{Args, Subcommand};
-
 use keyfob::app::{self, DeviceCode, Keyfob, SignInHost};
 use keyfob::config::sso::NewSso;
-use keyfob::model::identity::{Field, FieldError, check_pin, check_pin_confirmation};
+use keyfob::model::identity::check_pin;
 use keyfob::model::secret::Pin;
-use keyfob::platform::tty;
 
-use crate::stdin_lines;
-
-#[derive(Debug, Subcommand)]
-pub enum SsoCommand {
-    /// Add an Identity Center identity: sign in with a device code in the
-    /// browser, then seal the sign-in under a new PIN.
-    Add(SsoAddArgs),
-    /// Sign an Identity Center identity in again (same PIN).
-    Login(SsoLoginArgs),
-    /// Make one profile per account and role the identity may use
-    /// (ListAccounts, ListAccountRoles); renamed accounts and removed
-    /// assignments are reported, never deleted.
-    Sync(SsoSyncArgs),
-    /// End the identity's sign-in at Identity Center and forget its
-    /// tokens (`keyfob sso login` signs in again); its profiles' cached
-    /// sessions are dropped.
-    Logout(SsoLogoutArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct SsoLogoutArgs {
-    /// The Identity Center identity.
-    pub name: String,
-    /// Read the PIN from stdin's first line instead of the terminal.
-    #[arg(long)]
-    pub pin_stdin: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct SsoSyncArgs {
-    /// The Identity Center identity.
-    pub name: String,
-    /// How profiles are named: {account_name}, {account_id}, {role_name},
-    /// {identity} and profile-name characters.
-    #[arg(long, default_value = app::DEFAULT_TEMPLATE)]
-    pub template: String,
-    /// Show what would change; write nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Read the PIN from stdin's first line instead of the terminal.
-    #[arg(long)]
-    pub pin_stdin: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct SsoAddArgs {
-    /// The identity name: 1–64 letters, digits, '-', '_' and '.'.
-    pub name: String,
-    /// The AWS access portal URL, e.g. https://d-1234567890.awsapps.com/start.
-    #[arg(long, value_name = "URL")]
-    pub start_url: String,
-    /// The region of the Identity Center instance, e.g. eu-west-1.
-    #[arg(long, value_name = "REGION")]
-    pub region: String,
-    /// OIDC scopes, comma-separated (default sso:account:access, which
-    /// also gives a refresh token).
-    #[arg(long, value_name = "S,…")]
-    pub scopes: Option<String>,
-    #[command(flatten)]
-    pub sign_in: SignInArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct SsoLoginArgs {
-    /// The Identity Center identity.
-    pub name: String,
-    #[command(flatten)]
-    pub sign_in: SignInArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct SignInArgs {
-    /// Do not open the browser; only print the URL and the code.
-    #[arg(long)]
-    pub no_browser: bool,
-    /// Read the PIN from stdin's first line instead of the terminal.
-    #[arg(long)]
-    pub pin_stdin: bool,
-}
+use crate::cli::{SsoAddArgs, SsoCommand, SsoLoginArgs, SsoLogoutArgs, SsoSyncArgs};
+use crate::terminal;
 
 pub fn run(kf: &Keyfob, cmd: SsoCommand) -> anyhow::Result<()> {
     match cmd {
@@ -238,28 +158,14 @@ fn end_countdown() {
 
 /// The PIN from stdin's first line, or the terminal (twice for a new one).
 fn read_pin(stdin: bool, new: bool) -> anyhow::Result<Pin> {
-    let pin = if stdin {
-        let mut lines = stdin_lines(1)?;
-        match lines.first_mut() {
-            Some(line) => Pin::new(std::mem::take(&mut **line)),
-            None => {
-                return Err(FieldError::new(
-                    Field::Pin,
-                    "missing: --pin-stdin expects the PIN on stdin's first line",
-                )
-                .into());
-            }
-        }
-    } else {
-        let hint = "pass --pin-stdin to give the PIN on stdin";
-        if new {
-            let pin = tty::ask_pin("Identity PIN (at least 6 characters): ", hint)?;
-            check_pin(&pin)?;
-            check_pin_confirmation(&pin, &tty::ask_pin("Identity PIN again: ", hint)?)?;
-            pin
-        } else {
-            tty::ask_pin("Identity PIN: ", hint)?
-        }
+    let hint = "pass --pin-stdin to give the PIN on stdin";
+    let pin = match (stdin, new) {
+        (false, true) => terminal::new_pin(
+            "Identity PIN (at least 6 characters): ",
+            "Identity PIN again: ",
+            hint,
+        )?,
+        _ => terminal::pin(stdin, "Identity PIN: ", hint)?,
     };
     if new {
         check_pin(&pin)?;

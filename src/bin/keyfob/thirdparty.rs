@@ -10,7 +10,7 @@ use keyfob::app::{self, Keyfob, Saved};
 use keyfob::config::profile::{ExternalIdGuard, Profile};
 
 use crate::cli::{ExternalIdCommand, RoleCommand, TrustPolicyArgs};
-use crate::sessions;
+use crate::terminal;
 
 /// What the guard found on a profile just stored.
 pub fn tell_verdict(saved: &Saved) {
@@ -44,9 +44,9 @@ pub fn warn(profile: &Profile) {
 
 pub fn role(kf: &Keyfob, cmd: RoleCommand) -> anyhow::Result<()> {
     let RoleCommand::Check(args) = cmd;
-    let fixed = sessions::fixed_prompter(args.pin.pin_stdin, args.pin.mfa_code.as_ref())?;
-    let chain = sessions::prompter(kf);
-    let (checked, verdict) = app::check_role(kf, &args.profile, sessions::either(&fixed, &chain))?;
+    let fixed = terminal::fixed_prompter(args.pin.pin_stdin, args.pin.mfa_code.as_ref())?;
+    let chain = terminal::prompter();
+    let (checked, verdict) = app::check_role(kf, &args.profile, terminal::either(&fixed, &chain))?;
     match verdict {
         ExternalIdGuard::Guarded => {
             println!(
