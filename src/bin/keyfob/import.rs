@@ -43,11 +43,11 @@ impl ImportHost for Terminal {
             };
         }
         let hint = "use --pin-stdin";
-        Ok(terminal::new_pin(
+        terminal::new_pin(
             &format!("PIN for identity {identity} (at least 6 characters): "),
             "Same PIN again: ",
             hint,
-        )?)
+        )
     }
 
     fn say(&self, line: &str) {
