@@ -16,7 +16,6 @@ use zeroize::Zeroizing;
 use super::reply::send;
 use super::requester::{Requester, requester};
 use super::state::{Agent, Asker, PromptAnswer, PromptRequest, Refusals};
-use crate::app;
 use crate::credentials::{Ask, Prompter};
 use crate::link::peer::Peer;
 use crate::link::protocol::{Answer, AskKind, MAX_LINE, Reply, decode};
@@ -173,7 +172,7 @@ impl Conversation {
 /// The client's side of a flow that asks more than a PIN (`import`): yes
 /// or no, a new PIN, and lines of progress — all at the client's terminal
 /// (or from what it was given up front).
-impl app::remote::FlowHost for Conversation {
+impl super::flows::FlowHost for Conversation {
     fn confirm(&self, question: &str) -> bool {
         let ask = Ask {
             profile: "",

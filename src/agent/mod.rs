@@ -24,6 +24,7 @@
 //!   machine goes to sleep.
 
 mod conversation;
+pub mod flows;
 pub mod hardening;
 mod listen;
 pub mod lock_on;

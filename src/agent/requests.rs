@@ -144,7 +144,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
             interactive,
         } => {
             let asker = Conversation::new(stream, agent, peer, answers, interactive);
-            match app::remote::run(kf, flow, &asker as &dyn app::remote::FlowHost) {
+            match super::flows::run(kf, flow, &asker as &dyn super::flows::FlowHost) {
                 Ok(result) => Reply::Flow { result },
                 Err(e) => failed(e),
             }

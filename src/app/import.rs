@@ -15,10 +15,12 @@ use std::path::PathBuf;
 use crate::aws::config_file::{AwsFile, Flavor};
 use crate::aws::wiring;
 use crate::config::profile::{Profile, ProfileInput};
+use crate::credentials::Ask;
 use crate::model::identity::{AccessKeyId, IdentityName, check_pin, check_secret};
 use crate::model::secret::{Pin, SecretAccessKey};
 use crate::platform::fsutil::{self, backup_path};
 use crate::vault::{AddOptions, NewIdentity, Sts};
+use zeroize::Zeroizing;
 
 use super::{Answered, AppError, Confirm, Keyfob, Question};
 
@@ -53,7 +55,7 @@ pub fn import(kf: &Keyfob, host: &dyn ImportHost) -> Result<ImportReport, AppErr
                 endpoint_url: endpoints.url,
                 region: Some(endpoints.region),
             },
-            &super::remote::ImportAnswers(host),
+            &ImportAnswers(host),
             true,
             false,
         )?;
@@ -270,4 +272,46 @@ fn import_roles(kf: &Keyfob, host: &dyn ImportHost) -> Result<(), AppError> {
         ));
     }
     Ok(())
+}
+
+/// The client's side of an import run in the agent: its questions and
+/// PINs answered by the face's own import host, its lines shown there.
+pub struct ImportAnswers<'a>(pub &'a dyn ImportHost);
+
+impl crate::link::client::Answerer for ImportAnswers<'_> {
+    fn answer(
+        &self,
+        kind: crate::link::protocol::AskKind,
+        ask: &Ask<'_>,
+        question: Option<&str>,
+    ) -> crate::link::protocol::Answer {
+        use crate::link::protocol::{Answer, AskKind};
+        match kind {
+            AskKind::Confirm => {
+                let text = question.unwrap_or_default();
+                match self.0.confirm(&Question::Remote { text }) {
+                    Ok(()) => Answer::Yes,
+                    Err(_) => Answer::Refused,
+                }
+            }
+            AskKind::NewPin => match crate::model::identity::IdentityName::parse(ask.identity)
+                .map_err(AppError::from)
+                .and_then(|name| self.0.pin(&name))
+            {
+                Ok(pin) => Answer::Pin {
+                    value: Zeroizing::new(pin.expose().to_owned()),
+                },
+                Err(e) => Answer::Unavailable {
+                    message: e.to_string(),
+                },
+            },
+            _ => Answer::Unavailable {
+                message: "import asks no other PIN".into(),
+            },
+        }
+    }
+
+    fn say(&self, line: &str) {
+        self.0.say(line);
+    }
 }

@@ -32,6 +32,7 @@ pub mod remote;
 pub mod rotation;
 mod sessions;
 mod sso;
+mod sso_sync;
 pub mod thirdparty;
 
 pub use identities::*;
@@ -41,6 +42,7 @@ pub use profiles::*;
 pub use remote::Flow;
 pub use sessions::*;
 pub use sso::*;
+pub use sso_sync::*;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
