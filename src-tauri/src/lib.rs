@@ -9,14 +9,16 @@
 //! ([`shortcut`]). State ([`desk`]) is built once in `setup()`; what
 //! every part may do to the window is in [`window`]. This file only
 //! assembles them: nothing here is used by the modules it names. One
-//! instance runs (a second start focuses the window); the window's size
-//! and place are remembered.
+//! instance runs, with or without D-Bus ([`instance`]: a second start
+//! brings the window forward and exits); the window's size and place are
+//! remembered.
 
 mod autostart;
 mod commands;
 mod desk;
 pub mod dto;
 pub mod error;
+mod instance;
 mod prompt;
 mod reminder;
 pub mod sealing;
@@ -40,11 +42,22 @@ macro_rules! handler {
 
 pub fn run() {
     use tauri_plugin_window_state::StateFlags;
+    // First, before a window or the agent: a second start hands over to
+    // the app that runs and exits, or says at once why it cannot.
+    let instance = match instance::claim() {
+        Ok(instance::Claim::First(guard)) => guard,
+        Ok(instance::Claim::Shown { holder }) => {
+            eprintln!(
+                "keyfob: the keyfob app runs already, as {holder}; its window was brought forward"
+            );
+            std::process::exit(0)
+        }
+        Err(e) => {
+            eprintln!("keyfob: {e}");
+            std::process::exit(1)
+        }
+    };
     tauri::Builder::default()
-        // First: a second start hands over to this one and exits.
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            window::show_main_window(app)
-        }))
         .plugin(
             tauri_plugin_window_state::Builder::default()
                 // Not VISIBLE: a window left in the tray must come back
@@ -53,7 +66,7 @@ pub fn run() {
                 .build(),
         )
         .plugin(shortcut::plugin())
-        .setup(|app| {
+        .setup(move |app| {
             let desk = Desk::build(app.handle())?;
             let chosen = shortcut::load(&desk.kf.paths.config_file());
             app.manage(desk);
@@ -68,6 +81,8 @@ pub fn run() {
             tray::create(app.handle())?;
             tray::watch(app.handle().clone());
             reminder::spawn(app.handle().clone());
+            // Later starts are answered once there is a window to show.
+            instance.serve(app.handle().clone());
             Ok(())
         })
         .on_window_event(|window, event| match event {
