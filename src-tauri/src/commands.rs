@@ -17,7 +17,7 @@ use keyfob::model::secret::{Pin, SecretAccessKey};
 use keyfob::platform::prompt::FixedPrompter;
 use keyfob::vault::NewIdentity;
 
-use crate::Desk;
+use crate::desk::{Desk, renew_webview};
 use crate::dto::*;
 use crate::error::{ErrorKind, UiError};
 use crate::sealing::{Sealed, SealingKey};
@@ -369,7 +369,7 @@ pub async fn open_console(app: AppHandle, profile: String, pin: Option<PinForm>)
 pub async fn lock_all(app: AppHandle) -> Result<u32> {
     let handle = app.clone();
     let n = changing(app, |d| Ok(app::lock_all(&d.kf)? as u32)).await?;
-    crate::renew_webview(&handle);
+    renew_webview(&handle);
     Ok(n)
 }
 

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::time::Duration;
 
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Emitter};
 use zeroize::Zeroizing;
 
 use keyfob::agent::server::{PromptAnswer, PromptRequest};
@@ -22,6 +22,7 @@ use keyfob::model::secret::Pin;
 
 use crate::dto::{PromptKind, PromptView};
 use crate::error::{ErrorKind, UiError};
+use crate::window::show_main_window;
 
 /// The client gives up after 120 s; waiting a little longer here only
 /// makes sure a late answer never blocks a thread for ever.
@@ -100,13 +101,9 @@ impl Prompts {
 }
 
 /// The server's handler: blocks its request's thread until the person
-/// answers, refuses, or [`WAIT`] passes.
-pub fn ask(app: &AppHandle, request: PromptRequest) -> PromptAnswer {
-    // A request in the moment before the app's state exists is refused.
-    let Some(desk) = app.try_state::<crate::Desk>() else {
-        return PromptAnswer::Refused;
-    };
-    let prompts = &desk.prompts;
+/// answers, refuses, or [`WAIT`] passes. `prompts` is the app state's
+/// own (shared with it), so a request is never lost between the two.
+pub fn ask(app: &AppHandle, prompts: &Prompts, request: PromptRequest) -> PromptAnswer {
     let id = prompts.next.fetch_add(1, Ordering::SeqCst) + 1;
     let view = PromptView {
         id,
@@ -133,7 +130,7 @@ pub fn ask(app: &AppHandle, request: PromptRequest) -> PromptAnswer {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(id, (view.clone(), tx));
-    crate::show_main_window(app);
+    show_main_window(app);
     let _ = app.emit(EVENT, &view);
     let wait = if view.kind == PromptKind::SignIn {
         SIGN_IN_WAIT

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tauri::{AppHandle, Manager};
 
-use crate::Desk;
+use crate::desk::Desk;
 
 /// How often a running app looks again (a key can pass 90 days while the
 /// app runs for days in the tray).

@@ -12,6 +12,7 @@ use tauri::{AppHandle, Emitter};
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, Modifiers, Shortcut, ShortcutState};
 
 use crate::error::{ErrorKind, UiError};
+use crate::window::show_main_window;
 
 /// The event that opens the switcher in the UI.
 pub const EVENT: &str = "keyfob://quick-switch";
@@ -89,7 +90,7 @@ pub fn plugin() -> tauri::plugin::TauriPlugin<tauri::Wry> {
     tauri_plugin_global_shortcut::Builder::new()
         .with_handler(|app, _shortcut, event| {
             if event.state() == ShortcutState::Pressed {
-                crate::show_main_window(app);
+                show_main_window(app);
                 let _ = app.emit(EVENT, ());
             }
         })

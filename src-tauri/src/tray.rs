@@ -6,7 +6,7 @@
 //! looks every [`WATCH_EVERY`] at the default (`keyfob use` in a shell),
 //! the profiles and the sessions (a session that expires, `keyfob lock`),
 //! rebuilds the menu when any of them, or the minute shown, changed, and
-//! tells the UI (the [`crate::CHANGED_EVENT`]) when more than the minute did.
+//! tells the UI (the [`CHANGED_EVENT`]) when more than the minute did.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -19,7 +19,8 @@ use time::OffsetDateTime;
 
 use keyfob::app;
 
-use crate::Desk;
+use crate::desk::{Desk, renew_webview};
+use crate::window::{CHANGED_EVENT, show_main_window};
 
 const TRAY_ID: &str = "keyfob";
 const USE_PREFIX: &str = "use:";
@@ -173,7 +174,7 @@ pub fn create(handle: &AppHandle) -> tauri::Result<()> {
                 ..
             } = event
             {
-                crate::show_main_window(tray.app_handle());
+                show_main_window(tray.app_handle());
             }
         })
         .build(handle)?;
@@ -221,6 +222,13 @@ pub fn refresh(handle: &AppHandle) {
     update(handle, false);
 }
 
+/// After the tray changed profiles or sessions: refresh the menu and tell
+/// the UI.
+fn changed(handle: &AppHandle) {
+    refresh(handle);
+    let _ = handle.emit(CHANGED_EVENT, ());
+}
+
 /// Starts the watcher thread (see the module doc).
 pub fn watch(handle: AppHandle) {
     let spawned = std::thread::Builder::new()
@@ -229,7 +237,7 @@ pub fn watch(handle: AppHandle) {
             loop {
                 std::thread::sleep(WATCH_EVERY);
                 if update(&handle, false) {
-                    let _ = handle.emit(crate::CHANGED_EVENT, ());
+                    let _ = handle.emit(CHANGED_EVENT, ());
                 }
             }
         });
@@ -252,7 +260,7 @@ fn on_menu(handle: &AppHandle, event: MenuEvent) {
             ) {
                 tracing::warn!("tray: cannot switch to {name}: {e}");
             }
-            crate::changed(&handle);
+            changed(&handle);
         });
         return;
     }
@@ -264,10 +272,10 @@ fn on_menu(handle: &AppHandle, event: MenuEvent) {
                     tracing::warn!("tray: lock all: {e}");
                 }
                 refresh(&handle);
-                crate::renew_webview(&handle);
+                renew_webview(&handle);
             });
         }
-        "open" => crate::show_main_window(handle),
+        "open" => show_main_window(handle),
         "quit" => handle.exit(0),
         _ => {}
     }

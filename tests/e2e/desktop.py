@@ -938,12 +938,16 @@ def tray(t: Desktop, ctx: dict) -> None:
 
 
 def single_instance(t: Desktop, ctx: dict) -> None:
-    """A second start hands over to the running app and exits."""
+    """A second start hands over to the running app and exits, with the
+    session bus and without it (tests/e2e/second_start.py: without any)."""
     pid = memory.app_pid(ctx["app"])
-    # Without the hand-over the second app would run on (and time out here).
-    second = subprocess.run([str(ctx["app"])], env=t.env, capture_output=True, text=True, timeout=30)
-    assert second.returncode == 0, second.stderr
-    assert memory.app_pid(ctx["app"]) == pid, "the first instance is gone"
+    no_bus = {k: v for k, v in t.env.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    for env in (t.env, no_bus):
+        # Without the hand-over the second app would run on (and time out here).
+        second = subprocess.run([str(ctx["app"])], env=env, capture_output=True, text=True, timeout=30)
+        assert second.returncode == 0, second.stderr
+        assert "runs already" in second.stderr, second.stderr
+        assert memory.app_pid(ctx["app"]) == pid, "the first instance is gone"
     assert t.d.execute_script("return document.getElementById('main').dataset.ready"), "the window is gone"
 
 
