@@ -59,6 +59,40 @@ impl Step {
     }
 }
 
+/// One of the IAM guide's six steps, and whether a rotation has done it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuideStep {
+    pub number: u8,
+    pub text: &'static str,
+    pub done: bool,
+}
+
+/// The guide's six steps, as both faces show them.
+const GUIDE: [&str; 6] = [
+    "Create a second key while the first stays active",
+    "Verify it and switch the vault to it",
+    "Check the old key's last use",
+    "Deactivate the old key",
+    "Confirm nothing broke (rolling back re-activates the old key)",
+    "Delete the old key after the grace period",
+];
+
+/// The six steps in order, each done when the rotation's state has
+/// completed it ([`Step::number`]); none without a rotation. Step 5 is the
+/// grace period itself and step 6 ends the rotation (its record is gone
+/// once the old key is deleted), so neither is ever shown done.
+pub fn guide_steps(state: Option<&Rotation>) -> Vec<GuideStep> {
+    let through = state.map_or(0, |s| s.step.number());
+    (1..)
+        .zip(GUIDE)
+        .map(|(number, text)| GuideStep {
+            number,
+            text,
+            done: number <= through,
+        })
+        .collect()
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rotation {
     pub version: u32,
@@ -566,4 +600,42 @@ fn rollback_steps(vault: &Vault, identity: &Identity, pin: &Pin) -> Result<Repor
     vault.clear_rotation_state(identity)?;
     report.say("Rolled back: the identity is as it was before the rotation.");
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The steps a rotation has done, as both faces mark them: create (1),
+    /// switch and look at the last use (2, 3), deactivate (4); confirming
+    /// nothing broke (5) is the grace period itself, and deletion (6) ends
+    /// the rotation.
+    #[test]
+    fn each_rotation_state_marks_the_guide_steps_it_has_done() {
+        let done = |step: Option<Step>| -> Vec<u8> {
+            let state = step.map(|step| Rotation {
+                version: 1,
+                step,
+                old_key_id: AccessKeyId::parse("AKIAIOSFODNN7EXAMPLE").unwrap(),
+                new_key_id: None,
+                new_key_created: None,
+                old_key_created: None,
+                started_at: OffsetDateTime::UNIX_EPOCH,
+                switched_at: None,
+                deactivated_at: None,
+                grace_secs: 0,
+            });
+            guide_steps(state.as_ref())
+                .into_iter()
+                .filter(|s| s.done)
+                .map(|s| s.number)
+                .collect()
+        };
+        assert_eq!(done(None), [] as [u8; 0]);
+        assert_eq!(done(Some(Step::Creating)), [] as [u8; 0]);
+        assert_eq!(done(Some(Step::Created)), [1]);
+        assert_eq!(done(Some(Step::Switched)), [1, 2, 3]);
+        assert_eq!(done(Some(Step::Deactivated)), [1, 2, 3, 4]);
+        assert_eq!(guide_steps(None).len(), 6);
+    }
 }

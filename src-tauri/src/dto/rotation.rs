@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use keyfob::app::rotation::{Report, Rotation, Step};
+use keyfob::app::rotation::{Report, Rotation, guide_steps};
 use keyfob::model::identity::{AccessKeyId, Identity};
 
 use super::rfc3339;
@@ -59,47 +59,6 @@ impl RotationView {
     }
 }
 
-// The guide's six steps and which a rotation has done. `keyfob rotate
-// --status` (src/bin/keyfob/keys.rs, `print_status`) holds the same table:
-// both are to become the library's `keyfob::app::rotation::guide_steps`, with
-// this signature; this block then goes and the call above stays.
-
-/// One of the IAM guide's six steps, and whether a rotation has done it.
-struct GuideStep {
-    number: u8,
-    text: &'static str,
-    done: bool,
-}
-
-const GUIDE: [&str; 6] = [
-    "Create a second key while the first stays active",
-    "Verify it and switch the vault to it",
-    "Check the old key's last use",
-    "Deactivate the old key",
-    "Confirm nothing broke (roll back re-activates it)",
-    "Delete the old key after the grace period",
-];
-
-/// The six steps in order; none done without a rotation. Step 6 is never
-/// "done": the rotation's record is gone once the old key is deleted.
-fn guide_steps(state: Option<&Rotation>) -> Vec<GuideStep> {
-    // The last step each state has completed.
-    let through = match state.map(|s| s.step) {
-        None | Some(Step::Creating) => 0,
-        Some(Step::Created) => 1,
-        Some(Step::Switched) => 3,
-        Some(Step::Deactivated) => 5,
-    };
-    (1..)
-        .zip(GUIDE)
-        .map(|(number, text)| GuideStep {
-            number,
-            text,
-            done: number <= through,
-        })
-        .collect()
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export, export_to = "../../ui/src/api/bindings/")]
@@ -148,42 +107,5 @@ impl RotateResult {
             warnings: report.warnings,
             status,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The steps a rotation has done, as both faces mark them: create (1),
-    /// switch and look at the last use (2, 3), deactivate and confirm
-    /// (4, 5); deletion (6) ends the rotation.
-    #[test]
-    fn each_rotation_state_marks_the_guide_steps_it_has_done() {
-        let done = |step: Option<Step>| -> Vec<u8> {
-            let state = step.map(|step| Rotation {
-                version: 1,
-                step,
-                old_key_id: AccessKeyId::parse("AKIAIOSFODNN7EXAMPLE").unwrap(),
-                new_key_id: None,
-                new_key_created: None,
-                old_key_created: None,
-                started_at: time::OffsetDateTime::UNIX_EPOCH,
-                switched_at: None,
-                deactivated_at: None,
-                grace_secs: 0,
-            });
-            guide_steps(state.as_ref())
-                .into_iter()
-                .filter(|s| s.done)
-                .map(|s| s.number)
-                .collect()
-        };
-        assert_eq!(done(None), [] as [u8; 0]);
-        assert_eq!(done(Some(Step::Creating)), [] as [u8; 0]);
-        assert_eq!(done(Some(Step::Created)), [1]);
-        assert_eq!(done(Some(Step::Switched)), [1, 2, 3]);
-        assert_eq!(done(Some(Step::Deactivated)), [1, 2, 3, 4, 5]);
-        assert_eq!(guide_steps(None).len(), 6);
     }
 }

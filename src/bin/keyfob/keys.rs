@@ -6,7 +6,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use keyfob::app::access_keys::{KeyRow, MAX_AGE_DAYS};
-use keyfob::app::rotation::{self, Report, Rotation, Step, describe_use};
+use keyfob::app::rotation::{self, Report, Rotation, describe_use};
 use keyfob::app::{self, AppError, AuditReport, KeyAction, Keyfob, RotateAction};
 use keyfob::model::field::{Field, FieldError};
 use keyfob::model::identity::Identity;
@@ -137,26 +137,6 @@ fn print_status(identity: &Identity, state: Option<&Rotation>) {
         );
         return;
     };
-    let steps = [
-        (1, "create a second key", state.step >= Step::Created),
-        (
-            2,
-            "verify it and switch the vault to it",
-            state.step >= Step::Switched,
-        ),
-        (
-            3,
-            "check the old key's last use",
-            state.step >= Step::Switched,
-        ),
-        (4, "deactivate the old key", state.step >= Step::Deactivated),
-        (
-            5,
-            "confirm nothing broke (--rollback to undo)",
-            state.step >= Step::Deactivated,
-        ),
-        (6, "delete the old key after the grace period", false),
-    ];
     println!(
         "{}: rotating {} → {}",
         identity.name,
@@ -167,8 +147,9 @@ fn print_status(identity: &Identity, state: Option<&Rotation>) {
             .map(|k| k.masked())
             .unwrap_or_else(|| "(being created)".into())
     );
-    for (n, what, done) in steps {
-        println!("  [{}] {n}. {what}", if done { "x" } else { " " });
+    for step in keyfob::app::rotation::guide_steps(Some(state)) {
+        let mark = if step.done { "x" } else { " " };
+        println!("  [{mark}] {}. {}", step.number, step.text);
     }
     if let Some(when) = state.delete_after() {
         println!("  The old key may be deleted after {when}.");
