@@ -211,17 +211,21 @@ pub fn create_role(env: &Env, base: &str, external_id: Option<&str>) -> String {
 
 /// Waits `delay`, then kills `child`'s whole session with SIGKILL if it is
 /// still running (keyfob runs under `setsid`), and reaps it. Returns
-/// whether it was killed.
+/// whether the kill landed: `pkill` found the session and the child died
+/// of that SIGKILL (a child that exited on its own between the look and
+/// the kill is not counted).
 pub fn kill_9_after(child: &mut Child, delay: Duration) -> bool {
+    use std::os::unix::process::ExitStatusExt;
     std::thread::sleep(delay);
     let running = child.try_wait().unwrap().is_none();
-    if running {
-        let _ = Command::new("pkill")
+    let signalled = running
+        && Command::new("pkill")
             .args(["-9", "-s", &child.id().to_string()])
-            .status();
-    }
-    let _ = child.wait();
-    running
+            .status()
+            .expect("run pkill (apt-get install procps)")
+            .success();
+    let status = child.wait().unwrap();
+    signalled && status.signal() == Some(libc::SIGKILL)
 }
 
 /// A unique suffix for names shared with the emulator.
@@ -603,25 +607,47 @@ impl Env {
         if pid as u32 == std::process::id() {
             return None;
         }
-        std::path::Path::new(&format!("/proc/{pid}"))
-            .exists()
-            .then_some(pid)
+        alive(pid).then_some(pid)
     }
 
     /// Ends this world's agent (started on demand by keyfob commands).
     pub fn stop_agent(&self) {
         if let Some(pid) = self.agent_pid() {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            let killed = Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status()
+                .unwrap()
+                .success();
             // It is not our child (it runs in its own session): wait until
-            // it is gone.
-            for _ in 0..200 {
-                if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                    break;
+            // it is gone. (A failed kill is fine only if it had just exited.)
+            let begun = Instant::now();
+            while alive(pid) {
+                if begun.elapsed() > Duration::from_secs(10) {
+                    // From `drop` while the test is already failing, a
+                    // second panic would abort and hide the first.
+                    assert!(
+                        std::thread::panicking(),
+                        "the agent (process {pid}) outlived kill -9 by 10 s (kill {})",
+                        if killed { "succeeded" } else { "failed" }
+                    );
+                    return;
                 }
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
     }
+}
+
+/// Whether process `pid` runs: it exists and is not a zombie waiting for
+/// its parent to reap it.
+pub fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let (_, rest) = stat.rsplit_once(')')?;
+            rest.trim_start().chars().next()
+        })
+        .is_some_and(|state| state != 'Z' && state != 'X')
 }
 
 impl Drop for Env {
