@@ -244,6 +244,9 @@ pub fn unique(base: &str) -> String {
 pub struct Env {
     pub root: tempfile::TempDir,
     bus: Option<String>,
+    /// A private bus standing in for the system bus (see
+    /// [`Env::start_system_bus`]), given as `DBUS_SYSTEM_BUS_ADDRESS`.
+    system_bus: Option<String>,
     daemons: Vec<Child>,
     /// The emulator this world talks to: the shared one unless a test
     /// needs its own (e.g. to count calls undisturbed).
@@ -328,6 +331,7 @@ impl Env {
         Env {
             root,
             bus: None,
+            system_bus: None,
             daemons: Vec::new(),
             moto: moto(),
         }
@@ -357,14 +361,16 @@ impl Env {
         if let Some(bus) = &self.bus {
             vars.push(("DBUS_SESSION_BUS_ADDRESS", bus.clone()));
         }
+        if let Some(bus) = &self.system_bus {
+            vars.push(("DBUS_SYSTEM_BUS_ADDRESS", bus.clone()));
+        }
         vars
     }
 
-    /// Starts `dbus-daemon` and `gnome-keyring-daemon --foreground` with
-    /// this world's HOME, then waits until `org.freedesktop.secrets` has an
-    /// owner, so no client can trigger D-Bus activation of a second daemon.
-    fn start_keyring(&mut self) {
-        let address = format!("unix:path={}", self.root.path().join("bus").display());
+    /// Starts a private `dbus-daemon` at `root/NAME` and waits until it
+    /// listens; it ends with this world. Returns its address.
+    fn start_bus(&mut self, name: &str) -> String {
+        let address = format!("unix:path={}", self.root.path().join(name).display());
         let mut dbus = Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
             .arg(format!("--address={address}"))
@@ -379,8 +385,26 @@ impl Env {
         BufReader::new(dbus.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        assert!(line.starts_with("unix:"), "dbus-daemon printed {line:?}");
         self.daemons.push(dbus);
+        assert!(line.starts_with("unix:"), "dbus-daemon printed {line:?}");
+        address
+    }
+
+    /// Gives this world a system bus of its own: a private `dbus-daemon`
+    /// that every later child (and so the agent they start) reaches
+    /// through `DBUS_SYSTEM_BUS_ADDRESS`, where a test can play logind.
+    /// Call it before anything starts the agent. Returns its address.
+    pub fn start_system_bus(&mut self) -> String {
+        let address = self.start_bus("system_bus");
+        self.system_bus = Some(address.clone());
+        address
+    }
+
+    /// Starts `dbus-daemon` and `gnome-keyring-daemon --foreground` with
+    /// this world's HOME, then waits until `org.freedesktop.secrets` has an
+    /// owner, so no client can trigger D-Bus activation of a second daemon.
+    fn start_keyring(&mut self) {
+        let address = self.start_bus("bus");
         self.bus = Some(address);
 
         let mut keyring = Command::new("gnome-keyring-daemon")
