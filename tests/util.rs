@@ -209,23 +209,82 @@ pub fn create_role(env: &Env, base: &str, external_id: Option<&str>) -> String {
     env.moto.admin(&args)["arn"].as_str().unwrap().to_owned()
 }
 
-/// Waits `delay`, then kills `child`'s whole session with SIGKILL if it is
-/// still running (keyfob runs under `setsid`), and reaps it. Returns
-/// whether the kill landed: `pkill` found the session and the child died
-/// of that SIGKILL (a child that exited on its own between the look and
-/// the kill is not counted).
+/// Waits `delay`, then kills `child`'s whole process group with SIGKILL
+/// if it is still running (keyfob runs under `setsid`, which makes it the
+/// leader of a new session and group), and reaps it. Returns whether the
+/// kill landed: the signal was delivered and the child died of it (a child
+/// that exited on its own between the look and the kill is not counted).
+/// The signal is sent from this process, not by starting `pkill`, whose
+/// start-up alone outlasts many a short command.
 pub fn kill_9_after(child: &mut Child, delay: Duration) -> bool {
     use std::os::unix::process::ExitStatusExt;
     std::thread::sleep(delay);
     let running = child.try_wait().unwrap().is_none();
-    let signalled = running
-        && Command::new("pkill")
-            .args(["-9", "-s", &child.id().to_string()])
-            .status()
-            .expect("run pkill (apt-get install procps)")
-            .success();
+    let group = i32::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) with a negative pid signals that process group; it
+    // touches no memory of ours.
+    let signalled = running && unsafe { libc::kill(-group, libc::SIGKILL) } == 0;
     let status = child.wait().unwrap();
     signalled && status.signal() == Some(libc::SIGKILL)
+}
+
+/// Whether the lock file at `path` names process `pid` as its last holder
+/// (keyfob writes `PID NAME` into a lock once it holds it): the process
+/// had begun the edit that lock guards.
+pub fn lock_names(path: &Path, pid: u32) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|note| note.split_whitespace().next()?.parse::<u32>().ok())
+        == Some(pid)
+}
+
+/// The kill window of a kill test, from this machine: unkilled runs of
+/// the operation, timed from spawn to exit. Kills fall uniformly in 1.5×
+/// the median of the last three, which lands about two in three inside
+/// the command. A busy machine's load changes while a loop of hundreds of
+/// kills runs, so a test measures again as it goes (a window measured once
+/// at the start let only 19 of 200 change-pins finish on a 2-core machine
+/// at load 5; a fixed 0–0.4 s window killed nothing but the start on a
+/// loaded CI machine).
+#[derive(Default)]
+pub struct KillWindow {
+    took: Vec<Duration>,
+}
+
+impl KillWindow {
+    /// Times one unkilled run of the operation.
+    pub fn time(&mut self, run: impl FnOnce()) {
+        let start = Instant::now();
+        run();
+        self.took.push(start.elapsed());
+    }
+
+    /// The window, in microseconds (at least 1).
+    pub fn micros(&self) -> u64 {
+        let mut last: Vec<Duration> = self.took.iter().rev().take(3).copied().collect();
+        last.sort();
+        assert!(!last.is_empty(), "no unkilled run was timed");
+        last[last.len() / 2].mul_f64(1.5).as_micros().max(1) as u64
+    }
+
+    /// The unkilled runs so far, in ms, for a test's report.
+    pub fn runs_ms(&self) -> Vec<u128> {
+        self.took.iter().map(Duration::as_millis).collect()
+    }
+}
+
+/// A small xorshift generator: kill delays that differ round to round but
+/// are the same in every run of a test.
+pub struct Xorshift(pub u64);
+
+impl Xorshift {
+    /// A delay uniform in `0..micros` microseconds.
+    pub fn delay(&mut self, micros: u64) -> Duration {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        Duration::from_micros(self.0 % micros.max(1))
+    }
 }
 
 /// A unique suffix for names shared with the emulator.
