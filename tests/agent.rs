@@ -247,54 +247,73 @@ fn a_killed_agent_is_replaced_by_the_next_command_which_asks_again() {
 /// had no request for its idle time; while it holds one, it stays.
 #[test]
 fn an_idle_agent_exits_but_not_while_it_holds_a_session() {
+    use std::time::{Duration, Instant};
     let env = Env::bare();
     add(&env);
-    // An agent with a short idle time, started as a systemd unit would.
-    let w = wrapper();
-    let w: Vec<&str> = w.iter().map(String::as_str).collect();
-    let mut agent = env
-        .keyfob_in(&w)
-        .args(["agent", "--idle", "1s"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     let socket = env.root.path().join("run/keyfob/agent.sock");
-    for _ in 0..500 {
-        if socket.exists() {
-            break;
+    // An agent with a short idle time, started as a systemd unit would,
+    // once its socket listens.
+    let start_agent = || {
+        let w = wrapper();
+        let w: Vec<&str> = w.iter().map(String::as_str).collect();
+        let agent = env
+            .keyfob_in(&w)
+            .args(["agent", "--idle", "1s"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let begun = Instant::now();
+        while !socket.exists() {
+            assert!(
+                begun.elapsed() < Duration::from_secs(30),
+                "the agent did not listen within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(10));
         }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+        agent
+    };
+    // Waits until `agent` exits (at most `limit`): how long it took.
+    let exit_of = |agent: &mut std::process::Child, limit: Duration| {
+        let begun = Instant::now();
+        loop {
+            if let Some(status) = agent.try_wait().unwrap() {
+                assert!(status.success(), "{status:?}");
+                assert!(!socket.exists(), "the socket was left behind");
+                return begun.elapsed();
+            }
+            if begun.elapsed() > limit {
+                let _ = agent.kill();
+                let _ = agent.wait();
+                panic!("the idle agent did not exit within {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // Measured on this machine: an agent holding nothing leaves this long
+    // after its last request.
+    let mut agent = start_agent();
+    headless(&env, &["agent", "--status"], "").ok();
+    let unheld = exit_of(&mut agent, Duration::from_secs(30));
+
+    let mut agent = start_agent();
     headless(
         &env,
         &["unlock", "work", "--pin-stdin"],
         &format!("{PIN}\n"),
     )
     .ok();
-    // Three idle times with a session in memory: still there.
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    // Twice that with a session in memory: still there (an agent that
+    // ignored its session would have gone).
+    std::thread::sleep(unheld * 2);
     assert!(
         agent.try_wait().unwrap().is_none(),
-        "the agent left while it held a session"
+        "the agent left while it held a session (an agent holding none left {unheld:?} after its last request)"
     );
     headless(&env, &["lock", "--all"], "").ok();
-    // Now it goes, within a few idle times, and removes its socket.
-    let mut gone = None;
-    for _ in 0..100 {
-        if let Some(status) = agent.try_wait().unwrap() {
-            gone = Some(status);
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let status = gone.unwrap_or_else(|| {
-        let _ = agent.kill();
-        panic!("the idle agent did not exit within 10 s");
-    });
-    assert!(status.success(), "{status:?}");
-    assert!(!socket.exists(), "the socket was left behind");
+    // Now it goes, and removes its socket.
+    exit_of(&mut agent, Duration::from_secs(30));
 }
 
 /// The desktop app starting while a headless agent holds sessions takes
@@ -353,94 +372,6 @@ fn the_app_takes_over_a_headless_agents_sessions_without_asking_again() {
         out.stdout
     );
     assert_eq!(asked.load(Ordering::SeqCst), 0, "the PIN was asked again");
-}
-
-/// The screen locking wipes the agent's sessions at once; the screen
-/// saver going away does not.
-#[test]
-fn the_screen_locking_wipes_every_session() {
-    let env = Env::new();
-    let user: User =
-        serde_json::from_value(env.moto.admin(&["create-user", &unique("lock")])).unwrap();
-    env.run(
-        &[
-            "add",
-            "work",
-            "--access-key-id",
-            &user.access_key_id,
-            "--stdin",
-        ],
-        &format!("{}\n{PIN}\n", user.secret_access_key),
-    )
-    .ok();
-    env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
-        .ok();
-    let bus = env.bus_address().unwrap().to_owned();
-    let signal = |active: &str| {
-        let ok = std::process::Command::new("dbus-send")
-            .args([
-                "--session",
-                "--type=signal",
-                "/org/freedesktop/ScreenSaver",
-                "org.freedesktop.ScreenSaver.ActiveChanged",
-                &format!("boolean:{active}"),
-            ])
-            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "dbus-send");
-    };
-    // How many wipes the agent has made, and whether it listens yet (its
-    // --status says).
-    let status = || -> (u64, u64, bool) {
-        let text = env.run(&["agent", "--status"], "").ok().stdout;
-        let number_after = |marker: &str| -> u64 {
-            text.split(marker)
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or_else(|| panic!("no {marker:?} in {text:?}"))
-        };
-        (
-            number_after("wiped "),
-            number_after("sleep ("),
-            !text.contains("not watching"),
-        )
-    };
-    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
-        let begun = std::time::Instant::now();
-        while !done() {
-            assert!(
-                begun.elapsed() < std::time::Duration::from_secs(60),
-                "{what}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-    };
-    wait_for("the agent never subscribed to the screen lock", &|| {
-        status().2
-    });
-    assert_eq!(status().0, 0);
-    // The screen saver ending (false) keeps the session; locking (true)
-    // wipes it. Once both are read (in order), exactly one wipe happened,
-    // and the next call, with nobody to ask, is locked.
-    signal("false");
-    signal("true");
-    wait_for("the agent did not read both signals", &|| status().1 == 2);
-    assert_eq!(status().0, 1, "false wiped too, or true did not");
-    let run = env.run(&["credential-process", "work"], "");
-    assert_ne!(
-        run.code,
-        Some(0),
-        "the screen locked and the session was still handed out"
-    );
-    assert!(
-        run.stderr.contains("profile work is locked"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stdout.is_empty());
 }
 
 /// An agent whose socket was removed (its runtime folder cleaned at

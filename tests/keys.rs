@@ -109,17 +109,42 @@ fn a_full_rotation_under_load_never_fails_a_call() {
     with_pin(&env, &["unlock", "work"]).ok();
 
     // A client that keeps asking keyfob (a new boto3 session each time, so
-    // credential_process runs every time) and calls STS with the result.
-    let script = "import boto3, sys\nok = 0\nfail = 0\nimport os\nwhile not os.path.exists(sys.argv[1]):\n    try:\n        boto3.Session(profile_name='work').client('sts').get_caller_identity()\n        ok += 1\n    except Exception as e:\n        fail += 1\n        print('FAIL', e, file=sys.stderr)\nprint(ok, fail)\n";
+    // credential_process runs every time) and calls STS with the result;
+    // it appends a line to `progress` after each call that worked.
+    let script = "import boto3, os, sys\nok = 0\nfail = 0\nwhile not os.path.exists(sys.argv[1]):\n    try:\n        boto3.Session(profile_name='work').client('sts').get_caller_identity()\n        ok += 1\n        with open(sys.argv[2], 'a') as f:\n            f.write('.\\n')\n    except Exception as e:\n        fail += 1\n        print('FAIL', e, file=sys.stderr)\nprint(ok, fail)\n";
     let stop_file = env.root.path().join("stop");
+    let progress = env.root.path().join("progress");
     let mut loader = env.command("python3");
-    loader.args(["-c", script]).arg(&stop_file);
-    let loader = loader
+    loader.args(["-c", script]).arg(&stop_file).arg(&progress);
+    let mut loader = loader
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    // Waits until the client has made `n` more good calls: every step of
+    // the rotation is followed by calls made with what it left.
+    let mut calls_seen = 0;
+    let mut calls_after = |what: &str, n: usize| {
+        let begun = std::time::Instant::now();
+        let count = || {
+            std::fs::read_to_string(&progress)
+                .map(|t| t.lines().count())
+                .unwrap_or(0)
+        };
+        while count() < calls_seen + n {
+            assert!(
+                loader.try_wait().unwrap().is_none(),
+                "the client stopped {what}"
+            );
+            assert!(
+                begun.elapsed() < Duration::from_secs(60),
+                "the client made no {n} good calls within 60 s {what}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        calls_seen = count();
+    };
+    calls_after("before the rotation", 1);
 
     let run = env
         .run(
@@ -135,21 +160,21 @@ fn a_full_rotation_under_load_never_fails_a_call() {
     assert!(run.stdout.contains("3. The old key"), "{}", run.stdout);
     let new_key = vault_key(&env);
     assert_ne!(new_key, user.access_key_id);
-    std::thread::sleep(Duration::from_millis(500));
+    calls_after("after the switch", 2);
     with_pin(&env, &["rotate", "work", "--continue"]).ok();
     // Deactivated really means refused.
     assert_eq!(
         caller(&env, &user.access_key_id, &user.secret_access_key)["status"],
         403
     );
-    std::thread::sleep(Duration::from_millis(500));
+    calls_after("after the old key was deactivated", 2);
     let run = with_pin(&env, &["rotate", "work", "--continue"]).ok();
     assert!(
         run.stdout.contains("The rotation is complete"),
         "{}",
         run.stdout
     );
-    std::thread::sleep(Duration::from_millis(500));
+    calls_after("after the old key was deleted", 2);
 
     std::fs::write(&stop_file, "").unwrap();
     let out = loader.wait_with_output().unwrap();
@@ -231,7 +256,7 @@ fn rollback_from_each_step_restores_the_old_key() {
 /// one key at IAM, the vault's, working. At least two kills must land
 /// mid-rotation — begun, the vault not yet switched (a finished start
 /// also leaves a rotation in progress, so that is not counted) — or the
-/// test proved nothing.
+/// test proved nothing; the first is rolled back, the second finished.
 #[test]
 fn a_rotation_whose_agent_is_killed_at_any_point_can_be_finished_or_rolled_back() {
     let env = Env::new();
@@ -264,24 +289,49 @@ fn a_rotation_whose_agent_is_killed_at_any_point_can_be_finished_or_rolled_back(
             .write_all(format!("{PIN}\n").as_bytes())
             .unwrap();
         std::thread::sleep(window.mul_f64(fraction));
+        // The agent serves until told otherwise: the kill must find it.
         let killed = std::process::Command::new("kill")
             .args(["-9", &agent.to_string()])
             .status()
             .unwrap()
             .success();
-        let _ = child.wait();
+        assert!(
+            killed,
+            "round {round}: the agent {agent} had gone before the kill"
+        );
+        let begun = std::time::Instant::now();
+        while crate::util::alive(agent) {
+            assert!(
+                begun.elapsed() < Duration::from_secs(10),
+                "round {round}: the agent outlived kill -9"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let rotated = child.wait().unwrap().success();
         let status = env.run(&["rotate", "work", "--status"], "").ok().stdout;
         let in_progress = !status.contains("no rotation in progress");
         // Mid-rotation: begun, but not yet at the step a whole `rotate`
         // ends on (the vault switched to the new key, step 2 done).
-        if killed && in_progress && status.contains("[ ] 2.") {
+        let killed_mid = in_progress && status.contains("[ ] 2.");
+        if killed_mid {
+            assert!(
+                !rotated,
+                "round {round}: `rotate` said it worked, yet the vault was not switched: {status}"
+            );
             mid += 1;
             eprintln!("round {round}: killed mid-rotation at {fraction}");
         }
+        // Kills that landed mid-rotation are rolled back and finished in
+        // turn, so two of them try both ways out.
+        let roll_back = if killed_mid {
+            mid % 2 == 1
+        } else {
+            round % 2 == 0
+        };
         if !in_progress {
             // Killed before it began, or it finished before the kill: the
             // identity works either way (checked below).
-        } else if round % 2 == 0 {
+        } else if roll_back {
             with_pin(&env, &["rotate", "work", "--rollback"]).ok();
         } else {
             // Finish it: the remaining steps, whatever they are.

@@ -134,11 +134,24 @@ fn a_flood_from_one_program_shows_one_prompt_and_one_refusal_answers_it() {
     setup(&env);
     let asked = Arc::new(Mutex::new(Vec::new()));
     let log = asked.clone();
+    // The person answers once the whole flood has been started (the
+    // script says so in a file), not after a guessed pause.
+    let started = env.root.path().join("flood-started");
+    let waited_in_vain = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let in_vain = waited_in_vain.clone();
+    let flood_started = started.clone();
     let _server = app_agent(
         &env,
         Arc::new(move |req: PromptRequest| {
             log.lock().unwrap().push(req);
-            std::thread::sleep(std::time::Duration::from_millis(300));
+            let begun = std::time::Instant::now();
+            while !flood_started.exists() {
+                if begun.elapsed() > std::time::Duration::from_secs(60) {
+                    in_vain.store(true, std::sync::atomic::Ordering::SeqCst);
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
             PromptAnswer::Refused
         }),
     );
@@ -148,13 +161,18 @@ fn a_flood_from_one_program_shows_one_prompt_and_one_refusal_answers_it() {
         "import subprocess, sys\n\
          procs = [subprocess.Popen(['keyfob', 'credential-process', 'work'], stdout=subprocess.PIPE,\n\
          \x20                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL) for _ in range(20)]\n\
+         open(sys.argv[1], 'w').close()\n\
          failed = sum(1 for p in procs if p.wait() != 0 and b'refused' in p.stderr.read())\n\
          print(failed)\n",
     )
     .unwrap();
     let mut cmd = env.command("python3");
-    cmd.arg(&script);
+    cmd.arg(&script).arg(&started);
     let run = crate::util::run_command(cmd, &[], "").ok();
+    assert!(
+        !waited_in_vain.load(std::sync::atomic::Ordering::SeqCst),
+        "the prompt waited 60 s for the flood script to start its clients"
+    );
     assert_eq!(run.stdout.trim(), "20", "all 20 refused: {}", run.stderr);
     let asked = asked.lock().unwrap();
     assert_eq!(asked.len(), 1, "one prompt for the flood: {asked:?}");

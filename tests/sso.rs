@@ -131,23 +131,25 @@ fn device_flow_refresh_list_and_revoke() {
             sso::create_token_device(&inst.endpoints, &client, &device),
             Err(SsoError::Pending)
         ));
-        // The person approves while keyfob waits.
-        let approver = {
-            let (url, code) = (inst.start_url.clone(), device.user_code.clone());
-            std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(300));
+        // The person approves while keyfob waits: once its first poll was
+        // answered "pending". The next poll gets the tokens.
+        let mut polls = 0;
+        let tokens = sso::wait_for_approval(&inst.endpoints, &client, &device, |_| {
+            polls += 1;
+            if polls == 1 {
                 post_ok(
                     moto,
                     "/keyfob-test/sso/approve",
-                    serde_json::json!({"start_url": url, "user": "alice", "user_code": code}),
-                )
-            })
-        };
-        let mut polls = 0;
-        let tokens =
-            sso::wait_for_approval(&inst.endpoints, &client, &device, |_| polls += 1).unwrap();
-        approver.join().unwrap();
-        assert!(polls >= 1, "approved before the first poll?");
+                    serde_json::json!({
+                        "start_url": inst.start_url,
+                        "user": "alice",
+                        "user_code": device.user_code,
+                    }),
+                );
+            }
+        })
+        .unwrap();
+        assert_eq!(polls, 1, "one pending poll, then the approved one");
         let refresh = tokens.refresh_token.as_ref().expect("a refresh token");
 
         let assignments = sso::list_assignments(&inst.endpoints, &tokens.access_token).unwrap();
@@ -544,10 +546,9 @@ fn sso_add_never_approved_stores_nothing() {
 /// or any call made.
 #[test]
 fn sso_add_refuses_bad_input() {
-    let env = Env::new();
-    let calls_before = env.moto.calls()["sso-oidc:RegisterClient"]
-        .as_u64()
-        .unwrap_or(0);
+    // An emulator of its own: no other test's calls move its counts.
+    let env = Env::with_own_emulator();
+    let calls_before = env.moto.calls();
     let before = (env.snapshot(), env.keyring_dump());
     let good = "https://d-1234567890.awsapps.com/start";
     for (name, url, region, scopes, field) in [
@@ -599,10 +600,12 @@ fn sso_add_refuses_bad_input() {
         (env.snapshot(), env.keyring_dump()) == before,
         "something was written"
     );
-    // Parallel tests register clients too; this one's refusals made none
-    // only if the count did not move by more than theirs could: so check
-    // the refusals' own effect, the vault, above, and the message below.
-    let _ = calls_before;
+    // No call of any kind reached AWS (RegisterClient would be the first).
+    assert_eq!(
+        env.moto.calls(),
+        calls_before,
+        "a refused sign-in called AWS"
+    );
 }
 
 /// Adds Identity Center identity `name` for `inst` through `keyfob sso add`.
@@ -1014,10 +1017,24 @@ fn trace_logs_hold_no_secret() {
         let _ = std::io::BufReader::new(agent_log).read_to_string(&mut s);
         s
     });
-    for _ in 0..100 {
-        if env.run(&["agent", "--status"], "").code == Some(0) {
-            break;
-        }
+    // `agent --status` succeeds whether or not an agent runs: wait until
+    // it names this one (setsid execs keyfob, so the pid is the child's).
+    let begun = std::time::Instant::now();
+    let serving = format!("The keyfob agent runs (pid {}", agent.id());
+    while !env
+        .run(&["agent", "--status"], "")
+        .ok()
+        .stdout
+        .contains(&serving)
+    {
+        assert!(
+            begun.elapsed() < Duration::from_secs(30),
+            "the agent did not answer within 30 s"
+        );
+        assert!(
+            agent.try_wait().unwrap().is_none(),
+            "the agent exited before it answered"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let mut logs = added.stderr.clone();

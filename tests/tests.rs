@@ -12,6 +12,7 @@ mod coredump;
 mod faults;
 mod identity;
 mod keys;
+mod lock_on;
 mod prompt;
 mod properties;
 mod sessions;

@@ -209,19 +209,82 @@ pub fn create_role(env: &Env, base: &str, external_id: Option<&str>) -> String {
     env.moto.admin(&args)["arn"].as_str().unwrap().to_owned()
 }
 
-/// Waits `delay`, then kills `child`'s whole session with SIGKILL if it is
-/// still running (keyfob runs under `setsid`), and reaps it. Returns
-/// whether it was killed.
+/// Waits `delay`, then kills `child`'s whole process group with SIGKILL
+/// if it is still running (keyfob runs under `setsid`, which makes it the
+/// leader of a new session and group), and reaps it. Returns whether the
+/// kill landed: the signal was delivered and the child died of it (a child
+/// that exited on its own between the look and the kill is not counted).
+/// The signal is sent from this process, not by starting `pkill`, whose
+/// start-up alone outlasts many a short command.
 pub fn kill_9_after(child: &mut Child, delay: Duration) -> bool {
+    use std::os::unix::process::ExitStatusExt;
     std::thread::sleep(delay);
     let running = child.try_wait().unwrap().is_none();
-    if running {
-        let _ = Command::new("pkill")
-            .args(["-9", "-s", &child.id().to_string()])
-            .status();
+    let group = i32::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) with a negative pid signals that process group; it
+    // touches no memory of ours.
+    let signalled = running && unsafe { libc::kill(-group, libc::SIGKILL) } == 0;
+    let status = child.wait().unwrap();
+    signalled && status.signal() == Some(libc::SIGKILL)
+}
+
+/// Whether the lock file at `path` names process `pid` as its last holder
+/// (keyfob writes `PID NAME` into a lock once it holds it): the process
+/// had begun the edit that lock guards.
+pub fn lock_names(path: &Path, pid: u32) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|note| note.split_whitespace().next()?.parse::<u32>().ok())
+        == Some(pid)
+}
+
+/// The kill window of a kill test, from this machine: unkilled runs of
+/// the operation, timed from spawn to exit. Kills fall uniformly in 1.5×
+/// the median of the last three, which lands about two in three inside
+/// the command. A busy machine's load changes while a loop of hundreds of
+/// kills runs, so a test measures again as it goes (a window measured once
+/// at the start let only 19 of 200 change-pins finish on a 2-core machine
+/// at load 5; a fixed 0–0.4 s window killed nothing but the start on a
+/// loaded CI machine).
+#[derive(Default)]
+pub struct KillWindow {
+    took: Vec<Duration>,
+}
+
+impl KillWindow {
+    /// Times one unkilled run of the operation.
+    pub fn time(&mut self, run: impl FnOnce()) {
+        let start = Instant::now();
+        run();
+        self.took.push(start.elapsed());
     }
-    let _ = child.wait();
-    running
+
+    /// The window, in microseconds (at least 1).
+    pub fn micros(&self) -> u64 {
+        let mut last: Vec<Duration> = self.took.iter().rev().take(3).copied().collect();
+        last.sort();
+        assert!(!last.is_empty(), "no unkilled run was timed");
+        last[last.len() / 2].mul_f64(1.5).as_micros().max(1) as u64
+    }
+
+    /// The unkilled runs so far, in ms, for a test's report.
+    pub fn runs_ms(&self) -> Vec<u128> {
+        self.took.iter().map(Duration::as_millis).collect()
+    }
+}
+
+/// A small xorshift generator: kill delays that differ round to round but
+/// are the same in every run of a test.
+pub struct Xorshift(pub u64);
+
+impl Xorshift {
+    /// A delay uniform in `0..micros` microseconds.
+    pub fn delay(&mut self, micros: u64) -> Duration {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        Duration::from_micros(self.0 % micros.max(1))
+    }
 }
 
 /// A unique suffix for names shared with the emulator.
@@ -240,6 +303,9 @@ pub fn unique(base: &str) -> String {
 pub struct Env {
     pub root: tempfile::TempDir,
     bus: Option<String>,
+    /// A private bus standing in for the system bus (see
+    /// [`Env::start_system_bus`]), given as `DBUS_SYSTEM_BUS_ADDRESS`.
+    system_bus: Option<String>,
     daemons: Vec<Child>,
     /// The emulator this world talks to: the shared one unless a test
     /// needs its own (e.g. to count calls undisturbed).
@@ -324,6 +390,7 @@ impl Env {
         Env {
             root,
             bus: None,
+            system_bus: None,
             daemons: Vec::new(),
             moto: moto(),
         }
@@ -353,14 +420,16 @@ impl Env {
         if let Some(bus) = &self.bus {
             vars.push(("DBUS_SESSION_BUS_ADDRESS", bus.clone()));
         }
+        if let Some(bus) = &self.system_bus {
+            vars.push(("DBUS_SYSTEM_BUS_ADDRESS", bus.clone()));
+        }
         vars
     }
 
-    /// Starts `dbus-daemon` and `gnome-keyring-daemon --foreground` with
-    /// this world's HOME, then waits until `org.freedesktop.secrets` has an
-    /// owner, so no client can trigger D-Bus activation of a second daemon.
-    fn start_keyring(&mut self) {
-        let address = format!("unix:path={}", self.root.path().join("bus").display());
+    /// Starts a private `dbus-daemon` at `root/NAME` and waits until it
+    /// listens; it ends with this world. Returns its address.
+    fn start_bus(&mut self, name: &str) -> String {
+        let address = format!("unix:path={}", self.root.path().join(name).display());
         let mut dbus = Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
             .arg(format!("--address={address}"))
@@ -375,8 +444,26 @@ impl Env {
         BufReader::new(dbus.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        assert!(line.starts_with("unix:"), "dbus-daemon printed {line:?}");
         self.daemons.push(dbus);
+        assert!(line.starts_with("unix:"), "dbus-daemon printed {line:?}");
+        address
+    }
+
+    /// Gives this world a system bus of its own: a private `dbus-daemon`
+    /// that every later child (and so the agent they start) reaches
+    /// through `DBUS_SYSTEM_BUS_ADDRESS`, where a test can play logind.
+    /// Call it before anything starts the agent. Returns its address.
+    pub fn start_system_bus(&mut self) -> String {
+        let address = self.start_bus("system_bus");
+        self.system_bus = Some(address.clone());
+        address
+    }
+
+    /// Starts `dbus-daemon` and `gnome-keyring-daemon --foreground` with
+    /// this world's HOME, then waits until `org.freedesktop.secrets` has an
+    /// owner, so no client can trigger D-Bus activation of a second daemon.
+    fn start_keyring(&mut self) {
+        let address = self.start_bus("bus");
         self.bus = Some(address);
 
         let mut keyring = Command::new("gnome-keyring-daemon")
@@ -603,25 +690,47 @@ impl Env {
         if pid as u32 == std::process::id() {
             return None;
         }
-        std::path::Path::new(&format!("/proc/{pid}"))
-            .exists()
-            .then_some(pid)
+        alive(pid).then_some(pid)
     }
 
     /// Ends this world's agent (started on demand by keyfob commands).
     pub fn stop_agent(&self) {
         if let Some(pid) = self.agent_pid() {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            let killed = Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status()
+                .unwrap()
+                .success();
             // It is not our child (it runs in its own session): wait until
-            // it is gone.
-            for _ in 0..200 {
-                if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                    break;
+            // it is gone. (A failed kill is fine only if it had just exited.)
+            let begun = Instant::now();
+            while alive(pid) {
+                if begun.elapsed() > Duration::from_secs(10) {
+                    // From `drop` while the test is already failing, a
+                    // second panic would abort and hide the first.
+                    assert!(
+                        std::thread::panicking(),
+                        "the agent (process {pid}) outlived kill -9 by 10 s (kill {})",
+                        if killed { "succeeded" } else { "failed" }
+                    );
+                    return;
                 }
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
     }
+}
+
+/// Whether process `pid` runs: it exists and is not a zombie waiting for
+/// its parent to reap it.
+pub fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let (_, rest) = stat.rsplit_once(')')?;
+            rest.trim_start().chars().next()
+        })
+        .is_some_and(|state| state != 'Z' && state != 'X')
 }
 
 impl Drop for Env {
