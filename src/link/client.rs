@@ -155,49 +155,11 @@ impl AgentLink {
         let gone = |e: std::io::Error| AgentError::Unreachable {
             message: e.to_string(),
         };
-        let mut stream = self.connect()?;
+        let stream = self.connect()?;
         stream
             .set_read_timeout(Some(REQUEST_TIMEOUT))
             .map_err(gone)?;
-        stream.write_all(line.as_bytes()).map_err(gone)?;
-        loop {
-            let mut line = Zeroizing::new(String::with_capacity(MAX_LINE + 1));
-            BufReader::new(&stream)
-                .take(MAX_LINE as u64)
-                .read_line(&mut line)
-                .map_err(gone)?;
-            if line.is_empty() {
-                return Err(AgentError::Unreachable {
-                    message: "the agent closed the connection without answering".into(),
-                });
-            }
-            let reply = decode::<Reply>(&line).map_err(|message| AgentError::Replied {
-                kind: ErrorKind::Protocol,
-                message,
-            })?;
-            match reply {
-                Reply::Ask {
-                    kind,
-                    profile,
-                    identity,
-                    mfa_serial,
-                    question,
-                } => {
-                    let ask = Ask {
-                        profile: &profile,
-                        identity: &identity,
-                        mfa_serial: mfa_serial.as_deref(),
-                    };
-                    let answer = on_ask.answer(kind, &ask, question.as_deref());
-                    stream.write_all(encode(answer).as_bytes()).map_err(gone)?;
-                }
-                Reply::Say { line } => on_ask.say(&line),
-                Reply::Error { kind, message } => {
-                    return Err(AgentError::Replied { kind, message });
-                }
-                other => return Ok(other),
-            }
-        }
+        converse(&stream, line, on_ask)
     }
 
     pub(crate) fn simple(&self, request: Request) -> Result<Reply, AgentError> {
@@ -403,6 +365,59 @@ impl AgentLink {
     }
 }
 
+/// Sends one request `line` on `stream` and reads the agent's lines until
+/// its reply, answering its asks with `on_ask` and showing what it says.
+fn converse(stream: &UnixStream, line: &str, on_ask: &dyn Answerer) -> Result<Reply, AgentError> {
+    let gone = |e: std::io::Error| AgentError::Unreachable {
+        message: e.to_string(),
+    };
+    let mut writer: &UnixStream = stream;
+    writer.write_all(line.as_bytes()).map_err(gone)?;
+    // One reader for the whole conversation: the agent may send several
+    // lines at once (progress, then an ask), and a reader made per line
+    // would drop whatever it had buffered past its line — then both
+    // sides wait for each other.
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut line = Zeroizing::new(String::with_capacity(MAX_LINE + 1));
+        (&mut reader)
+            .take(MAX_LINE as u64)
+            .read_line(&mut line)
+            .map_err(gone)?;
+        if line.is_empty() {
+            return Err(AgentError::Unreachable {
+                message: "the agent closed the connection without answering".into(),
+            });
+        }
+        let reply = decode::<Reply>(&line).map_err(|message| AgentError::Replied {
+            kind: ErrorKind::Protocol,
+            message,
+        })?;
+        match reply {
+            Reply::Ask {
+                kind,
+                profile,
+                identity,
+                mfa_serial,
+                question,
+            } => {
+                let ask = Ask {
+                    profile: &profile,
+                    identity: &identity,
+                    mfa_serial: mfa_serial.as_deref(),
+                };
+                let answer = on_ask.answer(kind, &ask, question.as_deref());
+                writer.write_all(encode(answer).as_bytes()).map_err(gone)?;
+            }
+            Reply::Say { line } => on_ask.say(&line),
+            Reply::Error { kind, message } => {
+                return Err(AgentError::Replied { kind, message });
+            }
+            other => return Ok(other),
+        }
+    }
+}
+
 /// Whether the agent keeps variable `name` of whoever started it. It
 /// serves every later client, so it keeps none of the starter's AWS
 /// settings (`AWS_ENDPOINT_URL*`, `AWS_REGION`, `AWS_PROFILE`, credentials,
@@ -487,5 +502,78 @@ pub(crate) fn unexpected() -> AgentError {
     AgentError::Replied {
         kind: ErrorKind::Protocol,
         message: "the agent answered with something else".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    /// Says yes to every ask and keeps what the agent said.
+    #[derive(Default)]
+    struct Yes {
+        said: RefCell<Vec<String>>,
+    }
+
+    impl Answerer for Yes {
+        fn answer(&self, _: AskKind, _: &Ask<'_>, _: Option<&str>) -> Answer {
+            Answer::Yes
+        }
+        fn say(&self, line: &str) {
+            self.said.borrow_mut().push(line.to_owned());
+        }
+    }
+
+    /// An agent that sends a line of progress and its ask in one write (as
+    /// a busy agent's lines arrive) must still get the answer: a client
+    /// that read each line with a reader of its own dropped the ask it had
+    /// buffered, and both sides waited (seen: `keyfob import` hung under
+    /// load).
+    #[test]
+    fn lines_the_agent_sends_together_are_each_read() {
+        let (client, agent) = UnixStream::pair().unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let fake = std::thread::spawn(move || {
+            let mut reader = BufReader::new(&agent);
+            let mut request = String::new();
+            reader.read_line(&mut request).unwrap();
+            let both = format!(
+                "{}{}",
+                *encode(Reply::Say {
+                    line: "Importing [dev]".into()
+                }),
+                *encode(Reply::Ask {
+                    kind: AskKind::Confirm,
+                    profile: String::new(),
+                    identity: String::new(),
+                    mfa_serial: None,
+                    question: Some("Move the keys?".into()),
+                })
+            );
+            (&agent).write_all(both.as_bytes()).unwrap();
+            agent
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            let mut answer = String::new();
+            reader.read_line(&mut answer).unwrap();
+            (&agent).write_all(encode(Reply::Done).as_bytes()).unwrap();
+            answer
+        });
+        let host = Yes::default();
+        let reply = converse(&client, &encode(Request::Keys), &host);
+        assert!(
+            matches!(reply, Ok(Reply::Done)),
+            "the ask was never answered"
+        );
+        assert_eq!(*host.said.borrow(), ["Importing [dev]"]);
+        let answer = fake.join().unwrap();
+        assert!(
+            matches!(decode::<Answer>(&answer), Ok(Answer::Yes)),
+            "{answer}"
+        );
     }
 }
