@@ -7,11 +7,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use keyfob::app::AppError;
-use keyfob::app::access_keys::KeysError;
-use keyfob::app::rotation::RotationError;
 use keyfob::app::thirdparty::ThirdPartyError;
-use keyfob::credentials::ProviderError;
-use keyfob::vault::VaultError;
 
 /// What went wrong, for the UI to react to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
@@ -81,61 +77,26 @@ impl UiError {
 
 impl From<AppError> for UiError {
     fn from(e: AppError) -> Self {
-        let vault = e.vault_error();
-        let kind = match (&e, vault) {
-            (AppError::ThirdParty(ThirdPartyError::Unguarded { .. }), _) => ErrorKind::Unguarded,
-            (AppError::Provider(ProviderError::Locked { .. }), _) => ErrorKind::Locked,
-            _ if keyfob::app::needs_sso_sign_in(&e) => ErrorKind::SignIn,
-            (_, Some(VaultError::WrongPin { remaining: 0, .. } | VaultError::BackOff { .. })) => {
-                ErrorKind::BackOff
-            }
-            (_, Some(VaultError::WrongPin { .. })) => ErrorKind::WrongPin,
-            (_, Some(VaultError::RootRefused { .. })) => ErrorKind::RootRefused,
-            (_, Some(VaultError::NotFound { .. })) => ErrorKind::NotFound,
-            _ if e.field().is_some() => ErrorKind::Field,
-            (AppError::Aws(_) | AppError::Provider(ProviderError::Aws { .. }), _) => ErrorKind::Aws,
-            (
-                AppError::Rotation(RotationError::Aws { .. } | RotationError::NotVerified { .. })
-                | AppError::Keys(KeysError::Aws { .. })
-                | AppError::ThirdParty(ThirdPartyError::Probe { .. }),
-                _,
-            ) => ErrorKind::Aws,
-            (AppError::Rotation(_), _) => ErrorKind::State,
-            (
-                AppError::ThirdParty(
-                    ThirdPartyError::Account
-                    | ThirdPartyError::Customer { .. }
-                    | ThirdPartyError::PrincipalAccount { .. },
-                ),
-                _,
-            ) => ErrorKind::Field,
-            (_, Some(VaultError::Aws(_))) => ErrorKind::Aws,
-            (AppError::Profile(keyfob::config::profile::ProfileError::NotFound { .. }), _) => {
-                ErrorKind::NotFound
-            }
-            (AppError::NotManaged { .. }, _) => ErrorKind::NotManaged,
-            (AppError::Store(_) | AppError::Cache(_), _) | (_, Some(VaultError::Store(_))) => {
-                ErrorKind::Store
-            }
-            (
-                AppError::Profile(_)
-                | AppError::ConfigFile(_)
-                | AppError::Settings(_)
-                | AppError::Write(_)
-                | AppError::Path(_)
-                | AppError::ThirdParty(
-                    ThirdPartyError::Read { .. }
-                    | ThirdPartyError::Parse { .. }
-                    | ThirdPartyError::Lock(_)
-                    | ThirdPartyError::Write(_),
-                )
-                | AppError::SaveSettings(_)
-                | AppError::Lock(_)
-                | AppError::NoAwsConfig
-                | AppError::NoCredentialsFile,
-                _,
-            ) => ErrorKind::Config,
-            _ => ErrorKind::Internal,
+        use keyfob::app::ErrorKind as K;
+        // The library's one kind, as the UI knows them.
+        let kind = match e.kind() {
+            K::Field | K::Invalid => ErrorKind::Field,
+            // A taken name is shown at its field; a profile others chain
+            // from is a state to change first.
+            K::Conflict if e.field().is_some() => ErrorKind::Field,
+            K::Conflict | K::State | K::NotConfirmed => ErrorKind::State,
+            K::WrongPin => ErrorKind::WrongPin,
+            K::BackOff => ErrorKind::BackOff,
+            K::RootRefused => ErrorKind::RootRefused,
+            K::Unguarded => ErrorKind::Unguarded,
+            K::Locked => ErrorKind::Locked,
+            K::SignIn => ErrorKind::SignIn,
+            K::NotFound => ErrorKind::NotFound,
+            K::NotManaged => ErrorKind::NotManaged,
+            K::Aws => ErrorKind::Aws,
+            K::Store => ErrorKind::Store,
+            K::Config => ErrorKind::Config,
+            K::Agent | K::Failed => ErrorKind::Internal,
         };
         let field = match &e {
             // The provider page's fields, which no library form shares.

@@ -43,14 +43,14 @@ pub(super) fn serve_line(mut stream: UnixStream, line: Zeroizing<String>, agent:
     agent.touch();
 }
 
+/// The reply for a failed request: the error's kind on the wire (coarse:
+/// what a client acts on) and its message.
 fn failed(e: impl Into<AppError>) -> Reply {
     let e: AppError = e.into();
-    let kind = match &e {
-        AppError::Provider(crate::credentials::ProviderError::Locked { .. }) => ErrorKind::Locked,
-        AppError::Provider(crate::credentials::ProviderError::SsoSignIn { .. }) => {
-            ErrorKind::SignIn
-        }
-        e if e.is_refusal() => ErrorKind::Refusal,
+    let kind = match e.kind() {
+        app::ErrorKind::Locked => ErrorKind::Locked,
+        app::ErrorKind::SignIn => ErrorKind::SignIn,
+        k if k.is_refusal() => ErrorKind::Refusal,
         _ => ErrorKind::Failed,
     };
     Reply::Error {

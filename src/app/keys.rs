@@ -48,18 +48,19 @@ pub fn key_action(
         let key = AccessKeyId::parse(key)?;
         match listed.iter().find(|k| k.access_key_id == key.as_str()) {
             Some(info) => Ok((key, info.clone())),
-            None => Err(AppError::Refused(format!(
-                "{key} is not one of this user's access keys — `keyfob keys {}` lists them",
-                identity.name
-            ))),
+            None => Err(AppError::NotUsersKey {
+                key: key.to_string(),
+                identity: identity.name.to_string(),
+            }),
         }
     };
-    let not_the_vaults = |key: &AccessKeyId, what: &str| -> Result<(), AppError> {
+    let not_the_vaults = |key: &AccessKeyId, what: &'static str| -> Result<(), AppError> {
         if *key == identity.access_key_id {
-            return Err(AppError::Refused(format!(
-                "{key} is the key keyfob uses for {0}; {what} it would lock you out — `keyfob rotate {0}` replaces it safely",
-                identity.name
-            )));
+            return Err(AppError::VaultsKey {
+                key: key.to_string(),
+                identity: identity.name.to_string(),
+                doing: what,
+            });
         }
         Ok(())
     };
@@ -81,10 +82,10 @@ pub fn key_action(
             let (key, info) = find(key)?;
             not_the_vaults(&key, "deleting")?;
             if info.active && !force {
-                return Err(AppError::Refused(format!(
-                    "{key} is Active: deactivate it first (`keyfob keys {} deactivate {key}`), check nothing broke, then delete it — or pass --force",
-                    identity.name
-                )));
+                return Err(AppError::KeyActive {
+                    key: key.to_string(),
+                    identity: identity.name.to_string(),
+                });
             }
             iam.delete_key(key.as_str())
                 .map_err(iam_err("DeleteAccessKey"))?;
@@ -456,14 +457,10 @@ pub fn whois(
         None => match kf.identities()?.as_slice() {
             [only] => only.name.to_string(),
             [] => {
-                return Err(AppError::Refused(
-                    "no identity to ask STS with — add one, or use --offline".into(),
-                ));
+                return Err(AppError::NoIdentityForSts);
             }
             _ => {
-                return Err(AppError::Refused(
-                    "several identities: choose the one to ask STS with, --profile NAME (or use --offline)".into(),
-                ));
+                return Err(AppError::WhichIdentityForSts);
             }
         },
     };
@@ -490,9 +487,7 @@ pub fn whois(
             key,
         )
         .map_err(|e| match e.code() {
-            Some("AccessDenied") => AppError::Refused(format!(
-                "{e} — whois needs the sts:GetAccessKeyInfo permission, or use --offline"
-            )),
+            Some("AccessDenied") => AppError::WhoisDenied { source: e },
             _ => e.into(),
         })?
     };

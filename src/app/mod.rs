@@ -23,6 +23,7 @@
 
 pub mod access_keys;
 pub mod console;
+mod error;
 mod identities;
 mod import;
 mod keys;
@@ -35,6 +36,7 @@ mod sso;
 mod sso_sync;
 pub mod thirdparty;
 
+pub use error::{AppError, ErrorKind};
 pub use identities::*;
 pub use import::*;
 pub use keys::*;
@@ -47,189 +49,21 @@ pub use sso_sync::*;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
 
-use crate::app::access_keys::KeysError;
-use crate::app::rotation::RotationError;
-use crate::app::thirdparty::ThirdPartyError;
-use crate::aws::AwsError;
-use crate::aws::config_file::{AwsFile, ConfigFileError, Flavor};
+use crate::aws::config_file::{AwsFile, Flavor};
 use crate::aws::wiring::{self, Ownership};
 use crate::config::profile::{Durations, Profile, ProfileBook, ProfileError};
-use crate::config::settings::{Settings, SettingsError};
-use crate::credentials::{Prompter, Provider, ProviderError};
+use crate::config::settings::Settings;
+use crate::credentials::{Prompter, Provider};
 use crate::link::agent_cache::open_cache;
 use crate::link::cache::{CacheError, SessionCache};
 use crate::model::field::{Field, FieldError};
 use crate::model::identity::Identity;
 use crate::model::secret::Pin;
 use crate::model::session::digest;
-use crate::platform::fsutil::{self, FileLock, LockError, WriteError};
-use crate::platform::paths::{PathError, Paths};
+use crate::platform::fsutil::{self, FileLock};
+use crate::platform::paths::Paths;
 use crate::platform::store::{self, Backend, SecretStore, StoreError};
 use crate::vault::{Vault, VaultError};
-
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error(transparent)]
-    Field(#[from] FieldError),
-    #[error(transparent)]
-    Vault(#[from] VaultError),
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
-    #[error(transparent)]
-    Provider(#[from] ProviderError),
-    #[error("could not verify the keys with AWS: {0}")]
-    Aws(#[from] AwsError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Cache(#[from] CacheError),
-    #[error(transparent)]
-    ConfigFile(#[from] ConfigFileError),
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
-    #[error(transparent)]
-    SaveSettings(#[from] crate::config::settings::SaveError),
-    #[error(transparent)]
-    Path(#[from] PathError),
-    #[error(transparent)]
-    Write(#[from] WriteError),
-    #[error(transparent)]
-    ThirdParty(#[from] ThirdPartyError),
-    #[error(transparent)]
-    Rotation(#[from] RotationError),
-    #[error(transparent)]
-    Keys(#[from] KeysError),
-    #[error(transparent)]
-    Console(#[from] crate::app::console::ConsoleError),
-    #[error("cannot find the AWS config file: set HOME or AWS_CONFIG_FILE")]
-    NoAwsConfig,
-    #[error("cannot find the shared credentials file: set HOME or AWS_SHARED_CREDENTIALS_FILE")]
-    NoCredentialsFile,
-    #[error(
-        "profile {section} in {path} is not managed by keyfob; tick \"take over\" to replace its credential settings (a backup is kept)"
-    )]
-    NotManaged { section: String, path: PathBuf },
-    /// The person said no, or could not be asked: `{hint}` says how to
-    /// answer up front.
-    #[error("{question} — {hint}")]
-    NotConfirmed { question: String, hint: String },
-    #[error(transparent)]
-    Lock(#[from] LockError),
-    #[error("{0}")]
-    Refused(String),
-    #[error(
-        "the external-ID guard needs identity {identity}'s session and it is locked — run this on a terminal, or pass --pin-stdin{}",
-        if *mfa { " and --mfa-code CODE" } else { "" }
-    )]
-    GuardLocked { identity: String, mfa: bool },
-    #[error("identity {identity} added, but its profile was not: {source}")]
-    ProfileNotAdded {
-        identity: String,
-        source: Box<AppError>,
-    },
-    #[error(transparent)]
-    Prompt(#[from] crate::model::ask::PromptError),
-    #[error(transparent)]
-    Agent(#[from] crate::link::error::AgentError),
-    #[error(transparent)]
-    Sso(#[from] crate::aws::sso::SsoError),
-}
-
-impl AppError {
-    /// The form field this error belongs next to, if any.
-    pub fn field(&self) -> Option<Field> {
-        match self {
-            AppError::Field(e) => Some(e.field),
-            AppError::Vault(v)
-            | AppError::Provider(ProviderError::Vault(v))
-            | AppError::Rotation(RotationError::Vault(v))
-            | AppError::Keys(KeysError::Vault(v)) => v.field(),
-            AppError::ThirdParty(ThirdPartyError::Field(e)) => Some(e.field),
-            AppError::ThirdParty(
-                ThirdPartyError::Unguarded { .. } | ThirdPartyError::Rejected { .. },
-            ) => Some(Field::ExternalId),
-            AppError::Provider(ProviderError::Field(e)) => Some(e.field),
-            AppError::Console(crate::app::console::ConsoleError::Field(e)) => Some(e.field),
-            AppError::Provider(ProviderError::MfaCodeReused { .. }) => Some(Field::MfaCode),
-            AppError::Profile(
-                ProfileError::Invalid { source, .. } | ProfileError::Field { source, .. },
-            ) => Some(source.field),
-            AppError::Profile(ProfileError::Exists { .. }) => Some(Field::ProfileName),
-            AppError::SaveSettings(crate::config::settings::SaveError::Field(e)) => Some(e.field),
-            AppError::ProfileNotAdded { source, .. } => source.field(),
-            // A wrong secret (or unknown key) is what GetCallerIdentity
-            // refuses when keys are verified before they are added.
-            AppError::Aws(e) if e.is_bad_credentials() => Some(Field::SecretAccessKey),
-            _ => None,
-        }
-    }
-
-    /// Seconds to wait before the next PIN attempt, when a back-off applies.
-    pub fn wait_secs(&self) -> Option<i64> {
-        match self {
-            AppError::Vault(v)
-            | AppError::Provider(ProviderError::Vault(v))
-            | AppError::Rotation(RotationError::Vault(v))
-            | AppError::Keys(KeysError::Vault(v)) => match v {
-                VaultError::BackOff { wait_secs, .. } => Some(*wait_secs),
-                VaultError::WrongPin {
-                    remaining: 0,
-                    wait_secs,
-                    ..
-                } => Some(*wait_secs),
-                _ => None,
-            },
-            AppError::Provider(ProviderError::MfaCodeReused { wait_secs }) => {
-                Some(*wait_secs as i64)
-            }
-            _ => None,
-        }
-    }
-
-    /// Whether this is refused input (a field, a name, a refused root key,
-    /// a role that fails the guard) rather than a failure: the CLI exits 2
-    /// for these, like a usage error.
-    pub fn is_refusal(&self) -> bool {
-        let vault =
-            |v: &VaultError| v.field().is_some() || matches!(v, VaultError::RootRefused { .. });
-        match self {
-            AppError::Field(_) => true,
-            AppError::Vault(v)
-            | AppError::Provider(ProviderError::Vault(v))
-            | AppError::Rotation(RotationError::Vault(v))
-            | AppError::Keys(KeysError::Vault(v)) => vault(v),
-            AppError::Provider(ProviderError::Field(_) | ProviderError::MfaCodeReused { .. }) => {
-                true
-            }
-            AppError::ThirdParty(t) => t.is_refusal(),
-            AppError::Profile(p) => matches!(
-                p,
-                ProfileError::Invalid { .. }
-                    | ProfileError::Exists { .. }
-                    | ProfileError::Field { .. }
-                    | ProfileError::InUse { .. }
-            ),
-            AppError::SaveSettings(crate::config::settings::SaveError::Field(_)) => true,
-            AppError::Console(crate::app::console::ConsoleError::Field(_)) => true,
-            AppError::ProfileNotAdded { source, .. } => source.is_refusal(),
-            AppError::Agent(crate::link::error::AgentError::Replied { kind, .. }) => {
-                *kind == crate::link::protocol::ErrorKind::Refusal
-            }
-            _ => false,
-        }
-    }
-
-    /// The vault error inside, if any (for the UI's error kinds).
-    pub fn vault_error(&self) -> Option<&VaultError> {
-        match self {
-            AppError::Vault(v)
-            | AppError::Provider(ProviderError::Vault(v))
-            | AppError::Rotation(RotationError::Vault(v))
-            | AppError::Keys(KeysError::Vault(v)) => Some(v),
-            _ => None,
-        }
-    }
-}
 
 /// What the core asks before it changes something the person may not
 /// want changed. Each face answers in its own way: the CLI on the terminal

@@ -26,13 +26,8 @@ pub fn current(kf: &Keyfob) -> Result<Option<String>, AppError> {
 pub fn require_current(kf: &Keyfob) -> Result<String, AppError> {
     match default_owner(kf)? {
         (_, Ownership::Managed(p)) => Ok(p),
-        (path, Ownership::Unmanaged) => Err(AppError::Refused(format!(
-            "the default profile in {} is not managed by keyfob — `keyfob use PROFILE` sets it",
-            path.display()
-        ))),
-        (_, Ownership::Missing) => Err(AppError::Refused(
-            "no default profile — `keyfob use PROFILE` sets one".into(),
-        )),
+        (path, Ownership::Unmanaged) => Err(AppError::DefaultNotManaged { path }),
+        (_, Ownership::Missing) => Err(AppError::NoDefaultProfile),
     }
 }
 

@@ -198,11 +198,9 @@ pub fn console_account(kf: &Keyfob, name: &str) -> Result<String, AppError> {
     kf.vault()?
         .get(profile.identity.as_str())?
         .account
-        .ok_or_else(|| {
-            AppError::Refused(format!(
-                "identity {}'s account is not known, so it has no browser profile of its own — use `keyfob login {name}` without --browser-profile",
-                profile.identity
-            ))
+        .ok_or_else(|| AppError::AccountUnknown {
+            identity: profile.identity.to_string(),
+            profile: name.to_owned(),
         })
 }
 

@@ -175,19 +175,16 @@ fn sign_in(
         || host.cancelled(),
     )
     .map_err(|e| match e {
-        SsoError::Cancelled => AppError::Refused(format!(
-            "the sign-in with code {} was cancelled; nothing was stored",
-            device.user_code
-        )),
-        SsoError::Expired => AppError::Refused(format!(
-            "the sign-in code {} expired before it was approved; nothing was stored — run the command again and approve the code within {} s",
-            device.user_code,
-            device.expires_in.as_secs()
-        )),
-        SsoError::Denied => AppError::Refused(format!(
-            "the sign-in code {} was refused in the browser; nothing was stored",
-            device.user_code
-        )),
+        SsoError::Cancelled => AppError::SignInCancelled {
+            code: device.user_code.to_string(),
+        },
+        SsoError::Expired => AppError::SignInCodeExpired {
+            code: device.user_code.to_string(),
+            secs: device.expires_in.as_secs(),
+        },
+        SsoError::Denied => AppError::SignInDenied {
+            code: device.user_code.to_string(),
+        },
         other => sso_error(other),
     })?;
     Ok(SsoSecrets::new(client, tokens))
@@ -280,9 +277,9 @@ pub(super) fn refresh_sealed(
 
 /// The error when only a new sign-in helps.
 pub fn sign_in_again(name: &str) -> AppError {
-    AppError::Refused(format!(
-        "the Identity Center sign-in of {name} has expired and cannot be renewed — run `keyfob sso login {name}`"
-    ))
+    AppError::SignInExpired {
+        identity: name.to_owned(),
+    }
 }
 
 /// `keyfob audit`'s advice: each access-key identity whose account an
@@ -385,14 +382,7 @@ pub fn sso_logout(kf: &Keyfob, name: &str, pin: &Pin) -> Result<Logout, AppError
 /// the agent, or made in this process): a face that can show a sign-in
 /// code then runs [`sso_login`] and tries again.
 pub fn needs_sso_sign_in(e: &AppError) -> bool {
-    matches!(
-        e,
-        AppError::Provider(crate::credentials::ProviderError::SsoSignIn { .. })
-            | AppError::Agent(crate::link::error::AgentError::Replied {
-                kind: crate::link::protocol::ErrorKind::SignIn,
-                ..
-            })
-    )
+    e.kind() == crate::app::ErrorKind::SignIn
 }
 
 /// The account a profile's identity starts in, refusing a profile whose

@@ -104,19 +104,27 @@ pub enum ThirdPartyError {
 }
 
 impl ThirdPartyError {
+    /// What kind of failure this is (see [`crate::model::error_kind::ErrorKind`]).
+    pub fn kind(&self) -> crate::model::error_kind::ErrorKind {
+        use crate::model::error_kind::ErrorKind as K;
+        match self {
+            ThirdPartyError::Field(_)
+            | ThirdPartyError::Account
+            | ThirdPartyError::PrincipalAccount { .. }
+            | ThirdPartyError::Customer { .. }
+            | ThirdPartyError::Rejected { .. } => K::Field,
+            ThirdPartyError::NoExternalId { .. } => K::Invalid,
+            ThirdPartyError::Unguarded { .. } => K::Unguarded,
+            ThirdPartyError::Probe { .. } => K::Aws,
+            ThirdPartyError::Random => K::Failed,
+            _ => K::Config,
+        }
+    }
+
     /// Whether the input was refused (exit 2 in the CLI), as opposed to a
     /// failure to decide.
     pub fn is_refusal(&self) -> bool {
-        matches!(
-            self,
-            ThirdPartyError::Field(_)
-                | ThirdPartyError::Account
-                | ThirdPartyError::PrincipalAccount { .. }
-                | ThirdPartyError::Customer { .. }
-                | ThirdPartyError::NoExternalId { .. }
-                | ThirdPartyError::Unguarded { .. }
-                | ThirdPartyError::Rejected { .. }
-        )
+        self.kind().is_refusal()
     }
 }
 

@@ -88,6 +88,16 @@ pub enum SsoError {
 }
 
 impl SsoError {
+    /// What kind of failure this is (see [`crate::model::error_kind::ErrorKind`]).
+    pub fn kind(&self) -> crate::model::error_kind::ErrorKind {
+        use crate::model::error_kind::ErrorKind as K;
+        match self {
+            e if e.needs_sign_in() => K::SignIn,
+            SsoError::Cancelled => K::NotConfirmed,
+            _ => K::Aws,
+        }
+    }
+
     /// Whether the user must sign in again for this to work.
     pub fn needs_sign_in(&self) -> bool {
         matches!(

@@ -59,6 +59,22 @@ pub enum ProviderError {
     },
 }
 
+impl ProviderError {
+    /// What kind of failure this is (see [`crate::model::error_kind::ErrorKind`]).
+    pub fn kind(&self) -> crate::model::error_kind::ErrorKind {
+        use crate::model::error_kind::ErrorKind as K;
+        match self {
+            ProviderError::Locked { .. } => K::Locked,
+            ProviderError::SsoSignIn { .. } => K::SignIn,
+            ProviderError::Vault(v) => v.kind(),
+            ProviderError::Prompt(p) => p.kind(),
+            ProviderError::Field(_) | ProviderError::MfaCodeReused { .. } => K::Field,
+            ProviderError::Aws { .. } | ProviderError::Sso { .. } => K::Aws,
+            ProviderError::Lock(_) => K::Config,
+        }
+    }
+}
+
 /// The last MFA code sent for a device, as a digest (the code itself is
 /// worthless after use, but there is no need to keep it).
 #[derive(Serialize, Deserialize)]

@@ -27,3 +27,23 @@ pub enum AgentError {
     #[error("{message}")]
     Replied { kind: ErrorKind, message: String },
 }
+
+impl AgentError {
+    /// What kind of failure this is (see [`crate::model::error_kind::ErrorKind`]); a reply keeps the
+    /// kind the agent gave it.
+    pub fn kind(&self) -> crate::model::error_kind::ErrorKind {
+        use crate::link::protocol::ErrorKind as Wire;
+        use crate::model::error_kind::ErrorKind as K;
+        match self {
+            AgentError::Replied { kind, .. } => match kind {
+                Wire::Refusal => K::Invalid,
+                Wire::Locked => K::Locked,
+                Wire::SignIn => K::SignIn,
+                Wire::Failed => K::Failed,
+                Wire::Protocol => K::Agent,
+            },
+            AgentError::Lock(_) => K::Config,
+            _ => K::Agent,
+        }
+    }
+}

@@ -45,3 +45,17 @@ pub enum PromptError {
         hint: &'static str,
     },
 }
+
+impl PromptError {
+    /// What kind of failure this is (see [`crate::model::error_kind::ErrorKind`]).
+    pub fn kind(&self) -> crate::model::error_kind::ErrorKind {
+        use crate::model::error_kind::ErrorKind as K;
+        match self {
+            PromptError::Cancelled | PromptError::Refused | PromptError::TimedOut { .. } => {
+                K::NotConfirmed
+            }
+            PromptError::NoTerminal { .. } | PromptError::NotGiven { .. } => K::Locked,
+            _ => K::Failed,
+        }
+    }
+}

@@ -3,6 +3,7 @@
 pub mod ask;
 pub mod duration;
 pub mod endpoints;
+pub mod error_kind;
 pub mod field;
 pub mod flow;
 pub mod identity;

@@ -109,6 +109,23 @@ pub enum VaultError {
 }
 
 impl VaultError {
+    /// What kind of failure this is (see [`crate::model::error_kind::ErrorKind`]).
+    pub fn kind(&self) -> crate::model::error_kind::ErrorKind {
+        use crate::model::error_kind::ErrorKind as K;
+        match self {
+            VaultError::Field(_) => K::Field,
+            VaultError::NameTaken { .. } => K::Conflict,
+            VaultError::NotFound { .. } => K::NotFound,
+            VaultError::RootRefused { .. } => K::RootRefused,
+            VaultError::WrongPin { remaining: 0, .. } | VaultError::BackOff { .. } => K::BackOff,
+            VaultError::WrongPin { .. } => K::WrongPin,
+            VaultError::Aws(_) => K::Aws,
+            VaultError::Store(_) => K::Store,
+            VaultError::Lock(_) => K::Config,
+            _ => K::Failed,
+        }
+    }
+
     /// The form field this error belongs next to, if any.
     pub fn field(&self) -> Option<Field> {
         match self {

@@ -237,8 +237,10 @@ pub fn audit(kf: &Keyfob, args: AuditArgs) -> anyhow::Result<()> {
                 Some(p) => p
                     .next()
                     .ok_or_else(|| FieldError::new(Field::Pin, "missing PIN line").into()),
-                None => pin_for(identity.name.as_str(), false)
-                    .map_err(|e| AppError::Refused(e.to_string())),
+                None => Ok(keyfob::platform::tty::ask_pin(
+                    &format!("PIN for {}: ", identity.name),
+                    "use --pin-stdin to give the PINs on stdin",
+                )?),
             }
         };
         app::audit_report(kf, Some(&mut pin_for_identity))?

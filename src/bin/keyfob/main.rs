@@ -20,7 +20,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use tracing_subscriber::filter::LevelFilter;
 
-use keyfob::app::{AppError, Keyfob};
+use keyfob::app::{AppError, ErrorKind, Keyfob};
 use keyfob::config::profile::ProfileError;
 use keyfob::credentials::ProviderError;
 use keyfob::platform::store::Backend;
@@ -110,32 +110,38 @@ fn one_line(err: &anyhow::Error) -> String {
     text
 }
 
-/// Refused input exits 2, like a usage error; anything else 1.
+/// Refused input exits 2, like a usage error; anything else 1. The kind
+/// is the library's one answer (`kind()`), whichever of its errors the
+/// command returned.
 fn exit_code(err: &anyhow::Error) -> ExitCode {
     if err.is::<keys::Findings>() {
         return ExitCode::from(keys::AUDIT_FINDINGS_EXIT);
     }
-    let refused = err.chain().any(|e| {
-        if let Some(a) = e.downcast_ref::<AppError>() {
-            return a.is_refusal();
-        }
-        if let Some(v) = e.downcast_ref::<VaultError>() {
-            return v.field().is_some() || matches!(v, VaultError::RootRefused { .. });
-        }
-        match e.downcast_ref::<ProviderError>() {
-            Some(ProviderError::Vault(v)) => return v.field().is_some(),
-            Some(ProviderError::Field(_) | ProviderError::MfaCodeReused { .. }) => return true,
-            _ => {}
-        }
-        e.is::<keyfob::model::identity::FieldError>()
-            || e.downcast_ref::<keyfob::app::thirdparty::ThirdPartyError>()
-                .is_some_and(|t| t.is_refusal())
-            || matches!(
-                e.downcast_ref::<ProfileError>(),
-                Some(ProfileError::Invalid { .. } | ProfileError::Exists { .. })
-            )
-    });
+    let refused = err
+        .chain()
+        .any(|e| kind_of(e).is_some_and(ErrorKind::is_refusal));
     ExitCode::from(if refused { 2 } else { 1 })
+}
+
+/// The kind of a library error, if `e` is one.
+fn kind_of(e: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
+    if let Some(e) = e.downcast_ref::<AppError>() {
+        return Some(e.kind());
+    }
+    if let Some(e) = e.downcast_ref::<VaultError>() {
+        return Some(e.kind());
+    }
+    if let Some(e) = e.downcast_ref::<ProviderError>() {
+        return Some(e.kind());
+    }
+    if let Some(e) = e.downcast_ref::<ProfileError>() {
+        return Some(e.kind());
+    }
+    if let Some(e) = e.downcast_ref::<keyfob::app::thirdparty::ThirdPartyError>() {
+        return Some(e.kind());
+    }
+    e.is::<keyfob::model::field::FieldError>()
+        .then_some(ErrorKind::Field)
 }
 
 /// Logs go to stderr, at the level in `KEYFOB_LOG` (error, warn, info,

@@ -44,7 +44,10 @@ impl Confirm for Ask {
         if matches!(answer.trim(), "y" | "Y" | "yes") {
             Ok(())
         } else {
-            Err(AppError::Refused("not changed".into()))
+            Err(AppError::NotConfirmed {
+                question: text,
+                hint: "not changed".into(),
+            })
         }
     }
 }

@@ -325,3 +325,16 @@ pub enum ProfileError {
     #[error(transparent)]
     Write(#[from] WriteError),
 }
+
+impl ProfileError {
+    /// What kind of failure this is (see [`crate::model::error_kind::ErrorKind`]).
+    pub fn kind(&self) -> crate::model::error_kind::ErrorKind {
+        use crate::model::error_kind::ErrorKind as K;
+        match self {
+            ProfileError::Invalid { .. } | ProfileError::Field { .. } => K::Field,
+            ProfileError::Exists { .. } | ProfileError::InUse { .. } => K::Conflict,
+            ProfileError::NotFound { .. } => K::NotFound,
+            _ => K::Config,
+        }
+    }
+}
