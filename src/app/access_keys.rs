@@ -102,7 +102,9 @@ pub struct KeyRow {
     pub in_vault: bool,
 }
 
-/// An IAM client signed with the identity's key, opened with `pin`.
+/// An IAM client signed with the identity's key as the vault holds it
+/// now, opened with `pin`: the one place a flow unseals a key to talk to
+/// IAM.
 pub fn connect(vault: &Vault, identity: &Identity, pin: &Pin) -> Result<Iam, KeysError> {
     let (identity, secret) = vault.unseal_identity(identity.name.as_str(), pin)?;
     Iam::connect(
@@ -137,17 +139,35 @@ pub fn list(
         });
     }
     if let Some(mine) = rows.iter().find(|r| r.in_vault) {
-        let facts = KeyFacts {
-            checked_at: now,
-            active_keys: listed.iter().filter(|k| k.active).count() as u32,
-            total_keys: listed.len() as u32,
-            last_used_at: mine.last_used.date,
-            last_used_service: mine.last_used.service.clone(),
-            last_used_region: mine.last_used.region.clone(),
-        };
-        vault.record_facts(identity.name.as_str(), mine.created, facts)?;
+        record_facts(vault, identity, listed, &mine.last_used, now)?;
     }
     Ok(rows)
+}
+
+/// Records on the identity what the offline audit reports: how many keys
+/// the user has (of `listed`), and when and where the vault's key was
+/// last used.
+pub fn record_facts(
+    vault: &Vault,
+    identity: &Identity,
+    listed: &[AccessKeyInfo],
+    last_used: &LastUsed,
+    now: OffsetDateTime,
+) -> Result<(), KeysError> {
+    let created = listed
+        .iter()
+        .find(|k| k.access_key_id == identity.access_key_id.as_str())
+        .and_then(|k| k.created);
+    let facts = KeyFacts {
+        checked_at: now,
+        active_keys: listed.iter().filter(|k| k.active).count() as u32,
+        total_keys: listed.len() as u32,
+        last_used_at: last_used.date,
+        last_used_service: last_used.service.clone(),
+        last_used_region: last_used.region.clone(),
+    };
+    vault.record_facts(identity.name.as_str(), created, facts)?;
+    Ok(())
 }
 
 /// [`list`] with the PIN: unseals, connects, lists.

@@ -15,7 +15,7 @@ use crate::aws::iam::AccessKeyInfo;
 use crate::aws::{sts, wiring};
 use crate::credentials::Prompter;
 use crate::model::field::{Field, FieldError};
-use crate::model::identity::{AccessKeyId, Identity, KeyFacts, account_from_key_id};
+use crate::model::identity::{AccessKeyId, Identity, account_from_key_id};
 use crate::model::secret::Pin;
 use crate::platform::fsutil::{self, backup_path};
 
@@ -315,21 +315,16 @@ pub fn refresh_facts(kf: &Keyfob, identity: &Identity, pin: &Pin) -> Result<(), 
     let vault = kf.vault()?;
     let iam = crate::app::access_keys::connect(&vault, identity, pin)?;
     let listed = iam.list_keys().map_err(iam_err("ListAccessKeys"))?;
-    let mine = listed
-        .iter()
-        .find(|k| k.access_key_id == identity.access_key_id.as_str());
     let used = iam
         .last_used(identity.access_key_id.as_str())
         .map_err(iam_err("GetAccessKeyLastUsed"))?;
-    let facts = KeyFacts {
-        checked_at: OffsetDateTime::now_utc(),
-        active_keys: listed.iter().filter(|k| k.active).count() as u32,
-        total_keys: listed.len() as u32,
-        last_used_at: used.date,
-        last_used_service: used.service,
-        last_used_region: used.region,
-    };
-    vault.record_facts(identity.name.as_str(), mine.and_then(|k| k.created), facts)?;
+    crate::app::access_keys::record_facts(
+        &vault,
+        identity,
+        &listed,
+        &used,
+        OffsetDateTime::now_utc(),
+    )?;
     Ok(())
 }
 

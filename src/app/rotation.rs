@@ -23,6 +23,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::app::access_keys::KeysError;
 use crate::aws::AwsError;
 use crate::aws::iam::{AccessKeyInfo, Iam, LastUsed};
 use crate::aws::sts;
@@ -202,13 +203,15 @@ fn save(vault: &Vault, identity: &Identity, state: &Rotation) -> Result<(), Rota
 
 /// An IAM client signed with the identity's active key.
 fn iam_for(vault: &Vault, identity: &Identity, pin: &Pin) -> Result<Iam, RotationError> {
-    let secret = vault.unseal_key(identity, &identity.access_key_id, pin)?;
-    Iam::connect(
-        &identity.endpoints(),
-        identity.access_key_id.as_str(),
-        &secret,
-    )
-    .map_err(aws("the connection"))
+    crate::app::access_keys::connect(vault, identity, pin).map_err(|e| match e {
+        KeysError::Vault(v) => RotationError::Vault(v),
+        KeysError::Aws { action, source } => RotationError::Aws { action, source },
+        // connect only unseals and connects.
+        other => RotationError::Corrupt {
+            name: identity.name.to_string(),
+            message: other.to_string(),
+        },
+    })
 }
 
 /// Checks a rotation may start (none in progress, room for a second key)
