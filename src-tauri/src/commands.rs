@@ -436,7 +436,13 @@ pub async fn list_sso_identities(app: AppHandle) -> Result<Vec<SsoIdentityView>>
     blocking(app, |d| {
         Ok(app::sso_identities(&d.kf)?
             .iter()
-            .map(|i| SsoIdentityView::new(i, d.sign_in_expired(i.name.as_str())))
+            .map(|i| {
+                SsoIdentityView::new(
+                    i,
+                    d.sign_in_expired(i.name.as_str()),
+                    d.kf.held.holds(i.name.as_str()),
+                )
+            })
             .collect())
     })
     .await
@@ -476,7 +482,11 @@ pub async fn add_sso_identity(
         app::check_new_sso(&d.kf, &new)?;
         let host = d.sign_ins.begin(&handle, flow)?;
         let identity = app::add_sso_identity(&d.kf, &new, &pin, &host)?;
-        Ok(SsoIdentityView::new(&identity, false))
+        Ok(SsoIdentityView::new(
+            &identity,
+            false,
+            d.kf.held.holds(identity.name.as_str()),
+        ))
     })
     .await
 }
@@ -525,7 +535,7 @@ pub async fn sso_login(
             d.prompts.signed_in(id, pin);
         }
         Ok(SignedInView {
-            identity: SsoIdentityView::new(&signed, false),
+            identity: SsoIdentityView::new(&signed, false, d.kf.held.holds(signed.name.as_str())),
             session_expires_at,
         })
     })

@@ -160,7 +160,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
             Err(e) => failed(e),
         },
         Request::ForgetSignIn { identity } => Reply::Dropped {
-            dropped: crate::credentials::sso::forget(&identity),
+            dropped: kf.held.forget(&identity),
         },
         Request::Keys => match cache.keys() {
             Ok(keys) => Reply::Keys { keys },

@@ -15,16 +15,14 @@
 //! (renewing sessions).
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::app::rotation::Rotation;
 use crate::aws::AwsError;
 use crate::aws::iam::{AccessKeyInfo, Iam, LastUsed, permission_hint};
 use crate::config::profile::{Durations, Profile};
-use crate::credentials::{Prompter, Provider, ProviderError};
+use crate::credentials::{Provider, ProviderError};
 use crate::link::cache::{CacheError, SessionCache};
 use crate::model::identity::{Identity, KeyFacts};
 use crate::model::secret::Pin;
@@ -203,10 +201,11 @@ pub struct Finding {
     pub message: String,
 }
 
-/// The findings for `identity`, in the order `audit` prints them.
+/// The findings for `identity`, in the order `audit` prints them;
+/// `rotation_step` is the guide step an unfinished rotation has reached.
 pub fn findings(
     identity: &Identity,
-    rotation: Option<&Rotation>,
+    rotation_step: Option<u8>,
     now: OffsetDateTime,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -225,18 +224,15 @@ pub fn findings(
             "root user keys: AWS advises deleting them and using an IAM user".into(),
         );
     }
-    if let Some(r) = rotation {
+    if let Some(step) = rotation_step {
         say(
             FindingKind::Rotation,
-            format!(
-                "an unfinished rotation (step {} of 6) — `keyfob rotate {name} --status`",
-                r.step.number()
-            ),
+            format!("an unfinished rotation (step {step} of 6) — `keyfob rotate {name} --status`"),
         );
     }
     if let Some(f) = &identity.facts
         && f.active_keys > 1
-        && rotation.is_none()
+        && rotation_step.is_none()
     {
         say(
             FindingKind::TwoActive,
@@ -255,15 +251,12 @@ pub fn findings(
 /// sessions, MFA sessions: made again on next use). `profiles` are all the
 /// profiles (others' are skipped), with their defaults applied.
 pub fn renew_sessions(
+    provider: &Provider<'_>,
     cache: &dyn SessionCache,
-    vault: &dyn Fn() -> Result<Vault, VaultError>,
-    lock_dir: PathBuf,
     profiles: Vec<Profile>,
     durations: Durations,
     identity: &Identity,
-    prompter: &dyn Prompter,
 ) -> Result<(), KeysError> {
-    let provider = Provider::new(cache, vault, Some(prompter), lock_dir);
     let mut profiles: Vec<Profile> = profiles
         .into_iter()
         .filter(|p| p.identity == identity.name)
@@ -292,7 +285,7 @@ pub fn renew_sessions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::rotation::Step;
+    use crate::app::rotation::{Rotation, Step};
     use crate::model::identity::{AccessKeyId, IdentityName};
     use time::macros::datetime;
 
@@ -368,7 +361,7 @@ mod tests {
             deactivated_at: None,
             grace_secs: 0,
         };
-        let found = findings(&i, Some(&rotation), now);
+        let found = findings(&i, Some(rotation.step.number()), now);
         assert_eq!(
             kinds(&found),
             [

@@ -180,14 +180,13 @@ pub fn renew_sessions(kf: &Keyfob, name: &str, prompter: &dyn Prompter) -> Resul
     let current = kf.vault()?.get(name)?;
     let cache = kf.cache()?;
     let open = || kf.vault();
+    let provider = kf.provider(cache.as_ref(), &open, Some(prompter));
     crate::app::access_keys::renew_sessions(
+        &provider,
         cache.as_ref(),
-        &open,
-        kf.paths.runtime_dir.join("locks"),
         kf.profiles()?,
         kf.durations(),
         &current,
-        prompter,
     )?;
     Ok(())
 }
@@ -221,7 +220,8 @@ pub fn audit(kf: &Keyfob) -> Result<Vec<IdentityAudit>, AppError> {
         // hide the identity.
         let state = rotation::load(&vault, &identity);
         let rotation = state.as_ref().ok().and_then(Option::as_ref);
-        let mut findings = crate::app::access_keys::findings(&identity, rotation, now);
+        let mut findings =
+            crate::app::access_keys::findings(&identity, rotation.map(|r| r.step.number()), now);
         if let Err(e) = state {
             findings.push(Finding {
                 kind: crate::app::access_keys::FindingKind::Rotation,

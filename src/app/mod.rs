@@ -169,6 +169,9 @@ pub struct Keyfob {
     /// later open uses the same one, so a keychain that answers late
     /// cannot split one command's writes between two stores.
     resolved: Arc<std::sync::OnceLock<Backend>>,
+    /// The Identity Center sign-ins unsealed in this process (the agent),
+    /// shared with its siblings; wiped by `lock --all` and a screen lock.
+    pub held: Arc<crate::credentials::held::HeldSignIns>,
 }
 
 impl Keyfob {
@@ -200,6 +203,7 @@ impl Keyfob {
             noticed: Once::new(),
             agent_cache: None,
             resolved: Arc::default(),
+            held: Arc::default(),
         })
     }
 
@@ -232,6 +236,7 @@ impl Keyfob {
             noticed: Once::new(),
             agent_cache: self.agent_cache.clone(),
             resolved: self.resolved.clone(),
+            held: self.held.clone(),
         }
     }
 
@@ -304,7 +309,13 @@ impl Keyfob {
         vault: &'a dyn Fn() -> Result<Vault, VaultError>,
         prompter: Option<&'a dyn Prompter>,
     ) -> Provider<'a> {
-        Provider::new(cache, vault, prompter, self.paths.runtime_dir.join("locks"))
+        Provider::new(
+            cache,
+            &self.held,
+            vault,
+            prompter,
+            self.paths.runtime_dir.join("locks"),
+        )
     }
 
     pub fn book(&self) -> Result<ProfileBook, ProfileError> {

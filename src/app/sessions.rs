@@ -318,7 +318,7 @@ pub fn lock(kf: &Keyfob, name: &str) -> Result<(Profile, SignInLock), AppError> 
         return Ok((profile, SignInLock::NotIdentityCenter));
     }
     let dropped = if kf.is_agent() {
-        crate::credentials::sso::forget(profile.identity.as_str())
+        kf.held.forget(profile.identity.as_str())
     } else {
         kf.agent_link().forget_sign_in(profile.identity.as_str())?
     };
@@ -341,7 +341,7 @@ pub fn lock_all(kf: &Keyfob) -> Result<usize, AppError> {
     // Identity Center sign-ins unsealed in the agent go too: without them
     // no profile of the identity gets a session without its PIN again.
     if kf.is_agent() {
-        crate::credentials::sso::forget_all();
+        kf.held.forget_all();
     } else {
         crate::link::client::AgentLink::lock_all_running(&kf.paths.runtime_dir, &kf.cli)?;
     }

@@ -11,6 +11,7 @@
 //! for the PIN (and MFA code) through the [`Prompter`] it was given. With
 //! no prompter it fails at once with the unlock hint.
 
+pub mod held;
 pub mod sso;
 
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ use crate::link::cache::SessionCache;
 pub use crate::model::ask::{Ask, PromptError, Prompter};
 use crate::model::field::FieldError;
 use crate::model::limits;
+use crate::model::secret::Pin;
 use crate::model::session::{Session, digest};
 use crate::platform::fsutil::{self, FileLock, LockError};
 use crate::vault::{Vault, VaultError};
@@ -94,6 +96,7 @@ const SESSION_LOCK_TIMEOUT: Duration = Duration::from_secs(180);
 
 pub struct Provider<'a> {
     cache: &'a dyn SessionCache,
+    held: &'a held::HeldSignIns,
     vault: &'a dyn Fn() -> Result<Vault, VaultError>,
     prompter: Option<&'a dyn Prompter>,
     lock_dir: PathBuf,
@@ -103,12 +106,14 @@ impl<'a> Provider<'a> {
     /// `vault` opens the vault; it is called only on a cache miss.
     pub fn new(
         cache: &'a dyn SessionCache,
+        held: &'a held::HeldSignIns,
         vault: &'a dyn Fn() -> Result<Vault, VaultError>,
         prompter: Option<&'a dyn Prompter>,
         lock_dir: PathBuf,
     ) -> Self {
         Self {
             cache,
+            held,
             vault,
             prompter,
             lock_dir,
@@ -307,20 +312,9 @@ impl<'a> Provider<'a> {
             identity: profile.identity.as_str(),
             mfa_serial: profile.mfa_serial.as_deref(),
         };
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            let pin = prompter.pin(&ask)?;
-            match vault.unseal_identity(identity.name.as_str(), &pin) {
-                Ok(opened) => return Ok(opened),
-                Err(e @ VaultError::WrongPin { remaining, .. })
-                    if prompter.interactive() && tries < PIN_TRIES && remaining > 0 =>
-                {
-                    prompter.notice(&e.to_string());
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
+        with_pin(prompter, &ask, |pin| {
+            vault.unseal_identity(identity.name.as_str(), pin)
+        })
     }
 
     fn identity_session(
@@ -427,5 +421,29 @@ impl<'a> Provider<'a> {
             std::thread::sleep(Duration::from_secs(wait_secs));
         }
         Err(ProviderError::MfaCodeReused { wait_secs: 30 })
+    }
+}
+
+/// Asks `prompter` for the PIN and runs `open` with it; after a wrong PIN
+/// asks again while a person is there to ask (at most [`PIN_TRIES`] times,
+/// and never past the vault's attempts), telling them why.
+fn with_pin<T>(
+    prompter: &dyn Prompter,
+    ask: &Ask<'_>,
+    open: impl Fn(&Pin) -> Result<T, VaultError>,
+) -> Result<T, ProviderError> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let pin = prompter.pin(ask)?;
+        match open(&pin) {
+            Ok(opened) => return Ok(opened),
+            Err(e @ VaultError::WrongPin { remaining, .. })
+                if prompter.interactive() && tries < PIN_TRIES && remaining > 0 =>
+            {
+                prompter.notice(&e.to_string());
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
 }

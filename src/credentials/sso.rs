@@ -18,48 +18,15 @@
 //! holds a per-identity lock, so two profiles of one identity never
 //! refresh the same refresh token at once.
 
-use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
-
 use time::OffsetDateTime;
 
-use super::{Ask, PIN_TRIES, Provider, ProviderError};
+use super::held::Held;
+use super::{Ask, Provider, ProviderError};
 use crate::aws::sso::{self, SsoError};
 use crate::config::profile::Profile;
-use crate::config::sso::{SsoIdentity, SsoSecrets};
 use crate::model::session::Session;
-use crate::platform::crypto::{CryptoError, EnvelopeKey};
+use crate::platform::crypto::CryptoError;
 use crate::vault::VaultError;
-
-/// An identity's unsealed sign-in.
-struct Held {
-    identity: SsoIdentity,
-    key: EnvelopeKey,
-    secrets: SsoSecrets,
-}
-
-/// The sign-ins unsealed in this process, by identity name.
-static HELD: Mutex<BTreeMap<String, Held>> = Mutex::new(BTreeMap::new());
-
-/// Wipes every sign-in held in this process's memory.
-pub fn forget_all() {
-    HELD.lock().unwrap_or_else(PoisonError::into_inner).clear();
-}
-
-/// Wipes the one identity's sign-in held here; whether one was held.
-pub fn forget(identity: &str) -> bool {
-    HELD.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .remove(identity)
-        .is_some()
-}
-
-/// Whether this process holds the identity's sign-in (no PIN needed).
-pub fn holds(identity: &str) -> bool {
-    HELD.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .contains_key(identity)
-}
 
 /// An access token with less than this left is renewed first.
 const TOKEN_MARGIN: time::Duration = time::Duration::minutes(1);
@@ -74,10 +41,7 @@ impl Provider<'_> {
             .expect("called for Identity Center profiles only");
         let name = profile.identity.as_str();
         let _token_guard = self.lock(&format!("ssotoken.{name}"))?;
-        let taken = HELD
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(name);
+        let taken = self.held.map().remove(name);
         let mut held = match taken.map(|h| self.newer_sign_in(h)).transpose()? {
             Some(Some(h)) => h,
             // Nothing held, or the key no longer fits (a new PIN).
@@ -89,9 +53,7 @@ impl Provider<'_> {
             // error, a role not assigned) leaves the tokens usable.
             Err(ProviderError::SsoSignIn { .. }) => {}
             _ => {
-                HELD.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .insert(name.to_owned(), held);
+                self.held.map().insert(name.to_owned(), held);
             }
         }
         let session = result.map_err(|e| match e {
@@ -214,25 +176,13 @@ impl Provider<'_> {
             identity: profile.identity.as_str(),
             mfa_serial: None,
         };
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            let pin = prompter.pin(&ask)?;
-            match vault.sso_unseal_keeping_key(profile.identity.as_str(), &pin) {
-                Ok((identity, secrets, key)) => {
-                    return Ok(Held {
-                        identity,
-                        key,
-                        secrets,
-                    });
-                }
-                Err(e @ VaultError::WrongPin { remaining, .. })
-                    if prompter.interactive() && tries < PIN_TRIES && remaining > 0 =>
-                {
-                    prompter.notice(&e.to_string());
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
+        let (identity, secrets, key) = super::with_pin(prompter, &ask, |pin| {
+            vault.sso_unseal_keeping_key(profile.identity.as_str(), pin)
+        })?;
+        Ok(Held {
+            identity,
+            key,
+            secrets,
+        })
     }
 }

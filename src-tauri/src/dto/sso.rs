@@ -46,7 +46,8 @@ pub struct SsoIdentityView {
 }
 
 impl SsoIdentityView {
-    pub fn new(i: &keyfob::config::sso::SsoIdentity, expired: bool) -> Self {
+    /// `held`: the agent holds the identity's sign-in (no PIN needed).
+    pub fn new(i: &keyfob::config::sso::SsoIdentity, expired: bool, held: bool) -> Self {
         Self {
             name: i.name.to_string(),
             start_url: i.start_url.clone(),
@@ -55,7 +56,7 @@ impl SsoIdentityView {
             added_at: rfc3339(i.added_at),
             signed_in_at: rfc3339(i.signed_in_at),
             expired,
-            held: !expired && keyfob::credentials::sso::holds(i.name.as_str()),
+            held: !expired && held,
         }
     }
 }
