@@ -5,7 +5,7 @@
 //! exit code 2 and one line naming the field, without a panic, and without
 //! changing any file or keychain item (compared by snapshot after each).
 
-use crate::util::{Env, Run, User, create_user, unique};
+use crate::util::{Env, Run, User, add_identity, create_user, unique};
 
 const PIN: &str = "pin-B4d-input";
 
@@ -60,17 +60,7 @@ fn malformed_around(valid: &str) -> Vec<String> {
 fn world() -> (Env, User) {
     let env = Env::new();
     let user = create_user(&unique("bad"));
-    env.run(
-        &[
-            "add",
-            "work",
-            "--access-key-id",
-            &user.access_key_id,
-            "--stdin",
-        ],
-        &format!("{}\n{PIN}\n", user.secret_access_key),
-    )
-    .ok();
+    add_identity(&env, "work", &user, PIN);
     (env, user)
 }
 

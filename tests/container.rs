@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use crate::util::{Env, Run, User, run_command, support, unique};
+use crate::util::{Env, Run, User, add_identity, run_command, support, unique};
 
 const PIN: &str = "pin-Cn41-serve";
 
@@ -20,17 +20,7 @@ fn user_in(env: &Env, base: &str) -> User {
 
 /// An identity `work` with its plain profile, unlocked.
 fn with_identity(env: &Env, user: &User) {
-    env.run(
-        &[
-            "add",
-            "work",
-            "--access-key-id",
-            &user.access_key_id,
-            "--stdin",
-        ],
-        &format!("{}\n{PIN}\n", user.secret_access_key),
-    )
-    .ok();
+    add_identity(env, "work", user, PIN);
     env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
         .ok();
 }

@@ -4,7 +4,7 @@
 //! secret, the PIN and the session's secret. Whatever keyfob used and
 //! dropped must be gone by then.
 
-use crate::util::{Env, KEYFOB, User, create_user, unique};
+use crate::util::{Env, KEYFOB, User, add_identity, create_user, unique};
 
 const PIN: &str = "pin-C0re-dump-42";
 
@@ -57,17 +57,7 @@ fn core_at_exit(env: &Env, args: &[&str], stdin: &str) -> Vec<u8> {
 fn world() -> (Env, User) {
     let env = Env::new();
     let user = create_user(&unique("core"));
-    env.run(
-        &[
-            "add",
-            "work",
-            "--access-key-id",
-            &user.access_key_id,
-            "--stdin",
-        ],
-        &format!("{}\n{PIN}\n", user.secret_access_key),
-    )
-    .ok();
+    add_identity(&env, "work", &user, PIN);
     (env, user)
 }
 

@@ -8,24 +8,16 @@ use std::time::{Duration, Instant};
 use keyfob::aws::config_file::{AwsFile, Flavor};
 use serde_json::Value;
 
-use crate::util::{Env, KillWindow, User, Xorshift, kill_9_after, lock_names, run_command, unique};
+use crate::util::{
+    Env, KillWindow, User, Xorshift, add_identity, kill_9_after, lock_names, run_command, unique,
+};
 
 const PIN: &str = "pin-F4ult-inj";
 
 fn add(env: &Env, name: &str) -> User {
     let user: User =
         serde_json::from_value(env.moto.admin(&["create-user", &unique(name)])).unwrap();
-    env.run(
-        &[
-            "add",
-            name,
-            "--access-key-id",
-            &user.access_key_id,
-            "--stdin",
-        ],
-        &format!("{}\n{PIN}\n", user.secret_access_key),
-    )
-    .ok();
+    add_identity(env, name, &user, PIN);
     user
 }
 

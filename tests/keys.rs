@@ -7,24 +7,14 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::util::{Env, Run, User, unique};
+use crate::util::{Env, Run, User, add_identity, unique};
 
 const PIN: &str = "pin-Kq77-keys";
 
 fn setup(env: &Env, base: &str) -> (User, String) {
     let name = unique(base);
     let user: User = serde_json::from_value(env.moto.admin(&["create-user", &name])).unwrap();
-    env.run(
-        &[
-            "add",
-            "work",
-            "--access-key-id",
-            &user.access_key_id,
-            "--stdin",
-        ],
-        &format!("{}\n{PIN}\n", user.secret_access_key),
-    )
-    .ok();
+    add_identity(env, "work", &user, PIN);
     (user, name)
 }
 

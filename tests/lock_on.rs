@@ -12,7 +12,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::util::{Env, User, unique};
+use crate::util::{Env, User, add_identity, unique};
 
 const PIN: &str = "pin-L0ck-on";
 
@@ -69,17 +69,7 @@ impl World {
         let system_bus = env.start_system_bus();
         let user: User =
             serde_json::from_value(env.moto.admin(&["create-user", &unique("lock")])).unwrap();
-        env.run(
-            &[
-                "add",
-                "work",
-                "--access-key-id",
-                &user.access_key_id,
-                "--stdin",
-            ],
-            &format!("{}\n{PIN}\n", user.secret_access_key),
-        )
-        .ok();
+        add_identity(&env, "work", &user, PIN);
         env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
             .ok();
         assert!(World::session_served(&env), "unlock made no session");

@@ -10,24 +10,14 @@ use keyfob::link::protocol::AskKind;
 use keyfob::model::secret::Pin;
 use serde_json::Value;
 
-use crate::util::{Env, User, app_agent, unique};
+use crate::util::{Env, User, add_identity, app_agent, unique};
 
 const PIN: &str = "pin-Pr0mpt-svc";
 
 fn setup(env: &Env) -> User {
     let user: User =
         serde_json::from_value(env.moto.admin(&["create-user", &unique("prompt")])).unwrap();
-    env.run(
-        &[
-            "add",
-            "work",
-            "--access-key-id",
-            &user.access_key_id,
-            "--stdin",
-        ],
-        &format!("{}\n{PIN}\n", user.secret_access_key),
-    )
-    .ok();
+    add_identity(env, "work", &user, PIN);
     user
 }
 

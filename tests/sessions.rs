@@ -6,23 +6,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{Env, Run, User, run_command, unique};
+use crate::util::{Env, Run, User, add_identity, run_command, unique};
 
 const PIN: &str = "pin-Sx92-sess";
 
 /// An identity `work` with its plain profile, in `env`.
 fn with_identity(env: &Env, user: &User) {
-    env.run(
-        &[
-            "add",
-            "work",
-            "--access-key-id",
-            &user.access_key_id,
-            "--stdin",
-        ],
-        &format!("{}\n{PIN}\n", user.secret_access_key),
-    )
-    .ok();
+    add_identity(env, "work", user, PIN);
 }
 
 fn user_in(env: &Env, base: &str) -> User {

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::util::{Env, Run, User, unique};
+use crate::util::{Env, Run, User, add_identity, unique};
 
 const PIN: &str = "pin-Tp47-third";
 
@@ -24,17 +24,7 @@ fn user_in(env: &Env, base: &str) -> User {
 /// An identity `work` (with its plain profile) for a fresh IAM user.
 fn with_identity(env: &Env, base: &str) -> User {
     let user = user_in(env, base);
-    env.run(
-        &[
-            "add",
-            "work",
-            "--access-key-id",
-            &user.access_key_id,
-            "--stdin",
-        ],
-        &format!("{}\n{PIN}\n", user.secret_access_key),
-    )
-    .ok();
+    add_identity(env, "work", &user, PIN);
     user
 }
 

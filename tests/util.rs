@@ -166,6 +166,22 @@ pub fn create_user(name: &str) -> User {
     serde_json::from_value(moto().admin(&["create-user", name])).unwrap()
 }
 
+/// Adds the IAM user `user` as identity `identity` under `pin` (its key
+/// verified with the emulator): the one way every test seeds an identity.
+pub fn add_identity(env: &Env, identity: &str, user: &User, pin: &str) {
+    env.run(
+        &[
+            "add",
+            identity,
+            "--access-key-id",
+            &user.access_key_id,
+            "--stdin",
+        ],
+        &format!("{}\n{pin}\n", user.secret_access_key),
+    )
+    .ok();
+}
+
 /// A fresh IAM user added as identity `identity` (with its plain profile)
 /// under `pin`.
 pub fn with_identity(env: &Env, identity: &str, pin: &str) -> User {
