@@ -13,11 +13,9 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,106 +25,16 @@ BARE_STS = ROOT / "target/release/examples/bare_sts"
 SUPPORT = ROOT / "tests/support"
 PIN = "bench-pin-1234"
 
+sys.path.insert(0, str(SUPPORT))
+from world import World as _World  # noqa: E402  (the test world: keyring, moto)
+
+
+def World() -> _World:
+    return _World(KEYFOB)
+
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
-
-
-class World:
-    """HOME, XDG folders, a D-Bus session with gnome-keyring, and moto."""
-
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="keyfob-bench-"))
-        for d in ("home", "config", "data", "run"):
-            (self.dir / d).mkdir()
-        os.chmod(self.dir / "run", 0o700)
-        self.env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(self.dir / "home"),
-            "XDG_CONFIG_HOME": str(self.dir / "config"),
-            "XDG_DATA_HOME": str(self.dir / "data"),
-            "XDG_RUNTIME_DIR": str(self.dir / "run"),
-            "LANG": "C.UTF-8",
-        }
-        self.procs: list[subprocess.Popen] = []
-        bus = f"unix:path={self.dir / 'bus'}"
-        dbus = subprocess.Popen(
-            ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1", f"--address={bus}"],
-            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )
-        dbus.stdout.readline()
-        self.procs.append(dbus)
-        self.env["DBUS_SESSION_BUS_ADDRESS"] = bus
-        keyring = subprocess.Popen(
-            ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
-            env=self.env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        keyring.stdin.write(b"pw")
-        keyring.stdin.close()
-        self.procs.append(keyring)
-        for _ in range(300):
-            out = subprocess.run(
-                ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/",
-                 "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets"],
-                env=self.env, capture_output=True, text=True,
-            ).stdout
-            if "boolean true" in out:
-                break
-            time.sleep(0.05)
-        port_file = self.dir / "moto.json"
-        moto = subprocess.Popen(
-            [sys.executable, str(SUPPORT / "moto_launcher.py"), "--port-file", str(port_file)],
-            stdout=subprocess.DEVNULL, stderr=open(self.dir / "moto.log", "w"),
-        )
-        self.procs.append(moto)
-        for _ in range(600):
-            try:
-                self.moto = json.loads(port_file.read_text())
-                break
-            except (FileNotFoundError, json.JSONDecodeError):
-                time.sleep(0.1)
-        self.port_file = port_file
-        self.endpoint = f"http://127.0.0.1:{self.moto['port']}"
-        self.env.update({
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_CONFIG_FILE": str(self.dir / "home/.aws/config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(self.dir / "home/.aws/credentials"),
-            "AWS_EC2_METADATA_DISABLED": "true",
-        })
-
-    def admin(self, *args: str) -> dict:
-        out = subprocess.run(
-            [sys.executable, str(SUPPORT / "iam_admin.py"), str(self.port_file), *args],
-            capture_output=True, text=True, check=True,
-        )
-        return json.loads(out.stdout)
-
-    def keyfob(self, *args: str, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            ["setsid", "--wait", str(KEYFOB), *args], env=self.env, input=stdin,
-            capture_output=True, text=True, check=check,
-        )
-
-    def calls(self) -> dict:
-        import urllib.request
-        with urllib.request.urlopen(self.endpoint + "/keyfob-test/calls", timeout=10) as r:
-            return json.load(r)
-
-    def close(self) -> None:
-        # The keyfob agent the commands started (its lock names its pid).
-        try:
-            os.kill(int((self.dir / "run/keyfob/agent.lock").read_text().split()[0]), 9)
-        except (OSError, ValueError, IndexError):
-            pass
-        for p in reversed(self.procs):
-            p.terminate()
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def timed(cmd: list[str], env: dict, stdin: str | None = None) -> float:

@@ -29,82 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from bench import World  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tests/support"))
+from world import X11, xvfb  # noqa: E402
+
 SETTLE_SECS = 3.0
 TIMEOUT_SECS = 30.0
-
-
-def xvfb(env: dict) -> tuple[subprocess.Popen, str]:
-    for n in range(150, 200):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            break
-    display = f":{n}"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        if Path(f"/tmp/.X11-unix/X{n}").exists():
-            return proc, display
-        time.sleep(0.025)
-    raise RuntimeError("Xvfb did not start")
-
-
-class X11:
-    """Just enough of Xlib (through ctypes, no extra package) to ask whether
-    a top-level window with a given name is viewable; a query takes well
-    under a millisecond, so polling does not load the machine."""
-
-    IS_VIEWABLE = 2
-
-    class Attributes(ctypes.Structure):
-        # XWindowAttributes, up to map_state (the fields after it unused
-        # but present, so the server's reply fits).
-        _fields_ = [("x", ctypes.c_int), ("y", ctypes.c_int), ("width", ctypes.c_int),
-                    ("height", ctypes.c_int), ("border_width", ctypes.c_int), ("depth", ctypes.c_int),
-                    ("visual", ctypes.c_void_p), ("root", ctypes.c_ulong), ("class_", ctypes.c_int),
-                    ("bit_gravity", ctypes.c_int), ("win_gravity", ctypes.c_int),
-                    ("backing_store", ctypes.c_int), ("backing_planes", ctypes.c_ulong),
-                    ("backing_pixel", ctypes.c_ulong), ("save_under", ctypes.c_int),
-                    ("colormap", ctypes.c_ulong), ("map_installed", ctypes.c_int),
-                    ("map_state", ctypes.c_int), ("rest", ctypes.c_byte * 64)]
-
-    def __init__(self, display: str) -> None:
-        self.lib = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
-        self.lib.XOpenDisplay.restype = ctypes.c_void_p
-        self.lib.XDefaultRootWindow.restype = ctypes.c_ulong
-        self.lib.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
-        self.lib.XQueryTree.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(ctypes.c_ulong),
-                                        ctypes.POINTER(ctypes.c_ulong),
-                                        ctypes.POINTER(ctypes.POINTER(ctypes.c_ulong)),
-                                        ctypes.POINTER(ctypes.c_uint)]
-        self.lib.XFetchName.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(ctypes.c_char_p)]
-        self.lib.XGetWindowAttributes.argtypes = [ctypes.c_void_p, ctypes.c_ulong,
-                                                  ctypes.POINTER(X11.Attributes)]
-        self.lib.XFree.argtypes = [ctypes.c_void_p]
-        self.dpy = self.lib.XOpenDisplay(display.encode())
-        if not self.dpy:
-            raise RuntimeError(f"cannot open X display {display}")
-        self.root = self.lib.XDefaultRootWindow(self.dpy)
-
-    def viewable(self, title: str) -> bool:
-        root, parent = ctypes.c_ulong(), ctypes.c_ulong()
-        children, count = ctypes.POINTER(ctypes.c_ulong)(), ctypes.c_uint()
-        if not self.lib.XQueryTree(self.dpy, self.root, ctypes.byref(root), ctypes.byref(parent),
-                                   ctypes.byref(children), ctypes.byref(count)):
-            return False
-        try:
-            for i in range(count.value):
-                name = ctypes.c_char_p()
-                if not self.lib.XFetchName(self.dpy, children[i], ctypes.byref(name)) or not name.value:
-                    continue
-                matches = name.value.decode(errors="replace") == title
-                self.lib.XFree(name)
-                attrs = X11.Attributes()
-                if matches and self.lib.XGetWindowAttributes(self.dpy, children[i], ctypes.byref(attrs)) \
-                        and attrs.map_state == X11.IS_VIEWABLE:
-                    return True
-            return False
-        finally:
-            if children:
-                self.lib.XFree(children)
 
 
 def descendants(pid: int) -> list[int]:

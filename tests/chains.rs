@@ -49,15 +49,6 @@ fn config_toml(env: &Env) -> String {
     std::fs::read_to_string(env.root.path().join("config/keyfob/config.toml")).unwrap_or_default()
 }
 
-/// The AWS CLI v2 (Debian's), pointed at the emulator with --endpoint-url
-/// (it predates AWS_ENDPOINT_URL; keyfob reads it from the environment).
-fn aws_v2(env: &Env, args: &[&str]) -> Run {
-    let endpoint = env.moto.endpoint();
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend_from_slice(&["--endpoint-url", &endpoint, "--output", "json"]);
-    env.run_program("/usr/bin/aws", &all)
-}
-
 #[test]
 fn a_three_hop_chain_with_external_ids_works_through_the_aws_cli() {
     let env = Env::new();
@@ -134,7 +125,9 @@ fn a_three_hop_chain_with_external_ids_works_through_the_aws_cli() {
     let text = config_toml(&env);
     assert!(text.contains("source_profile = \"mid\""), "{text}");
 
-    let run = aws_v2(&env, &["sts", "get-caller-identity", "--profile", "target"]).ok();
+    let run = env
+        .aws_v2(&["sts", "get-caller-identity", "--profile", "target"])
+        .ok();
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
     let arn = v["Arn"].as_str().unwrap();
     assert!(
@@ -457,11 +450,9 @@ fn import_converts_a_chain_from_the_aws_config_in_dependency_order() {
 
     env.run(&["unlock", "imp-hub", "--pin-stdin"], &format!("{PIN}\n"))
         .ok();
-    let run = aws_v2(
-        &env,
-        &["sts", "get-caller-identity", "--profile", "imp-target"],
-    )
-    .ok();
+    let run = env
+        .aws_v2(&["sts", "get-caller-identity", "--profile", "imp-target"])
+        .ok();
     assert!(
         run.stdout
             .contains(&format!(":assumed-role/{}/imported", role_name(&target))),

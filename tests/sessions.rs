@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{Env, Run, User, add_identity, run_command, unique};
+use crate::util::{Env, Run, User, add_identity, arn_of, run_command, unique};
 
 const PIN: &str = "pin-Sx92-sess";
 
@@ -25,41 +25,6 @@ fn unlock(env: &Env, profile: &str, extra: &[&str]) -> Run {
     env.run(&args, &format!("{PIN}\n"))
 }
 
-/// The AWS CLI v2 from Debian. It predates AWS_ENDPOINT_URL, so the client
-/// is pointed at the emulator with --endpoint-url; keyfob itself still
-/// reads AWS_ENDPOINT_URL from the environment the CLI passes on.
-fn aws_v2(env: &Env, args: &[&str]) -> Run {
-    let endpoint = format!("http://127.0.0.1:{}", env.moto.info.port);
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend_from_slice(&["--endpoint-url", &endpoint, "--output", "json"]);
-    env.run_program("/usr/bin/aws", &all)
-}
-
-/// The AWS CLI v1 (PyPI), which honours AWS_ENDPOINT_URL.
-fn aws_v1(env: &Env, args: &[&str]) -> Run {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend_from_slice(&["--output", "json"]);
-    env.run_program("aws", &all)
-}
-
-/// boto3, which honours AWS_ENDPOINT_URL.
-fn boto3_caller(env: &Env, profile: &str) -> Run {
-    env.run_program(
-        "python3",
-        &[
-            "-c",
-            "import boto3, json, sys; s = boto3.Session(profile_name=sys.argv[1]); print(json.dumps(s.client('sts').get_caller_identity()))",
-            profile,
-        ],
-    )
-}
-
-fn arn_of(run: Run) -> String {
-    let run = run.ok();
-    let v: Value = serde_json::from_str(&run.stdout).expect(&run.stdout);
-    v["Arn"].as_str().unwrap().to_owned()
-}
-
 #[test]
 fn every_real_client_gets_a_session_for_an_identity_profile() {
     let env = Env::new();
@@ -68,20 +33,14 @@ fn every_real_client_gets_a_session_for_an_identity_profile() {
     unlock(&env, "work", &[]).ok();
 
     assert_eq!(
-        arn_of(aws_v2(
-            &env,
-            &["sts", "get-caller-identity", "--profile", "work"]
-        )),
+        arn_of(env.aws_v2(&["sts", "get-caller-identity", "--profile", "work"])),
         user.arn
     );
     assert_eq!(
-        arn_of(aws_v1(
-            &env,
-            &["sts", "get-caller-identity", "--profile", "work"]
-        )),
+        arn_of(env.aws_v1(&["sts", "get-caller-identity", "--profile", "work"])),
         user.arn
     );
-    assert_eq!(arn_of(boto3_caller(&env, "work")), user.arn);
+    assert_eq!(arn_of(env.boto3_caller("work")), user.arn);
 
     // What keyfob hands out is exactly the v1 JSON of a temporary key.
     let run = env.run(&["credential-process", "work"], "").ok();
@@ -133,7 +92,7 @@ fn a_locked_profile_without_a_terminal_fails_fast_with_the_unlock_hint() {
         "keyfob: profile work is locked — run 'keyfob unlock work'"
     );
     // And through a real client: the AWS CLI reports keyfob's message.
-    let run = aws_v2(&env, &["sts", "get-caller-identity", "--profile", "work"]);
+    let run = env.aws_v2(&["sts", "get-caller-identity", "--profile", "work"]);
     assert_ne!(run.code, Some(0));
     assert!(run.stderr.contains("keyfob unlock work"), "{}", run.stderr);
 }
@@ -181,10 +140,7 @@ fn an_mfa_profile_sends_the_code_once() {
     unlock(&env, "work-mfa", &["--mfa-code", "12345"]).refused(2, "MFA code: must be the 6 digits");
     unlock(&env, "work-mfa", &["--mfa-code", &code]).ok();
     assert_eq!(
-        arn_of(aws_v2(
-            &env,
-            &["sts", "get-caller-identity", "--profile", "work-mfa"]
-        )),
+        arn_of(env.aws_v2(&["sts", "get-caller-identity", "--profile", "work-mfa"])),
         user.arn
     );
     // The same code again would be refused by AWS: keyfob does not send it.
@@ -223,16 +179,13 @@ fn a_role_profile_with_an_external_id_assumes_the_role() {
     )
     .ok();
     // The identity session is shared: the role needs no PIN now.
-    let arn = arn_of(boto3_caller(&env, "deploy"));
+    let arn = arn_of(env.boto3_caller("deploy"));
     assert_eq!(
         arn,
         format!("arn:aws:sts::123456789012:assumed-role/{role_name}/keyfob-work")
     );
     assert_eq!(
-        arn_of(aws_v1(
-            &env,
-            &["sts", "get-caller-identity", "--profile", "deploy"]
-        )),
+        arn_of(env.aws_v1(&["sts", "get-caller-identity", "--profile", "deploy"])),
         arn
     );
     let config = std::fs::read_to_string(env.home().join(".aws/config")).unwrap();
@@ -329,10 +282,10 @@ fn use_makes_a_profile_every_tools_default() {
     assert_eq!(env.run(&["current"], "").ok().stdout.trim(), "work");
     // No --profile: the AWS CLI uses [default], which is now keyfob's.
     assert_eq!(
-        arn_of(aws_v2(&env, &["sts", "get-caller-identity"])),
+        arn_of(env.aws_v2(&["sts", "get-caller-identity"])),
         user.arn
     );
-    assert_eq!(arn_of(boto3_caller(&env, "default")), user.arn);
+    assert_eq!(arn_of(env.boto3_caller("default")), user.arn);
 }
 
 #[test]
@@ -751,13 +704,10 @@ fn import_moves_keys_out_of_the_credentials_file() {
     env.run(&["unlock", "dev", "--pin-stdin"], &format!("{PIN}\n"))
         .ok();
     assert_eq!(
-        arn_of(aws_v1(
-            &env,
-            &["sts", "get-caller-identity", "--profile", "dev"]
-        )),
+        arn_of(env.aws_v1(&["sts", "get-caller-identity", "--profile", "dev"])),
         a.arn
     );
-    let arn = arn_of(boto3_caller(&env, "admin"));
+    let arn = arn_of(env.boto3_caller("admin"));
     assert!(arn.contains(":assumed-role/"), "{arn}");
     let config = std::fs::read_to_string(aws.join("config")).unwrap();
     assert!(!config.contains("source_profile"), "{config}");

@@ -9,7 +9,7 @@ use std::time::Duration;
 use keyfob::aws::sso::{self, Instance, SsoError};
 use keyfob::model::endpoints::Endpoints;
 
-use crate::util::{Env, Moto, Run, moto, unique};
+use crate::util::{Env, Moto, Run, arn_of, moto, unique};
 
 /// POST a JSON body to a launcher test endpoint; (status, JSON answer).
 fn post(moto: &Moto, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
@@ -762,37 +762,6 @@ fn sso_sync_refuses_bad_templates() {
 // credential_process on synced profiles
 // ---------------------------------------------------------------------------
 
-fn aws_v2(env: &Env, args: &[&str]) -> Run {
-    let endpoint = env.moto.endpoint();
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend_from_slice(&["--endpoint-url", &endpoint, "--output", "json"]);
-    env.run_program("/usr/bin/aws", &all)
-}
-
-fn aws_v1(env: &Env, args: &[&str]) -> Run {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend_from_slice(&["--output", "json"]);
-    env.run_program("aws", &all)
-}
-
-fn boto3_arn(env: &Env, profile: &str) -> Run {
-    env.run_program(
-        "python3",
-        &[
-            "-c",
-            "import boto3, json, sys; s = boto3.Session(profile_name=sys.argv[1]); print(json.dumps(s.client('sts').get_caller_identity()))",
-            profile,
-        ],
-    )
-}
-
-#[track_caller]
-fn arn_of(run: Run) -> String {
-    let run = run.ok();
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect(&run.stdout);
-    v["Arn"].as_str().unwrap().to_owned()
-}
-
 #[track_caller]
 fn assert_sso_arn(arn: &str, account: &str, role: &str) {
     let prefix = format!("arn:aws:sts::{account}:assumed-role/AWSReservedSSO_{role}_");
@@ -825,18 +794,12 @@ fn synced_profiles_through_credential_process() {
     env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &pin)
         .ok();
 
-    let arn = arn_of(aws_v2(
-        &env,
-        &["sts", "get-caller-identity", "--profile", "acct-0-Admin"],
-    ));
+    let arn = arn_of(env.aws_v2(&["sts", "get-caller-identity", "--profile", "acct-0-Admin"]));
     assert_sso_arn(&arn, "111100000000", "Admin");
     // Another account's profile: no PIN needed, the sign-in is unsealed.
-    let arn = arn_of(aws_v1(
-        &env,
-        &["sts", "get-caller-identity", "--profile", "acct-1-Admin"],
-    ));
+    let arn = arn_of(env.aws_v1(&["sts", "get-caller-identity", "--profile", "acct-1-Admin"]));
     assert_sso_arn(&arn, "111100000001", "Admin");
-    let arn = arn_of(boto3_arn(&env, "acct-0-ReadOnly"));
+    let arn = arn_of(env.boto3_caller("acct-0-ReadOnly"));
     assert_sso_arn(&arn, "111100000000", "ReadOnly");
 
     // 32 parallel cold calls: one GetRoleCredentials.
@@ -898,10 +861,7 @@ fn synced_profiles_through_credential_process() {
     .ok();
     env.run(&["unlock", "acct-1-Admin", "--pin-stdin"], &pin)
         .ok();
-    let arn = arn_of(aws_v2(
-        &env,
-        &["sts", "get-caller-identity", "--profile", "acct-1-Admin"],
-    ));
+    let arn = arn_of(env.aws_v2(&["sts", "get-caller-identity", "--profile", "acct-1-Admin"]));
     assert_sso_arn(&arn, "111100000001", "Admin");
     env.stop_agent();
 }
@@ -923,7 +883,7 @@ fn expired_access_tokens_are_refreshed() {
     env.stop_agent();
     env.run(&["unlock", "acct-0-ReadOnly", "--pin-stdin"], &pin)
         .ok();
-    let arn = arn_of(boto3_arn(&env, "acct-0-ReadOnly"));
+    let arn = arn_of(env.boto3_caller("acct-0-ReadOnly"));
     assert_sso_arn(&arn, "111100000000", "ReadOnly");
     env.stop_agent();
 }
@@ -1148,7 +1108,7 @@ fn an_expired_sign_in_is_renewed_on_a_terminal() {
         2
     );
     // The new sign-in serves the other profiles too, without a prompt.
-    let arn = arn_of(boto3_arn(&env, "acct-0-ReadOnly"));
+    let arn = arn_of(env.boto3_caller("acct-0-ReadOnly"));
     assert_sso_arn(&arn, "111100000000", "ReadOnly");
 }
 
@@ -1228,7 +1188,7 @@ fn a_role_chains_from_a_synced_profile() {
         "",
     )
     .ok();
-    let arn = arn_of(boto3_arn(&env, "deploy"));
+    let arn = arn_of(env.boto3_caller("deploy"));
     let name = role.rsplit('/').next().unwrap();
     assert!(
         arn.starts_with(&format!("arn:aws:sts::{account}:assumed-role/{name}/")),
@@ -1359,7 +1319,7 @@ fn the_app_signs_in_once_for_parallel_clients_without_a_terminal() {
         status(env.moto, &inst.start_url)["grants"]["device_code"],
         2
     );
-    let arn = arn_of(boto3_arn(&env, "acct-3-Admin"));
+    let arn = arn_of(env.boto3_caller("acct-3-Admin"));
     assert_sso_arn(&arn, "111100000003", "Admin");
     // Refused at the app: the call fails at once, naming the command.
     refuse.store(true, Ordering::SeqCst);
@@ -1470,7 +1430,7 @@ fn sso_logout_ends_the_sign_in_and_login_starts_anew() {
     env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &pin)
         .ok();
     assert_sso_arn(
-        &arn_of(boto3_arn(&env, "acct-0-Admin")),
+        &arn_of(env.boto3_caller("acct-0-Admin")),
         "111100000000",
         "Admin",
     );
@@ -1528,7 +1488,7 @@ fn sso_identities_are_renamed_and_change_pin() {
     )
     .ok();
     assert_sso_arn(
-        &arn_of(boto3_arn(&env, "acct-0-Admin")),
+        &arn_of(env.boto3_caller("acct-0-Admin")),
         "111100000000",
         "Admin",
     );

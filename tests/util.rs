@@ -646,6 +646,44 @@ impl Env {
     pub fn run_program(&self, program: &str, args: &[&str]) -> Run {
         run_command(self.command(program), args, "")
     }
+
+    /// The AWS CLI v2 (Debian's), pointed at the emulator with
+    /// --endpoint-url: it predates AWS_ENDPOINT_URL (keyfob itself reads
+    /// that from the environment the CLI passes on).
+    pub fn aws_v2(&self, args: &[&str]) -> Run {
+        let endpoint = self.moto.endpoint();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend_from_slice(&["--endpoint-url", &endpoint, "--output", "json"]);
+        self.run_program("/usr/bin/aws", &all)
+    }
+
+    /// The AWS CLI v1 (PyPI), which honours AWS_ENDPOINT_URL.
+    pub fn aws_v1(&self, args: &[&str]) -> Run {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend_from_slice(&["--output", "json"]);
+        self.run_program("aws", &all)
+    }
+
+    /// boto3's GetCallerIdentity for `profile`, as JSON (boto3 honours
+    /// AWS_ENDPOINT_URL).
+    pub fn boto3_caller(&self, profile: &str) -> Run {
+        self.run_program(
+            "python3",
+            &[
+                "-c",
+                "import boto3, json, sys; s = boto3.Session(profile_name=sys.argv[1]); print(json.dumps(s.client('sts').get_caller_identity()))",
+                profile,
+            ],
+        )
+    }
+}
+
+/// The `Arn` of a GetCallerIdentity answer (the AWS CLI's or boto3's).
+#[track_caller]
+pub fn arn_of(run: Run) -> String {
+    let run = run.ok();
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect(&run.stdout);
+    v["Arn"].as_str().unwrap().to_owned()
 }
 
 pub fn run_command(mut cmd: Command, args: &[&str], stdin: &str) -> Run {

@@ -42,13 +42,12 @@ import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-from bench import World  # noqa: E402  (the private world, shared with the benchmark)
+sys.path.insert(0, str(ROOT / "tests/support"))
+from world import World, xvfb  # noqa: E402  (the test world, shared with the benchmarks)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import memory  # noqa: E402  (core dumps after locking)
 
-sys.path.insert(0, str(ROOT / "tests/support"))
 import sni_host  # noqa: E402  (the tray's StatusNotifierItem host)
 
 from selenium import webdriver  # noqa: E402
@@ -126,18 +125,8 @@ class Desktop:
         self.wait = WebDriverWait(self.d, 20)
 
     def _xvfb(self) -> str:
-        for n in range(90, 140):
-            if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-                break
-        display = f":{n}"
-        self.procs.append(subprocess.Popen(
-            ["Xvfb", display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ))
-        for _ in range(100):
-            if Path(f"/tmp/.X11-unix/X{n}").exists():
-                break
-            time.sleep(0.05)
+        proc, display = xvfb(dict(os.environ))
+        self.procs.append(proc)
         return display
 
     def close(self) -> None:
@@ -1260,7 +1249,7 @@ def main() -> int:
     ap.add_argument("--screenshots", default=str(ROOT / "docs/screenshots"))
     ap.add_argument("--no-screenshots", action="store_true")
     args = ap.parse_args()
-    world = World()
+    world = World(Path(args.cli))
     desktop = None
     failed = 0
     try:

@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-from bench_desktop import X11, xvfb  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests/support"))
+from world import X11, xvfb  # noqa: E402  (the test world)
 
 WINDOW_TIMEOUT_SECS = 120.0
 
