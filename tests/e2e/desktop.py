@@ -43,7 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests/support"))
-from world import World, xvfb  # noqa: E402  (the test world, shared with the benchmarks)
+from world import World, end, xvfb  # noqa: E402  (the test world, shared with the benchmarks)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import memory  # noqa: E402  (core dumps after locking)
@@ -135,12 +135,7 @@ class Desktop:
                 self.d.quit()
         except Exception:
             pass
-        for p in reversed(self.procs):
-            p.terminate()
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        end(self.procs)
         self.watcher.close()
 
     # -- helpers ---------------------------------------------------------

@@ -110,12 +110,7 @@ class World:
             os.kill(int((self.dir / "run/keyfob/agent.lock").read_text().split()[0]), 9)
         except (OSError, ValueError, IndexError):
             pass
-        for p in reversed(self.procs):
-            p.terminate()
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        end(self.procs)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -191,3 +186,14 @@ class X11:
         finally:
             if children:
                 self.lib.XFree(children)
+
+
+def end(procs: list[subprocess.Popen]) -> None:
+    """Ends what a test started, last started first: asked, then killed
+    after 10 s."""
+    for p in reversed(procs):
+        p.terminate()
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
