@@ -373,6 +373,9 @@ impl Run {
     }
 }
 
+/// config.toml as the tests of other features start: approvals off.
+pub const APPROVALS_OFF: &str = "[settings]\napprovals = \"off\"\n";
+
 impl Env {
     /// A world with a running Secret Service.
     pub fn new() -> Env {
@@ -397,6 +400,10 @@ impl Env {
         for dir in ["home", "config", "data", "run"] {
             std::fs::create_dir_all(root.path().join(dir)).unwrap();
         }
+        // The tests of other features run as a setup made before approvals
+        // existed (rule off); tests/approvals.rs turns them on.
+        std::fs::create_dir_all(root.path().join("config/keyfob")).unwrap();
+        std::fs::write(root.path().join("config/keyfob/config.toml"), APPROVALS_OFF).unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(
             root.path().join("run"),

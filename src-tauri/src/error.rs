@@ -84,7 +84,7 @@ impl From<AppError> for UiError {
             // A taken name is shown at its field; a profile others chain
             // from is a state to change first.
             K::Conflict if e.field().is_some() => ErrorKind::Field,
-            K::Conflict | K::State | K::NotConfirmed => ErrorKind::State,
+            K::Conflict | K::State | K::NotConfirmed | K::Denied => ErrorKind::State,
             K::WrongPin => ErrorKind::WrongPin,
             K::BackOff => ErrorKind::BackOff,
             K::RootRefused => ErrorKind::RootRefused,

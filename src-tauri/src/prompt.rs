@@ -114,6 +114,8 @@ pub fn ask(app: &AppHandle, prompts: &Prompts, request: PromptRequest) -> Prompt
             // Asked of a client's terminal only (import's questions),
             // never of the app: refused as an unknown request.
             AskKind::NewPin | AskKind::Confirm => return PromptAnswer::Refused,
+            // Not shown in the window yet: refused, as with nobody there.
+            AskKind::Approve => return PromptAnswer::Refused,
         },
         profile: request.profile,
         identity: request.identity,

@@ -14,11 +14,12 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 use super::reply::send;
-use super::requester::{Requester, requester};
 use super::state::{Agent, Asker, PromptAnswer, PromptRequest, Refusals};
 use crate::credentials::{Ask, Prompter};
 use crate::link::peer::Peer;
 use crate::link::protocol::{Answer, AskKind, MAX_LINE, Reply, decode};
+use crate::link::requester::{Requester, requester};
+use crate::model::approval::Decision;
 use crate::model::ask::PromptError;
 use crate::model::secret::Pin;
 
@@ -134,6 +135,9 @@ impl Conversation {
             identity: ask.identity.to_owned(),
             mfa_serial: ask.mfa_serial.map(str::to_owned),
             requester: self.requester.clone(),
+            program: None,
+            account: None,
+            question: None,
         });
         if matches!(answer, PromptAnswer::Refused) {
             self.refused
@@ -144,12 +148,63 @@ impl Conversation {
         Some(answer)
     }
 
+    /// The program that asked.
+    pub(super) fn requester(&self) -> &Requester {
+        &self.requester
+    }
+
+    /// Asks whether the requesting program may have `profile`'s session:
+    /// the person at the app when the app is the agent, else the one at
+    /// the client's terminal; nobody there is an error at once.
+    pub(super) fn approve(
+        &self,
+        question: &str,
+        program: &crate::model::approval::Program,
+        profile: &crate::config::profile::Profile,
+        account: Option<&str>,
+    ) -> Result<Decision, PromptError> {
+        if let Some(app) = &self.app {
+            return match app(PromptRequest {
+                kind: AskKind::Approve,
+                profile: profile.name.clone(),
+                identity: profile.identity.as_str().to_owned(),
+                mfa_serial: None,
+                requester: self.requester.clone(),
+                program: Some(program.clone()),
+                account: account.map(str::to_owned),
+                question: Some(question.to_owned()),
+            }) {
+                PromptAnswer::Decision(d) => Ok(d),
+                _ => Ok(Decision::Deny),
+            };
+        }
+        if !self.answers {
+            return Err(PromptError::NotGiven {
+                what: "approval",
+                hint: "no keyfob app runs and the program has no terminal",
+            });
+        }
+        let ask = Ask {
+            profile: &profile.name,
+            identity: profile.identity.as_str(),
+            mfa_serial: None,
+        };
+        match self.ask_client_about(AskKind::Approve, &ask, Some(question))? {
+            Answer::Decision { decision } => Ok(decision),
+            Answer::Refused => Ok(Decision::Deny),
+            Answer::Unavailable { message } => Err(PromptError::Service { message }),
+            _ => Err(PromptError::Cancelled),
+        }
+    }
+
     fn ask(&self, kind: AskKind, ask: &Ask<'_>) -> Result<Zeroizing<String>, PromptError> {
         if self.answers {
             match self.ask_client(kind, ask)? {
                 Answer::Pin { value } => return Ok(value),
                 Answer::MfaCode { value } => return Ok(Zeroizing::new(value)),
-                Answer::Refused | Answer::Yes => return Err(PromptError::Cancelled),
+                Answer::Refused | Answer::Yes | Answer::Decision { .. } => {
+                    return Err(PromptError::Cancelled);
+                }
                 Answer::Unavailable { message } => {
                     if self.app.is_none() {
                         return Err(PromptError::Service { message });
@@ -160,7 +215,7 @@ impl Conversation {
         match self.ask_app(kind, ask) {
             Some(PromptAnswer::Pin(pin)) => Ok(Zeroizing::new(pin.expose().to_owned())),
             Some(PromptAnswer::MfaCode(code)) => Ok(Zeroizing::new(code)),
-            Some(PromptAnswer::Refused) => Err(PromptError::Refused),
+            Some(PromptAnswer::Refused | PromptAnswer::Decision(_)) => Err(PromptError::Refused),
             None => Err(PromptError::NotGiven {
                 what: "PIN",
                 hint: "run 'keyfob unlock' in a terminal",

@@ -64,6 +64,7 @@ pub(super) fn run(
     }
     raise_fd_limit();
     let jobs = Arc::new(Pool::default());
+    install_parker(&jobs, agent);
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let tick = Duration::from_millis(500);
     loop {
@@ -227,6 +228,32 @@ fn dispatch(stream: UnixStream, line: Zeroizing<String>, jobs: &Arc<Pool>, agent
             },
         );
     }
+}
+
+/// Lets requests that wait on another request's prompt give their place
+/// up meanwhile (see [`Agent::parked`]): while one waits, the next queued
+/// request starts; when it is answered, it takes a place again (so more
+/// than [`WORKERS`] may run for a moment, never more than are queued).
+fn install_parker(jobs: &Arc<Pool>, agent: &Arc<Agent>) {
+    let weak = Arc::downgrade(agent);
+    let jobs = jobs.clone();
+    agent.set_parker(Box::new(move |parking| {
+        if !parking {
+            jobs.live.fetch_add(1, Ordering::SeqCst);
+            return;
+        }
+        let next = {
+            let mut queue = jobs.queue.lock().unwrap_or_else(|e| e.into_inner());
+            let next = queue.pop_front();
+            if next.is_none() {
+                jobs.live.fetch_sub(1, Ordering::SeqCst);
+            }
+            next
+        };
+        if let (Some(next), Some(agent)) = (next, weak.upgrade()) {
+            start(jobs.clone(), agent, next);
+        }
+    }));
 }
 
 /// Serves `job` on a new thread; when it is done, the next queued job

@@ -23,13 +23,15 @@
 //! - [`lock_on`]: wiping every session when the screen locks or the
 //!   machine goes to sleep.
 
+mod approve;
 mod conversation;
 pub mod flows;
 pub mod hardening;
 mod listen;
 pub mod lock_on;
+pub mod programs;
+mod prompts;
 mod reply;
-pub mod requester;
 mod requests;
 pub mod server;
 pub mod state;

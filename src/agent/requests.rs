@@ -9,14 +9,18 @@ use zeroize::Zeroizing;
 
 use std::sync::atomic::Ordering;
 
+use super::approve::{self, Gate};
 use super::conversation::Conversation;
 use super::hardening::memory_closed;
 use super::reply::{refuse_other_user, send};
 use super::state::{Agent, PromptAnswer};
+use crate::app::access_log::{self, AccessEntry, Outcome, ProgramSeen};
 use crate::app::{self, AppError};
+use crate::config::profile::Profile;
 use crate::credentials::{Ask, Prompter};
 use crate::link::peer::{Peer, is_keyfob, trusted_binaries};
 use crate::link::protocol::{AskKind, ErrorKind, HandedOver, Reply, Request, decode};
+use crate::model::approval::Program;
 
 /// Serves one request whose line the accept loop has read.
 pub(super) fn serve_line(mut stream: UnixStream, line: Zeroizing<String>, agent: &Agent) {
@@ -50,6 +54,7 @@ fn failed(e: impl Into<AppError>) -> Reply {
     let kind = match e.kind() {
         app::ErrorKind::Locked => ErrorKind::Locked,
         app::ErrorKind::SignIn => ErrorKind::SignIn,
+        app::ErrorKind::Denied => ErrorKind::Denied,
         k if k.is_refusal() => ErrorKind::Refusal,
         _ => ErrorKind::Failed,
     };
@@ -90,6 +95,11 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
                 Err(e) => return failed(e),
             };
             let asker = Conversation::new(stream, agent, peer, answers, interactive);
+            let mut access = Access::begin(agent, &asker, &profile);
+            if let Some(refusal) = access.gate(agent, &asker, &profile) {
+                return refusal;
+            }
+            let cached = !fresh && !console && app::is_cached(kf, &profile);
             let prompter: Option<&dyn Prompter> =
                 (answers || agent.asker.is_some()).then_some(&asker as &dyn Prompter);
             let started = OffsetDateTime::now_utc();
@@ -113,6 +123,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
             {
                 made = sign_in_through_app(agent, &asker, &profile, started, &run).unwrap_or(made);
             }
+            access.end(agent, made.as_ref().map(|_| cached));
             match made {
                 Ok(s) => Reply::Session {
                     credentials: s.to_process_json(),
@@ -128,9 +139,21 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
             interactive,
         } => {
             let asker = Conversation::new(stream, agent, peer, answers, interactive);
+            // Gated as the identity's own profile: its session is as good
+            // as that profile's.
+            let profile = match kf.profile(&identity) {
+                Ok(p) => p,
+                Err(e) => return failed(e),
+            };
+            let mut access = Access::begin(agent, &asker, &profile);
+            if let Some(refusal) = access.gate(agent, &asker, &profile) {
+                return refusal;
+            }
             let prompter: Option<&dyn Prompter> =
                 (answers || agent.asker.is_some()).then_some(&asker as &dyn Prompter);
-            match app::identity_session(kf, &identity, mfa_serial.as_deref(), prompter) {
+            let made = app::identity_session(kf, &identity, mfa_serial.as_deref(), prompter);
+            access.end(agent, made.as_ref().map(|_| false));
+            match made {
                 Ok(s) => Reply::Session {
                     credentials: s.to_process_json(),
                     endpoints: Some(s.endpoints.clone()),
@@ -138,6 +161,21 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
                 Err(e) => failed(e),
             }
         }
+        Request::Approvals => match kf.approvals.list() {
+            Ok(approvals) => Reply::Approvals { approvals },
+            Err(e) => failed(e),
+        },
+        Request::Revoke {
+            id,
+            profile,
+            until_lock_only,
+        } => match kf
+            .approvals
+            .revoke(id.as_deref(), profile.as_deref(), until_lock_only)
+        {
+            Ok(count) => Reply::Revoked { count },
+            Err(e) => failed(e),
+        },
         Request::Flow {
             flow,
             answers,
@@ -254,4 +292,125 @@ fn sign_in_through_app<T>(
         }
         _ => None,
     }
+}
+
+/// One session request's line in the access log: who asked, for what,
+/// how the approvals let it through, and what became of it.
+struct Access {
+    entry: AccessEntry,
+    program: Option<Program>,
+    logged: bool,
+}
+
+impl Access {
+    fn begin(agent: &Agent, asker: &Conversation, profile: &Profile) -> Access {
+        let r = asker.requester();
+        let program = agent.hashes.program(r);
+        let account = account_of(agent, profile);
+        Access {
+            entry: AccessEntry {
+                at: access_log::now(),
+                profile: profile.name.clone(),
+                identity: profile.identity.as_str().to_owned(),
+                account,
+                role: profile.role.as_ref().map(|r| r.arn.clone()),
+                program: ProgramSeen {
+                    pid: r.pid,
+                    exe: r.exe.clone(),
+                    sha256: program.as_ref().map(|p| p.exe_sha256.clone()),
+                    script: r.script.clone(),
+                    cwd: r.cwd.clone(),
+                    parents: r.parents.clone(),
+                },
+                outcome: Outcome::Failed,
+                approval: access_log::Approval::Off,
+                first: false,
+                detail: None,
+            },
+            program,
+            logged: false,
+        }
+    }
+
+    /// The approval gate (see `approve`): `Some(refusal)` to reply when
+    /// the program may not have the session (logged here).
+    fn gate(&mut self, agent: &Agent, asker: &Conversation, profile: &Profile) -> Option<Reply> {
+        let account = self.entry.account.clone();
+        match approve::gate(
+            agent,
+            asker,
+            self.program.as_ref(),
+            profile,
+            account.as_deref(),
+        ) {
+            Gate::Pass(how) => {
+                self.entry.approval = how;
+                None
+            }
+            Gate::Denied { logged, message } => {
+                self.entry.approval = logged;
+                self.entry.outcome = Outcome::Denied;
+                self.entry.detail = Some(message.clone());
+                self.write(agent);
+                Some(Reply::Error {
+                    kind: ErrorKind::Denied,
+                    message,
+                })
+            }
+        }
+    }
+
+    /// Logs what became of the request: `Ok(cached)` handed out.
+    fn end(mut self, agent: &Agent, outcome: Result<bool, &AppError>) {
+        match outcome {
+            Ok(cached) => {
+                self.entry.outcome = if cached {
+                    Outcome::Cached
+                } else {
+                    Outcome::Made
+                };
+                self.entry.first = self
+                    .program
+                    .as_ref()
+                    .is_some_and(|p| agent.kf.approvals.first_use(p, &self.entry.profile));
+            }
+            Err(e) => {
+                self.entry.outcome = Outcome::Failed;
+                self.entry.detail = Some(e.to_string());
+            }
+        }
+        self.write(agent);
+    }
+
+    fn write(&mut self, agent: &Agent) {
+        if !self.logged {
+            self.logged = true;
+            agent.log(self.entry.clone());
+        }
+    }
+}
+
+/// The account a profile's sessions are in: its role's, its Identity
+/// Center account, else its identity's as the vault knows it (read once
+/// per identity by this agent).
+fn account_of(agent: &Agent, profile: &Profile) -> Option<String> {
+    if let Some(role) = &profile.role {
+        return Some(role.account.clone());
+    }
+    if let Some(sso) = &profile.sso {
+        return Some(sso.account_id.clone());
+    }
+    let name = profile.identity.as_str();
+    let mut known = agent.accounts.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(account) = known.get(name) {
+        return account.clone();
+    }
+    let account = agent
+        .kf
+        .vault()
+        .ok()
+        .and_then(|v| v.get(name).ok())
+        .and_then(|i| i.account);
+    known.insert(name.to_owned(), account.clone());
+    account
 }

@@ -19,9 +19,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use super::hardening::harden_process;
-pub use super::requester::{Requester, requester};
 pub use super::state::{Agent, Asker, PromptAnswer, PromptRequest};
 use crate::link::protocol::{lock_path, socket_path};
+pub use crate::link::requester::{Requester, requester};
 use crate::platform::fsutil::{self, FileLock, LockError};
 
 pub use crate::link::error::AgentError;

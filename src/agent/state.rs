@@ -8,10 +8,14 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-use super::requester::Requester;
+use super::programs::Hashes;
+use super::prompts::Prompts;
+use crate::app::access_log::{AccessEntry, AccessLog, LogWriter};
 use crate::app::{self, AppError, Keyfob};
 use crate::link::memory::MemoryCache;
 use crate::link::protocol::{AskKind, HandedOver, socket_path};
+use crate::link::requester::Requester;
+use crate::model::approval::{Decision, Program};
 use crate::model::secret::Pin;
 
 /// A request for the person at the app.
@@ -22,12 +26,19 @@ pub struct PromptRequest {
     pub identity: String,
     pub mfa_serial: Option<String>,
     pub requester: Requester,
+    /// For an approval (`AskKind::Approve`): the program as approvals know
+    /// it, the account, and the whole question as a terminal shows it.
+    pub program: Option<Program>,
+    pub account: Option<String>,
+    pub question: Option<String>,
 }
 
 /// What the person at the app answered. No `Debug`: it can carry a PIN.
 pub enum PromptAnswer {
     Pin(Pin),
     MfaCode(String),
+    /// The answer to an approval.
+    Decision(Decision),
     Refused,
 }
 
@@ -60,7 +71,28 @@ pub struct Agent {
     /// One sign-in at a time per Identity Center identity, however many
     /// requests found it expired at once (see `requests`).
     pub(super) sign_ins: SignIns,
+    /// Open approval prompts and recent denials (see `approve`).
+    pub(super) prompts: Prompts,
+    /// The hashes of the programs seen (see `programs`).
+    pub(super) hashes: Hashes,
+    /// The access log's writer (a thread of its own).
+    log: LogWriter,
+    /// Called with every entry logged (the app's log page and its
+    /// first-use notification).
+    on_access: Option<OnAccess>,
+    /// The accounts of identities, as the vault said (for the log and
+    /// the prompts, without a store read per request).
+    pub(super) accounts: Mutex<std::collections::HashMap<String, Option<String>>>,
+    /// Gives a waiting request's place in the pool up, and takes it back
+    /// (see `listen`).
+    parker: std::sync::OnceLock<Parker>,
 }
+
+/// See [`Agent::on_access`].
+type OnAccess = Box<dyn Fn(&AccessEntry) + Send + Sync>;
+
+/// See [`Agent::parked`].
+pub(super) type Parker = Box<dyn Fn(bool) + Send + Sync>;
 
 /// Refusals at the app, by requester (pid, start time) and profile.
 pub(super) type Refusals = Mutex<std::collections::HashMap<(u32, u64, String), Instant>>;
@@ -74,7 +106,6 @@ impl Agent {
     pub fn new(kf: Keyfob, asker: Option<Asker>) -> Agent {
         let (kf, memory) = kf.into_agent();
         Agent {
-            kf,
             memory,
             asker,
             on_lock_all: None,
@@ -86,6 +117,45 @@ impl Agent {
             signals: std::sync::atomic::AtomicU64::new(0),
             refused: Arc::default(),
             sign_ins: Mutex::default(),
+            prompts: Prompts::default(),
+            hashes: Hashes::default(),
+            log: LogWriter::start(AccessLog::new(&kf.paths.data_dir)),
+            on_access: None,
+            accounts: Mutex::default(),
+            parker: std::sync::OnceLock::new(),
+            kf,
+        }
+    }
+
+    /// Sets what runs with every access logged.
+    pub fn on_access(mut self, f: impl Fn(&AccessEntry) + Send + Sync + 'static) -> Agent {
+        self.on_access = Some(Box::new(f));
+        self
+    }
+
+    /// Logs `entry` (never waits for the write).
+    pub(super) fn log(&self, entry: AccessEntry) {
+        if let Some(f) = &self.on_access {
+            f(&entry);
+        }
+        self.log.write(entry);
+    }
+
+    pub(super) fn set_parker(&self, parker: Parker) {
+        let _ = self.parker.set(parker);
+    }
+
+    /// Runs `wait` (a wait on another request's prompt) with this
+    /// request's place in the pool given up meanwhile.
+    pub(super) fn parked<T>(&self, wait: impl FnOnce() -> T) -> T {
+        match self.parker.get() {
+            Some(p) => {
+                p(true);
+                let out = wait();
+                p(false);
+                out
+            }
+            None => wait(),
         }
     }
 

@@ -55,6 +55,13 @@ pub enum AppError {
     Console(#[from] crate::app::console::ConsoleError),
     #[error("cannot find the AWS config file: set HOME or AWS_CONFIG_FILE")]
     NoAwsConfig,
+    /// The approvals file could not be read or written.
+    #[error("approvals: {message}")]
+    Approvals { message: String },
+    /// The program was not approved for the profile (see
+    /// [`crate::app::approvals`]).
+    #[error("{message}")]
+    Denied { message: String },
     #[error("cannot find the shared credentials file: set HOME or AWS_SHARED_CREDENTIALS_FILE")]
     NoCredentialsFile,
     #[error(
@@ -216,7 +223,9 @@ impl AppError {
             | AppError::Write(_)
             | AppError::Lock(_)
             | AppError::NoAwsConfig
+            | AppError::Approvals { .. }
             | AppError::NoCredentialsFile => K::Config,
+            AppError::Denied { .. } => K::Denied,
             AppError::NotManaged { .. } | AppError::DefaultNotManaged { .. } => K::NotManaged,
             AppError::NotConfirmed { .. } | AppError::SignInCancelled { .. } => K::NotConfirmed,
             AppError::GuardLocked { .. } => K::Locked,

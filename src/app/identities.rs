@@ -61,7 +61,10 @@ pub fn add_identity(
     options: AddOptions,
     with_profile: bool,
 ) -> Result<Identity, AppError> {
-    let identity = kf.vault()?.add(new, options, &Sts)?;
+    let vault = kf.vault()?;
+    let first = super::approvals::new_setup(&vault);
+    let identity = vault.add(new, options, &Sts)?;
+    super::approvals::first_identity_added(&kf.paths, first);
     if with_profile {
         // The identity is stored; a failure here leaves it without its
         // plain profile, which `keyfob profile add` can still create.
@@ -118,7 +121,10 @@ pub fn add_verified_identity(
         no_verify: false,
         allow_root,
     };
-    let identity = kf.vault()?.add(new, options, &Verified(caller))?;
+    let vault = kf.vault()?;
+    let first = super::approvals::new_setup(&vault);
+    let identity = vault.add(new, options, &Verified(caller))?;
+    super::approvals::first_identity_added(&kf.paths, first);
     super::save_profile(
         kf,
         &Profile::plain(&identity.name),

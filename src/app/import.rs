@@ -143,8 +143,10 @@ pub fn import_with(
             pin,
             endpoints: endpoints.clone(),
         };
+        let first = super::approvals::new_setup(&vault);
         match vault.add(new, AddOptions::default(), &Sts) {
             Ok(i) => {
+                super::approvals::first_identity_added(&kf.paths, first);
                 host.say(&format!(
                     "Imported [{section}] as identity {} (account {}).",
                     i.name,

@@ -22,6 +22,8 @@
 //! | [`sso`] | Identity Center identities: add (device sign-in), sign in again, remove |
 
 pub mod access_keys;
+pub mod access_log;
+pub mod approvals;
 pub mod console;
 mod error;
 mod identities;
@@ -172,6 +174,9 @@ pub struct Keyfob {
     /// The Identity Center sign-ins unsealed in this process (the agent),
     /// shared with its siblings; wiped by `lock --all` and a screen lock.
     pub held: Arc<crate::credentials::held::HeldSignIns>,
+    /// The remembered approvals (the agent's: those until lock live in its
+    /// memory), shared with its siblings.
+    pub approvals: Arc<approvals::ApprovalBook>,
 }
 
 impl Keyfob {
@@ -196,7 +201,6 @@ impl Keyfob {
         Ok(Keyfob {
             backend: store.unwrap_or(settings.store),
             durations: settings.durations,
-            paths,
             cli,
             aws_config,
             notify: |_| {},
@@ -204,6 +208,8 @@ impl Keyfob {
             agent_cache: None,
             resolved: Arc::default(),
             held: Arc::default(),
+            approvals: Arc::new(approvals::ApprovalBook::new(&paths.data_dir)),
+            paths,
         })
     }
 
@@ -237,6 +243,7 @@ impl Keyfob {
             agent_cache: self.agent_cache.clone(),
             resolved: self.resolved.clone(),
             held: self.held.clone(),
+            approvals: self.approvals.clone(),
         }
     }
 
@@ -356,13 +363,15 @@ impl Keyfob {
             .unwrap_or(self.durations)
     }
 
-    /// The default durations of the config.toml `book` was read from (the
-    /// same read: `credential-process` parses the file once for them and
-    /// its profile).
-    fn durations_in(&self, book: &ProfileBook) -> Durations {
-        Settings::from_text(&book.settings_text(), book.path())
-            .map(|s| s.durations)
-            .unwrap_or(self.durations)
+    /// The settings of the config.toml `book` was read from (the same read:
+    /// `credential-process` parses the file once for them and its
+    /// profile); the defaults with the start-up durations if they no
+    /// longer parse.
+    fn settings_in(&self, book: &ProfileBook) -> Settings {
+        Settings::from_text(&book.settings_text(), book.path()).unwrap_or_else(|_| Settings {
+            durations: self.durations,
+            ..Settings::default()
+        })
     }
 
     /// A profile by name; an identity's name without a profile of its own
@@ -376,11 +385,17 @@ impl Keyfob {
     /// Every profile in config.toml, in file order.
     pub fn profiles(&self) -> Result<Vec<Profile>, AppError> {
         let book = self.book()?;
-        let durations = self.durations_in(&book);
+        let settings = self.settings_in(&book);
         Ok(book
             .list()?
             .into_iter()
-            .map(|p| p.with_defaults(durations))
+            .map(|p| {
+                let rule = settings.approval_rule(&p.name);
+                Profile {
+                    approvals: rule,
+                    ..p.with_defaults(settings.durations)
+                }
+            })
             .collect())
     }
 
@@ -429,7 +444,11 @@ fn resolve(kf: &Keyfob, book: &ProfileBook, name: &str) -> Result<Profile, AppEr
         }
         Err(e) => return Err(e.into()),
     };
-    Ok(found.with_defaults(kf.durations_in(book)))
+    let settings = kf.settings_in(book);
+    Ok(Profile {
+        approvals: settings.approval_rule(name),
+        ..found.with_defaults(settings.durations)
+    })
 }
 
 /// config.toml and the AWS config file, held locked while this lives.

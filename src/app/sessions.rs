@@ -45,14 +45,70 @@ pub fn session(
     if kf.is_agent() {
         return make_session(kf, profile, fresh, prompter);
     }
-    if !fresh {
-        let cache = kf.cache()?;
-        let vault = || kf.vault();
-        if let Some(s) = kf.provider(cache.as_ref(), &vault, None).cached(profile) {
-            return Ok(s);
-        }
+    if !fresh && let Some(s) = cached_here(kf, profile)? {
+        log_served_here(kf, profile, &s);
+        return Ok(s);
     }
     Ok(kf.agent_link().session(&profile.name, fresh, prompter)?)
+}
+
+/// The profile's cached session, read by this process itself (a client
+/// over the kernel keyring): never for a profile under approvals, whose
+/// sessions only the agent hands out, after it asked.
+pub fn cached_here(kf: &Keyfob, profile: &Profile) -> Result<Option<Session>, AppError> {
+    if kf.is_agent() || profile.approvals.is_on() {
+        return Ok(None);
+    }
+    let cache = kf.cache()?;
+    let vault = || kf.vault();
+    Ok(kf.provider(cache.as_ref(), &vault, None).cached(profile))
+}
+
+/// Writes the access log's entry for a session this process served from
+/// the cache itself ([`cached_here`]): the program as the kernel shows it
+/// above this process (its hash is the agent's to know, and not read
+/// here: a warm call stays a few system calls). A failed write is only
+/// logged: the session was already handed out.
+pub fn log_served_here(kf: &Keyfob, profile: &Profile, session: &Session) {
+    use crate::app::access_log::{AccessEntry, AccessLog, Approval, Outcome, ProgramSeen};
+    let r = crate::link::requester::requester_of_self(&kf.cli);
+    let account = match (&profile.role, &profile.sso) {
+        (Some(role), _) => Some(role.account.clone()),
+        (None, Some(sso)) => Some(sso.account_id.clone()),
+        (None, None) => crate::model::identity::account_from_key_id(&session.access_key_id),
+    };
+    let entry = AccessEntry {
+        at: crate::app::access_log::now(),
+        profile: profile.name.clone(),
+        identity: profile.identity.as_str().to_owned(),
+        account,
+        role: profile.role.as_ref().map(|r| r.arn.clone()),
+        program: ProgramSeen {
+            pid: r.pid,
+            exe: r.exe,
+            sha256: None,
+            script: r.script,
+            cwd: r.cwd,
+            parents: r.parents,
+        },
+        outcome: Outcome::Cached,
+        approval: Approval::Off,
+        first: false,
+        detail: None,
+    };
+    if let Err(e) = AccessLog::new(&kf.paths.data_dir).append(&entry) {
+        tracing::warn!("{e}");
+    }
+}
+
+/// Whether the profile's session is cached and fresh (what the access
+/// log calls "from cache").
+pub fn is_cached(kf: &Keyfob, profile: &Profile) -> bool {
+    let Ok(cache) = kf.cache() else { return false };
+    let vault = || kf.vault();
+    kf.provider(cache.as_ref(), &vault, None)
+        .cached(profile)
+        .is_some()
 }
 
 /// Makes (or finds cached, unless `fresh`) the profile's session in this
@@ -314,6 +370,13 @@ pub fn lock(kf: &Keyfob, name: &str) -> Result<(Profile, SignInLock), AppError> 
     if profile.role.is_none() {
         cache.delete(&profile.console_session_key())?;
     }
+    // Approvals given until lock end with it.
+    if kf.is_agent() {
+        kf.approvals.revoke(None, Some(&profile.name), true)?;
+    } else {
+        kf.agent_link()
+            .revoke_running(None, Some(&profile.name), true)?;
+    }
     if profile.sso.is_none() {
         return Ok((profile, SignInLock::NotIdentityCenter));
     }
@@ -342,6 +405,7 @@ pub fn lock_all(kf: &Keyfob) -> Result<usize, AppError> {
     // no profile of the identity gets a session without its PIN again.
     if kf.is_agent() {
         kf.held.forget_all();
+        kf.approvals.revoke(None, None, true)?;
     } else {
         crate::link::client::AgentLink::lock_all_running(&kf.paths.runtime_dir, &kf.cli)?;
     }

@@ -116,7 +116,11 @@ pub fn add_sso_identity(
         endpoints: &new.endpoints,
     };
     let secrets = sign_in(new.name.as_str(), instance, client, host)?;
-    Ok(kf.vault()?.sso_add(new, pin, &secrets)?)
+    let vault = kf.vault()?;
+    let first = super::approvals::new_setup(&vault);
+    let added = vault.sso_add(new, pin, &secrets)?;
+    super::approvals::first_identity_added(&kf.paths, first);
+    Ok(added)
 }
 
 /// `keyfob sso login`: signs the identity in again (its PIN unseals the

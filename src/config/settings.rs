@@ -5,16 +5,26 @@
 //! store = "auto"            # auto | keychain | file
 //! session_duration = "12h"  # identity sessions (GetSessionToken), 15m–36h
 //! role_duration = "1h"      # role sessions (AssumeRole), 15m–12h
+//! approvals = "new-programs" # off | new-programs | every-time
+//!
+//! [settings.approvals_by_profile]
+//! prod = "every-time"       # a profile's own rule wins over `approvals`
 //! ```
 //!
-//! A profile's own `duration` wins over these defaults.
+//! A profile's own `duration` wins over these defaults. Without an
+//! `approvals` setting the rule is `off`: setups made before approvals
+//! existed keep working as they did; keyfob writes `new-programs` when it
+//! adds a setup's first identity.
 
 use std::path::{Path, PathBuf};
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use toml_edit::{DocumentMut, Item, Table, value};
 
 use crate::config::profile::Durations;
+use crate::model::approval::ApprovalRule;
 use crate::model::field::{Field, FieldError};
 use crate::model::limits;
 use crate::platform::fsutil::{LockError, WriteError};
@@ -59,6 +69,11 @@ pub struct Settings {
     pub durations: Durations,
     /// `agent_idle`: see [`DEFAULT_AGENT_IDLE`].
     pub agent_idle: std::time::Duration,
+    /// The approval rule, and whether config.toml sets one.
+    pub approvals: ApprovalRule,
+    pub approvals_set: bool,
+    /// Profiles' own approval rules.
+    pub approvals_by_profile: BTreeMap<String, ApprovalRule>,
 }
 
 impl Default for Settings {
@@ -67,7 +82,20 @@ impl Default for Settings {
             store: Backend::default(),
             durations: Durations::default(),
             agent_idle: DEFAULT_AGENT_IDLE,
+            approvals: ApprovalRule::Off,
+            approvals_set: false,
+            approvals_by_profile: BTreeMap::new(),
         }
+    }
+}
+
+impl Settings {
+    /// The approval rule for profile `name`: its own, else the global one.
+    pub fn approval_rule(&self, name: &str) -> ApprovalRule {
+        self.approvals_by_profile
+            .get(name)
+            .copied()
+            .unwrap_or(self.approvals)
     }
 }
 
@@ -80,6 +108,9 @@ struct RawSettings {
     session_duration: Option<String>,
     role_duration: Option<String>,
     agent_idle: Option<String>,
+    approvals: Option<String>,
+    #[serde(default)]
+    approvals_by_profile: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,10 +175,28 @@ impl Settings {
                 .map_err(|e| parse(format!("[settings] agent_idle: {}", e.reason)))?,
             None => DEFAULT_AGENT_IDLE,
         };
+        let rule = |v: &str, at: &str| {
+            v.parse::<ApprovalRule>()
+                .map_err(|e| parse(format!("[settings] {at}: {}", e.reason)))
+        };
+        let approvals = match &raw.approvals {
+            Some(v) => rule(v, "approvals")?,
+            None => ApprovalRule::Off,
+        };
+        let mut approvals_by_profile = BTreeMap::new();
+        for (name, v) in &raw.approvals_by_profile {
+            approvals_by_profile.insert(
+                name.clone(),
+                rule(v, &format!("approvals_by_profile.{name}"))?,
+            );
+        }
         Ok(Settings {
             store: raw.store,
             durations,
             agent_idle,
+            approvals,
+            approvals_set: raw.approvals.is_some(),
+            approvals_by_profile,
         })
     }
 }
@@ -181,6 +230,31 @@ pub fn save(paths: &Paths, input: &SettingsInput) -> Result<(), SaveError> {
         }
         durations.push((key, text));
     }
+    let name = match input.store {
+        Backend::Auto => "auto",
+        Backend::Keychain => "keychain",
+        Backend::File => "file",
+    };
+    edit_settings(paths, |settings| {
+        settings.insert("store", value(name));
+        for (key, text) in durations {
+            if text.is_empty() {
+                settings.remove(key);
+            } else {
+                settings.insert(key, value(text));
+            }
+        }
+        Ok(true)
+    })?;
+    Ok(())
+}
+
+/// Edits `[settings]` of config.toml under its lock, keeping the rest of
+/// the file as it is; `edit` returns whether it changed anything.
+fn edit_settings(
+    paths: &Paths,
+    edit: impl FnOnce(&mut Table) -> Result<bool, SaveError>,
+) -> Result<bool, SaveError> {
     let path = paths.config_file();
     crate::platform::paths::private_dir(&paths.config_dir)?;
     let _lock = crate::platform::fsutil::lock_for(&path)?;
@@ -195,11 +269,6 @@ pub fn save(paths: &Paths, input: &SettingsInput) -> Result<(), SaveError> {
             path: path.clone(),
             message: e.message().to_owned(),
         })?;
-    let name = match input.store {
-        Backend::Auto => "auto",
-        Backend::Keychain => "keychain",
-        Backend::File => "file",
-    };
     let settings = doc
         .entry("settings")
         .or_insert_with(|| Item::Table(Table::new()))
@@ -208,16 +277,70 @@ pub fn save(paths: &Paths, input: &SettingsInput) -> Result<(), SaveError> {
             path: path.clone(),
             message: "`settings` must be a table".into(),
         })?;
-    settings.insert("store", value(name));
-    for (key, text) in durations {
-        if text.is_empty() {
-            settings.remove(key);
-        } else {
-            settings.insert(key, value(text));
-        }
+    if !edit(settings)? {
+        return Ok(false);
     }
     crate::platform::fsutil::write_atomic(&path, doc.to_string().as_bytes(), 0o600)?;
+    Ok(true)
+}
+
+/// Sets the approval rule: the global one (`profile: None`), or a
+/// profile's own (`rule: None` removes it, so the global one applies).
+pub fn save_approval_rule(
+    paths: &Paths,
+    profile: Option<&str>,
+    rule: Option<ApprovalRule>,
+) -> Result<(), SaveError> {
+    edit_settings(paths, |settings| {
+        match (profile, rule) {
+            (None, Some(rule)) => {
+                settings.insert("approvals", value(rule.as_str()));
+            }
+            (None, None) => {
+                settings.remove("approvals");
+            }
+            (Some(name), rule) => {
+                let by = settings
+                    .entry("approvals_by_profile")
+                    .or_insert_with(|| {
+                        let mut t = Table::new();
+                        t.set_implicit(false);
+                        Item::Table(t)
+                    })
+                    .as_table_like_mut()
+                    .ok_or_else(|| {
+                        SaveError::Field(FieldError::new(
+                            Field::ApprovalRule,
+                            "[settings] approvals_by_profile must be a table",
+                        ))
+                    })?;
+                match rule {
+                    Some(rule) => {
+                        by.insert(name, value(rule.as_str()));
+                    }
+                    None => {
+                        by.remove(name);
+                    }
+                }
+            }
+        }
+        Ok(true)
+    })?;
     Ok(())
+}
+
+/// A new setup's approval rule: `new-programs`, written when keyfob adds
+/// the first identity of a config.toml that sets no rule (a setup made
+/// before approvals existed keeps `off` until the user turns them on).
+/// Whether it wrote it.
+pub fn default_approvals_for_new_setup(paths: &Paths) -> Result<bool, SaveError> {
+    edit_settings(paths, |settings| {
+        if settings.contains_key("approvals") {
+            return Ok(false);
+        }
+        settings.insert("approvals", value(ApprovalRule::NewPrograms.as_str()));
+        Ok(true)
+    })
 }
 
 #[cfg(test)]

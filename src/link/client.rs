@@ -270,6 +270,42 @@ impl AgentLink {
 
     /// Has a running agent drop identity `identity`'s Identity Center
     /// sign-in; whether it held one (none runs: nothing held).
+    /// Drops approvals in the running agent (none running: none held
+    /// until lock, and `until_lock_only` has nothing to do); how many.
+    /// See [`Request::Revoke`].
+    pub fn revoke_running(
+        &self,
+        id: Option<&str>,
+        profile: Option<&str>,
+        until_lock_only: bool,
+    ) -> Result<Option<usize>, AgentError> {
+        if UnixStream::connect(socket_path(&self.runtime_dir)).is_err() {
+            return Ok(None);
+        }
+        let request = Request::Revoke {
+            id: id.map(str::to_owned),
+            profile: profile.map(str::to_owned),
+            until_lock_only,
+        };
+        match self.simple(request)? {
+            Reply::Revoked { count } => Ok(Some(count)),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// The approvals the running agent remembers (`None`: no agent runs).
+    pub fn approvals_running(
+        &self,
+    ) -> Result<Option<Vec<crate::model::approval::Approval>>, AgentError> {
+        if UnixStream::connect(socket_path(&self.runtime_dir)).is_err() {
+            return Ok(None);
+        }
+        match self.simple(Request::Approvals)? {
+            Reply::Approvals { approvals } => Ok(Some(approvals)),
+            _ => Err(unexpected()),
+        }
+    }
+
     pub fn forget_sign_in(&self, identity: &str) -> Result<bool, AgentError> {
         if UnixStream::connect(socket_path(&self.runtime_dir)).is_err() {
             return Ok(false);
@@ -441,14 +477,19 @@ pub trait Answerer {
 pub struct Prompted<'a>(pub Option<&'a dyn Prompter>);
 
 impl Answerer for Prompted<'_> {
-    fn answer(&self, kind: AskKind, ask: &Ask<'_>, _question: Option<&str>) -> Answer {
-        answer(self.0, kind, ask)
+    fn answer(&self, kind: AskKind, ask: &Ask<'_>, question: Option<&str>) -> Answer {
+        answer(self.0, kind, ask, question)
     }
 }
 
 /// Answers one of the agent's asks with `prompter` (the terminal, or
 /// values given up front); without one, says nobody is there.
-fn answer(prompter: Option<&dyn Prompter>, kind: AskKind, ask: &Ask<'_>) -> Answer {
+fn answer(
+    prompter: Option<&dyn Prompter>,
+    kind: AskKind,
+    ask: &Ask<'_>,
+    question: Option<&str>,
+) -> Answer {
     let Some(p) = prompter else {
         return Answer::Unavailable {
             message: "no terminal".into(),
@@ -476,6 +517,12 @@ fn answer(prompter: Option<&dyn Prompter>, kind: AskKind, ask: &Ask<'_>) -> Answ
         // Only flows that ask them (import) answer these.
         AskKind::NewPin | AskKind::Confirm => Answer::Unavailable {
             message: "nothing to answer it with".into(),
+        },
+        AskKind::Approve => match p.approve(question.unwrap_or_default()) {
+            Ok(decision) => Answer::Decision { decision },
+            Err(e) => Answer::Unavailable {
+                message: e.to_string(),
+            },
         },
     }
 }

@@ -41,6 +41,7 @@ impl AgentError {
                 Wire::SignIn => K::SignIn,
                 Wire::Failed => K::Failed,
                 Wire::Protocol => K::Agent,
+                Wire::Denied => K::Denied,
             },
             AgentError::Lock(_) => K::Config,
             _ => K::Agent,

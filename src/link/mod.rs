@@ -1,6 +1,7 @@
 //! The way to the agent, for every process that is not the agent: the
 //! versioned, size-capped JSON-lines wire format ([`protocol`]), who is
-//! at the other end of the socket ([`peer`]), connecting or starting the
+//! at the other end of the socket ([`peer`]) and which program is behind
+//! it ([`requester`]), connecting or starting the
 //! agent ([`client`]), the errors of both sides ([`error`]), and where
 //! sessions are cached ([`cache`]: the kernel keyring, else the agent).
 
@@ -11,3 +12,4 @@ pub mod error;
 pub mod memory;
 pub mod peer;
 pub mod protocol;
+pub mod requester;

@@ -4,10 +4,10 @@
 //! agent asks the client to ask its person (at the client's terminal):
 //!
 //! ```text
-//! → {"v":3,"op":"session","profile":"prod","fresh":false,"answers":true,"interactive":true,"console":false}
-//! ← {"v":3,"reply":"ask","kind":"pin","profile":"prod","identity":"work","mfa_serial":null}
-//! → {"v":3,"answer":"pin","value":"…"}
-//! ← {"v":3,"reply":"session","credentials":"{\"Version\":1,…}","endpoints":{…}}
+//! → {"v":4,"op":"session","profile":"prod","fresh":false,"answers":true,"interactive":true,"console":false}
+//! ← {"v":4,"reply":"ask","kind":"pin","profile":"prod","identity":"work","mfa_serial":null}
+//! → {"v":4,"answer":"pin","value":"…"}
+//! ← {"v":4,"reply":"session","credentials":"{\"Version\":1,…}","endpoints":{…}}
 //! ```
 //!
 //! A request names a profile and options; the agent decides everything
@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// The socket's name inside keyfob's runtime folder.
 pub const SOCKET_NAME: &str = "agent.sock";
@@ -62,6 +62,9 @@ pub enum AskKind {
     /// A yes/no question (the `question` of the ask): answered `yes`, or
     /// `refused`.
     Confirm,
+    /// Whether a program may have the profile's session (the `question`
+    /// names it): answered with a `decision`.
+    Approve,
 }
 
 /// Client → agent. No `Debug`: `session` and `put` can carry secrets.
@@ -121,6 +124,18 @@ pub enum Request {
     /// `keyfob lock --all`: drop every session and every unsealed
     /// Identity Center sign-in held in the agent's memory.
     LockAll,
+    /// The remembered approvals: those held until lock (in the agent's
+    /// memory) and those in the approvals file.
+    Approvals,
+    /// Drops approvals: the one named by `id` (a program's short id),
+    /// else every one of `profile`'s, else (neither) every one.
+    Revoke {
+        id: Option<String>,
+        profile: Option<String>,
+        /// Only those held until lock (`keyfob lock NAME` ends them).
+        #[serde(default)]
+        until_lock_only: bool,
+    },
     Stop,
 }
 
@@ -136,6 +151,10 @@ pub enum Answer {
     },
     /// Yes, to a `confirm` ask.
     Yes,
+    /// The answer to an `approve` ask.
+    Decision {
+        decision: crate::model::approval::Decision,
+    },
     /// Nobody there to ask (no terminal), or nothing given up front.
     Unavailable {
         message: String,
@@ -157,6 +176,9 @@ pub enum ErrorKind {
     Failed,
     /// The peer speaks another protocol version, or not this protocol.
     Protocol,
+    /// The program was not approved for the profile: the person denied
+    /// it, or nobody could be asked.
+    Denied,
 }
 
 /// Agent → client. No `Debug`: sessions.
@@ -218,6 +240,14 @@ pub enum Reply {
     /// Whether something was there to drop.
     Dropped {
         dropped: bool,
+    },
+    /// The remembered approvals (nothing secret).
+    Approvals {
+        approvals: Vec<crate::model::approval::Approval>,
+    },
+    /// How many approvals were dropped.
+    Revoked {
+        count: usize,
     },
     Error {
         kind: ErrorKind,
@@ -285,7 +315,7 @@ mod tests {
             console: false,
         });
         assert!(
-            text.starts_with(r#"{"v":3,"op":"session","profile":"prod""#),
+            text.starts_with(r#"{"v":4,"op":"session","profile":"prod""#),
             "{}",
             text.as_str()
         );
@@ -298,7 +328,7 @@ mod tests {
         });
         assert_eq!(
             answer.as_str(),
-            "{\"v\":3,\"answer\":\"pin\",\"value\":\"123456\"}\n"
+            "{\"v\":4,\"answer\":\"pin\",\"value\":\"123456\"}\n"
         );
         // The old prompt service's request: refused by version.
         let v1 = r#"{"v":1,"ask":"pin","profile":"work","identity":"work","mfa_serial":null,"requester":{"pid":1,"exe":null}}"#;
@@ -309,12 +339,12 @@ mod tests {
         // carrying one is not a request, and the client-named endpoint of
         // v2 is not read.
         for planted in [
-            r#"{"v":3,"op":"put","key":"role.prod","value":"{}","expires":9999999999}"#,
-            r#"{"v":3,"op":"get","key":"role.prod"}"#,
+            r#"{"v":4,"op":"put","key":"role.prod","value":"{}","expires":9999999999}"#,
+            r#"{"v":4,"op":"get","key":"role.prod"}"#,
         ] {
             assert!(decode::<Request>(planted).is_err(), "{planted}");
         }
-        let named = r#"{"v":3,"op":"session","profile":"p","fresh":false,"answers":false,"interactive":false,"endpoint":"http://127.0.0.1:9","region":"eu-west-1"}"#;
+        let named = r#"{"v":4,"op":"session","profile":"p","fresh":false,"answers":false,"interactive":false,"endpoint":"http://127.0.0.1:9","region":"eu-west-1"}"#;
         assert!(matches!(
             decode::<Request>(named),
             Ok(Request::Session { .. })

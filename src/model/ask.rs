@@ -4,6 +4,7 @@
 
 use std::io;
 
+use crate::model::approval::Decision;
 use crate::model::secret::Pin;
 
 /// What a prompt is for, so the one asked knows who wants what.
@@ -23,6 +24,15 @@ pub trait Prompter {
     fn interactive(&self) -> bool;
     /// Tells the person something (e.g. why they must wait).
     fn notice(&self, _text: &str) {}
+    /// Asks whether a program may have a profile's session: `question`
+    /// names the program, its parents, its folder, the profile and the
+    /// account. Only a person answers it (never a value given up front).
+    fn approve(&self, _question: &str) -> Result<Decision, PromptError> {
+        Err(PromptError::NotGiven {
+            what: "approval",
+            hint: "approve the program in the keyfob app, at its terminal, or with keyfob approvals add",
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -23,6 +23,9 @@ pub enum ErrorKind {
     Conflict,
     /// The person said no, or nobody could be asked.
     NotConfirmed,
+    /// A program was not approved for a profile's sessions: the person
+    /// denied it, or nobody could be asked. The CLI exits 4.
+    Denied,
     /// The profile is locked and nobody was asked for its PIN.
     Locked,
     /// An Identity Center sign-in ended and nothing could renew it: sign

@@ -53,6 +53,12 @@ pub enum Field {
     Template,
     /// Where an identity's calls go (`--endpoint-url`).
     EndpointUrl,
+    /// When the agent asks before handing a session to a program.
+    ApprovalRule,
+    /// A program to approve (`keyfob approvals add PROGRAM`).
+    Program,
+    /// How far back the access log is read (`keyfob log --since`).
+    Since,
 }
 
 impl fmt::Display for Field {
@@ -87,6 +93,9 @@ impl fmt::Display for Field {
             Field::Scopes => "scopes",
             Field::Template => "template",
             Field::EndpointUrl => "endpoint URL",
+            Field::ApprovalRule => "approval rule",
+            Field::Program => "program",
+            Field::Since => "since",
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Values and their rules, with no I/O: what every layer above shares.
 
+pub mod approval;
 pub mod ask;
 pub mod duration;
 pub mod endpoints;

@@ -4,6 +4,7 @@
 //! botocore capture.
 
 use crate::credentials::{Ask, Prompter};
+use crate::model::approval::Decision;
 use crate::model::ask::PromptError;
 use crate::model::secret::Pin;
 
@@ -43,6 +44,24 @@ impl Prompter for TtyPrompter {
     fn notice(&self, text: &str) {
         super::tty::say(text);
     }
+
+    /// Shows the question on the terminal and reads the answer until it
+    /// is one of the choices (three tries; anything else denies).
+    fn approve(&self, question: &str) -> Result<Decision, PromptError> {
+        super::tty::say(question);
+        for _ in 0..3 {
+            let answer = super::tty::ask(
+                "keyfob: allow [o]nce, until [l]ock, for a while (e.g. 8h), or [d]eny? ",
+                "approval",
+                "approve the program in the keyfob app or with keyfob approvals add",
+            )?;
+            if let Some(decision) = Decision::parse(&answer) {
+                return Ok(decision);
+            }
+            super::tty::say("keyfob: answer o, l, a duration from 1m to 30d (like 8h), or d");
+        }
+        Ok(Decision::Deny)
+    }
 }
 
 /// Answers from values given up front (`--pin-stdin`, `--mfa-code`), for
@@ -69,5 +88,17 @@ impl Prompter for FixedPrompter {
 
     fn interactive(&self) -> bool {
         false
+    }
+
+    /// Never from what was given up front: the person at the terminal, if
+    /// there is one.
+    fn approve(&self, question: &str) -> Result<Decision, PromptError> {
+        if super::tty::available() {
+            return TtyPrompter.approve(question);
+        }
+        Err(PromptError::NotGiven {
+            what: "approval",
+            hint: "approve the program in the keyfob app or at a terminal, or pre-approve it with keyfob approvals add",
+        })
     }
 }

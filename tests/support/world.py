@@ -24,12 +24,17 @@ class World:
     D-Bus session with gnome-keyring unlocked, and the moto launcher (auth
     on, 127.0.0.1 only); `keyfob` runs the given binary in it."""
 
-    def __init__(self, keyfob: Path) -> None:
+    def __init__(self, keyfob: Path, approvals: str = "off") -> None:
         self.cli = keyfob
         self.dir = Path(tempfile.mkdtemp(prefix="keyfob-bench-"))
         for d in ("home", "config", "data", "run"):
             (self.dir / d).mkdir()
         os.chmod(self.dir / "run", 0o700)
+        # The approval rule (off: as a setup made before approvals, which
+        # the checks of other features are; a new setup's own default is
+        # new-programs).
+        (self.dir / "config/keyfob").mkdir(mode=0o700)
+        (self.dir / "config/keyfob/config.toml").write_text(f'[settings]\napprovals = "{approvals}"\n')
         self.env = {
             "PATH": os.environ["PATH"],
             "HOME": str(self.dir / "home"),

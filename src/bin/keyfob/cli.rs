@@ -93,10 +93,102 @@ pub enum Command {
     /// code), sign in again.
     #[command(subcommand)]
     Sso(SsoCommand),
+    /// Which programs may have which profile's sessions: list, revoke,
+    /// pre-approve a script, and the rule that asks (off, new-programs,
+    /// every-time).
+    #[command(subcommand)]
+    Approvals(ApprovalsCommand),
+    /// The access log: every session handed out or refused, by whom.
+    Log(LogArgs),
+    /// What protects your keys here, and what you could turn on.
+    Doctor(DoctorArgs),
     /// Run the agent: the one process that holds sessions and asks for
     /// PINs. Other commands start it when needed; a systemd user unit may
     /// too. It exits after holding no session for the idle time.
     Agent(AgentArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// The approvals that hold now: until lock (the agent's), for a while,
+    /// and pre-approved programs.
+    List(JsonArg),
+    /// Drop approvals: one program's (its id from `list`), a profile's, or
+    /// (--all) every one.
+    Revoke(RevokeArgs),
+    /// Pre-approve a program (a script, a cron job's command) for a
+    /// profile, until revoked or for --for.
+    Add(ApprovalAddArgs),
+    /// Show the approval rule, or set it (globally, or for one profile).
+    Rule(RuleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The program's id, as `keyfob approvals list` shows it.
+    #[arg(required_unless_present_any = ["profile", "all"])]
+    pub id: Option<String>,
+    /// Only this profile's approvals.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Every approval.
+    #[arg(long, conflicts_with_all = ["id", "profile"])]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApprovalAddArgs {
+    /// The program: an executable, or a script (`#!` line) whose
+    /// interpreter is found as the kernel will run it.
+    pub program: std::path::PathBuf,
+    /// The profile it may have.
+    #[arg(long)]
+    pub profile: String,
+    /// Only for this long (1m to 30d, e.g. 8h); else until revoked.
+    #[arg(long = "for", value_name = "DURATION")]
+    pub duration: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// off, new-programs or every-time; none: show the rules.
+    pub rule: Option<String>,
+    /// Set this profile's own rule (instead of the global one).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Remove the profile's own rule: the global one applies to it.
+    #[arg(long, requires = "profile", conflicts_with = "rule")]
+    pub clear: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only this profile's entries.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Only entries this recent (e.g. 1h, 30m, 7d).
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// Keep printing entries as they are written.
+    #[arg(long, short)]
+    pub follow: bool,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

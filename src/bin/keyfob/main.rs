@@ -1,8 +1,10 @@
 //! The `keyfob` command. Parses arguments, sets up logging, runs one
 //! command, and turns its error into one line on stderr and an exit code:
 //! 0 success, 1 failure, 2 refused input (a field, a name, a usage error),
-//! 3 `audit` found something that needs action.
+//! 3 `audit` found something that needs action, 4 a program was denied a
+//! profile's session (approvals).
 
+mod approvals;
 mod cli;
 mod container;
 mod identity;
@@ -79,6 +81,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::TrustPolicy(args) => thirdparty::trust_policy(args),
         Command::Sso(cmd) => sso::run(&ctx, cmd),
         Command::Agent(args) => sessions::agent(ctx, args),
+        Command::Approvals(cmd) => approvals::run(&ctx, cmd),
+        Command::Log(args) => approvals::log(&ctx, args),
+        Command::Doctor(args) => approvals::doctor(&ctx, args),
         Command::Completions(args) => {
             use clap::CommandFactory;
             clap_complete::generate(
@@ -110,6 +115,9 @@ fn one_line(err: &anyhow::Error) -> String {
     text
 }
 
+/// The exit code of a request the approvals refused.
+const DENIED_EXIT: u8 = 4;
+
 /// Refused input exits 2, like a usage error; anything else 1. The kind
 /// is the library's one answer (`kind()`), whichever of its errors the
 /// command returned.
@@ -117,9 +125,11 @@ fn exit_code(err: &anyhow::Error) -> ExitCode {
     if err.is::<keys::Findings>() {
         return ExitCode::from(keys::AUDIT_FINDINGS_EXIT);
     }
-    let refused = err
-        .chain()
-        .any(|e| kind_of(e).is_some_and(ErrorKind::is_refusal));
+    let kinds: Vec<ErrorKind> = err.chain().filter_map(kind_of).collect();
+    if kinds.contains(&ErrorKind::Denied) {
+        return ExitCode::from(DENIED_EXIT);
+    }
+    let refused = kinds.into_iter().any(ErrorKind::is_refusal);
     ExitCode::from(if refused { 2 } else { 1 })
 }
 

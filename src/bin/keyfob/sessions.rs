@@ -45,7 +45,17 @@ pub fn session(kf: &Keyfob, profile: &Profile) -> anyhow::Result<Session> {
 /// cached session) reads config.toml and the kernel keyring, nothing else.
 pub fn credential_process(kf: &Keyfob, args: ProfileArg) -> anyhow::Result<()> {
     let profile = kf.profile(&args.profile)?;
-    let session = session(kf, &profile)?;
+    // Served from the cache here: printed first, logged after.
+    if let Some(session) = app::cached_here(kf, &profile)? {
+        thirdparty::warn(&profile);
+        print_process_json(&session)?;
+        app::log_served_here(kf, &profile, &session);
+        return Ok(());
+    }
+    print_process_json(&session(kf, &profile)?)
+}
+
+fn print_process_json(session: &Session) -> anyhow::Result<()> {
     let json = session.to_process_json();
     raw_stdout()?
         .write_all(json.as_bytes())

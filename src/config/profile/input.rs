@@ -174,6 +174,7 @@ impl Profile {
             region,
             sso: None,
             defaults: Durations::default(),
+            approvals: Default::default(),
         })
     }
 }

@@ -64,6 +64,10 @@ pub struct Profile {
     /// The durations used where this profile sets none (from settings).
     #[serde(skip)]
     pub defaults: Durations,
+    /// When the agent asks before handing this profile's session to a
+    /// program (from settings: the global rule or this profile's own).
+    #[serde(skip)]
+    pub approvals: crate::model::approval::ApprovalRule,
 }
 
 /// An Identity Center account and role (`sso_account_id`, `sso_role_name`
@@ -246,6 +250,7 @@ impl Profile {
             region: None,
             sso: None,
             defaults: Durations::default(),
+            approvals: Default::default(),
         }
     }
 

@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::link::peer::{Peer, start_time, trusted_binaries};
+use super::peer::{Peer, start_time, trusted_binaries};
 
 /// The program that asked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,16 +127,30 @@ fn plain_shell(p: &Proc) -> bool {
 /// The requester behind socket peer `peer` (see the module docs). `cli`
 /// is the keyfob binary whose processes are walked past.
 pub fn requester(peer: &Peer, cli: &Path) -> Requester {
+    // Start from the peer only as the pidfd names it; then up.
+    let start = (peer.exe.is_some() && peer.alive()).then_some(peer.pid);
+    walk(start, peer.pid, peer.start_time, cli)
+}
+
+/// The requester behind this process: what a `keyfob credential-process`
+/// that served a session itself writes in the access log.
+pub fn requester_of_self(cli: &Path) -> Requester {
+    let pid = std::process::id();
+    let start_time = start_time(pid).unwrap_or(0);
+    walk(Some(pid), pid, start_time, cli)
+}
+
+fn walk(start: Option<u32>, pid: u32, peer_start: u64, cli: &Path) -> Requester {
+    let peer_pid = pid;
     let keyfob = trusted_binaries(cli);
     let mut chain = Vec::new();
-    // Start from the peer only as the pidfd names it; then up.
-    let mut next = (peer.exe.is_some() && peer.alive()).then_some(peer.pid);
+    let mut next = start;
     while let Some(pid) = next {
         if pid <= 1 || chain.len() >= 32 {
             break;
         }
         let Some(p) = read_proc(pid) else { break };
-        if chain.is_empty() && p.start_time != peer.start_time {
+        if chain.is_empty() && p.start_time != peer_start {
             break; // not the peer any more
         }
         next = (p.session != p.pid).then_some(p.ppid);
@@ -150,8 +164,8 @@ pub fn requester(peer: &Peer, cli: &Path) -> Requester {
         .unwrap_or(0);
     let Some(p) = chain.get(start) else {
         return Requester {
-            pid: peer.pid,
-            start_time: peer.start_time,
+            pid: peer_pid,
+            start_time: peer_start,
             exe: None,
             cwd: None,
             script: None,
