@@ -3,6 +3,7 @@
 //! AWS emulator; `util` starts them.
 
 mod agent;
+mod approvals;
 mod badinput;
 mod chains;
 mod concurrency;
