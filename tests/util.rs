@@ -634,9 +634,13 @@ impl Env {
             .filter(|p| {
                 let name = p.file_name().unwrap_or_default().to_string_lossy();
                 let runtime = p.starts_with(self.root.path().join("run"));
+                // The access log records refusals too (and the programs
+                // seen): a log, not state a refused command may change.
+                let log = name.starts_with("access.log") || name == "programs-seen";
                 !(name == "vault.lock"
                     || name.ends_with(".keyfob.lock")
-                    || (runtime && name.ends_with(".lock")))
+                    || (runtime && name.ends_with(".lock"))
+                    || log)
             })
             .map(|p| {
                 let bytes = std::fs::read(&p).unwrap_or_default();
