@@ -159,6 +159,40 @@ def main() -> int:
         report(f"Ratio: **{median_ms(kf) / median_ms(cat):.2f}×** (goal ≤ 3×).")
         report()
 
+        # 1b. Approvals: profile `guarded` (the identity's session too)
+        # under `new-programs`, this script pre-approved for it. Its warm
+        # call asks the agent, which finds the requester (this script, as
+        # the kernel runs it), checks the approval and logs the access;
+        # `work` (approvals off) is served from the kernel keyring by the
+        # CLI, which logs it itself. Interleaved with cat.
+        world.keyfob("profile", "add", "guarded", "--identity", "work")
+        world.keyfob("unlock", "guarded", "--pin-stdin", stdin=f"{PIN}\n")
+        world.keyfob("approvals", "rule", "new-programs", "--profile", "guarded")
+        world.keyfob("approvals", "add", str(Path(__file__).resolve()), "--profile", "guarded")
+        subprocess.run([str(KEYFOB), "credential-process", "guarded"], env=world.env, check=True,
+                       capture_output=True)
+        off, on, cat3 = [], [], []
+        for _ in range(runs):
+            off.append(timed([str(KEYFOB), "credential-process", "work"], world.env))
+            on.append(timed([str(KEYFOB), "credential-process", "guarded"], world.env))
+            cat3.append(timed(["cat", str(json_file)], world.env))
+        logged = world.keyfob("log", "--json", "--profile", "guarded").stdout.count("\n")
+        report("## Warm path with approvals")
+        report()
+        report(f"`keyfob credential-process` on a profile with approvals off (served from the kernel keyring by "
+               f"the CLI, which writes the access log itself) and on one under `new-programs` with the calling "
+               f"program approved (served by the agent, which checks the requester and logs), {runs} runs each, "
+               "interleaved with `cat`:")
+        report()
+        report(f"| command | median |\n|---|---|\n| approvals off | {median_ms(off):.2f} ms |\n"
+               f"| approvals on, program approved | {median_ms(on):.2f} ms |\n"
+               f"| cat (same JSON) | {median_ms(cat3):.2f} ms |")
+        report()
+        report(f"Approvals cost **{median_ms(on) - median_ms(off):+.2f} ms** per warm call "
+               f"({median_ms(on) / median_ms(cat3):.2f}× cat against {median_ms(off) / median_ms(cat3):.2f}×); "
+               f"the access log holds {logged} entries for `guarded`.")
+        report()
+
         # 2. Cold path overhead over a bare STS call: a role profile whose
         # identity session is cached, so the cold path is one AssumeRole;
         # the bare call is the same AssumeRole by a minimal program on the

@@ -99,7 +99,13 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
             if let Some(refusal) = access.gate(agent, &asker, &profile) {
                 return refusal;
             }
-            let cached = !fresh && !console && app::is_cached(kf, &profile);
+            // A cached session is handed out as it is (and logged so).
+            let hit = if fresh || console {
+                None
+            } else {
+                app::cached_session(kf, &profile)
+            };
+            let cached = hit.is_some();
             let prompter: Option<&dyn Prompter> =
                 (answers || agent.asker.is_some()).then_some(&asker as &dyn Prompter);
             let started = OffsetDateTime::now_utc();
@@ -112,7 +118,10 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
                     app::make_session(kf, &profile, fresh, prompter)
                 }
             };
-            let mut made = run(prompter);
+            let mut made = match hit {
+                Some(session) => Ok(session),
+                None => run(prompter),
+            };
             // An Identity Center sign-in nothing could renew, for a client
             // with no terminal (a terminal signs in itself): the app signs
             // in, then the request is tried again.

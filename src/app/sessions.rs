@@ -101,14 +101,12 @@ pub fn log_served_here(kf: &Keyfob, profile: &Profile, session: &Session) {
     }
 }
 
-/// Whether the profile's session is cached and fresh (what the access
-/// log calls "from cache").
-pub fn is_cached(kf: &Keyfob, profile: &Profile) -> bool {
-    let Ok(cache) = kf.cache() else { return false };
+/// The profile's session if it is cached and fresh (what the access log
+/// calls "from cache"), read from this process's cache.
+pub fn cached_session(kf: &Keyfob, profile: &Profile) -> Option<Session> {
+    let cache = kf.cache().ok()?;
     let vault = || kf.vault();
-    kf.provider(cache.as_ref(), &vault, None)
-        .cached(profile)
-        .is_some()
+    kf.provider(cache.as_ref(), &vault, None).cached(profile)
 }
 
 /// Makes (or finds cached, unless `fresh`) the profile's session in this

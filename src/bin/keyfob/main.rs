@@ -39,6 +39,12 @@ static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
     zeroizing_alloc::ZeroAlloc(std::alloc::System);
 
 fn main() -> ExitCode {
+    // The warm path, `keyfob credential-process NAME` with its session
+    // cached, is served before clap, logging or anything else is set up
+    // (they were most of its cost); anything else takes the full path.
+    if let Some(code) = sessions::warm_credential_process() {
+        return code;
+    }
     let cli = Cli::parse();
     init_logging();
     match run(cli) {
@@ -177,7 +183,7 @@ fn init_logging() {
 /// `--store` or the settings, and this binary's own path for the
 /// `credential_process` lines. The file store's fall-back notice goes to
 /// stderr, once.
-fn open(store: Option<Backend>) -> anyhow::Result<Keyfob> {
+pub(crate) fn open(store: Option<Backend>) -> anyhow::Result<Keyfob> {
     let exe = std::env::current_exe().context("finding keyfob's own path")?;
     let exe = exe.canonicalize().unwrap_or(exe);
     Ok(Keyfob::from_env(exe, store)?.with_notices(|notice| eprintln!("{notice}")))
