@@ -122,9 +122,27 @@ fn pid_of_pidfd(fd: &OwnedFd) -> Option<u32> {
 /// Field 22 of `/proc/PID/stat` (after the parenthesised name, whose
 /// text can hold anything, so split after its last `)`).
 pub fn start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let stat = read_small(&format!("/proc/{pid}/stat"))?;
     let rest = stat.rsplit_once(')')?.1;
     rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// A small `/proc` file in one read: the kernel shows their size as 0, so
+/// `read_to_string` would grow its buffer read by read.
+pub(crate) fn read_small(path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut buf = [0u8; 2048];
+    let mut len = 0;
+    while len < buf.len() {
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(String::from_utf8_lossy(&buf[..len]).into_owned())
 }
 
 /// The variable naming one more binary a client accepts as its agent (a
@@ -137,6 +155,21 @@ pub const TRUSTED_AGENT_VAR: &str = "KEYFOB_TRUSTED_AGENT";
 /// keyfob CLI and desktop app beside it, those beside `cli` (the installed
 /// CLI that starts agents), and [`TRUSTED_AGENT_VAR`]'s.
 pub fn trusted_binaries(cli: &Path) -> Vec<PathBuf> {
+    // Found once per process and `cli` (each is a dozen path lookups; the
+    // agent asks on every request).
+    static FOUND: std::sync::Mutex<Option<(PathBuf, Vec<PathBuf>)>> = std::sync::Mutex::new(None);
+    let mut found = FOUND.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((for_cli, list)) = found.as_ref()
+        && for_cli == cli
+    {
+        return list.clone();
+    }
+    let list = find_trusted_binaries(cli);
+    *found = Some((cli.to_owned(), list.clone()));
+    list
+}
+
+fn find_trusted_binaries(cli: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut add_with_siblings = |p: &Path| {
         let Ok(p) = std::fs::canonicalize(p) else {

@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::peer::{Peer, start_time, trusted_binaries};
+use super::peer::{Peer, read_small, start_time, trusted_binaries};
 
 /// The program that asked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,23 +43,37 @@ struct Proc {
     args: Vec<String>,
 }
 
-fn read_proc(pid: u32) -> Option<Proc> {
-    let before = start_time(pid)?;
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised name: state, ppid, pgrp, session.
+/// `/proc/PID/stat`'s start time, parent and session.
+fn stat_of(pid: u32) -> Option<(u64, u32, u32)> {
+    let stat = read_small(&format!("/proc/{pid}/stat"))?;
+    // Fields after the parenthesised name (whose text can hold anything):
+    // state, ppid, pgrp, session, … starttime is the 20th.
     let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ppid = rest.get(1)?.parse().ok()?;
-    let session = rest.get(3)?.parse().ok()?;
+    Some((
+        rest.get(19)?.parse().ok()?,
+        rest.get(1)?.parse().ok()?,
+        rest.get(3)?.parse().ok()?,
+    ))
+}
+
+/// Reads process `pid` while it is alive: its arguments only where they
+/// matter (a shell or an interpreter: what it runs), its folder later and
+/// only for the requester.
+fn read_proc(pid: u32) -> Option<Proc> {
+    let (before, ppid, session) = stat_of(pid)?;
     let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
-    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
-    let args = std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| {
-            b.split(|c| *c == 0)
-                .filter(|a| !a.is_empty())
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
+    let args = if exe.as_deref().is_some_and(interpreter) {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|b| {
+                b.split(|c| *c == 0)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     // The same process throughout, or none of it is trusted.
     (start_time(pid) == Some(before)).then_some(Proc {
         pid,
@@ -67,9 +81,18 @@ fn read_proc(pid: u32) -> Option<Proc> {
         ppid,
         session,
         exe,
-        cwd,
+        cwd: None,
         args,
     })
+}
+
+/// Reads `p`'s working directory, if it is still the same process.
+fn with_cwd(mut p: Proc) -> Proc {
+    let cwd = std::fs::read_link(format!("/proc/{}/cwd", p.pid)).ok();
+    if start_time(p.pid) == Some(p.start_time) {
+        p.cwd = cwd;
+    }
+    p
 }
 
 fn base_name(exe: &Path) -> String {
@@ -140,13 +163,17 @@ pub fn requester_of_self(cli: &Path) -> Requester {
     walk(Some(pid), pid, start_time, cli)
 }
 
+/// The most processes read up from the peer: the requester and the
+/// programs above it that a person reads (deeper chains are cut here).
+const MAX_CHAIN: usize = 12;
+
 fn walk(start: Option<u32>, pid: u32, peer_start: u64, cli: &Path) -> Requester {
     let peer_pid = pid;
     let keyfob = trusted_binaries(cli);
     let mut chain = Vec::new();
     let mut next = start;
     while let Some(pid) = next {
-        if pid <= 1 || chain.len() >= 32 {
+        if pid <= 1 || chain.len() >= MAX_CHAIN {
             break;
         }
         let Some(p) = read_proc(pid) else { break };
@@ -162,6 +189,10 @@ fn walk(start: Option<u32>, pid: u32, peer_start: u64, cli: &Path) -> Requester 
         .position(|p| !is_keyfob(p) && !plain_shell(p))
         .or_else(|| chain.iter().position(|p| !is_keyfob(p)))
         .unwrap_or(0);
+    if start < chain.len() {
+        let p = chain.remove(start);
+        chain.insert(start, with_cwd(p));
+    }
     let Some(p) = chain.get(start) else {
         return Requester {
             pid: peer_pid,
