@@ -177,6 +177,8 @@ pub struct Keyfob {
     /// The remembered approvals (the agent's: those until lock live in its
     /// memory), shared with its siblings.
     pub approvals: Arc<approvals::ApprovalBook>,
+    /// The agent's resolved profiles (see [`Keyfob::profile`]).
+    resolved_profiles: Arc<ResolvedProfiles>,
 }
 
 impl Keyfob {
@@ -209,6 +211,7 @@ impl Keyfob {
             resolved: Arc::default(),
             held: Arc::default(),
             approvals: Arc::new(approvals::ApprovalBook::new(&paths.data_dir)),
+            resolved_profiles: Arc::default(),
             paths,
         })
     }
@@ -244,6 +247,7 @@ impl Keyfob {
             resolved: self.resolved.clone(),
             held: self.held.clone(),
             approvals: self.approvals.clone(),
+            resolved_profiles: self.resolved_profiles.clone(),
         }
     }
 
@@ -377,9 +381,24 @@ impl Keyfob {
     /// A profile by name; an identity's name without a profile of its own
     /// means that identity's plain profile.
     pub fn profile(&self, name: &str) -> Result<Profile, AppError> {
+        let path = self.paths.config_file();
+        // The agent keeps what it resolved while config.toml is the same
+        // file version (a write renames a new file over it).
+        let stamp = self.agent_cache.as_ref().and_then(|_| file_stamp(&path));
+        if let Some(stamp) = stamp
+            && let Some(p) = self.resolved_profiles.get(name, stamp)
+        {
+            return Ok(p);
+        }
         // Only the tables this profile needs are parsed (the warm path).
-        let book = ProfileBook::load_for(&self.paths.config_file(), Some(name))?;
-        resolve(self, &book, name)
+        let book = ProfileBook::load_for(&path, Some(name))?;
+        let (profile, from_book) = resolve(self, &book, name)?;
+        if let Some(stamp) = stamp
+            && from_book
+        {
+            self.resolved_profiles.put(name, stamp, &profile);
+        }
+        Ok(profile)
     }
 
     /// Every profile in config.toml, in file order.
@@ -431,24 +450,58 @@ impl SessionCache for Shared {
     }
 }
 
-/// `name` in `book`, or an identity's plain profile.
-fn resolve(kf: &Keyfob, book: &ProfileBook, name: &str) -> Result<Profile, AppError> {
-    let found = match book.get(name) {
-        Ok(p) => p,
+/// A file's version: inode, modification time and size.
+pub(crate) type Stamp = (u64, i64, i64, u64);
+
+fn file_stamp(path: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.ino(), m.mtime(), m.mtime_nsec(), m.size()))
+}
+
+/// Profiles the agent resolved, with the config.toml version they came
+/// from (see [`Keyfob::profile`]).
+#[derive(Default)]
+pub struct ResolvedProfiles(std::sync::Mutex<std::collections::HashMap<String, (Stamp, Profile)>>);
+
+impl ResolvedProfiles {
+    fn get(&self, name: &str, stamp: Stamp) -> Option<Profile> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(name)
+            .filter(|(s, _)| *s == stamp)
+            .map(|(_, p)| p.clone())
+    }
+
+    fn put(&self, name: &str, stamp: Stamp, profile: &Profile) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Another version of the file: what was kept from the last is stale.
+        map.retain(|_, (s, _)| *s == stamp);
+        map.insert(name.to_owned(), (stamp, profile.clone()));
+    }
+}
+
+/// `name` in `book`, or an identity's plain profile; whether it was in
+/// the book (else the vault named it).
+fn resolve(kf: &Keyfob, book: &ProfileBook, name: &str) -> Result<(Profile, bool), AppError> {
+    let (found, from_book) = match book.get(name) {
+        Ok(p) => (p, true),
         Err(ProfileError::NotFound { .. }) => {
             let identity = kf
                 .vault()?
                 .get(name)
                 .map_err(|_| ProfileError::NotFound { name: name.into() })?;
-            Profile::plain(&identity.name)
+            (Profile::plain(&identity.name), false)
         }
         Err(e) => return Err(e.into()),
     };
     let settings = kf.settings_in(book);
-    Ok(Profile {
-        approvals: settings.approval_rule(name),
-        ..found.with_defaults(settings.durations)
-    })
+    Ok((
+        Profile {
+            approvals: settings.approval_rule(name),
+            ..found.with_defaults(settings.durations)
+        },
+        from_book,
+    ))
 }
 
 /// config.toml and the AWS config file, held locked while this lives.

@@ -44,7 +44,7 @@ pub fn use_profile(kf: &Keyfob, name: &str, confirm: &dyn Confirm) -> Result<Pro
     kf.profile(name)?;
     let answer = super::take_over_answer(kf, "default", confirm)?;
     let mut files = kf.edit_files()?;
-    let profile = resolve(kf, &files.book, name)?;
+    let (profile, _) = resolve(kf, &files.book, name)?;
     files.may_write("default", &answer)?;
     wiring::point_at(
         &mut files.aws,

@@ -39,15 +39,23 @@ static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
     zeroizing_alloc::ZeroAlloc(std::alloc::System);
 
 fn main() -> ExitCode {
-    // The warm path, `keyfob credential-process NAME` with its session
-    // cached, is served before clap, logging or anything else is set up
-    // (they were most of its cost); anything else takes the full path.
-    if let Some(code) = sessions::warm_credential_process() {
-        return code;
+    // What every AWS tool runs, `keyfob credential-process NAME`, is
+    // recognised before clap and logging are set up (on the warm path they
+    // were most of its cost); `KEYFOB_LOG` or `KEYFOB_STORE` take the full
+    // path, which reads them.
+    if let Some(profile) = sessions::credential_process_args() {
+        return finish(open(None).and_then(|kf| {
+            sessions::credential_process(&kf, cli::ProfileArg { profile })
+        }));
     }
     let cli = Cli::parse();
     init_logging();
-    match run(cli) {
+    finish(run(cli))
+}
+
+/// The exit code of a command's result, its error printed as one line.
+fn finish(result: anyhow::Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("keyfob: {}", one_line(&err));
@@ -183,7 +191,7 @@ fn init_logging() {
 /// `--store` or the settings, and this binary's own path for the
 /// `credential_process` lines. The file store's fall-back notice goes to
 /// stderr, once.
-pub(crate) fn open(store: Option<Backend>) -> anyhow::Result<Keyfob> {
+fn open(store: Option<Backend>) -> anyhow::Result<Keyfob> {
     let exe = std::env::current_exe().context("finding keyfob's own path")?;
     let exe = exe.canonicalize().unwrap_or(exe);
     Ok(Keyfob::from_env(exe, store)?.with_notices(|notice| eprintln!("{notice}")))

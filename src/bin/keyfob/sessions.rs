@@ -55,32 +55,19 @@ pub fn credential_process(kf: &Keyfob, args: ProfileArg) -> anyhow::Result<()> {
     print_process_json(&session(kf, &profile)?)
 }
 
-/// `keyfob credential-process NAME` served from the cache, recognised
-/// before clap parses anything: `None` (nothing printed) when these are
-/// not exactly the arguments, when `KEYFOB_LOG` or `KEYFOB_STORE` asks for
-/// the full path's handling, or when the session is not cached here; the
-/// full path then runs as if this had not.
-pub fn warm_credential_process() -> Option<std::process::ExitCode> {
+/// The profile of `keyfob credential-process NAME` when these are exactly
+/// the arguments and neither `KEYFOB_LOG` nor `KEYFOB_STORE` is set: the
+/// command every AWS tool runs, served without clap or logging set up.
+pub fn credential_process_args() -> Option<String> {
     let mut args = std::env::args_os().skip(1);
     let (command, name) = (args.next()?, args.next()?);
     if command != "credential-process" || args.next().is_some() {
         return None;
     }
-    let name = name.to_str().filter(|n| !n.starts_with('-'))?;
     if std::env::var_os("KEYFOB_LOG").is_some() || std::env::var_os("KEYFOB_STORE").is_some() {
         return None;
     }
-    let kf = crate::open(None).ok()?;
-    let profile = kf.profile(name).ok()?;
-    let session = app::cached_here(&kf, &profile).ok()??;
-    thirdparty::warn(&profile);
-    // Printed or not, it is answered here: never twice.
-    if let Err(e) = print_process_json(&session) {
-        eprintln!("keyfob: {e:#}");
-        return Some(std::process::ExitCode::FAILURE);
-    }
-    app::log_served_here(&kf, &profile, &session);
-    Some(std::process::ExitCode::SUCCESS)
+    name.into_string().ok().filter(|n| !n.starts_with('-'))
 }
 
 fn print_process_json(session: &Session) -> anyhow::Result<()> {
