@@ -115,6 +115,28 @@ impl Hashes {
     }
 }
 
+/// The program `interpreter` running `script` (`keyfob approvals add
+/// python3 job.py`): the interpreter found on PATH as the kernel runs it.
+pub fn script_program(interpreter: &str, script: &std::path::Path) -> Result<Program, String> {
+    let hashes = Hashes::default();
+    let exe = if interpreter.contains('/') {
+        interpreter.to_owned()
+    } else {
+        which(interpreter).ok_or_else(|| format!("{interpreter} is not on PATH"))?
+    };
+    let exe = std::fs::canonicalize(&exe).map_err(|e| format!("{exe}: {e}"))?;
+    let full = std::fs::canonicalize(script).map_err(|e| format!("{}: {e}", script.display()))?;
+    let open = |p: &std::path::Path| File::open(p).map_err(|e| format!("{}: {e}", p.display()));
+    Ok(Program {
+        exe: exe.display().to_string(),
+        exe_sha256: hashes
+            .of(open(&exe)?)
+            .ok_or("cannot read the interpreter")?,
+        script: Some(full.display().to_string()),
+        script_sha256: Some(hashes.of(open(&full)?).ok_or("cannot read the script")?),
+    })
+}
+
 /// The program at `path` as approvals know it (`keyfob approvals add`): an
 /// executable, or a script with its interpreter read from its `#!` line.
 pub fn program_at(path: &std::path::Path) -> Result<Program, String> {
@@ -144,6 +166,13 @@ pub fn program_at(path: &std::path::Path) -> Result<Program, String> {
             script: Some(full.display().to_string()),
             script_sha256: Some(hashes.of(open(&full)?).ok_or("cannot read the script")?),
         });
+    }
+    if !head.starts_with(b"\x7fELF") {
+        return Err(format!(
+            "{} is neither a program nor a script with a #! line: name the interpreter that runs it too, e.g. keyfob approvals add python3 {} --profile NAME",
+            full.display(),
+            path.display()
+        ));
     }
     Ok(Program {
         exe: full.display().to_string(),
@@ -199,5 +228,16 @@ mod tests {
         assert!(bin.script.is_none());
         let missing = program_at(std::path::Path::new("/nonexistent/tool")).unwrap_err();
         assert!(missing.contains("/nonexistent/tool"), "{missing}");
+        // No #! line: the interpreter must be named, and then is found.
+        let bare = dir.path().join("job2.py");
+        std::fs::write(&bare, "print(2)\n").unwrap();
+        let refused = program_at(&bare).unwrap_err();
+        assert!(refused.contains("approvals add python3"), "{refused}");
+        let named = script_program("python3", &bare).unwrap();
+        assert_eq!(named.exe, p.exe, "the same interpreter as the #! line's");
+        assert_eq!(
+            named.script.as_deref(),
+            Some(std::fs::canonicalize(&bare).unwrap().to_str().unwrap())
+        );
     }
 }

@@ -77,8 +77,13 @@ pub fn run(kf: &Keyfob, cmd: ApprovalsCommand) -> anyhow::Result<()> {
                     }
                 }
             };
-            let program = keyfob::agent::programs::program_at(&args.program)
-                .map_err(|reason| FieldError::new(Field::Program, reason))?;
+            let program = match &args.script {
+                Some(script) => {
+                    keyfob::agent::programs::script_program(&args.program.to_string_lossy(), script)
+                }
+                None => keyfob::agent::programs::program_at(&args.program),
+            }
+            .map_err(|reason| FieldError::new(Field::Program, reason))?;
             let approval = Approval {
                 program,
                 profile: profile.name.clone(),

@@ -146,8 +146,11 @@ pub struct RevokeArgs {
 #[derive(Debug, Args)]
 pub struct ApprovalAddArgs {
     /// The program: an executable, or a script (`#!` line) whose
-    /// interpreter is found as the kernel will run it.
+    /// interpreter is found as the kernel will run it; or an interpreter
+    /// (`python3`), followed by its script.
     pub program: std::path::PathBuf,
+    /// The script PROGRAM runs (`keyfob approvals add python3 job.py`).
+    pub script: Option<std::path::PathBuf>,
     /// The profile it may have.
     #[arg(long)]
     pub profile: String,

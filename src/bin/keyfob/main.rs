@@ -44,9 +44,10 @@ fn main() -> ExitCode {
     // were most of its cost); `KEYFOB_LOG` or `KEYFOB_STORE` take the full
     // path, which reads them.
     if let Some(profile) = sessions::credential_process_args() {
-        return finish(open(None).and_then(|kf| {
-            sessions::credential_process(&kf, cli::ProfileArg { profile })
-        }));
+        return finish(
+            open(None)
+                .and_then(|kf| sessions::credential_process(&kf, cli::ProfileArg { profile })),
+        );
     }
     let cli = Cli::parse();
     init_logging();
