@@ -201,6 +201,19 @@ struct Pool {
     queue: Mutex<VecDeque<Job>>,
 }
 
+impl Pool {
+    /// The next queued request, which takes the place of the one leaving;
+    /// with none queued, the place is given up.
+    fn next_or_leave(&self) -> Option<Job> {
+        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let next = queue.pop_front();
+        if next.is_none() {
+            self.live.fetch_sub(1, Ordering::SeqCst);
+        }
+        next
+    }
+}
+
 fn dispatch(stream: UnixStream, line: Zeroizing<String>, jobs: &Arc<Pool>, agent: &Arc<Agent>) {
     if stream.set_nonblocking(false).is_err() {
         return;
@@ -242,15 +255,7 @@ fn install_parker(jobs: &Arc<Pool>, agent: &Arc<Agent>) {
             jobs.live.fetch_add(1, Ordering::SeqCst);
             return;
         }
-        let next = {
-            let mut queue = jobs.queue.lock().unwrap_or_else(|e| e.into_inner());
-            let next = queue.pop_front();
-            if next.is_none() {
-                jobs.live.fetch_sub(1, Ordering::SeqCst);
-            }
-            next
-        };
-        if let (Some(next), Some(agent)) = (next, weak.upgrade()) {
+        if let (Some(next), Some(agent)) = (jobs.next_or_leave(), weak.upgrade()) {
             start(jobs.clone(), agent, next);
         }
     }));
@@ -268,15 +273,7 @@ fn start(jobs: Arc<Pool>, agent: Arc<Agent>, job: Job) {
                 serve_line(stream, line, &agent);
                 agent.touch();
                 agent.busy.fetch_sub(1, Ordering::SeqCst);
-                let next = {
-                    let mut queue = jobs.queue.lock().unwrap_or_else(|e| e.into_inner());
-                    let next = queue.pop_front();
-                    if next.is_none() {
-                        jobs.live.fetch_sub(1, Ordering::SeqCst);
-                    }
-                    next
-                };
-                if let Some(next) = next {
+                if let Some(next) = jobs.next_or_leave() {
                     start(jobs.clone(), agent.clone(), next);
                 }
             }

@@ -14,7 +14,7 @@ use super::conversation::Conversation;
 use super::hardening::memory_closed;
 use super::reply::{refuse_other_user, send};
 use super::state::{Agent, PromptAnswer};
-use crate::app::access_log::{self, AccessEntry, Outcome, ProgramSeen};
+use crate::app::access_log::{AccessEntry, Outcome};
 use crate::app::{self, AppError};
 use crate::config::profile::Profile;
 use crate::credentials::{Ask, Prompter};
@@ -317,25 +317,12 @@ impl Access {
         let program = agent.hashes.program(r);
         let account = account_of(agent, profile);
         Access {
-            entry: AccessEntry {
-                at: access_log::now(),
-                profile: profile.name.clone(),
-                identity: profile.identity.as_str().to_owned(),
+            entry: AccessEntry::new(
+                profile,
                 account,
-                role: profile.role.as_ref().map(|r| r.arn.clone()),
-                program: ProgramSeen {
-                    pid: r.pid,
-                    exe: r.exe.clone(),
-                    sha256: program.as_ref().map(|p| p.exe_sha256.clone()),
-                    script: r.script.clone(),
-                    cwd: r.cwd.clone(),
-                    parents: r.parents.clone(),
-                },
-                outcome: Outcome::Failed,
-                approval: access_log::Approval::Off,
-                first: false,
-                detail: None,
-            },
+                r,
+                program.as_ref().map(|p| p.exe_sha256.clone()),
+            ),
             program,
             logged: false,
         }

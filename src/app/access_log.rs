@@ -122,6 +122,35 @@ pub struct AccessEntry {
 }
 
 impl AccessEntry {
+    /// An entry for `profile` asked for by `r` (whose executable hashed
+    /// to `sha256`, where that is known), not yet with its outcome.
+    pub fn new(
+        profile: &crate::config::profile::Profile,
+        account: Option<String>,
+        r: &crate::link::requester::Requester,
+        sha256: Option<String>,
+    ) -> AccessEntry {
+        AccessEntry {
+            at: now(),
+            profile: profile.name.clone(),
+            identity: profile.identity.as_str().to_owned(),
+            account,
+            role: profile.role.as_ref().map(|role| role.arn.clone()),
+            program: ProgramSeen {
+                pid: r.pid,
+                exe: r.exe.clone(),
+                sha256,
+                script: r.script.clone(),
+                cwd: r.cwd.clone(),
+                parents: r.parents.clone(),
+            },
+            outcome: Outcome::Failed,
+            approval: Approval::Off,
+            first: false,
+            detail: None,
+        }
+    }
+
     pub fn time(&self) -> Option<OffsetDateTime> {
         OffsetDateTime::parse(&self.at, &Rfc3339).ok()
     }

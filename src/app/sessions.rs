@@ -70,32 +70,15 @@ pub fn cached_here(kf: &Keyfob, profile: &Profile) -> Result<Option<Session>, Ap
 /// here: a warm call stays a few system calls). A failed write is only
 /// logged: the session was already handed out.
 pub fn log_served_here(kf: &Keyfob, profile: &Profile, session: &Session) {
-    use crate::app::access_log::{AccessEntry, AccessLog, Approval, Outcome, ProgramSeen};
+    use crate::app::access_log::{AccessEntry, AccessLog, Outcome};
     let r = crate::link::requester::requester_of_self(&kf.cli);
     let account = match (&profile.role, &profile.sso) {
         (Some(role), _) => Some(role.account.clone()),
         (None, Some(sso)) => Some(sso.account_id.clone()),
         (None, None) => crate::model::identity::account_from_key_id(&session.access_key_id),
     };
-    let entry = AccessEntry {
-        at: crate::app::access_log::now(),
-        profile: profile.name.clone(),
-        identity: profile.identity.as_str().to_owned(),
-        account,
-        role: profile.role.as_ref().map(|r| r.arn.clone()),
-        program: ProgramSeen {
-            pid: r.pid,
-            exe: r.exe,
-            sha256: None,
-            script: r.script,
-            cwd: r.cwd,
-            parents: r.parents,
-        },
-        outcome: Outcome::Cached,
-        approval: Approval::Off,
-        first: false,
-        detail: None,
-    };
+    let mut entry = AccessEntry::new(profile, account, &r, None);
+    entry.outcome = Outcome::Cached;
     if let Err(e) = AccessLog::new(&kf.paths.data_dir).append(&entry) {
         tracing::warn!("{e}");
     }
