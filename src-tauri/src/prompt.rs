@@ -3,9 +3,11 @@
 //! (on the request's thread), which brings the window to the front, tells
 //! the UI what is asked and by whom (found by the agent from the peer's
 //! pid), and waits for `answer_prompt`. The PIN stays in this process: the
-//! agent unseals with it and hands the client a session. The socket, the
-//! peer-uid check and the wire format are the library's
-//! ([`keyfob::agent`]).
+//! agent unseals with it and hands the client a session. An approval
+//! (a program not approved for the profile yet) is asked the same way and
+//! answered with a decision ([`Prompts::decide`]); left unanswered, or
+//! refused, it is a denial. The socket, the peer-uid check and the wire
+//! format are the library's ([`keyfob::agent`]).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -18,9 +20,10 @@ use zeroize::Zeroizing;
 
 use keyfob::agent::server::{PromptAnswer, PromptRequest};
 use keyfob::link::protocol::AskKind;
+use keyfob::model::approval::Decision;
 use keyfob::model::secret::Pin;
 
-use crate::dto::{PromptKind, PromptView};
+use crate::dto::{ProgramView, PromptKind, PromptView};
 use crate::error::{ErrorKind, UiError};
 use crate::window::show_main_window;
 
@@ -67,8 +70,8 @@ impl Prompts {
             (Some(mut v), PromptKind::Pin) => PromptAnswer::Pin(Pin::new(std::mem::take(&mut *v))),
             (Some(v), PromptKind::MfaCode) => PromptAnswer::MfaCode(v.trim().to_owned()),
             // Answered by signing in (`sso_login` with the prompt's id),
-            // never with a bare value.
-            (Some(_), PromptKind::SignIn) => PromptAnswer::Refused,
+            // or with a decision (`decide`), never with a bare value.
+            (Some(_), PromptKind::SignIn | PromptKind::Approve) => PromptAnswer::Refused,
         };
         // The requester may have hung up; nothing to do then.
         let _ = tx.send(answer);
@@ -77,6 +80,31 @@ impl Prompts {
 }
 
 impl Prompts {
+    /// Hands the person's decision to the waiting approval `id`.
+    pub fn decide(&self, id: u32, decision: Decision) -> Result<(), UiError> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        match waiting.get(&id) {
+            Some((v, _)) if v.kind == PromptKind::Approve => {}
+            Some(_) => {
+                return Err(UiError::new(
+                    ErrorKind::Internal,
+                    "that request does not ask for an approval",
+                ));
+            }
+            None => {
+                return Err(UiError::new(
+                    ErrorKind::PromptGone,
+                    "that request is gone: it was answered or timed out",
+                ));
+            }
+        }
+        if let Some((_, tx)) = waiting.remove(&id) {
+            // The requester may have hung up; nothing to do then.
+            let _ = tx.send(PromptAnswer::Decision(decision));
+        }
+        Ok(())
+    }
+
     /// Whether prompt `id` waits for a sign-in of `identity`.
     pub fn wants_sign_in(&self, id: u32, identity: &str) -> bool {
         self.waiting
@@ -114,8 +142,7 @@ pub fn ask(app: &AppHandle, prompts: &Prompts, request: PromptRequest) -> Prompt
             // Asked of a client's terminal only (import's questions),
             // never of the app: refused as an unknown request.
             AskKind::NewPin | AskKind::Confirm => return PromptAnswer::Refused,
-            // Not shown in the window yet: refused, as with nobody there.
-            AskKind::Approve => return PromptAnswer::Refused,
+            AskKind::Approve => PromptKind::Approve,
         },
         profile: request.profile,
         identity: request.identity,
@@ -125,6 +152,8 @@ pub fn ask(app: &AppHandle, prompts: &Prompts, request: PromptRequest) -> Prompt
         cwd: request.requester.cwd,
         script: request.requester.script,
         parents: request.requester.parents,
+        program: request.program.as_ref().map(ProgramView::from),
+        account: request.account,
     };
     let (tx, rx) = sync_channel(1);
     prompts
