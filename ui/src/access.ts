@@ -31,7 +31,7 @@ export const RULES: Record<RuleChoice, { label: string; explain: string }> = {
   },
   every_time: {
     label: "Every time",
-    explain: "Every request is asked about, except programs approved for scripts with `keyfob approvals add`.",
+    explain: "Every request is asked about, except programs approved for scripts with keyfob approvals add.",
   },
 };
 
@@ -73,6 +73,17 @@ export function requesterText(e: { pid: number; parents: string[]; cwd: string |
 export interface LogFilter {
   profile: string;
   program: string;
+}
+
+/** When an entry was, in local time: "today 07:56:44", else with its
+ *  date ("2026-12-03 07:56:44"). */
+export function whenText(at: string, now: Date): string {
+  const t = new Date(at);
+  if (Number.isNaN(t.getTime())) return at;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const time = `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;
+  if (t.toDateString() === now.toDateString()) return `today ${time}`;
+  return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${time}`;
 }
 
 /** The entries a filter keeps (an empty field keeps all). */

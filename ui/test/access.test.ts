@@ -14,6 +14,7 @@ import {
   spanText,
   stripSummary,
   strips,
+  whenText,
 } from "../src/access";
 
 const NOW = new Date("2026-12-04T12:00:00Z");
@@ -140,5 +141,14 @@ describe("timelines", () => {
 
   it("says so when a strip has nothing", () => {
     expect(stripSummary("prod", { made: 0, cached: 0, denied: 0, failed: 0 })).toBe("prod: no access in the last 24 hours");
+  });
+});
+
+describe("whenText", () => {
+  it("gives the time of day for today, the date as well before", () => {
+    const now = new Date(2026, 11, 4, 12, 0, 0);
+    expect(whenText(new Date(2026, 11, 4, 7, 5, 9).toISOString(), now)).toBe("today 07:05:09");
+    expect(whenText(new Date(2026, 11, 3, 23, 59, 0).toISOString(), now)).toBe("2026-12-03 23:59:00");
+    expect(whenText("garbled", now)).toBe("garbled");
   });
 });

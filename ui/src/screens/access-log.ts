@@ -6,7 +6,7 @@
 // agent's `keyfob://access` event, through `accessArrived`).
 import { call } from "../api";
 import type { AccessView, OutcomeView } from "../api";
-import { distinct, filterEntries, outcomeText, prepend, requesterText, strips } from "../access";
+import { distinct, filterEntries, outcomeText, prepend, requesterText, strips, whenText } from "../access";
 import type { LogFilter, Strip } from "../access";
 import { h, main } from "../dom";
 
@@ -122,24 +122,27 @@ function strip(s: Strip): SVGSVGElement {
     const x = String((width * i) / 4);
     svg.append(el("line", { x1: x, x2: x, y1: "2", y2: "20", class: "hour" }));
   }
+  // Each mark says when and what on hover (the strip's label says it all
+  // in words for a screen reader).
+  const now = new Date();
   for (const m of s.marks) {
-    svg.append(el("rect", { x: String(Math.round(m.x * (width - 4))), y: "4", width: "4", height: "14", class: `mark mark-${m.outcome}`, "data-at": m.at }));
+    const mark = el("rect", { x: String(Math.round(m.x * (width - 4))), y: "4", width: "4", height: "14", class: `mark mark-${m.outcome}`, "data-at": m.at });
+    const tip = el("title", {});
+    tip.textContent = `${whenText(m.at, now)}: ${outcomeText(m.outcome)}`;
+    mark.append(tip);
+    svg.append(mark);
   }
   return svg;
 }
 
-function when(at: string): string {
-  const t = new Date(at);
-  return Number.isNaN(t.getTime()) ? at : t.toLocaleString();
-}
-
 function table(list: AccessView[]): HTMLElement {
+  const now = new Date();
   if (!list.length) return h("p", { class: "muted", id: "log-empty" }, "No access logged yet.");
   const rows = list.map((e) =>
     h(
       "tr",
       { "data-profile": e.profile, "data-outcome": e.outcome },
-      h("td", {}, when(e.at)),
+      h("td", {}, h("time", { datetime: e.at }, whenText(e.at, now))),
       h("td", {}, e.profile, e.account ? h("div", { class: "muted" }, `account ${e.account}`) : null),
       h(
         "td",

@@ -59,7 +59,8 @@ function view(v: ApprovalsView, change: Change): Node[] {
       ),
     );
   }
-  out.push(rules(v, change), profileRules(v, change), approved(v, change));
+  // What is approved first: what a person comes here for.
+  out.push(approved(v, change), rules(v, change), profileRules(v, change));
   return out;
 }
 
@@ -72,7 +73,7 @@ function rules(v: ApprovalsView, change: Change): HTMLElement {
     radio.checked = v.rule === r;
     radio.onchange = () => void change(() => call("set_approval_rule", { profile: null, rule: r }), `Rule: ${RULES[r].label}.`);
     list.append(
-      h("li", {}, h("label", { for: id }, radio, ` ${RULES[r].label}`), h("span", { class: "hint", id: `${id}-hint` }, RULES[r].explain)),
+      h("li", {}, h("label", { for: id }, radio, RULES[r].label), h("span", { class: "hint", id: `${id}-hint` }, RULES[r].explain)),
     );
   }
   return h("fieldset", { id: "approval-rule" }, h("legend", {}, "When keyfob asks (every profile without its own rule)"), list);
