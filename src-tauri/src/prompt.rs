@@ -176,3 +176,59 @@ pub fn ask(app: &AppHandle, prompts: &Prompts, request: PromptRequest) -> Prompt
         .remove(&id);
     answer
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiting(
+        prompts: &Prompts,
+        kind: PromptKind,
+    ) -> (u32, std::sync::mpsc::Receiver<PromptAnswer>) {
+        let id = prompts.next.fetch_add(1, Ordering::SeqCst) + 1;
+        let (tx, rx) = sync_channel(1);
+        let view = PromptView {
+            id,
+            kind,
+            profile: "prod".into(),
+            identity: "alice".into(),
+            mfa_serial: None,
+            pid: 42,
+            exe: Some("/usr/bin/aws".into()),
+            cwd: None,
+            script: None,
+            parents: vec![],
+            program: None,
+            account: None,
+        };
+        prompts.waiting.lock().unwrap().insert(id, (view, tx));
+        (id, rx)
+    }
+
+    #[test]
+    fn an_approval_is_answered_with_a_decision_and_only_once() {
+        let prompts = Prompts::default();
+        let (id, rx) = waiting(&prompts, PromptKind::Approve);
+        prompts.decide(id, Decision::UntilLock).unwrap();
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(PromptAnswer::Decision(Decision::UntilLock))
+        ));
+        let again = prompts.decide(id, Decision::Once).unwrap_err();
+        assert_eq!(again.kind, ErrorKind::PromptGone);
+    }
+
+    #[test]
+    fn a_pin_prompt_takes_no_decision_and_an_approval_no_value() {
+        let prompts = Prompts::default();
+        let (pin, _rx) = waiting(&prompts, PromptKind::Pin);
+        assert!(prompts.decide(pin, Decision::Once).is_err());
+        assert_eq!(prompts.pending().len(), 1, "the PIN prompt still waits");
+        // A value sent to an approval (a page that went wrong) denies it.
+        let (approve, rx) = waiting(&prompts, PromptKind::Approve);
+        prompts
+            .answer(approve, Some(Zeroizing::new("yes".into())))
+            .unwrap();
+        assert!(matches!(rx.try_recv(), Ok(PromptAnswer::Refused)));
+    }
+}

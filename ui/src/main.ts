@@ -143,10 +143,17 @@ void listen("keyfob://changed", () => {
   // The tray or the CLI changed a default, a session or a profile. Only
   // the main view shows those; the other screens hold forms a reload
   // would wipe, and an open dialog (unlock, quick switch) is left alone.
-  if (main.dataset.screen === "home" && !document.querySelector("dialog[open]")) void route();
+  // (Approvals too: locking a profile ends its approvals until lock.)
+  const shows = main.dataset.screen === "home" || main.dataset.screen === "approvals";
+  if (shows && !document.querySelector("dialog[open]")) void route();
 });
 void listen("keyfob://quick-switch", () => openQuickSwitch());
 // Every session the agent (this app) handed out or refused: the access
 // log page shows it as it happens.
-void listen<AccessView>("keyfob://access", (e) => accessArrived(e.payload));
+// The Approvals screen is drawn again too: an answer at a prompt may have
+// added an approval.
+void listen<AccessView>("keyfob://access", (e) => {
+  accessArrived(e.payload);
+  if (main.dataset.screen === "approvals") void route();
+});
 void call("pending_prompts").then((list) => list.forEach(showPrompt), () => undefined);

@@ -98,8 +98,13 @@ function timelines(title: string, id: string, list: Strip[]): HTMLElement {
   }
   const grid = h("div", { class: "timelines" });
   for (const s of list) {
-    grid.append(h("span", { class: "strip-name" }, s.key), strip(s));
+    grid.append(h("span", { class: "strip-name" }, s.key, h("span", { class: "muted", "aria-hidden": "true" }, ` · ${s.marks.length}`)), strip(s));
   }
+  // The time axis under the strips (the strips' labels say it in words).
+  grid.append(
+    h("span", { "aria-hidden": "true" }),
+    h("div", { class: "axis", "aria-hidden": "true" }, ...["24 h ago", "18 h", "12 h", "6 h", "now"].map((t) => h("span", {}, t))),
+  );
   section.append(grid);
   return section;
 }
