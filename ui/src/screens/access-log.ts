@@ -129,9 +129,12 @@ function strip(s: Strip): SVGSVGElement {
   }
   // Each mark says when and what on hover (the strip's label says it all
   // in words for a screen reader).
+  // Refusals drawn last, so one is never hidden under a session handed
+  // out at the same moment.
   const now = new Date();
-  for (const m of s.marks) {
-    const mark = el("rect", { x: String(Math.round(m.x * (width - 4))), y: "4", width: "4", height: "14", class: `mark mark-${m.outcome}`, "data-at": m.at });
+  const order: Record<OutcomeView, number> = { cached: 0, made: 1, failed: 2, denied: 3 };
+  for (const m of [...s.marks].sort((a, b) => order[a.outcome] - order[b.outcome])) {
+    const mark = el("rect", { x: String(Math.round(m.x * (width - 6))), y: "4", width: "6", height: "14", class: `mark mark-${m.outcome}`, "data-at": m.at });
     const tip = el("title", {});
     tip.textContent = `${whenText(m.at, now)}: ${outcomeText(m.outcome)}`;
     mark.append(tip);
