@@ -139,8 +139,18 @@ function showApproval(p: PromptView): void {
   lock.onclick = () => void answer({ answer: "until_lock" });
   forIt.onclick = () => void answer(forAWhile(duration.value));
   deny.onclick = () => void answer({ answer: "deny" });
+  // The focus stays in the prompt (it is modal): Tab from the last
+  // control goes back to the first, Shift+Tab from the first to the last.
+  const controls: HTMLElement[] = [once, lock, forIt, duration, deny];
   overlay.onkeydown = (ev) => {
     if (ev.key === "Escape") deny.click();
+    if (ev.key !== "Tab") return;
+    const at = controls.indexOf(document.activeElement as HTMLElement);
+    const to = ev.shiftKey ? (at <= 0 ? controls.length - 1 : -1) : at === controls.length - 1 || at < 0 ? 0 : -1;
+    if (to >= 0) {
+      ev.preventDefault();
+      controls[to].focus();
+    }
   };
   promptHost.append(overlay);
   deny.focus();

@@ -91,4 +91,17 @@ describe("the approval prompt", () => {
     await settle();
     expect(calls.at(-1)).toEqual(["answer_approval", { id: p.id, answer: { answer: "deny" } }]);
   });
+
+  it("keeps the focus inside: Tab from Deny goes to Allow once, Shift+Tab back", () => {
+    const p = approval();
+    showPrompt(p);
+    const c = card(p.id)!;
+    const tab = (shiftKey: boolean) =>
+      (document.activeElement as HTMLElement).dispatchEvent(new KeyboardEvent("keydown", { key: "Tab", shiftKey, bubbles: true, cancelable: true }));
+    expect(tab(false)).toBe(false);
+    expect(document.activeElement?.id).toBe(`prompt-${p.id}-once`);
+    tab(true);
+    expect(document.activeElement?.id).toBe(`prompt-${p.id}-deny`);
+    c.closest(".prompt")?.remove();
+  });
 });
