@@ -901,6 +901,38 @@ def approvals_screen(t: Desktop, ctx: dict) -> None:
     assert str(script) not in t.text("#approved"), "an approval once was remembered"
 
 
+def approval_for_a_while(t: Desktop, ctx: dict) -> None:
+    """"Allow once" was not remembered: the next run is asked again.
+    "Allow for" 8 hours is kept in approvals.json (it outlives the app),
+    listed with the time left, and revoked from there."""
+    script = new_program(t, "report")
+    kept_file = Path(t.world.env["XDG_DATA_HOME"]) / "keyfob/approvals.json"
+
+    def kept() -> list[dict]:
+        text = kept_file.read_text() if kept_file.exists() else ""
+        return [a for a in (json.loads(text) if text.strip() else [])
+                if a["profile"] == "alice" and a["program"].get("script") == str(script)]
+
+    proc = run_client(t, script, "alice")
+    try:
+        card = approval_card(t)
+        Select(card.find_element(By.CSS_SELECTOR, "select[id$='-duration']")).select_by_value("8h")
+        card.find_element(By.CSS_SELECTOR, "button[id$='-for']").click()
+    finally:
+        out, err = finish(t, proc)
+    assert proc.returncode == 0, (proc.returncode, err)
+    held = kept()
+    assert len(held) == 1 and held[0]["holds"] == "until", held
+    assert 8 * 3600 - 120 < held[0]["at"] - time.time() <= 8 * 3600, held
+    t.go("settings")
+    t.follow("#to-approvals", "approvals")
+    rows = [r for r in t.d.find_elements(By.CSS_SELECTOR, '#approved tr[data-profile="alice"]') if str(script) in r.text]
+    assert len(rows) == 1 and re.search(r"for [78] h \d\d min more", rows[0].text), [r.text for r in rows]
+    rows[0].find_element(By.CSS_SELECTOR, "button").click()
+    t.wait.until(lambda d: str(script) not in d.execute_script("return document.getElementById('approved').textContent"))
+    assert kept() == [], kept()
+
+
 def access_log_page(t: Desktop, ctx: dict) -> None:
     """The log lists the accesses with their requester, newest first; the
     timelines draw a mark per access; a new access appears live."""
@@ -1436,6 +1468,7 @@ CASES = [
     approval_until_lock,
     approval_denied,
     approvals_screen,
+    approval_for_a_while,
     access_log_page,
     approvals_turn_off,
     unguarded_refused,
