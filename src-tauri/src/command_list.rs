@@ -41,7 +41,12 @@ macro_rules! with_commands {
             cancel_sign_in,
             open_sign_in_page,
             sso_sync,
-            remove_sso_identity
+            remove_sso_identity,
+            answer_approval,
+            list_approvals,
+            revoke_approval,
+            set_approval_rule,
+            access_log
         )
     };
 }

@@ -414,6 +414,52 @@ pub fn answer_prompt(state: tauri::State<'_, Desk>, id: u32, value: Option<Seale
     state.prompts.answer(id, value)
 }
 
+/// The person's answer to an approval prompt ([`crate::prompt`]).
+#[tauri::command]
+pub fn answer_approval(
+    state: tauri::State<'_, Desk>,
+    id: u32,
+    answer: ApprovalAnswer,
+) -> Result<()> {
+    let decision = answer.decision().ok_or_else(|| {
+        UiError::new(
+            ErrorKind::Field,
+            "an approval holds for 1 minute to 30 days",
+        )
+    })?;
+    state.prompts.decide(id, decision)
+}
+
+#[tauri::command]
+pub async fn list_approvals(app: AppHandle) -> Result<ApprovalsView> {
+    blocking(app, |d| crate::access::approvals(&d.kf)).await
+}
+
+#[tauri::command]
+pub async fn revoke_approval(app: AppHandle, id: String, profile: String) -> Result<ApprovalsView> {
+    blocking(app, move |d| crate::access::revoke(&d.kf, &id, &profile)).await
+}
+
+/// Sets the global rule (`profile: null`) or a profile's own (`rule:
+/// null` drops it).
+#[tauri::command]
+pub async fn set_approval_rule(
+    app: AppHandle,
+    profile: Option<String>,
+    rule: Option<RuleChoice>,
+) -> Result<ApprovalsView> {
+    blocking(app, move |d| {
+        crate::access::set_rule(&d.kf, profile.as_deref(), rule)
+    })
+    .await
+}
+
+/// The access log, newest first.
+#[tauri::command]
+pub async fn access_log(app: AppHandle) -> Result<Vec<AccessView>> {
+    blocking(app, |d| crate::access::log(&d.kf)).await
+}
+
 /// The key the page seals secret fields to ([`crate::sealing`]).
 #[tauri::command]
 pub fn sealing_key(state: tauri::State<'_, Desk>) -> SealingKey {

@@ -22,7 +22,7 @@ use keyfob::vault::NewIdentity;
 
 use crate::dto::{SettingsView, StoreChoice, VerifiedKeys};
 use crate::error::{ErrorKind, UiError};
-use crate::{autostart, prompt, sealing, shortcut, sign_in, window};
+use crate::{access, autostart, prompt, sealing, shortcut, sign_in, window};
 
 /// The app's state, built in `setup()`.
 pub struct Desk {
@@ -78,7 +78,13 @@ impl Desk {
         // However the sessions were all wiped (`keyfob lock --all`, the
         // screen lock), the web process goes too, as with the window's
         // "Lock all".
-        let agent = Arc::new(Agent::new(kf, Some(asker)).on_lock_all(move || renew_webview(&h)));
+        let seen = handle.clone();
+        let agent = Arc::new(
+            Agent::new(kf, Some(asker))
+                .on_lock_all(move || renew_webview(&h))
+                // The log page and the first-use notification.
+                .on_access(move |entry| access::announce(&seen, entry)),
+        );
         let runtime = agent.kf.paths.runtime_dir.clone();
         if let Some(Reply::Sessions { entries }) =
             AgentLink::stop_running(&runtime, &agent.kf.cli, true)

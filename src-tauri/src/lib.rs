@@ -5,14 +5,16 @@
 //! to the UI ([`dto`], [`error`]) and the app's half of the prompt service
 //! ([`prompt`]), the page's side of an Identity Center sign-in
 //! ([`sign_in`]: the code and countdown as events, Cancel), the 90-day key
-//! reminders ([`reminder`]) and the quick switcher's global shortcut
-//! ([`shortcut`]). State ([`desk`]) is built once in `setup()`; what
+//! reminders ([`reminder`]), the quick switcher's global shortcut
+//! ([`shortcut`]), and approvals and the access log as the app shows them
+//! ([`access`]). State ([`desk`]) is built once in `setup()`; what
 //! every part may do to the window is in [`window`]. This file only
 //! assembles them: nothing here is used by the modules it names. One
 //! instance runs, with or without D-Bus ([`instance`]: a second start
 //! brings the window forward and exits); the window's size and place are
 //! remembered.
 
+mod access;
 mod autostart;
 mod commands;
 mod desk;
@@ -66,6 +68,9 @@ pub fn run() {
                 .build(),
         )
         .plugin(shortcut::plugin())
+        // The notification when a program gets a profile for the first
+        // time ([`access`]).
+        .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
             let desk = Desk::build(app.handle())?;
             let chosen = shortcut::load(&desk.kf.paths.config_file());

@@ -3,9 +3,11 @@
 //! (on the request's thread), which brings the window to the front, tells
 //! the UI what is asked and by whom (found by the agent from the peer's
 //! pid), and waits for `answer_prompt`. The PIN stays in this process: the
-//! agent unseals with it and hands the client a session. The socket, the
-//! peer-uid check and the wire format are the library's
-//! ([`keyfob::agent`]).
+//! agent unseals with it and hands the client a session. An approval
+//! (a program not approved for the profile yet) is asked the same way and
+//! answered with a decision ([`Prompts::decide`]); left unanswered, or
+//! refused, it is a denial. The socket, the peer-uid check and the wire
+//! format are the library's ([`keyfob::agent`]).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -18,9 +20,10 @@ use zeroize::Zeroizing;
 
 use keyfob::agent::server::{PromptAnswer, PromptRequest};
 use keyfob::link::protocol::AskKind;
+use keyfob::model::approval::Decision;
 use keyfob::model::secret::Pin;
 
-use crate::dto::{PromptKind, PromptView};
+use crate::dto::{ProgramView, PromptKind, PromptView};
 use crate::error::{ErrorKind, UiError};
 use crate::window::show_main_window;
 
@@ -67,8 +70,8 @@ impl Prompts {
             (Some(mut v), PromptKind::Pin) => PromptAnswer::Pin(Pin::new(std::mem::take(&mut *v))),
             (Some(v), PromptKind::MfaCode) => PromptAnswer::MfaCode(v.trim().to_owned()),
             // Answered by signing in (`sso_login` with the prompt's id),
-            // never with a bare value.
-            (Some(_), PromptKind::SignIn) => PromptAnswer::Refused,
+            // or with a decision (`decide`), never with a bare value.
+            (Some(_), PromptKind::SignIn | PromptKind::Approve) => PromptAnswer::Refused,
         };
         // The requester may have hung up; nothing to do then.
         let _ = tx.send(answer);
@@ -77,6 +80,31 @@ impl Prompts {
 }
 
 impl Prompts {
+    /// Hands the person's decision to the waiting approval `id`.
+    pub fn decide(&self, id: u32, decision: Decision) -> Result<(), UiError> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        match waiting.get(&id) {
+            Some((v, _)) if v.kind == PromptKind::Approve => {}
+            Some(_) => {
+                return Err(UiError::new(
+                    ErrorKind::Internal,
+                    "that request does not ask for an approval",
+                ));
+            }
+            None => {
+                return Err(UiError::new(
+                    ErrorKind::PromptGone,
+                    "that request is gone: it was answered or timed out",
+                ));
+            }
+        }
+        if let Some((_, tx)) = waiting.remove(&id) {
+            // The requester may have hung up; nothing to do then.
+            let _ = tx.send(PromptAnswer::Decision(decision));
+        }
+        Ok(())
+    }
+
     /// Whether prompt `id` waits for a sign-in of `identity`.
     pub fn wants_sign_in(&self, id: u32, identity: &str) -> bool {
         self.waiting
@@ -114,8 +142,7 @@ pub fn ask(app: &AppHandle, prompts: &Prompts, request: PromptRequest) -> Prompt
             // Asked of a client's terminal only (import's questions),
             // never of the app: refused as an unknown request.
             AskKind::NewPin | AskKind::Confirm => return PromptAnswer::Refused,
-            // Not shown in the window yet: refused, as with nobody there.
-            AskKind::Approve => return PromptAnswer::Refused,
+            AskKind::Approve => PromptKind::Approve,
         },
         profile: request.profile,
         identity: request.identity,
@@ -125,6 +152,8 @@ pub fn ask(app: &AppHandle, prompts: &Prompts, request: PromptRequest) -> Prompt
         cwd: request.requester.cwd,
         script: request.requester.script,
         parents: request.requester.parents,
+        program: request.program.as_ref().map(ProgramView::from),
+        account: request.account,
     };
     let (tx, rx) = sync_channel(1);
     prompts
@@ -146,4 +175,60 @@ pub fn ask(app: &AppHandle, prompts: &Prompts, request: PromptRequest) -> Prompt
         .unwrap_or_else(|e| e.into_inner())
         .remove(&id);
     answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiting(
+        prompts: &Prompts,
+        kind: PromptKind,
+    ) -> (u32, std::sync::mpsc::Receiver<PromptAnswer>) {
+        let id = prompts.next.fetch_add(1, Ordering::SeqCst) + 1;
+        let (tx, rx) = sync_channel(1);
+        let view = PromptView {
+            id,
+            kind,
+            profile: "prod".into(),
+            identity: "alice".into(),
+            mfa_serial: None,
+            pid: 42,
+            exe: Some("/usr/bin/aws".into()),
+            cwd: None,
+            script: None,
+            parents: vec![],
+            program: None,
+            account: None,
+        };
+        prompts.waiting.lock().unwrap().insert(id, (view, tx));
+        (id, rx)
+    }
+
+    #[test]
+    fn an_approval_is_answered_with_a_decision_and_only_once() {
+        let prompts = Prompts::default();
+        let (id, rx) = waiting(&prompts, PromptKind::Approve);
+        prompts.decide(id, Decision::UntilLock).unwrap();
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(PromptAnswer::Decision(Decision::UntilLock))
+        ));
+        let again = prompts.decide(id, Decision::Once).unwrap_err();
+        assert_eq!(again.kind, ErrorKind::PromptGone);
+    }
+
+    #[test]
+    fn a_pin_prompt_takes_no_decision_and_an_approval_no_value() {
+        let prompts = Prompts::default();
+        let (pin, _rx) = waiting(&prompts, PromptKind::Pin);
+        assert!(prompts.decide(pin, Decision::Once).is_err());
+        assert_eq!(prompts.pending().len(), 1, "the PIN prompt still waits");
+        // A value sent to an approval (a page that went wrong) denies it.
+        let (approve, rx) = waiting(&prompts, PromptKind::Approve);
+        prompts
+            .answer(approve, Some(Zeroizing::new("yes".into())))
+            .unwrap();
+        assert!(matches!(rx.try_recv(), Ok(PromptAnswer::Refused)));
+    }
 }

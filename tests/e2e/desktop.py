@@ -16,7 +16,9 @@ lock in the main view, search and filters, make default and copy export
 lines, the quick switcher by keyboard alone, a role profile with an external
 ID from the identity's page, credential-process answered through the app's
 prompt, a refused prompt, another uid on the prompt socket, settings (the
-global shortcut included), a role the external-ID guard refuses (then
+global shortcut included), approvals (turned on from the Approvals screen;
+a new program's approval prompt allowed until lock, denied by keyboard,
+revoked; the access log with its timelines, live), a role the external-ID guard refuses (then
 accepted unguarded) with its audit badge, the access-keys panel and a
 rotation through the wizard on the identity's page, the provider page, the
 tray read and clicked over D-Bus (tests/support/sni_host.py), and the
@@ -49,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import memory  # noqa: E402  (core dumps after locking)
 
 import sni_host  # noqa: E402  (the tray's StatusNotifierItem host)
+import notify_host  # noqa: E402  (a notification service, for the first-use notification)
 
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
@@ -742,6 +745,248 @@ def global_shortcut(t: Desktop, ctx: dict) -> None:
     t.wait.until(lambda d: not d.find_elements(By.ID, "quick-switch"))
 
 
+# -- approvals and the access log (issue 22) -------------------------------
+# The world's config.toml starts with approvals off (as a setup made before
+# approvals); the Approvals screen's one button turns them on
+# (new-programs), the cases below run under that rule, and the last one
+# turns them off again for the cases after it.
+
+LAUNCHER = ("import subprocess, sys\n"
+            "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+            "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr); sys.exit(r.returncode)\n")
+
+
+def config_text(t: Desktop) -> str:
+    return (Path(t.world.env["XDG_CONFIG_HOME"]) / "keyfob/config.toml").read_text()
+
+
+def new_program(t: Desktop, name: str) -> Path:
+    """A script of its own: to approvals, a program of its own (python3
+    and this script, by path and hash)."""
+    work = t.world.dir / "work"
+    work.mkdir(exist_ok=True)
+    script = work / f"{name}.py"
+    if not script.exists():
+        script.write_text(f"# {name}\n" + LAUNCHER)
+    return script
+
+
+def run_client(t: Desktop, script: Path, profile: str) -> subprocess.Popen:
+    """`keyfob credential-process PROFILE` run by `script`, with no
+    terminal (setsid, stdin from /dev/null): the agent asks the app."""
+    return subprocess.Popen(["setsid", "/usr/bin/python3", str(script), str(t.cli), "credential-process", profile],
+                            env=t.world.env, cwd=str(script.parent), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def approval_card(t: Desktop, timeout: float = 20):
+    WebDriverWait(t.d, timeout).until(lambda d: d.find_elements(By.CSS_SELECTOR, '.prompt [data-kind="approve"]'))
+    return t.d.find_element(By.CSS_SELECTOR, '.prompt [data-kind="approve"]')
+
+
+def finish(t: Desktop, proc: subprocess.Popen, timeout: float = 60) -> tuple[str, str]:
+    """Waits for the client, typing the PIN if the app asks for it (the
+    profile may have been locked by an earlier case)."""
+    end_at = time.monotonic() + timeout
+    try:
+        while proc.poll() is None and time.monotonic() < end_at:
+            forms = t.d.find_elements(By.CSS_SELECTOR, ".prompt form[data-prompt]")
+            if forms:
+                t.type_secret(forms[0].find_element(By.CSS_SELECTOR, "input"), PIN)
+                forms[0].find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+                time.sleep(0.5)
+            time.sleep(0.1)
+        return proc.communicate(timeout=5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def approvals_turn_on(t: Desktop, ctx: dict) -> None:
+    t.go("settings")
+    t.follow("#to-approvals", "approvals")
+    assert t.d.find_elements(By.ID, "approvals-off"), "no offer to turn approvals on with the rule off"
+    assert t.d.find_element(By.ID, "rule-off").is_selected()
+    assert 'approvals = "off"' in config_text(t)
+    t.d.find_element(By.ID, "approvals-turn-on").click()
+    t.wait.until(lambda d: not d.find_elements(By.ID, "approvals-off"))
+    assert t.d.find_element(By.ID, "rule-new_programs").is_selected()
+    assert 'approvals = "new-programs"' in config_text(t), config_text(t)
+    # A profile's own rule, and back to the global one.
+    t.select("rule-for-alice", "every_time")
+    t.wait.until(lambda d: 'alice = "every-time"' in config_text(t))
+    t.select("rule-for-alice", "")
+    t.wait.until(lambda d: 'alice = "every-time"' not in config_text(t))
+
+
+def approval_until_lock(t: Desktop, ctx: dict) -> None:
+    """A new program asks: the app names it; "Allow until lock" lets it
+    have its credentials, and its second run is not asked about."""
+    script = new_program(t, "report")
+    real = os.path.realpath("/usr/bin/python3")
+    # A notification service for this case only (the cases before ran
+    # without one, as under a bare Xvfb, and the app did not mind).
+    notifications = notify_host.Notifications(t.world.env["DBUS_SESSION_BUS_ADDRESS"])
+    proc = run_client(t, script, "alice")
+    try:
+        card = approval_card(t)
+        shown = {c: card.find_element(By.CSS_SELECTOR, f".{c}").text
+                 for c in ("prompt-exe", "prompt-script", "prompt-cwd", "prompt-profile", "prompt-account")}
+        assert shown == {"prompt-exe": real, "prompt-script": str(script), "prompt-cwd": str(script.parent),
+                         "prompt-profile": "alice", "prompt-account": ACCOUNT}, shown
+        # Focus starts on Deny: a stray Enter allows nothing.
+        assert t.d.switch_to.active_element.get_attribute("id").endswith("-deny")
+        t.shot(ctx, "approval-prompt")
+        card.find_element(By.CSS_SELECTOR, "button[id$='-lock']").click()
+    finally:
+        out, err = finish(t, proc)
+    assert proc.returncode == 0, (proc.returncode, err)
+    assert json.loads(out)["AccessKeyId"].startswith("ASIA"), out
+    try:
+        # The program got the profile for the first time: a notification.
+        seen = notifications.wait_for(lambda n: str(script) in n["body"])
+        assert "alice" in seen["body"] and "first time" in seen["summary"], seen
+        again = run_client(t, script, "alice")
+        out, err = finish(t, again, timeout=30)
+        assert again.returncode == 0, (again.returncode, err)
+        assert not t.d.find_elements(By.CSS_SELECTOR, '.prompt [data-kind="approve"]'), "asked again"
+        # Not the first time any more: no second notification.
+        time.sleep(0.5)
+        assert len([n for n in notifications.seen if str(script) in n["body"]]) == 1, notifications.seen
+    finally:
+        notifications.close()
+
+
+def approval_denied(t: Desktop, ctx: dict) -> None:
+    """Deny, by keyboard (Enter on the focused Deny): the client exits 4
+    with one clear line."""
+    script = new_program(t, "sneaky")
+    proc = run_client(t, script, "alice")
+    try:
+        approval_card(t)
+        assert t.d.switch_to.active_element.get_attribute("id").endswith("-deny")
+        t.keys(Keys.ENTER)
+    finally:
+        out, err = finish(t, proc, timeout=30)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert proc.returncode == 4 and out == "", (proc.returncode, out, err)
+    assert len(lines) == 1 and "denied" in lines[0] and "sneaky.py" in lines[0], err
+    t.wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, '.prompt [data-kind="approve"]'))
+
+
+def approvals_screen(t: Desktop, ctx: dict) -> None:
+    """The approval given until lock is listed, and revoking it means the
+    next run is asked about again (answered "Allow once" this time)."""
+    script = new_program(t, "report")
+    t.go("settings")
+    t.follow("#to-approvals", "approvals")
+    rows = [r for r in t.d.find_elements(By.CSS_SELECTOR, '#approved tr[data-profile="alice"]')
+            if str(script) in r.text]
+    assert len(rows) == 1, t.text("#approved")
+    assert "until the profile is locked" in rows[0].text, rows[0].text
+    assert not [r for r in t.d.find_elements(By.CSS_SELECTOR, "#approved tr[data-approval]") if "sneaky" in r.text]
+    t.shot(ctx, "approvals")
+    rows[0].find_element(By.CSS_SELECTOR, "button").click()
+    # (The section is drawn afresh: read it by script, never a stale node.)
+    t.wait.until(lambda d: str(script) not in d.execute_script("return document.getElementById('approved').textContent"))
+    assert "Revoked" in t.text("#approvals-status")
+    proc = run_client(t, script, "alice")
+    try:
+        approval_card(t).find_element(By.CSS_SELECTOR, "button[id$='-once']").click()
+    finally:
+        out, err = finish(t, proc)
+    assert proc.returncode == 0, (proc.returncode, err)
+    t.go("settings")
+    t.follow("#to-approvals", "approvals")
+    assert str(script) not in t.text("#approved"), "an approval once was remembered"
+
+
+def approval_for_a_while(t: Desktop, ctx: dict) -> None:
+    """"Allow once" was not remembered: the next run is asked again.
+    "Allow for" 8 hours is kept in approvals.json (it outlives the app),
+    listed with the time left, and revoked from there."""
+    script = new_program(t, "report")
+    kept_file = Path(t.world.env["XDG_DATA_HOME"]) / "keyfob/approvals.json"
+
+    def kept() -> list[dict]:
+        text = kept_file.read_text() if kept_file.exists() else ""
+        return [a for a in (json.loads(text) if text.strip() else [])
+                if a["profile"] == "alice" and a["program"].get("script") == str(script)]
+
+    proc = run_client(t, script, "alice")
+    try:
+        card = approval_card(t)
+        Select(card.find_element(By.CSS_SELECTOR, "select[id$='-duration']")).select_by_value("8h")
+        card.find_element(By.CSS_SELECTOR, "button[id$='-for']").click()
+    finally:
+        out, err = finish(t, proc)
+    assert proc.returncode == 0, (proc.returncode, err)
+    held = kept()
+    assert len(held) == 1 and held[0]["holds"] == "until", held
+    assert 8 * 3600 - 120 < held[0]["at"] - time.time() <= 8 * 3600, held
+    t.go("settings")
+    t.follow("#to-approvals", "approvals")
+    rows = [r for r in t.d.find_elements(By.CSS_SELECTOR, '#approved tr[data-profile="alice"]') if str(script) in r.text]
+    assert len(rows) == 1 and re.search(r"for [78] h \d\d min more", rows[0].text), [r.text for r in rows]
+    rows[0].find_element(By.CSS_SELECTOR, "button").click()
+    t.wait.until(lambda d: str(script) not in d.execute_script("return document.getElementById('approved').textContent"))
+    assert kept() == [], kept()
+
+
+def access_log_page(t: Desktop, ctx: dict) -> None:
+    """The log lists the accesses with their requester, newest first; the
+    timelines draw a mark per access; a new access appears live."""
+    report, sneaky = new_program(t, "report"), new_program(t, "sneaky")
+    t.go("settings")
+    t.follow("#to-access-log", "access-log")
+    rows = t.d.find_elements(By.CSS_SELECTOR, "#log-entries tbody tr")
+    texts = [r.text for r in rows]
+    assert any(str(report) in x and "first time" in x for x in texts), texts
+    denied = [r for r in rows if str(sneaky) in r.text]
+    assert denied and denied[0].get_attribute("data-outcome") == "denied", [r.text for r in denied]
+    assert f"in {report.parent}" in denied[0].find_element(By.CSS_SELECTOR, ".log-requester").text
+    # Newest first.
+    times = [r.find_element(By.CSS_SELECTOR, "time").get_attribute("datetime") for r in rows]
+    assert times == sorted(times, reverse=True), times
+    strip = t.d.find_element(By.CSS_SELECTOR, "#tl-profiles svg.strip")
+    label = strip.get_attribute("aria-label")
+    assert label.startswith("alice: ") and "denied" in label and "made" in label, label
+    marks = strip.find_elements(By.CSS_SELECTOR, "rect.mark")
+    assert len(marks) >= 4 and strip.find_elements(By.CSS_SELECTOR, "rect.mark-denied"), len(marks)
+    assert len(t.d.find_elements(By.CSS_SELECTOR, "#tl-programs svg.strip")) >= 2
+    # Filtered by program: only that program's entries.
+    t.select("log-program", f"{sneaky} (run by {os.path.realpath('/usr/bin/python3')})")
+    shown = t.d.find_elements(By.CSS_SELECTOR, "#log-entries tbody tr")
+    assert shown and all(str(sneaky) in r.text for r in shown), [r.text for r in shown]
+    t.select("log-program", "")
+    t.shot(ctx, "access-log")
+    # Live: the denied program asks again (refused at once, its denial
+    # holds for a while, or asked and denied again) and its entry appears.
+    before = len(t.d.find_elements(By.CSS_SELECTOR, "#log-entries tbody tr"))
+    proc = run_client(t, sneaky, "alice")
+    try:
+        for _ in range(100):
+            if proc.poll() is not None:
+                break
+            cards = t.d.find_elements(By.CSS_SELECTOR, '.prompt [data-kind="approve"]')
+            if cards:
+                cards[0].find_element(By.CSS_SELECTOR, "button[id$='-deny']").click()
+            time.sleep(0.2)
+    finally:
+        finish(t, proc, timeout=30)
+    t.wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#log-entries tbody tr")) > before)
+    first = t.d.find_element(By.CSS_SELECTOR, "#log-entries tbody tr")
+    assert str(sneaky) in first.text and first.get_attribute("data-outcome") == "denied", first.text
+
+
+def approvals_turn_off(t: Desktop, ctx: dict) -> None:
+    t.go("settings")
+    t.follow("#to-approvals", "approvals")
+    t.d.find_element(By.ID, "rule-off").click()
+    t.wait.until(lambda d: d.find_elements(By.ID, "approvals-off"))
+    assert 'approvals = "off"' in config_text(t)
+
+
 def unguarded_refused(t: Desktop, ctx: dict) -> None:
     # A role whose owner dropped the external-ID condition: assumable without it.
     t.world.admin("create-role", "lax", "ext-lax-77")
@@ -1219,6 +1464,13 @@ CASES = [
     other_uid_refused,
     settings,
     global_shortcut,
+    approvals_turn_on,
+    approval_until_lock,
+    approval_denied,
+    approvals_screen,
+    approval_for_a_while,
+    access_log_page,
+    approvals_turn_off,
     unguarded_refused,
     keys_panel,
     rotation_wizard,

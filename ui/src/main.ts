@@ -7,12 +7,14 @@
 // shortcut and the events from the Rust side.
 import { listen } from "@tauri-apps/api/event";
 import { call, toApiError } from "./api";
-import type { PromptView } from "./api";
+import type { AccessView, PromptView } from "./api";
 import { applyTheme, clearTimers, main, notice, setRouter } from "./dom";
 import { parseRoute } from "./logic";
 import { showPrompt } from "./prompt";
+import { accessArrived, accessLogScreen } from "./screens/access-log";
 import { addIdentity } from "./screens/add-identity";
 import { addSso } from "./screens/add-sso";
+import { approvalsScreen } from "./screens/approvals";
 import { home } from "./screens/home";
 import { identityScreen } from "./screens/identity";
 import { editProfileScreen, newProfileScreen } from "./screens/profile-form";
@@ -28,11 +30,18 @@ const SCREENS: Record<string, (arg: string | null) => Promise<void>> = {
   "new-profile": newProfileScreen,
   "edit-profile": editProfileScreen,
   settings: settingsScreen,
+  approvals: approvalsScreen,
+  "access-log": accessLogScreen,
   provider: providerScreen,
 };
 
 /** Which header link a screen belongs under. */
-const SECTION: Record<string, string> = { settings: "#/settings", provider: "#/provider" };
+const SECTION: Record<string, string> = {
+  settings: "#/settings",
+  approvals: "#/settings",
+  "access-log": "#/settings",
+  provider: "#/provider",
+};
 
 /** Renders the screen the hash names, one render at a time: a route asked
  *  for while one runs makes one more render after it, however many were
@@ -134,7 +143,17 @@ void listen("keyfob://changed", () => {
   // The tray or the CLI changed a default, a session or a profile. Only
   // the main view shows those; the other screens hold forms a reload
   // would wipe, and an open dialog (unlock, quick switch) is left alone.
-  if (main.dataset.screen === "home" && !document.querySelector("dialog[open]")) void route();
+  // (Approvals too: locking a profile ends its approvals until lock.)
+  const shows = main.dataset.screen === "home" || main.dataset.screen === "approvals";
+  if (shows && !document.querySelector("dialog[open]")) void route();
 });
 void listen("keyfob://quick-switch", () => openQuickSwitch());
+// Every session the agent (this app) handed out or refused: the access
+// log page shows it as it happens.
+// The Approvals screen is drawn again too: an answer at a prompt may have
+// added an approval.
+void listen<AccessView>("keyfob://access", (e) => {
+  accessArrived(e.payload);
+  if (main.dataset.screen === "approvals") void route();
+});
 void call("pending_prompts").then((list) => list.forEach(showPrompt), () => undefined);

@@ -10,6 +10,7 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+mod access;
 mod identities;
 mod keys;
 mod profiles;
@@ -20,6 +21,7 @@ mod sessions;
 mod settings;
 mod sso;
 
+pub use access::*;
 pub use identities::*;
 pub use keys::*;
 pub use profiles::*;

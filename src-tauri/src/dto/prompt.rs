@@ -13,6 +13,10 @@ pub enum PromptKind {
     /// An Identity Center identity must sign in again: the page runs the
     /// sign-in (`sso_login` with this prompt's id), which answers it.
     SignIn,
+    /// A program not approved for the profile asks for its session: the
+    /// person allows it (once, until lock, for a while) or denies it
+    /// (`answer_approval`).
+    Approve,
 }
 
 /// A request from `keyfob credential-process` waiting for the person.
@@ -32,4 +36,8 @@ pub struct PromptView {
     pub script: Option<String>,
     /// The asking program's parents, nearest first (`bash`, `tmux`).
     pub parents: Vec<String>,
+    /// For an approval: the program as approvals know it (its path and
+    /// hash), and the account the session is in.
+    pub program: Option<super::ProgramView>,
+    pub account: Option<String>,
 }

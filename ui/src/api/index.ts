@@ -7,6 +7,15 @@ import { invoke as tauriInvoke } from "@tauri-apps/api/core";
 import { type AppKey, Secret, hasSecret, importKey, sealArgs } from "./sealing";
 import type { SealingKey } from "./bindings/SealingKey";
 import type { ErrorKind } from "./bindings/ErrorKind";
+import type { AccessView } from "./bindings/AccessView";
+import type { ApprovalAnswer } from "./bindings/ApprovalAnswer";
+import type { ApprovalView } from "./bindings/ApprovalView";
+import type { ApprovalsView } from "./bindings/ApprovalsView";
+import type { HoldsView } from "./bindings/HoldsView";
+import type { OutcomeView } from "./bindings/OutcomeView";
+import type { ProfileRuleView } from "./bindings/ProfileRuleView";
+import type { ProgramView } from "./bindings/ProgramView";
+import type { RuleChoice } from "./bindings/RuleChoice";
 import type { BadgeKind } from "./bindings/BadgeKind";
 import type { BadgeView } from "./bindings/BadgeView";
 import type { ExternalIdView } from "./bindings/ExternalIdView";
@@ -40,6 +49,15 @@ import type { VerifiedKeys } from "./bindings/VerifiedKeys";
 
 export { Secret };
 export type {
+  AccessView,
+  ApprovalAnswer,
+  ApprovalView,
+  ApprovalsView,
+  HoldsView,
+  OutcomeView,
+  ProfileRuleView,
+  ProgramView,
+  RuleChoice,
   BadgeKind,
   BadgeView,
   ExternalIdView,
@@ -112,6 +130,11 @@ export interface Commands {
   open_sign_in_page: [{ flow: number }, null];
   sso_sync: [{ identity: string; template: string; dryRun: boolean; form: PinForm }, SyncReportView];
   remove_sso_identity: [{ name: string }, string[]];
+  answer_approval: [{ id: number; answer: ApprovalAnswer }, null];
+  list_approvals: [None, ApprovalsView];
+  revoke_approval: [{ id: string; profile: string }, ApprovalsView];
+  set_approval_rule: [{ profile: string | null; rule: RuleChoice | null }, ApprovalsView];
+  access_log: [None, AccessView[]];
 }
 
 export type Command = keyof Commands;

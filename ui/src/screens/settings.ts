@@ -1,5 +1,6 @@
 // The Settings screen: the store, start at login, default durations, the
-// quick switcher's global shortcut, and the theme.
+// quick switcher's global shortcut, and the theme; links to Approvals and
+// the Access log.
 import { call, toApiError } from "../api";
 import { applyTheme, clearErrors, field, h, main, notice, showError, value } from "../dom";
 import { themeChoice } from "../logic";
@@ -55,7 +56,15 @@ export async function settingsScreen(): Promise<void> {
     general,
     h("button", { id: "save-settings", type: "submit", class: "primary" }, "Save settings"),
   );
-  main.append(h("h2", {}, "Settings"));
+  main.append(
+    h("h2", {}, "Settings"),
+    h(
+      "nav",
+      { class: "row", "aria-label": "More settings", id: "settings-more" },
+      h("a", { class: "button", href: "#/approvals", id: "to-approvals" }, "Approvals"),
+      h("a", { class: "button", href: "#/access-log", id: "to-access-log" }, "Access log"),
+    ),
+  );
   if (s.notice) main.append(notice(s.notice, "bad"));
   if (s.prompt_service) main.append(notice(`Prompt service not running: ${s.prompt_service}`, "bad"));
   const problem = h("div", { id: "settings-shortcut-problem" }, s.shortcut_problem ? notice(`Global shortcut not active: ${s.shortcut_problem}`, "bad") : null);
