@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """End-to-end tests of the desktop app: the real debug build under Xvfb,
-driven through tauri-driver and WebKitWebDriver with Selenium, against a
+driven through WebKitWebDriver with Selenium, against a
 real gnome-keyring and the moto emulator with auth checks on (the private
 world of scripts/bench.py: HOME, XDG folders, D-Bus, keyring, moto).
 
 Usage: tests/e2e/desktop.py [--app PATH] [--cli PATH] [--driver PATH]
                             [--screenshots DIR]
 Defaults: target/debug/keyfob-desktop, target/debug/keyfob,
-target/tools/bin/tauri-driver, docs/screenshots. Prints one line per case
+WebKitWebDriver on PATH, docs/screenshots. Prints one line per case
 and a summary; exits 1 if any case failed.
 
 The cases run in order on one app instance (each builds on the last, as a
@@ -68,7 +68,7 @@ ACCOUNT = "123456789012"
 
 
 class Desktop:
-    """Xvfb, tauri-driver and a WebDriver session on the app."""
+    """Xvfb, WebKitWebDriver and a WebDriver session on the app."""
 
     def __init__(self, world: World, app: Path, cli: Path, driver: Path) -> None:
         self.world = world
@@ -105,20 +105,21 @@ class Desktop:
                         PATH=f"{browser_bin}:{world.env['PATH']}",
                         # No GPU under Xvfb; keeps WebKit from trying.
                         WEBKIT_DISABLE_COMPOSITING_MODE="1", LIBGL_ALWAYS_SOFTWARE="1")
-        port, native_port = free_port(), free_port()
-        native = shutil.which("WebKitWebDriver") or "/usr/bin/WebKitWebDriver"
-        self.driver_log = open(world.dir / "tauri-driver.log", "w")
+        # WebKitWebDriver itself, with what tauri-driver (a proxy that only
+        # rewrites the new-session request) would have given it: the app as
+        # the browser binary, and TAURI_WEBVIEW_AUTOMATION, without which
+        # a Tauri 2 app's webview does not take automation.
+        port = free_port()
+        self.driver_log = open(world.dir / "webdriver.log", "w")
         self.procs.append(subprocess.Popen(
-            [str(driver), "--port", str(port), "--native-port", str(native_port), "--native-driver", native],
-            env=self.env, stdout=self.driver_log, stderr=subprocess.STDOUT,
+            [str(driver), f"--port={port}", "--host=127.0.0.1"],
+            env=dict(self.env, TAURI_WEBVIEW_AUTOMATION="true"),
+            stdout=self.driver_log, stderr=subprocess.STDOUT,
         ))
-        # tauri-driver listens at once, but forwards the new-session request
-        # to WebKitWebDriver, which needs a moment to listen itself.
         wait_port(port)
-        wait_port(native_port)
         options = ArgOptions()
         options.set_capability("browserName", "wry")
-        options.set_capability("tauri:options", {"application": str(app)})
+        options.set_capability("webkitgtk:browserOptions", {"binary": str(app), "args": []})
         self.started = time.monotonic()
         try:
             self.d = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
@@ -290,7 +291,7 @@ def wait_port(port: int) -> None:
             return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"tauri-driver did not listen on {port}")
+    raise RuntimeError(f"WebKitWebDriver did not listen on {port}")
 
 
 def aws_config(world: World) -> str:
@@ -1492,7 +1493,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--app", default=str(ROOT / "target/debug/keyfob-desktop"))
     ap.add_argument("--cli", default=str(ROOT / "target/debug/keyfob"))
-    ap.add_argument("--driver", default=str(ROOT / "target/tools/bin/tauri-driver"))
+    ap.add_argument("--driver", default=shutil.which("WebKitWebDriver") or "/usr/bin/WebKitWebDriver")
     ap.add_argument("--screenshots", default=str(ROOT / "docs/screenshots"))
     ap.add_argument("--no-screenshots", action="store_true")
     args = ap.parse_args()
