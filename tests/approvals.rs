@@ -491,3 +491,70 @@ fn fifty_parallel_requests_of_a_new_program_show_one_prompt() {
     assert_eq!(pids.len(), 50, "each request names its own process");
     assert_no_secret_in_logs(&env, &secrets);
 }
+
+/// `keyfob log --follow` prints each access as it is logged, filtered by
+/// profile, and `--since` leaves older entries out.
+#[test]
+fn the_log_follows_new_entries_and_filters_them() {
+    use std::io::BufRead;
+    let (env, _user) = world_with(&["work", "dev"]);
+    env.run(&["approvals", "add", KEYFOB, "--profile", "dev"], "")
+        .ok();
+    // The agent writes its entries from a thread of its own: wait until
+    // the unlocks' are written, so the follower starts after them.
+    let start = Instant::now();
+    while env.run(&["log", "--json"], "").ok().stdout.lines().count() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the unlocks were never logged"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut follow = env
+        .keyfob()
+        .args(["log", "--follow", "--json", "--profile", "dev"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(follow.stdout.take().unwrap()).lines();
+    let before = env.run(&["log", "--json"], "").ok().stdout.lines().count();
+    // --follow prints what is there first, as `tail -f` does.
+    let old_dev = env
+        .run(&["log", "--json", "--profile", "dev"], "")
+        .ok()
+        .stdout
+        .lines()
+        .count();
+    // Give the follower a moment to reach the end of the log.
+    std::thread::sleep(Duration::from_millis(300));
+    env.run(&["credential-process", "work"], "")
+        .refused(4, "not approved");
+    env.run(&["credential-process", "dev"], "").ok();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.by_ref().take(old_dev + 1).map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    for _ in 0..old_dev {
+        let shown: Value =
+            serde_json::from_str(&rx.recv_timeout(Duration::from_secs(10)).unwrap()).unwrap();
+        assert_eq!(shown["profile"], "dev");
+    }
+    let line = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("--follow printed the new entry");
+    let _ = follow.kill();
+    let _ = follow.wait();
+    let entry: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(entry["profile"], "dev", "only dev's entries: {entry}");
+    let whole = env.run(&["log"], "").ok().stdout;
+    assert_eq!(entry["outcome"], "cached", "{entry}\n{whole}");
+    assert_eq!(entry["approval"], "pre-approved");
+    // --since a day: every entry; a value that is no duration: refused.
+    let all = env.run(&["log", "--since", "1d"], "").ok().stdout;
+    assert!(all.lines().count() >= before + 2, "{all}");
+    env.run(&["log", "--since", "soon"], "")
+        .refused(2, "since: must be like");
+}

@@ -179,9 +179,9 @@ impl Conversation {
             };
         }
         if !self.answers {
-            return Err(PromptError::NotGiven {
-                what: "approval",
-                hint: "no keyfob app runs and the program has no terminal",
+            return Err(PromptError::NoTerminal {
+                what: "approval".into(),
+                hint: "no keyfob app runs either".into(),
             });
         }
         let ask = Ask {

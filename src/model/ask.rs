@@ -28,9 +28,9 @@ pub trait Prompter {
     /// names the program, its parents, its folder, the profile and the
     /// account. Only a person answers it (never a value given up front).
     fn approve(&self, _question: &str) -> Result<Decision, PromptError> {
-        Err(PromptError::NotGiven {
-            what: "approval",
-            hint: "approve the program in the keyfob app, at its terminal, or with keyfob approvals add",
+        Err(PromptError::NoTerminal {
+            what: "approval".into(),
+            hint: "nothing here can ask a person".into(),
         })
     }
 }

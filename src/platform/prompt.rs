@@ -96,9 +96,9 @@ impl Prompter for FixedPrompter {
         if super::tty::available() {
             return TtyPrompter.approve(question);
         }
-        Err(PromptError::NotGiven {
-            what: "approval",
-            hint: "approve the program in the keyfob app or at a terminal, or pre-approve it with keyfob approvals add",
+        Err(PromptError::NoTerminal {
+            what: "approval".into(),
+            hint: "answers given up front do not approve programs".into(),
         })
     }
 }
