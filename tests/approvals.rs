@@ -238,7 +238,9 @@ impl Tmux {
 
     /// Runs `command` (sh) in a new window `name`.
     fn run(&self, name: &str, command: &str) {
-        self.tmux(&["new-window", "-d", "-t", "t", "-n", name, command]);
+        // `t:`, the session: its next free window (a bare `t` can be read
+        // as window 0, which is taken).
+        self.tmux(&["new-window", "-d", "-t", "t:", "-n", name, command]);
     }
 
     fn screen(&self, name: &str) -> String {
