@@ -8,6 +8,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use crate::util::{Env, Run, User, add_identity, run_command, support, unique};
@@ -216,6 +218,103 @@ exit 7"#,
         .unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(42));
     assert!(!listening(port_of(&uri)));
+}
+
+/// A SIGTERM sent to `keyfob exec --server` at any moment of its start,
+/// even before the command runs, reaches the command: keyfob never dies of
+/// it and leaves the command behind (it did when the signal came between
+/// the command's start and keyfob's handler: seen under CI load). The
+/// signal times cover a measured start, from 0 to past it.
+#[test]
+fn a_sigterm_during_exec_servers_start_reaches_the_command() {
+    let env = Env::new();
+    let user = user_in(&env, "cterm");
+    with_identity(&env, &user);
+    let marker = env.root.path().join("cmd-pids");
+    let script = format!(
+        "echo $$ >> {}; trap 'exit 42' TERM; while :; do sleep 0.05; done",
+        marker.display()
+    );
+    let start = |delay: Duration| -> (Option<i32>, bool) {
+        let mut child = env
+            .keyfob()
+            .args(["exec", "--server", "work", "--", "sh", "-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        (child.wait().unwrap().code(), sent)
+    };
+    // The start, measured: until the command has written its pid.
+    let begun = std::time::Instant::now();
+    let mut child = env
+        .keyfob()
+        .args(["exec", "--server", "work", "--", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    while !std::fs::read_to_string(&marker).is_ok_and(|t| t.ends_with('\n')) {
+        assert!(
+            begun.elapsed() < Duration::from_secs(30),
+            "the command never started"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let window = begun.elapsed();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(42));
+    let started = || {
+        std::fs::read_to_string(&marker)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    let (mut early, mut before_start) = (0, 0);
+    for i in 0..24 {
+        let commands = started();
+        let (code, sent) = start(window.mul_f64(i as f64 / 16.0));
+        match code {
+            // The command's status: 42 once its trap is set, 143 when
+            // the signal reached it before.
+            Some(42) => {}
+            Some(143) if sent => early += 1,
+            // keyfob itself ended of the signal: only before it started
+            // any command.
+            None => {
+                assert_eq!(
+                    started(),
+                    commands,
+                    "round {i}: keyfob died of SIGTERM after starting the command"
+                );
+                before_start += 1;
+            }
+            other => panic!("round {i}: keyfob ended with {other:?}"),
+        }
+    }
+    // No command is left running.
+    std::thread::sleep(Duration::from_millis(200));
+    for pid in std::fs::read_to_string(&marker).unwrap().lines() {
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|s| s.contains(") Z ")),
+            "command {pid} outlived keyfob"
+        );
+    }
+    eprintln!(
+        "start window {window:?}: of 24 signals, {before_start} ended keyfob before any command, {early} reached the command before its trap"
+    );
 }
 
 /// A running `keyfob serve`; killed (and reaped) on drop.

@@ -47,6 +47,10 @@ pub fn exec_server(kf: &Keyfob, args: ExecArgs) -> anyhow::Result<()> {
             .env("AWS_DEFAULT_REGION", region);
     }
     cmd.env(EXEC_MARKER, &profile.name);
+    // Caught from before the start: a SIGTERM that arrives as the command
+    // starts is passed on too, not the end of keyfob with the command
+    // left running (seen under load in exec_server_serves_every_real_client).
+    catch_signals();
     let mut child = cmd
         .spawn()
         .with_context(|| format!("cannot run {program}"))?;
@@ -79,30 +83,54 @@ fn warn_default(kf: &Keyfob, profile: &str) {
 
 /// The command's pid, for the signal handler.
 static CHILD: AtomicI32 = AtomicI32::new(0);
+/// A signal caught before the command's pid was known.
+static PENDING: AtomicI32 = AtomicI32::new(0);
 
+/// Passes a caught signal on to the command; caught before its pid is
+/// known, it waits in PENDING for `relay_signals`. Whichever of the two
+/// takes it out of PENDING after the pid is set sends it: exactly once.
 extern "C" fn forward(signal: libc::c_int) {
-    let pid = CHILD.load(Ordering::Relaxed);
+    PENDING.store(signal, Ordering::SeqCst);
+    let pid = CHILD.load(Ordering::SeqCst);
     if pid > 0 {
-        // kill(2) is async-signal-safe.
-        unsafe { libc::kill(pid, signal) };
+        let pending = PENDING.swap(0, Ordering::SeqCst);
+        if pending != 0 {
+            // kill(2) is async-signal-safe.
+            unsafe { libc::kill(pid, pending) };
+        }
+    }
+}
+
+/// SIGTERM and SIGHUP sent to keyfob are passed on to the command (see
+/// [`relay_signals`]). Handlers are reset by exec, so the command starts
+/// with the default dispositions.
+fn catch_signals() {
+    // SAFETY: a handler that only uses atomics and kill(2) is
+    // async-signal-safe.
+    unsafe {
+        let handler = forward as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::signal(libc::SIGTERM, handler);
+        libc::signal(libc::SIGHUP, handler);
     }
 }
 
 /// While the command runs keyfob must outlive it (it serves its
 /// credentials): Ctrl-C and Ctrl-\ reach the command from the terminal
-/// already, so keyfob ignores them; SIGTERM and SIGHUP sent to keyfob are
-/// passed on to the command, which then exits, and so does keyfob. Set
-/// after the command started, so it inherits the default dispositions.
+/// already, so keyfob ignores them (after the start: an ignored signal
+/// stays ignored across exec); SIGTERM and SIGHUP, caught since before the
+/// start, are passed on to the command, which then exits, and so does
+/// keyfob.
 fn relay_signals(child: u32) {
-    CHILD.store(child as i32, Ordering::Relaxed);
-    // SAFETY: SIG_IGN and a handler that only loads an atomic and calls
-    // kill(2) are both async-signal-safe.
+    CHILD.store(child as i32, Ordering::SeqCst);
+    let pending = PENDING.swap(0, Ordering::SeqCst);
+    if pending != 0 {
+        // SAFETY: kill(2) on the command's pid.
+        unsafe { libc::kill(child as i32, pending) };
+    }
+    // SAFETY: SIG_IGN dispositions.
     unsafe {
         libc::signal(libc::SIGINT, libc::SIG_IGN);
         libc::signal(libc::SIGQUIT, libc::SIG_IGN);
-        let handler = forward as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        libc::signal(libc::SIGTERM, handler);
-        libc::signal(libc::SIGHUP, handler);
     }
 }
 
