@@ -235,15 +235,17 @@ fn a_sigterm_during_exec_servers_start_reaches_the_command() {
         "echo $$ >> {}; trap 'exit 42' TERM; while :; do sleep 0.05; done",
         marker.display()
     );
-    let start = |delay: Duration| -> (Option<i32>, bool) {
-        let mut child = env
-            .keyfob()
+    let spawn = || {
+        env.keyfob()
             .args(["exec", "--server", "work", "--", "sh", "-c", &script])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap();
+            .unwrap()
+    };
+    let start = |delay: Duration| -> (Option<i32>, bool) {
+        let mut child = spawn();
         std::thread::sleep(delay);
         let sent = Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
@@ -254,14 +256,7 @@ fn a_sigterm_during_exec_servers_start_reaches_the_command() {
     };
     // The start, measured: until the command has written its pid.
     let begun = std::time::Instant::now();
-    let mut child = env
-        .keyfob()
-        .args(["exec", "--server", "work", "--", "sh", "-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn();
     while !std::fs::read_to_string(&marker).is_ok_and(|t| t.ends_with('\n')) {
         assert!(
             begun.elapsed() < Duration::from_secs(30),

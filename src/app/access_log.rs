@@ -331,14 +331,16 @@ impl AccessLog {
         Ok(out)
     }
 
-    /// Calls `each` with every entry appended from now on, until it
-    /// returns false; follows the log across rotation.
+    /// Calls `each` with every entry kept so far (oldest first), then with
+    /// every entry appended from then on, until it returns false; follows
+    /// the log across rotation. The log file being written is read through
+    /// one handle from its start on, so no entry falls between what was
+    /// there and what comes.
     pub fn follow(
         &self,
         keep: &dyn Fn(&AccessEntry) -> bool,
         each: &mut dyn FnMut(&AccessEntry) -> bool,
     ) -> Result<(), LogError> {
-        use std::io::{Seek, SeekFrom};
         use std::os::unix::fs::MetadataExt;
         let open = || -> Option<(File, u64)> {
             let f = File::open(&self.path).ok()?;
@@ -346,8 +348,20 @@ impl AccessLog {
             Some((f, ino))
         };
         let mut current = open();
-        if let Some((f, _)) = &mut current {
-            f.seek(SeekFrom::End(0)).map_err(self.err())?;
+        // The rotated files first (the one being written is read below).
+        for path in self.files().into_iter().filter(|p| p != &self.path) {
+            let Ok(file) = File::open(&path) else {
+                continue;
+            };
+            for line in BufReader::new(file).lines() {
+                let line = line.map_err(self.err())?;
+                if let Ok(entry) = serde_json::from_str::<AccessEntry>(&line)
+                    && keep(&entry)
+                    && !each(&entry)
+                {
+                    return Ok(());
+                }
+            }
         }
         let mut pending = String::new();
         loop {

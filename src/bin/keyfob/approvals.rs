@@ -177,15 +177,18 @@ pub fn log(kf: &Keyfob, args: LogArgs) -> anyhow::Result<()> {
             println!("{}", e.line());
         }
     };
-    for e in log.read(&keep)? {
-        print(&e);
-    }
     if args.follow {
         use std::io::Write;
+        // What is there, then what comes, through one reading: nothing
+        // written in between is missed.
         log.follow(&keep, &mut |e| {
             print(e);
             std::io::stdout().flush().is_ok()
         })?;
+    } else {
+        for e in log.read(&keep)? {
+            print(&e);
+        }
     }
     Ok(())
 }
