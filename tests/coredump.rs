@@ -125,16 +125,33 @@ pub(crate) fn core_of(env: &Env, pid: i32) -> Vec<u8> {
 }
 
 /// The agent unseals and holds sessions; after `lock --all` nothing of
-/// them, the long-term key or the PIN is left in its memory.
+/// them, the long-term key or the PIN is left in its memory. The session
+/// is handed out by the agent (its profile under approvals, keyfob itself
+/// approved for it): first on a request thread (the program hashed), then
+/// warm, on the agent's accepting thread, whose stack lives on.
 #[test]
 fn the_agent_keeps_nothing_after_lock_all() {
     let (env, user) = world();
     let secret = user.secret_access_key.as_str();
     env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
         .ok();
-    let session: serde_json::Value =
-        serde_json::from_str(&env.run(&["credential-process", "work"], "").ok().stdout).unwrap();
-    let session_secret = session["SecretAccessKey"].as_str().unwrap().to_owned();
+    env.run(&["approvals", "rule", "new-programs"], "").ok();
+    env.run(&["approvals", "add", KEYFOB, "--profile", "work"], "")
+        .ok();
+    let mut session_secret = String::new();
+    for _ in 0..5 {
+        let session: serde_json::Value =
+            serde_json::from_str(&env.run(&["credential-process", "work"], "").ok().stdout)
+                .unwrap();
+        session_secret = session["SecretAccessKey"].as_str().unwrap().to_owned();
+    }
+    let status = env.run(&["agent", "--status"], "").ok().stdout;
+    let warm: u64 = status
+        .split("; ")
+        .find_map(|part| part.strip_suffix(" cached session(s) handed out warm.\n"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no warm count in {status:?}"));
+    assert!(warm >= 4, "the agent served {warm} of 5 warm: {status}");
     let pid = env.agent_pid().expect("unlock started the agent");
     env.run(&["lock", "--all"], "").ok();
     let core = core_of(&env, pid);

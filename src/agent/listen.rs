@@ -16,6 +16,10 @@
 //!   next queued request gets a new one): a thread's stack, where a
 //!   session passes through, is unmapped when the request is done, not
 //!   kept by a long-lived worker past `lock --all`.
+//! - Except a warm one (see `warm`): a cached session for a program the
+//!   approvals already let through is answered here, on this thread,
+//!   whose stack is wiped after it; starting a thread and waking it on
+//!   the other core would cost more than the whole answer.
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -30,6 +34,7 @@ use zeroize::Zeroizing;
 use super::reply::{refuse_other_user, send};
 use super::requests::serve_line;
 use super::state::Agent;
+use super::warm;
 use crate::link::protocol::{ErrorKind, MAX_LINE, Reply};
 
 /// Connections waiting for their request line, at most.
@@ -127,7 +132,9 @@ pub(super) fn run(
         if ready[0] {
             while let Ok((stream, _)) = listener.accept() {
                 agent.touch();
-                if let Some(p) = admit(stream) {
+                // A client writes its line as it connects: usually it is
+                // there already, and is served without another poll.
+                if let Some(p) = admit(stream).and_then(|p| read_some(p, &jobs, agent)) {
                     pending.push_back(p);
                 }
                 if pending.len() > MAX_PENDING {
@@ -180,7 +187,15 @@ fn read_some(mut p: Pending, jobs: &Arc<Pool>, agent: &Arc<Agent>) -> Option<Pen
                 p.buf.extend_from_slice(&chunk[..n]);
                 if let Some(end) = p.buf.iter().position(|b| *b == b'\n') {
                     let line = Zeroizing::new(String::from_utf8_lossy(&p.buf[..=end]).into_owned());
-                    dispatch(p.stream, line, jobs, agent);
+                    if p.stream.set_nonblocking(false).is_err() {
+                        return None;
+                    }
+                    match warm::serve(p.stream, &line, agent) {
+                        // Its frames lie under this one: wiped, since this
+                        // thread's stack lives on.
+                        Ok(()) => warm::scrub_stack(),
+                        Err(stream) => dispatch(stream, line, jobs, agent),
+                    }
                     return None;
                 }
                 if p.buf.len() > MAX_LINE {
@@ -215,9 +230,6 @@ impl Pool {
 }
 
 fn dispatch(stream: UnixStream, line: Zeroizing<String>, jobs: &Arc<Pool>, agent: &Arc<Agent>) {
-    if stream.set_nonblocking(false).is_err() {
-        return;
-    }
     agent.busy.fetch_add(1, Ordering::SeqCst);
     let mut queue = jobs.queue.lock().unwrap_or_else(|e| e.into_inner());
     if jobs.live.load(Ordering::SeqCst) < WORKERS {

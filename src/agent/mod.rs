@@ -7,7 +7,9 @@
 //!
 //! - [`protocol`]: the versioned, size-capped JSON-lines wire format.
 //! - `listen`: the bounded accept loop (idle connections cost no thread,
-//!   a whole-line deadline, at most a fixed number of requests at once).
+//!   a whole-line deadline, at most a fixed number of requests at once);
+//!   `warm`: cache hits answered on its own thread.
+//! - `access`: a session request's access-log entry, sent after the reply.
 //! - `conversation`: one request's asks, to the client or the app.
 //! - [`server`]: the socket, the one-agent-per-user lock, the requests,
 //!   the requester found from the peer's pid, the process hardening.
@@ -23,6 +25,7 @@
 //! - [`lock_on`]: wiping every session when the screen locks or the
 //!   machine goes to sleep.
 
+mod access;
 mod approve;
 mod conversation;
 pub mod flows;
@@ -35,3 +38,4 @@ mod reply;
 mod requests;
 pub mod server;
 pub mod state;
+mod warm;

@@ -54,7 +54,12 @@ const MAX_KNOWN: usize = 4096;
 
 impl Hashes {
     /// The SHA-256 of `file`'s contents, hex.
-    fn of(&self, mut file: File) -> Option<String> {
+    fn of(&self, file: File) -> Option<String> {
+        self.of_reading(file, true)
+    }
+
+    /// [`Self::of`]; with `read: false`, only if this version's is known.
+    fn of_reading(&self, mut file: File, read: bool) -> Option<String> {
         let version = Version::of(&file)?;
         if let Some(h) = self
             .known
@@ -63,6 +68,9 @@ impl Hashes {
             .get(&version)
         {
             return Some(h.clone());
+        }
+        if !read {
+            return None;
         }
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 256 * 1024];
@@ -91,6 +99,19 @@ impl Hashes {
     /// (it exited, or its executable cannot be opened): such a request is
     /// not approved by anything remembered.
     pub fn program(&self, r: &Requester) -> Option<Program> {
+        self.program_reading(r, true)
+    }
+
+    /// [`Self::program`] if every hash it needs is known (no file is read
+    /// whole): what the warm path may do without holding others up.
+    pub fn program_if_known(&self, r: &Requester) -> Option<Program> {
+        let p = self.program_reading(r, false)?;
+        let script_unknown =
+            p.script.as_deref().is_some_and(|s| s.starts_with('/')) && p.script_sha256.is_none();
+        (!script_unknown).then_some(p)
+    }
+
+    fn program_reading(&self, r: &Requester, read: bool) -> Option<Program> {
         let exe = r.exe.clone()?;
         // The running binary, whatever is at its path now; the process
         // must still be the one the requester names after the open.
@@ -98,10 +119,10 @@ impl Hashes {
         if start_time(r.pid) != Some(r.start_time) {
             return None;
         }
-        let exe_sha256 = self.of(file)?;
+        let exe_sha256 = self.of_reading(file, read)?;
         let (script, script_sha256) = match &r.script {
             Some(s) if s.starts_with('/') => {
-                let hash = File::open(s).ok().and_then(|f| self.of(f));
+                let hash = File::open(s).ok().and_then(|f| self.of_reading(f, read));
                 (Some(s.clone()), hash)
             }
             other => (other.clone(), None),

@@ -9,18 +9,16 @@ use zeroize::Zeroizing;
 
 use std::sync::atomic::Ordering;
 
-use super::approve::{self, Gate};
+use super::access::Access;
 use super::conversation::Conversation;
 use super::hardening::memory_closed;
 use super::reply::{refuse_other_user, send};
 use super::state::{Agent, PromptAnswer};
-use crate::app::access_log::{AccessEntry, Outcome};
+use crate::app::access_log::AccessEntry;
 use crate::app::{self, AppError};
-use crate::config::profile::Profile;
 use crate::credentials::{Ask, Prompter};
 use crate::link::peer::{Peer, is_keyfob, trusted_binaries};
 use crate::link::protocol::{AskKind, ErrorKind, HandedOver, Reply, Request, decode};
-use crate::model::approval::Program;
 
 /// Serves one request whose line the accept loop has read.
 pub(super) fn serve_line(mut stream: UnixStream, line: Zeroizing<String>, agent: &Agent) {
@@ -42,8 +40,14 @@ pub(super) fn serve_line(mut stream: UnixStream, line: Zeroizing<String>, agent:
         }
     };
     drop(line);
-    let reply = handle(&mut stream, agent, &peer, request);
+    let mut logged = Vec::new();
+    let reply = handle(&mut stream, agent, &peer, request, &mut logged);
     let _ = send(&mut stream, reply);
+    drop(stream);
+    // After the reply: the client never waits on the log.
+    for entry in logged {
+        agent.log(entry);
+    }
     agent.touch();
 }
 
@@ -64,7 +68,14 @@ fn failed(e: impl Into<AppError>) -> Reply {
     }
 }
 
-fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request) -> Reply {
+/// The reply to `request`; the access log's entries it makes go to `log`.
+fn handle(
+    stream: &mut UnixStream,
+    agent: &Agent,
+    peer: &Peer,
+    request: Request,
+    log: &mut Vec<AccessEntry>,
+) -> Reply {
     let kf = &agent.kf;
     // Only keyfob itself may end the agent or take its sessions over.
     if matches!(request, Request::Stop | Request::Handover)
@@ -95,8 +106,9 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
                 Err(e) => return failed(e),
             };
             let asker = Conversation::new(stream, agent, peer, answers, interactive);
-            let mut access = Access::begin(agent, &asker, &profile);
+            let mut access = Access::begin(agent, asker.requester(), &profile);
             if let Some(refusal) = access.gate(agent, &asker, &profile) {
+                log.push(access.refused());
                 return refusal;
             }
             // A cached session is handed out as it is (and logged so).
@@ -132,7 +144,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
             {
                 made = sign_in_through_app(agent, &asker, &profile, started, &run).unwrap_or(made);
             }
-            access.end(agent, made.as_ref().map(|_| cached));
+            log.push(access.end(agent, made.as_ref().map(|_| cached)));
             match made {
                 Ok(s) => Reply::Session {
                     credentials: s.to_process_json(),
@@ -154,14 +166,15 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
                 Ok(p) => p,
                 Err(e) => return failed(e),
             };
-            let mut access = Access::begin(agent, &asker, &profile);
+            let mut access = Access::begin(agent, asker.requester(), &profile);
             if let Some(refusal) = access.gate(agent, &asker, &profile) {
+                log.push(access.refused());
                 return refusal;
             }
             let prompter: Option<&dyn Prompter> =
                 (answers || agent.asker.is_some()).then_some(&asker as &dyn Prompter);
             let made = app::identity_session(kf, &identity, mfa_serial.as_deref(), prompter);
-            access.end(agent, made.as_ref().map(|_| false));
+            log.push(access.end(agent, made.as_ref().map(|_| false)));
             match made {
                 Ok(s) => Reply::Session {
                     credentials: s.to_process_json(),
@@ -221,6 +234,7 @@ fn handle(stream: &mut UnixStream, agent: &Agent, peer: &Peer, request: Request)
             wipes: agent.wipes.load(Ordering::SeqCst),
             watching: agent.watching.load(Ordering::SeqCst),
             signals: agent.signals.load(Ordering::SeqCst),
+            warm: agent.warm.load(Ordering::SeqCst),
         },
         Request::Handover => {
             let entries = agent
@@ -301,112 +315,4 @@ fn sign_in_through_app<T>(
         }
         _ => None,
     }
-}
-
-/// One session request's line in the access log: who asked, for what,
-/// how the approvals let it through, and what became of it.
-struct Access {
-    entry: AccessEntry,
-    program: Option<Program>,
-    logged: bool,
-}
-
-impl Access {
-    fn begin(agent: &Agent, asker: &Conversation, profile: &Profile) -> Access {
-        let r = asker.requester();
-        let program = agent.hashes.program(r);
-        let account = account_of(agent, profile);
-        Access {
-            entry: AccessEntry::new(
-                profile,
-                account,
-                r,
-                program.as_ref().map(|p| p.exe_sha256.clone()),
-            ),
-            program,
-            logged: false,
-        }
-    }
-
-    /// The approval gate (see `approve`): `Some(refusal)` to reply when
-    /// the program may not have the session (logged here).
-    fn gate(&mut self, agent: &Agent, asker: &Conversation, profile: &Profile) -> Option<Reply> {
-        let account = self.entry.account.clone();
-        match approve::gate(
-            agent,
-            asker,
-            self.program.as_ref(),
-            profile,
-            account.as_deref(),
-        ) {
-            Gate::Pass(how) => {
-                self.entry.approval = how;
-                None
-            }
-            Gate::Denied { logged, message } => {
-                self.entry.approval = logged;
-                self.entry.outcome = Outcome::Denied;
-                self.entry.detail = Some(message.clone());
-                self.write(agent);
-                Some(Reply::Error {
-                    kind: ErrorKind::Denied,
-                    message,
-                })
-            }
-        }
-    }
-
-    /// Logs what became of the request: `Ok(cached)` handed out.
-    fn end(mut self, agent: &Agent, outcome: Result<bool, &AppError>) {
-        match outcome {
-            Ok(cached) => {
-                self.entry.outcome = if cached {
-                    Outcome::Cached
-                } else {
-                    Outcome::Made
-                };
-                self.entry.first = self
-                    .program
-                    .as_ref()
-                    .is_some_and(|p| agent.kf.approvals.first_use(p, &self.entry.profile));
-            }
-            Err(e) => {
-                self.entry.outcome = Outcome::Failed;
-                self.entry.detail = Some(e.to_string());
-            }
-        }
-        self.write(agent);
-    }
-
-    fn write(&mut self, agent: &Agent) {
-        if !self.logged {
-            self.logged = true;
-            agent.log(self.entry.clone());
-        }
-    }
-}
-
-/// The account a profile's sessions are in: its role's, its Identity
-/// Center account, else its identity's as the vault knows it (read once
-/// per identity by this agent).
-fn account_of(agent: &Agent, profile: &Profile) -> Option<String> {
-    if let Some(role) = &profile.role {
-        return Some(role.account.clone());
-    }
-    if let Some(sso) = &profile.sso {
-        return Some(sso.account_id.clone());
-    }
-    let name = profile.identity.as_str();
-    let mut known = agent.accounts.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(account) = known.get(name) {
-        return account.clone();
-    }
-    let account = agent
-        .kf
-        .vault()
-        .ok()
-        .and_then(|v| v.get(name).ok())
-        .and_then(|i| i.account);
-    known.insert(name.to_owned(), account.clone());
-    account
 }

@@ -66,6 +66,8 @@ pub struct Agent {
     pub(super) watching: AtomicBool,
     /// Screen-lock and sleep signals read (acted on or not).
     pub(super) signals: std::sync::atomic::AtomicU64,
+    /// Sessions handed out warm, on the accepting thread (see `warm`).
+    pub(super) warm: std::sync::atomic::AtomicU64,
     /// The person's recent refusals at the app (see `Conversation::ask_app`).
     pub(super) refused: Arc<Refusals>,
     /// One sign-in at a time per Identity Center identity, however many
@@ -115,6 +117,7 @@ impl Agent {
             wipes: std::sync::atomic::AtomicU64::new(0),
             watching: AtomicBool::new(false),
             signals: std::sync::atomic::AtomicU64::new(0),
+            warm: std::sync::atomic::AtomicU64::new(0),
             refused: Arc::default(),
             sign_ins: Mutex::default(),
             prompts: Prompts::default(),

@@ -255,19 +255,38 @@ impl AccessLog {
     /// Appends `entry` as one line (one `write(2)`), then rotates if the
     /// log grew past its size.
     pub fn append(&self, entry: &AccessEntry) -> Result<(), LogError> {
-        let mut line = serde_json::to_vec(entry).map_err(|e| self.err()(e.into()))?;
-        line.push(b'\n');
-        if let Some(dir) = self.path.parent() {
-            crate::platform::paths::private_dir(dir)
-                .map_err(|e| self.err()(std::io::Error::other(e.to_string())))?;
+        self.append_all(std::slice::from_ref(entry))
+    }
+
+    /// Appends `entries` in one write (the agent's writer: what came in
+    /// while it wrote the last).
+    pub fn append_all(&self, entries: &[AccessEntry]) -> Result<(), LogError> {
+        let mut lines = Vec::new();
+        for entry in entries {
+            serde_json::to_writer(&mut lines, entry).map_err(|e| self.err()(e.into()))?;
+            lines.push(b'\n');
         }
-        let mut file = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&self.path)
-            .map_err(self.err())?;
-        file.write_all(&line).map_err(self.err())?;
+        let open = || {
+            OpenOptions::new()
+                .append(true)
+                .create(true)
+                .mode(0o600)
+                .open(&self.path)
+        };
+        // The data folder is made (private) only when it is missing: a
+        // warm call's log entry costs one open, not three more calls.
+        let mut file = match open() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = self.path.parent() {
+                    crate::platform::paths::private_dir(dir)
+                        .map_err(|e| self.err()(std::io::Error::other(e.to_string())))?;
+                }
+                open()
+            }
+            other => other,
+        }
+        .map_err(self.err())?;
+        file.write_all(&lines).map_err(self.err())?;
         let size = file.metadata().map_err(self.err())?.len();
         if size > self.max_bytes {
             self.rotate()?;
@@ -413,8 +432,10 @@ impl LogWriter {
         let _ = std::thread::Builder::new()
             .name("access-log".into())
             .spawn(move || {
-                for entry in rx {
-                    if let Err(e) = log.append(&entry) {
+                while let Ok(entry) = rx.recv() {
+                    let mut batch = vec![entry];
+                    batch.extend(rx.try_iter());
+                    if let Err(e) = log.append_all(&batch) {
                         tracing::warn!("{e}");
                     }
                 }
@@ -473,6 +494,23 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(log.path()).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    /// A missing data folder is made, private, by the first entry; a
+    /// batch lands whole and in order.
+    #[test]
+    fn the_first_entry_makes_a_private_folder_and_a_batch_lands_in_order() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data/keyfob");
+        let log = AccessLog::new(&data);
+        let batch: Vec<AccessEntry> = (0..5).map(|n| entry("prod", n)).collect();
+        log.append_all(&batch).unwrap();
+        let mode = std::fs::metadata(&data).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let all = log.read(&|_| true).unwrap();
+        let pids: Vec<u32> = all.iter().map(|e| e.program.pid).collect();
+        assert_eq!(pids, [0, 1, 2, 3, 4]);
     }
 
     #[test]

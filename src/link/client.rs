@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 use super::error::AgentError;
-use super::peer::{Peer, check_runtime_dir, is_keyfob, trusted_binaries};
+use super::peer::{Peer, check_runtime_dir, is_keyfob, runs_this_binary, trusted_binaries};
 use super::protocol::{
     Answer, AskKind, ErrorKind, MAX_LINE, Reply, Request, decode, encode, socket_path,
 };
@@ -81,7 +81,7 @@ impl AgentLink {
         let peer = Peer::of(&stream).map_err(|e| AgentError::Unreachable {
             message: format!("cannot tell who answers on the agent's socket: {e}"),
         })?;
-        if is_keyfob(&peer, &trusted_binaries(&self.exe)) {
+        if runs_this_binary(&peer) || is_keyfob(&peer, &trusted_binaries(&self.exe)) {
             return Ok(stream);
         }
         let who = match &peer.exe {
@@ -352,6 +352,7 @@ impl AgentLink {
                 wipes,
                 watching,
                 signals,
+                warm,
             } => Some(AgentStatus {
                 pid,
                 sessions,
@@ -360,6 +361,7 @@ impl AgentLink {
                 wipes,
                 watching,
                 signals,
+                warm,
             }),
             _ => None,
         }
@@ -543,6 +545,8 @@ pub struct AgentStatus {
     pub watching: bool,
     /// Screen-lock and sleep signals it has read, acted on or not.
     pub signals: u64,
+    /// Sessions it handed out warm, on its accepting thread.
+    pub warm: u64,
 }
 
 pub(crate) fn unexpected() -> AgentError {

@@ -200,6 +200,19 @@ fn find_trusted_binaries(cli: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Whether `peer` runs as this user the very binary this process runs,
+/// both as the kernel names them (`/proc/PID/exe`): the usual agent of a
+/// CLI, told without resolving a path (finding [`trusted_binaries`] costs
+/// a dozen path lookups, on every call of a short-lived client).
+/// A binary deleted or replaced since it started (`… (deleted)`) is not.
+pub fn runs_this_binary(peer: &Peer) -> bool {
+    let Some(exe) = peer.exe.as_deref().filter(|_| peer.same_user()) else {
+        return false;
+    };
+    !exe.as_os_str().as_encoded_bytes().ends_with(b" (deleted)")
+        && std::fs::read_link("/proc/self/exe").is_ok_and(|me| me == exe)
+}
+
 /// Whether `peer` runs as this user one of the `trusted` binaries (an
 /// executable replaced or deleted since it started reads as
 /// `… (deleted)` and is not).

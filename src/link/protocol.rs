@@ -231,6 +231,9 @@ pub enum Reply {
         watching: bool,
         /// Screen-lock and sleep signals it has read, acted on or not.
         signals: u64,
+        /// Sessions it handed out warm, on its accepting thread.
+        #[serde(default)]
+        warm: u64,
     },
     /// `handover`: every cached session, with its key and expiry.
     Sessions {

@@ -272,7 +272,7 @@ pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
     if args.status {
         match AgentLink::status(&runtime, &kf.cli)? {
             Some(s) => println!(
-                "The keyfob agent runs (pid {}{}), {} session(s) in its memory{}; wiped {} time(s) on screen lock or sleep ({} signal(s) read){}.",
+                "The keyfob agent runs (pid {}{}), {} session(s) in its memory{}; wiped {} time(s) on screen lock or sleep ({} signal(s) read){}; {} cached session(s) handed out warm.",
                 s.pid,
                 if s.app { ", the desktop app" } else { "" },
                 s.sessions,
@@ -287,7 +287,8 @@ pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
                     ""
                 } else {
                     " (not watching the screen lock)"
-                }
+                },
+                s.warm
             ),
             None => println!("No keyfob agent runs."),
         }
