@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{Env, KEYFOB, Run, add_identity, create_user, run_command, unique};
+use crate::util::{Env, KEYFOB, KEYFOB_CLI, Run, add_identity, create_user, run_command, unique};
 
 const PIN: &str = "approve-pin-4821";
 
@@ -429,9 +429,10 @@ fn a_terminal_is_asked_once_until_lock_and_a_denial_is_clear() {
 fn fifty_parallel_requests_of_a_new_program_show_one_prompt() {
     // A second profile of the same identity, which keyfob itself (the
     // requester of a `keyfob credential-process` run with no program
-    // above it) may have: its requests go through the agent too.
+    // above it: the full CLI, once the front handed over) may have: its
+    // requests go through the agent too.
     let (env, user) = world_with(&["work", "dev"]);
-    env.run(&["approvals", "add", KEYFOB, "--profile", "dev"], "")
+    env.run(&["approvals", "add", KEYFOB_CLI, "--profile", "dev"], "")
         .ok();
     let tool = tool(&env, "burst-tool", b"");
     let out = env.root.path().join("out");
@@ -452,7 +453,7 @@ fn fifty_parallel_requests_of_a_new_program_show_one_prompt() {
     while std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| std::fs::read_link(e.ok()?.path().join("exe")).ok())
-        .filter(|p| p == Path::new(KEYFOB))
+        .filter(|p| p == Path::new(KEYFOB) || p == Path::new(KEYFOB_CLI))
         .count()
         < 51
     {
@@ -500,7 +501,7 @@ fn fifty_parallel_requests_of_a_new_program_show_one_prompt() {
 fn the_log_follows_new_entries_and_filters_them() {
     use std::io::BufRead;
     let (env, _user) = world_with(&["work", "dev"]);
-    env.run(&["approvals", "add", KEYFOB, "--profile", "dev"], "")
+    env.run(&["approvals", "add", KEYFOB_CLI, "--profile", "dev"], "")
         .ok();
     // The agent writes its entries from a thread of its own: wait until
     // the unlocks' are written, so the follower starts after them.

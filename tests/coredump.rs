@@ -123,9 +123,10 @@ pub(crate) fn core_of(env: &Env, pid: i32) -> Vec<u8> {
 
 /// The agent unseals and holds sessions; after `lock --all` nothing of
 /// them, the long-term key or the PIN is left in its memory. The session
-/// is handed out by the agent (its profile under approvals, keyfob itself
-/// approved for it): first on a request thread (the program hashed), then
-/// warm, on the agent's accepting thread, whose stack lives on.
+/// is handed out by the agent (its profile under approvals; the program
+/// asking, GNU timeout running `keyfob`, approved for it): first on a
+/// request thread (the program hashed), then warm, on the agent's
+/// accepting thread, whose stack lives on.
 #[test]
 fn the_agent_keeps_nothing_after_lock_all() {
     let (env, user) = world();
@@ -133,13 +134,17 @@ fn the_agent_keeps_nothing_after_lock_all() {
     env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
         .ok();
     env.run(&["approvals", "rule", "new-programs"], "").ok();
-    env.run(&["approvals", "add", KEYFOB, "--profile", "work"], "")
-        .ok();
+    env.run(
+        &["approvals", "add", "/usr/bin/timeout", "--profile", "work"],
+        "",
+    )
+    .ok();
     let mut session_secret = String::new();
     for _ in 0..5 {
-        let session: serde_json::Value =
-            serde_json::from_str(&env.run(&["credential-process", "work"], "").ok().stdout)
-                .unwrap();
+        let out = env
+            .run_program("timeout", &["60", KEYFOB, "credential-process", "work"])
+            .ok();
+        let session: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
         session_secret = session["SecretAccessKey"].as_str().unwrap().to_owned();
     }
     let status = env.run(&["agent", "--status"], "").ok().stdout;

@@ -510,10 +510,16 @@ fn a_user_without_root_can_tell_the_real_agent_is_keyfob() {
     let root = root_owned_tempdir_for_nobody();
     // A copy nobody can reach: the build tree may sit in a folder closed
     // to other users (a CI clone in a private temporary folder).
+    // (The front and the full CLI it hands over to, side by side.)
     let keyfob = root.join("bin/keyfob");
     std::fs::create_dir_all(keyfob.parent().unwrap()).unwrap();
-    std::fs::copy(crate::util::KEYFOB, &keyfob).unwrap();
-    std::fs::set_permissions(&keyfob, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for (from, to) in [
+        (crate::util::KEYFOB, keyfob.clone()),
+        (crate::util::KEYFOB_CLI, root.join("bin/keyfob-cli")),
+    ] {
+        std::fs::copy(from, &to).unwrap();
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
     let run_as_nobody = |args: &[&str]| {
         let out = Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])

@@ -14,7 +14,11 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+/// The `keyfob` front: what users and AWS tools run.
 pub const KEYFOB: &str = env!("CARGO_BIN_EXE_keyfob");
+/// The full CLI the front hands everything but a warm call to (by exec:
+/// the same process then runs this binary).
+pub const KEYFOB_CLI: &str = env!("CARGO_BIN_EXE_keyfob-cli");
 
 /// The project's root, for the Python helpers in tests/support.
 pub fn support(file: &str) -> PathBuf {

@@ -100,6 +100,8 @@ fn handle(
             answers,
             interactive,
             console,
+            // Always answered by the warm path (a miss says so there).
+            warm_only: _,
         } => {
             let profile = match kf.profile(&profile) {
                 Ok(p) => p,

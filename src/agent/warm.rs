@@ -17,56 +17,69 @@ use super::access::{Access, account_known};
 use super::reply::send;
 use super::state::Agent;
 use crate::app;
+use crate::app::access_log::AccessEntry;
 use crate::link::peer::Peer;
-use crate::link::protocol::{Reply, Request, decode};
+use crate::link::protocol::{ErrorKind, Reply, Request, decode};
 use crate::link::requester::requester;
 
 /// Answers `line` if it is a warm session request (see the module docs);
-/// otherwise gives the stream back, nothing read from it or sent.
+/// otherwise gives the stream back, nothing read from it or sent. A
+/// `warm_only` request (the `keyfob` front's) is answered either way: a
+/// miss says so, and its client hands over to the full CLI.
 pub(super) fn serve(mut stream: UnixStream, line: &str, agent: &Agent) -> Result<(), UnixStream> {
     let Ok(Request::Session {
         profile,
         fresh: false,
         console: false,
+        warm_only,
         ..
     }) = decode::<Request>(line)
     else {
         return Err(stream);
     };
-    let Some(peer) = Peer::of(&stream).ok().filter(Peer::same_user) else {
-        return Err(stream);
-    };
+    match answer(&stream, &profile, agent) {
+        Some((reply, entry)) => {
+            let _ = send(&mut stream, reply);
+            drop(stream);
+            agent.log(entry);
+            agent
+                .warm
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        None if warm_only => {
+            let _ = send(
+                &mut stream,
+                Reply::Error {
+                    kind: ErrorKind::Miss,
+                    message: format!("no warm session of profile {profile} here"),
+                },
+            );
+        }
+        None => return Err(stream),
+    }
+    agent.touch();
+    Ok(())
+}
+
+/// The reply to a warm request of the peer at `stream` for `profile`,
+/// and its access-log entry; `None` when it is not warm.
+fn answer(stream: &UnixStream, profile: &str, agent: &Agent) -> Option<(Reply, AccessEntry)> {
+    let peer = Peer::of(stream).ok().filter(Peer::same_user)?;
     let kf = &agent.kf;
-    let Ok(profile) = kf.profile(&profile) else {
-        return Err(stream);
-    };
-    let Some(session) = app::cached_session(kf, &profile) else {
-        return Err(stream);
-    };
-    let Some(account) = account_known(agent, &profile) else {
-        return Err(stream);
-    };
+    let profile = kf.profile(profile).ok()?;
+    let session = app::cached_session(kf, &profile)?;
+    let account = account_known(agent, &profile)?;
     let r = requester(&peer, &kf.cli);
-    let Some(program) = agent.hashes.program_if_known(&r) else {
-        return Err(stream);
-    };
+    let program = agent.hashes.program_if_known(&r)?;
     let mut access = Access::new(&profile, account, &r, Some(program));
     if !access.pass_unasked(agent, &profile) {
-        return Err(stream);
+        return None;
     }
     let reply = Reply::Session {
         credentials: session.to_process_json(),
         endpoints: Some(session.endpoints.clone()),
     };
-    drop(session);
-    let _ = send(&mut stream, reply);
-    drop(stream);
-    agent.log(access.end(agent, Ok(true)));
-    agent
-        .warm
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    agent.touch();
-    Ok(())
+    Some((reply, access.end(agent, Ok(true))))
 }
 
 /// Overwrites with zeros the stack a warm answer used, which on this

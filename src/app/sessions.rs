@@ -64,6 +64,28 @@ pub fn cached_here(kf: &Keyfob, profile: &Profile) -> Result<Option<Session>, Ap
     Ok(kf.provider(cache.as_ref(), &vault, None).cached(profile))
 }
 
+/// The profile of `keyfob credential-process NAME` when these are exactly
+/// the arguments and neither `KEYFOB_LOG` nor `KEYFOB_STORE` is set: the
+/// command every AWS tool runs, served without clap or logging set up.
+pub fn credential_process_args() -> Option<String> {
+    let mut args = std::env::args_os().skip(1);
+    let (command, name) = (args.next()?, args.next()?);
+    if command != "credential-process" || args.next().is_some() {
+        return None;
+    }
+    if std::env::var_os("KEYFOB_LOG").is_some() || std::env::var_os("KEYFOB_STORE").is_some() {
+        return None;
+    }
+    name.into_string().ok().filter(|n| !n.starts_with('-'))
+}
+
+/// Whether `profile`'s sessions come only from the agent's session
+/// requests: under approvals, or where the kernel keyring is refused and
+/// the sessions live in the agent's memory.
+pub fn served_by_agent(kf: &Keyfob, profile: &Profile) -> bool {
+    profile.approvals.is_on() || kf.cache().is_ok_and(|c| c.in_agent())
+}
+
 /// Writes the access log's entry for a session this process served from
 /// the cache itself ([`cached_here`]): the program as the kernel shows it
 /// above this process (its hash is the agent's to know, and not read

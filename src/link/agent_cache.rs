@@ -100,4 +100,7 @@ impl SessionCache for AgentCache {
     fn describe(&self) -> &'static str {
         "the keyfob agent's memory"
     }
+    fn in_agent(&self) -> bool {
+        true
+    }
 }

@@ -47,6 +47,11 @@ pub trait SessionCache {
     /// Every key present (for `lock --all` and the sessions list).
     fn keys(&self) -> Result<Vec<String>, CacheError>;
     fn describe(&self) -> &'static str;
+    /// Whether the sessions are the agent's, reached only through its
+    /// session requests (the kernel keyring was refused).
+    fn in_agent(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(target_os = "linux")]

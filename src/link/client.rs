@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 use super::error::AgentError;
-use super::peer::{Peer, check_runtime_dir, is_keyfob, runs_this_binary, trusted_binaries};
+use super::peer::{Peer, check_runtime_dir, is_keyfob, runs_keyfob_beside_this, trusted_binaries};
 use super::protocol::{
     Answer, AskKind, ErrorKind, MAX_LINE, Reply, Request, decode, encode, socket_path,
 };
@@ -27,6 +27,9 @@ const START_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a session request may take: the agent may be waiting for the
 /// person at the app, who has 120 s.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long a warm-only request may take before the full CLI takes over
+/// (the agent answers it without waiting on anything).
+const WARM_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Where the agent is, and how to start it.
 #[derive(Clone, Debug)]
@@ -81,7 +84,7 @@ impl AgentLink {
         let peer = Peer::of(&stream).map_err(|e| AgentError::Unreachable {
             message: format!("cannot tell who answers on the agent's socket: {e}"),
         })?;
-        if runs_this_binary(&peer) || is_keyfob(&peer, &trusted_binaries(&self.exe)) {
+        if runs_keyfob_beside_this(&peer) || is_keyfob(&peer, &trusted_binaries(&self.exe)) {
             return Ok(stream);
         }
         let who = match &peer.exe {
@@ -179,6 +182,42 @@ impl AgentLink {
         self.session_of_kind(profile, fresh, false, prompter)
     }
 
+    /// The profile's session if the running agent has it cached and may
+    /// hand it to this process's program without asking anybody (the
+    /// `keyfob` front's request); `None` otherwise, or when no agent
+    /// runs (none is started: the full CLI does that).
+    pub fn warm_session(&self, profile: &str) -> Option<Session> {
+        let stream = UnixStream::connect(socket_path(&self.runtime_dir)).ok()?;
+        let mut stream = self.verify(stream).ok()?;
+        stream.set_read_timeout(Some(WARM_TIMEOUT)).ok()?;
+        let request = encode(Request::Session {
+            profile: profile.to_owned(),
+            fresh: false,
+            answers: false,
+            interactive: false,
+            console: false,
+            warm_only: true,
+        });
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut line = Zeroizing::new(String::new());
+        BufReader::new(&stream)
+            .take(MAX_LINE as u64)
+            .read_line(&mut line)
+            .ok()?;
+        match decode::<Reply>(&line).ok()? {
+            Reply::Session {
+                credentials,
+                endpoints,
+            } => Session::from_json(credentials.as_bytes())
+                .ok()
+                .map(|(mut s, _)| {
+                    s.endpoints = endpoints.unwrap_or_default();
+                    s
+                }),
+            _ => None,
+        }
+    }
+
     /// As [`Self::session`], for the console (`console`: a federated
     /// user's session for a profile without a role).
     pub fn session_of_kind(
@@ -194,6 +233,7 @@ impl AgentLink {
             answers: prompter.is_some(),
             interactive: prompter.is_some_and(|p| p.interactive()),
             console,
+            warm_only: false,
         };
         self.session_reply(request, prompter)
     }

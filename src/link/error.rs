@@ -42,6 +42,7 @@ impl AgentError {
                 Wire::Failed => K::Failed,
                 Wire::Protocol => K::Agent,
                 Wire::Denied => K::Denied,
+                Wire::Miss => K::Agent,
             },
             AgentError::Lock(_) => K::Config,
             _ => K::Agent,

@@ -176,7 +176,7 @@ fn find_trusted_binaries(cli: &Path) -> Vec<PathBuf> {
             return;
         };
         if let Some(dir) = p.parent() {
-            for name in ["keyfob", "keyfob-desktop"] {
+            for name in KEYFOB_BINARIES {
                 if let Ok(s) = std::fs::canonicalize(dir.join(name)) {
                     out.push(s);
                 }
@@ -200,17 +200,31 @@ fn find_trusted_binaries(cli: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Whether `peer` runs as this user the very binary this process runs,
-/// both as the kernel names them (`/proc/PID/exe`): the usual agent of a
-/// CLI, told without resolving a path (finding [`trusted_binaries`] costs
-/// a dozen path lookups, on every call of a short-lived client).
-/// A binary deleted or replaced since it started (`… (deleted)`) is not.
-pub fn runs_this_binary(peer: &Peer) -> bool {
+/// keyfob's binaries, found beside each other: the `keyfob` front (the
+/// warm `credential-process`), the full CLI it hands everything else to,
+/// and the desktop app.
+pub const KEYFOB_BINARIES: [&str; 3] = ["keyfob", "keyfob-cli", "keyfob-desktop"];
+
+/// Whether `peer` runs as this user this very binary or one of keyfob's
+/// beside it, as the kernel names them (`/proc/PID/exe`, whose folder is
+/// already resolved): the usual agent of a CLI, told without resolving a
+/// path (finding [`trusted_binaries`] costs a dozen path lookups, on every
+/// call of a short-lived client). A binary deleted or replaced since it
+/// started (`… (deleted)`) is not.
+pub fn runs_keyfob_beside_this(peer: &Peer) -> bool {
     let Some(exe) = peer.exe.as_deref().filter(|_| peer.same_user()) else {
         return false;
     };
-    !exe.as_os_str().as_encoded_bytes().ends_with(b" (deleted)")
-        && std::fs::read_link("/proc/self/exe").is_ok_and(|me| me == exe)
+    if exe.as_os_str().as_encoded_bytes().ends_with(b" (deleted)") {
+        return false;
+    }
+    let Ok(me) = std::fs::read_link("/proc/self/exe") else {
+        return false;
+    };
+    me == exe
+        || KEYFOB_BINARIES
+            .iter()
+            .any(|name| me.with_file_name(name) == exe)
 }
 
 /// Whether `peer` runs as this user one of the `trusted` binaries (an

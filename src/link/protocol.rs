@@ -84,6 +84,11 @@ pub enum Request {
         /// role, a federated user's session rather than GetSessionToken's.
         #[serde(default)]
         console: bool,
+        /// Only if it can be answered at once from the cache, with no one
+        /// asked (the `keyfob` front's request): else an error of kind
+        /// [`ErrorKind::Miss`], and the full CLI asks again.
+        #[serde(default)]
+        warm_only: bool,
     },
     /// The identity session of `identity` with MFA device `mfa_serial`:
     /// what the external-ID guard assumes a role with before the profile
@@ -179,6 +184,8 @@ pub enum ErrorKind {
     /// The program was not approved for the profile: the person denied
     /// it, or nobody could be asked.
     Denied,
+    /// A `warm_only` request that the cache could not answer at once.
+    Miss,
 }
 
 /// Agent → client. No `Debug`: sessions.
@@ -316,6 +323,7 @@ mod tests {
             answers: true,
             interactive: true,
             console: false,
+            warm_only: false,
         });
         assert!(
             text.starts_with(r#"{"v":4,"op":"session","profile":"prod""#),

@@ -43,7 +43,7 @@ fn main() -> ExitCode {
     // recognised before clap and logging are set up (on the warm path they
     // were most of its cost); `KEYFOB_LOG` or `KEYFOB_STORE` take the full
     // path, which reads them.
-    if let Some(profile) = sessions::credential_process_args() {
+    if let Some(profile) = keyfob::app::credential_process_args() {
         return finish(
             open(None)
                 .and_then(|kf| sessions::credential_process(&kf, cli::ProfileArg { profile })),
@@ -195,5 +195,17 @@ fn init_logging() {
 fn open(store: Option<Backend>) -> anyhow::Result<Keyfob> {
     let exe = std::env::current_exe().context("finding keyfob's own path")?;
     let exe = exe.canonicalize().unwrap_or(exe);
-    Ok(Keyfob::from_env(exe, store)?.with_notices(|notice| eprintln!("{notice}")))
+    Ok(Keyfob::from_env(front_of(exe), store)?.with_notices(|notice| eprintln!("{notice}")))
+}
+
+/// The `keyfob` front beside this full CLI (`keyfob-cli`), where there is
+/// one: what the AWS config's credential_process lines name and what
+/// starts agents, so every warm call goes through the front.
+fn front_of(exe: std::path::PathBuf) -> std::path::PathBuf {
+    let front = exe.with_file_name("keyfob");
+    if exe.file_name().is_some_and(|n| n == "keyfob-cli") && front.is_file() {
+        front
+    } else {
+        exe
+    }
 }

@@ -55,21 +55,6 @@ pub fn credential_process(kf: &Keyfob, args: ProfileArg) -> anyhow::Result<()> {
     print_process_json(&session(kf, &profile)?)
 }
 
-/// The profile of `keyfob credential-process NAME` when these are exactly
-/// the arguments and neither `KEYFOB_LOG` nor `KEYFOB_STORE` is set: the
-/// command every AWS tool runs, served without clap or logging set up.
-pub fn credential_process_args() -> Option<String> {
-    let mut args = std::env::args_os().skip(1);
-    let (command, name) = (args.next()?, args.next()?);
-    if command != "credential-process" || args.next().is_some() {
-        return None;
-    }
-    if std::env::var_os("KEYFOB_LOG").is_some() || std::env::var_os("KEYFOB_STORE").is_some() {
-        return None;
-    }
-    name.into_string().ok().filter(|n| !n.starts_with('-'))
-}
-
 fn print_process_json(session: &Session) -> anyhow::Result<()> {
     let json = session.to_process_json();
     raw_stdout()?
