@@ -193,6 +193,9 @@ fn a_program_posing_as_the_agent_receives_no_pin() {
     use std::process::{Command, Stdio};
     let env = Env::new();
     with_identity(&env, "work", PIN);
+    // Under approvals, so `credential-process` goes to the agent from the
+    // `keyfob` front itself (a warm-only request) before the full CLI.
+    env.run(&["approvals", "rule", "new-programs"], "").ok();
     env.run(&["agent", "--stop"], "").ok();
     let sock = env.root.path().join("run/keyfob/agent.sock");
     let log = env.root.path().join("fake.log");
