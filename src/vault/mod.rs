@@ -31,13 +31,16 @@
 //! |---|---|
 //! | this one | the errors, the lock, the index, adding, removing and renaming identities, the entry names |
 //! | `pin` | sealing and opening a key under the PIN, the back-off, changing the PIN |
+//! | `bind` | what protects a key (the PIN alone, or the PIN and the TPM), re-sealing under another |
 //! | `keys` | a rotation's second key, switching and forgetting keys, the rotation state entry, recorded IAM facts |
 //! | `sso` | Identity Center identities: their index (`sso.index`) and sealed sign-ins |
 
+mod bind;
 mod keys;
 mod pin;
 mod sso;
 
+pub use bind::{Opener, PIN_ONLY_NOTICE, Sealed};
 pub use pin::{FIRST_WAIT_SECS, FREE_ATTEMPTS, MAX_WAIT_SECS, back_off_secs};
 
 use std::cell::RefCell;
@@ -51,10 +54,11 @@ use crate::aws::AwsError;
 use crate::aws::sts::{self, CallerIdentity};
 use crate::model::endpoints::Endpoints;
 use crate::model::identity::{
-    AccessKeyId, Field, FieldError, Identity, IdentityName, account_from_key_id, check_pin,
-    is_root_arn,
+    AccessKeyId, Field, FieldError, Identity, IdentityName, PIN_ONLY_MIN_GUESSES_LOG10, TpmChoice,
+    account_from_key_id, check_pin, is_root_arn,
 };
 use crate::model::secret::{Pin, SecretAccessKey};
+use crate::platform::bound;
 use crate::platform::crypto::{CryptoError, KdfParams};
 use crate::platform::fsutil::{self, FileLock, LockError};
 use crate::platform::store::{SecretStore, StoreError};
@@ -96,6 +100,13 @@ pub enum VaultError {
         name: IdentityName,
         source: CryptoError,
     },
+    /// The TPM would not do what was asked, for another reason than a
+    /// wrong PIN (which is [`Self::WrongPin`]).
+    #[error("{}{source}", match name { Some(n) => format!("identity {n}: "), None => String::new() })]
+    Tpm {
+        name: Option<IdentityName>,
+        source: crate::platform::tpm::TpmError,
+    },
     #[error("identity {name} has no sealed key in the store; remove it and add it again")]
     MissingKey { name: IdentityName },
     #[error("the identity index in the store is unreadable ({message}); no identity was changed")]
@@ -122,6 +133,13 @@ impl VaultError {
             VaultError::Aws(_) => K::Aws,
             VaultError::Store(_) => K::Store,
             VaultError::Lock(_) => K::Config,
+            // Wait, as for keyfob's own back-off; the message says how long.
+            VaultError::Tpm {
+                source: crate::platform::tpm::TpmError::Lockout { .. },
+                ..
+            } => K::BackOff,
+            // Not possible here as things stand; the message says what to do.
+            VaultError::Tpm { .. } => K::State,
             _ => K::Failed,
         }
     }
@@ -179,6 +197,10 @@ pub struct AddOptions {
     pub no_verify: bool,
     /// Accept a root user's keys.
     pub allow_root: bool,
+    /// Bind the key to the TPM (see [`bind`]).
+    pub tpm: TpmChoice,
+    /// Make a recovery code for a TPM-bound key.
+    pub recovery: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -193,6 +215,9 @@ pub struct Vault {
     held: RefCell<Held>,
     kdf: KdfParams,
     clock: fn() -> OffsetDateTime,
+    /// The least strength of a PIN that alone guards a key (guesses, a
+    /// power of ten); `None` in unit tests.
+    pin_only_min_log10: Option<f64>,
 }
 
 /// How long a vault change waits for another process's: a rotation step
@@ -229,7 +254,15 @@ impl Vault {
             held: RefCell::default(),
             kdf: KdfParams::DEFAULT,
             clock: OffsetDateTime::now_utc,
+            pin_only_min_log10: Some(PIN_ONLY_MIN_GUESSES_LOG10),
         }
+    }
+
+    /// Another least strength for PINs that alone guard a key (unit tests
+    /// use short PINs: `None`).
+    pub fn with_pin_strength(mut self, min_log10: Option<f64>) -> Self {
+        self.pin_only_min_log10 = min_log10;
+        self
     }
 
     /// Uses other KDF parameters for new seals (tests use cheap ones).
@@ -325,8 +358,23 @@ impl Vault {
         options: AddOptions,
         verifier: &dyn KeyVerifier,
     ) -> Result<Identity, VaultError> {
+        Ok(self.add_bound(new, options, verifier)?.0)
+    }
+
+    /// [`Self::add`], also saying what protects the key (and its recovery
+    /// code, to show once).
+    pub fn add_bound(
+        &self,
+        new: NewIdentity,
+        options: AddOptions,
+        verifier: &dyn KeyVerifier,
+    ) -> Result<(Identity, Sealed), VaultError> {
         check_pin(&new.pin)?;
         self.check_name_free(&new.name)?;
+        let (mut tpm, no_tpm) = self.tpm_for(options.tpm)?;
+        if tpm.is_none() {
+            self.check_pin_only(&new.pin)?;
+        }
 
         let caller = if options.no_verify {
             None
@@ -361,7 +409,30 @@ impl Vault {
             facts: None,
             endpoints: Some(new.endpoints.clone()),
         };
-        let sealed = self.seal(&identity, &new.pin, &new.secret)?;
+        let code = match (&tpm, options.recovery) {
+            (Some(_), true) => {
+                Some(
+                    bound::RecoveryCode::generate().map_err(|source| VaultError::Sealed {
+                        name: identity.name.clone(),
+                        source,
+                    })?,
+                )
+            }
+            _ => None,
+        };
+        let how = match tpm.as_mut() {
+            Some(t) => bind::SealAs::Tpm {
+                tpm: t,
+                carry: None,
+                recovery: code.as_ref(),
+            },
+            None => bind::SealAs::Pin,
+        };
+        let sealed = self.seal_as(&identity, &new.pin, &new.secret, how)?;
+        let protection = bound::protection_of(&sealed).map_err(|source| VaultError::Sealed {
+            name: identity.name.clone(),
+            source,
+        })?;
 
         let _lock = self.lock()?;
         let mut all = self.load_index()?;
@@ -379,8 +450,15 @@ impl Vault {
             let _ = self.store.delete(&sealed_key);
             return Err(e);
         }
-        tracing::info!(identity = %identity.name, key = %identity.access_key_id.masked(), "identity added");
-        Ok(identity)
+        tracing::info!(identity = %identity.name, key = %identity.access_key_id.masked(), protection = protection.describe(), "identity added");
+        Ok((
+            identity,
+            Sealed {
+                protection,
+                recovery: code,
+                no_tpm,
+            },
+        ))
     }
 
     /// Removes an identity and its entries.
@@ -525,7 +603,8 @@ mod tests {
         let store = MemoryStore::new();
         let v = Vault::new(Box::new(store.clone()), dir.path())
             .with_kdf(KdfParams::MIN)
-            .with_clock(clock);
+            .with_clock(clock)
+            .with_pin_strength(None);
         (v, store, dir)
     }
 
