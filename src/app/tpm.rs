@@ -25,11 +25,12 @@ pub fn tpm_report() -> TpmReport {
     }
 }
 
+/// An identity and what protects its key, or why that cannot be read.
+pub type Protected = (Identity, Result<Protection, VaultError>);
+
 /// Each identity with what protects its key (read from the sealed
 /// entries' headers: no PIN, no TPM).
-pub fn protections(
-    kf: &Keyfob,
-) -> Result<Vec<(Identity, Result<Protection, VaultError>)>, AppError> {
+pub fn protections(kf: &Keyfob) -> Result<Vec<Protected>, AppError> {
     let vault = kf.vault()?;
     Ok(vault
         .list()?

@@ -16,7 +16,8 @@ use crate::platform::crypto::{self, CryptoError};
 use crate::platform::tpm::{Tpm, TpmError};
 
 use super::pin::context;
-use super::{Vault, VaultError, sealed_key};
+use super::{AddOptions, KeyVerifier, NewIdentity, Vault, VaultError, sealed_key};
+use crate::model::identity::{account_from_key_id, is_root_arn};
 
 /// How a key is to be sealed.
 pub(super) enum SealAs<'a> {
@@ -283,6 +284,108 @@ impl Vault {
             source: CryptoError::Malformed,
         })?;
         Ok(SecretAccessKey::new(text.to_owned()))
+    }
+}
+
+impl Vault {
+    /// [`Self::add`], also saying what protects the key (and its recovery
+    /// code, to show once).
+    pub fn add_bound(
+        &self,
+        new: NewIdentity,
+        options: AddOptions,
+        verifier: &dyn KeyVerifier,
+    ) -> Result<(Identity, Sealed), VaultError> {
+        check_pin(&new.pin)?;
+        self.check_name_free(&new.name)?;
+        let (mut tpm, no_tpm) = self.tpm_for(options.tpm)?;
+        if tpm.is_none() {
+            self.check_pin_only(&new.pin)?;
+        }
+
+        let caller = if options.no_verify {
+            None
+        } else {
+            Some(super::verify(
+                verifier,
+                &new.access_key_id,
+                &new.secret,
+                &new.endpoints,
+            )?)
+        };
+        if let Some(c) = &caller
+            && is_root_arn(&c.arn)
+            && !options.allow_root
+        {
+            return Err(VaultError::RootRefused { arn: c.arn.clone() });
+        }
+
+        let identity = Identity {
+            id: super::new_id()?,
+            name: new.name,
+            account: caller
+                .as_ref()
+                .map(|c| c.account.clone())
+                .or_else(|| account_from_key_id(new.access_key_id.as_str())),
+            arn: caller.as_ref().map(|c| c.arn.clone()),
+            user_id: caller.as_ref().map(|c| c.user_id.clone()),
+            verified: caller.is_some(),
+            access_key_id: new.access_key_id,
+            added_at: (self.clock)(),
+            key_created_at: None,
+            facts: None,
+            endpoints: Some(new.endpoints.clone()),
+        };
+        let code = match (&tpm, options.recovery) {
+            (Some(_), true) => {
+                Some(
+                    RecoveryCode::generate().map_err(|source| VaultError::Sealed {
+                        name: identity.name.clone(),
+                        source,
+                    })?,
+                )
+            }
+            _ => None,
+        };
+        let how = match tpm.as_mut() {
+            Some(t) => SealAs::Tpm {
+                tpm: t,
+                carry: None,
+                recovery: code.as_ref(),
+            },
+            None => SealAs::Pin,
+        };
+        let sealed = self.seal_as(&identity, &new.pin, &new.secret, how)?;
+        let protection = bound::protection_of(&sealed).map_err(|source| VaultError::Sealed {
+            name: identity.name.clone(),
+            source,
+        })?;
+
+        let _lock = self.lock()?;
+        let mut all = self.load_index()?;
+        // Checked again under the lock: another process may have added it.
+        if all.iter().any(|i| i.name == identity.name) || self.sso_name_taken(&identity.name)? {
+            return Err(VaultError::NameTaken {
+                name: identity.name,
+            });
+        }
+        let sealed_key = sealed_key(&identity.id, &identity.access_key_id);
+        self.store.put(&sealed_key, &sealed)?;
+        all.push(identity.clone());
+        if let Err(e) = self.save_index(all) {
+            // Leave no orphan behind; the sealed entry is useless alone.
+            let _ = self.store.delete(&sealed_key);
+            return Err(e);
+        }
+        tracing::info!(identity = %identity.name, key = %identity.access_key_id.masked(), protection = protection.describe(), "identity added");
+        Ok((
+            identity,
+            Sealed {
+                protection,
+                recovery: code,
+                no_tpm,
+            },
+        ))
     }
 }
 

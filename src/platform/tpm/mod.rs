@@ -427,13 +427,12 @@ impl Tpm {
         if want != Some(Parent::TransientEcc) {
             let srk =
                 PersistentTpmHandle::new(SRK_HANDLE).map_err(|e| self.failed("SRK handle", e))?;
-            match self.ctx.tr_from_tpm_public(TpmHandle::Persistent(srk)) {
-                Ok(h) => return Ok((h.into(), Parent::Persistent)),
-                // Sealed under an SRK that is gone: the TPM was cleared or
-                // this is another machine; the standard template below
-                // makes the same key only on the same owner seed, and a
-                // load under it then says which.
-                Err(_) => {}
+            // Sealed under an SRK that is gone: the TPM was cleared or
+            // this is another machine; the standard template below makes
+            // the same key only on the same owner seed, and a load under
+            // it then says which.
+            if let Ok(h) = self.ctx.tr_from_tpm_public(TpmHandle::Persistent(srk)) {
+                return Ok((h.into(), Parent::Persistent));
             }
         }
         let created = self
