@@ -184,7 +184,7 @@ pub fn check_pin_strength(pin: &Pin, min_log10: f64) -> Result<(), FieldError> {
     Err(FieldError::new(
         Field::Pin,
         format!(
-            "too easy to guess for a key that only the PIN protects (no TPM here): about 10^{got:.0} guesses, at least 10^{min_log10:.0} needed — use a passphrase of a few unrelated words, or digits and symbols mixed in"
+            "too easy to guess for a key that only the PIN protects (no TPM here): about 10^{got:.1} guesses, at least 10^{min_log10:.0} needed — use a passphrase of a few unrelated words, or digits and symbols mixed in"
         ),
     ))
 }

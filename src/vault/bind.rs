@@ -269,6 +269,16 @@ impl Vault {
             .ok_or_else(|| VaultError::MissingKey {
                 name: identity.name.clone(),
             })?;
+        if bound::protection_of(sealed.expose()).is_ok_and(|p| !p.recovery) {
+            return Err(crate::model::field::FieldError::new(
+                crate::model::field::Field::RecoveryCode,
+                format!(
+                    "identity {} has none: no recovery code was made when its key was sealed (open it with its PIN)",
+                    identity.name
+                ),
+            )
+            .into());
+        }
         let plain = bound::open_with_recovery(code, &context(identity), sealed.expose()).map_err(
             |source| match source {
                 CryptoError::Unauthenticated => crate::model::field::FieldError::new(

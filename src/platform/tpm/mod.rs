@@ -74,7 +74,7 @@ pub enum TpmError {
     )]
     Lockout { wait_secs: u64 },
     #[error(
-        "this key is bound to another TPM (the vault was copied from another machine, or this TPM was cleared) — open it with its recovery code (`keyfob reseal NAME --recovery`)"
+        "this key is bound to another TPM (the vault was copied from another machine, or this TPM was cleared) — open it with its recovery code: keyfob reseal NAME --tpm on|off --recovery"
     )]
     OtherTpm,
     #[error("the TPM at {tcti} failed: {message}")]
