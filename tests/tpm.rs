@@ -336,7 +336,7 @@ fn a_reseal_killed_at_any_point_leaves_the_key_under_the_old_or_the_new_protecti
     }
     let mut rng = Xorshift(0x9e3779b97f4a7c15);
     let (mut kills, mut mid) = (0, 0);
-    for _ in 0..12 {
+    for _ in 0..10 {
         let to = if bound { "off" } else { "on" };
         let mut child = env
             .keyfob()
@@ -362,7 +362,7 @@ fn a_reseal_killed_at_any_point_leaves_the_key_under_the_old_or_the_new_protecti
         flip(&mut bound, &mut window);
     }
     eprintln!(
-        "12 reseals: {kills} killed, {mid} mid-reseal (window {} ms; runs {:?} ms)",
+        "10 reseals: {kills} killed, {mid} mid-reseal (window {} ms; runs {:?} ms)",
         window.micros() / 1000,
         window.runs_ms()
     );
