@@ -80,3 +80,50 @@ pub fn lockout_auth(kf: &Keyfob, pin: &Pin) -> Result<SecretBytes, AppError> {
 fn tpm_error(source: TpmError) -> AppError {
     VaultError::Tpm { name: None, source }.into()
 }
+
+/// What protects a key, in a sentence for the app's identity page.
+pub fn protection_text(p: &Protection) -> &'static str {
+    match (p.tpm, p.recovery) {
+        (true, true) => "PIN and this machine's TPM (a recovery code opens it without the TPM)",
+        (true, false) => "PIN and this machine's TPM (no recovery code: a cleared TPM loses it)",
+        (false, _) => {
+            "PIN alone: guessing through keyfob backs off, offline guessing of a copied keychain does not"
+        }
+    }
+}
+
+/// The TPM in one line, and what is wrong with it if anything (no TPM, no
+/// permission, the empty lockout authorization, a lockout now): what the
+/// app's settings show.
+pub fn tpm_summary(report: &TpmReport) -> (String, Option<String>) {
+    match &report.status {
+        Ok(s) => {
+            let line = format!(
+                "TPM 2.0 at {}: locks out after {} wrong PINs, one forgiven every {} s",
+                report.tcti, s.max_auth_fail, s.lockout_interval
+            );
+            let problem = if s.in_lockout {
+                Some(format!(
+                    "locked out after too many wrong PINs: for up to {} s more",
+                    s.lockout_wait_secs()
+                ))
+            } else if !s.lockout_auth_set {
+                Some("its lockout authorization is empty: any program on this machine can reset its count of wrong PINs — `keyfob doctor --set-lockout-auth` sets one".into())
+            } else {
+                None
+            };
+            (line, problem)
+        }
+        Err(TpmError::NoTpm { .. }) => (
+            format!(
+                "no TPM answers at {}: keys are sealed under the PIN alone",
+                report.tcti
+            ),
+            None,
+        ),
+        Err(e) => (
+            format!("the TPM at {} cannot be used", report.tcti),
+            Some(e.to_string()),
+        ),
+    }
+}
