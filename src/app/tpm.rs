@@ -103,10 +103,12 @@ pub fn tpm_summary(report: &TpmReport) -> (String, Option<String>) {
                 report.tcti, s.max_auth_fail, s.lockout_interval
             );
             let problem = if s.in_lockout {
-                Some(format!(
-                    "locked out after too many wrong PINs: for up to {} s more",
-                    s.lockout_wait_secs()
-                ))
+                Some(
+                    TpmError::Lockout {
+                        wait_secs: s.lockout_wait_secs(),
+                    }
+                    .to_string(),
+                )
             } else if !s.lockout_auth_set {
                 Some("its lockout authorization is empty: any program on this machine can reset its count of wrong PINs — `keyfob doctor --set-lockout-auth` sets one".into())
             } else {

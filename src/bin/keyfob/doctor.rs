@@ -203,13 +203,19 @@ fn tpm_checks(report: &TpmReport) -> Vec<Check> {
         what: "tpm",
         ok: s.lockout_interval > 0,
         says: format!(
-            "TPM 2.0 at {}: locks out after {} wrong PINs ({} counted now), one forgiven every {} s{}",
+            "TPM 2.0 at {}: locks out after {} wrong PINs ({} counted now), one forgiven every {} s; a wrong lockout authorization blocks it for {} s{}",
             report.tcti,
             s.max_auth_fail,
             s.lockout_counter,
             s.lockout_interval,
+            s.lockout_recovery,
             if s.in_lockout {
-                format!("; LOCKED OUT for up to {} s more", s.lockout_wait_secs())
+                format!(
+                    "; LOCKED OUT: {}",
+                    keyfob::platform::tpm::TpmError::Lockout {
+                        wait_secs: s.lockout_wait_secs()
+                    }
+                )
             } else {
                 String::new()
             }

@@ -69,9 +69,9 @@ pub enum TpmError {
     /// The authValue (so the PIN) was wrong; the TPM counted it.
     #[error("the TPM refused the PIN")]
     AuthFail,
-    #[error(
-        "the TPM is locked out after too many wrong PINs — try again in {wait_secs} s (the TPM itself enforces this wait; nothing is lost)"
-    )]
+    /// `wait_secs` 0: the TPM forgives no failure by itself (its
+    /// LockoutInterval is 0), only a reset with the lockout authorization.
+    #[error("the TPM is locked out after too many wrong PINs — {} (the TPM itself enforces this; nothing is lost)", lockout_advice(*wait_secs))]
     Lockout { wait_secs: u64 },
     #[error(
         "this key is bound to another TPM (the vault was copied from another machine, or this TPM was cleared) — open it with its recovery code: keyfob reseal NAME --tpm on|off --recovery"
@@ -79,6 +79,13 @@ pub enum TpmError {
     OtherTpm,
     #[error("the TPM at {tcti} failed: {message}")]
     Failed { tcti: String, message: String },
+}
+
+fn lockout_advice(wait_secs: u64) -> String {
+    match wait_secs {
+        0 => "it ends only when reset with its lockout authorization (`keyfob doctor --show-lockout-auth`, then `tpm2_dictionarylockout -c -p hex:…`)".into(),
+        s => format!("try again in {s} s"),
+    }
 }
 
 /// The parts of a sealed object the envelope keeps: the TPM's public and

@@ -47,9 +47,12 @@ impl TpmStatus {
 /// `lockout_interval` seconds, and authorizations are refused while it is
 /// at `max_auth_fail` or above, so the wait is at most
 /// `(counter - max + 1) × interval` (the TPM does not say how far into the
-/// current interval it is). 0 when the TPM is not locked out.
+/// current interval it is). 0 when the TPM is not locked out, and when it
+/// forgives nothing by itself (interval 0: only a reset with the lockout
+/// authorization ends it). LockoutRecovery is the lockout hierarchy's own
+/// wait after a wrong lockout authorization, which `doctor` shows.
 pub fn lockout_wait_secs(s: &TpmStatus) -> u64 {
-    if !s.in_lockout && s.lockout_counter < s.max_auth_fail {
+    if (!s.in_lockout && s.lockout_counter < s.max_auth_fail) || s.lockout_interval == 0 {
         return 0;
     }
     let over = u64::from(s.lockout_counter.saturating_sub(s.max_auth_fail)) + 1;
@@ -123,5 +126,17 @@ mod tests {
         // libtpms's defaults: 3 tries, 1000 s.
         assert_eq!(lockout_wait_secs(&status(3, 3, 1000, true)), 1000);
         assert_eq!(status(1, 3, 2, false).tries_left(), 2);
+        // No self-healing: only a reset ends it (the error says so).
+        assert_eq!(lockout_wait_secs(&status(3, 3, 0, true)), 0);
+        assert!(
+            super::super::TpmError::Lockout { wait_secs: 0 }
+                .to_string()
+                .contains("lockout authorization")
+        );
+        assert!(
+            super::super::TpmError::Lockout { wait_secs: 2 }
+                .to_string()
+                .contains("try again in 2 s")
+        );
     }
 }
