@@ -148,7 +148,7 @@ fn recovery_code(add: &Run) -> String {
 fn a_tpm_bound_identity_lives_its_whole_life_and_is_useless_on_another_tpm() {
     let tpm = Swtpm::start();
     let mut env = world(&tpm);
-    let user = crate::util::create_user("tpm");
+    let user = crate::util::create_user(&crate::util::unique("tpm"));
     let add = env
         .run(
             &[
@@ -264,9 +264,11 @@ fn hardware_lockout_reports_its_wait_then_recovers_and_the_lockout_auth_warning_
     assert_eq!(protection(&env, "work"), "tpm+pin");
     // keyfob lets 5 wrong PINs through before its own wait; this TPM
     // locks out at 3.
-    for _ in 0..3 {
-        unlock(&env, "work", "wrong-pin-000").refused(2, "wrong PIN");
+    for left in [2, 1] {
+        unlock(&env, "work", "wrong-pin-000")
+            .refused(2, &format!("the TPM takes {left} more before it locks out"));
     }
+    unlock(&env, "work", "wrong-pin-000").refused(2, "the TPM is now locked out");
     let run = unlock(&env, "work", PIN).refused(2, "TPM is locked out");
     assert!(run.stderr.contains("try again in 2 s"), "{}", run.stderr);
     std::thread::sleep(Duration::from_millis(2500));
@@ -374,7 +376,7 @@ fn a_reseal_killed_at_any_point_leaves_the_key_under_the_old_or_the_new_protecti
 #[test]
 fn without_a_tpm_the_pin_alone_must_be_strong_and_says_so() {
     let env = Env::new();
-    let user = crate::util::create_user("notpm");
+    let user = crate::util::create_user(&crate::util::unique("notpm"));
     let add = |pin: &str, extra: &[&str]| {
         let mut args = vec![
             "add",

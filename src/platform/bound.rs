@@ -380,7 +380,7 @@ fn open_body(dk: &[u8; 32], p: &Parsed<'_>, context: &[u8]) -> Result<SecretByte
 }
 
 /// Opens a v2 envelope with the PIN and the TPM. A wrong PIN is
-/// [`CryptoError::Unauthenticated`] (the TPM counted it); the TPM's other
+/// [`CryptoError::TpmAuthFail`] (the TPM counted it); the TPM's other
 /// refusals are [`CryptoError::Tpm`]. Also returns what a re-seal keeps.
 pub fn open(
     tpm: &mut Tpm,
@@ -394,7 +394,10 @@ pub fn open(
     drop(s);
     let tpm_secret = match tpm.unseal(&p.object, &auth) {
         Ok(secret) => secret,
-        Err(TpmError::AuthFail) => return Err(CryptoError::Unauthenticated),
+        Err(TpmError::AuthFail) => {
+            let tries_left = tpm.status().ok().map(|s| s.tries_left());
+            return Err(CryptoError::TpmAuthFail { tries_left });
+        }
         Err(e) => return Err(e.into()),
     };
     let kek = kek(&pin_half, &tpm_secret);

@@ -122,6 +122,10 @@ pub enum CryptoError {
     /// tell these apart, and the vault counts both as a failed attempt.
     #[error("wrong PIN, or the sealed key was altered")]
     Unauthenticated,
+    /// A TPM-bound envelope's PIN was wrong: the TPM refused its authValue
+    /// and counted it; it takes `tries_left` more before it locks out.
+    #[error("wrong PIN (the TPM refused it)")]
+    TpmAuthFail { tries_left: Option<u32> },
     #[error("the system's random number generator failed")]
     Random,
     /// A kept [`EnvelopeKey`] met an envelope of another salt: sealed

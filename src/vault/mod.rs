@@ -78,14 +78,20 @@ pub enum VaultError {
         "these are a root user's keys ({arn}); AWS advises against root access keys — use an IAM user's keys instead, or pass --allow-root if you must"
     )]
     RootRefused { arn: String },
-    #[error("wrong PIN for identity {name}{}", match remaining {
+    #[error("wrong PIN for identity {name}{}{}", match remaining {
         0 => format!(" — too many wrong PINs; try again in {wait_secs} s"),
         n => format!(" ({n} more before keyfob makes you wait)"),
+    }, match tpm_tries_left {
+        Some(0) => "; the TPM is now locked out for a while".to_owned(),
+        Some(n) => format!("; the TPM takes {n} more before it locks out"),
+        None => String::new(),
     })]
     WrongPin {
         name: IdentityName,
         remaining: u32,
         wait_secs: i64,
+        /// For a TPM-bound key: the wrong PINs the TPM still takes.
+        tpm_tries_left: Option<u32>,
     },
     #[error("identity {name} is locked after {failures} wrong PINs — try again in {wait_secs} s")]
     BackOff {

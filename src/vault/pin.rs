@@ -119,7 +119,11 @@ impl Vault {
                 }
                 Ok(plain)
             }
-            Err(CryptoError::Unauthenticated) => {
+            Err(e @ (CryptoError::Unauthenticated | CryptoError::TpmAuthFail { .. })) => {
+                let tpm_tries_left = match e {
+                    CryptoError::TpmAuthFail { tries_left } => tries_left,
+                    _ => None,
+                };
                 let failures = attempts.failures + 1;
                 let wait_secs = back_off_secs(failures);
                 let next = Attempts {
@@ -134,6 +138,7 @@ impl Vault {
                     name: name.clone(),
                     remaining: FREE_ATTEMPTS.saturating_sub(failures),
                     wait_secs,
+                    tpm_tries_left,
                 })
             }
             // The TPM refused for another reason than the PIN (locked
