@@ -367,6 +367,23 @@ mod tests {
     }
 
     #[test]
+    fn the_tpm_setting_defaults_to_prefer_and_names_itself_when_wrong() {
+        use crate::model::identity::TpmChoice;
+        assert_eq!(load("").unwrap().tpm, TpmChoice::Prefer);
+        assert_eq!(
+            load("[settings]\ntpm = \"off\"\n").unwrap().tpm,
+            TpmChoice::Off
+        );
+        let e = load("[settings]\ntpm = \"always\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("[settings] tpm: must be require, prefer or off"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn durations_default_to_the_constants_and_follow_the_settings() {
         assert_eq!(load("").unwrap().durations, Durations::default());
         let s = load("[settings]\nsession_duration = \"8h\"\nrole_duration = \"45m\"\n").unwrap();

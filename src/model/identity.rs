@@ -403,6 +403,40 @@ pub fn account_from_key_id(key_id: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// The strength rule for a PIN that alone guards a key: measured, not
+    /// a length rule (a long repeat is weak, a short mix is not), and the
+    /// refusal never quotes the PIN.
+    #[test]
+    fn pin_strength_is_an_estimate_of_guesses_not_a_length() {
+        let min = PIN_ONLY_MIN_GUESSES_LOG10;
+        for weak in [
+            "123456",
+            "password1",
+            "aaaaaaaaaaaaaaaa",
+            "qwertyuiop",
+            "keys-pin",
+        ] {
+            let e = check_pin_strength(&Pin::new(weak.into()), min).unwrap_err();
+            assert_eq!(e.field, Field::Pin);
+            assert!(!e.reason.contains(weak), "{}", e.reason);
+        }
+        for strong in [
+            "pin-Ag3nt-only",
+            "approve-pin-4821",
+            "e2e-pin-123456",
+            "Tr0ub4dor&3",
+        ] {
+            assert!(
+                check_pin_strength(&Pin::new(strong.into()), min).is_ok(),
+                "{strong}"
+            );
+        }
+        // Only the first 100 characters are estimated (zxcvbn's time grows
+        // with the length); a 1024-character PIN is checked at once.
+        let long = Pin::new("x".repeat(1024));
+        assert!(pin_guesses_log10(&long) < min);
+    }
+
     #[test]
     fn key_ids() {
         assert!(AccessKeyId::parse("AKIAIOSFODNN7EXAMPLE").is_ok());
