@@ -252,13 +252,34 @@ fn a_tpm_bound_identity_lives_its_whole_life_and_is_useless_on_another_tpm() {
     env.run(&["remove", "job", "--yes"], "").ok();
 }
 
-/// Wrong PINs past the TPM's threshold lock it out: keyfob says how long
-/// the TPM makes it wait, and after that the right PIN opens the key.
+/// Under a persistent SRK, wrong PINs past the TPM's threshold lock it
+/// out: keyfob says how long the TPM makes it wait, and after that the
+/// right PIN opens the key.
 /// Then doctor's warning about the empty lockout authorization goes once
 /// keyfob has set one (which then works in tpm2-tools).
 #[test]
 fn hardware_lockout_reports_its_wait_then_recovers_and_the_lockout_auth_warning_goes() {
     let tpm = Swtpm::start();
+    // A persistent SRK at 0x81000001, as systemd-tpm2-setup and Windows
+    // provision one: keyfob seals under it (the other tests use a
+    // transient primary). tpm2_createprimary's attributes lack noDA, so
+    // in lockout even loading under it is refused: keyfob must say lockout.
+    let ctx = tempfile::tempdir().unwrap();
+    let srk = ctx.path().join("srk.ctx");
+    let srk = srk.to_str().unwrap();
+    tpm.tool(&[
+        "tpm2_createprimary",
+        "-C",
+        "o",
+        "-G",
+        "ecc256:aes128cfb",
+        "-c",
+        srk,
+    ]);
+    tpm.tool(&["tpm2_evictcontrol", "-C", "o", "-c", srk, "0x81000001"]);
+    // swtpm has no resource manager: the transient copy would keep one of
+    // its three object slots.
+    tpm.tool(&["tpm2_flushcontext", "-t"]);
     let env = world(&tpm);
     with_identity(&env, "work", PIN);
     assert_eq!(protection(&env, "work"), "tpm+pin");

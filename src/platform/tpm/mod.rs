@@ -191,7 +191,15 @@ impl Tpm {
         &self.tcti
     }
 
-    fn failed(&self, what: &str, e: tss_esapi::Error) -> TpmError {
+    /// The TPM's answer as an error, a lockout as such wherever it comes
+    /// from (a parent made without noDA, as tpm2_createprimary's default,
+    /// is refused in lockout too).
+    fn failed(&mut self, what: &str, e: tss_esapi::Error) -> TpmError {
+        if matches!(kind(&e), Some(Tss2ResponseCodeKind::Lockout)) {
+            return TpmError::Lockout {
+                wait_secs: self.status().map(|s| s.lockout_wait_secs()).unwrap_or(0),
+            };
+        }
         TpmError::Failed {
             tcti: self.tcti.clone(),
             message: format!("{what}: {e}"),
@@ -347,9 +355,6 @@ impl Tpm {
                 Some(Tss2ResponseCodeKind::AuthFail) | Some(Tss2ResponseCodeKind::BadAuth) => {
                     TpmError::AuthFail
                 }
-                Some(Tss2ResponseCodeKind::Lockout) => TpmError::Lockout {
-                    wait_secs: self.status().map(|s| s.lockout_wait_secs()).unwrap_or(0),
-                },
                 _ => self.failed("TPM2_Unseal", e),
             }),
         }
