@@ -34,17 +34,17 @@ use std::str::FromStr;
 use tss_esapi::Context;
 use tss_esapi::TctiNameConf;
 use tss_esapi::attributes::{ObjectAttributesBuilder, SessionAttributesBuilder};
-use tss_esapi::constants::SessionType;
 use tss_esapi::constants::response_code::Tss2ResponseCodeKind;
+use tss_esapi::constants::{CapabilityType, SessionType};
 use tss_esapi::handles::{KeyHandle, ObjectHandle, PersistentTpmHandle, TpmHandle};
 use tss_esapi::interface_types::algorithm::{HashingAlgorithm, PublicAlgorithm};
 use tss_esapi::interface_types::ecc::EccCurve;
 use tss_esapi::interface_types::resource_handles::Hierarchy;
 use tss_esapi::interface_types::session_handles::{AuthSession, PolicySession};
 use tss_esapi::structures::{
-    Auth, Digest, EccPoint, EccScheme, KeyDerivationFunctionScheme, KeyedHashScheme, Private,
-    Public, PublicBuilder, PublicEccParametersBuilder, PublicKeyedHashParameters, SensitiveData,
-    SymmetricDefinition, SymmetricDefinitionObject,
+    Auth, CapabilityData, Digest, EccPoint, EccScheme, KeyDerivationFunctionScheme,
+    KeyedHashScheme, Private, Public, PublicBuilder, PublicEccParametersBuilder,
+    PublicKeyedHashParameters, SensitiveData, SymmetricDefinition, SymmetricDefinitionObject,
 };
 use tss_esapi::traits::{Marshall, UnMarshall};
 use zeroize::Zeroizing;
@@ -54,6 +54,11 @@ use zeroize::Zeroizing;
 pub const SRK_HANDLE: u32 = 0x8100_0001;
 /// Where the TPM is when no TCTI variable names one.
 pub const DEFAULT_TCTI: &str = "device:/dev/tpmrm0";
+/// The first handle of each range [`Tpm::flush_leftovers`] clears (TPM 2.0
+/// Part 2, 7.2: TPM_HT_TRANSIENT, TPM_HT_LOADED_SESSION, TPM_HT_POLICY_SESSION).
+const TRANSIENT_FIRST: u32 = 0x8000_0000;
+const LOADED_SESSION_FIRST: u32 = 0x0200_0000;
+const POLICY_SESSION_FIRST: u32 = 0x0300_0000;
 /// The size of the sealed secret and of the authValue.
 pub const SECRET_LEN: usize = 32;
 
@@ -183,7 +188,35 @@ impl Tpm {
             message: "the TCTI is not one of device:PATH, swtpm:host=H,port=P, mssim:…, tabrmd:… (TPM2TOOLS_TCTI or TCTI)".into(),
         })?;
         let ctx = Context::new(conf).map_err(|_| TpmError::NoTpm { tcti: tcti.clone() })?;
-        Ok(Tpm { ctx, tcti })
+        // The kernel's resource manager (/dev/tpmrm0) and tpm2-abrmd give
+        // each connection its own objects and flush them when it closes.
+        // Without one (a TPM simulator over TCP, the raw /dev/tpm0, which
+        // one process opens at a time) what a killed client loaded stays,
+        // and its three-odd object slots fill up: clear them first.
+        let managed =
+            tcti.starts_with("tabrmd") || device.is_some_and(|path| path.contains("tpmrm"));
+        let mut tpm = Tpm { ctx, tcti };
+        if !managed {
+            tpm.flush_leftovers();
+        }
+        Ok(tpm)
+    }
+
+    /// Flushes every transient object and loaded session the TPM holds
+    /// (see [`Tpm::open`]: only where keyfob is its only client).
+    fn flush_leftovers(&mut self) {
+        for first in [TRANSIENT_FIRST, LOADED_SESSION_FIRST, POLICY_SESSION_FIRST] {
+            let Ok((CapabilityData::Handles(list), _)) = self.ctx.execute_without_session(|ctx| {
+                ctx.get_capability(CapabilityType::Handles, first, 64)
+            }) else {
+                continue;
+            };
+            for handle in list.into_inner() {
+                if let Ok(object) = self.ctx.tr_from_tpm_public(handle) {
+                    let _ = self.ctx.flush_context(object);
+                }
+            }
+        }
     }
 
     /// Where this TPM is (the TCTI string).
