@@ -198,6 +198,8 @@ impl Vault {
                 .into());
             }
         };
+        // A new PIN (opened with the recovery code) is checked like any.
+        check_pin(pin)?;
         let mut device = None;
         if tpm {
             device = Some(Tpm::open().map_err(|source| VaultError::Tpm {
