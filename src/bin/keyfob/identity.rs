@@ -26,6 +26,13 @@ pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
         Some(t) => t.parse::<TpmChoice>()?,
         None => app::tpm_choice(kf),
     };
+    if args.recovery_code && tpm == TpmChoice::Off {
+        return Err(FieldError::new(
+            Field::RecoveryCode,
+            "is made only for a key bound to the TPM; --tpm off seals under the PIN alone, which opens it anywhere",
+        )
+        .into());
+    }
     let options = AddOptions {
         no_verify: args.no_verify,
         allow_root: args.allow_root,
@@ -113,6 +120,9 @@ pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
         ),
     }
     crate::tpm::say_protection(identity.name.as_str(), &sealed);
+    if args.recovery_code && !sealed.protection.tpm {
+        println!("No recovery code was made: the key is not bound to a TPM, so its PIN opens it anywhere.");
+    }
     Ok(())
 }
 
