@@ -120,33 +120,17 @@ def sso_report(world: World, runs: int, json_file: Path, report) -> None:
 
 def tpm_report(world: World, runs: int, report) -> None:
     """Unlock with a TPM-bound identity against one the PIN alone protects,
-    interleaved: a software TPM (swtpm) started here, as tests/tpm.rs does.
+    interleaved: a software TPM (swtpm, `World.start_tpm`), as tests/tpm.rs has.
     Skipped (and said) without swtpm."""
     import shutil
-    import socket
     if shutil.which("swtpm") is None:
         report("TPM-bound unlock: not measured (no swtpm; scripts/deps test installs it).")
         report()
         return
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    state = Path(world.dir) / "swtpm"
-    state.mkdir()
-    swtpm = subprocess.Popen(["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={state}",
-                              "--server", f"type=tcp,port={port}", "--ctrl", f"type=tcp,port={port + 1}",
-                              "--flags", "not-need-init,startup-clear"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.02)
         # The agent does the unseals: one that knows the TPM.
         world.keyfob("agent", "--stop", check=False)
-        world.env["TPM2TOOLS_TCTI"] = f"swtpm:host=127.0.0.1,port={port}"
+        world.start_tpm()
         user = world.admin("create-user", "bench-tpm")
         world.keyfob("add", "bound", "--access-key-id", user["access_key_id"], "--stdin", "--tpm", "require",
                      stdin=f"{user['secret_access_key']}\n{PIN}\n")
@@ -165,10 +149,9 @@ def tpm_report(world: World, runs: int, report) -> None:
                "TPM2TOOLS_TCTI set times the TPM's part alone.")
         report()
     finally:
+        # The agent that knows the TPM goes; the TPM ends with the world.
         world.keyfob("agent", "--stop", check=False)
         world.env.pop("TPM2TOOLS_TCTI", None)
-        swtpm.kill()
-        swtpm.wait()
 
 
 def main() -> int:
