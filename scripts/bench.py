@@ -164,6 +164,42 @@ def profile_warm_path(report, world, json_file: Path) -> None:
     report()
 
 
+def tpm_report(world: World, runs: int, report) -> None:
+    """Unlock with a TPM-bound identity against one the PIN alone protects,
+    interleaved: a software TPM (swtpm, `World.start_tpm`), as tests/tpm.rs has.
+    Skipped (and said) without swtpm."""
+    import shutil
+    if shutil.which("swtpm") is None:
+        report("TPM-bound unlock: not measured (no swtpm; scripts/deps test installs it).")
+        report()
+        return
+    try:
+        # The agent does the unseals: one that knows the TPM.
+        world.keyfob("agent", "--stop", check=False)
+        world.start_tpm()
+        user = world.admin("create-user", "bench-tpm")
+        world.keyfob("add", "bound", "--access-key-id", user["access_key_id"], "--stdin", "--tpm", "require",
+                     stdin=f"{user['secret_access_key']}\n{PIN}\n")
+        plain, bound = [], []
+        for _ in range(max(runs // 30, 7)):
+            for name, into in (("work", plain), ("bound", bound)):
+                into.append(timed(["setsid", "--wait", str(KEYFOB), "unlock", name, "--pin-stdin"],
+                                  world.env, f"{PIN}\n"))
+        report("## PIN unlock with a TPM")
+        report()
+        report(f"`keyfob unlock NAME --pin-stdin` end to end, {len(plain)} runs each, interleaved: an identity the PIN "
+               f"alone protects **{median_ms(plain):.0f} ms**, one bound to a software TPM (swtpm on 127.0.0.1; "
+               f"Argon2id, then the TPM's unseal in a salted policy session) **{median_ms(bound):.0f} ms**: the TPM "
+               f"adds {median_ms(bound) - median_ms(plain):.0f} ms (goal: at most 300). A hardware TPM is slower "
+               "than swtpm at its ECC primary key (tens to a few hundred ms); `cargo bench --bench unlock` with "
+               "TPM2TOOLS_TCTI set times the TPM's part alone.")
+        report()
+    finally:
+        # The agent that knows the TPM goes; the TPM ends with the world.
+        world.keyfob("agent", "--stop", check=False)
+        world.env.pop("TPM2TOOLS_TCTI", None)
+
+
 def main() -> int:
     runs = int(os.environ.get("KEYFOB_BENCH_RUNS", "300"))
     lines: list[str] = []
@@ -366,6 +402,7 @@ def main() -> int:
                f"GetSessionToken): median **{median_ms(unlock):.0f} ms** over {len(unlock)} runs. "
                "The KDF alone: `cargo bench --bench unlock`.")
         report()
+        tpm_report(world, runs, report)
 
         # 5. Headless: the kernel keyring refused (as in Docker), so the
         # session is in the agent's memory and a warm call asks the agent

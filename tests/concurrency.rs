@@ -18,7 +18,7 @@ use keyfob::platform::store::Backend;
 
 use crate::util::{Env, KEYFOB, KillWindow, Run, Xorshift, kill_9_after, lock_names};
 
-const PIN: &str = "pin-C0ncurrent";
+const PIN: &str = "pin-C0ncurrent-7";
 
 /// A world with the file store (no D-Bus: the keychain is not what these
 /// tests are about) and `alice`, added offline.

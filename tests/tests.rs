@@ -19,5 +19,6 @@ mod properties;
 mod sessions;
 mod sso;
 mod thirdparty;
+mod tpm;
 mod trust;
 mod util;

@@ -330,6 +330,9 @@ pub struct Env {
     /// The emulator this world talks to: the shared one unless a test
     /// needs its own (e.g. to count calls undisturbed).
     pub moto: &'static Moto,
+    /// The TPM every child is pointed at (`TPM2TOOLS_TCTI`), if any: see
+    /// tests/tpm.rs. Without it keyfob finds none (no /dev/tpmrm0 here).
+    pub tcti: Option<String>,
 }
 
 /// A finished `keyfob` run.
@@ -420,6 +423,7 @@ impl Env {
             system_bus: None,
             daemons: Vec::new(),
             moto: moto(),
+            tcti: None,
         }
     }
 
@@ -449,6 +453,9 @@ impl Env {
         }
         if let Some(bus) = &self.system_bus {
             vars.push(("DBUS_SYSTEM_BUS_ADDRESS", bus.clone()));
+        }
+        if let Some(tcti) = &self.tcti {
+            vars.push(("TPM2TOOLS_TCTI", tcti.clone()));
         }
         vars
     }

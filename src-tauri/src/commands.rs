@@ -56,9 +56,10 @@ where
 pub async fn list_identities(app: AppHandle) -> Result<Vec<IdentityView>> {
     blocking(app, |d| {
         let now = OffsetDateTime::now_utc();
+        let vault = d.kf.vault().map_err(app::AppError::from)?;
         Ok(app::audit(&d.kf)?
             .iter()
-            .map(|a| IdentityView::audited(a, now))
+            .map(|a| IdentityView::audited(a, now).protected(&vault, &a.identity))
             .collect())
     })
     .await
@@ -107,7 +108,8 @@ pub async fn confirm_identity(app: AppHandle, allow_root: bool) -> Result<Identi
     changing(app, move |d| {
         let (new, caller) = d.take_pending_add()?;
         let identity = app::add_verified_identity(&d.kf, new, caller, allow_root)?;
-        Ok(IdentityView::new(&identity, OffsetDateTime::now_utc()))
+        Ok(IdentityView::new(&identity, OffsetDateTime::now_utc())
+            .protected(&d.kf.vault().map_err(app::AppError::from)?, &identity))
     })
     .await
 }

@@ -185,7 +185,10 @@ impl Desk {
             .map(|s| s.store)
             .unwrap_or(self.kf.backend);
         let durations = self.kf.durations();
+        let (tpm, tpm_problem) = keyfob::app::tpm::tpm_summary(&keyfob::app::tpm::tpm_report());
         SettingsView {
+            tpm,
+            tpm_problem,
             store: StoreChoice::from(store),
             store_in_use: self.store_in_use.clone(),
             notice: self.notice.clone(),

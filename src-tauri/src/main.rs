@@ -11,5 +11,7 @@ static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
     zeroizing_alloc::ZeroAlloc(std::alloc::System);
 
 fn main() {
+    // Before any thread: tpm2-tss's own logging off (see the function).
+    keyfob::platform::tpm::quiet_tss_logs();
     keyfob_desktop::run()
 }

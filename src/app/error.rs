@@ -321,6 +321,7 @@ mod tests {
                 name: crate::model::identity::IdentityName::parse("dev").unwrap(),
                 remaining,
                 wait_secs: 30,
+                tpm_tries_left: None,
             })
         };
         assert_eq!(wrong(2).kind(), ErrorKind::WrongPin);

@@ -8,7 +8,7 @@ use crate::config::profile::Profile;
 use crate::model::field::{Field, FieldError};
 use crate::model::identity::{AccessKeyId, Identity, IdentityName};
 use crate::model::secret::{Pin, SecretAccessKey};
-use crate::vault::{AddOptions, KeyVerifier, NewIdentity, Sts, VaultError};
+use crate::vault::{AddOptions, KeyVerifier, NewIdentity, Opener, Sealed, Sts, VaultError};
 
 use super::{Answered, AppError, Confirm, Keyfob, Question};
 
@@ -60,10 +60,10 @@ pub fn add_identity(
     new: NewIdentity,
     options: AddOptions,
     with_profile: bool,
-) -> Result<Identity, AppError> {
+) -> Result<(Identity, Sealed), AppError> {
     let vault = kf.vault()?;
     let first = super::approvals::new_setup(&vault);
-    let identity = vault.add(new, options, &Sts)?;
+    let (identity, sealed) = vault.add_bound(new, options, &Sts)?;
     super::approvals::first_identity_added(&kf.paths, first);
     if with_profile {
         // The identity is stored; a failure here leaves it without its
@@ -79,7 +79,28 @@ pub fn add_identity(
             source: Box::new(e),
         })?;
     }
-    Ok(identity)
+    Ok((identity, sealed))
+}
+
+/// The `[settings] tpm` choice for new identities (`prefer` if unset or
+/// unreadable: the file's own errors are reported where it is read).
+pub fn tpm_choice(kf: &Keyfob) -> crate::model::identity::TpmChoice {
+    crate::config::settings::Settings::load(&kf.paths.config_file())
+        .map(|s| s.tpm)
+        .unwrap_or_default()
+}
+
+/// `keyfob reseal`: seals identity `name`'s keys again, bound to the TPM
+/// or under the PIN alone (see [`crate::vault::Vault::reseal`]).
+pub fn reseal(
+    kf: &Keyfob,
+    name: &str,
+    opener: Opener<'_>,
+    new_pin: Option<&Pin>,
+    tpm: bool,
+    recovery: bool,
+) -> Result<Sealed, AppError> {
+    Ok(kf.vault()?.reseal(name, opener, new_pin, tpm, recovery)?)
 }
 
 /// Step one of "Verify and add keys": checks that the name (and its plain
@@ -120,6 +141,8 @@ pub fn add_verified_identity(
     let options = AddOptions {
         no_verify: false,
         allow_root,
+        tpm: tpm_choice(kf),
+        recovery: false,
     };
     let vault = kf.vault()?;
     let first = super::approvals::new_setup(&vault);

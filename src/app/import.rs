@@ -144,7 +144,11 @@ pub fn import_with(
             endpoints: endpoints.clone(),
         };
         let first = super::approvals::new_setup(&vault);
-        match vault.add(new, AddOptions::default(), &Sts) {
+        let options = AddOptions {
+            tpm: super::tpm_choice(kf),
+            ..AddOptions::default()
+        };
+        match vault.add(new, options, &Sts) {
             Ok(i) => {
                 super::approvals::first_identity_added(&kf.paths, first);
                 host.say(&format!(

@@ -37,6 +37,7 @@ mod sessions;
 mod sso;
 mod sso_sync;
 pub mod thirdparty;
+pub mod tpm;
 
 pub use error::{AppError, ErrorKind};
 pub use identities::*;

@@ -74,6 +74,8 @@ pub struct Settings {
     pub approvals_set: bool,
     /// Profiles' own approval rules.
     pub approvals_by_profile: BTreeMap<String, ApprovalRule>,
+    /// Whether new identities are bound to the TPM (`tpm = "prefer"`).
+    pub tpm: crate::model::identity::TpmChoice,
 }
 
 impl Default for Settings {
@@ -85,6 +87,7 @@ impl Default for Settings {
             approvals: ApprovalRule::Off,
             approvals_set: false,
             approvals_by_profile: BTreeMap::new(),
+            tpm: Default::default(),
         }
     }
 }
@@ -111,6 +114,7 @@ struct RawSettings {
     approvals: Option<String>,
     #[serde(default)]
     approvals_by_profile: BTreeMap<String, String>,
+    tpm: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -190,7 +194,14 @@ impl Settings {
                 rule(v, &format!("approvals_by_profile.{name}"))?,
             );
         }
+        let tpm = match &raw.tpm {
+            Some(v) => v
+                .parse()
+                .map_err(|e: FieldError| parse(format!("[settings] tpm: {}", e.reason)))?,
+            None => Default::default(),
+        };
         Ok(Settings {
+            tpm,
             store: raw.store,
             durations,
             agent_idle,
@@ -353,6 +364,23 @@ mod tests {
         let path = dir.path().join("config.toml");
         std::fs::write(&path, text).unwrap();
         Settings::load(&path)
+    }
+
+    #[test]
+    fn the_tpm_setting_defaults_to_prefer_and_names_itself_when_wrong() {
+        use crate::model::identity::TpmChoice;
+        assert_eq!(load("").unwrap().tpm, TpmChoice::Prefer);
+        assert_eq!(
+            load("[settings]\ntpm = \"off\"\n").unwrap().tpm,
+            TpmChoice::Off
+        );
+        let e = load("[settings]\ntpm = \"always\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("[settings] tpm: must be require, prefer or off"),
+            "{e}"
+        );
     }
 
     #[test]

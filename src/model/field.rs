@@ -59,6 +59,10 @@ pub enum Field {
     Program,
     /// How far back the access log is read (`keyfob log --since`).
     Since,
+    /// Whether a key is bound to the TPM (`--tpm`, `[settings] tpm`).
+    Tpm,
+    /// A TPM-bound identity's recovery code.
+    RecoveryCode,
 }
 
 impl fmt::Display for Field {
@@ -96,6 +100,8 @@ impl fmt::Display for Field {
             Field::ApprovalRule => "approval rule",
             Field::Program => "program",
             Field::Since => "since",
+            Field::Tpm => "tpm",
+            Field::RecoveryCode => "recovery code",
         })
     }
 }

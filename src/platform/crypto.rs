@@ -122,16 +122,26 @@ pub enum CryptoError {
     /// tell these apart, and the vault counts both as a failed attempt.
     #[error("wrong PIN, or the sealed key was altered")]
     Unauthenticated,
+    /// A TPM-bound envelope's PIN was wrong: the TPM refused its authValue
+    /// and counted it; it takes `tries_left` more before it locks out.
+    #[error("wrong PIN (the TPM refused it)")]
+    TpmAuthFail { tries_left: Option<u32> },
     #[error("the system's random number generator failed")]
     Random,
     /// A kept [`EnvelopeKey`] met an envelope of another salt: sealed
     /// afresh (another PIN) since the key was taken.
     #[error("the entry was sealed again under another PIN since it was opened")]
     OtherKey,
+    /// A TPM-bound envelope ([`crate::platform::bound`]) the TPM would not
+    /// open (not a wrong PIN: that is [`Self::Unauthenticated`]).
+    #[error(transparent)]
+    Tpm(#[from] crate::platform::tpm::TpmError),
+    #[error("this sealed key has no recovery code (none was made when it was bound to the TPM)")]
+    NoRecovery,
 }
 
 /// Fills a fresh array from the OS CSPRNG.
-fn random<const N: usize>() -> Result<[u8; N], CryptoError> {
+pub(crate) fn random<const N: usize>() -> Result<[u8; N], CryptoError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|_| CryptoError::Random)?;
     Ok(bytes)
@@ -210,6 +220,14 @@ fn parse(envelope: &[u8]) -> Result<Header<'_>, CryptoError> {
 }
 
 /// The KDF parameters an envelope was sealed with, checked against the caps.
+/// The envelope's version byte, for a reader that handles several.
+pub fn version_of(envelope: &[u8]) -> Result<u8, CryptoError> {
+    if envelope.len() < 5 || &envelope[..4] != MAGIC {
+        return Err(CryptoError::Malformed);
+    }
+    Ok(envelope[4])
+}
+
 pub fn params_of(envelope: &[u8]) -> Result<KdfParams, CryptoError> {
     parse(envelope).map(|h| h.params)
 }
@@ -333,6 +351,46 @@ fn decrypt(
         .map_err(|_| CryptoError::Unauthenticated)
 }
 
+/// XChaCha20-Poly1305 of `plaintext` under `key`: ciphertext ‖ tag. The
+/// caller owns the nonce's uniqueness (a fresh random one each time).
+pub(crate) fn aead_seal(
+    key: &[u8; 32],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Vec<u8> {
+    XChaCha20Poly1305::new(&Key::from(*key))
+        .encrypt(
+            &XNonce::from(*nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        // XChaCha20-Poly1305 encryption fails only for messages over 256 GiB.
+        .expect("XChaCha20-Poly1305 encrypts any message under 256 GiB")
+}
+
+/// Opens what [`aead_seal`] made; [`CryptoError::Unauthenticated`] if the
+/// key, nonce, AAD or ciphertext differ.
+pub(crate) fn aead_open(
+    key: &[u8; 32],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    ciphertext: &[u8],
+) -> Result<SecretBytes, CryptoError> {
+    XChaCha20Poly1305::new(&Key::from(*key))
+        .decrypt(
+            &XNonce::from(*nonce),
+            Payload {
+                msg: ciphertext,
+                aad,
+            },
+        )
+        .map(SecretBytes::new)
+        .map_err(|_| CryptoError::Unauthenticated)
+}
+
 fn associated_data(header: &[u8], context: &[u8]) -> Vec<u8> {
     let mut aad = Vec::with_capacity(header.len() + context.len());
     aad.extend_from_slice(header);
@@ -340,8 +398,13 @@ fn associated_data(header: &[u8], context: &[u8]) -> Vec<u8> {
     aad
 }
 
-/// Argon2id of the PIN and salt: the envelope's key.
-fn derive(pin: &Pin, params: KdfParams, salt: &[u8]) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+/// Argon2id of the PIN and salt: the envelope's key (v1), the PIN's
+/// stretched secret `s` (v2).
+pub(crate) fn derive(
+    pin: &Pin,
+    params: KdfParams,
+    salt: &[u8],
+) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
     let mut key = Zeroizing::new([0u8; 32]);
     params
         .argon2()?

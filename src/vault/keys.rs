@@ -51,7 +51,10 @@ impl Vault {
     }
 
     /// Seals `secret` as `identity`'s key `key_id` under `pin`, beside the
-    /// active key (a rotation's new key).
+    /// active key (a rotation's new key), protected as the active key is:
+    /// a TPM-bound identity's new key is bound before the vault switches
+    /// to it (opening the active key first when its recovery code must
+    /// carry over).
     pub fn store_key(
         &self,
         identity: &Identity,
@@ -63,8 +66,31 @@ impl Vault {
             access_key_id: key_id.clone(),
             ..identity.clone()
         };
-        let sealed = self.seal(&target, pin, secret)?;
         let _lock = self.lock()?;
+        let protection = self.protection(identity)?;
+        let carry = if protection.recovery {
+            self.unseal_carry(identity, pin)?.1
+        } else {
+            None
+        };
+        let sealed = if protection.tpm && carry.is_none() {
+            let mut tpm = crate::platform::tpm::Tpm::open().map_err(|source| VaultError::Tpm {
+                name: Some(identity.name.clone()),
+                source,
+            })?;
+            self.seal_as(
+                &target,
+                pin,
+                secret,
+                super::bind::SealAs::Tpm {
+                    tpm: &mut tpm,
+                    carry: None,
+                    recovery: None,
+                },
+            )?
+        } else {
+            self.seal_like(&target, pin, secret, carry.as_ref())?
+        };
         Ok(self.store.put(&sealed_key(&identity.id, key_id), &sealed)?)
     }
 

@@ -31,13 +31,16 @@
 //! |---|---|
 //! | this one | the errors, the lock, the index, adding, removing and renaming identities, the entry names |
 //! | `pin` | sealing and opening a key under the PIN, the back-off, changing the PIN |
+//! | `bind` | what protects a key (the PIN alone, or the PIN and the TPM), re-sealing under another |
 //! | `keys` | a rotation's second key, switching and forgetting keys, the rotation state entry, recorded IAM facts |
 //! | `sso` | Identity Center identities: their index (`sso.index`) and sealed sign-ins |
 
+mod bind;
 mod keys;
 mod pin;
 mod sso;
 
+pub use bind::{Opener, PIN_ONLY_NOTICE, Sealed};
 pub use pin::{FIRST_WAIT_SECS, FREE_ATTEMPTS, MAX_WAIT_SECS, back_off_secs};
 
 use std::cell::RefCell;
@@ -51,8 +54,7 @@ use crate::aws::AwsError;
 use crate::aws::sts::{self, CallerIdentity};
 use crate::model::endpoints::Endpoints;
 use crate::model::identity::{
-    AccessKeyId, Field, FieldError, Identity, IdentityName, account_from_key_id, check_pin,
-    is_root_arn,
+    AccessKeyId, Field, FieldError, Identity, IdentityName, PIN_ONLY_MIN_GUESSES_LOG10, TpmChoice,
 };
 use crate::model::secret::{Pin, SecretAccessKey};
 use crate::platform::crypto::{CryptoError, KdfParams};
@@ -76,14 +78,20 @@ pub enum VaultError {
         "these are a root user's keys ({arn}); AWS advises against root access keys — use an IAM user's keys instead, or pass --allow-root if you must"
     )]
     RootRefused { arn: String },
-    #[error("wrong PIN for identity {name}{}", match remaining {
+    #[error("wrong PIN for identity {name}{}{}", match remaining {
         0 => format!(" — too many wrong PINs; try again in {wait_secs} s"),
         n => format!(" ({n} more before keyfob makes you wait)"),
+    }, match tpm_tries_left {
+        Some(0) => "; the TPM is now locked out for a while".to_owned(),
+        Some(n) => format!("; the TPM takes {n} more before it locks out"),
+        None => String::new(),
     })]
     WrongPin {
         name: IdentityName,
         remaining: u32,
         wait_secs: i64,
+        /// For a TPM-bound key: the wrong PINs the TPM still takes.
+        tpm_tries_left: Option<u32>,
     },
     #[error("identity {name} is locked after {failures} wrong PINs — try again in {wait_secs} s")]
     BackOff {
@@ -95,6 +103,13 @@ pub enum VaultError {
     Sealed {
         name: IdentityName,
         source: CryptoError,
+    },
+    /// The TPM would not do what was asked, for another reason than a
+    /// wrong PIN (which is [`Self::WrongPin`]).
+    #[error("{}{source}", match name { Some(n) => format!("identity {n}: "), None => String::new() })]
+    Tpm {
+        name: Option<IdentityName>,
+        source: crate::platform::tpm::TpmError,
     },
     #[error("identity {name} has no sealed key in the store; remove it and add it again")]
     MissingKey { name: IdentityName },
@@ -122,6 +137,13 @@ impl VaultError {
             VaultError::Aws(_) => K::Aws,
             VaultError::Store(_) => K::Store,
             VaultError::Lock(_) => K::Config,
+            // Wait, as for keyfob's own back-off; the message says how long.
+            VaultError::Tpm {
+                source: crate::platform::tpm::TpmError::Lockout { .. },
+                ..
+            } => K::BackOff,
+            // Not possible here as things stand; the message says what to do.
+            VaultError::Tpm { .. } => K::State,
             _ => K::Failed,
         }
     }
@@ -179,6 +201,10 @@ pub struct AddOptions {
     pub no_verify: bool,
     /// Accept a root user's keys.
     pub allow_root: bool,
+    /// Bind the key to the TPM (see [`bind`]).
+    pub tpm: TpmChoice,
+    /// Make a recovery code for a TPM-bound key.
+    pub recovery: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -193,6 +219,9 @@ pub struct Vault {
     held: RefCell<Held>,
     kdf: KdfParams,
     clock: fn() -> OffsetDateTime,
+    /// The least strength of a PIN that alone guards a key (guesses, a
+    /// power of ten); `None` in unit tests.
+    pin_only_min_log10: Option<f64>,
 }
 
 /// How long a vault change waits for another process's: a rotation step
@@ -229,7 +258,15 @@ impl Vault {
             held: RefCell::default(),
             kdf: KdfParams::DEFAULT,
             clock: OffsetDateTime::now_utc,
+            pin_only_min_log10: Some(PIN_ONLY_MIN_GUESSES_LOG10),
         }
+    }
+
+    /// Another least strength for PINs that alone guard a key (unit tests
+    /// use short PINs: `None`).
+    pub fn with_pin_strength(mut self, min_log10: Option<f64>) -> Self {
+        self.pin_only_min_log10 = min_log10;
+        self
     }
 
     /// Uses other KDF parameters for new seals (tests use cheap ones).
@@ -325,62 +362,7 @@ impl Vault {
         options: AddOptions,
         verifier: &dyn KeyVerifier,
     ) -> Result<Identity, VaultError> {
-        check_pin(&new.pin)?;
-        self.check_name_free(&new.name)?;
-
-        let caller = if options.no_verify {
-            None
-        } else {
-            Some(verify(
-                verifier,
-                &new.access_key_id,
-                &new.secret,
-                &new.endpoints,
-            )?)
-        };
-        if let Some(c) = &caller
-            && is_root_arn(&c.arn)
-            && !options.allow_root
-        {
-            return Err(VaultError::RootRefused { arn: c.arn.clone() });
-        }
-
-        let identity = Identity {
-            id: new_id()?,
-            name: new.name,
-            account: caller
-                .as_ref()
-                .map(|c| c.account.clone())
-                .or_else(|| account_from_key_id(new.access_key_id.as_str())),
-            arn: caller.as_ref().map(|c| c.arn.clone()),
-            user_id: caller.as_ref().map(|c| c.user_id.clone()),
-            verified: caller.is_some(),
-            access_key_id: new.access_key_id,
-            added_at: (self.clock)(),
-            key_created_at: None,
-            facts: None,
-            endpoints: Some(new.endpoints.clone()),
-        };
-        let sealed = self.seal(&identity, &new.pin, &new.secret)?;
-
-        let _lock = self.lock()?;
-        let mut all = self.load_index()?;
-        // Checked again under the lock: another process may have added it.
-        if all.iter().any(|i| i.name == identity.name) || self.sso_name_taken(&identity.name)? {
-            return Err(VaultError::NameTaken {
-                name: identity.name,
-            });
-        }
-        let sealed_key = sealed_key(&identity.id, &identity.access_key_id);
-        self.store.put(&sealed_key, &sealed)?;
-        all.push(identity.clone());
-        if let Err(e) = self.save_index(all) {
-            // Leave no orphan behind; the sealed entry is useless alone.
-            let _ = self.store.delete(&sealed_key);
-            return Err(e);
-        }
-        tracing::info!(identity = %identity.name, key = %identity.access_key_id.masked(), "identity added");
-        Ok(identity)
+        Ok(self.add_bound(new, options, verifier)?.0)
     }
 
     /// Removes an identity and its entries.
@@ -525,7 +507,8 @@ mod tests {
         let store = MemoryStore::new();
         let v = Vault::new(Box::new(store.clone()), dir.path())
             .with_kdf(KdfParams::MIN)
-            .with_clock(clock);
+            .with_clock(clock)
+            .with_pin_strength(None);
         (v, store, dir)
     }
 

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::identity::{Identity, IdentityName, check_pin};
 use crate::model::secret::{Pin, SecretAccessKey, SecretBytes};
+use crate::platform::bound::{self, Carry};
 use crate::platform::crypto::{self, CryptoError};
+use crate::platform::tpm::Tpm;
 
 use super::{Vault, VaultError, attempts_key, new_id, rotation_key, sealed_key};
 
@@ -25,24 +27,6 @@ struct Attempts {
 }
 
 impl Vault {
-    pub(super) fn seal(
-        &self,
-        identity: &Identity,
-        pin: &Pin,
-        secret: &SecretAccessKey,
-    ) -> Result<Vec<u8>, VaultError> {
-        crypto::seal(
-            pin,
-            self.kdf,
-            &context(identity),
-            secret.expose().as_bytes(),
-        )
-        .map_err(|source| VaultError::Sealed {
-            name: identity.name.clone(),
-            source,
-        })
-    }
-
     /// Opens the identity's sealed key with `pin`, counting failures.
     pub fn unseal(&self, name: &str, pin: &Pin) -> Result<SecretAccessKey, VaultError> {
         Ok(self.unseal_identity(name, pin)?.1)
@@ -68,18 +52,28 @@ impl Vault {
         identity: &Identity,
         pin: &Pin,
     ) -> Result<SecretAccessKey, VaultError> {
-        let plain = self.open_counted(
+        Ok(self.unseal_carry(identity, pin)?.0)
+    }
+
+    /// [`Self::unseal_locked`], with what a re-seal of a TPM-bound key
+    /// keeps (`None` for a key the PIN alone protects).
+    pub(super) fn unseal_carry(
+        &self,
+        identity: &Identity,
+        pin: &Pin,
+    ) -> Result<(SecretAccessKey, Option<Carry>), VaultError> {
+        let ctx = context(identity);
+        let (plain, carry) = self.open_counted_with(
             &identity.id,
             &identity.name,
             &sealed_key(&identity.id, &identity.access_key_id),
-            &context(identity),
-            pin,
+            |sealed| open_any(pin, &ctx, sealed),
         )?;
         let text = std::str::from_utf8(plain.expose()).map_err(|_| VaultError::Sealed {
             name: identity.name.clone(),
             source: CryptoError::Malformed,
         })?;
-        Ok(SecretAccessKey::new(text.to_owned()))
+        Ok((SecretAccessKey::new(text.to_owned()), carry))
     }
 
     /// Opens the envelope in store entry `entry` (of the identity with
@@ -125,7 +119,11 @@ impl Vault {
                 }
                 Ok(plain)
             }
-            Err(CryptoError::Unauthenticated) => {
+            Err(e @ (CryptoError::Unauthenticated | CryptoError::TpmAuthFail { .. })) => {
+                let tpm_tries_left = match e {
+                    CryptoError::TpmAuthFail { tries_left } => tries_left,
+                    _ => None,
+                };
                 let failures = attempts.failures + 1;
                 let wait_secs = back_off_secs(failures);
                 let next = Attempts {
@@ -140,8 +138,15 @@ impl Vault {
                     name: name.clone(),
                     remaining: FREE_ATTEMPTS.saturating_sub(failures),
                     wait_secs,
+                    tpm_tries_left,
                 })
             }
+            // The TPM refused for another reason than the PIN (locked
+            // out, absent, another TPM): not a guess, not counted.
+            Err(CryptoError::Tpm(source)) => Err(VaultError::Tpm {
+                name: Some(name.clone()),
+                source,
+            }),
             Err(source) => Err(VaultError::Sealed {
                 name: name.clone(),
                 source,
@@ -166,18 +171,28 @@ impl Vault {
         check_pin(new)?;
         let identity = self.get(name)?;
         let _lock = self.lock()?;
-        let secret = self.unseal_locked(&identity, old)?;
-        let sealed = self.seal(&identity, new, &secret)?;
+        let (secret, carry) = self.unseal_carry(&identity, old)?;
+        if carry.is_none() {
+            self.check_pin_only(new)?;
+        }
+        let sealed = self.seal_like(&identity, new, &secret, carry.as_ref())?;
+        // A rotation's other key is re-sealed too, or it would keep the old
+        // PIN; opened before anything is written.
+        let partner = match self.rotation_partner(&identity)? {
+            Some(other) => {
+                let partner = Identity {
+                    access_key_id: other.clone(),
+                    ..identity.clone()
+                };
+                let (secret, carry) = self.unseal_carry(&partner, old)?;
+                let sealed = self.seal_like(&partner, new, &secret, carry.as_ref())?;
+                Some((other, sealed))
+            }
+            None => None,
+        };
         self.store
             .put(&sealed_key(&identity.id, &identity.access_key_id), &sealed)?;
-        // A rotation's other key is re-sealed too, or it would keep the old PIN.
-        if let Some(other) = self.rotation_partner(&identity)? {
-            let partner = Identity {
-                access_key_id: other.clone(),
-                ..identity.clone()
-            };
-            let secret = self.unseal_locked(&partner, old)?;
-            let sealed = self.seal(&partner, new, &secret)?;
+        if let Some((other, sealed)) = partner {
             self.store.put(&sealed_key(&identity.id, &other), &sealed)?;
         }
         tracing::info!(identity = %identity.name, "PIN changed");
@@ -210,13 +225,13 @@ impl Vault {
             )
             .into());
         }
-        let secret = self.unseal_locked(&identity, pin)?;
+        let (secret, carry) = self.unseal_carry(&identity, pin)?;
         let moved = Identity {
             id: new_id()?,
             endpoints: Some(endpoints),
             ..identity.clone()
         };
-        let sealed = self.seal(&moved, pin, &secret)?;
+        let sealed = self.seal_like(&moved, pin, &secret, carry.as_ref())?;
         drop(secret);
         let entry = sealed_key(&moved.id, &moved.access_key_id);
         self.store.put(&entry, &sealed)?;
@@ -240,6 +255,21 @@ impl Vault {
         tracing::info!(identity = %identity.name, endpoints = %moved.endpoints().describe(), "endpoints changed");
         Ok(moved)
     }
+}
+
+/// Opens a v1 envelope with the PIN, or a v2 one with the PIN and the TPM
+/// (connecting to it only then).
+fn open_any(
+    pin: &Pin,
+    context: &[u8],
+    sealed: &[u8],
+) -> Result<(SecretBytes, Option<Carry>), CryptoError> {
+    if crypto::version_of(sealed)? == bound::VERSION {
+        let mut tpm = Tpm::open()?;
+        let (plain, carry) = bound::open(&mut tpm, pin, context, sealed)?;
+        return Ok((plain, Some(carry)));
+    }
+    crypto::open(pin, context, sealed).map(|plain| (plain, None))
 }
 
 /// The wait after the `failures`-th consecutive wrong PIN.

@@ -693,6 +693,10 @@ def settings(t: Desktop, ctx: dict) -> None:
     assert t.d.find_element(By.ID, "store").get_attribute("value") == "auto"
     assert t.d.find_element(By.ID, "session_duration").get_attribute("value") == "12h"
     assert t.d.find_element(By.ID, "global_shortcut").get_attribute("value") == "Ctrl+Alt+K"
+    # The TPM (a swtpm, see main) and the hole an empty lockout
+    # authorization leaves.
+    tpm = t.d.find_element(By.ID, "tpm-status").text
+    assert "TPM 2.0 at swtpm:" in tpm and "lockout authorization is empty" in tpm, tpm
     t.shot(ctx, "settings")
     config = Path(t.world.env["XDG_CONFIG_HOME"]) / "keyfob/config.toml"
     desktop = config.with_name("desktop.json")
@@ -1021,6 +1025,9 @@ def unguarded_refused(t: Desktop, ctx: dict) -> None:
     assert row.find_element(By.CSS_SELECTOR, "td.guard").text == "unguarded", row.text
     shown = json.loads(t.keyfob("profile", "show", "lax", "--json").stdout)
     assert shown["role"]["external_id_guard"] == "unguarded", shown
+    # Its page says what protects its key: the PIN and the TPM.
+    protection = t.d.find_element(By.CSS_SELECTOR, "#identity-details dd.protection").text
+    assert protection.startswith("PIN and this machine's TPM"), protection
     # The identity's audit badge names it, on its page and in the main view.
     badges = t.d.find_elements(By.CSS_SELECTOR, '#identity-badges [data-badge="unguarded"]')
     assert badges and "lax" in badges[0].get_attribute("aria-label"), [b.get_attribute("aria-label") for b in badges]
@@ -1498,6 +1505,9 @@ def main() -> int:
     ap.add_argument("--no-screenshots", action="store_true")
     args = ap.parse_args()
     world = World(Path(args.cli))
+    # A software TPM: every identity the app adds is bound to it (PIN and
+    # TPM), so add, unlock, lock, rotation and the rest run through it.
+    world.start_tpm()
     desktop = None
     failed = 0
     try:

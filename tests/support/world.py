@@ -91,6 +91,41 @@ class World:
             "AWS_EC2_METADATA_DISABLED": "true",
         })
 
+    def start_tpm(self, tries: int = 32) -> str:
+        """Gives this world a software TPM (swtpm; ended with the world) and
+        points every later keyfob at it through TPM2TOOLS_TCTI: identities
+        added from then on are bound to it. Its dictionary-attack limit is
+        `tries` wrong PINs, one forgiven every 2 s (libtpms's own defaults
+        wait 1000 s). Returns the TCTI."""
+        import socket
+        for _ in range(20):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            state = self.dir / f"swtpm-{port}"
+            state.mkdir()
+            tpm = subprocess.Popen(["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={state}",
+                                    "--server", f"type=tcp,port={port}", "--ctrl", f"type=tcp,port={port + 1}",
+                                    "--flags", "not-need-init,startup-clear"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(500):
+                if tpm.poll() is not None:
+                    break  # the port pair was taken: another
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    tcti = f"swtpm:host=127.0.0.1,port={port}"
+                    self.procs.append(tpm)
+                    subprocess.run(["tpm2_dictionarylockout", "-s", "-n", str(tries), "-t", "2", "-l", "2"],
+                                   env={**os.environ, "TPM2TOOLS_TCTI": tcti, "TSS2_LOG": "all+NONE"},
+                                   check=True, capture_output=True)
+                    self.env["TPM2TOOLS_TCTI"] = tcti
+                    return tcti
+                except OSError:
+                    time.sleep(0.02)
+            tpm.kill()
+            tpm.wait()
+        raise RuntimeError("swtpm did not start on 20 ports")
+
     def admin(self, *args: str) -> dict:
         out = subprocess.run(
             [sys.executable, str(SUPPORT / "iam_admin.py"), str(self.port_file), *args],

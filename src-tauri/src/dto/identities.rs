@@ -35,6 +35,8 @@ pub struct IdentityView {
     pub key_age: String,
     /// What `keyfob audit` reports about it without a PIN.
     pub badges: Vec<BadgeView>,
+    /// What protects its key (`keyfob list`'s PROTECTION, in words).
+    pub protection: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
@@ -91,7 +93,17 @@ impl IdentityView {
             key_old: keyfob::app::access_keys::is_old(age),
             key_age: keyfob::app::access_keys::age_text(age),
             badges: Vec::new(),
+            protection: String::new(),
         }
+    }
+
+    /// With what protects its key, read from its sealed entry.
+    pub fn protected(mut self, vault: &keyfob::vault::Vault, i: &Identity) -> Self {
+        self.protection = match vault.protection(i) {
+            Ok(p) => keyfob::app::tpm::protection_text(&p).to_owned(),
+            Err(e) => e.to_string(),
+        };
+        self
     }
 
     /// With the audit's badges.

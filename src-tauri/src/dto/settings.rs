@@ -57,6 +57,11 @@ pub struct SettingsView {
     pub global_shortcut: String,
     /// Why that shortcut is not active (another app holds it …), if not.
     pub shortcut_problem: Option<String>,
+    /// The TPM in one line (`keyfob doctor` says more).
+    pub tpm: String,
+    /// What is wrong with it: the empty lockout authorization, a lockout,
+    /// no permission.
+    pub tpm_problem: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, TS)]

@@ -1,21 +1,18 @@
-//! `approvals`, `log`, `doctor`: which programs may have which profile's
-//! sessions, every session handed out or refused, and what protects the
-//! keys here. The approvals held until lock live in the agent; the rest
-//! are files ([`keyfob::app::approvals`], [`keyfob::app::access_log`]).
+//! `approvals`, `log`: which programs may have which profile's
+//! sessions, and every session handed out or refused. The approvals held
+//! until lock live in the agent; the rest are files ([`keyfob::app::approvals`], [`keyfob::app::access_log`]).
 
-use anyhow::{Context as _, bail};
-use serde::Serialize;
+use anyhow::bail;
 use time::OffsetDateTime;
 
 use keyfob::app::Keyfob;
 use keyfob::app::access_log::{AccessEntry, AccessLog};
 use keyfob::app::approvals::{add_to_file, read_file, revoke_in_file};
 use keyfob::config::settings::{Settings, save_approval_rule};
-use keyfob::link::client::AgentLink;
 use keyfob::model::approval::{Approval, ApprovalRule, Holds, MAX_APPROVAL_SECS};
 use keyfob::model::field::{Field, FieldError};
 
-use crate::cli::{ApprovalsCommand, DoctorArgs, LogArgs, RuleArgs};
+use crate::cli::{ApprovalsCommand, LogArgs, RuleArgs};
 
 pub fn run(kf: &Keyfob, cmd: ApprovalsCommand) -> anyhow::Result<()> {
     match cmd {
@@ -188,115 +185,6 @@ pub fn log(kf: &Keyfob, args: LogArgs) -> anyhow::Result<()> {
     } else {
         for e in log.read(&keep)? {
             print(&e);
-        }
-    }
-    Ok(())
-}
-
-/// One line of `doctor`.
-#[derive(Serialize)]
-struct Check {
-    what: &'static str,
-    ok: bool,
-    says: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fix: Option<String>,
-}
-
-pub fn doctor(kf: &Keyfob, args: DoctorArgs) -> anyhow::Result<()> {
-    let mut checks = Vec::new();
-    let settings = Settings::load(&kf.paths.config_file())?;
-    let identities = kf.identities().context("reading the identities")?;
-    checks.push(Check {
-        what: "store",
-        ok: true,
-        says: format!(
-            "{} identit{} sealed under a PIN ({:?} store)",
-            identities.len(),
-            if identities.len() == 1 { "y" } else { "ies" },
-            kf.backend
-        ),
-        fix: None,
-    });
-    let status = AgentLink::status(&kf.paths.runtime_dir, &kf.cli)?;
-    checks.push(match status {
-        Some(s) => Check {
-            what: "agent",
-            ok: !s.dumpable,
-            says: format!(
-                "runs as process {}{}; its memory is {} other processes of yours; screen lock {}",
-                s.pid,
-                if s.app { " (the desktop app)" } else { "" },
-                if s.dumpable {
-                    "readable by"
-                } else {
-                    "closed to"
-                },
-                if s.watching {
-                    "wipes every session"
-                } else {
-                    "is not watched"
-                }
-            ),
-            fix: s
-                .dumpable
-                .then(|| "set kernel.yama.ptrace_scope to 1 or more".to_owned()),
-        },
-        None => Check {
-            what: "agent",
-            ok: true,
-            says: "not running (started when a session is needed)".into(),
-            fix: None,
-        },
-    });
-    let rule = settings.approvals;
-    checks.push(Check {
-        what: "approvals",
-        ok: rule.is_on(),
-        says: match rule {
-            ApprovalRule::Off => {
-                "off: any program of yours gets an unlocked profile's session, unasked".into()
-            }
-            on => on.describe().to_owned(),
-        },
-        fix: (!rule.is_on()).then(|| {
-            "turn them on: keyfob approvals rule new-programs (scripts and cron jobs: keyfob approvals add PROGRAM --profile P)".to_owned()
-        }),
-    });
-    for (name, r) in &settings.approvals_by_profile {
-        checks.push(Check {
-            what: "approvals",
-            ok: r.is_on(),
-            says: format!("profile {name}: {}", r.describe()),
-            fix: None,
-        });
-    }
-    let log = AccessLog::new(&kf.paths.data_dir);
-    let entries = log.read(&|_| true).map(|l| l.len()).unwrap_or(0);
-    checks.push(Check {
-        what: "access log",
-        ok: true,
-        says: format!(
-            "{} entr{} in {} (keyfob log)",
-            entries,
-            if entries == 1 { "y" } else { "ies" },
-            log.path().display()
-        ),
-        fix: None,
-    });
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&checks)?);
-        return Ok(());
-    }
-    for c in &checks {
-        println!(
-            "{} {:<11} {}",
-            if c.ok { "ok" } else { "!!" },
-            c.what,
-            c.says
-        );
-        if let Some(fix) = &c.fix {
-            println!("   {:<11} → {fix}", "");
         }
     }
     Ok(())

@@ -34,6 +34,9 @@ pub enum Command {
     Endpoint(EndpointArgs),
     /// Change an identity's PIN (needs the current one).
     ChangePin(ChangePinArgs),
+    /// Seal an identity's key again: bound to this machine's TPM (PIN +
+    /// TPM), or under the PIN alone; or open it with its recovery code.
+    Reseal(ResealArgs),
     /// Ask for the PIN (and MFA code) and fetch a profile's session now.
     Unlock(UnlockArgs),
     /// Drop a profile's cached session, or every session.
@@ -192,6 +195,19 @@ pub struct DoctorArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Set a random lockout authorization on the TPM while it has none
+    /// (then nobody can reset its wrong-PIN counter without it), sealed
+    /// under a PIN you choose; `--show-lockout-auth` prints it.
+    #[arg(long, conflicts_with = "show_lockout_auth")]
+    pub set_lockout_auth: bool,
+    /// Print the lockout authorization keyfob set (under its PIN), as
+    /// tpm2-tools take it: `tpm2_dictionarylockout -c -p hex:…` ends a
+    /// lockout, `tpm2_clear -c l -p hex:…` clears the TPM.
+    #[arg(long)]
+    pub show_lockout_auth: bool,
+    /// Read that PIN from stdin (twice for --set-lockout-auth: two lines).
+    #[arg(long)]
+    pub stdin: bool,
 }
 
 #[derive(Debug, Args)]
@@ -557,6 +573,34 @@ pub struct AddArgs {
     /// AWS_DEFAULT_REGION if set now, else us-east-1).
     #[arg(long)]
     pub region: Option<String>,
+    /// Bind the key to the TPM: require, prefer (bind where a TPM answers;
+    /// the default, or `tpm` under [settings]) or off (the PIN alone).
+    #[arg(long, value_name = "require|prefer|off")]
+    pub tpm: Option<String>,
+    /// With a TPM: also make a recovery code (shown once) that opens the
+    /// key without the TPM, should it be cleared or replaced.
+    #[arg(long)]
+    pub recovery_code: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResealArgs {
+    pub name: String,
+    /// on: bind to this machine's TPM (PIN + TPM); off: the PIN alone.
+    #[arg(long, value_name = "on|off")]
+    pub tpm: String,
+    /// With --tpm on: make a new recovery code (shown once); without it a
+    /// recovery code the key has stays valid.
+    #[arg(long)]
+    pub recovery_code: bool,
+    /// Open the key with its recovery code instead of the PIN (the TPM was
+    /// cleared, or the vault came from another machine), then set a PIN.
+    #[arg(long)]
+    pub recovery: bool,
+    /// Read the PIN from stdin's first line (with --recovery: the recovery
+    /// code on line 1 and the new PIN on line 2).
+    #[arg(long)]
+    pub stdin: bool,
 }
 
 #[derive(Debug, Args)]

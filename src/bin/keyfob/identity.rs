@@ -11,7 +11,7 @@ use time::macros::format_description;
 use keyfob::app::{self, AppError, Keyfob};
 use keyfob::model::endpoints::Endpoints;
 use keyfob::model::identity::{
-    AccessKeyId, Field, FieldError, Identity, IdentityName, check_pin, check_secret,
+    AccessKeyId, Field, FieldError, Identity, IdentityName, TpmChoice, check_pin, check_secret,
 };
 use keyfob::model::secret::{Pin, SecretAccessKey};
 use keyfob::platform::tty;
@@ -22,9 +22,22 @@ use crate::terminal::{self, Ask};
 
 pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
     let name = IdentityName::parse(&args.name)?;
+    let tpm = match &args.tpm {
+        Some(t) => t.parse::<TpmChoice>()?,
+        None => app::tpm_choice(kf),
+    };
+    if args.recovery_code && tpm == TpmChoice::Off {
+        return Err(FieldError::new(
+            Field::RecoveryCode,
+            "is made only for a key bound to the TPM; --tpm off seals under the PIN alone, which opens it anywhere",
+        )
+        .into());
+    }
     let options = AddOptions {
         no_verify: args.no_verify,
         allow_root: args.allow_root,
+        tpm,
+        recovery: args.recovery_code,
     };
     // Refuse a taken name, or an AWS config section keyfob may not write,
     // before asking for any secret.
@@ -92,7 +105,7 @@ pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
     if !options.no_verify && std::io::stderr().is_terminal() {
         eprintln!("Verifying the keys with AWS STS…");
     }
-    let identity = app::add_identity(kf, new, options, !args.no_profile)?;
+    let (identity, sealed) = app::add_identity(kf, new, options, !args.no_profile)?;
     match (&identity.account, &identity.arn) {
         (Some(account), Some(arn)) => {
             println!("Added identity {}: account {account}, {arn}", identity.name)
@@ -105,6 +118,12 @@ pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
             "Added identity {} (not verified): account unknown",
             identity.name
         ),
+    }
+    crate::tpm::say_protection(identity.name.as_str(), &sealed);
+    if args.recovery_code && !sealed.protection.tpm {
+        println!(
+            "No recovery code was made: the key is not bound to a TPM, so its PIN opens it anywhere."
+        );
     }
     Ok(())
 }
@@ -122,6 +141,8 @@ struct ListedIdentity<'a> {
     #[serde(with = "time::serde::rfc3339")]
     added_at: OffsetDateTime,
     key_age_days: i64,
+    /// `pin` or `tpm+pin` (`+recovery` with a recovery code).
+    protection: &'static str,
 }
 
 /// The JSON form of an Identity Center identity in `keyfob list`.
@@ -140,6 +161,14 @@ struct ListedSso<'a> {
 
 pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
     let identities = kf.identities()?;
+    let vault = kf.vault()?;
+    // Read from each sealed entry's header: no PIN, no TPM.
+    let protection = |i: &Identity| {
+        vault
+            .protection(i)
+            .map(|p| p.describe())
+            .unwrap_or("unreadable")
+    };
     let sso = app::sso_identities(kf)?;
     let now = OffsetDateTime::now_utc();
     let mut out = std::io::stdout().lock();
@@ -156,6 +185,7 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
                 verified: i.verified,
                 added_at: i.added_at,
                 key_age_days: i.key_age_days(now),
+                protection: protection(i),
             })
             .collect();
         let mut listed: Vec<serde_json::Value> = listed
@@ -187,12 +217,19 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
     // Columns two spaces apart, as wide as their widest cell.
     let mut table = tabwriter::TabWriter::new(&mut out).padding(2);
     let header = [
-        "NAME", "KIND", "KEY ID", "ACCOUNT", "ARN", "ADDED", "KEY AGE",
+        "NAME",
+        "KIND",
+        "KEY ID",
+        "ACCOUNT",
+        "ARN",
+        "ADDED",
+        "KEY AGE",
+        "PROTECTION",
     ]
     .map(String::from);
     let sso_rows = sso.iter().map(sso_row);
     for r in std::iter::once(header)
-        .chain(identities.iter().map(|i| row(i, now)))
+        .chain(identities.iter().map(|i| row(i, now, protection(i))))
         .chain(sso_rows)
     {
         writeln!(table, "{}", r.join("\t"))?;
@@ -203,7 +240,7 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
 
 /// An Identity Center identity's row: its start URL and region stand
 /// where an access key's ARN does.
-fn sso_row(i: &keyfob::config::sso::SsoIdentity) -> [String; 7] {
+fn sso_row(i: &keyfob::config::sso::SsoIdentity) -> [String; 8] {
     let date = format_description!("[year]-[month]-[day]");
     [
         i.name.to_string(),
@@ -213,10 +250,11 @@ fn sso_row(i: &keyfob::config::sso::SsoIdentity) -> [String; 7] {
         format!("{} ({})", i.start_url, i.region),
         i.added_at.format(&date).unwrap_or_default(),
         "-".into(),
+        "pin".into(),
     ]
 }
 
-fn row(i: &Identity, now: OffsetDateTime) -> [String; 7] {
+fn row(i: &Identity, now: OffsetDateTime, protection: &str) -> [String; 8] {
     let date = format_description!("[year]-[month]-[day]");
     let age = keyfob::app::access_keys::age_text(i.key_age_days(now));
     let root = if i.is_root() { " (root!)" } else { "" };
@@ -233,6 +271,7 @@ fn row(i: &Identity, now: OffsetDateTime) -> [String; 7] {
         ),
         i.added_at.format(&date).unwrap_or_default(),
         age,
+        protection.into(),
     ]
 }
 

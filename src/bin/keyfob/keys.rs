@@ -170,6 +170,8 @@ struct AuditIdentity {
     checked_at: Option<OffsetDateTime>,
     root: bool,
     rotation_step: Option<u8>,
+    /// `pin`, `tpm+pin` or `tpm+pin+recovery`.
+    protection: &'static str,
     findings: Vec<String>,
 }
 
@@ -205,6 +207,10 @@ impl AuditJson {
                 checked_at: i.facts.as_ref().map(|f| f.checked_at),
                 root: i.is_root(),
                 rotation_step: rotation.map(|r| r.step.number()),
+                protection: vault
+                    .protection(i)
+                    .map(|p| p.describe())
+                    .unwrap_or("unreadable"),
                 findings: a.findings.iter().map(|f| f.message.clone()).collect(),
             });
         }
@@ -265,8 +271,8 @@ pub fn audit(kf: &Keyfob, args: AuditArgs) -> anyhow::Result<()> {
                 .unwrap_or_default();
             writeln!(
                 out,
-                "{}: key {} days old, {used}{active}",
-                i.name, i.key_age_days
+                "{}: key {} days old, {used}{active}, protected by {}",
+                i.name, i.key_age_days, i.protection
             )?;
             for f in &i.findings {
                 writeln!(out, "  ! {f}")?;

@@ -7,6 +7,7 @@
 mod approvals;
 mod cli;
 mod container;
+mod doctor;
 mod identity;
 mod import;
 mod keys;
@@ -15,6 +16,7 @@ mod sessions;
 mod sso;
 mod terminal;
 mod thirdparty;
+mod tpm;
 
 use std::process::ExitCode;
 
@@ -39,6 +41,9 @@ static ALLOC: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
     zeroizing_alloc::ZeroAlloc(std::alloc::System);
 
 fn main() -> ExitCode {
+    // Before any thread starts: tpm2-tss would print its own errors
+    // (a wrong PIN among them) on stderr.
+    keyfob::platform::tpm::quiet_tss_logs();
     // What every AWS tool runs, `keyfob credential-process NAME`, is
     // recognised before clap and logging are set up (on the warm path they
     // were most of its cost); `KEYFOB_LOG` or `KEYFOB_STORE` take the full
@@ -74,6 +79,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rename(args) => identity::rename(&ctx, args),
         Command::Endpoint(args) => identity::endpoint(&ctx, args),
         Command::ChangePin(args) => identity::change_pin(&ctx, args),
+        Command::Reseal(args) => tpm::reseal(&ctx, args),
         Command::Unlock(args) => sessions::unlock(&ctx, args),
         Command::Lock(args) => sessions::lock(&ctx, args),
         Command::CredentialProcess(args) => sessions::credential_process(&ctx, args),
@@ -98,7 +104,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Agent(args) => sessions::agent(ctx, args),
         Command::Approvals(cmd) => approvals::run(&ctx, cmd),
         Command::Log(args) => approvals::log(&ctx, args),
-        Command::Doctor(args) => approvals::doctor(&ctx, args),
+        Command::Doctor(args) => doctor::doctor(&ctx, args),
         Command::Completions(args) => {
             use clap::CommandFactory;
             clap_complete::generate(

@@ -48,6 +48,7 @@ function details(i: IdentityView): HTMLElement {
       ...item("Access key", i.access_key_id, "mono"),
       ...item("Added", day(i.added_at)),
       ...item("Key age", i.key_age, i.key_old ? "age-old" : "age-ok"),
+      ...item("Protection", i.protection, "protection"),
     ),
     i.badges.length ? h("div", { class: "badges", id: "identity-badges" }, ...i.badges.map((b) => badge(b.kind, b.label, b.text))) : null,
   );

@@ -52,6 +52,13 @@ export async function settingsScreen(): Promise<void> {
       value: s.global_shortcut,
       hint: "Opens the quick switcher from anywhere on the desktop, e.g. Ctrl+Alt+K or Super+Shift+P; empty for none. Ctrl+K always works inside the app.",
     }),
+    h(
+      "div",
+      { class: "field", id: "tpm-status" },
+      h("span", { class: "label" }, "TPM"),
+      h("span", {}, s.tpm),
+      s.tpm_problem ? notice(s.tpm_problem, "bad") : null,
+    ),
     h("p", { class: "muted" }, `Settings file: ${s.config_file}`),
     general,
     h("button", { id: "save-settings", type: "submit", class: "primary" }, "Save settings"),

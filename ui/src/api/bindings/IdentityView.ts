@@ -25,4 +25,8 @@ key_age: string,
 /**
  * What `keyfob audit` reports about it without a PIN.
  */
-badges: Array<BadgeView>, };
+badges: Array<BadgeView>, 
+/**
+ * What protects its key (`keyfob list`'s PROTECTION, in words).
+ */
+protection: string, };

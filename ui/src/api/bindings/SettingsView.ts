@@ -31,4 +31,13 @@ global_shortcut: string,
 /**
  * Why that shortcut is not active (another app holds it …), if not.
  */
-shortcut_problem: string | null, };
+shortcut_problem: string | null, 
+/**
+ * The TPM in one line (`keyfob doctor` says more).
+ */
+tpm: string, 
+/**
+ * What is wrong with it: the empty lockout authorization, a lockout,
+ * no permission.
+ */
+tpm_problem: string | null, };

@@ -1,0 +1,462 @@
+//! What protects each identity's key: the PIN alone (envelope v1) or the
+//! PIN and the TPM (v2, [`crate::platform::bound`]), chosen when it is
+//! added (`--tpm require|prefer|off`), kept by every later seal of it
+//! (a new PIN, a rotation's new key, new endpoints), and changed by
+//! [`Vault::reseal`].
+//!
+//! Re-sealing replaces each sealed entry with one store write, so a crash
+//! leaves every key of the identity opening under its old protection or
+//! its new one, never neither; the TPM keeps no state of ours (its object
+//! lives only in the envelope).
+
+use crate::model::identity::{Identity, TpmChoice, check_pin, check_pin_strength};
+use crate::model::secret::{Pin, SecretAccessKey};
+use crate::platform::bound::{self, Carry, Protection, RecoveryCode};
+use crate::platform::crypto::{self, CryptoError};
+use crate::platform::tpm::{Tpm, TpmError};
+
+use super::pin::context;
+use super::{AddOptions, KeyVerifier, NewIdentity, Vault, VaultError, sealed_key};
+use crate::model::identity::{account_from_key_id, is_root_arn};
+
+/// How a key is to be sealed.
+pub(super) enum SealAs<'a> {
+    /// Under the PIN alone (v1).
+    Pin,
+    /// Under the PIN and this TPM, keeping `carry`'s data key (and so its
+    /// recovery code) or making a new recovery code.
+    Tpm {
+        tpm: &'a mut Tpm,
+        carry: Option<&'a Carry>,
+        recovery: Option<&'a RecoveryCode>,
+    },
+}
+
+/// What opens a key for [`Vault::reseal`].
+pub enum Opener<'a> {
+    Pin(&'a Pin),
+    /// The recovery code shown when it was bound: opens it without the TPM.
+    Recovery(&'a RecoveryCode),
+}
+
+/// What [`Vault::reseal`] and [`Vault::add_bound`] did.
+#[derive(Debug)]
+pub struct Sealed {
+    pub protection: Protection,
+    /// A new recovery code, to show once.
+    pub recovery: Option<RecoveryCode>,
+    /// Why the key is under the PIN alone when a TPM was preferred.
+    pub no_tpm: Option<TpmError>,
+}
+
+/// The one line keyfob says of a key the PIN alone protects.
+pub const PIN_ONLY_NOTICE: &str = "protected by the PIN alone (Argon2id): keyfob's back-off stops guessing through keyfob, not offline guessing by whoever copies the keychain — no TPM binds it";
+
+impl Vault {
+    /// The TPM to bind a new key to under `choice`: `Ok(None)` to seal
+    /// under the PIN alone (with why, when a TPM was preferred but did not
+    /// answer). Call before asking for anything expensive.
+    pub fn tpm_for(
+        &self,
+        choice: TpmChoice,
+    ) -> Result<(Option<Tpm>, Option<TpmError>), VaultError> {
+        match choice {
+            TpmChoice::Off => Ok((None, None)),
+            TpmChoice::Prefer => match Tpm::open() {
+                Ok(tpm) => Ok((Some(tpm), None)),
+                Err(e) => Ok((None, Some(e))),
+            },
+            TpmChoice::Require => Tpm::open()
+                .map(|t| (Some(t), None))
+                .map_err(|source| VaultError::Tpm { name: None, source }),
+        }
+    }
+
+    /// Refuses a PIN too weak to guard a key alone (see
+    /// [`crate::model::identity::PIN_ONLY_MIN_GUESSES_LOG10`]).
+    pub(super) fn check_pin_only(&self, pin: &Pin) -> Result<(), VaultError> {
+        check_pin(pin)?;
+        if let Some(min) = self.pin_only_min_log10 {
+            check_pin_strength(pin, min)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn seal_as(
+        &self,
+        identity: &Identity,
+        pin: &Pin,
+        secret: &SecretAccessKey,
+        how: SealAs<'_>,
+    ) -> Result<Vec<u8>, VaultError> {
+        let sealed = match how {
+            SealAs::Pin => crypto::seal(
+                pin,
+                self.kdf,
+                &context(identity),
+                secret.expose().as_bytes(),
+            ),
+            SealAs::Tpm {
+                tpm,
+                carry,
+                recovery,
+            } => bound::seal(
+                tpm,
+                pin,
+                self.kdf,
+                &context(identity),
+                secret.expose().as_bytes(),
+                carry,
+                recovery,
+            ),
+        };
+        sealed.map_err(|source| self.sealed_error(identity, source))
+    }
+
+    fn sealed_error(&self, identity: &Identity, source: CryptoError) -> VaultError {
+        match source {
+            CryptoError::Tpm(source) => VaultError::Tpm {
+                name: Some(identity.name.clone()),
+                source,
+            },
+            source => VaultError::Sealed {
+                name: identity.name.clone(),
+                source,
+            },
+        }
+    }
+
+    /// Seals `secret` for `identity` as its key opened with `carry`
+    /// (`Some` for a TPM-bound one) was: the same protection, the same
+    /// recovery code.
+    pub(super) fn seal_like(
+        &self,
+        identity: &Identity,
+        pin: &Pin,
+        secret: &SecretAccessKey,
+        carry: Option<&Carry>,
+    ) -> Result<Vec<u8>, VaultError> {
+        match carry {
+            None => self.seal_as(identity, pin, secret, SealAs::Pin),
+            Some(carry) => {
+                let mut tpm = Tpm::open().map_err(|source| VaultError::Tpm {
+                    name: Some(identity.name.clone()),
+                    source,
+                })?;
+                self.seal_as(
+                    identity,
+                    pin,
+                    secret,
+                    SealAs::Tpm {
+                        tpm: &mut tpm,
+                        carry: Some(carry),
+                        recovery: None,
+                    },
+                )
+            }
+        }
+    }
+
+    /// How the identity's active key is protected (read from its envelope's
+    /// header: no PIN, no TPM).
+    pub fn protection(&self, identity: &Identity) -> Result<Protection, VaultError> {
+        let sealed = self
+            .store
+            .get(&sealed_key(&identity.id, &identity.access_key_id))?
+            .ok_or_else(|| VaultError::MissingKey {
+                name: identity.name.clone(),
+            })?;
+        bound::protection_of(sealed.expose()).map_err(|source| VaultError::Sealed {
+            name: identity.name.clone(),
+            source,
+        })
+    }
+
+    /// Seals identity `name`'s keys again under another protection: bound
+    /// to this TPM (`tpm`, with a new recovery code when `recovery`) or
+    /// under the PIN alone. Opened with the PIN (counted like any unseal)
+    /// or with the recovery code (then sealed under `new_pin`, which the
+    /// PIN opener ignores). Each key is replaced in one store write.
+    pub fn reseal(
+        &self,
+        name: &str,
+        opener: Opener<'_>,
+        new_pin: Option<&Pin>,
+        tpm: bool,
+        recovery: bool,
+    ) -> Result<Sealed, VaultError> {
+        let _lock = self.lock()?;
+        let identity = self.get(name)?;
+        let pin = match (&opener, new_pin) {
+            (Opener::Pin(p), _) => *p,
+            (Opener::Recovery(_), Some(p)) => p,
+            (Opener::Recovery(_), None) => {
+                return Err(crate::model::field::FieldError::new(
+                    crate::model::field::Field::Pin,
+                    "a new PIN is needed to seal a key opened with its recovery code",
+                )
+                .into());
+            }
+        };
+        // A new PIN (opened with the recovery code) is checked like any.
+        check_pin(pin)?;
+        let mut device = None;
+        if tpm {
+            device = Some(Tpm::open().map_err(|source| VaultError::Tpm {
+                name: Some(identity.name.clone()),
+                source,
+            })?);
+        } else {
+            self.check_pin_only(pin)?;
+        }
+        let code = if tpm && recovery {
+            Some(RecoveryCode::generate().map_err(|s| self.sealed_error(&identity, s))?)
+        } else {
+            None
+        };
+        let mut keys = vec![identity.access_key_id.clone()];
+        if let Some(other) = self.rotation_partner(&identity)? {
+            keys.push(other);
+        }
+        // Open every key first: a wrong PIN changes nothing.
+        let mut opened = Vec::new();
+        for key in &keys {
+            let target = Identity {
+                access_key_id: key.clone(),
+                ..identity.clone()
+            };
+            let (secret, carry) = match &opener {
+                Opener::Pin(p) => self.unseal_carry(&target, p)?,
+                Opener::Recovery(code) => (self.open_recovery(&target, code)?, None),
+            };
+            opened.push((target, secret, carry));
+        }
+        let mut protection = Protection {
+            tpm: false,
+            recovery: false,
+        };
+        for (target, secret, carry) in &opened {
+            let how = match device.as_mut() {
+                None => SealAs::Pin,
+                Some(t) => SealAs::Tpm {
+                    tpm: t,
+                    // A new code replaces the old; else the old one stays.
+                    carry: if code.is_some() { None } else { carry.as_ref() },
+                    recovery: code.as_ref(),
+                },
+            };
+            let sealed = self.seal_as(target, pin, secret, how)?;
+            protection = bound::protection_of(&sealed).map_err(|s| self.sealed_error(target, s))?;
+            self.store
+                .put(&sealed_key(&target.id, &target.access_key_id), &sealed)?;
+        }
+        tracing::info!(identity = %identity.name, protection = protection.describe(), "resealed");
+        Ok(Sealed {
+            protection,
+            recovery: code,
+            no_tpm: None,
+        })
+    }
+
+    /// Opens `identity`'s key with its recovery code. Not counted: a
+    /// 128-bit code is not guessed.
+    fn open_recovery(
+        &self,
+        identity: &Identity,
+        code: &RecoveryCode,
+    ) -> Result<SecretAccessKey, VaultError> {
+        let sealed = self
+            .store
+            .get(&sealed_key(&identity.id, &identity.access_key_id))?
+            .ok_or_else(|| VaultError::MissingKey {
+                name: identity.name.clone(),
+            })?;
+        if bound::protection_of(sealed.expose()).is_ok_and(|p| !p.recovery) {
+            return Err(crate::model::field::FieldError::new(
+                crate::model::field::Field::RecoveryCode,
+                format!(
+                    "identity {} has none: no recovery code was made when its key was sealed (open it with its PIN)",
+                    identity.name
+                ),
+            )
+            .into());
+        }
+        let plain = bound::open_with_recovery(code, &context(identity), sealed.expose()).map_err(
+            |source| match source {
+                CryptoError::Unauthenticated => crate::model::field::FieldError::new(
+                    crate::model::field::Field::RecoveryCode,
+                    format!("does not open identity {}; check the code as it was shown (26 letters and digits 2–7)", identity.name),
+                )
+                .into(),
+                source => self.sealed_error(identity, source),
+            },
+        )?;
+        let text = std::str::from_utf8(plain.expose()).map_err(|_| VaultError::Sealed {
+            name: identity.name.clone(),
+            source: CryptoError::Malformed,
+        })?;
+        Ok(SecretAccessKey::new(text.to_owned()))
+    }
+}
+
+impl Vault {
+    /// [`Self::add`], also saying what protects the key (and its recovery
+    /// code, to show once).
+    pub fn add_bound(
+        &self,
+        new: NewIdentity,
+        options: AddOptions,
+        verifier: &dyn KeyVerifier,
+    ) -> Result<(Identity, Sealed), VaultError> {
+        check_pin(&new.pin)?;
+        self.check_name_free(&new.name)?;
+        let (mut tpm, no_tpm) = self.tpm_for(options.tpm)?;
+        if tpm.is_none() {
+            self.check_pin_only(&new.pin)?;
+        }
+
+        let caller = if options.no_verify {
+            None
+        } else {
+            Some(super::verify(
+                verifier,
+                &new.access_key_id,
+                &new.secret,
+                &new.endpoints,
+            )?)
+        };
+        if let Some(c) = &caller
+            && is_root_arn(&c.arn)
+            && !options.allow_root
+        {
+            return Err(VaultError::RootRefused { arn: c.arn.clone() });
+        }
+
+        let identity = Identity {
+            id: super::new_id()?,
+            name: new.name,
+            account: caller
+                .as_ref()
+                .map(|c| c.account.clone())
+                .or_else(|| account_from_key_id(new.access_key_id.as_str())),
+            arn: caller.as_ref().map(|c| c.arn.clone()),
+            user_id: caller.as_ref().map(|c| c.user_id.clone()),
+            verified: caller.is_some(),
+            access_key_id: new.access_key_id,
+            added_at: (self.clock)(),
+            key_created_at: None,
+            facts: None,
+            endpoints: Some(new.endpoints.clone()),
+        };
+        let code = match (&tpm, options.recovery) {
+            (Some(_), true) => {
+                Some(
+                    RecoveryCode::generate().map_err(|source| VaultError::Sealed {
+                        name: identity.name.clone(),
+                        source,
+                    })?,
+                )
+            }
+            _ => None,
+        };
+        let how = match tpm.as_mut() {
+            Some(t) => SealAs::Tpm {
+                tpm: t,
+                carry: None,
+                recovery: code.as_ref(),
+            },
+            None => SealAs::Pin,
+        };
+        let sealed = self.seal_as(&identity, &new.pin, &new.secret, how)?;
+        let protection = bound::protection_of(&sealed).map_err(|source| VaultError::Sealed {
+            name: identity.name.clone(),
+            source,
+        })?;
+
+        let _lock = self.lock()?;
+        let mut all = self.load_index()?;
+        // Checked again under the lock: another process may have added it.
+        if all.iter().any(|i| i.name == identity.name) || self.sso_name_taken(&identity.name)? {
+            return Err(VaultError::NameTaken {
+                name: identity.name,
+            });
+        }
+        let sealed_key = sealed_key(&identity.id, &identity.access_key_id);
+        self.store.put(&sealed_key, &sealed)?;
+        all.push(identity.clone());
+        if let Err(e) = self.save_index(all) {
+            // Leave no orphan behind; the sealed entry is useless alone.
+            let _ = self.store.delete(&sealed_key);
+            return Err(e);
+        }
+        tracing::info!(identity = %identity.name, key = %identity.access_key_id.masked(), protection = protection.describe(), "identity added");
+        Ok((
+            identity,
+            Sealed {
+                protection,
+                recovery: code,
+                no_tpm,
+            },
+        ))
+    }
+}
+
+/// The store entry of the TPM's lockout authorization keyfob set.
+const LOCKOUT_AUTH_KEY: &str = "tpm.lockout-auth";
+const LOCKOUT_AUTH_CONTEXT: &[u8] = b"keyfob/tpm-lockout-auth/v1";
+
+impl Vault {
+    /// Seals the TPM's lockout authorization under `pin` (the PIN alone:
+    /// a TPM in lockout would not release a TPM-bound one), refusing a PIN
+    /// too weak for that. Refused if one is stored already.
+    pub fn store_lockout_auth(&self, pin: &Pin, auth: &[u8]) -> Result<(), VaultError> {
+        self.check_pin_only(pin)?;
+        let _lock = self.lock()?;
+        if self.store.get(LOCKOUT_AUTH_KEY)?.is_some() {
+            return Err(crate::model::field::FieldError::new(
+                crate::model::field::Field::Tpm,
+                "keyfob set the TPM's lockout authorization already; `keyfob doctor --show-lockout-auth` prints it",
+            )
+            .into());
+        }
+        let sealed = crypto::seal(pin, self.kdf, LOCKOUT_AUTH_CONTEXT, auth).map_err(|source| {
+            VaultError::Sealed {
+                name: lockout_name(),
+                source,
+            }
+        })?;
+        Ok(self.store.put(LOCKOUT_AUTH_KEY, &sealed)?)
+    }
+
+    /// Forgets the stored lockout authorization (the TPM refused it).
+    pub fn forget_lockout_auth(&self) -> Result<(), VaultError> {
+        Ok(self.store.delete(LOCKOUT_AUTH_KEY)?)
+    }
+
+    /// Opens the stored lockout authorization with its PIN, counting wrong
+    /// ones like an identity's.
+    pub fn open_lockout_auth(
+        &self,
+        pin: &Pin,
+    ) -> Result<crate::model::secret::SecretBytes, VaultError> {
+        let _lock = self.lock()?;
+        if self.store.get(LOCKOUT_AUTH_KEY)?.is_none() {
+            return Err(crate::model::field::FieldError::new(
+                crate::model::field::Field::Tpm,
+                "keyfob has no lockout authorization of this TPM; `keyfob doctor --set-lockout-auth` sets one while the TPM has none",
+            )
+            .into());
+        }
+        self.open_counted_with(
+            "tpm-lockout-auth",
+            &lockout_name(),
+            LOCKOUT_AUTH_KEY,
+            |sealed| crypto::open(pin, LOCKOUT_AUTH_CONTEXT, sealed),
+        )
+    }
+}
+
+fn lockout_name() -> crate::model::identity::IdentityName {
+    // A fixed valid name: letters and '-'.
+    crate::model::identity::IdentityName::parse("tpm-lockout-auth").expect("a valid name")
+}
