@@ -17,7 +17,6 @@ use super::access::{Access, account_known};
 use super::reply::send;
 use super::state::Agent;
 use crate::app;
-use crate::app::access_log::AccessEntry;
 use crate::link::peer::Peer;
 use crate::link::protocol::{ErrorKind, Reply, Request, decode};
 use crate::link::requester::requester;
@@ -38,10 +37,12 @@ pub(super) fn serve(mut stream: UnixStream, line: &str, agent: &Agent) -> Result
         return Err(stream);
     };
     match answer(&stream, &profile, agent) {
-        Some((reply, entry)) => {
+        Some((reply, access)) => {
             let _ = send(&mut stream, reply);
             drop(stream);
-            agent.log(entry);
+            // After the reply: whether this is the program's first use of
+            // the profile may write the programs-seen file.
+            agent.log(access.end(agent, Ok(true)));
             agent
                 .warm
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -62,8 +63,8 @@ pub(super) fn serve(mut stream: UnixStream, line: &str, agent: &Agent) -> Result
 }
 
 /// The reply to a warm request of the peer at `stream` for `profile`,
-/// and its access-log entry; `None` when it is not warm.
-fn answer(stream: &UnixStream, profile: &str, agent: &Agent) -> Option<(Reply, AccessEntry)> {
+/// and the access it logs; `None` when it is not warm.
+fn answer(stream: &UnixStream, profile: &str, agent: &Agent) -> Option<(Reply, Access)> {
     let peer = Peer::of(stream).ok().filter(Peer::same_user)?;
     let kf = &agent.kf;
     let profile = kf.profile(profile).ok()?;
@@ -79,7 +80,7 @@ fn answer(stream: &UnixStream, profile: &str, agent: &Agent) -> Option<(Reply, A
         credentials: session.to_process_json(),
         endpoints: Some(session.endpoints.clone()),
     };
-    Some((reply, access.end(agent, Ok(true))))
+    Some((reply, access))
 }
 
 /// Overwrites with zeros the stack a warm answer used, which on this

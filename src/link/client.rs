@@ -190,32 +190,15 @@ impl AgentLink {
         let stream = UnixStream::connect(socket_path(&self.runtime_dir)).ok()?;
         let mut stream = self.verify(stream).ok()?;
         stream.set_read_timeout(Some(WARM_TIMEOUT)).ok()?;
-        let request = encode(Request::Session {
+        let request = Request::Session {
             profile: profile.to_owned(),
             fresh: false,
             answers: false,
             interactive: false,
             console: false,
             warm_only: true,
-        });
-        stream.write_all(request.as_bytes()).ok()?;
-        let mut line = Zeroizing::new(String::new());
-        BufReader::new(&stream)
-            .take(MAX_LINE as u64)
-            .read_line(&mut line)
-            .ok()?;
-        match decode::<Reply>(&line).ok()? {
-            Reply::Session {
-                credentials,
-                endpoints,
-            } => Session::from_json(credentials.as_bytes())
-                .ok()
-                .map(|(mut s, _)| {
-                    s.endpoints = endpoints.unwrap_or_default();
-                    s
-                }),
-            _ => None,
-        }
+        };
+        session_of(exchange(&mut stream, request)?).ok()
     }
 
     /// As [`Self::session`], for the console (`console`: a federated
@@ -260,21 +243,7 @@ impl AgentLink {
         request: Request,
         prompter: Option<&dyn Prompter>,
     ) -> Result<Session, AgentError> {
-        match self.call(request, &Prompted(prompter))? {
-            Reply::Session {
-                credentials,
-                endpoints,
-            } => Session::from_json(credentials.as_bytes())
-                .map(|(mut s, _)| {
-                    s.endpoints = endpoints.unwrap_or_default();
-                    s
-                })
-                .map_err(|e| AgentError::Replied {
-                    kind: ErrorKind::Protocol,
-                    message: e.to_string(),
-                }),
-            _ => Err(unexpected()),
-        }
+        session_of(self.call(request, &Prompted(prompter))?)
     }
 
     /// Has the agent run `flow` (see [`crate::app::remote`]), answering
@@ -377,13 +346,7 @@ impl AgentLink {
 
     fn read_status(mut stream: UnixStream) -> Option<AgentStatus> {
         let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-        stream.write_all(encode(Request::Status).as_bytes()).ok()?;
-        let mut line = String::new();
-        BufReader::new(&stream)
-            .take(MAX_LINE as u64)
-            .read_line(&mut line)
-            .ok()?;
-        match decode::<Reply>(&line).ok()? {
+        match exchange(&mut stream, Request::Status)? {
             Reply::Status {
                 pid,
                 sessions,
@@ -445,6 +408,38 @@ impl AgentLink {
 
 /// Sends one request `line` on `stream` and reads the agent's lines until
 /// its reply, answering its asks with `on_ask` and showing what it says.
+/// Sends `request` and reads its one reply line (a request that asks
+/// nothing back); `None` on any failure.
+fn exchange(stream: &mut UnixStream, request: Request) -> Option<Reply> {
+    stream.write_all(encode(request).as_bytes()).ok()?;
+    let mut line = Zeroizing::new(String::new());
+    BufReader::new(&*stream)
+        .take(MAX_LINE as u64)
+        .read_line(&mut line)
+        .ok()?;
+    decode::<Reply>(&line).ok()
+}
+
+/// The session a `session` reply carries, with the endpoints it was made
+/// at.
+fn session_of(reply: Reply) -> Result<Session, AgentError> {
+    match reply {
+        Reply::Session {
+            credentials,
+            endpoints,
+        } => Session::from_json(credentials.as_bytes())
+            .map(|(mut s, _)| {
+                s.endpoints = endpoints.unwrap_or_default();
+                s
+            })
+            .map_err(|e| AgentError::Replied {
+                kind: ErrorKind::Protocol,
+                message: e.to_string(),
+            }),
+        _ => Err(unexpected()),
+    }
+}
+
 fn converse(stream: &UnixStream, line: &str, on_ask: &dyn Answerer) -> Result<Reply, AgentError> {
     let gone = |e: std::io::Error| AgentError::Unreachable {
         message: e.to_string(),
