@@ -1,8 +1,8 @@
 // The app's IPC commands, listed once. `include!`d by build.rs (each
 // command needs an explicit permission, and capabilities/main.json, which
-// build.rs writes from this list, grants exactly these) and by lib.rs (the
+// build.rs writes from this list, grants exactly these) and by main.rs (the
 // invoke handler). The UI's typed wrapper (ui/src/api/index.ts) is checked
-// against it by a test in lib.rs.
+// against it by a test in main.rs.
 //
 // `$m` is a macro that receives the names.
 macro_rules! with_commands {
