@@ -1,6 +1,8 @@
 //! The baseline for `scripts/bench`: one STS AssumeRole made the plainest
 //! way with the same SDK keyfob uses, credentials from the environment.
-//! keyfob's cold-path overhead is its time minus this program's.
+//! keyfob's cold-path overhead is its time minus this program's. The HTTPS
+//! client is keyfob's (the SDK's default stack with ring as its crypto), as
+//! the SDK crates are built without their aws-lc default.
 
 use aws_config::BehaviorVersion;
 
@@ -11,7 +13,10 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(keyfob::aws::https_client())
+            .load()
+            .await;
         aws_sdk_sts::Client::new(&config)
             .assume_role()
             .role_arn(role_arn)

@@ -20,11 +20,13 @@
 
 use std::sync::Mutex;
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use aws_lc_rs::agreement::{self, ECDH_P256, PrivateKey, UnparsedPublicKey};
-use aws_lc_rs::error::Unspecified;
-use aws_lc_rs::hkdf::{HKDF_SHA256, Salt};
+use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit, Nonce};
+use hkdf::Hkdf;
+use p256::elliptic_curve::Generate;
+use p256::elliptic_curve::sec1::ToSec1Point;
+use p256::{PublicKey, SecretKey};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
@@ -36,6 +38,13 @@ const INFO: &[u8] = b"keyfob sealed field v1";
 /// The longest plaintext accepted (the longest secret a form takes is a
 /// 128-character PIN, 4 bytes a character at most).
 const MAX_PLAIN: usize = 1024;
+
+/// AES-GCM's nonce and tag, in bytes.
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+
+/// The system's random source failed: no key can be made.
+pub type NoRandom = getrandom::Error;
 
 /// A secret field as the page sends it.
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -62,7 +71,8 @@ pub struct SealingKey {
 
 struct Current {
     number: u32,
-    private: PrivateKey,
+    /// Wiped when dropped (elliptic-curve's `SecretKey` zeroizes itself).
+    private: SecretKey,
     public: Vec<u8>,
 }
 
@@ -72,7 +82,7 @@ pub struct Sealer {
 }
 
 impl Sealer {
-    pub fn new() -> Result<Sealer, Unspecified> {
+    pub fn new() -> Result<Sealer, NoRandom> {
         Ok(Sealer {
             current: Mutex::new(Current::generate(1)?),
         })
@@ -90,8 +100,8 @@ impl Sealer {
         }
     }
 
-    /// A new key; the old one is dropped (aws-lc frees its key with
-    /// OPENSSL_cleanse), so nothing sealed to it opens any more.
+    /// A new key; the old one is dropped (and so wiped), so nothing sealed
+    /// to it opens any more.
     pub fn replace(&self) {
         let mut current = self.lock();
         let number = current.number.wrapping_add(1);
@@ -117,39 +127,45 @@ impl Sealer {
             )
         };
         let nonce: [u8; NONCE_LEN] = sealed.iv.as_slice().try_into().map_err(|_| refused())?;
-        if sealed.ct.len() > MAX_PLAIN + AES_256_GCM.tag_len() {
+        if sealed.ct.len() > MAX_PLAIN + TAG_LEN {
             return Err(refused());
         }
         let key = field_key(&current.private, &sealed.epk).map_err(|()| refused())?;
         drop(current);
         let mut buffer = Zeroizing::new(sealed.ct.clone());
-        let plain = key
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(field.as_bytes()),
-                &mut buffer,
-            )
+        key.decrypt_in_place(&Nonce::from(nonce), field.as_bytes(), &mut *buffer)
             .map_err(|_| refused())?;
-        let text = std::str::from_utf8(plain).map_err(|_| refused())?;
+        let text = std::str::from_utf8(&buffer).map_err(|_| refused())?;
         Ok(Zeroizing::new(text.to_owned()))
     }
 }
 
-/// The AES-256-GCM key of one sealed field: HKDF-SHA256 (no salt, info
-/// [`INFO`]) of the ECDH secret between `mine` and `theirs`.
-fn field_key(mine: &PrivateKey, theirs: &[u8]) -> Result<LessSafeKey, ()> {
-    let peer = UnparsedPublicKey::new(&ECDH_P256, theirs);
-    agreement::agree(mine, peer, (), |shared| {
-        let prk = Salt::new(HKDF_SHA256, &[]).extract(shared);
-        let okm = prk.expand(&[INFO], &AES_256_GCM).map_err(drop)?;
-        Ok(LessSafeKey::new(UnboundKey::from(okm)))
-    })
+/// The AES-256-GCM key of one sealed field: HKDF-SHA256 (an empty salt,
+/// info [`INFO`]) of the ECDH secret between `mine` and `theirs` (an
+/// uncompressed X9.62 point, as WebCrypto exports it).
+fn field_key(mine: &SecretKey, theirs: &[u8]) -> Result<Aes256Gcm, ()> {
+    // Uncompressed only, as WebCrypto's "raw" export and the former
+    // implementation accepted.
+    if theirs.first() != Some(&4) {
+        return Err(());
+    }
+    let peer = PublicKey::from_sec1_bytes(theirs).map_err(drop)?;
+    let shared = p256::ecdh::diffie_hellman(mine.to_nonzero_scalar(), peer.as_affine());
+    let mut okm = Zeroizing::new([0u8; 32]);
+    Hkdf::<Sha256>::new(Some(&[]), shared.raw_secret_bytes())
+        .expand(INFO, &mut *okm)
+        .map_err(drop)?;
+    Aes256Gcm::new_from_slice(&*okm).map_err(drop)
 }
 
 impl Current {
-    fn generate(number: u32) -> Result<Current, Unspecified> {
-        let private = PrivateKey::generate(&ECDH_P256)?;
-        let public = private.compute_public_key()?.as_ref().to_vec();
+    fn generate(number: u32) -> Result<Current, NoRandom> {
+        let private = SecretKey::try_generate()?;
+        let public = private
+            .public_key()
+            .to_sec1_point(false)
+            .as_bytes()
+            .to_vec();
         Ok(Current {
             number,
             private,
@@ -161,22 +177,17 @@ impl Current {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 
     /// The page's half, as ui/src/api/sealing.ts does it with WebCrypto.
     fn seal(to: &SealingKey, field: &str, text: &str) -> Sealed {
-        let mine = PrivateKey::generate(&ECDH_P256).unwrap();
-        let epk = mine.compute_public_key().unwrap().as_ref().to_vec();
+        let mine = SecretKey::try_generate().unwrap();
+        let epk = mine.public_key().to_sec1_point(false).as_bytes().to_vec();
         let key = field_key(&mine, &to.public_key).unwrap();
         let mut iv = [0u8; NONCE_LEN];
-        SystemRandom::new().fill(&mut iv).unwrap();
+        getrandom::fill(&mut iv).unwrap();
         let mut ct = text.as_bytes().to_vec();
-        key.seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(iv),
-            Aad::from(field.as_bytes()),
-            &mut ct,
-        )
-        .unwrap();
+        key.encrypt_in_place(&Nonce::from(iv), field.as_bytes(), &mut ct)
+            .unwrap();
         Sealed {
             key: to.key,
             epk,

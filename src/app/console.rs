@@ -217,7 +217,7 @@ fn http_get(endpoint: &str, url: &str) -> Result<(u16, Vec<u8>), ConsoleError> {
         .map_err(|_| unreachable("not a valid URL".into()))?;
     crate::aws::block_on(async {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
             .map_err(|e| unreachable(format!("no TLS roots: {e}")))?
             .https_or_http()
             .enable_http1()

@@ -145,14 +145,16 @@ pub(crate) fn block_on<F: std::future::Future>(fut: F) -> Result<F::Output, AwsE
 /// `AWS_ENDPOINT_URL*`, `AWS_REGION` and the config file's `endpoint_url`
 /// and `region`: an identity's calls go where the identity says
 /// ([`crate::model::endpoints`]), whatever the environment of the process making
-/// them. The client's own defaults supply the HTTPS client, the sleep and
-/// the clock.
+/// them. The HTTPS client is the SDK's default stack with ring as its
+/// crypto ([`https_client`]); the client's own defaults supply the sleep
+/// and the clock.
 pub(crate) fn sdk_config(
     endpoints: &Endpoints,
     credentials: Option<(&str, &SecretAccessKey, Option<&str>)>,
 ) -> aws_config::SdkConfig {
     let mut builder = aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(https_client())
         .region(aws_config::Region::new(endpoints.region.clone()))
         .timeout_config(
             TimeoutConfig::builder()
@@ -173,4 +175,24 @@ pub(crate) fn sdk_config(
         builder = builder.endpoint_url(url.clone());
     }
     builder.build()
+}
+
+/// The SDK's default HTTPS client (hyper 1 and rustls with the system's
+/// roots, proxies from `HTTPS_PROXY`/`NO_PROXY`, as
+/// aws-smithy-runtime's `default_https_client` builds it), with ring in
+/// place of aws-lc as rustls' crypto: one C library fewer to build.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
