@@ -1270,9 +1270,12 @@ fn the_app_signs_in_once_for_parallel_clients_without_a_terminal() {
         &env,
         Arc::new(move |req: PromptRequest| match req.kind {
             AskKind::Pin => PromptAnswer::Pin(Pin::new(PIN.into())),
-            AskKind::MfaCode | AskKind::NewPin | AskKind::Confirm | AskKind::Approve => {
-                PromptAnswer::Refused
-            }
+            AskKind::MfaCode
+            | AskKind::NewPin
+            | AskKind::Confirm
+            | AskKind::Approve
+            | AskKind::RecoveryCode
+            | AskKind::NewRecoveryCode => PromptAnswer::Refused,
             AskKind::SignIn => {
                 assert_eq!(req.identity, "corp");
                 counted.fetch_add(1, Ordering::SeqCst);

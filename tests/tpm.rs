@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::{Env, KillWindow, Run, Xorshift, kill_9_after, lock_names, with_identity};
+use crate::util::{Env, KillWindow, Run, Xorshift, kill_9_with_agent, lock_names, with_identity};
 
 const PIN: &str = "pin-Tpm-b0und";
 const STRONG: &str = "pin-Only-Str0ng-42";
@@ -333,10 +333,11 @@ fn hardware_lockout_reports_its_wait_then_recovers_and_the_lockout_auth_warning_
 
 /// `kill -9` at points across a measured reseal, alternating on and off
 /// (against swtpm, which unlike /dev/tpmrm0 keeps what a killed client
-/// loaded):
-/// after each, the identity is under the old protection or the new one
-/// and opens with its PIN (the next reseal opens it). At least two kills
-/// must land mid-reseal (it held the vault's lock).
+/// loaded). The agent reseals, so the kill ends the command and the
+/// agent together: after each, the identity is under the old protection
+/// or the new one and opens with its PIN (the next reseal opens it). At
+/// least two kills must land mid-reseal (the killed agent held the
+/// vault's lock).
 #[test]
 fn a_reseal_killed_at_any_point_leaves_the_key_under_the_old_or_the_new_protection() {
     let tpm = Swtpm::start();
@@ -363,6 +364,8 @@ fn a_reseal_killed_at_any_point_leaves_the_key_under_the_old_or_the_new_protecti
     let (mut kills, mut mid) = (0, 0);
     for _ in 0..8 {
         let to = if bound { "off" } else { "on" };
+        // The last reseal's agent still runs: this one goes to it.
+        let agent = env.agent();
         let mut child = env
             .keyfob()
             .args(["reseal", "work", "--tpm", to, "--stdin"])
@@ -375,9 +378,8 @@ fn a_reseal_killed_at_any_point_leaves_the_key_under_the_old_or_the_new_protecti
             use std::io::Write;
             let _ = writeln!(child.stdin.take().unwrap(), "{STRONG}");
         }
-        let pid = child.id();
-        let killed = kill_9_after(&mut child, rng.delay(window.micros()));
-        let began = lock_names(&lock, pid);
+        let killed = kill_9_with_agent(&mut child, agent, rng.delay(window.micros()));
+        let began = lock_names(&lock, agent as u32);
         kills += u32::from(killed);
         mid += u32::from(killed && began);
         let now = protection(&env, "work");
@@ -436,4 +438,92 @@ fn without_a_tpm_the_pin_alone_must_be_strong_and_says_so() {
     .refused(2, "too easy to guess");
     let doctor = env.run(&["doctor"], "").ok();
     assert!(doctor.stdout.contains("none answers"), "{}", doctor.stdout);
+}
+
+/// The agent does the TPM's work for `change-pin` and `reseal`, as for
+/// every unseal: with the agent reaching the TPM and the CLI pointed at
+/// a trap (a listener that counts connections and closes each), every
+/// one of them works and the trap sees no connection from the CLI. A CLI
+/// that unsealed or sealed itself would connect to the trap and fail.
+#[test]
+fn change_pin_and_reseal_run_in_the_agent_and_the_cli_never_reaches_a_tpm() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let tpm = Swtpm::start();
+    let mut env = world(&tpm);
+    with_identity(&env, "work", STRONG);
+    assert_eq!(protection(&env, "work"), "tpm+pin");
+    // The agent, started now, keeps the TCTI of the real TPM.
+    let agent = env.agent();
+
+    let trap = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = trap.local_addr().unwrap().port();
+    trap.set_nonblocking(true).unwrap();
+    let reached = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let counter = {
+        let (reached, done) = (reached.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::SeqCst) {
+                match trap.accept() {
+                    Ok((conn, _)) => {
+                        reached.fetch_add(1, Ordering::SeqCst);
+                        drop(conn);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        })
+    };
+    env.tcti = Some(format!("swtpm:host=127.0.0.1,port={port}"));
+
+    let new_pin = "pin-Only-N3w-str0ng-7";
+    env.run(
+        &["change-pin", "work", "--stdin"],
+        &format!("{STRONG}\n{new_pin}\n"),
+    )
+    .ok();
+    env.run(
+        &["reseal", "work", "--tpm", "off", "--stdin"],
+        &format!("{new_pin}\n"),
+    )
+    .ok();
+    assert_eq!(protection(&env, "work"), "pin");
+    let on = env
+        .run(
+            &[
+                "reseal",
+                "work",
+                "--tpm",
+                "on",
+                "--recovery-code",
+                "--stdin",
+            ],
+            &format!("{new_pin}\n"),
+        )
+        .ok();
+    let code = recovery_code(&on);
+    assert_eq!(protection(&env, "work"), "tpm+pin+recovery");
+    // The recovery code the CLI showed is the one the agent sealed with.
+    env.run(
+        &["reseal", "work", "--tpm", "on", "--recovery", "--stdin"],
+        &format!("{code}\n{STRONG}\n"),
+    )
+    .ok();
+    unlock(&env, "work", STRONG).ok();
+    assert_eq!(env.agent_pid(), Some(agent), "one agent did it all");
+
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "the CLI connected to the TPM it was pointed at"
+    );
+    // The trap works: an agent started with the CLI's TCTI reaches it.
+    env.stop_agent();
+    env.run(&["lock", "--all"], "").ok();
+    unlock(&env, "work", STRONG).refused(1, "TPM");
+    assert!(reached.load(Ordering::SeqCst) > 0, "the trap saw nothing");
+    done.store(true, Ordering::SeqCst);
+    counter.join().unwrap();
 }

@@ -248,6 +248,28 @@ pub fn kill_9_after(child: &mut Child, delay: Duration) -> bool {
     signalled && status.signal() == Some(libc::SIGKILL)
 }
 
+/// [`kill_9_after`] for a command the agent runs (change-pin, reseal):
+/// waits `delay`, then kills `child`'s process group and at once the
+/// agent `agent`, the process doing the work, and waits until the agent
+/// is gone. The command goes first, so it cannot ask a new agent to run
+/// its request again (it waits 50 ms before that). Returns whether the
+/// agent was killed while the command still ran, i.e. before it had
+/// answered.
+pub fn kill_9_with_agent(child: &mut Child, agent: i32, delay: Duration) -> bool {
+    let in_flight = kill_9_after(child, delay);
+    // SAFETY: kill(2) on one pid; it touches no memory of ours.
+    let signalled = unsafe { libc::kill(agent, libc::SIGKILL) } == 0;
+    let begun = Instant::now();
+    while alive(agent) {
+        assert!(
+            begun.elapsed() < Duration::from_secs(10),
+            "the agent {agent} outlived kill -9"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    in_flight && signalled
+}
+
 /// Whether the lock file at `path` names process `pid` as its last holder
 /// (keyfob writes `PID NAME` into a lock once it holds it): the process
 /// had begun the edit that lock guards.
@@ -767,6 +789,36 @@ impl Env {
             return None;
         }
         alive(pid).then_some(pid)
+    }
+
+    /// This world's agent: the one running, else `keyfob agent` started
+    /// as a command starts it on demand, once it holds its lock. (Its
+    /// `setsid` wrapper is reaped by a thread when it ends.)
+    pub fn agent(&self) -> i32 {
+        if let Some(pid) = self.agent_pid() {
+            return pid;
+        }
+        let mut child = self
+            .keyfob()
+            .arg("agent")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let begun = Instant::now();
+        let pid = loop {
+            if let Some(pid) = self.agent_pid() {
+                break pid;
+            }
+            assert!(
+                begun.elapsed() < Duration::from_secs(10),
+                "keyfob agent did not start"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        std::thread::spawn(move || child.wait());
+        pid
     }
 
     /// Ends this world's agent (started on demand by keyfob commands).

@@ -65,6 +65,14 @@ pub enum AskKind {
     /// Whether a program may have the profile's session (the `question`
     /// names it): answered with a `decision`.
     Approve,
+    /// The recovery code shown when the identity was bound (`reseal
+    /// --recovery`), answered as a `pin` answer is: a secret typed at the
+    /// client.
+    RecoveryCode,
+    /// A recovery code the client made to seal the key with and shows
+    /// its person once (`reseal --recovery-code`): the code goes *to* the
+    /// agent, never back.
+    NewRecoveryCode,
 }
 
 /// Client → agent. No `Debug`: `session` and `put` can carry secrets.
@@ -148,6 +156,8 @@ pub enum Request {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum Answer {
+    /// A PIN, or a recovery code (the secret a `pin`, `new_pin`,
+    /// `recovery_code` or `new_recovery_code` ask wants).
     Pin {
         value: Zeroizing<String>,
     },

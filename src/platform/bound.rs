@@ -63,7 +63,7 @@ const WRAP_AAD: &[u8] = b"keyfob/v2/kek-wrap";
 const RECOVERY_AAD: &[u8] = b"keyfob/v2/recovery-wrap";
 
 /// How an envelope is protected, read from its header (no PIN needed).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Protection {
     /// The TPM must release its secret (v2); else the PIN alone (v1).
     pub tpm: bool,

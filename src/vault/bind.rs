@@ -173,18 +173,19 @@ impl Vault {
     }
 
     /// Seals identity `name`'s keys again under another protection: bound
-    /// to this TPM (`tpm`, with a new recovery code when `recovery`) or
-    /// under the PIN alone. Opened with the PIN (counted like any unseal)
-    /// or with the recovery code (then sealed under `new_pin`, which the
-    /// PIN opener ignores). Each key is replaced in one store write.
+    /// to this TPM (`tpm`, with `new_code` as its new recovery code when
+    /// given: the face made it and shows it) or under the PIN alone.
+    /// Opened with the PIN (counted like any unseal) or with the recovery
+    /// code (then sealed under `new_pin`, which the PIN opener ignores).
+    /// Each key is replaced in one store write.
     pub fn reseal(
         &self,
         name: &str,
         opener: Opener<'_>,
         new_pin: Option<&Pin>,
         tpm: bool,
-        recovery: bool,
-    ) -> Result<Sealed, VaultError> {
+        new_code: Option<&RecoveryCode>,
+    ) -> Result<Protection, VaultError> {
         let _lock = self.lock()?;
         let identity = self.get(name)?;
         let pin = match (&opener, new_pin) {
@@ -209,11 +210,13 @@ impl Vault {
         } else {
             self.check_pin_only(pin)?;
         }
-        let code = if tpm && recovery {
-            Some(RecoveryCode::generate().map_err(|s| self.sealed_error(&identity, s))?)
-        } else {
-            None
-        };
+        if new_code.is_some() && !tpm {
+            return Err(crate::model::field::FieldError::new(
+                crate::model::field::Field::RecoveryCode,
+                "a recovery code is made only for a TPM-bound key (--tpm on)",
+            )
+            .into());
+        }
         let mut keys = vec![identity.access_key_id.clone()];
         if let Some(other) = self.rotation_partner(&identity)? {
             keys.push(other);
@@ -241,8 +244,12 @@ impl Vault {
                 Some(t) => SealAs::Tpm {
                     tpm: t,
                     // A new code replaces the old; else the old one stays.
-                    carry: if code.is_some() { None } else { carry.as_ref() },
-                    recovery: code.as_ref(),
+                    carry: if new_code.is_some() {
+                        None
+                    } else {
+                        carry.as_ref()
+                    },
+                    recovery: new_code,
                 },
             };
             let sealed = self.seal_as(target, pin, secret, how)?;
@@ -251,11 +258,7 @@ impl Vault {
                 .put(&sealed_key(&target.id, &target.access_key_id), &sealed)?;
         }
         tracing::info!(identity = %identity.name, protection = protection.describe(), "resealed");
-        Ok(Sealed {
-            protection,
-            recovery: code,
-            no_tpm: None,
-        })
+        Ok(protection)
     }
 
     /// Opens `identity`'s key with its recovery code. Not counted: a

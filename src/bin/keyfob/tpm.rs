@@ -55,7 +55,13 @@ pub fn reseal(kf: &Keyfob, args: ResealArgs) -> anyhow::Result<()> {
     }
     // A missing identity is said before anything is asked.
     kf.vault()?.get(&args.name)?;
-    let sealed = if args.recovery {
+    // Made here, shown here: the agent gets it as an answer and sends no
+    // secret back.
+    let new_code = match args.recovery_code {
+        true => Some(RecoveryCode::generate().context("no recovery code made")?),
+        false => None,
+    };
+    let protection = if args.recovery {
         let (code, pin) = if args.stdin {
             let mut lines = terminal::pins_from_stdin(
                 2,
@@ -75,21 +81,27 @@ pub fn reseal(kf: &Keyfob, args: ResealArgs) -> anyhow::Result<()> {
                 "must be the 26 letters and digits (2–7) shown when the key was bound, in groups of four",
             )
         })?;
-        app::reseal(kf, &args.name, Opener::Recovery(&code), Some(&pin), tpm, args.recovery_code)
+        let opener = Opener::Recovery(&code);
+        app::reseal(kf, &args.name, opener, Some(&pin), tpm, new_code.as_ref())
     } else {
         let pin = if args.stdin {
             terminal::pins_from_stdin(1, "--stdin expects the PIN on line 1")?.remove(0)
         } else {
             tty::ask_pin("PIN: ", "use --stdin to give the PIN on stdin")?
         };
-        app::reseal(kf, &args.name, Opener::Pin(&pin), None, tpm, args.recovery_code)
+        app::reseal(kf, &args.name, Opener::Pin(&pin), None, tpm, new_code.as_ref())
     }
     .with_context(|| format!("identity {} not resealed", args.name))?;
     println!(
         "Resealed identity {}: {}.",
         args.name,
-        sealed.protection.describe()
+        protection.describe()
     );
+    let sealed = Sealed {
+        protection,
+        recovery: new_code,
+        no_tpm: None,
+    };
     say_protection(&args.name, &sealed);
     Ok(())
 }
