@@ -527,3 +527,137 @@ fn change_pin_and_reseal_run_in_the_agent_and_the_cli_never_reaches_a_tpm() {
     done.store(true, Ordering::SeqCst);
     counter.join().unwrap();
 }
+
+/// A logging proxy in front of a swtpm (its command port and, unlogged,
+/// its control port at +1): what keyfob and the TPM say to each other,
+/// each direction of each connection kept whole.
+struct Tap {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    acceptors: Vec<std::thread::JoinHandle<()>>,
+    pumps: std::sync::Arc<std::sync::Mutex<Vec<std::thread::JoinHandle<Vec<u8>>>>>,
+}
+
+impl Tap {
+    fn start(tpm: &Swtpm) -> Tap {
+        use std::sync::atomic::Ordering;
+        let port = free_port_pair();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let pumps = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut acceptors = Vec::new();
+        for offset in [0, 1] {
+            let listener = TcpListener::bind(("127.0.0.1", port + offset)).unwrap();
+            listener.set_nonblocking(true).unwrap();
+            let (stop, pumps, to) = (stop.clone(), pumps.clone(), tpm.port + offset);
+            acceptors.push(std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let Ok((client, _)) = listener.accept() else {
+                        std::thread::sleep(Duration::from_millis(2));
+                        continue;
+                    };
+                    client.set_nonblocking(false).unwrap();
+                    let server = TcpStream::connect(("127.0.0.1", to)).unwrap();
+                    let mut pumps = pumps.lock().unwrap();
+                    pumps.push(pump(
+                        client.try_clone().unwrap(),
+                        server.try_clone().unwrap(),
+                    ));
+                    pumps.push(pump(server, client));
+                }
+            }));
+        }
+        Tap {
+            port,
+            stop,
+            acceptors,
+            pumps,
+        }
+    }
+
+    fn tcti(&self) -> String {
+        format!("swtpm:host=127.0.0.1,port={}", self.port)
+    }
+
+    /// Every direction of every connection so far (call once the client
+    /// closed them: it waits for their ends).
+    fn captured(self) -> Vec<Vec<u8>> {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        for a in self.acceptors {
+            a.join().unwrap();
+        }
+        let pumps = std::mem::take(&mut *self.pumps.lock().unwrap());
+        pumps.into_iter().map(|p| p.join().unwrap()).collect()
+    }
+}
+
+/// Copies `from` to `to` until `from` ends; what it copied.
+fn pump(mut from: TcpStream, mut to: TcpStream) -> std::thread::JoinHandle<Vec<u8>> {
+    use std::io::{Read, Write};
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 || to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let _ = to.shutdown(std::net::Shutdown::Write);
+        seen
+    })
+}
+
+/// Whether any 12 consecutive bytes of `needle` occur in `hay`.
+fn leaks(hay: &[u8], needle: &[u8]) -> bool {
+    needle
+        .windows(12)
+        .any(|w| hay.windows(w.len()).any(|h| h == w))
+}
+
+/// What crosses the bus between keyfob and the TPM, recorded by a proxy
+/// in front of swtpm through a seal, an unseal and a wrong guess: the
+/// PIN-derived authValue never appears (the TPM checks an HMAC keyed with
+/// it, in a salted policy session; sealing sends it encrypted), and the
+/// sealed secret never appears in clear (sent encrypted at sealing,
+/// released encrypted under the session bound to the object). The
+/// object's public blob, which is no secret, does appear: the recording
+/// sees the traffic. A plain session (unsalted, unencrypted) shows both.
+#[test]
+fn neither_the_auth_value_nor_the_sealed_secret_crosses_the_bus_in_clear() {
+    use keyfob::platform::tpm::{Tpm, TpmError};
+
+    let tpm = Swtpm::start();
+    let tap = Tap::start(&tpm);
+    let bytes = || -> [u8; 32] {
+        let mut b = [0u8; 32];
+        getrandom::fill(&mut b).unwrap();
+        b
+    };
+    let (auth, wrong) = (bytes(), bytes());
+    let mut device = Tpm::open_at(&tap.tcti()).expect("swtpm through the proxy");
+    let (object, secret) = device.seal(&auth).unwrap();
+    let back = device.unseal(&object, &auth).unwrap();
+    assert_eq!(back.as_slice(), secret.as_slice());
+    assert!(matches!(
+        device.unseal(&object, &wrong),
+        Err(TpmError::AuthFail)
+    ));
+    drop(device);
+
+    let wire = tap.captured();
+    let total: usize = wire.iter().map(Vec::len).sum();
+    assert!(
+        wire.iter().any(|d| leaks(d, &object.public)),
+        "the recording missed the traffic ({total} bytes)"
+    );
+    for (what, value) in [
+        ("the authValue", &auth[..]),
+        ("the wrong guess", &wrong[..]),
+        ("the sealed secret", &secret[..]),
+    ] {
+        assert!(
+            !wire.iter().any(|d| leaks(d, value)),
+            "{what} crossed the bus in clear ({total} bytes recorded)"
+        );
+    }
+}
