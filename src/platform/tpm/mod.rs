@@ -395,8 +395,9 @@ impl Tpm {
     /// a parent key of its own, and so learn the salt) cannot read the
     /// secret without the PIN-derived value. The policy session itself is
     /// not bound: the TPM never treats a policy session as bound when it
-    /// checks its HMAC (TPM 2.0 Part 1, 19.6.12), while tpm2-tss's ESAPI
-    /// (3.2, and still upstream) then leaves the authValue out of its
+    /// checks its HMAC (the TCG reference code's `ComputeCommandHMAC`: "For
+    /// a policy session, its isBound attribute is CLEARED"), while ESAPI
+    /// (tpm2-tss 3.2, and still upstream) leaves the authValue out of its
     /// HMAC key, so a bound policy session fails every check.
     fn unseal_in(
         &mut self,
