@@ -331,6 +331,61 @@ fn hardware_lockout_reports_its_wait_then_recovers_and_the_lockout_auth_warning_
     tpm.tool(&["tpm2_dictionarylockout", "-c", "-p", auth]);
 }
 
+/// A TPM that forgives one wrong PIN in 1000 s is locked out by three;
+/// `keyfob doctor --reset-lockout`, with the lockout authorization keyfob
+/// set (TPM2_DictionaryAttackLockReset through ESAPI), ends it at once:
+/// the right PIN opens the key right after, and the TPM counts nothing.
+/// Without a stored lockout authorization, or with a wrong PIN for it,
+/// nothing is reset.
+#[test]
+fn a_lockout_ends_at_once_with_the_lockout_authorization_keyfob_set() {
+    let tpm = Swtpm::start();
+    tpm.tool(&[
+        "tpm2_dictionarylockout",
+        "-s",
+        "-n",
+        "3",
+        "-t",
+        "1000",
+        "-l",
+        "2",
+    ]);
+    let env = world(&tpm);
+    with_identity(&env, "work", PIN);
+    let reset = |pin: &str| {
+        env.run(
+            &["doctor", "--reset-lockout", "--stdin"],
+            &format!("{pin}\n"),
+        )
+    };
+    reset(STRONG).refused(2, "has no lockout authorization");
+    env.run(
+        &["doctor", "--set-lockout-auth", "--stdin"],
+        &format!("{STRONG}\n{STRONG}\n"),
+    )
+    .ok();
+    for _ in 0..2 {
+        unlock(&env, "work", "wrong-pin-000").refused(2, "wrong PIN");
+    }
+    unlock(&env, "work", "wrong-pin-000").refused(2, "the TPM is now locked out");
+    let run = unlock(&env, "work", PIN).refused(2, "TPM is locked out");
+    assert!(
+        run.stderr.contains("try again in 1000 s") && run.stderr.contains("--reset-lockout"),
+        "{}",
+        run.stderr
+    );
+    reset("wrong-pin-000").refused(2, "wrong PIN");
+    unlock(&env, "work", PIN).refused(2, "TPM is locked out");
+    reset(STRONG).ok();
+    unlock(&env, "work", PIN).ok();
+    let doctor = env.run(&["doctor"], "").ok();
+    assert!(
+        doctor.stdout.contains("(0 counted now)"),
+        "{}",
+        doctor.stdout
+    );
+}
+
 /// `kill -9` at points across a measured reseal, alternating on and off
 /// (against swtpm, which unlike /dev/tpmrm0 keeps what a killed client
 /// loaded). The agent reseals, so the kill ends the command and the

@@ -205,6 +205,11 @@ pub struct DoctorArgs {
     /// lockout, `tpm2_clear -c l -p hex:…` clears the TPM.
     #[arg(long)]
     pub show_lockout_auth: bool,
+    /// End the TPM's lockout after too many wrong PINs now, with the
+    /// lockout authorization keyfob set (asks its PIN): the TPM then
+    /// counts no wrong PIN.
+    #[arg(long, conflicts_with_all = ["set_lockout_auth", "show_lockout_auth"])]
+    pub reset_lockout: bool,
     /// Read that PIN from stdin (twice for --set-lockout-auth: two lines).
     #[arg(long)]
     pub stdin: bool,

@@ -28,8 +28,10 @@
 //! Nothing secret is logged or printed: the authValue and the released
 //! secret live in [`Zeroizing`] buffers, and the errors carry no bytes.
 
+mod lockout;
 mod status;
 
+pub use lockout::reset_lockout;
 pub use status::{TpmStatus, lockout_wait_secs};
 
 use std::path::Path;
@@ -92,8 +94,8 @@ pub enum TpmError {
 
 fn lockout_advice(wait_secs: u64) -> String {
     match wait_secs {
-        0 => "it ends only when reset with its lockout authorization (`keyfob doctor --show-lockout-auth`, then `tpm2_dictionarylockout -c -p hex:…`)".into(),
-        s => format!("try again in {s} s"),
+        0 => "it ends only when reset with its lockout authorization (`keyfob doctor --reset-lockout`)".into(),
+        s => format!("try again in {s} s, or end it now with `keyfob doctor --reset-lockout`"),
     }
 }
 
