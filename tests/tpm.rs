@@ -716,3 +716,64 @@ fn neither_the_auth_value_nor_the_sealed_secret_crosses_the_bus_in_clear() {
         );
     }
 }
+
+/// "No permission", as a user without root's powers would meet it: as
+/// nobody (no groups), with the TCTI naming a TPM device nobody may open
+/// (root's, mode 0600; /dev/tpmrm0 is root:tss 0660 on most
+/// distributions), `add --tpm require` refuses in one line that names the
+/// `tss` group and how to join it, and `doctor`'s TPM line says the same.
+#[test]
+fn a_user_who_may_not_open_the_tpm_is_told_to_join_the_tss_group() {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+
+    let nobody = crate::util::Nobody::new();
+    let device = nobody.root.join("tpmrm0");
+    std::fs::write(&device, b"").unwrap();
+    std::fs::set_permissions(&device, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let tcti = format!("device:{}", device.display());
+    let mut add = nobody
+        .command(&[
+            "add",
+            "work",
+            "--access-key-id",
+            "AKIAIOSFODNN7EXAMPLE",
+            "--stdin",
+            "--tpm",
+            "require",
+            "--no-verify",
+        ])
+        .env("TPM2TOOLS_TCTI", &tcti)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(
+        add.stdin.take().unwrap(),
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n{STRONG}"
+    )
+    .unwrap();
+    let out = add.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "added: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "no permission to use the TPM at {}",
+            device.display()
+        )) && stderr.contains("the group that owns it")
+            && stderr.contains("sudo usermod -aG tss $USER"),
+        "{stderr}"
+    );
+    let doctor = nobody
+        .command(&["doctor"])
+        .env("TPM2TOOLS_TCTI", &tcti)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let doctor = String::from_utf8_lossy(&doctor.stdout);
+    assert!(doctor.contains("usermod -aG tss"), "{doctor}");
+    // Root may open it: the refusal was the permission, not the path.
+    assert!(std::fs::File::open(&device).is_ok());
+}
