@@ -529,7 +529,8 @@ pub async fn add_sso_identity(
         let (new, pin) = new_sso(d, form)?;
         app::check_new_sso(&d.kf, &new)?;
         let host = d.sign_ins.begin(&handle, flow)?;
-        let identity = app::add_sso_identity(&d.kf, &new, &pin, &host)?;
+        let bind = (app::tpm_choice(&d.kf), false);
+        let (identity, _) = app::add_sso_identity(&d.kf, &new, &pin, bind, &host)?;
         Ok(SsoIdentityView::new(
             &identity,
             false,

@@ -183,7 +183,12 @@ pub fn run(kf: &Keyfob, flow: Flow, host: &dyn FlowHost) -> Result<Zeroizing<Str
             recovery,
             new_code,
         } => {
-            drop(kf.vault()?.get(&identity)?);
+            let vault = kf.vault()?;
+            if let Err(e) = vault.get(&identity)
+                && vault.sso_get(&identity).is_err()
+            {
+                return Err(e.into());
+            }
             let new_code = match new_code {
                 true => Some(recovery_code(host, &identity, true)?),
                 false => None,

@@ -9,7 +9,7 @@
 //! its new one, never neither; the TPM keeps no state of ours (its object
 //! lives only in the envelope).
 
-use crate::model::identity::{Identity, TpmChoice, check_pin, check_pin_strength};
+use crate::model::identity::{Identity, IdentityName, TpmChoice, check_pin, check_pin_strength};
 use crate::model::secret::{Pin, SecretAccessKey};
 use crate::platform::bound::{self, Carry, Protection, RecoveryCode};
 use crate::platform::crypto::{self, CryptoError};
@@ -30,6 +30,38 @@ pub(super) enum SealAs<'a> {
         carry: Option<&'a Carry>,
         recovery: Option<&'a RecoveryCode>,
     },
+}
+
+/// A sealing failure of identity `name`'s entry: the TPM's refusals as
+/// such, the rest as a sealed-entry error.
+pub(super) fn sealed_error(name: &IdentityName, source: CryptoError) -> VaultError {
+    match source {
+        CryptoError::Tpm(source) => VaultError::Tpm {
+            name: Some(name.clone()),
+            source,
+        },
+        source => VaultError::Sealed {
+            name: name.clone(),
+            source,
+        },
+    }
+}
+
+/// The PIN a re-seal seals under: the opening one, or with the recovery
+/// code the new one.
+pub(super) fn reseal_pin<'a>(
+    opener: &Opener<'a>,
+    new_pin: Option<&'a Pin>,
+) -> Result<&'a Pin, VaultError> {
+    match (opener, new_pin) {
+        (Opener::Pin(p), _) => Ok(p),
+        (Opener::Recovery(_), Some(p)) => Ok(p),
+        (Opener::Recovery(_), None) => Err(crate::model::field::FieldError::new(
+            crate::model::field::Field::Pin,
+            "a new PIN is needed to seal a key opened with its recovery code",
+        )
+        .into()),
+    }
 }
 
 /// What opens a key for [`Vault::reseal`].
@@ -89,41 +121,29 @@ impl Vault {
         secret: &SecretAccessKey,
         how: SealAs<'_>,
     ) -> Result<Vec<u8>, VaultError> {
+        let plain = secret.expose().as_bytes();
+        self.seal_bytes(&identity.name, &context(identity), pin, plain, how)
+    }
+
+    /// Seals `plain` (an entry of identity `name`, under AEAD `context`)
+    /// as `how` says: what every kind of identity's seal comes down to.
+    pub(super) fn seal_bytes(
+        &self,
+        name: &IdentityName,
+        context: &[u8],
+        pin: &Pin,
+        plain: &[u8],
+        how: SealAs<'_>,
+    ) -> Result<Vec<u8>, VaultError> {
         let sealed = match how {
-            SealAs::Pin => crypto::seal(
-                pin,
-                self.kdf,
-                &context(identity),
-                secret.expose().as_bytes(),
-            ),
+            SealAs::Pin => crypto::seal(pin, self.kdf, context, plain),
             SealAs::Tpm {
                 tpm,
                 carry,
                 recovery,
-            } => bound::seal(
-                tpm,
-                pin,
-                self.kdf,
-                &context(identity),
-                secret.expose().as_bytes(),
-                carry,
-                recovery,
-            ),
+            } => bound::seal(tpm, pin, self.kdf, context, plain, carry, recovery),
         };
-        sealed.map_err(|source| self.sealed_error(identity, source))
-    }
-
-    fn sealed_error(&self, identity: &Identity, source: CryptoError) -> VaultError {
-        match source {
-            CryptoError::Tpm(source) => VaultError::Tpm {
-                name: Some(identity.name.clone()),
-                source,
-            },
-            source => VaultError::Sealed {
-                name: identity.name.clone(),
-                source,
-            },
-        }
+        sealed.map_err(|source| sealed_error(name, source))
     }
 
     /// Seals `secret` for `identity` as its key opened with `carry`
@@ -136,23 +156,32 @@ impl Vault {
         secret: &SecretAccessKey,
         carry: Option<&Carry>,
     ) -> Result<Vec<u8>, VaultError> {
+        let plain = secret.expose().as_bytes();
+        self.seal_bytes_like(&identity.name, &context(identity), pin, plain, carry)
+    }
+
+    /// [`Self::seal_bytes`] as the entry opened with `carry` was sealed.
+    pub(super) fn seal_bytes_like(
+        &self,
+        name: &IdentityName,
+        context: &[u8],
+        pin: &Pin,
+        plain: &[u8],
+        carry: Option<&Carry>,
+    ) -> Result<Vec<u8>, VaultError> {
         match carry {
-            None => self.seal_as(identity, pin, secret, SealAs::Pin),
+            None => self.seal_bytes(name, context, pin, plain, SealAs::Pin),
             Some(carry) => {
                 let mut tpm = Tpm::open().map_err(|source| VaultError::Tpm {
-                    name: Some(identity.name.clone()),
+                    name: Some(name.clone()),
                     source,
                 })?;
-                self.seal_as(
-                    identity,
-                    pin,
-                    secret,
-                    SealAs::Tpm {
-                        tpm: &mut tpm,
-                        carry: Some(carry),
-                        recovery: None,
-                    },
-                )
+                let how = SealAs::Tpm {
+                    tpm: &mut tpm,
+                    carry: Some(carry),
+                    recovery: None,
+                };
+                self.seal_bytes(name, context, pin, plain, how)
             }
         }
     }
@@ -186,37 +215,14 @@ impl Vault {
         tpm: bool,
         new_code: Option<&RecoveryCode>,
     ) -> Result<Protection, VaultError> {
+        if matches!(self.get(name), Err(VaultError::NotFound { .. })) && self.sso_get(name).is_ok()
+        {
+            return self.sso_rebind(name, opener, new_pin, tpm, new_code);
+        }
         let _lock = self.lock()?;
         let identity = self.get(name)?;
-        let pin = match (&opener, new_pin) {
-            (Opener::Pin(p), _) => *p,
-            (Opener::Recovery(_), Some(p)) => p,
-            (Opener::Recovery(_), None) => {
-                return Err(crate::model::field::FieldError::new(
-                    crate::model::field::Field::Pin,
-                    "a new PIN is needed to seal a key opened with its recovery code",
-                )
-                .into());
-            }
-        };
-        // A new PIN (opened with the recovery code) is checked like any.
-        check_pin(pin)?;
-        let mut device = None;
-        if tpm {
-            device = Some(Tpm::open().map_err(|source| VaultError::Tpm {
-                name: Some(identity.name.clone()),
-                source,
-            })?);
-        } else {
-            self.check_pin_only(pin)?;
-        }
-        if new_code.is_some() && !tpm {
-            return Err(crate::model::field::FieldError::new(
-                crate::model::field::Field::RecoveryCode,
-                "a recovery code is made only for a TPM-bound key (--tpm on)",
-            )
-            .into());
-        }
+        let pin = reseal_pin(&opener, new_pin)?;
+        let mut device = self.reseal_device(&identity.name, pin, tpm, new_code)?;
         let mut keys = vec![identity.access_key_id.clone()];
         if let Some(other) = self.rotation_partner(&identity)? {
             keys.push(other);
@@ -253,7 +259,8 @@ impl Vault {
                 },
             };
             let sealed = self.seal_as(target, pin, secret, how)?;
-            protection = bound::protection_of(&sealed).map_err(|s| self.sealed_error(target, s))?;
+            protection =
+                bound::protection_of(&sealed).map_err(|s| sealed_error(&target.name, s))?;
             self.store
                 .put(&sealed_key(&target.id, &target.access_key_id), &sealed)?;
         }
@@ -261,44 +268,80 @@ impl Vault {
         Ok(protection)
     }
 
-    /// Opens `identity`'s key with its recovery code. Not counted: a
-    /// 128-bit code is not guessed.
+    /// Checks what a re-seal of identity `name` under `pin` needs: the
+    /// TPM it binds to (`tpm`), else a PIN strong enough alone; a new
+    /// recovery code only with the TPM.
+    pub(super) fn reseal_device(
+        &self,
+        name: &IdentityName,
+        pin: &Pin,
+        tpm: bool,
+        new_code: Option<&RecoveryCode>,
+    ) -> Result<Option<Tpm>, VaultError> {
+        // A new PIN (opened with the recovery code) is checked like any.
+        check_pin(pin)?;
+        if new_code.is_some() && !tpm {
+            return Err(crate::model::field::FieldError::new(
+                crate::model::field::Field::RecoveryCode,
+                "a recovery code is made only for a TPM-bound key (--tpm on)",
+            )
+            .into());
+        }
+        if !tpm {
+            self.check_pin_only(pin)?;
+            return Ok(None);
+        }
+        Tpm::open().map(Some).map_err(|source| VaultError::Tpm {
+            name: Some(name.clone()),
+            source,
+        })
+    }
+
+    /// Opens `identity`'s key with its recovery code.
     fn open_recovery(
         &self,
         identity: &Identity,
         code: &RecoveryCode,
     ) -> Result<SecretAccessKey, VaultError> {
-        let sealed = self
-            .store
-            .get(&sealed_key(&identity.id, &identity.access_key_id))?
-            .ok_or_else(|| VaultError::MissingKey {
-                name: identity.name.clone(),
-            })?;
-        if bound::protection_of(sealed.expose()).is_ok_and(|p| !p.recovery) {
-            return Err(crate::model::field::FieldError::new(
-                crate::model::field::Field::RecoveryCode,
-                format!(
-                    "identity {} has none: no recovery code was made when its key was sealed (open it with its PIN)",
-                    identity.name
-                ),
-            )
-            .into());
-        }
-        let plain = bound::open_with_recovery(code, &context(identity), sealed.expose()).map_err(
-            |source| match source {
-                CryptoError::Unauthenticated => crate::model::field::FieldError::new(
-                    crate::model::field::Field::RecoveryCode,
-                    format!("does not open identity {}; check the code as it was shown (26 letters and digits 2–7)", identity.name),
-                )
-                .into(),
-                source => self.sealed_error(identity, source),
-            },
-        )?;
+        let entry = sealed_key(&identity.id, &identity.access_key_id);
+        let plain = self.open_recovery_entry(&identity.name, &entry, &context(identity), code)?;
         let text = std::str::from_utf8(plain.expose()).map_err(|_| VaultError::Sealed {
             name: identity.name.clone(),
             source: CryptoError::Malformed,
         })?;
         Ok(SecretAccessKey::new(text.to_owned()))
+    }
+
+    /// Opens store entry `entry` of identity `name` (AEAD `context`) with
+    /// its recovery code. Not counted: a 128-bit code is not guessed.
+    pub(super) fn open_recovery_entry(
+        &self,
+        name: &IdentityName,
+        entry: &str,
+        context: &[u8],
+        code: &RecoveryCode,
+    ) -> Result<crate::model::secret::SecretBytes, VaultError> {
+        let sealed = self
+            .store
+            .get(entry)?
+            .ok_or_else(|| VaultError::MissingKey { name: name.clone() })?;
+        if bound::protection_of(sealed.expose()).is_ok_and(|p| !p.recovery) {
+            return Err(crate::model::field::FieldError::new(
+                crate::model::field::Field::RecoveryCode,
+                format!(
+                    "identity {name} has none: no recovery code was made when its key was sealed (open it with its PIN)"
+                ),
+            )
+            .into());
+        }
+        bound::open_with_recovery(code, context, sealed.expose()).map_err(|source| match source {
+            CryptoError::Unauthenticated => crate::model::field::FieldError::new(
+                crate::model::field::Field::RecoveryCode,
+                format!("does not open identity {name}; check the code as it was shown (26 letters and digits 2–7)"),
+            )
+            .into(),
+            source => sealed_error(name, source),
+        })
     }
 }
 

@@ -6,11 +6,12 @@ use anyhow::Context as _;
 
 use keyfob::app::{self, Keyfob};
 use keyfob::model::field::{Field, FieldError};
+use keyfob::model::identity::TpmChoice;
 use keyfob::platform::bound::RecoveryCode;
 use keyfob::platform::tty;
 use keyfob::vault::{Opener, PIN_ONLY_NOTICE, Sealed};
 
-use crate::cli::ResealArgs;
+use crate::cli::{BindArgs, ResealArgs};
 use crate::terminal;
 
 /// What `add` and `reseal` print of the protection a key got.
@@ -40,6 +41,33 @@ pub fn say_protection(name: &str, sealed: &Sealed) {
     }
 }
 
+/// The TPM choice of `add` or `sso add`: `--tpm`, else the setting; a
+/// recovery code only where a TPM may bind.
+pub fn choice(kf: &Keyfob, args: &BindArgs) -> anyhow::Result<TpmChoice> {
+    let tpm = match &args.tpm {
+        Some(t) => t.parse::<TpmChoice>()?,
+        None => app::tpm_choice(kf),
+    };
+    if args.recovery_code && tpm == TpmChoice::Off {
+        return Err(FieldError::new(
+            Field::RecoveryCode,
+            "is made only for a key bound to the TPM; --tpm off seals under the PIN alone, which opens it anywhere",
+        )
+        .into());
+    }
+    Ok(tpm)
+}
+
+/// What `add` and `sso add` print of the protection they sealed with.
+pub fn say_added_protection(name: &str, sealed: &Sealed, args: &BindArgs) {
+    say_protection(name, sealed);
+    if args.recovery_code && !sealed.protection.tpm {
+        println!(
+            "No recovery code was made: the key is not bound to a TPM, so its PIN opens it anywhere."
+        );
+    }
+}
+
 pub fn reseal(kf: &Keyfob, args: ResealArgs) -> anyhow::Result<()> {
     let tpm = match args.tpm.as_str() {
         "on" => true,
@@ -53,8 +81,13 @@ pub fn reseal(kf: &Keyfob, args: ResealArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    // A missing identity is said before anything is asked.
-    kf.vault()?.get(&args.name)?;
+    // A missing identity (of either kind) is said before anything is asked.
+    let vault = kf.vault()?;
+    if let Err(e) = vault.get(&args.name)
+        && vault.sso_get(&args.name).is_err()
+    {
+        return Err(e.into());
+    }
     // Made here, shown here: the agent gets it as an answer and sends no
     // secret back.
     let new_code = match args.recovery_code {

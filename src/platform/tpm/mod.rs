@@ -370,7 +370,8 @@ impl Tpm {
         object: ObjectHandle,
         auth: &[u8; SECRET_LEN],
     ) -> Result<Zeroizing<Vec<u8>>, TpmError> {
-        let auth_value = Auth::try_from(auth.to_vec()).map_err(|e| self.failed("authValue", e))?;
+        let auth_value =
+            Auth::try_from(auth_bytes(auth).to_vec()).map_err(|e| self.failed("authValue", e))?;
         // Set before the bound session starts: ESAPI mixes the bind
         // entity's authValue into the session key when it starts.
         self.ctx
@@ -567,6 +568,18 @@ fn srk_template() -> tss_esapi::Result<Public> {
         )
         .with_ecc_unique_identifier(EccPoint::default())
         .build()
+}
+
+/// `auth` as the TPM keeps it: without trailing zero bytes (TPM 2.0 Part
+/// 1, 19.6.5, note 2), as ESAPI must use it too. tpm2-tss 3.2 keys a
+/// session bound to the object with the value as given, so an authValue
+/// ending in zeros (one in 256 PIN-derived ones) made a session key the
+/// TPM did not share, and the object never unsealed (upstream fixed it
+/// after 3.2: "esys: remove trailing zeros in auth value"). Sealing may
+/// give it whole: the TPM drops them itself.
+fn auth_bytes(auth: &[u8; SECRET_LEN]) -> &[u8] {
+    let len = auth.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    &auth[..len]
 }
 
 /// The TPM response code's meaning, if the error came from the TPM.
