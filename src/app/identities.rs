@@ -155,22 +155,24 @@ impl KeyVerifier for Verified {
 }
 
 /// Step two: seals and stores an identity that [`verify_new_identity`]
-/// verified as `caller`, and creates its plain profile.
+/// verified as `caller`, bound to the TPM as `bind` says (the choice, and
+/// whether to make a recovery code), and creates its plain profile.
 pub fn add_verified_identity(
     kf: &Keyfob,
     new: NewIdentity,
     caller: CallerIdentity,
     allow_root: bool,
-) -> Result<Identity, AppError> {
+    bind: (crate::model::identity::TpmChoice, bool),
+) -> Result<(Identity, Sealed), AppError> {
     let options = AddOptions {
         no_verify: false,
         allow_root,
-        tpm: tpm_choice(kf),
-        recovery: false,
+        tpm: bind.0,
+        recovery: bind.1,
     };
     let vault = kf.vault()?;
     let first = super::approvals::new_setup(&vault);
-    let identity = vault.add(new, options, &Verified(caller))?;
+    let (identity, sealed) = vault.add_bound(new, options, &Verified(caller))?;
     super::approvals::first_identity_added(&kf.paths, first);
     super::save_profile(
         kf,
@@ -178,7 +180,7 @@ pub fn add_verified_identity(
         false,
         &Answered { take_over: false },
     )?;
-    Ok(identity)
+    Ok((identity, sealed))
 }
 
 /// Removes an identity, its sealed key, the profiles that use it (and
