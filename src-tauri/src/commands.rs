@@ -120,7 +120,7 @@ pub async fn confirm_identity(
         Ok(AddedView {
             identity: IdentityView::new(&identity, OffsetDateTime::now_utc())
                 .protected(&d.kf.vault().map_err(app::AppError::from)?, &identity),
-            recovery_code: sealed.recovery.map(|c| c.display().to_string()),
+            recovery_code: sealed.recovery.map(|c| c.display()),
             no_tpm: sealed.no_tpm.map(|e| e.to_string()),
         })
     })

@@ -172,7 +172,8 @@ pub struct VerifiedKeys {
 pub struct AddedView {
     pub identity: IdentityView,
     /// The recovery code as typed back (`ABCD-EFGH-…`), shown once.
-    pub recovery_code: Option<String>,
+    #[ts(type = "string | null")]
+    pub recovery_code: Option<zeroize::Zeroizing<String>>,
     /// Why the key is under the PIN alone where a TPM was preferred.
     pub no_tpm: Option<String>,
 }

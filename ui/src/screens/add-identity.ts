@@ -36,7 +36,7 @@ function protectionChoice(preset: string): { el: HTMLElement; tpm: HTMLSelectEle
 }
 
 /** The recovery code, the one time it is shown: copy it, store it, go on. */
-function showRecoveryCode(result: HTMLElement, added: AddedView, code: string): void {
+function showRecoveryCode(result: HTMLElement, added: AddedView, code: string, addedText: string): void {
   const name = added.identity.name;
   const shown = h("code", { id: "recovery-code", class: "mono" }, code);
   const status = h("span", { class: "muted", id: "copy-recovery-status", "aria-live": "polite" });
@@ -61,6 +61,7 @@ function showRecoveryCode(result: HTMLElement, added: AddedView, code: string): 
   );
   done.onclick = () => {
     shown.textContent = "";
+    flash(addedText, "good");
     location.hash = "#/";
   };
   done.focus();
@@ -132,10 +133,11 @@ export async function addIdentity(): Promise<void> {
           form.reset();
           const i = added.identity;
           const pinAlone = added.no_tpm ? ` (${added.no_tpm})` : "";
-          flash(`Added identity ${i.name}: account ${i.account ?? "unknown"}, ${i.arn ?? ""}. Protected by the ${i.protection}${pinAlone}.`, "good");
+          const text = `Added identity ${i.name}: account ${i.account ?? "unknown"}, ${i.arn ?? ""}. Protected by the ${i.protection}${pinAlone}.`;
           if (added.recovery_code) {
-            showRecoveryCode(result, added, added.recovery_code);
+            showRecoveryCode(result, added, added.recovery_code, text);
           } else {
+            flash(text, "good");
             location.hash = "#/";
           }
         } catch (e) {
