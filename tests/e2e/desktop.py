@@ -1262,12 +1262,10 @@ def recovery_code_without_tpm(t: Desktop, ctx: dict) -> None:
     app, the agent) seals it under a new PIN alone, and that PIN unlocks."""
     t.world.stop_tpm()
     new_pin = "pin-Rec0vered-7"
-    t.keyfob("lock", "--all")
     t.keyfob("reseal", "alice", "--tpm", "off", "--recovery", "--stdin",
              stdin=f"{ctx['alice_recovery']}\n{new_pin}\n")
     [alice] = [i for i in json.loads(t.keyfob("list", "--json").stdout) if i["name"] == "alice"]
     assert alice["protection"] == "pin", alice
-    t.go("profiles")
     t.keyfob("unlock", "alice", "--pin-stdin", stdin=f"{new_pin}\n")
     t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#main tr[data-profile="alice"][data-state="unlocked"]'))
 
