@@ -297,6 +297,35 @@ impl Vault {
         })
     }
 
+    /// Seals a new identity's first entry: bound to `tpm` when given
+    /// (with a fresh recovery code when `recovery`), else under the PIN
+    /// alone. The envelope, its protection, and the code to show once.
+    pub(super) fn seal_new(
+        &self,
+        name: &IdentityName,
+        context: &[u8],
+        pin: &Pin,
+        plain: &[u8],
+        tpm: Option<&mut Tpm>,
+        recovery: bool,
+    ) -> Result<(Vec<u8>, Protection, Option<RecoveryCode>), VaultError> {
+        let code = match (&tpm, recovery) {
+            (Some(_), true) => Some(RecoveryCode::generate().map_err(|s| sealed_error(name, s))?),
+            _ => None,
+        };
+        let how = match tpm {
+            Some(t) => SealAs::Tpm {
+                tpm: t,
+                carry: None,
+                recovery: code.as_ref(),
+            },
+            None => SealAs::Pin,
+        };
+        let sealed = self.seal_bytes(name, context, pin, plain, how)?;
+        let protection = bound::protection_of(&sealed).map_err(|s| sealed_error(name, s))?;
+        Ok((sealed, protection, code))
+    }
+
     /// Opens `identity`'s key with its recovery code.
     fn open_recovery(
         &self,
@@ -394,30 +423,16 @@ impl Vault {
             facts: None,
             endpoints: Some(new.endpoints.clone()),
         };
-        let code = match (&tpm, options.recovery) {
-            (Some(_), true) => {
-                Some(
-                    RecoveryCode::generate().map_err(|source| VaultError::Sealed {
-                        name: identity.name.clone(),
-                        source,
-                    })?,
-                )
-            }
-            _ => None,
-        };
-        let how = match tpm.as_mut() {
-            Some(t) => SealAs::Tpm {
-                tpm: t,
-                carry: None,
-                recovery: code.as_ref(),
-            },
-            None => SealAs::Pin,
-        };
-        let sealed = self.seal_as(&identity, &new.pin, &new.secret, how)?;
-        let protection = bound::protection_of(&sealed).map_err(|source| VaultError::Sealed {
-            name: identity.name.clone(),
-            source,
-        })?;
+        let plain = new.secret.expose().as_bytes();
+        let ctx = context(&identity);
+        let (sealed, protection, code) = self.seal_new(
+            &identity.name,
+            &ctx,
+            &new.pin,
+            plain,
+            tpm.as_mut(),
+            options.recovery,
+        )?;
 
         let _lock = self.lock()?;
         let mut all = self.load_index()?;

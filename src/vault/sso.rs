@@ -141,6 +141,18 @@ impl Vault {
         Ok(identity)
     }
 
+    /// The identity's sealed sign-in, as stored.
+    pub(super) fn sso_entry(
+        &self,
+        identity: &SsoIdentity,
+    ) -> Result<crate::model::secret::SecretBytes, VaultError> {
+        self.store
+            .get(&tokens_key(&identity.id))?
+            .ok_or_else(|| VaultError::MissingKey {
+                name: identity.name.clone(),
+            })
+    }
+
     /// Opens the identity's sealed sign-in with `pin` (wrong PINs counted).
     pub fn sso_unseal(
         &self,
@@ -183,12 +195,7 @@ impl Vault {
     ) -> Result<(SsoIdentity, SsoSecrets), VaultError> {
         let _lock = self.lock()?;
         let identity = self.sso_get(name)?;
-        let sealed =
-            self.store
-                .get(&tokens_key(&identity.id))?
-                .ok_or_else(|| VaultError::MissingKey {
-                    name: identity.name.clone(),
-                })?;
+        let sealed = self.sso_entry(&identity)?;
         let plain = key
             .open(&context(&identity), sealed.expose())
             .map_err(|source| sealed_error(&identity, source))?;
