@@ -16,7 +16,7 @@
 //! a session into the agent's cache, and none reads an entry by its raw
 //! key: a session comes out only as the answer to a session request the
 //! agent resolved itself. Secrets flow in only as answers to the agent's
-//! asks (a PIN, an MFA code); only sessions flow out. No reply ever
+//! asks (a PIN, an MFA code, a recovery code); only sessions flow out. No reply ever
 //! carries a PIN or a long-term key. Messages that can carry
 //! a secret have no `Debug` and wipe their strings on drop. A peer of
 //! another version is told so by number, never misread: in particular a
