@@ -131,6 +131,14 @@ fn unlock(env: &Env, name: &str, pin: &str) -> Run {
     env.run(&["unlock", name, "--pin-stdin"], &format!("{pin}\n"))
 }
 
+/// `keyfob reseal NAME --tpm TO EXTRA… --stdin` with `stdin`.
+fn reseal(env: &Env, name: &str, to: &str, extra: &[&str], stdin: &str) -> Run {
+    let mut args = vec!["reseal", name, "--tpm", to];
+    args.extend_from_slice(extra);
+    args.push("--stdin");
+    env.run(&args, stdin)
+}
+
 fn recovery_code(add: &Run) -> String {
     let line = add
         .stdout
@@ -210,20 +218,18 @@ fn a_tpm_bound_identity_lives_its_whole_life_and_is_useless_on_another_tpm() {
     unlock(&env, "job", new_pin).ok();
 
     // Off (the PIN alone needs a strong PIN: this one is), and on again.
-    env.run(
-        &["reseal", "job", "--tpm", "off", "--stdin"],
-        &format!("{new_pin}\n"),
-    )
-    .ok();
+    reseal(&env, "job", "off", &[], &format!("{new_pin}\n")).ok();
     assert_eq!(protection(&env, "job"), "pin");
     env.run(&["lock", "--all"], "").ok();
     unlock(&env, "job", new_pin).ok();
-    let on = env
-        .run(
-            &["reseal", "job", "--tpm", "on", "--recovery-code", "--stdin"],
-            &format!("{new_pin}\n"),
-        )
-        .ok();
+    let on = reseal(
+        &env,
+        "job",
+        "on",
+        &["--recovery-code"],
+        &format!("{new_pin}\n"),
+    )
+    .ok();
     let code = recovery_code(&on);
     assert_eq!(protection(&env, "job"), "tpm+pin+recovery");
 
@@ -242,8 +248,11 @@ fn a_tpm_bound_identity_lives_its_whole_life_and_is_useless_on_another_tpm() {
     env.tcti = Some("swtpm:host=127.0.0.1,port=1".into());
     env.run(&["lock", "--all"], "").ok();
     let recovered_pin = "pin-Rec0vered-7";
-    env.run(
-        &["reseal", "job", "--tpm", "off", "--recovery", "--stdin"],
+    reseal(
+        &env,
+        "job",
+        "off",
+        &["--recovery"],
         &format!("{}\n{recovered_pin}\n", code.to_lowercase()),
     )
     .ok();
@@ -539,30 +548,24 @@ fn change_pin_and_reseal_run_in_the_agent_and_the_cli_never_reaches_a_tpm() {
         &format!("{STRONG}\n{new_pin}\n"),
     )
     .ok();
-    env.run(
-        &["reseal", "work", "--tpm", "off", "--stdin"],
+    reseal(&env, "work", "off", &[], &format!("{new_pin}\n")).ok();
+    assert_eq!(protection(&env, "work"), "pin");
+    let on = reseal(
+        &env,
+        "work",
+        "on",
+        &["--recovery-code"],
         &format!("{new_pin}\n"),
     )
     .ok();
-    assert_eq!(protection(&env, "work"), "pin");
-    let on = env
-        .run(
-            &[
-                "reseal",
-                "work",
-                "--tpm",
-                "on",
-                "--recovery-code",
-                "--stdin",
-            ],
-            &format!("{new_pin}\n"),
-        )
-        .ok();
     let code = recovery_code(&on);
     assert_eq!(protection(&env, "work"), "tpm+pin+recovery");
     // The recovery code the CLI showed is the one the agent sealed with.
-    env.run(
-        &["reseal", "work", "--tpm", "on", "--recovery", "--stdin"],
+    reseal(
+        &env,
+        "work",
+        "on",
+        &["--recovery"],
         &format!("{code}\n{STRONG}\n"),
     )
     .ok();
@@ -831,33 +834,20 @@ fn identity_center_sign_ins_are_bound_to_the_tpm_like_access_keys() {
     assert_eq!(protection(&env, "corp"), "tpm+pin+recovery");
     env.run(&["lock", "--all"], "").ok();
     unlock(&env, "acct-0-Admin", new_pin).ok();
-    env.run(
-        &["reseal", "corp", "--tpm", "off", "--stdin"],
-        &format!("{new_pin}\n"),
-    )
-    .ok();
+    reseal(&env, "corp", "off", &[], &format!("{new_pin}\n")).ok();
     assert_eq!(protection(&env, "corp"), "pin");
-    env.run(
-        &["reseal", "corp", "--tpm", "on", "--stdin"],
-        &format!("{new_pin}\n"),
-    )
-    .ok();
+    reseal(&env, "corp", "on", &[], &format!("{new_pin}\n")).ok();
     // The data key, so the recovery code, went with it through `off`?
     // No: a key under the PIN alone has no recovery wrap to keep.
     assert_eq!(protection(&env, "corp"), "tpm+pin");
-    let on = env
-        .run(
-            &[
-                "reseal",
-                "corp",
-                "--tpm",
-                "on",
-                "--recovery-code",
-                "--stdin",
-            ],
-            &format!("{new_pin}\n"),
-        )
-        .ok();
+    let on = reseal(
+        &env,
+        "corp",
+        "on",
+        &["--recovery-code"],
+        &format!("{new_pin}\n"),
+    )
+    .ok();
     let code = {
         let again = recovery_code(&on);
         assert_ne!(again, code);
@@ -876,8 +866,11 @@ fn identity_center_sign_ins_are_bound_to_the_tpm_like_access_keys() {
     env.stop_agent();
     env.tcti = Some("swtpm:host=127.0.0.1,port=1".into());
     let recovered = "pin-Rec0vered-sso-7";
-    env.run(
-        &["reseal", "corp", "--tpm", "off", "--recovery", "--stdin"],
+    reseal(
+        &env,
+        "corp",
+        "off",
+        &["--recovery"],
         &format!("{code}\n{recovered}\n"),
     )
     .ok();
