@@ -5,7 +5,8 @@
 //!
 //! With a TPM (`TPM2TOOLS_TCTI`/`TCTI`, e.g. a `swtpm`, or /dev/tpmrm0) it
 //! also times a TPM-bound unlock (envelope v2: the same Argon2id, then the
-//! TPM's unseal through a salted policy session) and the TPM's part alone.
+//! TPM's unseal: a salted policy session, the answer encrypted under a
+//! session bound to the object) and the TPM's part alone.
 
 use std::time::{Duration, Instant};
 
@@ -96,7 +97,7 @@ fn tpm_bound(runs: usize, pin: &Pin, secret: &[u8]) {
         tpm.unseal(&object, &[7; 32]).expect("unseal");
     });
     println!(
-        "TPM-bound unlock at {} (default KDF), median of {runs} runs: {:.0} ms; the TPM's part alone (connect, primary, load, policy session, unseal): {:.0} ms",
+        "TPM-bound unlock at {} (default KDF), median of {runs} runs: {:.0} ms; the TPM's part alone (connect, primary, load, bound and policy sessions, unseal): {:.0} ms",
         tpm.tcti(),
         whole.as_secs_f64() * 1000.0,
         tpm_only.as_secs_f64() * 1000.0

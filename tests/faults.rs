@@ -9,7 +9,8 @@ use keyfob::aws::config_file::{AwsFile, Flavor};
 use serde_json::Value;
 
 use crate::util::{
-    Env, KillWindow, User, Xorshift, add_identity, kill_9_after, lock_names, run_command, unique,
+    Env, KillWindow, User, Xorshift, add_identity, kill_9_after, kill_9_with_agent, lock_names,
+    run_command, unique,
 };
 
 const PIN: &str = "pin-F4ult-inj";
@@ -464,9 +465,10 @@ fn a_locked_keychain_collection_is_a_clear_error_and_nothing_changes() {
     );
 }
 
-/// `kill -9` at random points of `change-pin`, which re-seals the stored
-/// key: after each of [`CHANGE_PIN_ROUNDS`] rounds the key opens with the
-/// old PIN or the new one, never neither. (The file store, read back through the library:
+/// `kill -9` at random points of `change-pin`, which the agent runs (it
+/// re-seals the stored key; the CLI only sends the PINs), so each kill
+/// ends the command and the agent: after each of [`CHANGE_PIN_ROUNDS`]
+/// rounds the key opens with the old PIN or the new one, never neither. (The file store, read back through the library:
 /// its entries are files written atomically; the keychain's are written in
 /// one D-Bus call each.)
 #[test]
@@ -498,7 +500,7 @@ fn kill_9_during_a_store_write_leaves_the_key_sealed_under_one_pin() {
         measure(&mut current, &mut window);
     }
     let first_window = window.micros();
-    // change-pin re-seals under the vault's lock: a killed change that
+    // change-pin re-seals under the vault's lock: a killed agent that
     // took it had begun.
     let lock = env.root.path().join("run/keyfob/vault.lock");
     let (mut kills, mut mid, mut changed) = (0, 0, 0);
@@ -512,6 +514,9 @@ fn kill_9_during_a_store_write_leaves_the_key_sealed_under_one_pin() {
         // still complete (3 of 48 did once with 1.5 times, CI's load and
         // another build beside it).
         let delay = rng.delay(window.micros() * 4 / 3);
+        // The agent changes the PIN: it is the process to kill. The
+        // last change's agent still runs, or (after a kill) one starts.
+        let agent = env.agent();
         let mut child = env
             .keyfob()
             .args(["change-pin", "work", "--stdin"])
@@ -525,10 +530,9 @@ fn kill_9_during_a_store_write_leaves_the_key_sealed_under_one_pin() {
             let mut stdin = child.stdin.take().unwrap();
             let _ = write!(stdin, "{}\n{}\n", pins[current], pins[1 - current]);
         }
-        let pid = child.id();
-        let killed = kill_9_after(&mut child, delay);
+        let killed = kill_9_with_agent(&mut child, agent, delay);
         // Read before the checks below take the vault's lock themselves.
-        let began = lock_names(&lock, pid);
+        let began = lock_names(&lock, agent as u32);
         if killed {
             kills += 1;
         }

@@ -82,7 +82,7 @@ pub fn configure(moto: &Moto, accounts: usize, settings: serde_json::Value) -> I
     }
 }
 
-fn status(moto: &Moto, start_url: &str) -> serde_json::Value {
+pub fn status(moto: &Moto, start_url: &str) -> serde_json::Value {
     moto.test_get(&format!(
         "/keyfob-test/sso/status?start_url={}",
         url_encode(start_url)
@@ -610,26 +610,25 @@ fn sso_add_refuses_bad_input() {
 
 /// Adds Identity Center identity `name` for `inst` through `keyfob sso add`.
 fn add_sso(env: &Env, name: &str, inst: &Instance0) {
-    run_signing_in(
-        env,
-        &[],
-        &[
-            "sso",
-            "add",
-            name,
-            "--start-url",
-            &inst.start_url,
-            "--region",
-            inst.region,
-            "--no-browser",
-            "--pin-stdin",
-        ],
-        &format!("{PIN}\n"),
+    add_sso_with(env, name, inst, &[], PIN).ok();
+}
+
+/// `keyfob sso add NAME` for `inst` with `extra` arguments and PIN `pin`,
+/// its sign-in approved; the run.
+pub fn add_sso_with(env: &Env, name: &str, inst: &Instance0, extra: &[&str], pin: &str) -> Run {
+    let mut args = vec![
+        "sso",
+        "add",
+        name,
+        "--start-url",
         &inst.start_url,
-        true,
-    )
-    .0
-    .ok();
+        "--region",
+        inst.region,
+        "--no-browser",
+        "--pin-stdin",
+    ];
+    args.extend_from_slice(extra);
+    run_signing_in(env, &[], &args, &format!("{pin}\n"), &inst.start_url, true).0
 }
 
 /// 150 accounts over pages of 20, a throttled page of each list: a dry run
@@ -1270,9 +1269,12 @@ fn the_app_signs_in_once_for_parallel_clients_without_a_terminal() {
         &env,
         Arc::new(move |req: PromptRequest| match req.kind {
             AskKind::Pin => PromptAnswer::Pin(Pin::new(PIN.into())),
-            AskKind::MfaCode | AskKind::NewPin | AskKind::Confirm | AskKind::Approve => {
-                PromptAnswer::Refused
-            }
+            AskKind::MfaCode
+            | AskKind::NewPin
+            | AskKind::Confirm
+            | AskKind::Approve
+            | AskKind::RecoveryCode
+            | AskKind::NewRecoveryCode => PromptAnswer::Refused,
             AskKind::SignIn => {
                 assert_eq!(req.identity, "corp");
                 counted.fetch_add(1, Ordering::SeqCst);
@@ -1361,7 +1363,14 @@ fn a_cancelled_sign_in_stores_nothing() {
     new.endpoints = inst.endpoints.clone();
     let pin = keyfob::model::secret::Pin::new(PIN.into());
     let host = Canceller(AtomicBool::new(false));
-    let err = keyfob::app::add_sso_identity(&kf, &new, &pin, &host).unwrap_err();
+    let err = keyfob::app::add_sso_identity(
+        &kf,
+        &new,
+        &pin,
+        (keyfob::model::identity::TpmChoice::Off, false),
+        &host,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("cancelled"), "{err}");
     assert!(err.to_string().contains("nothing was stored"), "{err}");
     assert_eq!(

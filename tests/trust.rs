@@ -508,56 +508,14 @@ fn an_identitys_endpoint_changes_only_under_its_pin() {
 /// a non-dumpable agent every such client refused it.)
 #[test]
 fn a_user_without_root_can_tell_the_real_agent_is_keyfob() {
-    use std::os::unix::fs::PermissionsExt;
-    use std::process::Command;
-    let root = root_owned_tempdir_for_nobody();
-    // A copy nobody can reach: the build tree may sit in a folder closed
-    // to other users (a CI clone in a private temporary folder).
-    // (The front and the full CLI it hands over to, side by side.)
-    let keyfob = root.join("bin/keyfob");
-    std::fs::create_dir_all(keyfob.parent().unwrap()).unwrap();
-    for (from, to) in [
-        (crate::util::KEYFOB, keyfob.clone()),
-        (crate::util::KEYFOB_CLI, root.join("bin/keyfob-cli")),
-    ] {
-        std::fs::copy(from, &to).unwrap();
-        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let run_as_nobody = |args: &[&str]| {
-        let out = Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(&keyfob)
-            .args(args)
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .env("HOME", root.join("home"))
-            .env("XDG_CONFIG_HOME", root.join("config"))
-            .env("XDG_DATA_HOME", root.join("data"))
-            .env("XDG_RUNTIME_DIR", root.join("run"))
-            .env("KEYFOB_STORE", "file")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned()
-                + &String::from_utf8_lossy(&out.stderr),
-        )
-    };
+    let nobody = crate::util::Nobody::new();
+    let root = nobody.root.clone();
+    let run_as_nobody = |args: &[&str]| nobody.run(args);
     let (ok, out) = run_as_nobody(&["agent", "--status"]);
     assert!(ok && out.contains("No keyfob agent runs"), "{out}");
     // Start an agent as nobody, the way any command does, then ask it.
-    let mut agent = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(&keyfob)
-        .args(["agent", "--idle", "30s"])
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", root.join("home"))
-        .env("XDG_CONFIG_HOME", root.join("config"))
-        .env("XDG_DATA_HOME", root.join("data"))
-        .env("XDG_RUNTIME_DIR", root.join("run"))
-        .env("KEYFOB_STORE", "file")
+    let mut agent = nobody
+        .command(&["agent", "--idle", "30s"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -576,24 +534,7 @@ fn a_user_without_root_can_tell_the_real_agent_is_keyfob() {
     let (stopped, stop_out) = run_as_nobody(&["agent", "--stop"]);
     let _ = agent.kill();
     let _ = agent.wait();
-    let _ = std::fs::remove_dir_all(&root);
+    drop(nobody);
     assert!(ok, "a client of nobody refused nobody's agent: {out}");
     assert!(stopped, "{stop_out}");
-}
-
-/// A folder nobody may write, with its HOME, XDG folders and a 0700
-/// runtime folder owned by nobody.
-fn root_owned_tempdir_for_nobody() -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    // /tmp itself, not $TMPDIR, which may be a folder closed to others.
-    let root = std::path::Path::new("/tmp").join(crate::util::unique("keyfob-nobody"));
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
-    for d in ["home", "config", "data", "run"] {
-        let p = root.join(d);
-        std::fs::create_dir_all(&p).unwrap();
-        std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
-    root
 }

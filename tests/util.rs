@@ -248,6 +248,28 @@ pub fn kill_9_after(child: &mut Child, delay: Duration) -> bool {
     signalled && status.signal() == Some(libc::SIGKILL)
 }
 
+/// [`kill_9_after`] for a command the agent runs (change-pin, reseal):
+/// waits `delay`, then kills `child`'s process group and at once the
+/// agent `agent`, the process doing the work, and waits until the agent
+/// is gone. The command goes first, so it cannot ask a new agent to run
+/// its request again (it waits 50 ms before that). Returns whether the
+/// agent was killed while the command still ran, i.e. before it had
+/// answered.
+pub fn kill_9_with_agent(child: &mut Child, agent: i32, delay: Duration) -> bool {
+    let in_flight = kill_9_after(child, delay);
+    // SAFETY: kill(2) on one pid; it touches no memory of ours.
+    let signalled = unsafe { libc::kill(agent, libc::SIGKILL) } == 0;
+    let begun = Instant::now();
+    while alive(agent) {
+        assert!(
+            begun.elapsed() < Duration::from_secs(10),
+            "the agent {agent} outlived kill -9"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    in_flight && signalled
+}
+
 /// Whether the lock file at `path` names process `pid` as its last holder
 /// (keyfob writes `PID NAME` into a lock once it holds it): the process
 /// had begun the edit that lock guards.
@@ -769,6 +791,36 @@ impl Env {
         alive(pid).then_some(pid)
     }
 
+    /// This world's agent: the one running, else `keyfob agent` started
+    /// as a command starts it on demand, once it holds its lock. (Its
+    /// `setsid` wrapper is reaped by a thread when it ends.)
+    pub fn agent(&self) -> i32 {
+        if let Some(pid) = self.agent_pid() {
+            return pid;
+        }
+        let mut child = self
+            .keyfob()
+            .arg("agent")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let begun = Instant::now();
+        let pid = loop {
+            if let Some(pid) = self.agent_pid() {
+                break pid;
+            }
+            assert!(
+                begun.elapsed() < Duration::from_secs(10),
+                "keyfob agent did not start"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        std::thread::spawn(move || child.wait());
+        pid
+    }
+
     /// Ends this world's agent (started on demand by keyfob commands).
     pub fn stop_agent(&self) {
         if let Some(pid) = self.agent_pid() {
@@ -918,5 +970,81 @@ impl Drop for Hostile {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A world for `nobody` (uid 65534, no groups), a user without root's
+/// powers: a folder under /tmp with its HOME, XDG folders and a 0700
+/// runtime folder owned by nobody, and copies of keyfob's binaries nobody
+/// can run (the build tree may sit in a folder closed to other users, as
+/// a CI clone in a private temporary folder). Removed on drop.
+pub struct Nobody {
+    pub root: PathBuf,
+    pub keyfob: PathBuf,
+}
+
+impl Nobody {
+    pub fn new() -> Nobody {
+        use std::os::unix::fs::PermissionsExt;
+        // /tmp itself, not $TMPDIR, which may be a folder closed to others.
+        let root = Path::new("/tmp").join(unique("keyfob-nobody"));
+        std::fs::create_dir_all(root.join("bin")).unwrap();
+        for d in [&root, &root.join("bin")] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        for d in ["home", "config", "data", "run"] {
+            let p = root.join(d);
+            std::fs::create_dir_all(&p).unwrap();
+            std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        // The front and the full CLI it hands over to, side by side.
+        let keyfob = root.join("bin/keyfob");
+        for (from, to) in [
+            (KEYFOB, keyfob.clone()),
+            (KEYFOB_CLI, root.join("bin/keyfob-cli")),
+        ] {
+            std::fs::copy(from, &to).unwrap();
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        Nobody { root, keyfob }
+    }
+
+    /// `keyfob ARGS` as nobody, with this world's folders, the file store
+    /// and nothing else of this process's environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(&self.keyfob)
+            .args(args)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", self.root.join("home"))
+            .env("XDG_CONFIG_HOME", self.root.join("config"))
+            .env("XDG_DATA_HOME", self.root.join("data"))
+            .env("XDG_RUNTIME_DIR", self.root.join("run"))
+            .env("KEYFOB_STORE", "file");
+        cmd
+    }
+
+    /// Runs [`Self::command`] with no input: whether it succeeded, and
+    /// its stdout then stderr.
+    pub fn run(&self, args: &[&str]) -> (bool, String) {
+        let out = self
+            .command(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    }
+}
+
+impl Drop for Nobody {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
     }
 }

@@ -102,14 +102,27 @@ pub async fn verify_identity(app: AppHandle, form: NewIdentityForm) -> Result<Ve
     .await
 }
 
-/// Step two: seals and stores the verified keys and creates the profile.
+/// Step two: seals and stores the verified keys, bound to the TPM as
+/// `tpm` (`require`, `prefer`, `off`) says, with a recovery code when
+/// `recovery_code`, and creates the profile.
 #[tauri::command]
-pub async fn confirm_identity(app: AppHandle, allow_root: bool) -> Result<IdentityView> {
+pub async fn confirm_identity(
+    app: AppHandle,
+    allow_root: bool,
+    tpm: String,
+    recovery_code: bool,
+) -> Result<AddedView> {
     changing(app, move |d| {
+        let choice = tpm.parse().map_err(app::AppError::from)?;
         let (new, caller) = d.take_pending_add()?;
-        let identity = app::add_verified_identity(&d.kf, new, caller, allow_root)?;
-        Ok(IdentityView::new(&identity, OffsetDateTime::now_utc())
-            .protected(&d.kf.vault().map_err(app::AppError::from)?, &identity))
+        let bind = (choice, recovery_code);
+        let (identity, sealed) = app::add_verified_identity(&d.kf, new, caller, allow_root, bind)?;
+        Ok(AddedView {
+            identity: IdentityView::new(&identity, OffsetDateTime::now_utc())
+                .protected(&d.kf.vault().map_err(app::AppError::from)?, &identity),
+            recovery_code: sealed.recovery.map(|c| c.display()),
+            no_tpm: sealed.no_tpm.map(|e| e.to_string()),
+        })
     })
     .await
 }
@@ -529,7 +542,8 @@ pub async fn add_sso_identity(
         let (new, pin) = new_sso(d, form)?;
         app::check_new_sso(&d.kf, &new)?;
         let host = d.sign_ins.begin(&handle, flow)?;
-        let identity = app::add_sso_identity(&d.kf, &new, &pin, &host)?;
+        let bind = (app::tpm_choice(&d.kf), false);
+        let (identity, _) = app::add_sso_identity(&d.kf, &new, &pin, bind, &host)?;
         Ok(SsoIdentityView::new(
             &identity,
             false,

@@ -129,6 +129,7 @@ impl Desk {
             account: caller.account.clone(),
             arn: caller.arn.clone(),
             root: keyfob::model::identity::is_root_arn(&caller.arn),
+            tpm_default: keyfob::app::tpm_choice(&self.kf).as_str().to_owned(),
         };
         *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some((new, caller));
         view

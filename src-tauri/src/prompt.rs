@@ -139,9 +139,12 @@ pub fn ask(app: &AppHandle, prompts: &Prompts, request: PromptRequest) -> Prompt
             AskKind::Pin => PromptKind::Pin,
             AskKind::MfaCode => PromptKind::MfaCode,
             AskKind::SignIn => PromptKind::SignIn,
-            // Asked of a client's terminal only (import's questions),
-            // never of the app: refused as an unknown request.
-            AskKind::NewPin | AskKind::Confirm => return PromptAnswer::Refused,
+            // Asked of a client's terminal only (import's questions,
+            // reseal's codes), never of the app: refused as unknown.
+            AskKind::NewPin
+            | AskKind::Confirm
+            | AskKind::RecoveryCode
+            | AskKind::NewRecoveryCode => return PromptAnswer::Refused,
             AskKind::Approve => PromptKind::Approve,
         },
         profile: request.profile,

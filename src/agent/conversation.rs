@@ -224,9 +224,10 @@ impl Conversation {
     }
 }
 
-/// The client's side of a flow that asks more than a PIN (`import`): yes
-/// or no, a new PIN, and lines of progress — all at the client's terminal
-/// (or from what it was given up front).
+/// The client's side of a flow that asks more than a PIN (`import`,
+/// `change-pin`, `reseal`): yes or no, a new PIN, a recovery code, and
+/// lines of progress — all at the client's terminal (or from what it was
+/// given up front).
 impl super::flows::FlowHost for Conversation {
     fn confirm(&self, question: &str) -> bool {
         let ask = Ask {
@@ -255,6 +256,29 @@ impl super::flows::FlowHost for Conversation {
         };
         match self.ask_client(AskKind::NewPin, &ask)? {
             Answer::Pin { mut value } => Ok(Pin::new(std::mem::take(&mut *value))),
+            Answer::Unavailable { message } => Err(PromptError::Service { message }),
+            _ => Err(PromptError::Cancelled),
+        }
+    }
+
+    fn recovery_code(&self, identity: &str, new: bool) -> Result<Zeroizing<String>, PromptError> {
+        if !self.answers {
+            return Err(PromptError::NotGiven {
+                what: "recovery code",
+                hint: "run keyfob reseal in a terminal, or pass --stdin",
+            });
+        }
+        let ask = Ask {
+            profile: identity,
+            identity,
+            mfa_serial: None,
+        };
+        let kind = match new {
+            true => AskKind::NewRecoveryCode,
+            false => AskKind::RecoveryCode,
+        };
+        match self.ask_client(kind, &ask)? {
+            Answer::Pin { value } => Ok(value),
             Answer::Unavailable { message } => Err(PromptError::Service { message }),
             _ => Err(PromptError::Cancelled),
         }

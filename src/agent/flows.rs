@@ -8,8 +8,11 @@ use zeroize::Zeroizing;
 
 use crate::app::{self, AppError, Keyfob};
 use crate::credentials::{Ask, Prompter};
+use crate::model::field::{Field, FieldError};
 use crate::model::flow::Flow;
 use crate::model::secret::Pin;
+use crate::platform::bound::RecoveryCode;
+use crate::vault::Opener;
 
 /// What the agent asks of the client while it runs a flow: the PIN (as
 /// [`Prompter`]), and for `import` a yes or no, a new identity's PIN, and
@@ -21,6 +24,13 @@ pub trait FlowHost: Prompter {
     fn new_pin(&self, identity: &str) -> Result<Pin, crate::model::ask::PromptError>;
     /// Shows a line of progress.
     fn say(&self, line: &str);
+    /// A recovery code for `identity`: the one that opens its key, or
+    /// (`new`) the one the client made to seal it with, and shows.
+    fn recovery_code(
+        &self,
+        identity: &str,
+        new: bool,
+    ) -> Result<Zeroizing<String>, crate::model::ask::PromptError>;
 }
 
 /// The import's host in the agent: its questions and PINs go to the
@@ -82,6 +92,19 @@ fn pin(prompter: &dyn Prompter, identity: &str) -> Result<Pin, AppError> {
     })?)
 }
 
+/// A recovery code of `identity` asked of the client (see
+/// [`FlowHost::recovery_code`]), read as typed.
+fn recovery_code(host: &dyn FlowHost, identity: &str, new: bool) -> Result<RecoveryCode, AppError> {
+    let typed = host.recovery_code(identity, new)?;
+    RecoveryCode::parse(&typed).ok_or_else(|| {
+        FieldError::new(
+            Field::RecoveryCode,
+            "must be the 26 letters and digits (2–7) shown when the key was bound, in groups of four",
+        )
+        .into()
+    })
+}
+
 fn json<T: Serialize>(value: &T) -> Zeroizing<String> {
     // Plain data with string keys: serialising cannot fail.
     Zeroizing::new(serde_json::to_string(value).expect("flow results serialise"))
@@ -140,6 +163,53 @@ pub fn run(kf: &Keyfob, flow: Flow, host: &dyn FlowHost) -> Result<Zeroizing<Str
         Flow::SsoLogout { identity } => {
             let pin = pin_of(kf, prompter, &identity, Kind::IdentityCenter)?;
             json(&app::sso_logout(kf, &identity, &pin)?)
+        }
+        Flow::ChangePin { identity } => {
+            // Either kind of identity; a missing one is said before any PIN.
+            let vault = kf.vault()?;
+            if let Err(e) = vault.get(&identity)
+                && vault.sso_get(&identity).is_err()
+            {
+                return Err(e.into());
+            }
+            let old = pin(prompter, &identity)?;
+            let new = host.new_pin(&identity)?;
+            app::change_pin(kf, &identity, &old, &new)?;
+            json(&())
+        }
+        Flow::Reseal {
+            identity,
+            tpm,
+            recovery,
+            new_code,
+        } => {
+            let vault = kf.vault()?;
+            if let Err(e) = vault.get(&identity)
+                && vault.sso_get(&identity).is_err()
+            {
+                return Err(e.into());
+            }
+            let new_code = match new_code {
+                true => Some(recovery_code(host, &identity, true)?),
+                false => None,
+            };
+            let protection = if recovery {
+                let code = recovery_code(host, &identity, false)?;
+                let pin = host.new_pin(&identity)?;
+                let opener = Opener::Recovery(&code);
+                app::reseal(kf, &identity, opener, Some(&pin), tpm, new_code.as_ref())?
+            } else {
+                let pin = pin(prompter, &identity)?;
+                app::reseal(
+                    kf,
+                    &identity,
+                    Opener::Pin(&pin),
+                    None,
+                    tpm,
+                    new_code.as_ref(),
+                )?
+            };
+            json(&protection)
         }
         Flow::SetEndpoints {
             identity,

@@ -8,8 +8,10 @@ use crate::config::profile::Profile;
 use crate::model::field::{Field, FieldError};
 use crate::model::identity::{AccessKeyId, Identity, IdentityName};
 use crate::model::secret::{Pin, SecretAccessKey};
+use crate::platform::bound::{Protection, RecoveryCode};
 use crate::vault::{AddOptions, KeyVerifier, NewIdentity, Opener, Sealed, Sts, VaultError};
 
+use super::remote::Given;
 use super::{Answered, AppError, Confirm, Keyfob, Question};
 
 /// Refuses a name that is taken, or whose plain profile cannot be written
@@ -91,16 +93,38 @@ pub fn tpm_choice(kf: &Keyfob) -> crate::model::identity::TpmChoice {
 }
 
 /// `keyfob reseal`: seals identity `name`'s keys again, bound to the TPM
-/// or under the PIN alone (see [`crate::vault::Vault::reseal`]).
+/// or under the PIN alone, with `new_code` (made by the face, which shows
+/// it) as its new recovery code (see [`crate::vault::Vault::reseal`]).
+/// Run in the agent, which does the TPM's work as for every unseal: this
+/// process sends what opens the key as the answers to its asks.
 pub fn reseal(
     kf: &Keyfob,
     name: &str,
     opener: Opener<'_>,
     new_pin: Option<&Pin>,
     tpm: bool,
-    recovery: bool,
-) -> Result<Sealed, AppError> {
-    Ok(kf.vault()?.reseal(name, opener, new_pin, tpm, recovery)?)
+    new_code: Option<&RecoveryCode>,
+) -> Result<Protection, AppError> {
+    if !kf.is_agent() {
+        let (pin, code) = match opener {
+            Opener::Pin(p) => (Some(p), None),
+            Opener::Recovery(c) => (None, Some(c)),
+        };
+        let flow = crate::model::flow::Flow::Reseal {
+            identity: name.to_owned(),
+            tpm,
+            recovery: code.is_some(),
+            new_code: new_code.is_some(),
+        };
+        let given = Given {
+            pin,
+            new_pin,
+            code,
+            new_code,
+        };
+        return super::remote::in_agent_given(kf, flow, &given);
+    }
+    Ok(kf.vault()?.reseal(name, opener, new_pin, tpm, new_code)?)
 }
 
 /// Step one of "Verify and add keys": checks that the name (and its plain
@@ -131,22 +155,24 @@ impl KeyVerifier for Verified {
 }
 
 /// Step two: seals and stores an identity that [`verify_new_identity`]
-/// verified as `caller`, and creates its plain profile.
+/// verified as `caller`, bound to the TPM as `bind` says (the choice, and
+/// whether to make a recovery code), and creates its plain profile.
 pub fn add_verified_identity(
     kf: &Keyfob,
     new: NewIdentity,
     caller: CallerIdentity,
     allow_root: bool,
-) -> Result<Identity, AppError> {
+    bind: (crate::model::identity::TpmChoice, bool),
+) -> Result<(Identity, Sealed), AppError> {
     let options = AddOptions {
         no_verify: false,
         allow_root,
-        tpm: tpm_choice(kf),
-        recovery: false,
+        tpm: bind.0,
+        recovery: bind.1,
     };
     let vault = kf.vault()?;
     let first = super::approvals::new_setup(&vault);
-    let identity = vault.add(new, options, &Verified(caller))?;
+    let (identity, sealed) = vault.add_bound(new, options, &Verified(caller))?;
     super::approvals::first_identity_added(&kf.paths, first);
     super::save_profile(
         kf,
@@ -154,7 +180,7 @@ pub fn add_verified_identity(
         false,
         &Answered { take_over: false },
     )?;
-    Ok(identity)
+    Ok((identity, sealed))
 }
 
 /// Removes an identity, its sealed key, the profiles that use it (and
@@ -217,8 +243,20 @@ pub fn rename_identity(
     Ok(renamed)
 }
 
-/// Changes an identity's PIN (every sealed key it has).
+/// Changes an identity's PIN (every sealed key it has), in the agent,
+/// which unseals and seals (the TPM's work included) as for every unseal.
 pub fn change_pin(kf: &Keyfob, name: &str, old: &Pin, new: &Pin) -> Result<(), AppError> {
+    if !kf.is_agent() {
+        let flow = crate::model::flow::Flow::ChangePin {
+            identity: name.to_owned(),
+        };
+        let given = Given {
+            pin: Some(old),
+            new_pin: Some(new),
+            ..Given::default()
+        };
+        return super::remote::in_agent_given(kf, flow, &given);
+    }
     let vault = kf.vault()?;
     match vault.get(name) {
         Err(VaultError::NotFound { .. }) if vault.sso_get(name).is_ok() => {

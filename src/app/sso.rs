@@ -14,9 +14,10 @@ use time::OffsetDateTime;
 use super::{AppError, Confirm, Keyfob, Question};
 use crate::aws::sso::{self, ClientRegistration, Instance, SsoError};
 use crate::config::sso::{NewSso, SsoIdentity, SsoSecrets};
+use crate::model::identity::TpmChoice;
 use crate::model::identity::check_pin;
 use crate::model::secret::Pin;
-use crate::platform::crypto::EnvelopeKey;
+use crate::vault::{Sealed, SsoKey};
 
 /// What the face shows while the person approves a sign-in.
 pub trait SignInHost {
@@ -101,15 +102,20 @@ pub fn check_new_sso(kf: &Keyfob, new: &NewSso) -> Result<(), AppError> {
 }
 
 /// `keyfob sso add`: registers a client, runs the device sign-in, and
-/// seals the result under `pin`. Nothing is stored unless it succeeds.
+/// seals the result under `pin`, bound to the TPM as `bind` says (the
+/// choice, and whether to make a recovery code). Nothing is stored unless
+/// it succeeds. Says what protects it.
 pub fn add_sso_identity(
     kf: &Keyfob,
     new: &NewSso,
     pin: &Pin,
+    bind: (TpmChoice, bool),
     host: &dyn SignInHost,
-) -> Result<SsoIdentity, AppError> {
+) -> Result<(SsoIdentity, Sealed), AppError> {
     check_pin(pin)?;
     check_new_sso(kf, new)?;
+    // A TPM that is required but absent is said before any sign-in.
+    drop(kf.vault()?.tpm_for(bind.0)?);
     let client = sso::register_client(&new.endpoints, &new.scopes).map_err(sso_error)?;
     let instance = Instance {
         start_url: &new.start_url,
@@ -118,7 +124,7 @@ pub fn add_sso_identity(
     let secrets = sign_in(new.name.as_str(), instance, client, host)?;
     let vault = kf.vault()?;
     let first = super::approvals::new_setup(&vault);
-    let added = vault.sso_add(new, pin, &secrets)?;
+    let added = vault.sso_add_bound(new, pin, &secrets, bind.0, bind.1)?;
     super::approvals::first_identity_added(&kf.paths, first);
     Ok(added)
 }
@@ -249,7 +255,7 @@ pub fn sso_access_token(
     kf: &Keyfob,
     name: &str,
     pin: &Pin,
-) -> Result<(SsoIdentity, SsoSecrets, EnvelopeKey), AppError> {
+) -> Result<(SsoIdentity, SsoSecrets, SsoKey), AppError> {
     let vault = kf.vault()?;
     let (identity, mut secrets, key) = vault.sso_unseal_keeping_key(name, pin)?;
     if secrets.access_expires_at <= OffsetDateTime::now_utc() + time::Duration::minutes(1) {
@@ -262,7 +268,7 @@ pub fn sso_access_token(
 pub(super) fn refresh_sealed(
     kf: &Keyfob,
     identity: &SsoIdentity,
-    key: &EnvelopeKey,
+    key: &SsoKey,
     secrets: &mut SsoSecrets,
 ) -> Result<(), AppError> {
     let Some(refresh) = &secrets.refresh_token else {

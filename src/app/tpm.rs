@@ -77,6 +77,23 @@ pub fn lockout_auth(kf: &Keyfob, pin: &Pin) -> Result<SecretBytes, AppError> {
     Ok(kf.vault()?.open_lockout_auth(pin)?)
 }
 
+/// Ends a TPM lockout at once (TPM2_DictionaryAttackLockReset) with the
+/// lockout authorization keyfob set, opened with its PIN: the count of
+/// wrong PINs starts from zero and the right PIN works again.
+pub fn reset_lockout(kf: &Keyfob, pin: &Pin) -> Result<(), AppError> {
+    let auth = kf.vault()?.open_lockout_auth(pin)?;
+    let at = tpm::tcti();
+    tpm::reset_lockout(&at, auth.expose()).map_err(|e| match e {
+        TpmError::AuthFail => tpm_error(TpmError::Failed {
+            tcti: at.clone(),
+            message: "it refused the lockout authorization keyfob keeps (was it changed or the TPM cleared since?)".into(),
+        }),
+        e => tpm_error(e),
+    })?;
+    tracing::info!("TPM dictionary-attack lockout reset");
+    Ok(())
+}
+
 fn tpm_error(source: TpmError) -> AppError {
     VaultError::Tpm { name: None, source }.into()
 }

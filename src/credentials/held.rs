@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
 use crate::config::sso::{SsoIdentity, SsoSecrets};
-use crate::platform::crypto::EnvelopeKey;
+use crate::vault::SsoKey;
 
 /// An identity's unsealed sign-in.
 pub(super) struct Held {
     pub(super) identity: SsoIdentity,
-    pub(super) key: EnvelopeKey,
+    pub(super) key: SsoKey,
     pub(super) secrets: SsoSecrets,
 }
 

@@ -7,7 +7,7 @@
 //! the refresh token, and the old one then stops working), stay in this
 //! process's memory, in zeroizing types, until it exits or everything is
 //! locked. Not the PIN: a person's PIN often opens every identity, the
-//! kept key ([`EnvelopeKey`]) only this entry. Every profile of the
+//! kept key ([`crate::vault::SsoKey`]) only this entry. Every profile of the
 //! identity then gets its role session without a prompt. A sign-in made
 //! meanwhile by `keyfob sso login` (a newer `signed_in_at` in the vault,
 //! sealed under the same salt) replaces the tokens held here; after a PIN

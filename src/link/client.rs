@@ -551,10 +551,13 @@ fn answer(
         AskKind::SignIn => Answer::Unavailable {
             message: "a sign-in is not asked of a client".into(),
         },
-        // Only flows that ask them (import) answer these.
-        AskKind::NewPin | AskKind::Confirm => Answer::Unavailable {
-            message: "nothing to answer it with".into(),
-        },
+        // Only flows that ask them (import, change-pin, reseal) answer
+        // these, with answers of their own.
+        AskKind::NewPin | AskKind::Confirm | AskKind::RecoveryCode | AskKind::NewRecoveryCode => {
+            Answer::Unavailable {
+                message: "nothing to answer it with".into(),
+            }
+        }
         AskKind::Approve => match p.approve(question.unwrap_or_default()) {
             Ok(decision) => Answer::Decision { decision },
             Err(e) => Answer::Unavailable {

@@ -16,7 +16,7 @@
 //! a session into the agent's cache, and none reads an entry by its raw
 //! key: a session comes out only as the answer to a session request the
 //! agent resolved itself. Secrets flow in only as answers to the agent's
-//! asks (a PIN, an MFA code); only sessions flow out. No reply ever
+//! asks (a PIN, an MFA code, a recovery code); only sessions flow out. No reply ever
 //! carries a PIN or a long-term key. Messages that can carry
 //! a secret have no `Debug` and wipe their strings on drop. A peer of
 //! another version is told so by number, never misread: in particular a
@@ -65,6 +65,14 @@ pub enum AskKind {
     /// Whether a program may have the profile's session (the `question`
     /// names it): answered with a `decision`.
     Approve,
+    /// The recovery code shown when the identity was bound (`reseal
+    /// --recovery`), answered as a `pin` answer is: a secret typed at the
+    /// client.
+    RecoveryCode,
+    /// A recovery code the client made to seal the key with and shows
+    /// its person once (`reseal --recovery-code`): the code goes *to* the
+    /// agent, never back.
+    NewRecoveryCode,
 }
 
 /// Client → agent. No `Debug`: `session` and `put` can carry secrets.
@@ -148,6 +156,8 @@ pub enum Request {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum Answer {
+    /// A PIN, or a recovery code (the secret a `pin`, `new_pin`,
+    /// `recovery_code` or `new_recovery_code` ask wants).
     Pin {
         value: Zeroizing<String>,
     },

@@ -72,6 +72,19 @@ pub enum Flow {
     },
     /// `keyfob sso logout NAME`.
     SsoLogout { identity: String },
+    /// `keyfob change-pin NAME` (either kind of identity): the agent asks
+    /// the current PIN (a `pin` ask) and the new one (`new_pin`).
+    ChangePin { identity: String },
+    /// `keyfob reseal NAME --tpm on|off`: the agent asks the PIN, or with
+    /// `recovery` the recovery code and a new PIN; with `new_code`, the
+    /// recovery code the client made and will show (a `new_recovery_code`
+    /// ask), so no secret comes back in the result.
+    Reseal {
+        identity: String,
+        tpm: bool,
+        recovery: bool,
+        new_code: bool,
+    },
     /// `keyfob endpoint NAME`: where the identity's calls go, changed
     /// under its PIN (`url: None`: AWS's own).
     SetEndpoints {

@@ -203,6 +203,17 @@ pub enum TpmChoice {
     Off,
 }
 
+impl TpmChoice {
+    /// As `--tpm` and the setting spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TpmChoice::Require => "require",
+            TpmChoice::Prefer => "prefer",
+            TpmChoice::Off => "off",
+        }
+    }
+}
+
 impl std::str::FromStr for TpmChoice {
     type Err = FieldError;
     fn from_str(s: &str) -> Result<Self, FieldError> {

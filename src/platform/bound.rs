@@ -63,7 +63,7 @@ const WRAP_AAD: &[u8] = b"keyfob/v2/kek-wrap";
 const RECOVERY_AAD: &[u8] = b"keyfob/v2/recovery-wrap";
 
 /// How an envelope is protected, read from its header (no PIN needed).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Protection {
     /// The TPM must release its secret (v2); else the PIN alone (v1).
     pub tpm: bool,
@@ -281,12 +281,79 @@ pub fn seal(
     if let Some(w) = &recovery_wrap {
         out.extend_from_slice(w);
     }
+    seal_body(out, &dk, context, plaintext)
+}
+
+/// Appends a fresh nonce and `plaintext` sealed under `dk` to `head`
+/// (the envelope up to its body's nonce), the AAD being all bytes before
+/// the body followed by `context`.
+fn seal_body(
+    mut out: Vec<u8>,
+    dk: &[u8; 32],
+    context: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     let nonce: [u8; 24] = crypto::random()?;
     out.extend_from_slice(&nonce);
     let mut aad = out.clone();
     aad.extend_from_slice(context);
-    out.extend_from_slice(&crypto::aead_seal(&dk, &nonce, &aad, plaintext));
+    out.extend_from_slice(&crypto::aead_seal(dk, &nonce, &aad, plaintext));
     Ok(out)
+}
+
+/// What a process that must seal the same secret again keeps instead of
+/// the PIN (the agent, renewing Identity Center tokens), for a v2
+/// envelope: its data key and everything before its body's nonce (the
+/// sealed object, the wrapped data key, the recovery wrap). It opens and
+/// seals only envelopes with that same head — a new PIN or a re-seal
+/// makes another — and asks no TPM: the TPM was asked when the PIN
+/// opened the entry. Wiped on drop; `Debug` shows no byte.
+pub struct BoundKey {
+    dk: Zeroizing<[u8; 32]>,
+    head: Vec<u8>,
+}
+
+impl std::fmt::Debug for BoundKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BoundKey([REDACTED])")
+    }
+}
+
+/// [`open`], also returning the envelope's [`BoundKey`].
+pub fn open_keeping_key(
+    tpm: &mut Tpm,
+    pin: &Pin,
+    context: &[u8],
+    envelope: &[u8],
+) -> Result<(SecretBytes, BoundKey), CryptoError> {
+    let (plain, carry) = open(tpm, pin, context, envelope)?;
+    let p = parse(envelope)?;
+    let head = p.head[..p.head.len() - 24].to_vec();
+    Ok((plain, BoundKey { dk: carry.dk, head }))
+}
+
+/// Opens an envelope with `key`, no KDF and no TPM;
+/// [`CryptoError::OtherKey`] unless it has the key's head.
+pub fn open_with_key(
+    key: &BoundKey,
+    context: &[u8],
+    envelope: &[u8],
+) -> Result<SecretBytes, CryptoError> {
+    let p = parse(envelope)?;
+    if p.head[..p.head.len() - 24] != key.head[..] {
+        return Err(CryptoError::OtherKey);
+    }
+    open_body(&key.dk, &p, context)
+}
+
+/// Seals `plaintext` under `key`: its head, a fresh nonce and body; an
+/// envelope its PIN and TPM (or recovery code) open as before.
+pub fn seal_with_key(
+    key: &BoundKey,
+    context: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    seal_body(key.head.clone(), &key.dk, context, plaintext)
 }
 
 /// A parsed v2 envelope, its parameters checked against the caps.

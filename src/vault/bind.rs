@@ -9,7 +9,7 @@
 //! its new one, never neither; the TPM keeps no state of ours (its object
 //! lives only in the envelope).
 
-use crate::model::identity::{Identity, TpmChoice, check_pin, check_pin_strength};
+use crate::model::identity::{Identity, IdentityName, TpmChoice, check_pin, check_pin_strength};
 use crate::model::secret::{Pin, SecretAccessKey};
 use crate::platform::bound::{self, Carry, Protection, RecoveryCode};
 use crate::platform::crypto::{self, CryptoError};
@@ -30,6 +30,38 @@ pub(super) enum SealAs<'a> {
         carry: Option<&'a Carry>,
         recovery: Option<&'a RecoveryCode>,
     },
+}
+
+/// A sealing failure of identity `name`'s entry: the TPM's refusals as
+/// such, the rest as a sealed-entry error.
+pub(super) fn sealed_error(name: &IdentityName, source: CryptoError) -> VaultError {
+    match source {
+        CryptoError::Tpm(source) => VaultError::Tpm {
+            name: Some(name.clone()),
+            source,
+        },
+        source => VaultError::Sealed {
+            name: name.clone(),
+            source,
+        },
+    }
+}
+
+/// The PIN a re-seal seals under: the opening one, or with the recovery
+/// code the new one.
+pub(super) fn reseal_pin<'a>(
+    opener: &Opener<'a>,
+    new_pin: Option<&'a Pin>,
+) -> Result<&'a Pin, VaultError> {
+    match (opener, new_pin) {
+        (Opener::Pin(p), _) => Ok(p),
+        (Opener::Recovery(_), Some(p)) => Ok(p),
+        (Opener::Recovery(_), None) => Err(crate::model::field::FieldError::new(
+            crate::model::field::Field::Pin,
+            "a new PIN is needed to seal a key opened with its recovery code",
+        )
+        .into()),
+    }
 }
 
 /// What opens a key for [`Vault::reseal`].
@@ -89,41 +121,29 @@ impl Vault {
         secret: &SecretAccessKey,
         how: SealAs<'_>,
     ) -> Result<Vec<u8>, VaultError> {
+        let plain = secret.expose().as_bytes();
+        self.seal_bytes(&identity.name, &context(identity), pin, plain, how)
+    }
+
+    /// Seals `plain` (an entry of identity `name`, under AEAD `context`)
+    /// as `how` says: what every kind of identity's seal comes down to.
+    pub(super) fn seal_bytes(
+        &self,
+        name: &IdentityName,
+        context: &[u8],
+        pin: &Pin,
+        plain: &[u8],
+        how: SealAs<'_>,
+    ) -> Result<Vec<u8>, VaultError> {
         let sealed = match how {
-            SealAs::Pin => crypto::seal(
-                pin,
-                self.kdf,
-                &context(identity),
-                secret.expose().as_bytes(),
-            ),
+            SealAs::Pin => crypto::seal(pin, self.kdf, context, plain),
             SealAs::Tpm {
                 tpm,
                 carry,
                 recovery,
-            } => bound::seal(
-                tpm,
-                pin,
-                self.kdf,
-                &context(identity),
-                secret.expose().as_bytes(),
-                carry,
-                recovery,
-            ),
+            } => bound::seal(tpm, pin, self.kdf, context, plain, carry, recovery),
         };
-        sealed.map_err(|source| self.sealed_error(identity, source))
-    }
-
-    fn sealed_error(&self, identity: &Identity, source: CryptoError) -> VaultError {
-        match source {
-            CryptoError::Tpm(source) => VaultError::Tpm {
-                name: Some(identity.name.clone()),
-                source,
-            },
-            source => VaultError::Sealed {
-                name: identity.name.clone(),
-                source,
-            },
-        }
+        sealed.map_err(|source| sealed_error(name, source))
     }
 
     /// Seals `secret` for `identity` as its key opened with `carry`
@@ -136,23 +156,32 @@ impl Vault {
         secret: &SecretAccessKey,
         carry: Option<&Carry>,
     ) -> Result<Vec<u8>, VaultError> {
+        let plain = secret.expose().as_bytes();
+        self.seal_bytes_like(&identity.name, &context(identity), pin, plain, carry)
+    }
+
+    /// [`Self::seal_bytes`] as the entry opened with `carry` was sealed.
+    pub(super) fn seal_bytes_like(
+        &self,
+        name: &IdentityName,
+        context: &[u8],
+        pin: &Pin,
+        plain: &[u8],
+        carry: Option<&Carry>,
+    ) -> Result<Vec<u8>, VaultError> {
         match carry {
-            None => self.seal_as(identity, pin, secret, SealAs::Pin),
+            None => self.seal_bytes(name, context, pin, plain, SealAs::Pin),
             Some(carry) => {
                 let mut tpm = Tpm::open().map_err(|source| VaultError::Tpm {
-                    name: Some(identity.name.clone()),
+                    name: Some(name.clone()),
                     source,
                 })?;
-                self.seal_as(
-                    identity,
-                    pin,
-                    secret,
-                    SealAs::Tpm {
-                        tpm: &mut tpm,
-                        carry: Some(carry),
-                        recovery: None,
-                    },
-                )
+                let how = SealAs::Tpm {
+                    tpm: &mut tpm,
+                    carry: Some(carry),
+                    recovery: None,
+                };
+                self.seal_bytes(name, context, pin, plain, how)
             }
         }
     }
@@ -173,47 +202,27 @@ impl Vault {
     }
 
     /// Seals identity `name`'s keys again under another protection: bound
-    /// to this TPM (`tpm`, with a new recovery code when `recovery`) or
-    /// under the PIN alone. Opened with the PIN (counted like any unseal)
-    /// or with the recovery code (then sealed under `new_pin`, which the
-    /// PIN opener ignores). Each key is replaced in one store write.
+    /// to this TPM (`tpm`, with `new_code` as its new recovery code when
+    /// given: the face made it and shows it) or under the PIN alone.
+    /// Opened with the PIN (counted like any unseal) or with the recovery
+    /// code (then sealed under `new_pin`, which the PIN opener ignores).
+    /// Each key is replaced in one store write.
     pub fn reseal(
         &self,
         name: &str,
         opener: Opener<'_>,
         new_pin: Option<&Pin>,
         tpm: bool,
-        recovery: bool,
-    ) -> Result<Sealed, VaultError> {
+        new_code: Option<&RecoveryCode>,
+    ) -> Result<Protection, VaultError> {
+        if matches!(self.get(name), Err(VaultError::NotFound { .. })) && self.sso_get(name).is_ok()
+        {
+            return self.sso_rebind(name, opener, new_pin, tpm, new_code);
+        }
         let _lock = self.lock()?;
         let identity = self.get(name)?;
-        let pin = match (&opener, new_pin) {
-            (Opener::Pin(p), _) => *p,
-            (Opener::Recovery(_), Some(p)) => p,
-            (Opener::Recovery(_), None) => {
-                return Err(crate::model::field::FieldError::new(
-                    crate::model::field::Field::Pin,
-                    "a new PIN is needed to seal a key opened with its recovery code",
-                )
-                .into());
-            }
-        };
-        // A new PIN (opened with the recovery code) is checked like any.
-        check_pin(pin)?;
-        let mut device = None;
-        if tpm {
-            device = Some(Tpm::open().map_err(|source| VaultError::Tpm {
-                name: Some(identity.name.clone()),
-                source,
-            })?);
-        } else {
-            self.check_pin_only(pin)?;
-        }
-        let code = if tpm && recovery {
-            Some(RecoveryCode::generate().map_err(|s| self.sealed_error(&identity, s))?)
-        } else {
-            None
-        };
+        let pin = reseal_pin(&opener, new_pin)?;
+        let mut device = self.reseal_device(&identity.name, pin, tpm, new_code)?;
         let mut keys = vec![identity.access_key_id.clone()];
         if let Some(other) = self.rotation_partner(&identity)? {
             keys.push(other);
@@ -241,61 +250,127 @@ impl Vault {
                 Some(t) => SealAs::Tpm {
                     tpm: t,
                     // A new code replaces the old; else the old one stays.
-                    carry: if code.is_some() { None } else { carry.as_ref() },
-                    recovery: code.as_ref(),
+                    carry: if new_code.is_some() {
+                        None
+                    } else {
+                        carry.as_ref()
+                    },
+                    recovery: new_code,
                 },
             };
             let sealed = self.seal_as(target, pin, secret, how)?;
-            protection = bound::protection_of(&sealed).map_err(|s| self.sealed_error(target, s))?;
+            protection =
+                bound::protection_of(&sealed).map_err(|s| sealed_error(&target.name, s))?;
             self.store
                 .put(&sealed_key(&target.id, &target.access_key_id), &sealed)?;
         }
         tracing::info!(identity = %identity.name, protection = protection.describe(), "resealed");
-        Ok(Sealed {
-            protection,
-            recovery: code,
-            no_tpm: None,
+        Ok(protection)
+    }
+
+    /// Checks what a re-seal of identity `name` under `pin` needs: the
+    /// TPM it binds to (`tpm`), else a PIN strong enough alone; a new
+    /// recovery code only with the TPM.
+    pub(super) fn reseal_device(
+        &self,
+        name: &IdentityName,
+        pin: &Pin,
+        tpm: bool,
+        new_code: Option<&RecoveryCode>,
+    ) -> Result<Option<Tpm>, VaultError> {
+        // A new PIN (opened with the recovery code) is checked like any.
+        check_pin(pin)?;
+        if new_code.is_some() && !tpm {
+            return Err(crate::model::field::FieldError::new(
+                crate::model::field::Field::RecoveryCode,
+                "a recovery code is made only for a TPM-bound key (--tpm on)",
+            )
+            .into());
+        }
+        if !tpm {
+            self.check_pin_only(pin)?;
+            return Ok(None);
+        }
+        Tpm::open().map(Some).map_err(|source| VaultError::Tpm {
+            name: Some(name.clone()),
+            source,
         })
     }
 
-    /// Opens `identity`'s key with its recovery code. Not counted: a
-    /// 128-bit code is not guessed.
+    /// Seals a new identity's first entry: bound to `tpm` when given
+    /// (with a fresh recovery code when `recovery`), else under the PIN
+    /// alone. The envelope, its protection, and the code to show once.
+    pub(super) fn seal_new(
+        &self,
+        name: &IdentityName,
+        context: &[u8],
+        pin: &Pin,
+        plain: &[u8],
+        tpm: Option<&mut Tpm>,
+        recovery: bool,
+    ) -> Result<(Vec<u8>, Protection, Option<RecoveryCode>), VaultError> {
+        let code = match (&tpm, recovery) {
+            (Some(_), true) => Some(RecoveryCode::generate().map_err(|s| sealed_error(name, s))?),
+            _ => None,
+        };
+        let how = match tpm {
+            Some(t) => SealAs::Tpm {
+                tpm: t,
+                carry: None,
+                recovery: code.as_ref(),
+            },
+            None => SealAs::Pin,
+        };
+        let sealed = self.seal_bytes(name, context, pin, plain, how)?;
+        let protection = bound::protection_of(&sealed).map_err(|s| sealed_error(name, s))?;
+        Ok((sealed, protection, code))
+    }
+
+    /// Opens `identity`'s key with its recovery code.
     fn open_recovery(
         &self,
         identity: &Identity,
         code: &RecoveryCode,
     ) -> Result<SecretAccessKey, VaultError> {
-        let sealed = self
-            .store
-            .get(&sealed_key(&identity.id, &identity.access_key_id))?
-            .ok_or_else(|| VaultError::MissingKey {
-                name: identity.name.clone(),
-            })?;
-        if bound::protection_of(sealed.expose()).is_ok_and(|p| !p.recovery) {
-            return Err(crate::model::field::FieldError::new(
-                crate::model::field::Field::RecoveryCode,
-                format!(
-                    "identity {} has none: no recovery code was made when its key was sealed (open it with its PIN)",
-                    identity.name
-                ),
-            )
-            .into());
-        }
-        let plain = bound::open_with_recovery(code, &context(identity), sealed.expose()).map_err(
-            |source| match source {
-                CryptoError::Unauthenticated => crate::model::field::FieldError::new(
-                    crate::model::field::Field::RecoveryCode,
-                    format!("does not open identity {}; check the code as it was shown (26 letters and digits 2–7)", identity.name),
-                )
-                .into(),
-                source => self.sealed_error(identity, source),
-            },
-        )?;
+        let entry = sealed_key(&identity.id, &identity.access_key_id);
+        let plain = self.open_recovery_entry(&identity.name, &entry, &context(identity), code)?;
         let text = std::str::from_utf8(plain.expose()).map_err(|_| VaultError::Sealed {
             name: identity.name.clone(),
             source: CryptoError::Malformed,
         })?;
         Ok(SecretAccessKey::new(text.to_owned()))
+    }
+
+    /// Opens store entry `entry` of identity `name` (AEAD `context`) with
+    /// its recovery code. Not counted: a 128-bit code is not guessed.
+    pub(super) fn open_recovery_entry(
+        &self,
+        name: &IdentityName,
+        entry: &str,
+        context: &[u8],
+        code: &RecoveryCode,
+    ) -> Result<crate::model::secret::SecretBytes, VaultError> {
+        let sealed = self
+            .store
+            .get(entry)?
+            .ok_or_else(|| VaultError::MissingKey { name: name.clone() })?;
+        if bound::protection_of(sealed.expose()).is_ok_and(|p| !p.recovery) {
+            return Err(crate::model::field::FieldError::new(
+                crate::model::field::Field::RecoveryCode,
+                format!(
+                    "identity {name} has none: no recovery code was made when its key was sealed (open it with its PIN)"
+                ),
+            )
+            .into());
+        }
+        bound::open_with_recovery(code, context, sealed.expose()).map_err(|source| match source {
+            CryptoError::Unauthenticated => crate::model::field::FieldError::new(
+                crate::model::field::Field::RecoveryCode,
+                format!("does not open identity {name}; check the code as it was shown (26 letters and digits 2–7)"),
+            )
+            .into(),
+            source => sealed_error(name, source),
+        })
     }
 }
 
@@ -348,30 +423,16 @@ impl Vault {
             facts: None,
             endpoints: Some(new.endpoints.clone()),
         };
-        let code = match (&tpm, options.recovery) {
-            (Some(_), true) => {
-                Some(
-                    RecoveryCode::generate().map_err(|source| VaultError::Sealed {
-                        name: identity.name.clone(),
-                        source,
-                    })?,
-                )
-            }
-            _ => None,
-        };
-        let how = match tpm.as_mut() {
-            Some(t) => SealAs::Tpm {
-                tpm: t,
-                carry: None,
-                recovery: code.as_ref(),
-            },
-            None => SealAs::Pin,
-        };
-        let sealed = self.seal_as(&identity, &new.pin, &new.secret, how)?;
-        let protection = bound::protection_of(&sealed).map_err(|source| VaultError::Sealed {
-            name: identity.name.clone(),
-            source,
-        })?;
+        let plain = new.secret.expose().as_bytes();
+        let ctx = context(&identity);
+        let (sealed, protection, code) = self.seal_new(
+            &identity.name,
+            &ctx,
+            &new.pin,
+            plain,
+            tpm.as_mut(),
+            options.recovery,
+        )?;
 
         let _lock = self.lock()?;
         let mut all = self.load_index()?;

@@ -39,9 +39,11 @@ mod bind;
 mod keys;
 mod pin;
 mod sso;
+mod sso_bind;
 
 pub use bind::{Opener, PIN_ONLY_NOTICE, Sealed};
 pub use pin::{FIRST_WAIT_SECS, FREE_ATTEMPTS, MAX_WAIT_SECS, back_off_secs};
+pub use sso_bind::SsoKey;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

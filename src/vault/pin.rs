@@ -77,21 +77,8 @@ impl Vault {
     }
 
     /// Opens the envelope in store entry `entry` (of the identity with
-    /// `id`) with `pin` and `context`, counting wrong PINs and keeping the
-    /// back-off: the one place any identity's PIN is checked.
-    pub(super) fn open_counted(
-        &self,
-        id: &str,
-        name: &IdentityName,
-        entry: &str,
-        context: &[u8],
-        pin: &Pin,
-    ) -> Result<SecretBytes, VaultError> {
-        self.open_counted_with(id, name, entry, |sealed| crypto::open(pin, context, sealed))
-    }
-
-    /// [`Vault::open_counted`] with the opening left to `open` (which also
-    /// keeps the envelope's key, say).
+    /// `id`) with `open`, counting wrong PINs and keeping the back-off:
+    /// the one place any identity's PIN is checked.
     pub(super) fn open_counted_with<T>(
         &self,
         id: &str,
@@ -259,7 +246,7 @@ impl Vault {
 
 /// Opens a v1 envelope with the PIN, or a v2 one with the PIN and the TPM
 /// (connecting to it only then).
-fn open_any(
+pub(super) fn open_any(
     pin: &Pin,
     context: &[u8],
     sealed: &[u8],

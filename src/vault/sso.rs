@@ -8,18 +8,20 @@
 //! | `identity.<id>.attempts` | the PIN failure counter, as for access keys |
 //!
 //! The same envelope, KDF and PIN back-off as an access key
-//! ([`Vault::open_counted`]); the AAD binds the identity's id and start
+//! ([`Vault::open_counted_with`]), and the same protection: the PIN alone or the PIN and the TPM ([`super::sso_bind`]); the AAD binds the identity's id and start
 //! URL, so a sealed sign-in cannot be moved to another identity. Names are
 //! unique across both kinds. Kept in an entry of their own so that an
 //! older keyfob reading `index` never meets a kind it does not know.
 
 use serde::{Deserialize, Serialize};
 
+use super::pin::open_any;
+use super::sso_bind::{SsoKey, context, open_keeping_key, tokens_key};
 use super::{Vault, VaultError, attempts_key, new_id};
 use crate::config::sso::{NewSso, SsoIdentity, SsoSecrets};
-use crate::model::identity::IdentityName;
+use crate::model::identity::{IdentityName, TpmChoice};
 use crate::model::secret::Pin;
-use crate::platform::crypto::{self, CryptoError, EnvelopeKey};
+use crate::platform::crypto::CryptoError;
 
 const SSO_INDEX_KEY: &str = "sso.index";
 const SSO_INDEX_VERSION: u32 = 1;
@@ -28,22 +30,6 @@ const SSO_INDEX_VERSION: u32 = 1;
 struct SsoIndex {
     version: u32,
     identities: Vec<SsoIdentity>,
-}
-
-fn tokens_key(id: &str) -> String {
-    format!("sso.{id}.tokens")
-}
-
-/// The AEAD context of a sealed sign-in.
-/// The sealed sign-in's associated data: the identity's id and start URL,
-/// and (for identities added since keyfob kept them) its endpoints, so the
-/// index cannot send its tokens elsewhere without the PIN.
-fn context(identity: &SsoIdentity) -> Vec<u8> {
-    let mut aad = format!("keyfob/sso/v1\0{}\0{}", identity.id, identity.start_url);
-    if let Some(e) = &identity.endpoints {
-        aad.push_str(&e.aad_part());
-    }
-    aad.into_bytes()
 }
 
 fn sealed_error(identity: &SsoIdentity, source: CryptoError) -> VaultError {
@@ -107,17 +93,22 @@ impl Vault {
             .ok_or_else(|| VaultError::NotFound { name: name.into() })
     }
 
-    /// Seals a first sign-in under `pin` and stores the new identity. The
-    /// name is checked again under the lock (across both kinds).
+    /// Seals a first sign-in under `pin` alone and stores the new
+    /// identity (see [`Vault::sso_add_bound`]).
     pub fn sso_add(
         &self,
         new: &NewSso,
         pin: &Pin,
         secrets: &SsoSecrets,
     ) -> Result<SsoIdentity, VaultError> {
-        crate::model::identity::check_pin(pin)?;
+        let (identity, _) = self.sso_add_bound(new, pin, secrets, TpmChoice::Off, false)?;
+        Ok(identity)
+    }
+
+    /// The record of a new Identity Center identity (not stored yet).
+    pub(super) fn new_sso(&self, new: &NewSso) -> Result<SsoIdentity, VaultError> {
         let now = (self.clock)();
-        let identity = SsoIdentity {
+        Ok(SsoIdentity {
             id: new_id()?,
             name: new.name.clone(),
             start_url: new.start_url.clone(),
@@ -126,13 +117,21 @@ impl Vault {
             added_at: now,
             signed_in_at: now,
             endpoints: Some(new.endpoints.clone()),
-        };
-        let sealed = self.seal_sso(&identity, pin, secrets)?;
+        })
+    }
+
+    /// Stores a new identity and its `sealed` sign-in. The name is
+    /// checked again under the lock (across both kinds).
+    pub(super) fn store_new_sso(
+        &self,
+        identity: SsoIdentity,
+        sealed: &[u8],
+    ) -> Result<SsoIdentity, VaultError> {
         let _lock = self.lock()?;
         self.check_name_free(&identity.name)?;
         let mut all = self.load_sso_index()?;
         let entry = tokens_key(&identity.id);
-        self.store.put(&entry, &sealed)?;
+        self.store.put(&entry, sealed)?;
         all.push(identity.clone());
         if let Err(e) = self.save_sso_index(all) {
             let _ = self.store.delete(&entry);
@@ -142,14 +141,16 @@ impl Vault {
         Ok(identity)
     }
 
-    fn seal_sso(
+    /// The identity's sealed sign-in, as stored.
+    pub(super) fn sso_entry(
         &self,
         identity: &SsoIdentity,
-        pin: &Pin,
-        secrets: &SsoSecrets,
-    ) -> Result<Vec<u8>, VaultError> {
-        crypto::seal(pin, self.kdf, &context(identity), &secrets.to_bytes())
-            .map_err(|source| sealed_error(identity, source))
+    ) -> Result<crate::model::secret::SecretBytes, VaultError> {
+        self.store
+            .get(&tokens_key(&identity.id))?
+            .ok_or_else(|| VaultError::MissingKey {
+                name: identity.name.clone(),
+            })
     }
 
     /// Opens the identity's sealed sign-in with `pin` (wrong PINs counted).
@@ -170,14 +171,14 @@ impl Vault {
         &self,
         name: &str,
         pin: &Pin,
-    ) -> Result<(SsoIdentity, SsoSecrets, EnvelopeKey), VaultError> {
+    ) -> Result<(SsoIdentity, SsoSecrets, SsoKey), VaultError> {
         let _lock = self.lock()?;
         let identity = self.sso_get(name)?;
         let (plain, key) = self.open_counted_with(
             &identity.id,
             &identity.name,
             &tokens_key(&identity.id),
-            |sealed| crypto::open_keeping_key(pin, &context(&identity), sealed),
+            |sealed| open_keeping_key(pin, &context(&identity), sealed),
         )?;
         let secrets = parse_secrets(&identity, plain.expose())?;
         Ok((identity, secrets, key))
@@ -190,17 +191,13 @@ impl Vault {
     pub fn sso_open_with_key(
         &self,
         name: &str,
-        key: &EnvelopeKey,
+        key: &SsoKey,
     ) -> Result<(SsoIdentity, SsoSecrets), VaultError> {
         let _lock = self.lock()?;
         let identity = self.sso_get(name)?;
-        let sealed =
-            self.store
-                .get(&tokens_key(&identity.id))?
-                .ok_or_else(|| VaultError::MissingKey {
-                    name: identity.name.clone(),
-                })?;
-        let plain = crypto::open_with_key(key, &context(&identity), sealed.expose())
+        let sealed = self.sso_entry(&identity)?;
+        let plain = key
+            .open(&context(&identity), sealed.expose())
             .map_err(|source| sealed_error(&identity, source))?;
         let secrets = parse_secrets(&identity, plain.expose())?;
         Ok((identity, secrets))
@@ -216,7 +213,7 @@ impl Vault {
     pub fn sso_reseal(
         &self,
         name: &str,
-        key: &EnvelopeKey,
+        key: &SsoKey,
         secrets: &SsoSecrets,
         signed_in: bool,
     ) -> Result<SsoIdentity, VaultError> {
@@ -234,9 +231,10 @@ impl Vault {
                 name: identity.name.clone(),
             })?;
         let ctx = context(identity);
-        crypto::open_with_key(key, &ctx, stored.expose())
+        key.open(&ctx, stored.expose())
             .map_err(|source| sealed_error(identity, source))?;
-        let sealed = crypto::seal_with_key(key, &ctx, &secrets.to_bytes())
+        let sealed = key
+            .seal(&ctx, &secrets.to_bytes())
             .map_err(|source| sealed_error(identity, source))?;
         if signed_in {
             identity.signed_in_at = (self.clock)();
@@ -274,16 +272,15 @@ impl Vault {
         crate::model::identity::check_pin(new)?;
         let _lock = self.lock()?;
         let identity = self.sso_get(name)?;
-        let plain = self.open_counted(
-            &identity.id,
-            &identity.name,
-            &tokens_key(&identity.id),
-            &context(&identity),
-            old,
-        )?;
-        let secrets = parse_secrets(&identity, plain.expose())?;
-        let sealed = self.seal_sso(&identity, new, &secrets)?;
-        self.store.put(&tokens_key(&identity.id), &sealed)?;
+        let (entry, ctx) = (tokens_key(&identity.id), context(&identity));
+        let (plain, carry) =
+            self.open_counted_with(&identity.id, &identity.name, &entry, |sealed| {
+                open_any(old, &ctx, sealed)
+            })?;
+        // Under the same protection: a TPM-bound sign-in stays bound.
+        let sealed =
+            self.seal_bytes_like(&identity.name, &ctx, new, plain.expose(), carry.as_ref())?;
+        self.store.put(&entry, &sealed)?;
         tracing::info!(identity = %identity.name, "Identity Center PIN changed");
         Ok(())
     }

@@ -356,8 +356,25 @@ def add_identity(t: Desktop, ctx: dict) -> None:
     assert json.loads(t.keyfob("list", "--json").stdout) == []
     for field in ("secret_access_key", "pin", "pin_confirmation"):
         assert t.d.find_element(By.ID, field).get_attribute("value") == "", f"{field} not cleared"
+    # Bound to the TPM as the setting says (prefer), with a recovery code;
+    # what declining one means is said beside it.
+    assert t.d.find_element(By.ID, "tpm").get_attribute("value") == "prefer"
+    assert "loses this key" in t.text("#recovery-hint")
+    t.d.find_element(By.ID, "recovery_code").click()
     t.shot(ctx, "add-identity-verified")
     t.d.find_element(By.ID, "confirm-add").click()
+    # The recovery code, shown once, with what to do with it now.
+    code = t.until_text("#recovery-code")
+    assert re.fullmatch(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){5}-[A-Z2-7]{2}", code), code
+    card = t.text("#recovery")
+    assert "Store it now" in card and "shown only this once" in card, card
+    t.d.find_element(By.ID, "copy-recovery").click()
+    t.wait.until(lambda d: d.find_element(By.ID, "copy-recovery-status").text)
+    t.shot(ctx, "add-identity-recovery-code")
+    [listed] = json.loads(t.keyfob("list", "--json").stdout)
+    assert listed["protection"] == "tpm+pin+recovery", listed
+    ctx["alice_recovery"] = code
+    t.d.find_element(By.ID, "recovery-done").click()
     # Back in the main view, the new identity's group and its profile.
     t.at("home")
     assert "Added identity alice" in t.until_text("#flash .notice.good")
@@ -1238,6 +1255,21 @@ def memory_after_lock(t: Desktop, ctx: dict) -> None:
     memory.assert_none_left(found)
 
 
+def recovery_code_without_tpm(t: Desktop, ctx: dict) -> None:
+    """The recovery code the app showed once after the add opens alice's
+    key with no TPM at all: the software TPM is ended (a cleared TPM, a
+    new machine), `keyfob reseal alice --tpm off --recovery` (run by the
+    app, the agent) seals it under a new PIN alone, and that PIN unlocks."""
+    t.world.stop_tpm()
+    new_pin = "pin-Rec0vered-7"
+    t.keyfob("reseal", "alice", "--tpm", "off", "--recovery", "--stdin",
+             stdin=f"{ctx['alice_recovery']}\n{new_pin}\n")
+    [alice] = [i for i in json.loads(t.keyfob("list", "--json").stdout) if i["name"] == "alice"]
+    assert alice["protection"] == "pin", alice
+    t.keyfob("unlock", "alice", "--pin-stdin", stdin=f"{new_pin}\n")
+    t.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#main tr[data-profile="alice"][data-state="unlocked"]'))
+
+
 # -- IAM Identity Center ----------------------------------------------------
 
 SSO_URL = "https://d-e2e0000001.awsapps.com/start"
@@ -1493,6 +1525,7 @@ CASES = [
     single_instance,
     cli_lock_all,
     memory_after_lock,
+    recovery_code_without_tpm,
 ]
 
 

@@ -126,6 +126,14 @@ class World:
             tpm.wait()
         raise RuntimeError("swtpm did not start on 20 ports")
 
+    def stop_tpm(self) -> None:
+        """Ends this world's software TPM (as a cleared TPM or a new
+        machine would leave its identities): keyfob finds none there."""
+        for p in [p for p in self.procs if p.args[0] == "swtpm"]:
+            p.kill()
+            p.wait()
+            self.procs.remove(p)
+
     def admin(self, *args: str) -> dict:
         out = subprocess.run(
             [sys.executable, str(SUPPORT / "iam_admin.py"), str(self.port_file), *args],

@@ -326,3 +326,32 @@ export function syncSummary(r: { identity: string; accounts: number; assignments
   const would = r.dry_run ? "would be " : "";
   return `${r.dry_run ? "Preview of the sync of" : "Synced"} ${r.identity}: ${r.accounts} account(s), ${r.assignments} role(s); ${n("created")} ${would}created, ${n("updated")} ${would}updated, ${n("unchanged")} unchanged, ${n("renamed")} renamed, ${n("removed")} no longer assigned, ${n("conflict")} skipped.`;
 }
+
+// ------------------------------------------------------ TPM at add
+
+/** The add form's TPM choices, as `keyfob add --tpm` takes them. */
+export const TPM_CHOICES: readonly (readonly [string, string])[] = [
+  ["prefer", "Bind it to this machine's TPM where one answers"],
+  ["require", "Bind it to this machine's TPM, or do not add it"],
+  ["off", "The PIN alone, no TPM"],
+];
+
+/** The TPM choice to preselect: the setting's, else keyfob's default. */
+export function tpmPreselect(setting: string): string {
+  return TPM_CHOICES.some(([v]) => v === setting) ? setting : "prefer";
+}
+
+/** What declining a recovery code means, said where it is offered. */
+export function noRecoveryText(tpm: string): string {
+  return tpm === "off"
+    ? "No recovery code: under the PIN alone the key opens anywhere with its PIN."
+    : "Without a recovery code, a cleared TPM or a new machine loses this key: keep the access key somewhere else too.";
+}
+
+/** The lines shown with a recovery code, the one time it is shown. */
+export function recoveryCodeText(name: string): string[] {
+  return [
+    "Store it now, away from this machine: it is shown only this once, and keyfob keeps no copy.",
+    `It opens ${name} without the TPM, should the TPM be cleared or the machine replaced: keyfob reseal ${name} --tpm off --recovery`,
+  ];
+}

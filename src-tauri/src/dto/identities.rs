@@ -159,6 +159,23 @@ pub struct VerifiedKeys {
     pub arn: String,
     /// A root user's keys: AWS advises against them.
     pub root: bool,
+    /// The `[settings] tpm` choice (`require`, `prefer`, `off`): what the
+    /// page preselects for binding the key to the TPM.
+    pub tpm_default: String,
+}
+
+/// An identity just added, and what protects it. The recovery code, made
+/// when asked for and the key was bound, is here to be shown once: the
+/// page shows it and keeps no copy. No `Debug`: it carries that code.
+#[derive(Clone, Serialize, TS)]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub struct AddedView {
+    pub identity: IdentityView,
+    /// The recovery code as typed back (`ABCD-EFGH-…`), shown once.
+    #[ts(type = "string | null")]
+    pub recovery_code: Option<zeroize::Zeroizing<String>>,
+    /// Why the key is under the PIN alone where a TPM was preferred.
+    pub no_tpm: Option<String>,
 }
 
 #[cfg(test)]

@@ -205,6 +205,11 @@ pub struct DoctorArgs {
     /// lockout, `tpm2_clear -c l -p hex:…` clears the TPM.
     #[arg(long)]
     pub show_lockout_auth: bool,
+    /// End the TPM's lockout after too many wrong PINs now, with the
+    /// lockout authorization keyfob set (asks its PIN): the TPM then
+    /// counts no wrong PIN.
+    #[arg(long, conflicts_with_all = ["set_lockout_auth", "show_lockout_auth"])]
+    pub reset_lockout: bool,
     /// Read that PIN from stdin (twice for --set-lockout-auth: two lines).
     #[arg(long)]
     pub stdin: bool,
@@ -573,12 +578,19 @@ pub struct AddArgs {
     /// AWS_DEFAULT_REGION if set now, else us-east-1).
     #[arg(long)]
     pub region: Option<String>,
-    /// Bind the key to the TPM: require, prefer (bind where a TPM answers;
+    #[command(flatten)]
+    pub bind: BindArgs,
+}
+
+/// How `add` and `sso add` protect what they seal.
+#[derive(Debug, Args)]
+pub struct BindArgs {
+    /// Bind it to the TPM: require, prefer (bind where a TPM answers;
     /// the default, or `tpm` under [settings]) or off (the PIN alone).
     #[arg(long, value_name = "require|prefer|off")]
     pub tpm: Option<String>,
-    /// With a TPM: also make a recovery code (shown once) that opens the
-    /// key without the TPM, should it be cleared or replaced.
+    /// With a TPM: also make a recovery code (shown once) that opens it
+    /// without the TPM, should the TPM be cleared or replaced.
     #[arg(long)]
     pub recovery_code: bool,
 }
@@ -760,6 +772,8 @@ pub struct SsoAddArgs {
     pub scopes: Option<String>,
     #[command(flatten)]
     pub sign_in: SignInArgs,
+    #[command(flatten)]
+    pub bind: BindArgs,
 }
 
 #[derive(Debug, Args)]

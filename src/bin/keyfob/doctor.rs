@@ -34,7 +34,16 @@ pub fn doctor(kf: &Keyfob, args: DoctorArgs) -> anyhow::Result<()> {
         return set_lockout_auth(kf, args.stdin);
     }
     if args.show_lockout_auth {
-        return show_lockout_auth(kf, args.stdin);
+        let auth = tpm::lockout_auth(kf, &lockout_pin(args.stdin)?)?;
+        let hex = zeroize::Zeroizing::new(hex::encode(auth.expose()));
+        println!("hex:{}", hex.as_str());
+        return Ok(());
+    }
+    if args.reset_lockout {
+        tpm::reset_lockout(kf, &lockout_pin(args.stdin)?)
+            .context("the TPM's lockout was not reset")?;
+        println!("Reset the TPM's lockout: it counts no wrong PIN now.");
+        return Ok(());
     }
     let mut checks = Vec::new();
     let settings = Settings::load(&kf.paths.config_file())?;
@@ -265,17 +274,14 @@ fn set_lockout_auth(kf: &Keyfob, stdin: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn show_lockout_auth(kf: &Keyfob, stdin: bool) -> anyhow::Result<()> {
-    let pin = if stdin {
+/// The PIN of the lockout authorization keyfob keeps.
+fn lockout_pin(stdin: bool) -> anyhow::Result<keyfob::model::secret::Pin> {
+    Ok(if stdin {
         terminal::pins_from_stdin(1, "--stdin expects the PIN on line 1")?.remove(0)
     } else {
         tty::ask_pin(
             "PIN of the lockout authorization: ",
             "use --stdin to give the PIN on stdin",
         )?
-    };
-    let auth = tpm::lockout_auth(kf, &pin)?;
-    let hex = zeroize::Zeroizing::new(hex::encode(auth.expose()));
-    println!("hex:{}", hex.as_str());
-    Ok(())
+    })
 }

@@ -11,7 +11,7 @@ use time::macros::format_description;
 use keyfob::app::{self, AppError, Keyfob};
 use keyfob::model::endpoints::Endpoints;
 use keyfob::model::identity::{
-    AccessKeyId, Field, FieldError, Identity, IdentityName, TpmChoice, check_pin, check_secret,
+    AccessKeyId, Field, FieldError, Identity, IdentityName, check_pin, check_secret,
 };
 use keyfob::model::secret::{Pin, SecretAccessKey};
 use keyfob::platform::tty;
@@ -22,22 +22,12 @@ use crate::terminal::{self, Ask};
 
 pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
     let name = IdentityName::parse(&args.name)?;
-    let tpm = match &args.tpm {
-        Some(t) => t.parse::<TpmChoice>()?,
-        None => app::tpm_choice(kf),
-    };
-    if args.recovery_code && tpm == TpmChoice::Off {
-        return Err(FieldError::new(
-            Field::RecoveryCode,
-            "is made only for a key bound to the TPM; --tpm off seals under the PIN alone, which opens it anywhere",
-        )
-        .into());
-    }
+    let tpm = crate::tpm::choice(kf, &args.bind)?;
     let options = AddOptions {
         no_verify: args.no_verify,
         allow_root: args.allow_root,
         tpm,
-        recovery: args.recovery_code,
+        recovery: args.bind.recovery_code,
     };
     // Refuse a taken name, or an AWS config section keyfob may not write,
     // before asking for any secret.
@@ -119,12 +109,7 @@ pub fn add(kf: &Keyfob, args: AddArgs) -> anyhow::Result<()> {
             identity.name
         ),
     }
-    crate::tpm::say_protection(identity.name.as_str(), &sealed);
-    if args.recovery_code && !sealed.protection.tpm {
-        println!(
-            "No recovery code was made: the key is not bound to a TPM, so its PIN opens it anywhere."
-        );
-    }
+    crate::tpm::say_added_protection(identity.name.as_str(), &sealed, &args.bind);
     Ok(())
 }
 
@@ -157,6 +142,8 @@ struct ListedSso<'a> {
     added_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     signed_in_at: OffsetDateTime,
+    /// As for an access key: `pin`, `tpm+pin`, `tpm+pin+recovery`.
+    protection: &'static str,
 }
 
 pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
@@ -166,6 +153,12 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
     let protection = |i: &Identity| {
         vault
             .protection(i)
+            .map(|p| p.describe())
+            .unwrap_or("unreadable")
+    };
+    let sso_protection = |i: &keyfob::config::sso::SsoIdentity| {
+        vault
+            .sso_protection(i)
             .map(|p| p.describe())
             .unwrap_or("unreadable")
     };
@@ -201,6 +194,7 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
                 scopes: &i.scopes,
                 added_at: i.added_at,
                 signed_in_at: i.signed_in_at,
+                protection: sso_protection(i),
             })?);
         }
         serde_json::to_writer_pretty(&mut out, &listed)?;
@@ -227,7 +221,7 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
         "PROTECTION",
     ]
     .map(String::from);
-    let sso_rows = sso.iter().map(sso_row);
+    let sso_rows = sso.iter().map(|i| sso_row(i, sso_protection(i)));
     for r in std::iter::once(header)
         .chain(identities.iter().map(|i| row(i, now, protection(i))))
         .chain(sso_rows)
@@ -240,7 +234,7 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
 
 /// An Identity Center identity's row: its start URL and region stand
 /// where an access key's ARN does.
-fn sso_row(i: &keyfob::config::sso::SsoIdentity) -> [String; 8] {
+fn sso_row(i: &keyfob::config::sso::SsoIdentity, protection: &str) -> [String; 8] {
     let date = format_description!("[year]-[month]-[day]");
     [
         i.name.to_string(),
@@ -250,7 +244,7 @@ fn sso_row(i: &keyfob::config::sso::SsoIdentity) -> [String; 8] {
         format!("{} ({})", i.start_url, i.region),
         i.added_at.format(&date).unwrap_or_default(),
         "-".into(),
-        "pin".into(),
+        protection.into(),
     ]
 }
 

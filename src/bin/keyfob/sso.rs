@@ -107,18 +107,20 @@ fn add(kf: &Keyfob, args: SsoAddArgs) -> anyhow::Result<()> {
         &args.region,
         args.scopes.as_deref(),
     )?;
+    let tpm = crate::tpm::choice(kf, &args.bind)?;
     app::check_new_sso(kf, &new)?;
     let pin = read_pin(args.sign_in.pin_stdin, true)?;
     let host = Terminal {
         no_browser: args.sign_in.no_browser,
     };
-    let identity = app::add_sso_identity(kf, &new, &pin, &host);
+    let added = app::add_sso_identity(kf, &new, &pin, (tpm, args.bind.recovery_code), &host);
     end_countdown();
-    let identity = identity?;
+    let (identity, sealed) = added?;
     println!(
         "Added Identity Center identity {} ({}, {}). `keyfob sso sync {}` makes its profiles.",
         identity.name, identity.start_url, identity.region, identity.name
     );
+    crate::tpm::say_added_protection(identity.name.as_str(), &sealed, &args.bind);
     Ok(())
 }
 

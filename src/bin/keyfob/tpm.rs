@@ -6,11 +6,12 @@ use anyhow::Context as _;
 
 use keyfob::app::{self, Keyfob};
 use keyfob::model::field::{Field, FieldError};
+use keyfob::model::identity::TpmChoice;
 use keyfob::platform::bound::RecoveryCode;
 use keyfob::platform::tty;
 use keyfob::vault::{Opener, PIN_ONLY_NOTICE, Sealed};
 
-use crate::cli::ResealArgs;
+use crate::cli::{BindArgs, ResealArgs};
 use crate::terminal;
 
 /// What `add` and `reseal` print of the protection a key got.
@@ -40,6 +41,33 @@ pub fn say_protection(name: &str, sealed: &Sealed) {
     }
 }
 
+/// The TPM choice of `add` or `sso add`: `--tpm`, else the setting; a
+/// recovery code only where a TPM may bind.
+pub fn choice(kf: &Keyfob, args: &BindArgs) -> anyhow::Result<TpmChoice> {
+    let tpm = match &args.tpm {
+        Some(t) => t.parse::<TpmChoice>()?,
+        None => app::tpm_choice(kf),
+    };
+    if args.recovery_code && tpm == TpmChoice::Off {
+        return Err(FieldError::new(
+            Field::RecoveryCode,
+            "is made only for a key bound to the TPM; --tpm off seals under the PIN alone, which opens it anywhere",
+        )
+        .into());
+    }
+    Ok(tpm)
+}
+
+/// What `add` and `sso add` print of the protection they sealed with.
+pub fn say_added_protection(name: &str, sealed: &Sealed, args: &BindArgs) {
+    say_protection(name, sealed);
+    if args.recovery_code && !sealed.protection.tpm {
+        println!(
+            "No recovery code was made: the key is not bound to a TPM, so its PIN opens it anywhere."
+        );
+    }
+}
+
 pub fn reseal(kf: &Keyfob, args: ResealArgs) -> anyhow::Result<()> {
     let tpm = match args.tpm.as_str() {
         "on" => true,
@@ -53,9 +81,20 @@ pub fn reseal(kf: &Keyfob, args: ResealArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    // A missing identity is said before anything is asked.
-    kf.vault()?.get(&args.name)?;
-    let sealed = if args.recovery {
+    // A missing identity (of either kind) is said before anything is asked.
+    let vault = kf.vault()?;
+    if let Err(e) = vault.get(&args.name)
+        && vault.sso_get(&args.name).is_err()
+    {
+        return Err(e.into());
+    }
+    // Made here, shown here: the agent gets it as an answer and sends no
+    // secret back.
+    let new_code = match args.recovery_code {
+        true => Some(RecoveryCode::generate().context("no recovery code made")?),
+        false => None,
+    };
+    let protection = if args.recovery {
         let (code, pin) = if args.stdin {
             let mut lines = terminal::pins_from_stdin(
                 2,
@@ -75,21 +114,27 @@ pub fn reseal(kf: &Keyfob, args: ResealArgs) -> anyhow::Result<()> {
                 "must be the 26 letters and digits (2–7) shown when the key was bound, in groups of four",
             )
         })?;
-        app::reseal(kf, &args.name, Opener::Recovery(&code), Some(&pin), tpm, args.recovery_code)
+        let opener = Opener::Recovery(&code);
+        app::reseal(kf, &args.name, opener, Some(&pin), tpm, new_code.as_ref())
     } else {
         let pin = if args.stdin {
             terminal::pins_from_stdin(1, "--stdin expects the PIN on line 1")?.remove(0)
         } else {
             tty::ask_pin("PIN: ", "use --stdin to give the PIN on stdin")?
         };
-        app::reseal(kf, &args.name, Opener::Pin(&pin), None, tpm, args.recovery_code)
+        app::reseal(kf, &args.name, Opener::Pin(&pin), None, tpm, new_code.as_ref())
     }
     .with_context(|| format!("identity {} not resealed", args.name))?;
     println!(
         "Resealed identity {}: {}.",
         args.name,
-        sealed.protection.describe()
+        protection.describe()
     );
+    let sealed = Sealed {
+        protection,
+        recovery: new_code,
+        no_tpm: None,
+    };
     say_protection(&args.name, &sealed);
     Ok(())
 }

@@ -11,11 +11,15 @@
 //!   provisioned (systemd-tpm2-setup and Windows make one), else a
 //!   transient ECC P-256 primary from the TCG's standard SRK template,
 //!   which the owner seed makes the same key every time;
-//! - unsealing runs in a policy session salted to the parent and bound to
-//!   the object, with response encryption: the authValue never crosses the
-//!   bus (only an HMAC keyed with it does) and the released secret comes
-//!   back encrypted. Sealing sends the secret in an HMAC session salted to
-//!   the parent, with command encryption.
+//! - unsealing is authorized by a policy session salted to the parent (so
+//!   the HMAC that proves the authValue is keyed with a salt no bus
+//!   observer has: no offline guessing from it), and the released secret
+//!   comes back encrypted under a second session, salted to the parent
+//!   and bound to the object (whose key mixes the authValue in), as
+//!   systemd-cryptenroll does it: the authValue never crosses the bus,
+//!   and the secret only encrypted under a key that needs it. Sealing
+//!   sends the secret and the authValue in an HMAC session salted to the
+//!   parent, with command encryption.
 //!
 //! Which TPM: the TCTI named by `TPM2TOOLS_TCTI` or `TCTI` (tpm2-tools'
 //! variables, e.g. `swtpm:host=127.0.0.1,port=2321`), else the kernel's
@@ -24,8 +28,10 @@
 //! Nothing secret is logged or printed: the authValue and the released
 //! secret live in [`Zeroizing`] buffers, and the errors carry no bytes.
 
+mod lockout;
 mod status;
 
+pub use lockout::reset_lockout;
 pub use status::{TpmStatus, lockout_wait_secs};
 
 use std::path::Path;
@@ -88,8 +94,8 @@ pub enum TpmError {
 
 fn lockout_advice(wait_secs: u64) -> String {
     match wait_secs {
-        0 => "it ends only when reset with its lockout authorization (`keyfob doctor --show-lockout-auth`, then `tpm2_dictionarylockout -c -p hex:…`)".into(),
-        s => format!("try again in {s} s"),
+        0 => "it ends only when reset with its lockout authorization (`keyfob doctor --reset-lockout`)".into(),
+        s => format!("try again in {s} s, or end it now with `keyfob doctor --reset-lockout`"),
     }
 }
 
@@ -162,7 +168,12 @@ pub struct Tpm {
 impl Tpm {
     /// Connects to the TPM the environment names ([`tcti`]).
     pub fn open() -> Result<Tpm, TpmError> {
-        let tcti = tcti();
+        Self::open_at(&tcti())
+    }
+
+    /// Connects to the TPM at `tcti` (as `TPM2TOOLS_TCTI` spells it).
+    pub fn open_at(tcti: &str) -> Result<Tpm, TpmError> {
+        let tcti = tcti.to_owned();
         // tpm2-tss reports a device it cannot open as an I/O error, the
         // same for "absent" and "not allowed": look first, to say which.
         let device = match tcti.as_str() {
@@ -359,19 +370,42 @@ impl Tpm {
         object: ObjectHandle,
         auth: &[u8; SECRET_LEN],
     ) -> Result<Zeroizing<Vec<u8>>, TpmError> {
-        let auth_value = Auth::try_from(auth.to_vec()).map_err(|e| self.failed("authValue", e))?;
+        let auth_value =
+            Auth::try_from(auth_bytes(auth).to_vec()).map_err(|e| self.failed("authValue", e))?;
+        // Set before the bound session starts: ESAPI mixes the bind
+        // entity's authValue into the session key when it starts.
         self.ctx
             .tr_set_auth(object, auth_value)
             .map_err(|e| self.failed("authValue", e))?;
-        let session = self.salted_session(parent, None, SessionType::Policy, false, true)?;
-        let result = self.unseal_in(session, object);
-        self.flush_session(session);
+        let sealing = self.salted_session(parent, Some(object), SessionType::Hmac, false, true)?;
+        let result = match self.salted_session(parent, None, SessionType::Policy, false, false) {
+            Ok(policy) => {
+                let result = self.unseal_in(policy, sealing, object);
+                self.flush_session(policy);
+                result
+            }
+            Err(e) => Err(e),
+        };
+        self.flush_session(sealing);
         result
     }
 
+    /// Unseals `object` authorized by `session` (PolicyAuthValue), its
+    /// answer encrypted under `sealing`: an HMAC session salted to the
+    /// parent and bound to the object, as systemd-cryptenroll's
+    /// encryption session is. Its key mixes the object's authValue in, so
+    /// even something posing as the TPM on the bus (which could hand out
+    /// a parent key of its own, and so learn the salt) cannot read the
+    /// secret without the PIN-derived value. The policy session itself is
+    /// not bound: the TPM never treats a policy session as bound when it
+    /// checks its HMAC (the TCG reference code's `ComputeCommandHMAC`: "For
+    /// a policy session, its isBound attribute is CLEARED"), while ESAPI
+    /// (tpm2-tss 3.2, and still upstream) leaves the authValue out of its
+    /// HMAC key, so a bound policy session fails every check.
     fn unseal_in(
         &mut self,
         session: AuthSession,
+        sealing: AuthSession,
         object: ObjectHandle,
     ) -> Result<Zeroizing<Vec<u8>>, TpmError> {
         let policy =
@@ -381,8 +415,9 @@ impl Tpm {
             .map_err(|e| self.failed("TPM2_PolicyAuthValue", e))?;
         match self
             .ctx
-            .execute_with_session(Some(session), |ctx| ctx.unseal(object))
-        {
+            .execute_with_sessions((Some(session), Some(sealing), None), |ctx| {
+                ctx.unseal(object)
+            }) {
             Ok(data) => Ok(Zeroizing::new(data.value().to_vec())),
             Err(e) => Err(match kind(&e) {
                 Some(Tss2ResponseCodeKind::AuthFail) | Some(Tss2ResponseCodeKind::BadAuth) => {
@@ -533,6 +568,18 @@ fn srk_template() -> tss_esapi::Result<Public> {
         )
         .with_ecc_unique_identifier(EccPoint::default())
         .build()
+}
+
+/// `auth` as the TPM keeps it: without trailing zero bytes (TPM 2.0 Part
+/// 1, 19.6.5, note 2), as ESAPI must use it too. tpm2-tss 3.2 keys a
+/// session bound to the object with the value as given, so an authValue
+/// ending in zeros (one in 256 PIN-derived ones) made a session key the
+/// TPM did not share, and the object never unsealed (upstream fixed it
+/// after 3.2: "esys: remove trailing zeros in auth value"). Sealing may
+/// give it whole: the TPM drops them itself.
+fn auth_bytes(auth: &[u8; SECRET_LEN]) -> &[u8] {
+    let len = auth.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    &auth[..len]
 }
 
 /// The TPM response code's meaning, if the error came from the TPM.

@@ -8,6 +8,7 @@ import { type AppKey, Secret, hasSecret, importKey, sealArgs } from "./sealing";
 import type { SealingKey } from "./bindings/SealingKey";
 import type { ErrorKind } from "./bindings/ErrorKind";
 import type { AccessView } from "./bindings/AccessView";
+import type { AddedView } from "./bindings/AddedView";
 import type { ApprovalAnswer } from "./bindings/ApprovalAnswer";
 import type { ApprovalView } from "./bindings/ApprovalView";
 import type { ApprovalsView } from "./bindings/ApprovalsView";
@@ -50,6 +51,7 @@ import type { VerifiedKeys } from "./bindings/VerifiedKeys";
 export { Secret };
 export type {
   AccessView,
+  AddedView,
   ApprovalAnswer,
   ApprovalView,
   ApprovalsView,
@@ -98,7 +100,7 @@ type None = Record<string, never>;
 export interface Commands {
   list_identities: [None, IdentityView[]];
   verify_identity: [{ form: NewIdentityForm }, VerifiedKeys];
-  confirm_identity: [{ allowRoot: boolean }, IdentityView];
+  confirm_identity: [{ allowRoot: boolean; tpm: string; recoveryCode: boolean }, AddedView];
   cancel_identity: [None, null];
   remove_identity: [{ name: string }, null];
   list_profiles: [None, ProfileView[]];

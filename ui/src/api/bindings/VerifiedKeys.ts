@@ -7,4 +7,9 @@ export type VerifiedKeys = { identity_name: string, account: string, arn: string
 /**
  * A root user's keys: AWS advises against them.
  */
-root: boolean, };
+root: boolean, 
+/**
+ * The `[settings] tpm` choice (`require`, `prefer`, `off`): what the
+ * page preselects for binding the key to the TPM.
+ */
+tpm_default: string, };
