@@ -12,6 +12,7 @@
 //! another profile's request, nor another program's.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::conversation::Conversation;
@@ -158,11 +159,13 @@ pub(super) fn gate(
         answer
     } else {
         agent.parked(|| {
+            agent.waiting.fetch_add(1, Ordering::SeqCst);
             let guard = slot.answer.lock().unwrap_or_else(|e| e.into_inner());
             let (guard, _) = slot
                 .done
                 .wait_timeout_while(guard, WAIT_FOR_PROMPT, |a| a.is_none())
                 .unwrap_or_else(|e| e.into_inner());
+            agent.waiting.fetch_sub(1, Ordering::SeqCst);
             guard
                 .clone()
                 .unwrap_or_else(|| Err("the open prompt for it was never answered".into()))

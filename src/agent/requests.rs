@@ -237,6 +237,7 @@ fn handle(
             watching: agent.watching.load(Ordering::SeqCst),
             signals: agent.signals.load(Ordering::SeqCst),
             warm: agent.warm.load(Ordering::SeqCst),
+            waiting: agent.waiting.load(Ordering::SeqCst),
         },
         Request::Handover => {
             let entries = agent

@@ -68,6 +68,8 @@ pub struct Agent {
     pub(super) signals: std::sync::atomic::AtomicU64,
     /// Sessions handed out warm, on the accepting thread (see `warm`).
     pub(super) warm: std::sync::atomic::AtomicU64,
+    /// Requests waiting on another request's open approval prompt.
+    pub(super) waiting: std::sync::atomic::AtomicUsize,
     /// The person's recent refusals at the app (see `Conversation::ask_app`).
     pub(super) refused: Arc<Refusals>,
     /// One sign-in at a time per Identity Center identity, however many
@@ -118,6 +120,7 @@ impl Agent {
             watching: AtomicBool::new(false),
             signals: std::sync::atomic::AtomicU64::new(0),
             warm: std::sync::atomic::AtomicU64::new(0),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
             refused: Arc::default(),
             sign_ins: Mutex::default(),
             prompts: Prompts::default(),

@@ -356,6 +356,7 @@ impl AgentLink {
                 watching,
                 signals,
                 warm,
+                waiting,
             } => Some(AgentStatus {
                 pid,
                 sessions,
@@ -365,6 +366,7 @@ impl AgentLink {
                 watching,
                 signals,
                 warm,
+                waiting,
             }),
             _ => None,
         }
@@ -585,6 +587,8 @@ pub struct AgentStatus {
     pub signals: u64,
     /// Sessions it handed out warm, on its accepting thread.
     pub warm: u64,
+    /// Requests waiting on another request's open approval prompt.
+    pub waiting: usize,
 }
 
 pub(crate) fn unexpected() -> AgentError {

@@ -251,6 +251,9 @@ pub enum Reply {
         /// Sessions it handed out warm, on its accepting thread.
         #[serde(default)]
         warm: u64,
+        /// Requests waiting on another request's open approval prompt.
+        #[serde(default)]
+        waiting: usize,
     },
     /// `handover`: every cached session, with its key and expiry.
     Sessions {

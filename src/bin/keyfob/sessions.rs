@@ -257,7 +257,7 @@ pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
     if args.status {
         match AgentLink::status(&runtime, &kf.cli)? {
             Some(s) => println!(
-                "The keyfob agent runs (pid {}{}), {} session(s) in its memory{}; wiped {} time(s) on screen lock or sleep ({} signal(s) read){}; {} cached session(s) handed out warm.",
+                "The keyfob agent runs (pid {}{}), {} session(s) in its memory{}; wiped {} time(s) on screen lock or sleep ({} signal(s) read){}; {} cached session(s) handed out warm{}.",
                 s.pid,
                 if s.app { ", the desktop app" } else { "" },
                 s.sessions,
@@ -273,7 +273,11 @@ pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
                 } else {
                     " (not watching the screen lock)"
                 },
-                s.warm
+                s.warm,
+                match s.waiting {
+                    0 => String::new(),
+                    n => format!("; {n} request(s) waiting on an open approval prompt"),
+                }
             ),
             None => println!("No keyfob agent runs."),
         }
