@@ -459,3 +459,43 @@ fn account_names_are_checked_and_parallel_ones_all_land() {
         serde_json::from_str(&env.run(&["alias", "--json"], "").ok().stdout).unwrap();
     assert!(listed.get("100000000003").is_none() && listed.get("100000000004").is_some());
 }
+
+/// Many keychain connections opened at once, each writing and reading an
+/// item, leave the Secret Service running and holding every item. (It does
+/// not reproduce gnome-keyring's client-registration race that the
+/// keychain's first question avoids, see src/platform/store/keychain.rs:
+/// this passed on the code before that change too.)
+#[test]
+fn many_keychain_connections_at_once_leave_the_secret_service_running() {
+    use keyfob::platform::store::SecretStore;
+    use keyfob::platform::store::keychain::KeychainStore;
+    let env = Env::new();
+    let bus = env.bus_address().expect("a keyring world");
+    // nextest runs this test in a process of its own.
+    unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", bus) };
+    let root = env.root.path();
+    let paths = Paths {
+        config_dir: root.join("config/keyfob"),
+        data_dir: root.join("data/keyfob"),
+        runtime_dir: root.join("run/keyfob"),
+    };
+    for round in 0..12 {
+        std::thread::scope(|s| {
+            for i in 0..24 {
+                let paths = &paths;
+                s.spawn(move || {
+                    let store = KeychainStore::connect(paths)
+                        .unwrap_or_else(|e| panic!("round {round}, connection {i}: {e}"));
+                    let key = format!("stress.{i}");
+                    store.put(&key, b"sealed bytes").unwrap();
+                    assert!(store.get(&key).unwrap().is_some());
+                });
+            }
+        });
+    }
+    // The daemon still answers, and holds what was written.
+    let store = KeychainStore::connect(&paths).expect("the Secret Service still answers");
+    for i in 0..24 {
+        assert!(store.get(&format!("stress.{i}")).unwrap().is_some());
+    }
+}

@@ -528,7 +528,7 @@ impl Env {
             .envs(self.base_env())
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(format!("/tmp/gk-logs/{}.log", unique("gk"))).unwrap())
             .spawn()
             .expect("start gnome-keyring-daemon (apt-get install gnome-keyring)");
         // The password of the login keyring it creates and unlocks.

@@ -2,7 +2,7 @@
 //! counters and (later) sessions live.
 //!
 //! One small trait, [`SecretStore`], over three backends:
-//! - [`keychain::KeychainStore`]: the OS keychain through `keyring-core`
+//! - [`keychain::KeychainStore`]: the OS keychain through `secret-service`
 //!   (Secret Service on Linux). The default.
 //! - [`file::FileStore`]: one file per entry under `$XDG_DATA_HOME/keyfob/`,
 //!   for machines where no Secret Service answers.
