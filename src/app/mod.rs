@@ -200,6 +200,28 @@ impl Keyfob {
         // Only [settings] is parsed here, not the profiles (a sync writes
         // hundreds): the warm path's start-up does not grow with them.
         let book = ProfileBook::load_for(&paths.config_file(), None)?;
+        Keyfob::with_book(paths, store, cli, aws_config, &book)
+    }
+
+    /// [`Self::from_env`] and profile `name`, from one read of
+    /// config.toml: the `keyfob` front's whole start-up.
+    pub fn from_env_with_profile(cli: PathBuf, name: &str) -> Result<(Keyfob, Profile), AppError> {
+        let paths = Paths::from_env()?;
+        let book = ProfileBook::load_for(&paths.config_file(), Some(name))?;
+        let kf = Keyfob::with_book(paths, None, cli, wiring::config_path(), &book)?;
+        let (profile, _) = resolve(&kf, &book, name)?;
+        Ok((kf, profile))
+    }
+
+    /// keyfob with the settings of `book` (read with at least its
+    /// `[settings]`).
+    fn with_book(
+        paths: Paths,
+        store: Option<Backend>,
+        cli: PathBuf,
+        aws_config: Option<PathBuf>,
+        book: &ProfileBook,
+    ) -> Result<Keyfob, AppError> {
         let settings = Settings::from_text(&book.settings_text(), book.path())?;
         Ok(Keyfob {
             backend: store.unwrap_or(settings.store),

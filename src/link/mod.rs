@@ -11,5 +11,6 @@ pub mod client;
 pub mod error;
 pub mod memory;
 pub mod peer;
+pub mod procfs;
 pub mod protocol;
 pub mod requester;

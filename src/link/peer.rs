@@ -12,6 +12,8 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
+use super::procfs::{ProcDir, stat_of};
+
 /// A socket peer as the kernel describes it.
 #[derive(Debug)]
 pub struct Peer {
@@ -23,7 +25,13 @@ pub struct Peer {
     /// Its start time (clock ticks since boot, `/proc/PID/stat` field 22):
     /// with the pid, names this one process for its whole life.
     pub start_time: u64,
+    /// Its parent and session, read with the start time (0 if unread).
+    pub ppid: u32,
+    pub session: u32,
     pidfd: Option<OwnedFd>,
+    /// Its `/proc` folder, opened while it was alive, for further reads
+    /// of this same process ([`super::requester`]).
+    pub(crate) dir: Option<ProcDir>,
 }
 
 impl Peer {
@@ -31,7 +39,9 @@ impl Peer {
     pub fn of(stream: &UnixStream) -> std::io::Result<Peer> {
         let cred = rustix::net::sockopt::socket_peercred(stream)?;
         let uid = cred.uid.as_raw();
-        let cred_pid = cred.pid.as_raw_nonzero().get() as u32;
+        // SO_PEERCRED's pid and SO_PEERPIDFD's process are the same one
+        // (the kernel keeps one reference for both).
+        let pid = cred.pid.as_raw_nonzero().get() as u32;
         #[cfg(target_os = "linux")]
         let pidfd = peer_pidfd(stream).or_else(|| {
             rustix::process::pidfd_open(cred.pid, rustix::process::PidfdFlags::empty()).ok()
@@ -39,20 +49,32 @@ impl Peer {
         // Elsewhere (untested here): pid and start time only.
         #[cfg(not(target_os = "linux"))]
         let pidfd: Option<OwnedFd> = None;
-        let pid = pidfd.as_ref().and_then(pid_of_pidfd).unwrap_or(cred_pid);
-        let start_time = start_time(pid).unwrap_or(0);
-        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+        let dir = ProcDir::open(pid);
+        let stat = dir.as_ref().and_then(ProcDir::stat);
+        let exe = dir.as_ref().and_then(|d| d.link("exe"));
         let peer = Peer {
             uid,
             pid,
             exe,
-            start_time,
+            start_time: stat.map_or(0, |s| s.start_time),
+            ppid: stat.map_or(0, |s| s.ppid),
+            session: stat.map_or(0, |s| s.session),
             pidfd,
+            dir,
         };
-        // Read while alive, and the same process (start time unchanged):
-        // else nothing read above is the peer's.
-        if !peer.alive() || start_time == 0 || self::start_time(pid) != Some(start_time) {
-            return Ok(Peer { exe: None, ..peer });
+        // Alive after the reads: the pid was the peer's all along, so the
+        // folder opened by it is the peer's (and every read through it).
+        // Without a pidfd, the start time read again must be unchanged.
+        let same = match &peer.pidfd {
+            Some(_) => peer.alive(),
+            None => start_time(pid) == Some(peer.start_time),
+        };
+        if !same || peer.start_time == 0 {
+            return Ok(Peer {
+                exe: None,
+                dir: None,
+                ..peer
+            });
         }
         Ok(peer)
     }
@@ -108,41 +130,10 @@ fn peer_pidfd(stream: &UnixStream) -> Option<OwnedFd> {
     }
 }
 
-/// The pid a pidfd refers to (`Pid:` in its fdinfo; -1 once it exited).
-fn pid_of_pidfd(fd: &OwnedFd) -> Option<u32> {
-    let info =
-        std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_fd().as_raw_fd())).ok()?;
-    info.lines()
-        .find_map(|l| l.strip_prefix("Pid:"))
-        .and_then(|p| p.trim().parse::<i64>().ok())
-        .filter(|p| *p > 0)
-        .map(|p| p as u32)
-}
-
 /// Field 22 of `/proc/PID/stat` (after the parenthesised name, whose
 /// text can hold anything, so split after its last `)`).
 pub fn start_time(pid: u32) -> Option<u64> {
-    let stat = read_small(&format!("/proc/{pid}/stat"))?;
-    let rest = stat.rsplit_once(')')?.1;
-    rest.split_whitespace().nth(19)?.parse().ok()
-}
-
-/// A small `/proc` file in one read: the kernel shows their size as 0, so
-/// `read_to_string` would grow its buffer read by read.
-pub(crate) fn read_small(path: &str) -> Option<String> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut buf = [0u8; 2048];
-    let mut len = 0;
-    while len < buf.len() {
-        match file.read(&mut buf[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
-    Some(String::from_utf8_lossy(&buf[..len]).into_owned())
+    stat_of(pid).map(|s| s.start_time)
 }
 
 /// The variable naming one more binary a client accepts as its agent (a

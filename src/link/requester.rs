@@ -13,7 +13,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::peer::{Peer, read_small, start_time, trusted_binaries};
+use super::peer::{Peer, trusted_binaries};
+use super::procfs::ProcDir;
 
 /// The program that asked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,57 +42,57 @@ struct Proc {
     exe: Option<PathBuf>,
     cwd: Option<PathBuf>,
     args: Vec<String>,
+    /// Its `/proc` folder, for the working directory read later.
+    dir: Option<ProcDir>,
 }
 
-/// `/proc/PID/stat`'s start time, parent and session.
-fn stat_of(pid: u32) -> Option<(u64, u32, u32)> {
-    let stat = read_small(&format!("/proc/{pid}/stat"))?;
-    // Fields after the parenthesised name (whose text can hold anything):
-    // state, ppid, pgrp, session, … starttime is the 20th.
-    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    Some((
-        rest.get(19)?.parse().ok()?,
-        rest.get(1)?.parse().ok()?,
-        rest.get(3)?.parse().ok()?,
-    ))
-}
-
-/// Reads process `pid` while it is alive: its arguments only where they
-/// matter (a shell or an interpreter: what it runs), its folder later and
-/// only for the requester.
+/// Reads process `pid` through its `/proc` folder (so every read is of
+/// the one process the folder was opened for): its arguments only where
+/// they matter (a shell or an interpreter: what it runs), its folder
+/// later and only for the requester.
 fn read_proc(pid: u32) -> Option<Proc> {
-    let (before, ppid, session) = stat_of(pid)?;
-    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
-    let args = if exe.as_deref().is_some_and(interpreter) {
-        std::fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|b| {
-                b.split(|c| *c == 0)
-                    .filter(|a| !a.is_empty())
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    // The same process throughout, or none of it is trusted.
-    (start_time(pid) == Some(before)).then_some(Proc {
+    let dir = ProcDir::open(pid)?;
+    let stat = dir.stat()?;
+    let exe = dir.link("exe");
+    Some(with_args(Proc {
         pid,
-        start_time: before,
-        ppid,
-        session,
+        start_time: stat.start_time,
+        ppid: stat.ppid,
+        session: stat.session,
         exe,
         cwd: None,
-        args,
-    })
+        args: Vec::new(),
+        dir: Some(dir),
+    }))
 }
 
-/// Reads `p`'s working directory, if it is still the same process.
-fn with_cwd(mut p: Proc) -> Proc {
-    let cwd = std::fs::read_link(format!("/proc/{}/cwd", p.pid)).ok();
-    if start_time(p.pid) == Some(p.start_time) {
-        p.cwd = cwd;
+/// The peer as [`Peer::of`] read it, not read again; `None` if it could
+/// not be read whole while alive.
+fn peer_proc(peer: &Peer) -> Option<Proc> {
+    let dir = ProcDir::open_same(peer.dir.as_ref()?)?;
+    Some(with_args(Proc {
+        pid: peer.pid,
+        start_time: peer.start_time,
+        ppid: peer.ppid,
+        session: peer.session,
+        exe: peer.exe.clone(),
+        cwd: None,
+        args: Vec::new(),
+        dir: Some(dir),
+    }))
+}
+
+/// `p` with its arguments, if it is an interpreter (what it runs).
+fn with_args(mut p: Proc) -> Proc {
+    if p.exe.as_deref().is_some_and(interpreter) {
+        p.args = p.dir.as_ref().map(ProcDir::args).unwrap_or_default();
     }
+    p
+}
+
+/// Reads `p`'s working directory (through its folder: of `p` or nothing).
+fn with_cwd(mut p: Proc) -> Proc {
+    p.cwd = p.dir.as_ref().and_then(|d| d.link("cwd"));
     p
 }
 
@@ -151,37 +152,35 @@ fn plain_shell(p: &Proc) -> bool {
 /// is the keyfob binary whose processes are walked past.
 pub fn requester(peer: &Peer, cli: &Path) -> Requester {
     // Start from the peer only as the pidfd names it; then up.
-    let start = (peer.exe.is_some() && peer.alive()).then_some(peer.pid);
-    walk(start, peer.pid, peer.start_time, cli)
+    let first = peer_proc(peer).filter(|_| peer.exe.is_some() && peer.alive());
+    walk(first, peer.pid, peer.start_time, cli)
 }
 
 /// The requester behind this process: what a `keyfob credential-process`
 /// that served a session itself writes in the access log.
 pub fn requester_of_self(cli: &Path) -> Requester {
     let pid = std::process::id();
-    let start_time = start_time(pid).unwrap_or(0);
-    walk(Some(pid), pid, start_time, cli)
+    let me = read_proc(pid);
+    let start_time = me.as_ref().map_or(0, |p| p.start_time);
+    walk(me, pid, start_time, cli)
 }
 
 /// The most processes read up from the peer: the requester and the
 /// programs above it that a person reads (deeper chains are cut here).
 const MAX_CHAIN: usize = 12;
 
-fn walk(start: Option<u32>, pid: u32, peer_start: u64, cli: &Path) -> Requester {
-    let peer_pid = pid;
+/// The requester from `first` (the peer, already read) up.
+fn walk(first: Option<Proc>, peer_pid: u32, peer_start: u64, cli: &Path) -> Requester {
     let keyfob = trusted_binaries(cli);
     let mut chain = Vec::new();
-    let mut next = start;
-    while let Some(pid) = next {
-        if pid <= 1 || chain.len() >= MAX_CHAIN {
+    let mut next = first.filter(|p| p.pid > 1 && p.start_time == peer_start);
+    while let Some(p) = next.take() {
+        let up = (p.session != p.pid).then_some(p.ppid);
+        chain.push(p);
+        if chain.len() >= MAX_CHAIN {
             break;
         }
-        let Some(p) = read_proc(pid) else { break };
-        if chain.is_empty() && p.start_time != peer_start {
-            break; // not the peer any more
-        }
-        next = (p.session != p.pid).then_some(p.ppid);
-        chain.push(p);
+        next = up.filter(|pid| *pid > 1).and_then(read_proc);
     }
     let is_keyfob = |p: &Proc| p.exe.as_ref().is_some_and(|e| keyfob.contains(e));
     let start = chain
@@ -239,6 +238,7 @@ mod tests {
             exe: Some(exe.into()),
             cwd: Some(cwd.into()),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
+            dir: None,
         }
     }
 
