@@ -398,3 +398,79 @@ fn an_agent_whose_socket_is_gone_exits() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// A quiet headless agent gives back the code pages it mapped (most of
+/// its resident memory) and keeps serving: the session it held is
+/// handed out unchanged after the trim, from its memory (no new STS
+/// call: the same temporary key), and its resident file pages fell to
+/// less than half.
+#[test]
+fn a_quiet_agent_gives_back_its_code_pages_and_serves_on() {
+    use std::time::{Duration, Instant};
+    let env = Env::bare();
+    add(&env);
+    let socket = env.root.path().join("run/keyfob/agent.sock");
+    let w = wrapper();
+    let w: Vec<&str> = w.iter().map(String::as_str).collect();
+    let mut agent = env
+        .keyfob_in(&w)
+        .args(["agent", "--trim-after", "2s"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let begun = Instant::now();
+    while !socket.exists() {
+        assert!(
+            begun.elapsed() < Duration::from_secs(30),
+            "the agent did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    headless(
+        &env,
+        &["unlock", "work", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    )
+    .ok();
+    let key = |run: crate::util::Run| {
+        let v: Value = serde_json::from_str(&run.stdout).unwrap();
+        v["AccessKeyId"].as_str().unwrap().to_owned()
+    };
+    let before = key(headless(&env, &["credential-process", "work"], "").ok());
+    let rss_file = || {
+        std::fs::read_to_string(format!("/proc/{}/status", agent.id()))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("RssFile:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap()
+    };
+    let busy = rss_file();
+    // Quiet from here: the trim comes within a tick after 2 s.
+    let begun = Instant::now();
+    let mut quiet = busy;
+    while quiet * 2 >= busy {
+        assert!(
+            begun.elapsed() < Duration::from_secs(30),
+            "the quiet agent kept its pages: RssFile {busy} kB busy, {quiet} kB after {:?}",
+            begun.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        quiet = rss_file();
+    }
+    let after = key(headless(&env, &["credential-process", "work"], "").ok());
+    assert_eq!(
+        after, before,
+        "the session held before the trim is handed out after it"
+    );
+    let status = headless(&env, &["agent", "--status"], "").ok();
+    assert!(
+        !status.stdout.contains(" 0 session(s)"),
+        "the agent lost its sessions: {}",
+        status.stdout
+    );
+    headless(&env, &["agent", "--stop"], "").ok();
+    let _ = agent.wait();
+}

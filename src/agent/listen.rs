@@ -34,6 +34,7 @@ use zeroize::Zeroizing;
 use super::reply::{refuse_other_user, send};
 use super::requests::serve_line;
 use super::state::Agent;
+use super::trim::Headless;
 use super::warm;
 use crate::link::protocol::{ErrorKind, MAX_LINE, Reply};
 
@@ -60,7 +61,7 @@ pub(super) fn run(
     listener: &UnixListener,
     path: &Path,
     agent: &Arc<Agent>,
-    idle: Option<Duration>,
+    headless: Option<&Headless>,
 ) {
     use rustix::event::{PollFd, PollFlags, Timespec, poll};
     if listener.set_nonblocking(true).is_err() {
@@ -72,18 +73,34 @@ pub(super) fn run(
     install_parker(&jobs, agent);
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let tick = Duration::from_millis(500);
+    let mut trimmed = false;
     loop {
         if agent.stopping() {
             break;
         }
-        if let Some(idle) = idle
-            && agent.busy.load(Ordering::SeqCst) == 0
-            && pending.is_empty()
+        let quiet = agent.busy.load(Ordering::SeqCst) == 0 && pending.is_empty();
+        if let Some(h) = headless
+            && quiet
             && agent.sessions_in_memory() == 0
-            && agent.idle_for() >= idle
+            && agent.idle_for() >= h.idle
         {
-            tracing::info!("agent idle for {idle:?}; exiting");
+            tracing::info!("agent idle for {:?}; exiting", h.idle);
             break;
+        }
+        // Quiet since the last trim (or never trimmed): give memory back
+        // once, until the next request.
+        if let Some(h) = headless {
+            let idle_for = agent.idle_for();
+            if idle_for < h.trim_after {
+                trimmed = false;
+            } else if quiet && !trimmed {
+                let dropped = h.trim.release();
+                tracing::debug!(
+                    dropped,
+                    "quiet for {idle_for:?}: mapped code and free heap given back"
+                );
+                trimmed = true;
+            }
         }
         // Someone removed our socket (the runtime folder was cleaned, at
         // logout, or a test world torn down): nobody can reach this agent

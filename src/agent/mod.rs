@@ -38,4 +38,5 @@ mod reply;
 mod requests;
 pub mod server;
 pub mod state;
+pub mod trim;
 mod warm;

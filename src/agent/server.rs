@@ -20,6 +20,7 @@ use std::time::Duration;
 
 pub use super::hardening::harden_process;
 pub use super::state::{Agent, Asker, PromptAnswer, PromptRequest};
+pub use super::trim::Headless;
 use crate::link::protocol::{lock_path, socket_path};
 pub use crate::link::requester::{Requester, requester};
 use crate::platform::fsutil::{self, FileLock, LockError};
@@ -85,11 +86,11 @@ impl AgentServer {
         &self.path
     }
 
-    /// Serves on this thread until stopped, or (with `idle`) until no
-    /// session has been held in memory and no request came for that long
-    /// (the bounded loop of [`super::listen`]).
-    pub fn serve(self, agent: Arc<Agent>, idle: Option<Duration>) {
-        super::listen::run(&self.listener, &self.path, &agent, idle);
+    /// Serves on this thread until stopped, or (`headless`) until no
+    /// session has been held in memory and no request came for its idle
+    /// time (the bounded loop of [`super::listen`]).
+    pub fn serve(self, agent: Arc<Agent>, headless: Option<Headless>) {
+        super::listen::run(&self.listener, &self.path, &agent, headless.as_ref());
         // Only if it is still ours (a successor may have bound it).
         if !agent.stop.load(Ordering::SeqCst) {
             let _ = std::fs::remove_file(&self.path);

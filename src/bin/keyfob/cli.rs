@@ -221,6 +221,10 @@ pub struct AgentArgs {
     /// (default: 15m, or `agent_idle` under [settings]).
     #[arg(long)]
     pub idle: Option<String>,
+    /// Give back mapped code and free memory after this long without a
+    /// request (the next request maps back what it runs).
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub trim_after: String,
     /// Tell the running agent to stop (its sessions are wiped).
     #[arg(long)]
     pub stop: bool,

@@ -251,7 +251,7 @@ pub fn env(kf: &Keyfob, args: EnvArgs) -> anyhow::Result<()> {
 
 /// `keyfob agent`: serves until stopped or idle; `--status`, `--stop`.
 pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
-    use keyfob::agent::server::{Agent, AgentServer, harden_process};
+    use keyfob::agent::server::{Agent, AgentServer, Headless, harden_process};
     use keyfob::link::client::AgentLink;
     let runtime = kf.paths.runtime_dir.clone();
     if args.status {
@@ -290,15 +290,25 @@ pub fn agent(kf: Keyfob, args: crate::cli::AgentArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    // Before anything can load a library at run time (see Trim).
+    let trim = keyfob::agent::trim::Trim::at_start();
     let idle = match args.idle.as_deref() {
         Some(text) => keyfob::model::duration::parse(text)?,
         None => keyfob::config::settings::Settings::load(&kf.paths.config_file())?.agent_idle,
     };
+    let trim_after = keyfob::model::duration::parse(&args.trim_after)?;
     harden_process();
     let server = AgentServer::bind(&runtime)?;
     let agent = std::sync::Arc::new(Agent::new(kf, None));
     keyfob::agent::lock_on::watch(agent.clone());
-    server.serve(agent, Some(idle));
+    server.serve(
+        agent,
+        Some(Headless {
+            idle,
+            trim_after,
+            trim,
+        }),
+    );
     Ok(())
 }
 
