@@ -203,13 +203,15 @@ impl Keyfob {
         Keyfob::with_book(paths, store, cli, aws_config, &book)
     }
 
-    /// [`Self::from_env`] and profile `name`, from one read of
-    /// config.toml: the `keyfob` front's whole start-up.
+    /// [`Self::from_env`] and profile `name` as config.toml has it, from
+    /// one read of the file: the `keyfob` front's whole start-up. An
+    /// identity without a profile of its name is not looked up in the
+    /// vault here (the full CLI does that): the front links no store.
     pub fn from_env_with_profile(cli: PathBuf, name: &str) -> Result<(Keyfob, Profile), AppError> {
         let paths = Paths::from_env()?;
         let book = ProfileBook::load_for(&paths.config_file(), Some(name))?;
         let kf = Keyfob::with_book(paths, None, cli, wiring::config_path(), &book)?;
-        let (profile, _) = resolve(&kf, &book, name)?;
+        let profile = with_settings(&kf, &book, name, book.get(name)?);
         Ok((kf, profile))
     }
 
@@ -517,14 +519,16 @@ fn resolve(kf: &Keyfob, book: &ProfileBook, name: &str) -> Result<(Profile, bool
         }
         Err(e) => return Err(e.into()),
     };
+    Ok((with_settings(kf, book, name, found), from_book))
+}
+
+/// `found` with the approval rule and durations `book`'s settings give.
+fn with_settings(kf: &Keyfob, book: &ProfileBook, name: &str, found: Profile) -> Profile {
     let settings = kf.settings_in(book);
-    Ok((
-        Profile {
-            approvals: settings.approval_rule(name),
-            ..found.with_defaults(settings.durations)
-        },
-        from_book,
-    ))
+    Profile {
+        approvals: settings.approval_rule(name),
+        ..found.with_defaults(settings.durations)
+    }
 }
 
 /// config.toml and the AWS config file, held locked while this lives.

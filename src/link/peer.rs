@@ -162,24 +162,35 @@ pub fn trusted_binaries(cli: &Path) -> Vec<PathBuf> {
 
 fn find_trusted_binaries(cli: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut add_with_siblings = |p: &Path| {
-        let Ok(p) = std::fs::canonicalize(p) else {
-            return;
-        };
-        if let Some(dir) = p.parent() {
-            for name in KEYFOB_BINARIES {
-                if let Ok(s) = std::fs::canonicalize(dir.join(name)) {
-                    out.push(s);
-                }
+    // `dir` is already resolved (no link in it): its entries are resolved
+    // with one stat each, not a readlink per path component (realpath).
+    let add_siblings = |dir: &Path, out: &mut Vec<PathBuf>| {
+        for name in KEYFOB_BINARIES {
+            if let Some(p) = resolved_in(dir, name) {
+                out.push(p);
             }
         }
-        out.push(p);
     };
-    if let Ok(me) = std::env::current_exe() {
-        add_with_siblings(&me);
+    // The kernel's name of this program is resolved already (unless it
+    // was deleted or replaced since it started: then it names nothing).
+    let me = std::fs::read_link("/proc/self/exe")
+        .ok()
+        .or_else(|| std::env::current_exe().ok()?.canonicalize().ok())
+        .filter(|p| !p.as_os_str().as_encoded_bytes().ends_with(b" (deleted)"));
+    if let Some(me) = &me
+        && let Some(dir) = me.parent()
+    {
+        add_siblings(dir, &mut out);
+        out.push(me.clone());
     }
-    if !cli.as_os_str().is_empty() {
-        add_with_siblings(cli);
+    if !cli.as_os_str().is_empty()
+        && let Ok(cli) = std::fs::canonicalize(cli)
+        && Some(&cli) != me.as_ref()
+    {
+        if let Some(dir) = cli.parent() {
+            add_siblings(dir, &mut out);
+        }
+        out.push(cli);
     }
     if let Some(extra) = std::env::var_os(TRUSTED_AGENT_VAR)
         && let Ok(p) = std::fs::canonicalize(extra)
@@ -189,6 +200,18 @@ fn find_trusted_binaries(cli: &Path) -> Vec<PathBuf> {
     out.sort();
     out.dedup();
     out
+}
+
+/// `dir/name` resolved, for a `dir` with no link in its path: itself if
+/// it is not a link, else where the link leads; `None` if it is not there.
+fn resolved_in(dir: &Path, name: &str) -> Option<PathBuf> {
+    let path = dir.join(name);
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    if meta.file_type().is_symlink() {
+        std::fs::canonicalize(&path).ok()
+    } else {
+        Some(path)
+    }
 }
 
 /// keyfob's binaries, found beside each other: the `keyfob` front (the
