@@ -145,17 +145,48 @@ def instructions(cmd: list[str], env: dict, out_dir: Path) -> int | None:
     return None
 
 
+# The front's parts, as callgrind names them (inclusive instructions).
+FRONT_PARTS = [
+    ("the dynamic loader: mapping libc, relocations, symbol lookups", "_dl_start"),
+    ("config.toml: settings and the profile", "keyfob::app::Keyfob::from_env_with_profile"),
+    ("the session from the kernel keyring", "keyfob::app::sessions::cached_here"),
+    ("the access log: the requester from /proc, one line appended", "keyfob::app::sessions::log_served_here"),
+    ("the JSON written", "keyfob::print"),
+]
+
+
+def parts_of(out: Path) -> dict[str, int]:
+    """Inclusive instructions of the functions in FRONT_PARTS, from a
+    callgrind output file (lines like `184,533 (23.68%)  ???:name [obj]`)."""
+    import re
+    import shutil
+    if shutil.which("callgrind_annotate") is None:
+        return {}
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(out)],
+                          capture_output=True, text=True).stdout
+    wanted = {symbol for _, symbol in FRONT_PARTS}
+    found: dict[str, int] = {}
+    for line in text.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+\([^)]*\)\s+\S*?:(\S+)\s+\[", line)
+        if m and m.group(2) in wanted:
+            found[m.group(2)] = max(found.get(m.group(2), 0), int(m.group(1).replace(",", "")))
+    return found
+
+
 def profile_warm_path(report, world, json_file: Path) -> None:
     """Where a warm call's cost goes: instructions and page faults of the
-    front, the full CLI and cat."""
+    front, the full CLI and cat, and the front's instructions by part."""
     import tempfile
     rows = []
+    parts: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, cmd in [("keyfob (front)", [str(KEYFOB), "credential-process", "work"]),
                           ("keyfob-cli (full CLI)", [str(KEYFOB_CLI), "credential-process", "work"]),
                           ("cat", ["cat", str(json_file)])]:
             faults = statistics.median(minor_faults(cmd, world.env) for _ in range(21))
             ir = instructions(cmd, world.env, Path(tmp))
+            if name.startswith("keyfob (front)") and ir:
+                parts = parts_of(max(Path(tmp).iterdir(), key=lambda p: p.stat().st_mtime))
             rows.append((name, ir, faults))
     report("Where it goes: instructions of one run (valgrind --tool=callgrind, the loader and exit "
            "included) and page faults (median of 21 runs, the kernel's count for the child):")
@@ -164,6 +195,18 @@ def profile_warm_path(report, world, json_file: Path) -> None:
     for name, ir, faults in rows:
         report(f"| {name} | {f'{ir / 1e6:.2f} M' if ir else 'no valgrind'} | {faults:.0f} |")
     report()
+    front_ir, cat_ir = rows[0][1], rows[2][1]
+    if parts and front_ir and cat_ir:
+        report(f"The floor is `cat`'s {cat_ir / 1e6:.2f} M instructions (exec, loading libc, one read and "
+               f"write, exit); the front runs {front_ir / 1e6:.2f} M, {front_ir / cat_ir:.1f}× that. "
+               "Its parts (callgrind_annotate --inclusive; the rest is the kernel's exec and exit, "
+               "std's and libc's start and end):")
+        report()
+        report("| part | instructions | share |\n|---|---|---|")
+        for label, symbol in FRONT_PARTS:
+            if symbol in parts:
+                report(f"| {label} | {parts[symbol] / 1e3:.0f} k | {parts[symbol] / front_ir:.0%} |")
+        report()
 
 
 def tpm_report(world: World, runs: int, report) -> None:

@@ -108,8 +108,31 @@ pub fn stat_of(pid: u32) -> Option<Stat> {
 /// takes: `/proc` shows sizes as 0, so no `fstat`, and one read is
 /// usually all.
 fn read_whole(mut file: std::fs::File) -> Option<Vec<u8>> {
-    let mut buf = vec![0u8; 4096];
+    // Most are a few hundred bytes: a stack buffer, copied out at its
+    // length (a heap buffer of a page would be zeroed, then wiped when
+    // freed by the zeroizing allocator, for each of a dozen files).
+    let mut first = [0u8; 2048];
     let mut len = 0;
+    loop {
+        let room = first.len() - len;
+        match file.read(&mut first[len..]) {
+            Ok(0) => return Some(first[..len].to_vec()),
+            // `/proc`'s files give all they have in one read when it
+            // fits (`stat` is made whole before it is copied, `cmdline`
+            // copied page by page to the end): a short read is the end,
+            // without one more read to say so.
+            Ok(n) if n < room => return Some(first[..len + n].to_vec()),
+            Ok(n) => {
+                len += n;
+                if len == first.len() {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    let mut buf = first.to_vec();
     loop {
         if len == buf.len() {
             if len >= MAX_READ {
@@ -122,10 +145,6 @@ fn read_whole(mut file: std::fs::File) -> Option<Vec<u8>> {
             Ok(0) => break,
             Ok(n) => {
                 len += n;
-                // `/proc`'s files give all they have in one read when it
-                // fits (`stat` is made whole before it is copied,
-                // `cmdline` copied page by page to the end): a short read
-                // is the end, without one more read to say so.
                 if n < room {
                     break;
                 }
@@ -142,17 +161,36 @@ fn read_whole(mut file: std::fs::File) -> Option<Vec<u8>> {
 /// (whose text can hold anything, so split after its last `)`): state,
 /// ppid, pgrp, session, … starttime is the 20th.
 pub fn parse_stat(stat: &str) -> Option<Stat> {
-    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let mut rest = stat.rsplit_once(')')?.1.split_ascii_whitespace();
+    let ppid = rest.nth(1)?.parse().ok()?;
+    let session = rest.nth(1)?.parse().ok()?;
+    let start_time = rest.nth(15)?.parse().ok()?;
     Some(Stat {
-        start_time: rest.get(19)?.parse().ok()?,
-        ppid: rest.get(1)?.parse().ok()?,
-        session: rest.get(3)?.parse().ok()?,
+        start_time,
+        ppid,
+        session,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `cmd` started, once its exec is complete: std's spawn returns when
+    /// the exec closed its descriptors, before the new program's
+    /// arguments are set up (a read then finds none).
+    fn started(cmd: &mut std::process::Command) -> std::process::Child {
+        let child = cmd.spawn().unwrap();
+        let begun = std::time::Instant::now();
+        while std::fs::read(format!("/proc/{}/cmdline", child.id()))
+            .unwrap()
+            .is_empty()
+        {
+            assert!(begun.elapsed() < std::time::Duration::from_secs(10));
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        child
+    }
 
     /// A name with spaces and parentheses does not shift the fields.
     #[test]
@@ -174,10 +212,7 @@ mod tests {
     /// (the pid may already be another process's).
     #[test]
     fn a_folder_outlives_its_process_but_reads_nothing_of_another() {
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .unwrap();
+        let mut child = started(std::process::Command::new("sleep").arg("30"));
         let dir = ProcDir::open(child.id()).unwrap();
         let stat = dir.stat().unwrap();
         assert_eq!(stat.ppid, std::process::id());
@@ -194,11 +229,11 @@ mod tests {
     fn long_command_lines_are_read_whole() {
         let long = "x".repeat(10_000);
         // `read` waits on the pipe: a shell builtin, so no exec.
-        let mut child = std::process::Command::new("sh")
-            .args(["-c", "read x", "sh", &long])
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = started(
+            std::process::Command::new("sh")
+                .args(["-c", "read x", "sh", &long])
+                .stdin(std::process::Stdio::piped()),
+        );
         let args = ProcDir::open(child.id()).unwrap().args();
         let _ = child.kill();
         let _ = child.wait();
