@@ -179,6 +179,7 @@ def profile_warm_path(report, world, json_file: Path) -> None:
     import tempfile
     rows = []
     parts: dict[str, int] = {}
+    cli_loader = None
     with tempfile.TemporaryDirectory() as tmp:
         for name, cmd in [("keyfob (front)", [str(KEYFOB), "credential-process", "work"]),
                           ("keyfob-cli (full CLI)", [str(KEYFOB_CLI), "credential-process", "work"]),
@@ -187,6 +188,8 @@ def profile_warm_path(report, world, json_file: Path) -> None:
             ir = instructions(cmd, world.env, Path(tmp))
             if name.startswith("keyfob (front)") and ir:
                 parts = parts_of(max(Path(tmp).iterdir(), key=lambda p: p.stat().st_mtime))
+            if name.startswith("keyfob-cli") and ir:
+                cli_loader = parts_of(max(Path(tmp).iterdir(), key=lambda p: p.stat().st_mtime)).get("_dl_start")
             rows.append((name, ir, faults))
     report("Where it goes: instructions of one run (valgrind --tool=callgrind, the loader and exit "
            "included) and page faults (median of 21 runs, the kernel's count for the child):")
@@ -206,6 +209,13 @@ def profile_warm_path(report, world, json_file: Path) -> None:
         for label, symbol in FRONT_PARTS:
             if symbol in parts:
                 report(f"| {label} | {parts[symbol] / 1e3:.0f} k | {parts[symbol] / front_ir:.0%} |")
+        report()
+    cli_ir = rows[1][1]
+    if cli_loader and cli_ir:
+        report(f"The full CLI spends {cli_loader / 1e6:.2f} M of its {cli_ir / 1e6:.2f} M instructions "
+               f"({cli_loader / cli_ir:.0%}) in the dynamic loader before `main`: it links tpm2-tss and, "
+               "through it, OpenSSL's libcrypto, whose own relocations and symbol lookups are done at every "
+               "start. A cold call (the front hands over to it) pays that once.")
         report()
 
 
