@@ -65,7 +65,7 @@ pub enum SsoError {
     #[error("the sign-in code expired before it was approved — sign in again")]
     Expired,
     /// The person refused the sign-in in the browser.
-    #[error("the sign-in was refused in the browser")]
+    #[error("the sign-in was refused in the browser; nothing was stored")]
     Denied,
     /// The person cancelled the sign-in in keyfob before approving it.
     #[error("the sign-in was cancelled")]

@@ -295,7 +295,7 @@ mod tests {
             Duration::from_secs(10),
         );
         match got {
-            Err(SsoError::BrowserRefused { error }) => assert_eq!(error, "bad???2J"),
+            Err(SsoError::BrowserRefused { error }) => assert_eq!(error, "bad??2J"),
             other => panic!("{other:?}"),
         }
     }

@@ -222,10 +222,10 @@ mod tests {
     #[test]
     fn the_s256_challenge_is_rfc_7636s_example() {
         // RFC 7636 Appendix B.
-        let verifier = PkceVerifier::new("dBjftJeZ4CVP-mJ92K1R_KzByMjqQRcpCh1bcuhHvUaU".into());
+        let verifier = PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into());
         assert_eq!(
             challenge_s256(&verifier),
-            "E9Melhoa2OwvFrEMTJguCQaoWrjs7Bat8fQgdx6UqpM"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 

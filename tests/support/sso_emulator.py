@@ -229,7 +229,9 @@ state). Instances are keyed by start URL: give each test its own.
        "authorization_code": 0, "refresh_token": 0}, "pending": [{"user_code", "client_name",
        "expires_in", "interval"}], "users": {"alice": {"sessions": 1,
        "access_tokens": 1, "refresh_tokens": 1}}, "throttles": {...},
-       "role_credentials": N}   (active counts; no token or secret)
+       "role_credentials": N, "clients": [{"grant_types", "redirect_uris",
+       "issuer_url"}]}   (active counts; the client registrations that started
+       a sign-in here, in order; no token or secret)
   GET  /keyfob-test/sso/issued-secrets?start_url=URL -> {"secrets": [...]}: every
        client secret, device code, access token, refresh token, role secret
        key and session token issued for the instance, for leak scans of files
@@ -397,6 +399,7 @@ class Instance:
     throttles: Counter = field(default_factory=Counter)
     role_credentials: int = 0
     issued: list[str] = field(default_factory=list)  # secrets, for /issued-secrets
+    clients: list[str] = field(default_factory=list)  # client IDs that signed in here, in order
     # Identity Center instance id stand-in, for role names and SAML provider names
     hex_seed: str = ""
 
@@ -547,6 +550,10 @@ class Emulator:
             self.global_throttles[label] -= 1
             return True
         return False
+
+    def used_by(self, instance: Instance, client: Client) -> None:
+        if client.client_id not in instance.clients:
+            instance.clients.append(client.client_id)
 
     def issue(self, instance: Instance | None, *values: str) -> None:
         if instance is not None:
@@ -707,6 +714,7 @@ def start_device_authorization(emu: Emulator, request: Request, instance: Instan
         interval=settings["interval"],
     )
     emu.device_codes[auth.device_code] = auth
+    emu.used_by(instance, client)
     emu.issue(instance, client.secret, auth.device_code)
     verification = f"https://device.sso.{instance.region}.amazonaws.com/"
     return {
@@ -925,6 +933,7 @@ def authorize(emu: Emulator, request: Request) -> Response:
         expires_at=emu.now() + instance.settings["auth_code_ttl"],
     )
     emu.auth_codes[code.code] = code
+    emu.used_by(instance, client)
     emu.issue(instance, code.code)
     params = {"code": code.code}
     if state is not None:
@@ -1522,6 +1531,11 @@ def t_status(emu: Emulator, query: dict) -> dict:
         "users": users,
         "throttles": {k: v for k, v in instance.throttles.items() if v},
         "role_credentials": instance.role_credentials,
+        "clients": [
+            {"grant_types": c.grant_types, "redirect_uris": c.redirect_uris, "issuer_url": c.issuer_url}
+            for c in (emu.clients.get(i) for i in instance.clients)
+            if c is not None
+        ],
     }
 
 

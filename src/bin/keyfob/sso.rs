@@ -193,10 +193,12 @@ impl Terminal {
 
 impl SignInHost for Terminal {
     /// The browser sign-in unless asked for the code, or where no browser
-    /// can open (no display, no `$BROWSER`: an SSH session) and none was
-    /// asked for.
+    /// can run on this machine (no display, no `$BROWSER`: an SSH session),
+    /// since only a browser here reaches the loopback. `--no-browser` alone
+    /// keeps the browser sign-in where one can run: the URL is printed,
+    /// not opened.
     fn browser_sign_in(&self) -> bool {
-        !self.use_device_code && (self.no_browser || keyfob::platform::browser::available())
+        !self.use_device_code && keyfob::platform::browser::available()
     }
 
     fn open_sign_in_page(&self, page: &SignInPage<'_>) -> bool {
