@@ -20,7 +20,12 @@ const BROWSER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/sso_br
 
 /// `keyfob ARGS` with the stand-in browser in `mode` (see sso_browser.py).
 fn with_browser(env: &Env, mode: &str, args: &[&str]) -> Run {
+    with_browser_env(env, mode, &[], args)
+}
+
+fn with_browser_env(env: &Env, mode: &str, envs: &[(&str, &str)], args: &[&str]) -> Run {
     let mut cmd = env.keyfob();
+    cmd.envs(envs.iter().copied());
     cmd.env("BROWSER", BROWSER)
         .env("KEYFOB_TEST_BROWSER_MODE", mode)
         .env("KEYFOB_TEST_BROWSER_LOG", env.home().join("browser.log"));
@@ -91,9 +96,9 @@ fn browser_grants() -> serde_json::Value {
 /// brought back to 127.0.0.1 on an ephemeral port and redeemed. The
 /// access token lives 1 s, so the sync refreshes it with the browser
 /// registration's refresh token; credential_process and the AWS CLI 2.38
-/// get role credentials; no issued secret (the authorization code
-/// included) reaches a file, the keyring in the clear or the output; a
-/// second sign-in uses the same registration.
+/// get role credentials; no issued secret (the authorization code and the
+/// verifier included) reaches a file, the keyring in the clear or the
+/// output, at trace level; a second sign-in uses the same registration.
 #[test]
 fn browser_sign_in_then_credential_process_refresh_and_reuse() {
     let env = Env::new();
@@ -103,7 +108,14 @@ fn browser_sign_in_then_credential_process_refresh_and_reuse() {
         serde_json::json!({"browser_user": "alice", "access_token_ttl": 1}),
     );
     let pin = format!("{PIN}\n");
-    let added = with_browser(&env, "follow", &add_args(&inst, &[])).ok();
+    // At trace level: the leak scan below reads its output too.
+    let added = with_browser_env(
+        &env,
+        "follow",
+        &[("KEYFOB_LOG", "trace")],
+        &add_args(&inst, &[]),
+    )
+    .ok();
     assert!(
         added.stderr.contains("open this page in a browser"),
         "{}",
@@ -133,8 +145,16 @@ fn browser_sign_in_then_credential_process_refresh_and_reuse() {
     assert_eq!(redirect["path"], "/oauth/callback");
     assert_eq!(redirect["params"], serde_json::json!(["code", "state"]));
     assert_eq!(visit["status"], 200, "{visit}");
-    assert!(visit["page"].as_str().unwrap().contains("keyfob got the sign-in"));
-    assert!(authorize["state"].as_str().unwrap().len() >= 22, "{authorize}");
+    assert!(
+        visit["page"]
+            .as_str()
+            .unwrap()
+            .contains("keyfob got the sign-in")
+    );
+    assert!(
+        authorize["state"].as_str().unwrap().len() >= 22,
+        "{authorize}"
+    );
 
     env.run(&["sso", "sync", "corp", "--pin-stdin"], &pin).ok();
     env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &pin)
@@ -152,14 +172,21 @@ fn browser_sign_in_then_credential_process_refresh_and_reuse() {
         "acct-0-Admin",
     ]));
     assert_sso_arn(&arn, "111100000000", "Admin");
-    assert_no_secret_leaked(&env, &inst.start_url, &format!("{}{}", added.stderr, added.stdout));
+    assert_no_secret_leaked(
+        &env,
+        &inst.start_url,
+        &format!("{}{}", added.stderr, added.stdout),
+    );
 
     // Signed in again: the same registration, a new state.
     with_browser(&env, "follow", &["sso", "login", "corp", "--pin-stdin"]).ok();
     assert_eq!(grants(&env, &inst.start_url).0, 2);
     assert_eq!(registrations(&env, &inst.start_url).len(), 1);
     let both = visits(&env, 2);
-    assert_eq!(both[0]["authorize"]["client_id"], both[1]["authorize"]["client_id"]);
+    assert_eq!(
+        both[0]["authorize"]["client_id"],
+        both[1]["authorize"]["client_id"]
+    );
     assert_ne!(both[0]["authorize"]["state"], both[1]["authorize"]["state"]);
     env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &pin)
         .ok();
@@ -241,7 +268,10 @@ fn a_wrong_state_on_the_loopback_is_refused_and_nothing_is_stored() {
     );
     let visit = &visits(&env, 1)[0];
     assert_eq!(visit["status"], 400, "{visit}");
-    assert!(visit["page"].as_str().unwrap().contains("refused"), "{visit}");
+    assert!(
+        visit["page"].as_str().unwrap().contains("refused"),
+        "{visit}"
+    );
     assert_eq!(grants(&env, &inst.start_url), (0, 0, 0));
     assert!(list_json(&env).is_empty());
 }

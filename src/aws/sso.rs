@@ -82,7 +82,9 @@ pub enum SsoError {
     )]
     BrowserTimedOut { secs: u64 },
     /// The browser came back with an OAuth error other than a refusal.
-    #[error("Identity Center did not approve the sign-in in the browser ({error}); nothing was stored")]
+    #[error(
+        "Identity Center did not approve the sign-in in the browser ({error}); nothing was stored"
+    )]
     BrowserRefused { error: String },
     /// The loopback listener failed (no port, a socket error).
     #[error(
@@ -182,9 +184,7 @@ impl ClientRegistration {
     /// Whether the browser sign-in may use it (it registered the
     /// authorization code grant).
     pub fn allows_browser_sign_in(&self) -> bool {
-        self.grant_types
-            .iter()
-            .any(|g| g == AUTH_CODE_GRANT)
+        self.grant_types.iter().any(|g| g == AUTH_CODE_GRANT)
     }
 
     /// Whether the device code sign-in may use it.

@@ -47,7 +47,10 @@ impl Loopback {
     pub fn bind() -> Result<Loopback, SsoError> {
         let listener =
             TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| loopback_error(&e))?;
-        let port = listener.local_addr().map_err(|e| loopback_error(&e))?.port();
+        let port = listener
+            .local_addr()
+            .map_err(|e| loopback_error(&e))?
+            .port();
         listener
             .set_nonblocking(true)
             .map_err(|e| loopback_error(&e))?;
@@ -101,16 +104,25 @@ fn loopback_error(e: &std::io::Error) -> SsoError {
 fn answer(mut stream: TcpStream, state: &str) -> Option<Result<AuthCode, SsoError>> {
     // The accepted socket may inherit non-blocking mode; one request is
     // read with a timeout instead.
-    if stream.set_nonblocking(false).is_err() || stream.set_read_timeout(Some(READ_TIMEOUT)).is_err()
+    if stream.set_nonblocking(false).is_err()
+        || stream.set_read_timeout(Some(READ_TIMEOUT)).is_err()
     {
         return None;
     }
     let Some(target) = request_target(&mut stream) else {
-        reply(&mut stream, "400 Bad Request", "This is not a request keyfob understands.");
+        reply(
+            &mut stream,
+            "400 Bad Request",
+            "This is not a request keyfob understands.",
+        );
         return None;
     };
     let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
-        reply(&mut stream, "400 Bad Request", "This is not a request keyfob understands.");
+        reply(
+            &mut stream,
+            "400 Bad Request",
+            "This is not a request keyfob understands.",
+        );
         return None;
     };
     if url.path() != CALLBACK_PATH {
@@ -160,7 +172,11 @@ fn answer(mut stream: TcpStream, state: &str) -> Option<Result<AuthCode, SsoErro
             Ok(code)
         }
         (None, None) => {
-            reply(&mut stream, "400 Bad Request", "This answer carries no sign-in.");
+            reply(
+                &mut stream,
+                "400 Bad Request",
+                "This answer carries no sign-in.",
+            );
             Err(SsoError::BrowserRefused {
                 error: "no code".into(),
             })

@@ -233,7 +233,8 @@ state). Instances are keyed by start URL: give each test its own.
        "issuer_url"}]}   (active counts; the client registrations that started
        a sign-in here, in order; no token or secret)
   GET  /keyfob-test/sso/issued-secrets?start_url=URL -> {"secrets": [...]}: every
-       client secret, device code, access token, refresh token, role secret
+       client secret, device code, authorization code, redeemed PKCE code
+       verifier, access token, refresh token, role secret
        key and session token issued for the instance, for leak scans of files
        and logs. The only endpoint that returns secrets; never log its answer.
 The launcher's POST /keyfob-test/clock ages device codes, tokens, client
@@ -979,6 +980,7 @@ def _redeem_code(
     )
     emu.sessions[signin.session_id] = signin
     auth.session_id = signin.session_id
+    emu.issue(instance, verifier)  # the client's secret: leak scans look for it too
     instance.grants["authorization_code"] += 1
     return _tokens(emu, instance, signin, client, _may_refresh(client, instance))
 
