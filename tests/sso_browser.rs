@@ -295,3 +295,39 @@ fn a_refusal_in_the_browser_is_a_clear_error() {
     assert_eq!(grants(&env, &inst.start_url), (0, 0, 0));
     assert!(list_json(&env).is_empty());
 }
+
+/// Where no browser opens (`$BROWSER` names no program, and no desktop
+/// opener is on PATH), the sign-in says so and falls back to the device
+/// code by itself, which the person approves; it works.
+#[test]
+fn no_browser_opens_so_the_device_code_is_used() {
+    let env = Env::new();
+    let inst = configure(env.moto, 1, serde_json::json!({"browser_user": "alice"}));
+    // PATH with setsid only: no xdg-open, gio or the like.
+    let bin = env.home().join("only-setsid");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink("/usr/bin/setsid", bin.join("setsid")).unwrap();
+    let path = bin.display().to_string();
+    let (run, code) = run_signing_in(
+        &env,
+        &[("BROWSER", "/nonexistent/browser"), ("PATH", &path)],
+        &add_args(&inst, &[]),
+        &format!("{PIN}\n"),
+        &inst.start_url,
+        true,
+    );
+    let run = run.ok();
+    assert!(
+        run.stderr.contains("could not open a browser")
+            && run.stderr.contains("/nonexistent/browser"),
+        "{}",
+        run.stderr
+    );
+    assert!(code.is_some(), "no device code shown: {}", run.stderr);
+    assert_eq!(grants(&env, &inst.start_url), (0, 1, 0));
+    assert_eq!(
+        registrations(&env, &inst.start_url),
+        vec![serde_json::Value::Null]
+    );
+    assert_eq!(list_json(&env).len(), 1);
+}
