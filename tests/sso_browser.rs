@@ -331,3 +331,22 @@ fn no_browser_opens_so_the_device_code_is_used() {
     );
     assert_eq!(list_json(&env).len(), 1);
 }
+
+/// Another local user who read the authorize URL (state and port) from
+/// the browser's command line in /proc, and delivers the redirect first,
+/// gets a 403; the sign-in goes on and the person's browser completes it.
+#[test]
+fn another_users_connection_to_the_loopback_is_refused() {
+    let env = Env::new();
+    let inst = configure(env.moto, 1, serde_json::json!({"browser_user": "alice"}));
+    with_browser(&env, "other-user-first", &add_args(&inst, &[])).ok();
+    let visit = &visits(&env, 1)[0];
+    if rustix::process::geteuid().is_root() {
+        assert_eq!(visit["intruder"], "403", "{visit}");
+    } else {
+        eprintln!("not root: no other user to try the loopback with");
+    }
+    assert_eq!(visit["status"], 200, "{visit}");
+    assert_eq!(grants(&env, &inst.start_url), (1, 0, 0));
+    assert_eq!(list_json(&env).len(), 1);
+}

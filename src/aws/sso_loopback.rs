@@ -7,8 +7,9 @@
 //! another state is refused (the browser sees a 400 page) and ends the
 //! sign-in without redeeming anything, since only a page that did not
 //! come from this sign-in's authorize URL sends one. Other paths (a
-//! browser's `/favicon.ico`) get a 404 and the wait goes on, up to a
-//! deadline and while the face has not cancelled.
+//! browser's `/favicon.ico`) get a 404, and another user's connections a
+//! 403 ([`crate::platform::loopback`]); the wait goes on, up to a deadline
+//! and while the face has not cancelled.
 //!
 //! Written on `std::net` rather than hyper: it reads one request head
 //! (capped at [`MAX_HEAD`]) and needs only its request line; the query is
@@ -107,6 +108,14 @@ fn answer(mut stream: TcpStream, state: &str) -> Option<Result<AuthCode, SsoErro
     if stream.set_nonblocking(false).is_err()
         || stream.set_read_timeout(Some(READ_TIMEOUT)).is_err()
     {
+        return None;
+    }
+    // Another local user's program (it may read the authorize URL, with
+    // the state and the port, from the browser's command line in /proc):
+    // refused, and the sign-in goes on waiting for the person's browser.
+    if !crate::platform::loopback::peer_is_this_user(&stream) {
+        tracing::warn!("refused a connection to the sign-in redirect from another user");
+        reply(&mut stream, "403 Forbidden", "Not yours.");
         return None;
     }
     let Some(target) = request_target(&mut stream) else {

@@ -6,6 +6,7 @@ pub mod bound;
 pub mod browser;
 pub mod crypto;
 pub mod fsutil;
+pub mod loopback;
 pub mod paths;
 pub mod prompt;
 pub mod store;

@@ -15,6 +15,10 @@ command to exit before it serves its loopback, and the child ends by itself
 KEYFOB_TEST_BROWSER_MODE:
   follow       (default) deliver the redirect as it is
   wrong-state  deliver it with another state value (a hostile page)
+  other-user-first  another local user (nobody, through runuser; only when
+               this runs as root) delivers it first, as one who read the
+               URL from /proc could; then it is delivered as it is. The
+               log's "intruder" is the status that user got (null: not root)
   ignore       open nothing (a browser that never comes back)
 KEYFOB_TEST_BROWSER_LOG, if set: a file that gets one JSON line per URL
   opened: {"mode", "authorize": {query parameters but code_challenge},
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -68,6 +73,21 @@ def visit(url: str, mode: str) -> dict:
     if mode == "wrong-state":
         params = [(k, "hostile-" + v if k == "state" else v) for k, v in params]
         location = urlunsplit(target._replace(query=urlencode(params)))
+    if mode == "other-user-first":
+        record["intruder"] = None
+        if os.geteuid() == 0:
+            fetch = (
+                "import sys, urllib.request, urllib.error\n"
+                "try:\n"
+                "    print(urllib.request.urlopen(sys.argv[1], timeout=10).status)\n"
+                "except urllib.error.HTTPError as e:\n"
+                "    print(e.code)\n"
+            )
+            p = subprocess.run(
+                ["runuser", "-u", "nobody", "--", "/usr/bin/python3", "-c", fetch, location],
+                capture_output=True, text=True, timeout=30,
+            )
+            record["intruder"] = p.stdout.strip() or p.stderr.strip()[-200:]
     try:
         with urllib.request.urlopen(location, timeout=20) as resp:
             record["status"] = resp.status
