@@ -33,7 +33,7 @@ fn post(moto: &Moto, path: &str, body: &serde_json::Value) -> (u16, serde_json::
 }
 
 #[track_caller]
-fn post_ok(moto: &Moto, path: &str, body: serde_json::Value) -> serde_json::Value {
+pub fn post_ok(moto: &Moto, path: &str, body: serde_json::Value) -> serde_json::Value {
     let (status, answer) = post(moto, path, &body);
     assert_eq!(status, 200, "POST {path}: {answer}");
     answer
@@ -300,12 +300,12 @@ fn lists_150_accounts_through_throttled_pages() {
 // `keyfob sso …` on the command line
 // ---------------------------------------------------------------------------
 
-const PIN: &str = "sso-pin-1234";
+pub const PIN: &str = "sso-pin-1234";
 
 /// Runs `keyfob ARGS` with `stdin`, reading the user code it prints on
 /// stderr and approving it as alice (the person clicking "Allow") unless
 /// `approve` is false. Returns the run and the code it showed.
-fn run_signing_in(
+pub fn run_signing_in(
     env: &Env,
     envs: &[(&str, &str)],
     args: &[&str],
@@ -374,7 +374,7 @@ fn issued_secrets(moto: &Moto, start_url: &str) -> Vec<String> {
 /// file of the world (~/.aws/sso/cache included) or in the Secret Service
 /// in the clear.
 #[track_caller]
-fn assert_no_secret_leaked(env: &Env, start_url: &str, also: &str) {
+pub fn assert_no_secret_leaked(env: &Env, start_url: &str, also: &str) {
     let secrets = issued_secrets(env.moto, start_url);
     assert!(!secrets.is_empty());
     let dump = env.keyring_dump();
@@ -389,7 +389,7 @@ fn assert_no_secret_leaked(env: &Env, start_url: &str, also: &str) {
     assert!(!env.home().join(".aws/sso/cache").exists());
 }
 
-fn list_json(env: &Env) -> Vec<serde_json::Value> {
+pub fn list_json(env: &Env) -> Vec<serde_json::Value> {
     serde_json::from_str(&env.run(&["list", "--json"], "").ok().stdout).unwrap()
 }
 
@@ -762,7 +762,7 @@ fn sso_sync_refuses_bad_templates() {
 // ---------------------------------------------------------------------------
 
 #[track_caller]
-fn assert_sso_arn(arn: &str, account: &str, role: &str) {
+pub fn assert_sso_arn(arn: &str, account: &str, role: &str) {
     let prefix = format!("arn:aws:sts::{account}:assumed-role/AWSReservedSSO_{role}_");
     assert!(arn.starts_with(&prefix) && arn.ends_with("/alice"), "{arn}");
 }

@@ -18,6 +18,7 @@ mod prompt;
 mod properties;
 mod sessions;
 mod sso;
+mod sso_browser;
 mod thirdparty;
 mod tpm;
 mod trust;

@@ -701,6 +701,18 @@ impl Env {
         self.run_program("/usr/bin/aws", &all)
     }
 
+    /// The current AWS CLI v2 (2.38, which scripts/deps unpacks into
+    /// target/awscli-v2; `KEYFOB_TEST_AWS_CLI_V2` names another): it
+    /// honours AWS_ENDPOINT_URL.
+    pub fn aws_v2_current(&self, args: &[&str]) -> Run {
+        let cli = std::env::var("KEYFOB_TEST_AWS_CLI_V2").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/target/awscli-v2/dist/aws").to_owned()
+        });
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend_from_slice(&["--output", "json"]);
+        self.run_program(&cli, &all)
+    }
+
     /// The AWS CLI v1 (PyPI), which honours AWS_ENDPOINT_URL.
     pub fn aws_v1(&self, args: &[&str]) -> Run {
         let mut all: Vec<&str> = args.to_vec();

@@ -418,15 +418,7 @@ fn answer(mut stream: TcpStream, nonce: &str, url: &str) -> bool {
     // Only this user's programs: the address is on the browser's command
     // line, which every local user can read in /proc, and the first to
     // fetch it would win the sign-in.
-    #[cfg(target_os = "linux")]
-    let owner = match (stream.local_addr(), stream.peer_addr()) {
-        (Ok(local), Ok(peer)) => loopback_owner(local, peer),
-        _ => None,
-    };
-    // Without /proc/net/tcp (macOS, untested here) the owner cannot be
-    // told: the nonce alone guards the redirect, as before.
-    #[cfg(not(target_os = "linux"))]
-    let owner = Some(rustix::process::getuid().as_raw());
+    let owner = crate::platform::loopback::peer_owner(&stream);
     if owner != Some(rustix::process::getuid().as_raw()) {
         tracing::warn!(
             ?owner,
@@ -457,57 +449,9 @@ fn answer(mut stream: TcpStream, nonce: &str, url: &str) -> bool {
     ours
 }
 
-/// The uid owning the other end of a loopback TCP connection: the entry
-/// of `/proc/net/tcp` (or `tcp6`) whose local address is the peer's and
-/// whose remote address is ours. `None` when it cannot be told.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-fn loopback_owner(ours: std::net::SocketAddr, peer: std::net::SocketAddr) -> Option<u32> {
-    fn hex(addr: std::net::SocketAddr) -> String {
-        match addr {
-            // The kernel prints the address as the u32 in host order.
-            std::net::SocketAddr::V4(a) => format!(
-                "{:08X}:{:04X}",
-                u32::from_ne_bytes(a.ip().octets()),
-                a.port()
-            ),
-            std::net::SocketAddr::V6(a) => {
-                let o = a.ip().octets();
-                let words: String = o
-                    .chunks(4)
-                    .map(|w| format!("{:08X}", u32::from_ne_bytes([w[0], w[1], w[2], w[3]])))
-                    .collect();
-                format!("{words}:{:04X}", a.port())
-            }
-        }
-    }
-    let (theirs, mine) = (hex(peer), hex(ours));
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = std::fs::read_to_string(table) else {
-            continue;
-        };
-        for line in text.lines().skip(1) {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            if cols.len() > 7 && cols[1] == theirs && cols[2] == mine {
-                return cols[7].parse().ok();
-            }
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_loopback_connection_is_known_to_be_this_users() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (server, _) = listener.accept().unwrap();
-        let owner = loopback_owner(server.local_addr().unwrap(), server.peer_addr().unwrap());
-        assert_eq!(owner, Some(rustix::process::getuid().as_raw()));
-        drop(client);
-    }
 
     #[test]
     fn destinations_are_console_urls_of_the_partition() {

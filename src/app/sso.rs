@@ -1,18 +1,24 @@
-//! Identity Center flows: add an identity (the device sign-in, then the
-//! sign-in sealed under a new PIN), sign in again, remove.
+//! Identity Center flows: add an identity (a sign-in, then the sign-in
+//! sealed under a new PIN), sign in again, remove.
 //!
-//! The person approves the sign-in in a browser; what differs between the
-//! faces (printing the code and opening the browser on a terminal, a
-//! countdown in the app) is [`SignInHost`]. Nothing is written before the
-//! sign-in is approved: a code that expires, a refusal or a wrong field
-//! leaves the vault as it was.
+//! The person approves the sign-in in a browser, in one of two ways, as
+//! the AWS CLI v2 does: the browser sign-in (authorization code with PKCE,
+//! the code brought back to a loopback listener: [`crate::aws::sso_pkce`])
+//! where the face can open a browser on this machine, else the device code
+//! (a code to compare, approved on any device). What differs between the
+//! faces (printing and opening the browser on a terminal, a countdown in
+//! the app, which of the two) is [`SignInHost`]. Nothing is written before
+//! the sign-in is approved: a code that expires, a refusal or a wrong
+//! field leaves the vault as it was.
 
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
 use super::{AppError, Confirm, Keyfob, Question};
-use crate::aws::sso::{self, ClientRegistration, Instance, SsoError};
+use crate::aws::sso::{self, ClientRegistration, Instance, SsoError, Tokens};
+use crate::aws::sso_loopback::{BROWSER_WAIT, Loopback};
+use crate::aws::sso_pkce::{self, Pkce};
 use crate::config::sso::{NewSso, SsoIdentity, SsoSecrets};
 use crate::model::identity::TpmChoice;
 use crate::model::identity::check_pin;
@@ -21,6 +27,20 @@ use crate::vault::{Sealed, SsoKey};
 
 /// What the face shows while the person approves a sign-in.
 pub trait SignInHost {
+    /// Whether to sign in through the browser (the default of the AWS CLI
+    /// v2): a face that can open a browser on this machine, unless the
+    /// person asked for the device code (`--use-device-code`). False: the
+    /// device code.
+    fn browser_sign_in(&self) -> bool {
+        false
+    }
+    /// The browser sign-in: show `page.url` and open it in a browser
+    /// (unless told not to). False when no browser could be opened: keyfob
+    /// then signs in with the device code instead.
+    fn open_sign_in_page(&self, page: &SignInPage<'_>) -> bool {
+        let _ = page;
+        false
+    }
     /// Where to approve and the code to compare; called once per sign-in,
     /// before keyfob starts polling.
     fn show_code(&self, code: &DeviceCode<'_>);
@@ -32,6 +52,20 @@ pub trait SignInHost {
     fn cancelled(&self) -> bool {
         false
     }
+}
+
+/// The browser sign-in's page, as the person sees it (no secret: the
+/// URL holds the PKCE challenge, a hash, never the verifier).
+#[derive(Debug)]
+pub struct SignInPage<'a> {
+    pub identity: &'a str,
+    /// Identity Center's authorize page for this sign-in.
+    pub url: &'a str,
+    /// How long keyfob waits for the browser to come back.
+    pub expires_in: Duration,
+    /// Whether a face may open the URL by itself
+    /// ([`verification_url_openable`]); else it only shows it.
+    pub openable: bool,
 }
 
 /// The device code as the person sees it (no secret: the device code
@@ -116,12 +150,11 @@ pub fn add_sso_identity(
     check_new_sso(kf, new)?;
     // A TPM that is required but absent is said before any sign-in.
     drop(kf.vault()?.tpm_for(bind.0)?);
-    let client = sso::register_client(&new.endpoints, &new.scopes).map_err(sso_error)?;
     let instance = Instance {
         start_url: &new.start_url,
         endpoints: &new.endpoints,
     };
-    let secrets = sign_in(new.name.as_str(), instance, client, host)?;
+    let secrets = sign_in(new.name.as_str(), instance, &new.scopes, None, host)?;
     let vault = kf.vault()?;
     let first = super::approvals::new_setup(&vault);
     let added = vault.sso_add_bound(new, pin, &secrets, bind.0, bind.1)?;
@@ -140,22 +173,101 @@ pub fn sso_login(
 ) -> Result<SsoIdentity, AppError> {
     let vault = kf.vault()?;
     let (identity, old, key) = vault.sso_unseal_keeping_key(name, pin)?;
-    let client = if old.client.expires_at > OffsetDateTime::now_utc() + CLIENT_MARGIN {
-        old.client
-    } else {
-        sso::register_client(&identity.endpoints(), &identity.scopes).map_err(sso_error)?
-    };
     let endpoints = identity.endpoints();
     let instance = Instance {
         start_url: &identity.start_url,
         endpoints: &endpoints,
     };
-    let secrets = sign_in(identity.name.as_str(), instance, client, host)?;
+    let secrets = sign_in(
+        identity.name.as_str(),
+        instance,
+        &identity.scopes,
+        Some(old.client),
+        host,
+    )?;
     Ok(vault.sso_reseal(name, &key, &secrets, true)?)
 }
 
-/// The device authorization grant: start it, show the code, poll.
+/// Whether a stored registration serves a sign-in: it has at least
+/// [`CLIENT_MARGIN`] left and registered the grant the sign-in uses (a
+/// registration made for the device code cannot redeem an authorization
+/// code, nor the other way round).
+fn reusable(client: &ClientRegistration, browser: bool) -> bool {
+    client.expires_at > OffsetDateTime::now_utc() + CLIENT_MARGIN
+        && if browser {
+            client.allows_browser_sign_in()
+        } else {
+            client.allows_device_code()
+        }
+}
+
+/// A sign-in: the browser sign-in where the face runs it, else (or when no
+/// browser opened) the device code; `old`, the registration a previous
+/// sign-in left, is used again where [`reusable`].
 fn sign_in(
+    name: &str,
+    instance: Instance<'_>,
+    scopes: &[String],
+    old: Option<ClientRegistration>,
+    host: &dyn SignInHost,
+) -> Result<SsoSecrets, AppError> {
+    let mut old = old;
+    if host.browser_sign_in() {
+        let client = match old.take() {
+            Some(c) if reusable(&c, true) => c,
+            other => {
+                old = other;
+                sso_pkce::register_client(instance.endpoints, scopes, instance.start_url)
+                    .map_err(sso_error)?
+            }
+        };
+        if let Some(tokens) = browser_sign_in(name, instance, &client, host)? {
+            return Ok(SsoSecrets::new(client, tokens));
+        }
+    }
+    let client = match old {
+        Some(c) if reusable(&c, false) => c,
+        _ => sso::register_client(instance.endpoints, scopes).map_err(sso_error)?,
+    };
+    device_sign_in(name, instance, client, host)
+}
+
+/// The authorization code grant with PKCE: listen on the loopback, open
+/// the authorize page, wait for the browser to bring the code back (with
+/// this sign-in's state), redeem it with the verifier. `None` when the
+/// face could not open a browser.
+fn browser_sign_in(
+    name: &str,
+    instance: Instance<'_>,
+    client: &ClientRegistration,
+    host: &dyn SignInHost,
+) -> Result<Option<Tokens>, AppError> {
+    let loopback = Loopback::bind().map_err(sso_error)?;
+    let redirect_uri = loopback.redirect_uri();
+    let pkce = Pkce::new().map_err(sso_error)?;
+    let state = sso_pkce::new_state().map_err(sso_error)?;
+    let url = sso_pkce::authorize_url(instance.endpoints, client, &redirect_uri, &state, &pkce)
+        .map_err(sso_error)?;
+    let page = SignInPage {
+        identity: name,
+        url: &url,
+        expires_in: BROWSER_WAIT,
+        openable: verification_url_openable(&url, instance.endpoints, instance.start_url),
+    };
+    if !host.open_sign_in_page(&page) {
+        return Ok(None);
+    }
+    let code = loopback
+        .wait(&state, BROWSER_WAIT, &|| host.cancelled())
+        .map_err(sso_error)?;
+    let tokens = sso_pkce::create_token(instance.endpoints, client, &code, &redirect_uri, &pkce)
+        .map_err(sso_error)?;
+    tracing::info!(identity = %name, "Identity Center browser sign-in approved");
+    Ok(Some(tokens))
+}
+
+/// The device authorization grant: start it, show the code, poll.
+fn device_sign_in(
     name: &str,
     instance: Instance<'_>,
     client: ClientRegistration,

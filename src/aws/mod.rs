@@ -11,6 +11,8 @@
 pub mod config_file;
 pub mod iam;
 pub mod sso;
+pub mod sso_loopback;
+pub mod sso_pkce;
 pub mod sts;
 pub mod wiring;
 

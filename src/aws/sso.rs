@@ -1,6 +1,7 @@
 //! IAM Identity Center: the SSO OIDC API (client registration, the OAuth
-//! device authorization grant of RFC 8628, the refresh-token grant) and the
-//! SSO portal API (accounts, roles, role credentials, logout).
+//! device authorization grant of RFC 8628, the refresh-token grant; the
+//! browser sign-in's grant is [`super::sso_pkce`]) and the SSO portal API
+//! (accounts, roles, role credentials, logout).
 //!
 //! Both services are unsigned (`"authtype": "none"` in their models): the
 //! OIDC calls carry the client secret or device code in the body, the portal
@@ -33,6 +34,8 @@ use crate::model::session::Session;
 /// The OAuth grant types, as the SSO OIDC API spells them.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 pub const REFRESH_TOKEN_GRANT: &str = "refresh_token";
+/// The browser sign-in's grant ([`super::sso_pkce`]).
+pub const AUTH_CODE_GRANT: &str = "authorization_code";
 
 /// The scope the AWS CLI registers with for an `sso-session`: with a scope,
 /// the registration gets refresh tokens.
@@ -62,11 +65,32 @@ pub enum SsoError {
     #[error("the sign-in code expired before it was approved — sign in again")]
     Expired,
     /// The person refused the sign-in in the browser.
-    #[error("the sign-in was refused in the browser")]
+    #[error("the sign-in was refused in the browser; nothing was stored")]
     Denied,
     /// The person cancelled the sign-in in keyfob before approving it.
     #[error("the sign-in was cancelled")]
     Cancelled,
+    /// The browser sign-in's loopback got an answer with another `state`:
+    /// not from this sign-in's page. Refused, nothing redeemed.
+    #[error(
+        "the browser's answer did not carry this sign-in's state, so keyfob refused it and stopped; nothing was stored — sign in again (if you did not run another sign-in, a page or program on this machine tried to answer in its place)"
+    )]
+    WrongState,
+    /// No answer from the browser in time.
+    #[error(
+        "no answer from the browser within {secs} s; nothing was stored — sign in again, or add --use-device-code to sign in with a code (also from another device)"
+    )]
+    BrowserTimedOut { secs: u64 },
+    /// The browser came back with an OAuth error other than a refusal.
+    #[error(
+        "Identity Center did not approve the sign-in in the browser ({error}); nothing was stored"
+    )]
+    BrowserRefused { error: String },
+    /// The loopback listener failed (no port, a socket error).
+    #[error(
+        "the browser sign-in could not listen on 127.0.0.1 ({message}) — add --use-device-code to sign in with a code"
+    )]
+    Loopback { message: String },
     /// The refresh token is no longer valid (expired, revoked or rotated
     /// away), or the client registration was refused: sign in again.
     #[error("the Identity Center sign-in can no longer be renewed ({code}) — sign in again")]
@@ -94,6 +118,8 @@ impl SsoError {
         match self {
             e if e.needs_sign_in() => K::SignIn,
             SsoError::Cancelled => K::NotConfirmed,
+            SsoError::WrongState | SsoError::BrowserTimedOut { .. } => K::State,
+            SsoError::Loopback { .. } => K::Failed,
             _ => K::Aws,
         }
     }
@@ -111,6 +137,10 @@ impl SsoError {
 }
 
 /// Sorts an AWS refusal into [`SsoError`] by its error code.
+pub(super) fn classify_refusal(err: AwsError) -> SsoError {
+    classify(err)
+}
+
 fn classify(err: AwsError) -> SsoError {
     let code = match &err {
         AwsError::Refused { code, .. } => code.as_str(),
@@ -143,6 +173,24 @@ pub struct ClientRegistration {
     pub client_secret: ClientSecret,
     pub expires_at: OffsetDateTime,
     pub scopes: Vec<String>,
+    /// The grant types it registered; none for a device code registration
+    /// (the AWS CLI's, and every one keyfob made before the browser
+    /// sign-in), which Identity Center allows the device code and refresh
+    /// grants.
+    pub grant_types: Vec<String>,
+}
+
+impl ClientRegistration {
+    /// Whether the browser sign-in may use it (it registered the
+    /// authorization code grant).
+    pub fn allows_browser_sign_in(&self) -> bool {
+        self.grant_types.iter().any(|g| g == AUTH_CODE_GRANT)
+    }
+
+    /// Whether the device code sign-in may use it.
+    pub fn allows_device_code(&self) -> bool {
+        self.grant_types.is_empty() || self.grant_types.iter().any(|g| g == DEVICE_CODE_GRANT)
+    }
 }
 
 impl std::fmt::Debug for ClientRegistration {
@@ -152,6 +200,7 @@ impl std::fmt::Debug for ClientRegistration {
             .field("client_secret", &self.client_secret)
             .field("expires_at", &self.expires_at)
             .field("scopes", &self.scopes)
+            .field("grant_types", &self.grant_types)
             .finish()
     }
 }
@@ -223,7 +272,7 @@ fn sso_config(endpoints: &Endpoints) -> aws_config::SdkConfig {
         .build()
 }
 
-async fn oidc_client(endpoints: &Endpoints) -> aws_sdk_ssooidc::Client {
+pub(super) async fn oidc_client(endpoints: &Endpoints) -> aws_sdk_ssooidc::Client {
     aws_sdk_ssooidc::Client::new(&sso_config(endpoints))
 }
 
@@ -269,6 +318,7 @@ pub fn register_client(
             expires_at: OffsetDateTime::from_unix_timestamp(out.client_secret_expires_at)
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH),
             scopes: scopes.to_vec(),
+            grant_types: Vec::new(),
         })
     })?
 }
@@ -307,7 +357,7 @@ pub fn start_device_authorization(
 }
 
 /// How a token came back from CreateToken.
-fn tokens_from(
+pub(super) fn tokens_from(
     out: aws_sdk_ssooidc::operation::create_token::CreateTokenOutput,
 ) -> Result<Tokens, SsoError> {
     let access_token = out.access_token.ok_or_else(|| missing("access token"))?;
@@ -705,6 +755,7 @@ mod tests {
             client_secret: ClientSecret::new("client-secret-value".into()),
             expires_at: OffsetDateTime::UNIX_EPOCH,
             scopes: vec![],
+            grant_types: vec![],
         };
         let printed = format!("{tokens:?} {reg:?}");
         assert!(!printed.contains("secret-"), "{printed}");

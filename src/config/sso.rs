@@ -196,6 +196,7 @@ struct SecretsOut<'a> {
     client_secret: &'a str,
     client_expires_at: i64,
     scopes: &'a [String],
+    grant_types: &'a [String],
     access_token: &'a str,
     refresh_token: Option<&'a str>,
     access_expires_at: i64,
@@ -208,6 +209,10 @@ struct SecretsIn {
     client_secret: Zeroizing<String>,
     client_expires_at: i64,
     scopes: Vec<String>,
+    /// Absent in what keyfob sealed before the browser sign-in: those
+    /// registrations were all device code ones.
+    #[serde(default)]
+    grant_types: Vec<String>,
     access_token: Zeroizing<String>,
     refresh_token: Option<Zeroizing<String>>,
     access_expires_at: i64,
@@ -249,6 +254,7 @@ impl SsoSecrets {
             client_secret: self.client.client_secret.expose(),
             client_expires_at: self.client.expires_at.unix_timestamp(),
             scopes: &self.client.scopes,
+            grant_types: &self.client.grant_types,
             access_token: self.access_token.expose(),
             refresh_token: self.refresh_token.as_ref().map(|t| t.expose()),
             access_expires_at: self.access_expires_at.unix_timestamp(),
@@ -270,6 +276,7 @@ impl SsoSecrets {
                 client_secret: ClientSecret::new(std::mem::take(&mut *s.client_secret)),
                 expires_at: time(s.client_expires_at)?,
                 scopes: std::mem::take(&mut s.scopes),
+                grant_types: std::mem::take(&mut s.grant_types),
             },
             access_token: SsoAccessToken::new(std::mem::take(&mut *s.access_token)),
             refresh_token: s
@@ -331,6 +338,7 @@ mod tests {
                 client_secret: ClientSecret::new("csecret-value".into()),
                 expires_at: OffsetDateTime::from_unix_timestamp(2_000_000_000).unwrap(),
                 scopes: vec!["sso:account:access".into()],
+                grant_types: vec!["authorization_code".into(), "refresh_token".into()],
             },
             access_token: SsoAccessToken::new("aoa-value".into()),
             refresh_token: Some(SsoRefreshToken::new("aor-value".into())),
@@ -341,6 +349,11 @@ mod tests {
         assert_eq!(back.access_token.expose(), "aoa-value");
         assert_eq!(back.refresh_token.unwrap().expose(), "aor-value");
         assert_eq!(back.access_expires_at, s.access_expires_at);
+        assert!(back.client.allows_browser_sign_in() && !back.client.allows_device_code());
+        // Sealed before the browser sign-in: no grant types, a device code registration.
+        let old = br#"{"v":1,"client_id":"c","client_secret":"s","client_expires_at":0,"scopes":[],"access_token":"a","refresh_token":null,"access_expires_at":0}"#;
+        let old = SsoSecrets::from_bytes(old).unwrap();
+        assert!(old.client.allows_device_code() && !old.client.allows_browser_sign_in());
         let printed = format!("{s:?}");
         assert!(!printed.contains("-value"), "{printed}");
         assert!(SsoSecrets::from_bytes(b"{}").is_none());

@@ -81,6 +81,16 @@ secret_string!(
     /// An SSO OIDC device code: whoever holds it may redeem the sign-in.
     DeviceCode
 );
+secret_string!(
+    /// An OAuth authorization code (Identity Center's browser sign-in): with
+    /// the PKCE verifier, whoever holds it may redeem the sign-in.
+    AuthCode
+);
+secret_string!(
+    /// A PKCE code verifier (RFC 7636): proves that whoever redeems an
+    /// authorization code is who asked for it.
+    PkceVerifier
+);
 
 /// Decrypted or otherwise sensitive bytes, wiped on drop.
 pub struct SecretBytes(Zeroizing<Vec<u8>>);

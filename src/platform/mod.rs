@@ -1,10 +1,12 @@
 //! The machine keyfob runs on: where its files are and how they are
 //! written (one lock, one atomic write), sealing under a PIN, the secret
-//! stores, and the terminal.
+//! stores, the terminal, and the web browser.
 
 pub mod bound;
+pub mod browser;
 pub mod crypto;
 pub mod fsutil;
+pub mod loopback;
 pub mod paths;
 pub mod prompt;
 pub mod store;

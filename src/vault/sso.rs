@@ -319,6 +319,7 @@ mod tests {
                 client_secret: ClientSecret::new("client-secret-xyz".into()),
                 expires_at: OffsetDateTime::from_unix_timestamp(2_000_000_000).unwrap(),
                 scopes: vec![],
+                grant_types: vec![],
             },
             access_token: SsoAccessToken::new(token.into()),
             refresh_token: None,

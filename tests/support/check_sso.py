@@ -5,6 +5,14 @@
 
 Starts tests/support/moto_launcher.py, configures IAM Identity Center
 instances through /keyfob-test/sso/configure, then:
+  0. runs the current AWS CLI v2 (2.38, target/awscli-v2 from scripts/deps):
+     `aws sso login --sso-session X` with its default browser sign-in
+     (authorization code with PKCE; BROWSER=tests/support/sso_browser.py
+     follows the authorize URL and delivers the redirect to the CLI's
+     loopback), then `aws sts get-caller-identity` through an sso_session
+     profile (which refreshes first); and `aws sso login --use-device-code`.
+     Beside them, boto3 and urllib against the authorization-code rules
+     (PKCE S256, reused, expired and foreign codes, redirect URIs, denial);
   1. runs the AWS CLI v2 (/usr/bin/aws, 2.9.19) for real in a temporary HOME:
      `aws sso login --no-browser --sso-session X` (the user code it prints is
      approved through /keyfob-test/sso/approve while it polls; it meets
@@ -26,6 +34,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -35,6 +44,7 @@ import threading
 import time
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -50,15 +60,40 @@ import sso_emulator  # noqa: E402
 
 LAUNCHER = os.path.join(HERE, "moto_launcher.py")
 AWS_CLI = "/usr/bin/aws"
+# The current AWS CLI v2 (2.38), which scripts/deps installs from PyPI.
+AWS_CLI_V2 = os.environ.get("KEYFOB_TEST_AWS_CLI_V2") or os.path.join(
+    HERE, "..", "..", "target", "awscli-v2", "dist", "aws"
+)
+BROWSER = os.path.join(HERE, "sso_browser.py")
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 ROLE_ARN_RE = r"arn:aws:sts::{acct}:assumed-role/AWSReservedSSO_{role}_[0-9a-f]{{16}}/{user}"
 
 CHECKS: list[tuple[str, Callable[[], None]]] = []
+# Checks that mostly wait on a CLI's device code polling: they run beside
+# the first CHECKS one (the AWS CLI 2.9 sign-in, which waits the same way
+# and moves no clock), so the waits overlap.
+BESIDE_FIRST: list[tuple[str, Callable[[], None]]] = []
 
 
 def check(fn: Callable[[], None]) -> Callable[[], None]:
     CHECKS.append((fn.__name__, fn))
     return fn
+
+
+def check_beside_first(fn: Callable[[], None]) -> Callable[[], None]:
+    BESIDE_FIRST.append((fn.__name__, fn))
+    return fn
+
+
+def run_check(name: str, fn: Callable[[], None]) -> bool:
+    try:
+        fn()
+        print(f"PASS {name}")
+        return True
+    except Exception as e:  # noqa: BLE001
+        print(f"FAIL {name}: {type(e).__name__}: {e}")
+        traceback.print_exc(limit=3, file=sys.stdout)
+        return False
 
 
 class Env:
@@ -160,6 +195,10 @@ ACCT = "111111111111"
 USERS_URL = "https://d-9000000001.awsapps.com/start"  # boto3 checks
 CLI_URL = "https://d-9000000002.awsapps.com/start"  # the AWS CLI check
 PAR_URL = "https://d-9000000003.awsapps.com/start"  # parallel check, its own instance
+PKCE_URL = "https://d-9000000004.awsapps.com/start"  # the current CLI's browser sign-in
+DEV_URL = "https://d-9000000005.awsapps.com/start"  # the current CLI's device code
+CODE_URL = "https://d-9000000006.awsapps.com/start"  # boto3: the authorization-code rules
+DENY_URL = "https://d-9000000007.awsapps.com/start"  # a browser user who refuses
 MANY = [f"{200000000000 + i}" for i in range(150)]
 
 
@@ -204,6 +243,19 @@ def configure_instances() -> None:
             "settings": {"access_token_ttl": 600},
         },
     )
+    carol = [{"name": "carol", "assignments": [{"account_id": ACCT, "role_name": "AdministratorAccess"}]}]
+    prod = [{"account_id": ACCT, "account_name": "prod", "email": "prod@example.com"}]
+    for url, settings in (
+        (PKCE_URL, {"access_token_ttl": 600, "browser_user": "carol"}),
+        (DEV_URL, {}),
+        (CODE_URL, {"browser_user": "carol", "auth_code_ttl": 60}),
+        (DENY_URL, {"browser_user": "carol", "browser_consent": "deny"}),
+    ):
+        test_api(
+            "POST",
+            "/keyfob-test/sso/configure",
+            {"start_url": url, "region": "eu-west-1", "accounts": prod, "users": carol, "settings": settings},
+        )
 
 
 class Login:
@@ -349,9 +401,266 @@ def aws_cli_sso_login_and_get_caller_identity() -> None:
     arn = json.loads(result.stdout)["Arn"]
     assert re.fullmatch(ROLE_ARN_RE.format(acct=ACCT, role="AdministratorAccess", user="carol"), arn), arn
     st = status(CLI_URL)
-    assert st["grants"] == {"device_code": 1, "refresh_token": 1}, st["grants"]  # the CLI refreshed
+    assert st["grants"] == {"device_code": 1, "authorization_code": 0, "refresh_token": 1}, st["grants"]
     assert st["calls"].get("sso:GetRoleCredentials") == 1, st["calls"]
     assert st["role_credentials"] == 1
+
+
+# --------------------------------------------------------------------------
+# the current AWS CLI v2 (2.38), for real: the browser sign-in and the device code
+# --------------------------------------------------------------------------
+
+
+def cli_v2_env(home: str) -> dict:
+    """The 2.38 CLI reads AWS_ENDPOINT_URL_<SERVICE> (2.9 did not)."""
+    return {
+        "HOME": home,
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "AWS_CONFIG_FILE": os.path.join(home, ".aws", "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, ".aws", "credentials"),
+        "AWS_ENDPOINT_URL_SSO": Env.endpoint,
+        "AWS_ENDPOINT_URL_SSO_OIDC": Env.endpoint,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_PAGER": "",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def cli_v2_home(name: str, session: str, url: str) -> str:
+    home = os.path.join(Env.workdir, name)
+    os.makedirs(os.path.join(home, ".aws"))
+    with open(os.path.join(home, ".aws", "config"), "w") as f:
+        f.write(
+            f"[sso-session {session}]\n"
+            f"sso_start_url = {url}\n"
+            "sso_region = eu-west-1\n"
+            "sso_registration_scopes = sso:account:access\n\n"
+            "[profile carol-admin]\n"
+            f"sso_session = {session}\n"
+            f"sso_account_id = {ACCT}\n"
+            "sso_role_name = AdministratorAccess\n"
+            "region = us-east-1\n"
+        )
+    return home
+
+
+def caller_arn(cli: str, env: dict) -> str:
+    result = subprocess.run(
+        [cli, "sts", "get-caller-identity", "--profile", "carol-admin", "--endpoint-url", Env.endpoint,
+         "--output", "json"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, f"get-caller-identity exited {result.returncode}: {result.stderr[-2000:]}"
+    return json.loads(result.stdout)["Arn"]
+
+
+@check
+def aws_cli_2_38_browser_sign_in_and_get_caller_identity() -> None:
+    version = subprocess.run([AWS_CLI_V2, "--version"], capture_output=True, text=True, timeout=60)
+    assert version.stdout.startswith("aws-cli/2.38."), version.stdout + version.stderr
+    home = cli_v2_home("cli238-home", "pkce", PKCE_URL)
+    env = cli_v2_env(home)
+    log = os.path.join(home, "browser.log")
+    env.update({"BROWSER": BROWSER, "KEYFOB_TEST_BROWSER_LOG": log})
+    started = time.monotonic()
+    result = subprocess.run(
+        [AWS_CLI_V2, "sso", "login", "--sso-session", "pkce"],
+        stdin=subprocess.DEVNULL, capture_output=True, env=env, text=True, timeout=60,
+    )
+    Env.timings["aws 2.38 sso login (browser, PKCE)"] = time.monotonic() - started
+    assert result.returncode == 0, f"aws sso login exited {result.returncode}: {result.stderr[-2000:]}"
+    assert "Successfully logged into Start URL" in result.stdout, result.stdout
+    with open(log) as f:
+        visits = [json.loads(line) for line in f]
+    assert len(visits) == 1, visits
+    visit = visits[0]
+    authorize = visit["authorize"]
+    assert authorize["response_type"] == "code" and authorize["code_challenge_method"] == "S256", authorize
+    assert authorize["scopes"] == "sso:account:access", authorize
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/oauth/callback", authorize["redirect_uri"]), authorize
+    redirect = visit["redirect"]
+    assert (redirect["host"], redirect["path"], redirect["params"]) == ("127.0.0.1", "/oauth/callback",
+                                                                        ["code", "state"]), redirect
+    assert str(redirect["port"]) in authorize["redirect_uri"] and visit["status"] == 200, visit
+    st = status(PKCE_URL)
+    assert st["grants"] == {"device_code": 0, "authorization_code": 1, "refresh_token": 0}, st["grants"]
+    assert st["calls"].get("sso-oidc:Authorize") == 1, st["calls"]
+    started = time.monotonic()
+    arn = caller_arn(AWS_CLI_V2, env)
+    Env.timings["aws 2.38 sts get-caller-identity (refresh, GetRoleCredentials)"] = time.monotonic() - started
+    assert re.fullmatch(ROLE_ARN_RE.format(acct=ACCT, role="AdministratorAccess", user="carol"), arn), arn
+    st = status(PKCE_URL)
+    # access_token_ttl 600 < botocore's 15 min window: it refreshed with the PKCE client's refresh token
+    assert st["grants"] == {"device_code": 0, "authorization_code": 1, "refresh_token": 1}, st["grants"]
+
+
+def device_login(cli: str, env: dict, session: str, url: str, extra: list[str]) -> tuple[int, str, str]:
+    """`aws sso login --no-browser` (+ extra) on the device code: reads the user
+    code from its output and approves it; returns (exit code, stdout, stderr)."""
+    proc = subprocess.Popen(
+        [cli, "sso", "login", "--no-browser", "--sso-session", session, *extra],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+    )
+    try:
+        lines: list[str] = []
+        code = None
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if re.fullmatch(r"[A-Z]{4}-[A-Z]{4}", line.strip()):
+                code = line.strip()
+                break
+        assert code, f"no user code in the CLI's output: {''.join(lines)!r}"
+        test_api("POST", "/keyfob-test/sso/approve", {"start_url": url, "user": "carol", "user_code": code})
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, "".join(lines) + out, err
+
+
+@check_beside_first
+def aws_cli_2_38_device_code_sign_in() -> None:
+    home = cli_v2_home("cli238-device-home", "dev", DEV_URL)
+    env = cli_v2_env(home)
+    started = time.monotonic()
+    rc, out, err = device_login(AWS_CLI_V2, env, "dev", DEV_URL, ["--use-device-code"])
+    Env.timings["aws 2.38 sso login --use-device-code"] = time.monotonic() - started
+    assert rc == 0, f"aws sso login --use-device-code exited {rc}: {err[-2000:]}"
+    assert "Successfully logged into Start URL" in out, out
+    st = status(DEV_URL)
+    assert st["grants"] == {"device_code": 1, "authorization_code": 0, "refresh_token": 0}, st["grants"]
+    arn = caller_arn(AWS_CLI_V2, env)
+    assert re.fullmatch(ROLE_ARN_RE.format(acct=ACCT, role="AdministratorAccess", user="carol"), arn), arn
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001
+        return None
+
+
+def browse(params: dict) -> tuple[int, str]:
+    """GET /authorize as a browser would, without following: (status, Location or page)."""
+    url = Env.endpoint + "/authorize?" + urllib.parse.urlencode(params)
+    try:
+        with urllib.request.build_opener(NoRedirect).open(url, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Location") or e.read().decode()
+
+
+def pkce_client(url: str = CODE_URL) -> dict:
+    return oidc().register_client(
+        clientName="keyfob-check", clientType="public", grantTypes=["authorization_code", "refresh_token"],
+        redirectUris=["http://127.0.0.1/oauth/callback"], issuerUrl=url, scopes=["sso:account:access"],
+    )
+
+
+def authorize_params(reg: dict, verifier: str, port: int = 4711, **extra: str) -> dict:
+    params = {
+        "response_type": "code", "client_id": reg["clientId"],
+        "redirect_uri": f"http://127.0.0.1:{port}/oauth/callback", "state": "st-1",
+        "code_challenge_method": "S256", "scopes": "sso:account:access",
+        "code_challenge": sso_emulator.pkce_challenge(verifier),
+    }
+    params.update(extra)
+    return params
+
+
+def redirect_params(location: str) -> dict:
+    parts = urllib.parse.urlsplit(location)
+    assert (parts.hostname, parts.path) == ("127.0.0.1", "/oauth/callback"), location
+    return dict(urllib.parse.parse_qsl(parts.query))
+
+
+def redeem(reg: dict, code: str, verifier: str, port: int = 4711) -> dict:
+    return oidc().create_token(
+        clientId=reg["clientId"], clientSecret=reg["clientSecret"], grantType="authorization_code",
+        code=code, redirectUri=f"http://127.0.0.1:{port}/oauth/callback", codeVerifier=verifier,
+    )
+
+
+@check
+def authorization_code_grant_checks_pkce_codes_and_redirects() -> None:
+    reg = pkce_client()
+    verifier = secrets.token_urlsafe(48)
+    st, location = browse(authorize_params(reg, verifier))
+    assert st == 302, (st, location)
+    got = redirect_params(location)
+    assert set(got) == {"code", "state"} and got["state"] == "st-1", got
+    expect_error(lambda: redeem(reg, got["code"], secrets.token_urlsafe(48)), 400, "InvalidGrantException")
+    expect_error(lambda: redeem(reg, got["code"], verifier, port=4712), 400, "InvalidGrantException")
+    expect_error(lambda: redeem(reg, got["code"], "short"), 400, "InvalidRequestException")
+    other = pkce_client()
+    expect_error(lambda: redeem(other, got["code"], verifier), 400, "InvalidGrantException")
+    tokens = redeem(reg, got["code"], verifier)
+    assert tokens["accessToken"].startswith("aoa") and tokens["refreshToken"].startswith("aor"), list(tokens)
+    portal().list_accounts(accessToken=tokens["accessToken"])
+    # the code again: refused, and what it gave is revoked (RFC 6749 4.1.2)
+    expect_error(lambda: redeem(reg, got["code"], verifier), 400, "InvalidGrantException")
+    expect_error(lambda: portal().list_accounts(accessToken=tokens["accessToken"]), 401, "UnauthorizedException")
+    # a code past auth_code_ttl (60 s here)
+    verifier = secrets.token_urlsafe(48)
+    st, location = browse(authorize_params(reg, verifier))
+    code = redirect_params(location)["code"]
+    try:
+        set_clock(61)
+        expect_error(lambda: redeem(reg, code, verifier), 400, "ExpiredTokenException")
+    finally:
+        set_clock(0)
+    # the refresh grant works for the PKCE client; the device code does not
+    fresh = redeem(reg, redirect_params(browse(authorize_params(reg, verifier))[1])["code"], verifier)
+    assert oidc().create_token(clientId=reg["clientId"], clientSecret=reg["clientSecret"],
+                               grantType="refresh_token", refreshToken=fresh["refreshToken"])["accessToken"]
+    expect_error(
+        lambda: oidc().start_device_authorization(
+            clientId=reg["clientId"], clientSecret=reg["clientSecret"], startUrl=CODE_URL),
+        400, "UnauthorizedClientException",
+    )
+    assert status(CODE_URL)["grants"]["authorization_code"] == 2
+
+
+@check
+def authorize_refuses_bad_requests_as_oauth_says() -> None:
+    reg = pkce_client()
+    verifier = secrets.token_urlsafe(48)
+    # never redirected: unknown client, an unregistered redirect URI (RFC 6749 4.1.2.1)
+    for params in (
+        authorize_params({"clientId": "nope"}, verifier),
+        authorize_params(reg, verifier, redirect_uri="http://127.0.0.1:4711/elsewhere"),
+        authorize_params(reg, verifier, redirect_uri="https://evil.example/oauth/callback"),
+    ):
+        st, page = browse(params)
+        assert st == 400 and "<p>" in page, (st, page)
+    # redirected with an error and the state
+    for extra, error in (
+        ({"code_challenge_method": "plain"}, "invalid_request"),
+        ({"code_challenge": "x"}, "invalid_request"),
+        ({"response_type": "token"}, "unsupported_response_type"),
+        ({"scopes": "sso:account:access admin"}, "invalid_scope"),
+    ):
+        st, location = browse(authorize_params(reg, verifier, **extra))
+        got = redirect_params(location)
+        assert st == 302 and got.get("error") == error and got.get("state") == "st-1", (extra, location)
+    # a device-code registration (no grantTypes, as the AWS CLI's) may not use the code grant
+    device = oidc().register_client(clientName="x", clientType="public", scopes=["sso:account:access"])
+    expect_error(lambda: redeem(device, "c", verifier), 400, "UnauthorizedClientException")
+    expect_error(
+        lambda: oidc().register_client(clientName="x", clientType="public", grantTypes=["authorization_code"]),
+        400, "InvalidRedirectUriException",
+    )
+    # the person refuses in the browser
+    denier = pkce_client(DENY_URL)
+    st, location = browse(authorize_params(denier, verifier))
+    got = redirect_params(location)
+    assert st == 302 and got.get("error") == "access_denied" and got.get("state") == "st-1", location
+    assert "code" not in got
 
 
 # --------------------------------------------------------------------------
@@ -830,17 +1139,22 @@ def main() -> int:
         Env.workdir = workdir
         try:
             configure_instances()
-            for name, fn in CHECKS:
-                try:
-                    fn()
-                    print(f"PASS {name}")
-                    passed += 1
-                except Exception as e:  # noqa: BLE001
-                    print(f"FAIL {name}: {type(e).__name__}: {e}")
-                    traceback.print_exc(limit=3, file=sys.stdout)
-                    failed += 1
+            beside: list[bool] = []
+            threads = [
+                threading.Thread(target=lambda n=name, f=fn: beside.append(run_check(n, f)))
+                for name, fn in BESIDE_FIRST
+            ]
+            for t in threads:
+                t.start()
+            for i, (name, fn) in enumerate(CHECKS):
+                ok = run_check(name, fn)
+                passed, failed = passed + ok, failed + (not ok)
+                if i == 0:
+                    for t in threads:
+                        t.join()
+                    passed, failed = passed + sum(beside), failed + beside.count(False)
             secrets = []
-            for url in (USERS_URL, CLI_URL, PAR_URL):
+            for url in (USERS_URL, CLI_URL, PAR_URL, PKCE_URL, DEV_URL, CODE_URL, DENY_URL):
                 secrets += issued_secrets(url)
         finally:
             proc.send_signal(signal.SIGTERM)

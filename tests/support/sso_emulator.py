@@ -5,7 +5,10 @@ here (same port, same process, same clock offset, same call counter):
 
     SSO OIDC   POST /client/register        RegisterClient
                POST /device_authorization   StartDeviceAuthorization
-               POST /token                  CreateToken (device_code, refresh_token grants)
+               GET  /authorize              the browser's authorization page (not in
+                                            the model: botocore builds its URL)
+               POST /token                  CreateToken (device_code, authorization_code
+                                            with PKCE, refresh_token grants)
     SSO portal GET  /federation/credentials GetRoleCredentials
                GET  /assignment/accounts    ListAccounts
                GET  /assignment/roles       ListAccountRoles
@@ -27,7 +30,7 @@ HOW A CLIENT POINTS AT IT
    Endpoint URL = the launcher's endpoint_url (http://127.0.0.1:PORT), for both
    services, any region name. boto3/botocore >= 1.31 and the Rust SDK:
    `endpoint_url=` or AWS_ENDPOINT_URL_SSO / AWS_ENDPOINT_URL_SSO_OIDC. The AWS
-   CLI v2 2.9 reads neither: give it AWS_DATA_PATH=DIR with
+   CLI v2 2.38 reads them too; 2.9 reads neither: give it AWS_DATA_PATH=DIR with
    DIR/sso/2019-06-10/endpoint-rule-set-1.json and
    DIR/sso-oidc/2019-06-10/endpoint-rule-set-1.json, each a ruleset whose only
    rule is the endpoint URL (write_cli_endpoint_overrides() below makes them;
@@ -43,8 +46,13 @@ S1 RegisterClient (SSO OIDC API reference, RegisterClient; RFC 7591).
    whitespace (else InvalidScopeException). The newer members grantTypes
    (device_code URN, refresh_token, authorization_code; others
    UnsupportedGrantTypeException), redirectUris, issuerUrl and
-   entitledApplicationArn are type-checked and stored; only grantTypes has an
-   effect (S3, S4). Answer: clientId, clientSecret, clientIdIssuedAt,
+   entitledApplicationArn are type-checked and stored; grantTypes limits the
+   grants (S3, S4, S11; a registration without grantTypes, as the AWS CLI's
+   device-code ones, gets the device code and refresh grants), redirectUris
+   and issuerUrl serve /authorize (S11): each redirect URI absolute https, or
+   http on a loopback address (RFC 8252 7.3), else
+   InvalidRedirectUriException, which also refuses an authorization_code
+   registration without redirectUris. Answer: clientId, clientSecret, clientIdIssuedAt,
    clientSecretExpiresAt (epoch seconds, 90 days after issue, as AWS;
    registrations belong to no instance, like AWS's regional ones). A
    registration past its
@@ -63,9 +71,9 @@ S2 StartDeviceAuthorization (API reference; RFC 8628 3.1-3.2).
    as AWS).
 S3 CreateToken, grant urn:ietf:params:oauth:grant-type:device_code (RFC 8628 3.4-3.5).
    Checked in this order: clientId/clientSecret (InvalidClientException 401);
-   grantType (authorization_code and anything else:
-   UnsupportedGrantTypeException; a grant the client did not register in
-   grantTypes: UnauthorizedClientException); deviceCode required
+   grantType (anything but the three grants:
+   UnsupportedGrantTypeException; a grant the client may not use (S1):
+   UnauthorizedClientException); deviceCode required
    (InvalidRequestException); unknown, already redeemed, or issued to another
    client: InvalidGrantException; older than expiresIn by the expiry clock:
    ExpiredTokenException (botocore raises PendingAuthorizationExpiredError);
@@ -128,6 +136,30 @@ S7 ListAccounts / ListAccountRoles (paginators-1.json: nextToken/maxResults).
    empty list (AWS's exact answer there is not verified).
 S8 Logout: ends the sign-in session of the token (every access token and the
    refresh token born of that device approval). Empty 200 answer.
+S11 GET /authorize (botocore SSOTokenFetcherAuth; RFC 6749 4.1.1, RFC 7636 4.3,
+   RFC 8252 7.3): response_type=code, client_id, redirect_uri, state,
+   code_challenge, code_challenge_method=S256, scopes (space-separated; the
+   AWS CLI trims the challenge's final "="). An unknown or expired client_id,
+   or a redirect_uri the client did not register (loopback: any port; else
+   equal), answers a 400 page and never redirects (RFC 6749 4.1.2.1). Else
+   errors redirect to redirect_uri with error, error_description and state:
+   unauthorized_client (no authorization_code grant), unsupported_response_type,
+   invalid_request (method not S256, challenge not 43 BASE64URL characters),
+   invalid_scope (a scope not registered). The instance is the client's
+   issuerUrl (the AWS CLI sends its start URL). The person at the browser is
+   the instance's settings.browser_user (none: a 200 page saying so, no
+   redirect); settings.browser_consent "deny" redirects with
+   error=access_denied, "allow" with code (single use, settings.auth_code_ttl
+   seconds by the expiry clock, default 300) and state.
+S12 CreateToken, grant authorization_code (RFC 6749 4.1.3, RFC 7636 4.6): code,
+   redirectUri and codeVerifier required (InvalidRequestException), the
+   verifier 43-128 of [A-Za-z0-9._~-] (InvalidRequestException). Unknown or
+   another client's code: InvalidGrantException; a code redeemed before:
+   InvalidGrantException, and the sign-in it gave ends (RFC 6749 4.1.2);
+   expired: ExpiredTokenException (what botocore expects);
+   redirectUri not exactly the one /authorize got, or BASE64URL(SHA256(verifier))
+   not the challenge: InvalidGrantException (the code stays usable). Tokens
+   as S3, a refresh token as there.
 S9 Throttling (test-driven): /keyfob-test/sso/throttle makes the next N calls
    of one operation answer the model's throttling error: portal operations 429
    TooManyRequestsException "Rate exceeded"; OIDC operations (whose model has
@@ -148,7 +180,8 @@ S10 Errors on the wire, as AWS sends them: header
 
 Every operation counts in the launcher's GET /keyfob-test/calls as
 "sso-oidc:RegisterClient", "sso-oidc:StartDeviceAuthorization",
-"sso-oidc:CreateToken", "sso:GetRoleCredentials", "sso:ListAccounts",
+"sso-oidc:CreateToken", "sso-oidc:Authorize" (the browser's GET /authorize),
+"sso:GetRoleCredentials", "sso:ListAccounts",
 "sso:ListAccountRoles", "sso:Logout" (refused and throttled calls too), and per
 instance in GET /keyfob-test/sso/status (so parallel tests, each with its own
 start URL, do not see each other's calls). Nothing here logs a token, secret,
@@ -167,7 +200,9 @@ state). Instances are keyed by start URL: give each test its own.
                    "session_duration": 3600?}, ...]}, ...],
         "settings": {"interval": 1, "device_code_ttl": 600, "access_token_ttl": 3600,
                      "refresh_token_ttl": 28800, "page_size": 20,
-                     "refresh_tokens": true, "rotate_refresh_tokens": true}?}
+                     "refresh_tokens": true, "rotate_refresh_tokens": true,
+                     "auth_code_ttl": 300, "browser_user": null (a user's name),
+                     "browser_consent": "allow" | "deny"}?}
        -> {"start_url", "region", "accounts": N, "users": N, "assignments": N}
   POST /keyfob-test/sso/delete      {"start_url"} -> {"deleted": true}
   POST /keyfob-test/sso/approve     {"start_url", "user", "user_code"?}: the person
@@ -191,12 +226,15 @@ state). Instances are keyed by start URL: give each test its own.
        no instance) -> {"operation", "start_url", "remaining": N}
   GET  /keyfob-test/sso/status?start_url=URL -> {"start_url", "region",
        "calls": {"sso:ListAccounts": 2, ...}, "grants": {"device_code": 1,
-       "refresh_token": 0}, "pending": [{"user_code", "client_name",
+       "authorization_code": 0, "refresh_token": 0}, "pending": [{"user_code", "client_name",
        "expires_in", "interval"}], "users": {"alice": {"sessions": 1,
        "access_tokens": 1, "refresh_tokens": 1}}, "throttles": {...},
-       "role_credentials": N}   (active counts; no token or secret)
+       "role_credentials": N, "clients": [{"grant_types", "redirect_uris",
+       "issuer_url"}]}   (active counts; the client registrations that started
+       a sign-in here, in order; no token or secret)
   GET  /keyfob-test/sso/issued-secrets?start_url=URL -> {"secrets": [...]}: every
-       client secret, device code, access token, refresh token, role secret
+       client secret, device code, authorization code, redeemed PKCE code
+       verifier, access token, refresh token, role secret
        key and session token issued for the instance, for leak scans of files
        and logs. The only endpoint that returns secrets; never log its answer.
 The launcher's POST /keyfob-test/clock ages device codes, tokens, client
@@ -204,8 +242,9 @@ registrations and role credentials (expiry checks only; returned expiry values
 stay in real time; slow_down timing is real time).
 
 NOT MODELLED
-   - CreateTokenWithIAM (POST /token?aws_iam=t), the authorization_code grant
-     and PKCE, idToken, the browser pages behind verificationUri, MFA prompts,
+   - CreateTokenWithIAM (POST /token?aws_iam=t), idToken, the browser pages
+     behind verificationUri and the portal's sign-in behind /authorize (S11's
+     browser_user stands for it), MFA prompts,
      regions (one endpoint serves every region name; the region only appears
      in verificationUri and in GetRoleCredentials' partition).
    - Identity Center's own APIs (sso-admin, identitystore): instances, users
@@ -222,6 +261,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import html
 import ipaddress
 import json
 import os
@@ -234,7 +274,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from moto.iam.models import iam_backends
 from moto.iam.policy_validation import IAMPolicyDocumentValidator
@@ -257,6 +297,7 @@ ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Acti
 OIDC_NAMESPACE = "http://internal.amazon.com/coral/com.amazonaws.sso.oidc/"
 PORTAL_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.switchboard.portal/"
 OIDC_ROUTES = {
+    "/authorize": ("GET", "Authorize"),
     "/client/register": ("POST", "RegisterClient"),
     "/device_authorization": ("POST", "StartDeviceAuthorization"),
     "/token": ("POST", "CreateToken"),
@@ -270,7 +311,8 @@ PORTAL_ROUTES = {
 TEST_PREFIX = "/keyfob-test/sso/"
 BEARER_HEADER = "x-amz-sso_bearer_token"
 BEARER_ENVIRON = "keyfob.sso_bearer_token"
-OPERATIONS = {f"sso-oidc:{op}" for _, op in OIDC_ROUTES.values()} | {
+# What /keyfob-test/sso/throttle can throttle (Authorize is a browser page, not an API call).
+OPERATIONS = {f"sso-oidc:{op}" for _, op in OIDC_ROUTES.values() if op != "Authorize"} | {
     f"sso:{op}" for _, op in PORTAL_ROUTES.values()
 }
 
@@ -312,9 +354,13 @@ SETTINGS_DEFAULTS: dict[str, Any] = {
     "page_size": 20,
     "refresh_tokens": True,
     "rotate_refresh_tokens": True,
+    "auth_code_ttl": 300,
+    "browser_user": None,
+    "browser_consent": "allow",
 }
 SETTINGS_LIMITS = {  # integers: inclusive bounds
     "interval": (1, 60),
+    "auth_code_ttl": (1, 3600),
     "device_code_ttl": (1, 86400),
     "access_token_ttl": (1, 7 * 86400),
     "refresh_token_ttl": (1, 90 * 86400),
@@ -354,6 +400,7 @@ class Instance:
     throttles: Counter = field(default_factory=Counter)
     role_credentials: int = 0
     issued: list[str] = field(default_factory=list)  # secrets, for /issued-secrets
+    clients: list[str] = field(default_factory=list)  # client IDs that signed in here, in order
     # Identity Center instance id stand-in, for role names and SAML provider names
     hex_seed: str = ""
 
@@ -366,6 +413,22 @@ class Client:
     scopes: list[str]
     grant_types: list[str] | None
     expires_at: float  # epoch seconds (real time; compared with the expiry clock)
+    redirect_uris: list[str] = field(default_factory=list)
+    issuer_url: str | None = None
+
+
+@dataclass
+class AuthCode:
+    """One authorization code (S11), from /authorize to CreateToken."""
+
+    code: str
+    client_id: str
+    start_url: str
+    user: str
+    redirect_uri: str  # exactly as /authorize got it (port included)
+    code_challenge: str  # BASE64URL(SHA256(verifier)), without padding
+    expires_at: float
+    session_id: str | None = None  # the sign-in it was redeemed for
 
 
 @dataclass
@@ -430,6 +493,7 @@ class Emulator:
         self.instances: dict[str, Instance] = {}
         self.clients: dict[str, Client] = {}
         self.device_codes: dict[str, DeviceAuth] = {}
+        self.auth_codes: dict[str, AuthCode] = {}
         self.sessions: dict[str, SignIn] = {}
         self.access_tokens: dict[str, AccessToken] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
@@ -459,6 +523,8 @@ class Emulator:
         self.end_sessions(start_url)
         for code in [c for c, d in self.device_codes.items() if d.start_url == start_url]:
             del self.device_codes[code]
+        for code in [c for c, a in self.auth_codes.items() if a.start_url == start_url]:
+            del self.auth_codes[code]
         dead = {s for s, signin in self.sessions.items() if signin.start_url == start_url}
         for s in dead:
             del self.sessions[s]
@@ -485,6 +551,10 @@ class Emulator:
             self.global_throttles[label] -= 1
             return True
         return False
+
+    def used_by(self, instance: Instance, client: Client) -> None:
+        if client.client_id not in instance.clients:
+            instance.clients.append(client.client_id)
 
     def issue(self, instance: Instance | None, *values: str) -> None:
         if instance is not None:
@@ -574,8 +644,8 @@ def register_client(emu: Emulator, request: Request) -> dict:
     client_type = _string(body, "clientType", required=True)
     scopes = _string_list(body, "scopes") or []
     grant_types = _string_list(body, "grantTypes")
-    _string_list(body, "redirectUris")
-    _string(body, "issuerUrl")
+    redirect_uris = _string_list(body, "redirectUris") or []
+    issuer_url = _string(body, "issuerUrl")
     _string(body, "entitledApplicationArn")
     if len(name or "") > 1024:
         raise ApiError("InvalidRequestException", "clientName must be at most 1024 characters")
@@ -589,6 +659,14 @@ def register_client(emu: Emulator, request: Request) -> dict:
     for grant in grant_types or []:
         if grant not in KNOWN_GRANTS:
             raise ApiError("UnsupportedGrantTypeException", f"grantTypes: unsupported grant type {grant!r}")
+    for uri in redirect_uris:
+        if not _redirect_uri_ok(uri):
+            raise ApiError(
+                "InvalidRedirectUriException",
+                "redirectUris: each must be an absolute https URL, or http on a loopback address",
+            )
+    if AUTH_CODE_GRANT in (grant_types or []) and not redirect_uris:
+        raise ApiError("InvalidRedirectUriException", "redirectUris is required for the authorization_code grant")
     issued = int(time.time())
     client = Client(
         client_id=secrets.token_urlsafe(16),
@@ -597,6 +675,8 @@ def register_client(emu: Emulator, request: Request) -> dict:
         scopes=list(scopes),
         grant_types=list(grant_types) if grant_types is not None else None,
         expires_at=issued + CLIENT_TTL,
+        redirect_uris=list(redirect_uris),
+        issuer_url=issuer_url,
     )
     emu.clients[client.client_id] = client
     return {
@@ -635,6 +715,7 @@ def start_device_authorization(emu: Emulator, request: Request, instance: Instan
         interval=settings["interval"],
     )
     emu.device_codes[auth.device_code] = auth
+    emu.used_by(instance, client)
     emu.issue(instance, client.secret, auth.device_code)
     verification = f"https://device.sso.{instance.region}.amazonaws.com/"
     return {
@@ -669,6 +750,15 @@ def _tokens(emu: Emulator, instance: Instance, signin: SignIn, client: Client, n
     return answer
 
 
+def _client_grants(client: Client) -> list[str]:
+    """The grants a client may use: those it registered, or for a registration
+    without grantTypes (the AWS CLI's device-code clients) the device code and
+    refresh grants."""
+    if client.grant_types is not None:
+        return client.grant_types
+    return [DEVICE_GRANT, REFRESH_GRANT]
+
+
 def _may_refresh(client: Client, instance: Instance) -> bool:
     if not instance.settings["refresh_tokens"]:
         return False
@@ -684,16 +774,18 @@ def create_token(emu: Emulator, request: Request, instance: Instance | None) -> 
     client = _client(emu, body)
     grant = _string(body, "grantType", required=True)
     scope = _string_list(body, "scope")
-    _string(body, "code")
-    _string(body, "redirectUri")
-    _string(body, "codeVerifier")
-    if grant not in (DEVICE_GRANT, REFRESH_GRANT):
+    code = _string(body, "code")
+    redirect_uri = _string(body, "redirectUri")
+    verifier = _string(body, "codeVerifier")
+    if grant not in KNOWN_GRANTS:
         raise ApiError("UnsupportedGrantTypeException", f"grantType {grant!r} is not supported")
-    if client.grant_types is not None and grant not in client.grant_types:
+    if grant not in _client_grants(client):
         raise ApiError("UnauthorizedClientException", f"The client is not registered for the {grant} grant")
     for s in scope or []:
         if s not in client.scopes:
             raise ApiError("InvalidScopeException", f"scope {s!r} was not registered by the client")
+    if grant == AUTH_CODE_GRANT:
+        return _redeem_code(emu, client, code, redirect_uri, verifier)
 
     if grant == DEVICE_GRANT:
         device_code = _string(body, "deviceCode")
@@ -749,6 +841,148 @@ def create_token(emu: Emulator, request: Request, instance: Instance | None) -> 
         raise ApiError("InvalidGrantException", "Invalid grant provided")
     instance.grants["refresh_token"] += 1
     return _tokens(emu, instance, signin, client, instance.settings["rotate_refresh_tokens"])
+
+
+# --------------------------------------------------------------------------
+# The authorization code grant with PKCE (S11, S12)
+# --------------------------------------------------------------------------
+
+LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "::1")
+PKCE_CHALLENGE_RE = re.compile(r"[A-Za-z0-9_-]{43}")  # BASE64URL of 32 bytes, no padding
+PKCE_VERIFIER_RE = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 4.1
+
+
+def _redirect_uri_ok(uri: str) -> bool:
+    parts = urlsplit(uri)
+    if parts.fragment or not parts.hostname:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+
+
+def _redirect_matches(registered: str, given: str) -> bool:
+    """RFC 8252 7.3: a loopback redirect URI matches whatever port the client
+    listens on at authorization time; everything else must be equal."""
+    r, g = urlsplit(registered), urlsplit(given)
+    if r.scheme == "http" and r.hostname in LOOPBACK_HOSTS:
+        return (r.scheme, r.hostname, r.path, r.query) == (g.scheme, g.hostname, g.path, g.query)
+    return registered == given
+
+
+def pkce_challenge(verifier: str) -> str:
+    """RFC 7636 4.2, S256: BASE64URL-ENCODE(SHA256(ASCII(code_verifier))), unpadded."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).decode().rstrip("=")
+
+
+def _with_query(uri: str, params: dict[str, str]) -> str:
+    return uri + ("&" if urlsplit(uri).query else "?") + urlencode(params)
+
+
+def _html_page(status: int, text: str) -> Response:
+    body = f"<!doctype html><title>IAM Identity Center (keyfob emulator)</title><p>{html.escape(text)}</p>"
+    return Response(body, status, mimetype="text/html")
+
+
+def authorize(emu: Emulator, request: Request) -> Response:
+    """S11: GET /authorize, what the browser opens."""
+    args = request.args
+    client = emu.clients.get(args.get("client_id", ""))
+    if client is None or emu.now() >= client.expires_at:
+        return _html_page(400, "Invalid client_id: no such client registration (or it expired).")
+    redirect_uri = args.get("redirect_uri", "")
+    if not any(_redirect_matches(r, redirect_uri) for r in client.redirect_uris):
+        # RFC 6749 4.1.2.1: never redirect to an unverified URI.
+        return _html_page(400, "Invalid redirect_uri: the client did not register it.")
+    state = args.get("state")
+
+    def refuse(error: str, description: str) -> Response:
+        params = {"error": error, "error_description": description}
+        if state is not None:
+            params["state"] = state
+        return Response("", 302, headers={"Location": _with_query(redirect_uri, params)})
+
+    if AUTH_CODE_GRANT not in _client_grants(client):
+        return refuse("unauthorized_client", "The client is not registered for the authorization_code grant")
+    if args.get("response_type") != "code":
+        return refuse("unsupported_response_type", "response_type must be code")
+    if args.get("code_challenge_method") != "S256":
+        return refuse("invalid_request", "code_challenge_method must be S256")
+    challenge = args.get("code_challenge", "").rstrip("=")
+    if not PKCE_CHALLENGE_RE.fullmatch(challenge):
+        return refuse("invalid_request", "code_challenge must be the unpadded BASE64URL of a SHA-256 digest")
+    scopes = (args.get("scopes") or "").split()
+    if any(s not in client.scopes for s in scopes):
+        return refuse("invalid_scope", "scopes: a scope was not registered by the client")
+    instance = emu.instances.get(client.issuer_url or "")
+    if instance is None:
+        return _html_page(400, "The client's issuerUrl names no IAM Identity Center instance of the emulator.")
+    user = instance.settings["browser_user"]
+    if user is None:
+        return _html_page(
+            200,
+            "Nobody is signed in to this instance's portal in the emulator's browser "
+            "(set settings.browser_user through /keyfob-test/sso/configure).",
+        )
+    if instance.settings["browser_consent"] == "deny":
+        return refuse("access_denied", "The user denied the authorization request")
+    code = AuthCode(
+        code=secrets.token_urlsafe(48),
+        client_id=client.client_id,
+        start_url=instance.start_url,
+        user=user,
+        redirect_uri=redirect_uri,
+        code_challenge=challenge,
+        expires_at=emu.now() + instance.settings["auth_code_ttl"],
+    )
+    emu.auth_codes[code.code] = code
+    emu.used_by(instance, client)
+    emu.issue(instance, code.code)
+    params = {"code": code.code}
+    if state is not None:
+        params["state"] = state
+    return Response("", 302, headers={"Location": _with_query(redirect_uri, params)})
+
+
+def _redeem_code(
+    emu: Emulator, client: Client, code: str | None, redirect_uri: str | None, verifier: str | None
+) -> dict:
+    """S12: CreateToken with the authorization_code grant."""
+    if not code:
+        raise ApiError("InvalidRequestException", "code is required for the authorization_code grant")
+    if not redirect_uri:
+        raise ApiError("InvalidRequestException", "redirectUri is required for the authorization_code grant")
+    if not verifier:
+        raise ApiError("InvalidRequestException", "codeVerifier is required for the authorization_code grant")
+    if not PKCE_VERIFIER_RE.fullmatch(verifier):
+        raise ApiError("InvalidRequestException", "codeVerifier must be 43-128 of [A-Za-z0-9._~-]")
+    auth = emu.auth_codes.get(code)
+    instance = emu.instances.get(auth.start_url) if auth else None
+    if auth is None or instance is None or auth.client_id != client.client_id:
+        raise ApiError("InvalidGrantException", "Invalid grant provided")
+    if auth.session_id is not None:
+        # RFC 6749 4.1.2: a code used twice revokes what it gave.
+        signin = emu.sessions.get(auth.session_id)
+        if signin is not None:
+            signin.ended = True
+        raise ApiError("InvalidGrantException", "Invalid grant provided")
+    if emu.now() >= auth.expires_at:
+        raise ApiError("ExpiredTokenException", "Authorization code has expired")
+    if redirect_uri != auth.redirect_uri:
+        raise ApiError("InvalidGrantException", "Invalid grant provided")
+    if not hmac.compare_digest(pkce_challenge(verifier).encode(), auth.code_challenge.encode()):
+        raise ApiError("InvalidGrantException", "Invalid grant provided")
+    signin = SignIn(
+        session_id=uuid.uuid4().hex,
+        start_url=auth.start_url,
+        user=auth.user,
+        client_id=client.client_id,
+        scopes=list(client.scopes),
+        refresh_expires_at=emu.now() + instance.settings["refresh_token_ttl"],
+    )
+    emu.sessions[signin.session_id] = signin
+    auth.session_id = signin.session_id
+    emu.issue(instance, verifier)  # the client's secret: leak scans look for it too
+    instance.grants["authorization_code"] += 1
+    return _tokens(emu, instance, signin, client, _may_refresh(client, instance))
 
 
 # --------------------------------------------------------------------------
@@ -940,6 +1174,9 @@ def _oidc_instance(emu: Emulator, op: str, request: Request) -> Instance | None:
     code = body.get("deviceCode")
     if isinstance(code, str) and code in emu.device_codes:
         return emu.instances.get(emu.device_codes[code].start_url)
+    code = body.get("code")
+    if isinstance(code, str) and code in emu.auth_codes:
+        return emu.instances.get(emu.auth_codes[code].start_url)
     refresh = body.get("refreshToken")
     if isinstance(refresh, str) and refresh in emu.refresh_tokens:
         return emu.instance_for_session(emu.refresh_tokens[refresh].session_id)
@@ -1071,6 +1308,10 @@ def t_configure(emu: Emulator, body: dict) -> dict:
         if not isinstance(value, bool):
             raise TestError(400, f"settings.{name} must be true or false")
         settings[name] = value
+    settings["browser_consent"] = raw_settings.get("browser_consent", "allow")
+    if settings["browser_consent"] not in ("allow", "deny"):
+        raise TestError(400, "settings.browser_consent must be allow or deny")
+    settings["browser_user"] = raw_settings.get("browser_user")
 
     raw_accounts = body.get("accounts", [])
     if not isinstance(raw_accounts, list):
@@ -1107,6 +1348,8 @@ def t_configure(emu: Emulator, body: dict) -> dict:
             seen.add((a.account_id, a.role_name))
         users[name] = assignments
         total += len(assignments)
+    if settings["browser_user"] is not None and settings["browser_user"] not in users:
+        raise TestError(400, "settings.browser_user must name one of the users")
     emu.drop_instance(url)
     emu.instances[url] = Instance(
         start_url=url,
@@ -1283,12 +1526,18 @@ def t_status(emu: Emulator, query: dict) -> dict:
         "calls": dict(instance.calls),
         "grants": {
             "device_code": instance.grants["device_code"],
+            "authorization_code": instance.grants["authorization_code"],
             "refresh_token": instance.grants["refresh_token"],
         },
         "pending": pending,
         "users": users,
         "throttles": {k: v for k, v in instance.throttles.items() if v},
         "role_credentials": instance.role_credentials,
+        "clients": [
+            {"grant_types": c.grant_types, "redirect_uris": c.redirect_uris, "issuer_url": c.issuer_url}
+            for c in (emu.clients.get(i) for i in instance.clients)
+            if c is not None
+        ],
     }
 
 
@@ -1409,6 +1658,14 @@ def handle(
     service, routes = ("sso-oidc", OIDC_ROUTES) if path in OIDC_ROUTES else ("sso", PORTAL_ROUTES)
     want_method, op = routes[path]
     label = f"{service}:{op}"
+    if op == "Authorize" and method == "GET":
+        count(label)
+        with emu.lock:
+            client = emu.clients.get(request.args.get("client_id", ""))
+            instance = emu.instances.get(client.issuer_url or "") if client else None
+            if instance is not None:
+                instance.calls[label] += 1
+            return label, authorize(emu, request)(environ, start_response)
     if method != want_method:
         response = _api_response(
             {"message": f"{method} {path} is not an operation"}, 404, "UnknownOperationException"

@@ -790,9 +790,14 @@ pub struct SsoLoginArgs {
 
 #[derive(Debug, Args)]
 pub struct SignInArgs {
-    /// Do not open the browser; only print the URL and the code.
+    /// Do not open the browser; only print the URL (and the code).
     #[arg(long)]
     pub no_browser: bool,
+    /// Sign in with a code to approve on any device (the device code),
+    /// instead of the browser sign-in on this machine; also what keyfob
+    /// does by itself where no browser can open (no display).
+    #[arg(long)]
+    pub use_device_code: bool,
     /// Read the PIN from stdin's first line instead of the terminal.
     #[arg(long)]
     pub pin_stdin: bool,

@@ -6,7 +6,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use keyfob::app::{self, DeviceCode, Keyfob, SignInHost};
+use keyfob::app::{self, DeviceCode, Keyfob, SignInHost, SignInPage};
 use keyfob::config::sso::NewSso;
 use keyfob::model::identity::check_pin;
 use keyfob::model::secret::Pin;
@@ -110,9 +110,7 @@ fn add(kf: &Keyfob, args: SsoAddArgs) -> anyhow::Result<()> {
     let tpm = crate::tpm::choice(kf, &args.bind)?;
     app::check_new_sso(kf, &new)?;
     let pin = read_pin(args.sign_in.pin_stdin, true)?;
-    let host = Terminal {
-        no_browser: args.sign_in.no_browser,
-    };
+    let host = Terminal::new(&args.sign_in);
     let added = app::add_sso_identity(kf, &new, &pin, (tpm, args.bind.recovery_code), &host);
     end_countdown();
     let (identity, sealed) = added?;
@@ -127,9 +125,7 @@ fn add(kf: &Keyfob, args: SsoAddArgs) -> anyhow::Result<()> {
 fn login(kf: &Keyfob, args: SsoLoginArgs) -> anyhow::Result<()> {
     kf.vault()?.sso_get(&args.name)?;
     let pin = read_pin(args.sign_in.pin_stdin, false)?;
-    let host = Terminal {
-        no_browser: args.sign_in.no_browser,
-    };
+    let host = Terminal::new(&args.sign_in);
     let identity = app::sso_login(kf, &args.name, &pin, &host);
     end_countdown();
     let identity = identity?;
@@ -145,7 +141,11 @@ pub fn sign_in_on_terminal(kf: &Keyfob, name: &str) -> anyhow::Result<Pin> {
         "The Identity Center sign-in of {name} has expired and cannot be renewed; signing in again."
     );
     let pin = read_pin(false, false)?;
-    let identity = app::sso_login(kf, name, &pin, &Terminal { no_browser: false });
+    let host = Terminal {
+        no_browser: false,
+        use_device_code: false,
+    };
+    let identity = app::sso_login(kf, name, &pin, &host);
     end_countdown();
     identity?;
     Ok(pin)
@@ -179,9 +179,48 @@ fn read_pin(stdin: bool, new: bool) -> anyhow::Result<Pin> {
 /// browser unless told not to.
 struct Terminal {
     no_browser: bool,
+    use_device_code: bool,
+}
+
+impl Terminal {
+    fn new(args: &crate::cli::SignInArgs) -> Terminal {
+        Terminal {
+            no_browser: args.no_browser,
+            use_device_code: args.use_device_code,
+        }
+    }
 }
 
 impl SignInHost for Terminal {
+    /// The browser sign-in unless asked for the code, or where no browser
+    /// can run on this machine (no display, no `$BROWSER`: an SSH session),
+    /// since only a browser here reaches the loopback. `--no-browser` alone
+    /// keeps the browser sign-in where one can run: the URL is printed,
+    /// not opened.
+    fn browser_sign_in(&self) -> bool {
+        !self.use_device_code && keyfob::platform::browser::available()
+    }
+
+    fn open_sign_in_page(&self, page: &SignInPage<'_>) -> bool {
+        eprintln!(
+            "To sign in {} to IAM Identity Center, open this page in a browser on this machine:\n{}\n(keyfob waits {} s for it; where you cannot open it here, run the command again with --use-device-code)",
+            page.identity,
+            page.url,
+            page.expires_in.as_secs()
+        );
+        if !page.openable {
+            eprintln!(
+                "(not opened in a browser: it is not an AWS sign-in address; check it before opening it yourself)"
+            );
+        } else if !self.no_browser
+            && let Err(e) = keyfob::platform::browser::open(page.url)
+        {
+            eprintln!("(could not open a browser: {e}; signing in with a code instead)");
+            return false;
+        }
+        true
+    }
+
     fn show_code(&self, code: &DeviceCode<'_>) {
         let url = code
             .verification_uri_complete
@@ -197,7 +236,7 @@ impl SignInHost for Terminal {
                 "(not opened in a browser: {url} is not an AWS sign-in address; check it before opening it yourself)"
             );
         } else if !self.no_browser
-            && let Err(e) = open::that_detached(url)
+            && let Err(e) = keyfob::platform::browser::open(url)
         {
             eprintln!("(could not open a browser: {e}; open the URL yourself)");
         }
