@@ -555,7 +555,11 @@ fn answer(
         },
         // Only flows that ask them (import, change-pin, reseal) answer
         // these, with answers of their own.
-        AskKind::NewPin | AskKind::Confirm | AskKind::RecoveryCode | AskKind::NewRecoveryCode => {
+        AskKind::NewPin
+        | AskKind::Confirm
+        | AskKind::RecoveryCode
+        | AskKind::NewRecoveryCode
+        | AskKind::SourcePassphrase => {
             Answer::Unavailable {
                 message: "nothing to answer it with".into(),
             }

@@ -5,6 +5,7 @@
 pub mod bound;
 pub mod crypto;
 pub mod fsutil;
+pub mod jwe;
 pub mod paths;
 pub mod prompt;
 pub mod store;

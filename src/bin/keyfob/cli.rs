@@ -535,12 +535,48 @@ pub struct EnvArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Import without asking which profiles (each key still needs its PIN).
+    /// Where the keys are: the shared credentials file, or aws-vault's
+    /// stores (its Secret Service collection and its file backend).
+    #[arg(long = "from", value_enum, default_value = "credentials-file")]
+    pub from: ImportFrom,
+    /// Say, per key and profile, what would happen; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import without asking which profiles (each key still needs its
+    /// PIN), and remove what was imported from aws-vault's stores.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Read one PIN per imported key from stdin, one per line.
+    /// Read one PIN per imported key from stdin, one per line. aws-vault's
+    /// stores then keep their copies unless --yes is given.
     #[arg(long)]
     pub pin_stdin: bool,
+    /// aws-vault's Secret Service collection (as aws-vault's own option).
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME",
+        default_value = "awsvault"
+    )]
+    pub secret_service_collection: String,
+    /// aws-vault's file backend folder (as aws-vault's own option); its
+    /// passphrase is AWS_VAULT_FILE_PASSPHRASE, or asked.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "AWS_VAULT_FILE_DIR",
+        default_value = "~/.awsvault/keys/"
+    )]
+    pub file_dir: String,
+}
+
+/// `keyfob import --from`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFrom {
+    /// The shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
+    /// ~/.aws/credentials).
+    CredentialsFile,
+    /// aws-vault v7: its Secret Service collection and encrypted files.
+    AwsVault,
 }
 
 #[derive(Debug, Args)]
