@@ -131,9 +131,9 @@ impl Question<'_> {
             Question::Import { section, key } => {
                 format!("Import {section} ({key}) into the vault?")
             }
-            Question::RemoveFromSource { source, names } => format!(
-                "The keys of {names} are in the vault now; remove them from {source}?"
-            ),
+            Question::RemoveFromSource { source, names } => {
+                format!("The keys of {names} are in the vault now; remove them from {source}?")
+            }
             Question::Remote { text } => (*text).to_owned(),
         }
     }

@@ -559,11 +559,9 @@ fn answer(
         | AskKind::Confirm
         | AskKind::RecoveryCode
         | AskKind::NewRecoveryCode
-        | AskKind::SourcePassphrase => {
-            Answer::Unavailable {
-                message: "nothing to answer it with".into(),
-            }
-        }
+        | AskKind::SourcePassphrase => Answer::Unavailable {
+            message: "nothing to answer it with".into(),
+        },
         AskKind::Approve => match p.approve(question.unwrap_or_default()) {
             Ok(decision) => Answer::Decision { decision },
             Err(e) => Answer::Unavailable {

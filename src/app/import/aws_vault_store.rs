@@ -189,7 +189,9 @@ fn secret_service(host: &dyn ImportHost, stores: &Stores<'_>) -> Result<Vec<Entr
     let items = match ForeignCollection::connect(stores.collection) {
         Ok(c) => c.items().map_err(ImportError::from)?,
         Err(e) => {
-            host.say(&format!("aws-vault's Secret Service backend: not read ({e})."));
+            host.say(&format!(
+                "aws-vault's Secret Service backend: not read ({e})."
+            ));
             return Ok(Vec::new());
         }
     };
@@ -318,7 +320,10 @@ mod tests {
         for key in ["dev", "prod-admin", "a,b", "session", "x session (y)"] {
             assert!(!is_session_key(key), "{key}");
         }
-        assert!(matches!(classify("oidc:https://x", b"{}"), Content::Skip(_)));
+        assert!(matches!(
+            classify("oidc:https://x", b"{}"),
+            Content::Skip(_)
+        ));
     }
 
     #[test]
@@ -335,7 +340,11 @@ mod tests {
             }
             Content::Skip(why) => panic!("{why}"),
         }
-        for broken in [&b"not json"[..], br#"{"Data":"%%%"}"#, br#"{"Data":"e30="}"#] {
+        for broken in [
+            &b"not json"[..],
+            br#"{"Data":"%%%"}"#,
+            br#"{"Data":"e30="}"#,
+        ] {
             assert!(matches!(classify("dev", broken), Content::Skip(_)));
         }
     }

@@ -151,4 +151,3 @@ pub(super) fn import(
     import_roles(kf, host, &options)?;
     Ok(report)
 }
-

@@ -31,7 +31,11 @@ use crate::model::flow::ImportSource;
 /// Imports from `run`'s source what `host` agrees to (see the module
 /// docs). The imported identities' endpoints are the settings in force
 /// where the import was asked for (as for `keyfob add`).
-pub fn import(kf: &Keyfob, host: &dyn ImportHost, run: &ImportRun) -> Result<ImportReport, AppError> {
+pub fn import(
+    kf: &Keyfob,
+    host: &dyn ImportHost,
+    run: &ImportRun,
+) -> Result<ImportReport, AppError> {
     let endpoints = Endpoints::at_add(None, None)?;
     if !kf.is_agent() {
         // Run where keys are sealed: the agent reads the sources, verifies

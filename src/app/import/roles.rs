@@ -91,8 +91,9 @@ pub(super) fn import_roles(
     let files = kf.read_files()?;
     let vault = kf.vault()?;
     let config = &files.aws;
-    let is_identity =
-        |name: &str| vault.get(name).is_ok() || (options.dry_run && options.would_be.contains(name));
+    let is_identity = |name: &str| {
+        vault.get(name).is_ok() || (options.dry_run && options.would_be.contains(name))
+    };
     let mut pending: Vec<(String, String, String)> = Vec::new();
     for section in config.profile_names() {
         let Some(role_arn) = config.get(&section, "role_arn") else {
@@ -128,7 +129,10 @@ pub(super) fn import_roles(
                 true => format!("identity {source}"),
                 false => format!("chained from {source}"),
             };
-            let tags = match config.get(&section, "session_tags").map(|t| session_tags(&t)) {
+            let tags = match config
+                .get(&section, "session_tags")
+                .map(|t| session_tags(&t))
+            {
                 Some(Err(e)) => {
                     host.say(&format!("Skipping role profile {section}: {e}."));
                     continue;

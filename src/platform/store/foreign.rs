@@ -110,8 +110,12 @@ impl ForeignCollection {
             .ensure_unlocked()
             .map_err(self.failed("unlock"))?;
         let mut out = Vec::new();
-        for item in collection.get_all_items().map_err(self.failed("list items"))? {
-            item.ensure_unlocked().map_err(self.failed("unlock an item"))?;
+        for item in collection
+            .get_all_items()
+            .map_err(self.failed("list items"))?
+        {
+            item.ensure_unlocked()
+                .map_err(self.failed("unlock an item"))?;
             out.push(ForeignItem {
                 path: item.item_path.as_str().to_owned(),
                 label: item.get_label().map_err(self.failed("read a label"))?,
