@@ -311,3 +311,41 @@ fn aws_vault_keeps_its_keys_until_a_yes_and_a_later_yes_removes_them() {
         Vec::<PathBuf>::new()
     );
 }
+
+#[test]
+fn a_dry_run_of_the_credentials_file_import_changes_nothing() {
+    let env = Env::new();
+    let dev = user(&env, "cf-dry");
+    let aws = env.home().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(
+        aws.join("credentials"),
+        format!(
+            "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n[temp]\naws_access_key_id = ASIAY34FZKBOKMUTVV7A\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\naws_session_token = abc\n",
+            dev.access_key_id, dev.secret_access_key
+        ),
+    )
+    .unwrap();
+    let role = create_role(&env, "CfDry", None);
+    std::fs::write(
+        aws.join("config"),
+        format!("[profile admin]\nrole_arn = {role}\nsource_profile = dev\n"),
+    )
+    .unwrap();
+    env.agent();
+    let snapshot = env.snapshot();
+    let dry = env.run(&["import", "--dry-run"], "").ok();
+    assert_lines(
+        &dry,
+        &[
+            "Skipping [temp]: a temporary key",
+            "Would import [dev] (AKIA",
+            "as identity dev, once STS verifies it",
+            "its key would then be removed from ",
+            "Would convert role profile admin (identity dev)",
+            "Dry run: nothing was changed.",
+        ],
+    );
+    assert!(env.snapshot() == snapshot, "the dry run changed a file");
+    assert_eq!(env.keyring_items(), 0, "{}", env.keyring_dump());
+}
