@@ -349,3 +349,69 @@ fn a_dry_run_of_the_credentials_file_import_changes_nothing() {
     assert!(env.snapshot() == snapshot, "the dry run changed a file");
     assert_eq!(env.keyring_items(), 0, "{}", env.keyring_dump());
 }
+
+#[test]
+fn import_from_granted_takes_its_iam_credentials_and_their_profiles() {
+    let env = Env::new();
+    let dev = user(&env, "gr-dev");
+    let ops = user(&env, "gr-ops");
+    let granted_key = |key: &str, user: &User| {
+        json!({"key": key, "granted": {
+            "AccessKeyID": user.access_key_id, "SecretAccessKey": user.secret_access_key}})
+    };
+    // granted's keyring (pkg/securestorage/securestorage.go): collection
+    // granted-aws-iam-credentials, files in
+    // ~/.granted/secure-storage-aws-iam-credentials.
+    store(
+        &env,
+        &["secret-service", "granted-aws-iam-credentials"],
+        &json!([granted_key("gdev", &dev)]),
+    );
+    let dir = env
+        .home()
+        .join(".granted/secure-storage-aws-iam-credentials");
+    store(
+        &env,
+        &["file", dir.to_str().unwrap(), "granted file passphrase"],
+        &json!([granted_key("gops", &ops)]),
+    );
+    let aws = env.home().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    // What `granted credentials add` writes (pkg/granted/credentials.go).
+    std::fs::write(
+        aws.join("config"),
+        "[profile gdev]\ncredential_process = granted credential-process --profile=gdev\nregion = eu-central-1\n",
+    )
+    .unwrap();
+    let mut cmd = env.keyfob();
+    cmd.env("CF_KEYRING_FILE_PASSWORD", "granted file passphrase");
+    let run = run_command(
+        cmd,
+        &["import", "--from", "granted", "--pin-stdin", "--yes"],
+        &format!("{PIN}\n{PIN}-ops\n"),
+    )
+    .ok();
+    assert_lines(
+        &run,
+        &[
+            "Imported granted key gdev (Secret Service collection granted-aws-iam-credentials) as identity gdev",
+            "Imported granted key gops (file ",
+            "Profile gdev: not imported (keyfob has no such setting): credential_process (replaced by keyfob's).",
+            "Removed gdev from granted's Secret Service collection granted-aws-iam-credentials.",
+            "Removed gops from granted's file backend",
+        ],
+    );
+    assert!(dir.read_dir().unwrap().next().is_none());
+    let config = std::fs::read_to_string(aws.join("config")).unwrap();
+    assert!(!config.contains("granted credential-process"), "{config}");
+    assert!(config.contains("credential-process gdev"), "{config}");
+    env.run(&["unlock", "gdev", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    assert_eq!(
+        arn_of(env.aws_v1(&["sts", "get-caller-identity", "--profile", "gdev"])),
+        dev.arn
+    );
+    for secret in [&dev.secret_access_key, &ops.secret_access_key] {
+        assert_eq!(files_with(&env, secret), Vec::<PathBuf>::new());
+    }
+}

@@ -124,6 +124,16 @@ pub enum ImportSource {
         /// `~/.awsvault/keys/`), tilde already expanded.
         file_dir: std::path::PathBuf,
     },
+    /// granted's IAM credentials (`granted credentials add`): its
+    /// keyring's Secret Service collection and file backend folder.
+    Granted {
+        /// `granted-aws-iam-credentials`, or its config's
+        /// `[Keyring] LibSecretCollectionName`.
+        collection: String,
+        /// `~/.granted/secure-storage-aws-iam-credentials`, or its
+        /// config's `[Keyring] FileDir`.
+        file_dir: std::path::PathBuf,
+    },
 }
 
 /// What to do with an imported key in its source (aws-vault's stores)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""aws-vault's stores, written exactly as aws-vault v7.2.0 writes them, for
-the import tests (aws-vault itself cannot be installed here).
+"""aws-vault's stores, written exactly as aws-vault v7.2.0 writes them (and
+granted's, which uses the same keyring), for the import tests (neither
+tool can be installed here).
 
   aws_vault_store.py secret-service COLLECTION < items.json
       creates the Secret Service collection COLLECTION (if absent) and one
@@ -30,6 +31,11 @@ items.json is a list of entries, each one of:
   {"key": K, "session": {"AccessKeyId": .., ...}, "label": L}
       a cached session, as vault/sessionkeyring.go `Set` stores it: Data =
       json.Marshal(sts types.Credentials), Description "aws-vault session";
+  {"key": K, "granted": {"AccessKeyID": .., "SecretAccessKey": ..}}
+      long-term keys as granted (v0.38, pkg/securestorage/securestorage.go
+      `Store`, iam_credential_storage.go) stores them with the same
+      keyring: Data = json.Marshal(aws.Credentials) (aws-sdk-go-v2 v1.26.1),
+      no Label or Description;
   {"key": K, "raw": TEXT}
       an item whose secret (or file plaintext) is TEXT as it is: a broken
       item.
@@ -43,6 +49,7 @@ import base64
 import datetime as dt
 import json
 import os
+import re
 import sys
 import urllib.parse
 
@@ -62,21 +69,23 @@ def keyring_item(entry: dict) -> bytes:
     if "raw" in entry:
         return entry["raw"].encode()
     key = entry["key"]
-    if "credentials" in entry:
+    if "credentials" in entry or "granted" in entry:
+        given = entry.get("credentials") or entry["granted"]
         creds = {
-            "AccessKeyID": entry["credentials"]["AccessKeyID"],
-            "SecretAccessKey": entry["credentials"]["SecretAccessKey"],
-            "SessionToken": entry["credentials"].get("SessionToken", ""),
+            "AccessKeyID": given["AccessKeyID"],
+            "SecretAccessKey": given["SecretAccessKey"],
+            "SessionToken": given.get("SessionToken", ""),
             "Source": "",
             "CanExpire": False,
             "Expires": "0001-01-01T00:00:00Z",
         }
+        granted = "granted" in entry
         item = {
             "Key": key,
             "Data": base64.b64encode(go_json(creds)).decode(),
-            "Label": f"aws-vault ({key})",
+            "Label": "" if granted else f"aws-vault ({key})",
             "Description": "",
-            "KeychainNotTrustApplication": True,
+            "KeychainNotTrustApplication": not granted,
             "KeychainNotSynchronizable": False,
         }
     else:
@@ -162,14 +171,20 @@ def connect():
     return call, session
 
 
+def decode_path(path: str) -> str:
+    """keyring's decodeKeyringString: the daemon writes each byte outside
+    [A-Za-z0-9] of a collection's label as _XX in its object path."""
+    return re.sub(r"_([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), path)
+
+
 def collection_path(call, name: str) -> str | None:
-    """keyring's openSecrets: the collection whose D-Bus path is
+    """keyring's openSecrets: the collection whose D-Bus path, decoded, is
     .../collection/NAME."""
     (collections,) = call(
         SERVICE_PATH, "org.freedesktop.DBus.Properties", "Get", "ss", ("org.freedesktop.Secret.Service", "Collections")
     )
     for path in collections[1]:
-        if path == f"{SERVICE_PATH}/collection/{name}":
+        if decode_path(path) == f"{SERVICE_PATH}/collection/{name}":
             return path
     return None
 
@@ -188,7 +203,7 @@ def write_secret_service(name: str, entries: list) -> None:
             "a{sv}(oayays)",
             ({"org.freedesktop.Secret.Collection.Label": ("s", name)}, (session, b"", b"pw", "text/plain")),
         )
-    assert path == f"{SERVICE_PATH}/collection/{name}", path
+    assert decode_path(path) == f"{SERVICE_PATH}/collection/{name}", path
     for entry in entries:
         key = entry["key"]
         properties = {

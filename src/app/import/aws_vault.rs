@@ -1,6 +1,7 @@
-//! `import --from aws-vault`: the long-term keys aws-vault keeps (its
-//! Secret Service collection and its encrypted file backend, read by
-//! [`super::aws_vault_store`]) become identities, and the profiles aws-vault
+//! `import --from aws-vault` (and `--from granted`, whose IAM credentials
+//! are kept the same way): the long-term keys the tool keeps (its Secret
+//! Service collection and its encrypted file backend, read by
+//! [`super::aws_vault_store`]) become identities, and the profiles it
 //! reads from the AWS config file keyfob profiles.
 //!
 //! aws-vault names each key after the profile it was added as; that name
@@ -21,7 +22,7 @@ use crate::model::flow::Removal;
 use crate::model::identity::{AccessKeyId, IdentityName};
 use crate::vault::Vault;
 
-use super::aws_vault_store::{self, Content, Entry, Place, Stores};
+use super::aws_vault_store::{self, Content, Entry, Place, Stores, Tool};
 use super::host::{ImportHost, ImportReport, ImportRun, Key, name_problem, seal};
 use super::roles::{RoleOptions, import_roles, not_imported};
 
@@ -71,7 +72,7 @@ fn judge(
         let identity = match name_problem(vault, &entry.key) {
             Ok(n) if claimed.insert(n.as_str().to_owned()) => n,
             Ok(_) => {
-                skip("another of aws-vault's keys of that name comes first");
+                skip("another key of that name comes first");
                 continue;
             }
             Err(why) => {
@@ -90,11 +91,12 @@ fn judge(
     Ok(out)
 }
 
-/// The identity's plain profile, from aws-vault's profile of that name
-/// (`None` when that profile is a role profile: [`import_roles`] makes it).
-fn plain_profile(config: &AwsFile, identity: &IdentityName) -> Option<ProfileInput> {
+/// The identity's plain profile, from the config's profile of that name
+/// (`None` when, for aws-vault, that profile is a role profile:
+/// [`import_roles`] makes it).
+fn plain_profile(config: &AwsFile, tool: Tool, identity: &IdentityName) -> Option<ProfileInput> {
     let name = identity.as_str();
-    if config.get(name, "role_arn").is_some() {
+    if tool == Tool::AwsVault && config.get(name, "role_arn").is_some() {
         return None;
     }
     Some(ProfileInput {
@@ -113,10 +115,15 @@ fn plain_profile(config: &AwsFile, identity: &IdentityName) -> Option<ProfileInp
 fn store_name(stores: &Stores<'_>, place: &Place) -> String {
     match place {
         Place::SecretService(_) => format!(
-            "aws-vault's Secret Service collection {}",
+            "{}'s Secret Service collection {}",
+            stores.tool.name(),
             stores.collection
         ),
-        Place::File(_) => format!("aws-vault's file backend {}", stores.file_dir.display()),
+        Place::File(_) => format!(
+            "{}'s file backend {}",
+            stores.tool.name(),
+            stores.file_dir.display()
+        ),
     }
 }
 
@@ -133,7 +140,10 @@ pub(super) fn import(
     let files = kf.read_files()?;
     let config = &files.aws;
     if !judged.iter().any(|(_, v)| matches!(v, Verdict::Import(_))) {
-        host.say("No long-term keys of aws-vault to import.");
+        host.say(&format!(
+            "No long-term keys of {} to import.",
+            stores.tool.name()
+        ));
     }
 
     if run.dry_run {
@@ -142,7 +152,7 @@ pub(super) fn import(
             let Verdict::Import(key) = verdict else {
                 continue;
             };
-            let profile = match plain_profile(config, &key.identity) {
+            let profile = match plain_profile(config, stores.tool, &key.identity) {
                 Some(_) => format!("with a profile {}", key.identity),
                 None => "its role profile converted below".to_owned(),
             };
@@ -164,7 +174,8 @@ pub(super) fn import(
         for (place, verdict) in &judged {
             if let Verdict::AlreadyIn(name) = verdict {
                 host.say(&format!(
-                    "On your yes, aws-vault's copy of identity {name} would be removed from {}.",
+                    "On your yes, {}'s copy of identity {name} would be removed from {}.",
+                    stores.tool.name(),
                     store_name(stores, place)
                 ));
             }
@@ -172,7 +183,7 @@ pub(super) fn import(
         let options = RoleOptions {
             dry_run: true,
             would_be: &would_be,
-            self_sourced: true,
+            self_sourced: stores.tool == Tool::AwsVault,
         };
         import_roles(kf, host, &options)?;
         host.say("Dry run: nothing was changed.");
@@ -195,7 +206,7 @@ pub(super) fn import(
         }
     }
     for identity in &imported {
-        let Some(input) = plain_profile(config, identity) else {
+        let Some(input) = plain_profile(config, stores.tool, identity) else {
             continue;
         };
         let book = kf.book()?;
@@ -215,7 +226,7 @@ pub(super) fn import(
     let options = RoleOptions {
         dry_run: false,
         would_be: &BTreeSet::new(),
-        self_sourced: true,
+        self_sourced: stores.tool == Tool::AwsVault,
     };
     import_roles(kf, host, &options)?;
     Ok(ImportReport {
@@ -253,8 +264,10 @@ fn remove(
         };
         if !yes {
             kept.push(format!(
-                "{store} still holds the keys of {} (now in the vault): run keyfob import --from aws-vault --yes to remove them, or aws-vault remove NAME.",
-                names.join(", ")
+                "{store} still holds the keys of {} (now in the vault): run keyfob import --from {} --yes to remove them, or {}.",
+                names.join(", "),
+                stores.tool.name(),
+                stores.tool.remove_hint()
             ));
             continue;
         }

@@ -20,6 +20,16 @@
 //! keys `TYPE,b64(profile),b64(mfa),EXPIRY` and three older forms) and
 //! Identity Center tokens (vault/oidctokenkeyring.go: keys `oidc:URL`):
 //! those are skipped, with the reason.
+//!
+//! granted (v0.38, pkg/securestorage) keeps IAM credentials with the same
+//! keyring v1.2.2: `securestorage.go` `openKeyring` names the collection
+//! `granted-aws-iam-credentials` and the file folder
+//! `<granted folder>/secure-storage-aws-iam-credentials` (both overridden
+//! by its config's `[Keyring]`), its file passphrase is
+//! `CF_KEYRING_FILE_PASSWORD`; `iam_credential_storage.go` stores
+//! `json.Marshal(aws.Credentials)` under the profile name, as aws-vault
+//! does. Its sessions and tokens live in other storages; anything else
+//! found there is skipped as not being credentials.
 
 use std::path::{Path, PathBuf};
 
@@ -34,8 +44,33 @@ use crate::platform::store::foreign::ForeignCollection;
 use super::error::ImportError;
 use super::host::ImportHost;
 
-/// Where aws-vault keeps its keys (resolved by the client).
+/// Which tool's stores these are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Tool {
+    AwsVault,
+    Granted,
+}
+
+impl Tool {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::AwsVault => "aws-vault",
+            Tool::Granted => "granted",
+        }
+    }
+
+    /// How the person removes a key with the tool itself.
+    pub fn remove_hint(self) -> &'static str {
+        match self {
+            Tool::AwsVault => "aws-vault remove NAME",
+            Tool::Granted => "granted credentials remove NAME",
+        }
+    }
+}
+
+/// Where the tool keeps its keys (resolved by the client).
 pub(super) struct Stores<'a> {
+    pub tool: Tool,
     pub collection: &'a str,
     pub file_dir: &'a Path,
 }
@@ -58,9 +93,9 @@ pub(super) enum Content {
     Skip(String),
 }
 
-/// One key of one of aws-vault's stores.
+/// One key of one of the tool's stores.
 pub(super) struct Entry {
-    /// aws-vault's name for it (the profile it was added as).
+    /// The tool's name for it (the profile it was added as).
     pub key: String,
     pub place: Place,
     pub content: Content,
@@ -71,10 +106,17 @@ impl Entry {
     pub fn origin(&self, stores: &Stores<'_>) -> String {
         match &self.place {
             Place::SecretService(_) => format!(
-                "aws-vault key {} (Secret Service collection {})",
-                self.key, stores.collection
+                "{} key {} (Secret Service collection {})",
+                stores.tool.name(),
+                self.key,
+                stores.collection
             ),
-            Place::File(path) => format!("aws-vault key {} (file {})", self.key, path.display()),
+            Place::File(path) => format!(
+                "{} key {} (file {})",
+                stores.tool.name(),
+                self.key,
+                path.display()
+            ),
         }
     }
 }
@@ -134,8 +176,11 @@ fn is_session_key(key: &str) -> bool {
 }
 
 /// What `plain` (keyring's JSON of an `Item`) holds under `key`.
-fn classify(key: &str, plain: &[u8]) -> Content {
+fn classify(tool: Tool, key: &str, plain: &[u8]) -> Content {
     let skip = |why: &str| Content::Skip(why.to_owned());
+    if tool != Tool::AwsVault {
+        return credentials(plain);
+    }
     if key.starts_with("oidc:") {
         return skip(
             "an Identity Center token aws-vault caches, not a long-term key (add the sign-in with keyfob sso add)",
@@ -144,6 +189,13 @@ fn classify(key: &str, plain: &[u8]) -> Content {
     if is_session_key(key) {
         return skip("a session aws-vault caches (temporary credentials that expire on their own)");
     }
+    credentials(plain)
+}
+
+/// The long-term key pair in `plain` (keyring's JSON of an `Item` whose
+/// Data is `aws.Credentials` as JSON), or why it is not one.
+fn credentials(plain: &[u8]) -> Content {
+    let skip = |why: &str| Content::Skip(why.to_owned());
     let Ok(item) = serde_json::from_slice::<KeyringItem>(plain) else {
         return skip("its data is not keyring's JSON of an item");
     };
@@ -151,7 +203,7 @@ fn classify(key: &str, plain: &[u8]) -> Content {
         return skip("its Data is not base64");
     };
     let Ok(mut creds) = serde_json::from_slice::<Credentials>(&data) else {
-        return skip("its Data is not aws-vault's JSON of credentials");
+        return skip("its Data is not a JSON of AWS credentials");
     };
     if !creds.session_token.is_empty() || creds.access_key_id.starts_with("ASIA") {
         return skip("a temporary key; it expires on its own");
@@ -190,14 +242,16 @@ fn secret_service(host: &dyn ImportHost, stores: &Stores<'_>) -> Result<Vec<Entr
         Ok(c) => c.items().map_err(ImportError::from)?,
         Err(e) => {
             host.say(&format!(
-                "aws-vault's Secret Service backend: not read ({e})."
+                "{}'s Secret Service backend: not read ({e}).",
+                stores.tool.name()
             ));
             return Ok(Vec::new());
         }
     };
     let Some(items) = items else {
         host.say(&format!(
-            "aws-vault's Secret Service backend: no collection {}.",
+            "{}'s Secret Service backend: no collection {}.",
+            stores.tool.name(),
             stores.collection
         ));
         return Ok(Vec::new());
@@ -205,7 +259,7 @@ fn secret_service(host: &dyn ImportHost, stores: &Stores<'_>) -> Result<Vec<Entr
     Ok(items
         .into_iter()
         .map(|item| Entry {
-            content: classify(&item.label, &item.secret),
+            content: classify(stores.tool, &item.label, &item.secret),
             key: item.label,
             place: Place::SecretService(item.path),
         })
@@ -221,7 +275,8 @@ fn files(host: &dyn ImportHost, stores: &Stores<'_>) -> Result<Vec<Entry>, AppEr
         Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             host.say(&format!(
-                "aws-vault's file backend: no folder {}.",
+                "{}'s file backend: no folder {}.",
+                stores.tool.name(),
                 dir.display()
             ));
             return Ok(Vec::new());
@@ -244,7 +299,8 @@ fn files(host: &dyn ImportHost, stores: &Stores<'_>) -> Result<Vec<Entry>, AppEr
         return Ok(Vec::new());
     }
     let passphrase = host.passphrase(&format!(
-        "Passphrase of aws-vault's file backend ({}): ",
+        "Passphrase of {}'s file backend ({}): ",
+        stores.tool.name(),
         dir.display()
     ))?;
     let mut entries = Vec::new();
@@ -261,7 +317,7 @@ fn files(host: &dyn ImportHost, stores: &Stores<'_>) -> Result<Vec<Entry>, AppEr
             Ok(text) => match jwe::open(&text, passphrase.as_bytes()) {
                 Ok(plain) => {
                     opened = true;
-                    classify(&key, &plain)
+                    classify(stores.tool, &key, &plain)
                 }
                 Err(JweError::WrongPassphrase) => {
                     refused.get_or_insert_with(|| path.clone());
@@ -279,7 +335,11 @@ fn files(host: &dyn ImportHost, stores: &Stores<'_>) -> Result<Vec<Entry>, AppEr
         });
     }
     if let (false, Some(path)) = (opened, refused) {
-        return Err(ImportError::WrongPassphrase { path }.into());
+        return Err(ImportError::WrongPassphrase {
+            path,
+            tool: stores.tool.name(),
+        }
+        .into());
     }
     Ok(entries)
 }
@@ -321,7 +381,7 @@ mod tests {
             assert!(!is_session_key(key), "{key}");
         }
         assert!(matches!(
-            classify("oidc:https://x", b"{}"),
+            classify(Tool::AwsVault, "oidc:https://x", b"{}"),
             Content::Skip(_)
         ));
     }
@@ -333,7 +393,7 @@ mod tests {
             r#"{{"Key":"dev","Data":"{}","Label":"aws-vault (dev)","Description":"","KeychainNotTrustApplication":true,"KeychainNotSynchronizable":false}}"#,
             BASE64.encode(creds)
         );
-        match classify("dev", item.as_bytes()) {
+        match classify(Tool::AwsVault, "dev", item.as_bytes()) {
             Content::LongTerm { key_id, secret } => {
                 assert_eq!(key_id, "AKIAEXAMPLE");
                 assert_eq!(secret.expose(), "s3cr3t");
@@ -345,7 +405,10 @@ mod tests {
             br#"{"Data":"%%%"}"#,
             br#"{"Data":"e30="}"#,
         ] {
-            assert!(matches!(classify("dev", broken), Content::Skip(_)));
+            assert!(matches!(
+                classify(Tool::Granted, "dev", broken),
+                Content::Skip(_)
+            ));
         }
     }
 

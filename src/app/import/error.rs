@@ -6,12 +6,12 @@ use crate::model::error_kind::ErrorKind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    /// aws-vault's file backend: the passphrase does not open a file of
-    /// it (its key unwrap fails). Nothing was imported.
+    /// A file backend (aws-vault's, granted's): the passphrase opens none
+    /// of its files (their key unwrap fails). Nothing was imported.
     #[error(
-        "the passphrase does not open {path} (aws-vault's file backend); nothing was imported — give the passphrase aws-vault uses (AWS_VAULT_FILE_PASSPHRASE, or typed when asked)"
+        "the passphrase does not open {path} ({tool}'s file backend); nothing was imported — give the passphrase {tool} uses (AWS_VAULT_FILE_PASSPHRASE or CF_KEYRING_FILE_PASSWORD, or typed when asked)"
     )]
-    WrongPassphrase { path: PathBuf },
+    WrongPassphrase { path: PathBuf, tool: &'static str },
     /// The folder of aws-vault's file backend could not be read.
     #[error("cannot read {path}: {source}")]
     ReadFolder {

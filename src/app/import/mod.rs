@@ -80,6 +80,21 @@ pub fn import_with(
             &endpoints,
             run,
             &aws_vault_store::Stores {
+                tool: aws_vault_store::Tool::AwsVault,
+                collection,
+                file_dir,
+            },
+        ),
+        ImportSource::Granted {
+            collection,
+            file_dir,
+        } => aws_vault::import(
+            kf,
+            host,
+            &endpoints,
+            run,
+            &aws_vault_store::Stores {
+                tool: aws_vault_store::Tool::Granted,
                 collection,
                 file_dir,
             },

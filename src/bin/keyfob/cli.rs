@@ -550,23 +550,19 @@ pub struct ImportArgs {
     /// stores then keep their copies unless --yes is given.
     #[arg(long)]
     pub pin_stdin: bool,
-    /// aws-vault's Secret Service collection (as aws-vault's own option).
-    #[arg(
-        long,
-        value_name = "NAME",
-        env = "AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME",
-        default_value = "awsvault"
-    )]
-    pub secret_service_collection: String,
-    /// aws-vault's file backend folder (as aws-vault's own option); its
-    /// passphrase is AWS_VAULT_FILE_PASSPHRASE, or asked.
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "AWS_VAULT_FILE_DIR",
-        default_value = "~/.awsvault/keys/"
-    )]
-    pub file_dir: String,
+    /// The tool's Secret Service collection. aws-vault: its
+    /// --secret-service-collection (AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME,
+    /// default awsvault); granted: its config's [Keyring]
+    /// LibSecretCollectionName (default granted-aws-iam-credentials).
+    #[arg(long, value_name = "NAME")]
+    pub secret_service_collection: Option<String>,
+    /// The tool's file backend folder. aws-vault: its --file-dir
+    /// (AWS_VAULT_FILE_DIR, default ~/.awsvault/keys/; passphrase
+    /// AWS_VAULT_FILE_PASSPHRASE, or asked); granted: its config's
+    /// [Keyring] FileDir (default ~/.granted/secure-storage-aws-iam-credentials;
+    /// passphrase CF_KEYRING_FILE_PASSWORD, or asked).
+    #[arg(long, value_name = "DIR")]
+    pub file_dir: Option<String>,
 }
 
 /// `keyfob import --from`.
@@ -577,6 +573,9 @@ pub enum ImportFrom {
     CredentialsFile,
     /// aws-vault v7: its Secret Service collection and encrypted files.
     AwsVault,
+    /// granted's IAM credentials (`granted credentials add`), kept the
+    /// same way as aws-vault's.
+    Granted,
 }
 
 #[derive(Debug, Args)]

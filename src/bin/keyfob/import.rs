@@ -18,16 +18,19 @@ use zeroize::Zeroizing;
 use crate::cli::{ImportArgs, ImportFrom};
 use crate::terminal::{self, Ask};
 
-/// aws-vault reads its file backend's passphrase from this variable
-/// before it asks (aws-vault v7.2.0 cli/global.go
-/// `fileKeyringPassphrasePrompt`).
-const PASSPHRASE_VAR: &str = "AWS_VAULT_FILE_PASSPHRASE";
+/// Where each tool reads its file backend's passphrase from before it
+/// asks: aws-vault v7.2.0 cli/global.go `fileKeyringPassphrasePrompt`;
+/// granted pkg/securestorage/securestorage.go `openKeyring`.
+const AWS_VAULT_PASSPHRASE: &str = "AWS_VAULT_FILE_PASSPHRASE";
+const GRANTED_PASSPHRASE: &str = "CF_KEYRING_FILE_PASSWORD";
 
 /// Answers the import's questions: PINs from stdin, one per imported key
 /// (then nothing is asked), or on the terminal with a confirmation each.
 struct Terminal {
     yes: bool,
     pins: Option<RefCell<std::vec::IntoIter<Zeroizing<String>>>>,
+    /// The variable the source's file passphrase is read from.
+    passphrase_var: &'static str,
 }
 
 impl Confirm for Terminal {
@@ -64,13 +67,13 @@ impl ImportHost for Terminal {
     }
 
     fn passphrase(&self, question: &str) -> Result<Zeroizing<String>, AppError> {
-        if let Some(value) = std::env::var_os(PASSPHRASE_VAR) {
+        if let Some(value) = std::env::var_os(self.passphrase_var) {
             return Ok(Zeroizing::new(value.to_string_lossy().into_owned()));
         }
         Ok(tty::ask_hidden(
             question,
             "passphrase",
-            &format!("set {PASSPHRASE_VAR}"),
+            &format!("set {}", self.passphrase_var),
         )?)
     }
 }
@@ -83,6 +86,40 @@ fn expand_tilde(path: &str) -> PathBuf {
     }
 }
 
+/// granted's keyring for IAM credentials: the collection and file folder
+/// its `openKeyring` (pkg/securestorage/securestorage.go) uses — its
+/// config's `[Keyring]` `LibSecretCollectionName` and `FileDir` when set,
+/// else `granted-aws-iam-credentials` and `<folder>/secure-storage-aws-iam-credentials`.
+/// The folder is `~/.granted` (the release builds' `build.ConfigFolderName`),
+/// or `$XDG_CONFIG_HOME/granted` when that does not exist
+/// (pkg/config/config.go `GrantedConfigFolder`).
+fn granted_keyring() -> (String, PathBuf) {
+    let home = dirs::home_dir().unwrap_or_default();
+    let mut folder = home.join(".granted");
+    if !folder.exists()
+        && let Some(xdg) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty())
+    {
+        folder = PathBuf::from(xdg).join("granted");
+    }
+    let keyring = std::fs::read_to_string(folder.join("config"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|t| t.get("Keyring").and_then(|k| k.as_table()).cloned())
+        .unwrap_or_default();
+    let setting = |name: &str| {
+        keyring
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let collection =
+        setting("LibSecretCollectionName").unwrap_or_else(|| "granted-aws-iam-credentials".into());
+    let file_dir = setting("FileDir")
+        .map(|d| expand_tilde(&d))
+        .unwrap_or_else(|| folder.join("secure-storage-aws-iam-credentials"));
+    (collection, file_dir)
+}
+
 pub fn run(kf: &Keyfob, args: ImportArgs) -> anyhow::Result<()> {
     let pins = if args.pin_stdin && !args.dry_run {
         // At most one PIN per key in the file; unused lines are wiped.
@@ -90,12 +127,39 @@ pub fn run(kf: &Keyfob, args: ImportArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let source = match args.from {
-        ImportFrom::CredentialsFile => ImportSource::CredentialsFile,
-        ImportFrom::AwsVault => ImportSource::AwsVault {
-            collection: args.secret_service_collection.clone(),
-            file_dir: expand_tilde(&args.file_dir),
-        },
+    let (source, passphrase_var) = match args.from {
+        ImportFrom::CredentialsFile => (ImportSource::CredentialsFile, AWS_VAULT_PASSPHRASE),
+        ImportFrom::AwsVault => (
+            ImportSource::AwsVault {
+                collection: args
+                    .secret_service_collection
+                    .clone()
+                    .or_else(|| std::env::var("AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME").ok())
+                    .unwrap_or_else(|| "awsvault".into()),
+                file_dir: expand_tilde(
+                    &args
+                        .file_dir
+                        .clone()
+                        .or_else(|| std::env::var("AWS_VAULT_FILE_DIR").ok())
+                        .unwrap_or_else(|| "~/.awsvault/keys/".into()),
+                ),
+            },
+            AWS_VAULT_PASSPHRASE,
+        ),
+        ImportFrom::Granted => {
+            let (collection, file_dir) = granted_keyring();
+            (
+                ImportSource::Granted {
+                    collection: args.secret_service_collection.clone().unwrap_or(collection),
+                    file_dir: args
+                        .file_dir
+                        .as_deref()
+                        .map(expand_tilde)
+                        .unwrap_or(file_dir),
+                },
+                GRANTED_PASSPHRASE,
+            )
+        }
     };
     let removal = match (args.yes, args.pin_stdin) {
         (true, _) => Removal::Yes,
@@ -112,6 +176,7 @@ pub fn run(kf: &Keyfob, args: ImportArgs) -> anyhow::Result<()> {
         &Terminal {
             yes: args.yes,
             pins,
+            passphrase_var,
         },
         &run,
     )?;
