@@ -140,9 +140,12 @@ fn import_from_aws_vault_takes_both_stores_after_a_dry_run_that_changes_nothing(
         &["file", dir.to_str().unwrap(), PASSPHRASE],
         &json!([
             long_term("ops", &ops),
-            session("sts.AssumeRole,b3Bz,,4070908800")
+            session("sts.AssumeRole,b3Bz,,4070908800"),
+            {"key": "garbled", "raw": "{\"Data\": 42}"},
         ]),
     );
+    // A file that is no JWE at all.
+    std::fs::write(dir.join("truncated"), "eyJhbGciOiJQQkVTMi").unwrap();
     let role = create_role(&env, "AvAdmin", None);
     let aws = env.home().join(".aws");
     std::fs::create_dir_all(&aws).unwrap();
@@ -156,7 +159,7 @@ fn import_from_aws_vault_takes_both_stores_after_a_dry_run_that_changes_nothing(
     let before_labels = labels(&env);
     assert_eq!(before_labels.len(), 5, "{before_labels:?}");
     let before_files = key_files(&env);
-    assert_eq!(before_files.len(), 2, "{before_files:?}");
+    assert_eq!(before_files.len(), 4, "{before_files:?}");
 
     // The dry run: every item judged, nothing changed anywhere.
     env.agent();
@@ -173,6 +176,9 @@ fn import_from_aws_vault_takes_both_stores_after_a_dry_run_that_changes_nothing(
             "Skipping aws-vault key sts.AssumeRole,b3Bz,,4070908800 (file ",
             "Skipping aws-vault key broken (Secret Service collection awsvault): its data is not keyring's JSON",
             "Skipping aws-vault key oidc:https://example.awsapps.com/start (Secret Service collection awsvault): an Identity Center token",
+            "Skipping aws-vault key garbled (file ",
+            "Skipping aws-vault key truncated (file ",
+            "not an encrypted item of the expected kind",
             "it would be removed from aws-vault's Secret Service collection awsvault",
             "it would be removed from aws-vault's file backend",
             "Would convert role profile admin (identity ops)",
@@ -209,7 +215,10 @@ fn import_from_aws_vault_takes_both_stores_after_a_dry_run_that_changes_nothing(
     let mut left = before_labels.clone();
     left.retain(|l| l != "dev");
     assert_eq!(labels(&env), left);
-    assert_eq!(key_files(&env), ["sts.AssumeRole,b3Bz,,4070908800"]);
+    assert_eq!(
+        key_files(&env),
+        ["garbled", "sts.AssumeRole,b3Bz,,4070908800", "truncated"]
+    );
     // No secret of an imported key in any file of this world (the vault
     // holds them sealed; gnome-keyring's own files are encrypted).
     for secret in [&dev.secret_access_key, &ops.secret_access_key] {
