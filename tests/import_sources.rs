@@ -206,6 +206,7 @@ fn import_from_aws_vault_takes_both_stores_after_a_dry_run_that_changes_nothing(
             "Imported aws-vault key dev (Secret Service collection awsvault) as identity dev",
             "Imported aws-vault key ops (file ",
             "Not importing aws-vault key rooty (Secret Service collection awsvault): these are a root user's keys",
+            "or add them with keyfob add --allow-root if you must.",
             "Converted role profile admin (identity ops",
             "Removed dev from aws-vault's Secret Service collection awsvault.",
             "Removed ops from aws-vault's file backend",

@@ -110,6 +110,14 @@ pub(super) fn seal(
             ));
             Ok(true)
         }
+        // import has no --allow-root: say what does take such a key.
+        Err(crate::vault::VaultError::RootRefused { arn }) => {
+            host.say(&format!(
+                "Not importing {}: these are a root user's keys ({arn}); AWS advises against root access keys — use an IAM user's keys instead, or add them with keyfob add --allow-root if you must.",
+                key.origin
+            ));
+            Ok(false)
+        }
         Err(e) => {
             host.say(&format!("Not importing {}: {e}.", key.origin));
             Ok(false)
