@@ -425,3 +425,65 @@ fn import_from_granted_takes_its_iam_credentials_and_their_profiles() {
         assert_eq!(files_with(&env, secret), Vec::<PathBuf>::new());
     }
 }
+
+/// At a terminal: the file passphrase is asked (hidden) when no variable
+/// gives it, each key and its PIN are asked, then one question per store
+/// about aws-vault's copies: yes removes the Secret Service item, no
+/// keeps the file and says so.
+#[test]
+fn at_a_terminal_each_store_is_asked_about_its_copies() {
+    let env = Env::new();
+    let dev = user(&env, "av-tty-dev");
+    let ops = user(&env, "av-tty-ops");
+    store(
+        &env,
+        &["secret-service", "awsvault"],
+        &json!([long_term("dev", &dev)]),
+    );
+    let dir = keys_dir(&env);
+    store(
+        &env,
+        &["file", dir.to_str().unwrap(), PASSPHRASE],
+        &json!([long_term("ops", &ops)]),
+    );
+    let tmux = crate::approvals::Tmux::start(&env);
+    tmux.run("imp", "keyfob import --from aws-vault; echo EXIT=$?");
+    tmux.wait_for("imp", "Passphrase of aws-vault's file backend");
+    tmux.keys("imp", PASSPHRASE);
+    for (name, pin) in [("dev", PIN.to_owned()), ("ops", format!("{PIN}-ops"))] {
+        tmux.wait_for("imp", &format!("Import aws-vault key {name} ("));
+        tmux.keys("imp", "y");
+        tmux.wait_for("imp", &format!("PIN for identity {name}"));
+        tmux.keys("imp", &pin);
+        tmux.wait_for("imp", "Same PIN again");
+        tmux.keys("imp", &pin);
+        tmux.wait_for("imp", &format!("as identity {name} (account"));
+    }
+    tmux.wait_for(
+        "imp",
+        "The keys of dev are in the vault now; remove them from aws-vault's Secret Service collection awsvault?",
+    );
+    tmux.keys("imp", "y");
+    tmux.wait_for(
+        "imp",
+        "Removed dev from aws-vault's Secret Service collection awsvault.",
+    );
+    tmux.wait_for(
+        "imp",
+        "The keys of ops are in the vault now; remove them from aws-vault's file backend",
+    );
+    tmux.keys("imp", "n");
+    let screen = tmux.wait_for("imp", "EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        screen.contains("still holds the keys of ops (now in the vault)"),
+        "{screen}"
+    );
+    // Neither the passphrase nor a PIN was echoed.
+    assert!(
+        !screen.contains(PASSPHRASE) && !screen.contains(PIN),
+        "{screen}"
+    );
+    assert_eq!(labels(&env), Vec::<String>::new());
+    assert_eq!(key_files(&env), ["ops"]);
+}
