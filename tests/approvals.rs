@@ -196,14 +196,15 @@ fn nobody_to_ask_refuses_at_once_and_a_pre_approval_lets_a_script_in() {
     assert_no_secret_in_logs(&env, &secrets);
 }
 
-/// A private tmux server: a terminal a person would use, driven by keys.
-struct Tmux {
+/// A private tmux server: a terminal a person would use, driven by keys
+/// (tests/import_sources.rs drives one too).
+pub(crate) struct Tmux {
     socket: PathBuf,
     env: Vec<(String, String)>,
 }
 
 impl Tmux {
-    fn start(env: &Env) -> Tmux {
+    pub(crate) fn start(env: &Env) -> Tmux {
         let socket = env.root.path().join("tmux.sock");
         let vars: Vec<(String, String)> = env
             .command("true")
@@ -237,13 +238,13 @@ impl Tmux {
     }
 
     /// Runs `command` (sh) in a new window `name`.
-    fn run(&self, name: &str, command: &str) {
+    pub(crate) fn run(&self, name: &str, command: &str) {
         // `t:`, the session: its next free window (a bare `t` can be read
         // as window 0, which is taken).
         self.tmux(&["new-window", "-d", "-t", "t:", "-n", name, command]);
     }
 
-    fn screen(&self, name: &str) -> String {
+    pub(crate) fn screen(&self, name: &str) -> String {
         self.tmux(&[
             "capture-pane",
             "-p",
@@ -257,7 +258,7 @@ impl Tmux {
 
     /// Waits until window `name` shows `needle`; its screen.
     #[track_caller]
-    fn wait_for(&self, name: &str, needle: &str) -> String {
+    pub(crate) fn wait_for(&self, name: &str, needle: &str) -> String {
         let start = Instant::now();
         loop {
             let screen = self.screen(name);
@@ -272,7 +273,7 @@ impl Tmux {
         }
     }
 
-    fn keys(&self, name: &str, keys: &str) {
+    pub(crate) fn keys(&self, name: &str, keys: &str) {
         self.tmux(&["send-keys", "-t", &format!("t:{name}"), keys, "Enter"]);
     }
 }

@@ -1274,7 +1274,8 @@ fn the_app_signs_in_once_for_parallel_clients_without_a_terminal() {
             | AskKind::Confirm
             | AskKind::Approve
             | AskKind::RecoveryCode
-            | AskKind::NewRecoveryCode => PromptAnswer::Refused,
+            | AskKind::NewRecoveryCode
+            | AskKind::SourcePassphrase => PromptAnswer::Refused,
             AskKind::SignIn => {
                 assert_eq!(req.identity, "corp");
                 counted.fetch_add(1, Ordering::SeqCst);

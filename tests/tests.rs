@@ -12,6 +12,7 @@ mod container;
 mod coredump;
 mod faults;
 mod identity;
+mod import_sources;
 mod keys;
 mod lock_on;
 mod prompt;

@@ -144,7 +144,8 @@ pub fn ask(app: &AppHandle, prompts: &Prompts, request: PromptRequest) -> Prompt
             AskKind::NewPin
             | AskKind::Confirm
             | AskKind::RecoveryCode
-            | AskKind::NewRecoveryCode => return PromptAnswer::Refused,
+            | AskKind::NewRecoveryCode
+            | AskKind::SourcePassphrase => return PromptAnswer::Refused,
             AskKind::Approve => PromptKind::Approve,
         },
         profile: request.profile,

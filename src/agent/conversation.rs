@@ -284,6 +284,25 @@ impl super::flows::FlowHost for Conversation {
         }
     }
 
+    fn source_passphrase(&self, question: &str) -> Result<Zeroizing<String>, PromptError> {
+        if !self.answers {
+            return Err(PromptError::NotGiven {
+                what: "passphrase",
+                hint: "run keyfob import in a terminal",
+            });
+        }
+        let ask = Ask {
+            profile: "",
+            identity: "",
+            mfa_serial: None,
+        };
+        match self.ask_client_about(AskKind::SourcePassphrase, &ask, Some(question))? {
+            Answer::Pin { value } => Ok(value),
+            Answer::Unavailable { message } => Err(PromptError::Service { message }),
+            _ => Err(PromptError::Cancelled),
+        }
+    }
+
     fn say(&self, line: &str) {
         if let Some(stream) = &self.stream
             && let Ok(mut stream) = stream.try_clone()

@@ -24,6 +24,12 @@ pub trait FlowHost: Prompter {
     fn new_pin(&self, identity: &str) -> Result<Pin, crate::model::ask::PromptError>;
     /// Shows a line of progress.
     fn say(&self, line: &str);
+    /// The passphrase of another tool's store an import reads, asked with
+    /// `question` (which names the store).
+    fn source_passphrase(
+        &self,
+        question: &str,
+    ) -> Result<Zeroizing<String>, crate::model::ask::PromptError>;
     /// A recovery code for `identity`: the one that opens its key, or
     /// (`new`) the one the client made to seal it with, and shows.
     fn recovery_code(
@@ -58,6 +64,10 @@ impl app::ImportHost for RemoteImport<'_> {
 
     fn say(&self, line: &str) {
         self.0.say(line);
+    }
+
+    fn passphrase(&self, question: &str) -> Result<Zeroizing<String>, AppError> {
+        Ok(self.0.source_passphrase(question)?)
     }
 }
 
@@ -119,12 +129,20 @@ pub fn run(kf: &Keyfob, flow: Flow, host: &dyn FlowHost) -> Result<Zeroizing<Str
         Flow::Import {
             endpoint_url,
             region,
+            source,
+            dry_run,
+            removal,
         } => {
             let endpoints = crate::model::endpoints::Endpoints::parse(
                 endpoint_url.as_deref(),
                 region.as_deref(),
             )?;
-            json(&app::import_with(kf, &RemoteImport(host), endpoints)?)
+            let run = app::ImportRun {
+                source,
+                dry_run,
+                removal,
+            };
+            json(&app::import_with(kf, &RemoteImport(host), endpoints, &run)?)
         }
         Flow::AccessKeys { identity } => {
             let pin = pin_of(kf, prompter, &identity, Kind::Keys)?;

@@ -53,6 +53,8 @@ pub enum AppError {
     Keys(#[from] KeysError),
     #[error(transparent)]
     Console(#[from] crate::app::console::ConsoleError),
+    #[error(transparent)]
+    Import(#[from] crate::app::import::ImportError),
     #[error("cannot find the AWS config file: set HOME or AWS_CONFIG_FILE")]
     NoAwsConfig,
     /// The approvals file could not be read or written.
@@ -213,6 +215,7 @@ impl AppError {
             }
             AppError::Rotation(_) => K::State,
             AppError::ThirdParty(t) => t.kind(),
+            AppError::Import(i) => i.kind(),
             AppError::Console(crate::app::console::ConsoleError::Field(_)) => K::Field,
             AppError::Console(_) => K::Aws,
             AppError::SaveSettings(crate::config::settings::SaveError::Field(_)) => K::Field,

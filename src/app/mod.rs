@@ -91,10 +91,17 @@ pub enum Question<'a> {
     /// Delete an Identity Center identity and its sealed sign-in.
     RemoveSsoIdentity(&'a crate::config::sso::SsoIdentity),
     RemoveProfile(&'a str),
-    /// Move one plaintext key of the shared credentials file into the vault.
+    /// Move one key another tool keeps into the vault (`section` names
+    /// it: `[dev]`, `aws-vault item dev`).
     Import {
         section: &'a str,
         key: String,
+    },
+    /// Remove keys now in the vault from the other tool's store that
+    /// held them (`source` names the store, `names` the keys).
+    RemoveFromSource {
+        source: &'a str,
+        names: &'a str,
     },
     /// A question the agent asks while it runs a flow, as it sent it.
     Remote {
@@ -122,7 +129,10 @@ impl Question<'_> {
             ),
             Question::RemoveProfile(name) => format!("Remove profile {name}?"),
             Question::Import { section, key } => {
-                format!("Import [{section}] ({key}) into the vault?")
+                format!("Import {section} ({key}) into the vault?")
+            }
+            Question::RemoveFromSource { source, names } => {
+                format!("The keys of {names} are in the vault now; remove them from {source}?")
             }
             Question::Remote { text } => (*text).to_owned(),
         }

@@ -555,11 +555,13 @@ fn answer(
         },
         // Only flows that ask them (import, change-pin, reseal) answer
         // these, with answers of their own.
-        AskKind::NewPin | AskKind::Confirm | AskKind::RecoveryCode | AskKind::NewRecoveryCode => {
-            Answer::Unavailable {
-                message: "nothing to answer it with".into(),
-            }
-        }
+        AskKind::NewPin
+        | AskKind::Confirm
+        | AskKind::RecoveryCode
+        | AskKind::NewRecoveryCode
+        | AskKind::SourcePassphrase => Answer::Unavailable {
+            message: "nothing to answer it with".into(),
+        },
         AskKind::Approve => match p.approve(question.unwrap_or_default()) {
             Ok(decision) => Answer::Decision { decision },
             Err(e) => Answer::Unavailable {

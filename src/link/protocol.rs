@@ -73,6 +73,11 @@ pub enum AskKind {
     /// its person once (`reseal --recovery-code`): the code goes *to* the
     /// agent, never back.
     NewRecoveryCode,
+    /// The passphrase of another tool's store that `import` reads (the
+    /// `question` names it: aws-vault's file backend), answered as a
+    /// `pin` answer is: a secret typed at the client, or from its
+    /// environment.
+    SourcePassphrase,
 }
 
 /// Client → agent. No `Debug`: `session` and `put` can carry secrets.

@@ -69,6 +69,16 @@ pub enum Flow {
         /// where the import was asked for, as for `keyfob add`).
         endpoint_url: Option<String>,
         region: Option<String>,
+        /// What to import from (`--from`): the credentials file unless
+        /// said otherwise.
+        #[serde(default)]
+        source: ImportSource,
+        /// `--dry-run`: say what would happen, change nothing.
+        #[serde(default)]
+        dry_run: bool,
+        /// Whether to remove what was imported from its source.
+        #[serde(default)]
+        removal: Removal,
     },
     /// `keyfob sso logout NAME`.
     SsoLogout { identity: String },
@@ -92,4 +102,50 @@ pub enum Flow {
         url: Option<String>,
         region: Option<String>,
     },
+}
+
+/// Where `keyfob import` reads keys from. The client resolves its own
+/// environment (the agent keeps none of the client's `AWS_*` variables)
+/// into these plain, non-secret settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ImportSource {
+    /// The shared credentials file (`AWS_SHARED_CREDENTIALS_FILE` or
+    /// `~/.aws/credentials`).
+    #[default]
+    CredentialsFile,
+    /// aws-vault's stores: its Secret Service collection and its
+    /// encrypted file backend's folder.
+    AwsVault {
+        /// The Secret Service collection (aws-vault's
+        /// `--secret-service-collection`, default `awsvault`).
+        collection: String,
+        /// The file backend's folder (`--file-dir`, default
+        /// `~/.awsvault/keys/`), tilde already expanded.
+        file_dir: std::path::PathBuf,
+    },
+    /// granted's IAM credentials (`granted credentials add`): its
+    /// keyring's Secret Service collection and file backend folder.
+    Granted {
+        /// `granted-aws-iam-credentials`, or its config's
+        /// `[Keyring] LibSecretCollectionName`.
+        collection: String,
+        /// `~/.granted/secure-storage-aws-iam-credentials`, or its
+        /// config's `[Keyring] FileDir`.
+        file_dir: std::path::PathBuf,
+    },
+}
+
+/// What to do with an imported key in its source (aws-vault's stores)
+/// once it is sealed in the vault.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Removal {
+    /// Ask the person (a question per source).
+    #[default]
+    Ask,
+    /// Remove without asking (`--yes`).
+    Yes,
+    /// Keep the source as it is (a script without `--yes`: nobody to ask).
+    Keep,
 }

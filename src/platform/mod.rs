@@ -1,11 +1,13 @@
 //! The machine keyfob runs on: where its files are and how they are
 //! written (one lock, one atomic write), sealing under a PIN, the secret
-//! stores, the terminal, and the web browser.
+//! stores, another tool's encrypted files (jwe), the terminal, and the
+//! web browser.
 
 pub mod bound;
 pub mod browser;
 pub mod crypto;
 pub mod fsutil;
+pub mod jwe;
 pub mod loopback;
 pub mod paths;
 pub mod prompt;

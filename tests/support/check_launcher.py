@@ -576,6 +576,21 @@ def role_session_life_shortens_assume_role_only() -> None:
 
 
 @check
+def a_marked_key_answers_as_the_root_user() -> None:
+    """T10: GetCallerIdentity as AWS answers for a root user's key; the
+    key still signs as before, and unmarked keys are unchanged."""
+    key = make_user("root-like")
+    sts = client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+    assert sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/root-like"
+    assert test_api("POST", "/keyfob-test/root-key", {"access_key_id": key["AccessKeyId"]}) == {"status": "ok"}
+    who = sts.get_caller_identity()
+    assert who["Arn"] == f"arn:aws:iam::{ACCOUNT}:root", who
+    assert who["UserId"] == ACCOUNT and who["Account"] == ACCOUNT, who
+    arn = client("sts", U.u1["AccessKeyId"], U.u1["SecretAccessKey"]).get_caller_identity()["Arn"]
+    assert arn == f"arn:aws:iam::{ACCOUNT}:user/u1", arn
+
+
+@check
 def call_counter_counts() -> None:
     assert test_api("POST", "/keyfob-test/calls/reset") == {"status": "ok"}
     assert test_api("GET", "/keyfob-test/calls") == {}

@@ -42,6 +42,9 @@ Test-only endpoints (unsigned, loopback only):
                                      (still validated) DurationSeconds; 0 = off.
                                      Lets a test see a role session end and be
                                      replaced within seconds (AWS's minimum is 900).
+    POST /keyfob-test/root-key       body {"access_key_id": K}: from now on the IAM
+                                     user key K answers GetCallerIdentity as the
+                                     account's root user (T10): {"status": "ok"}.
     POST /moto-api/reset, /moto-api/reset-auth are refused (409): they would delete
     the admin or switch authentication off. Start a new launcher instead.
 
@@ -244,6 +247,15 @@ T9 AssumeRole session tags and session policies; the AssumeRole record.
    Patch: TokenResponse.assume_role (wrapped again), _check_role_trust_relationship
           (T3, extended), check_action_permitted (wrapped again, to record refusals).
 
+T10 A root user's access key, as far as GetCallerIdentity tells it.
+   moto: root users have no access keys; an unknown key answers as
+   arn:aws:sts::ACCOUNT:user/moto. AWS: a root user's key answers
+   {"UserId": ACCOUNT, "Account": ACCOUNT, "Arn": "arn:aws:iam::ACCOUNT:root"}.
+   A test marks an IAM user's key (POST /keyfob-test/root-key): it still
+   signs and is authorised as that user, but GetCallerIdentity answers as
+   root, which is what keyfob's refusal of root keys reads.
+   Patch: STSBackend.get_caller_identity (the T2 wrapper, extended).
+
 NOT TIGHTENED (known remaining laxities)
    - Identity-policy Condition blocks and Resource-level checks are
      evaluated by moto as before (mostly ignored).
@@ -255,7 +267,7 @@ NOT TIGHTENED (known remaining laxities)
      assumed from (aws:MultiFactorAuthPresent/Age are only set for requests
      signed with GetSessionToken credentials).
    - Root users (and so the 3600 s root limits of GetSessionToken and
-     GetFederationToken) are not modelled.
+     GetFederationToken) are not modelled, beyond T10's GetCallerIdentity.
    - Session policies narrow federated-user sessions (T7) but not role
      sessions (T9 records them only); session tags are not visible to
      identity policies (aws:PrincipalTag) outside trust policies;
@@ -368,6 +380,7 @@ class State:
     role_sessions: dict[str, Any] = field(default_factory=dict)  # role key id -> RoleSessionTags (T9)
     assume_roles: list[dict] = field(default_factory=list)  # GET /keyfob-test/assume-role (T9)
     role_session_seconds: float = 0.0  # AssumeRole lifetime override (0: off)
+    root_keys: set[str] = field(default_factory=set)  # T10: keys that answer as the root user
     bootstrapped: bool = False
 
 
@@ -703,6 +716,9 @@ _original_get_caller_identity = STSBackend.get_caller_identity
 def _get_caller_identity(self: STSBackend, access_key_id: str, region: str):
     with STATE.lock:
         session = STATE.sessions.get(access_key_id)
+        root = access_key_id in STATE.root_keys
+    if root:  # T10: AWS's answer for a root user's key (UserId = the account)
+        return self.account_id, f"arn:aws:iam::{self.account_id}:root", self.account_id
     if session is not None and session.kind == "federated-user":  # T7
         user_id = f"{session.account_id}:{session.federated_name}"
         return user_id, federated_user_arn(session), session.account_id
@@ -1466,6 +1482,14 @@ class KeyfobApp:
                 with STATE.lock:
                     STATE.role_session_seconds = max(life, 0.0)
             return js({"seconds": STATE.role_session_seconds})
+        if path == "/keyfob-test/root-key" and method == "POST":
+            try:
+                key = str(json.loads(request.get_data() or b"{}")["access_key_id"])
+            except (ValueError, KeyError, TypeError):
+                return js({"error": 'body must be {"access_key_id": K}'}, 400)
+            with STATE.lock:
+                STATE.root_keys.add(key)
+            return js({"status": "ok"})
         return js({"error": "unknown keyfob-test endpoint"}, 404)
 
     def __call__(self, environ: dict, start_response: Any) -> Any:

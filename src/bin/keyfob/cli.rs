@@ -535,12 +535,47 @@ pub struct EnvArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Import without asking which profiles (each key still needs its PIN).
+    /// Where the keys are: the shared credentials file, or aws-vault's
+    /// stores (its Secret Service collection and its file backend).
+    #[arg(long = "from", value_enum, default_value = "credentials-file")]
+    pub from: ImportFrom,
+    /// Say, per key and profile, what would happen; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import without asking which profiles (each key still needs its
+    /// PIN), and remove what was imported from aws-vault's stores.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Read one PIN per imported key from stdin, one per line.
+    /// Read one PIN per imported key from stdin, one per line. aws-vault's
+    /// stores then keep their copies unless --yes is given.
     #[arg(long)]
     pub pin_stdin: bool,
+    /// The tool's Secret Service collection. aws-vault: its
+    /// --secret-service-collection (AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME,
+    /// default awsvault); granted: its config's [Keyring]
+    /// LibSecretCollectionName (default granted-aws-iam-credentials).
+    #[arg(long, value_name = "NAME")]
+    pub secret_service_collection: Option<String>,
+    /// The tool's file backend folder. aws-vault: its --file-dir
+    /// (AWS_VAULT_FILE_DIR, default ~/.awsvault/keys/; passphrase
+    /// AWS_VAULT_FILE_PASSPHRASE, or asked); granted: its config's
+    /// [Keyring] FileDir (default ~/.granted/secure-storage-aws-iam-credentials;
+    /// passphrase CF_KEYRING_FILE_PASSWORD, or asked).
+    #[arg(long, value_name = "DIR")]
+    pub file_dir: Option<String>,
+}
+
+/// `keyfob import --from`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFrom {
+    /// The shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
+    /// ~/.aws/credentials).
+    CredentialsFile,
+    /// aws-vault v7: its Secret Service collection and encrypted files.
+    AwsVault,
+    /// granted's IAM credentials (`granted credentials add`), kept the
+    /// same way as aws-vault's.
+    Granted,
 }
 
 #[derive(Debug, Args)]

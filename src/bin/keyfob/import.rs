@@ -1,24 +1,36 @@
-//! `import`: moving plaintext long-term keys out of the shared credentials
-//! file into the vault, and role profiles of the config file into keyfob.
-//! The flow is the core's ([`keyfob::app::import`]); this file asks on the
-//! terminal (or reads `--pin-stdin`) and prints.
+//! `import`: moving long-term keys that other tools keep (the shared
+//! credentials file, aws-vault's stores) into the vault, and their
+//! profiles into keyfob. The flow is the core's ([`keyfob::app::import`]);
+//! this file resolves the source's settings, asks on the terminal (or
+//! reads `--pin-stdin`) and prints.
 
 use std::cell::RefCell;
+use std::path::PathBuf;
 
-use keyfob::app::{self, AppError, Confirm, ImportHost, Keyfob, Question};
+use keyfob::app::{self, AppError, Confirm, ImportHost, ImportRun, Keyfob, Question};
 use keyfob::model::field::Field;
+use keyfob::model::flow::{ImportSource, Removal};
 use keyfob::model::identity::{FieldError, IdentityName};
 use keyfob::model::secret::Pin;
+use keyfob::platform::tty;
 use zeroize::Zeroizing;
 
-use crate::cli::ImportArgs;
+use crate::cli::{ImportArgs, ImportFrom};
 use crate::terminal::{self, Ask};
+
+/// Where each tool reads its file backend's passphrase from before it
+/// asks: aws-vault v7.2.0 cli/global.go `fileKeyringPassphrasePrompt`;
+/// granted pkg/securestorage/securestorage.go `openKeyring`.
+const AWS_VAULT_PASSPHRASE: &str = "AWS_VAULT_FILE_PASSPHRASE";
+const GRANTED_PASSPHRASE: &str = "CF_KEYRING_FILE_PASSWORD";
 
 /// Answers the import's questions: PINs from stdin, one per imported key
 /// (then nothing is asked), or on the terminal with a confirmation each.
 struct Terminal {
     yes: bool,
     pins: Option<RefCell<std::vec::IntoIter<Zeroizing<String>>>>,
+    /// The variable the source's file passphrase is read from.
+    passphrase_var: &'static str,
 }
 
 impl Confirm for Terminal {
@@ -53,21 +65,120 @@ impl ImportHost for Terminal {
     fn say(&self, line: &str) {
         println!("{line}");
     }
+
+    fn passphrase(&self, question: &str) -> Result<Zeroizing<String>, AppError> {
+        if let Some(value) = std::env::var_os(self.passphrase_var) {
+            return Ok(Zeroizing::new(value.to_string_lossy().into_owned()));
+        }
+        Ok(tty::ask_hidden(
+            question,
+            "passphrase",
+            &format!("set {}", self.passphrase_var),
+        )?)
+    }
+}
+
+/// `~/…` as aws-vault expands it (keyring's `ExpandTilde`).
+fn expand_tilde(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), dirs::home_dir()) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// granted's keyring for IAM credentials: the collection and file folder
+/// its `openKeyring` (pkg/securestorage/securestorage.go) uses — its
+/// config's `[Keyring]` `LibSecretCollectionName` and `FileDir` when set,
+/// else `granted-aws-iam-credentials` and `<folder>/secure-storage-aws-iam-credentials`.
+/// The folder is `~/.granted` (the release builds' `build.ConfigFolderName`),
+/// or `$XDG_CONFIG_HOME/granted` when that does not exist
+/// (pkg/config/config.go `GrantedConfigFolder`).
+fn granted_keyring() -> (String, PathBuf) {
+    let home = dirs::home_dir().unwrap_or_default();
+    let mut folder = home.join(".granted");
+    if !folder.exists()
+        && let Some(xdg) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty())
+    {
+        folder = PathBuf::from(xdg).join("granted");
+    }
+    let keyring = std::fs::read_to_string(folder.join("config"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|t| t.get("Keyring").and_then(|k| k.as_table()).cloned())
+        .unwrap_or_default();
+    let setting = |name: &str| {
+        keyring
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let collection =
+        setting("LibSecretCollectionName").unwrap_or_else(|| "granted-aws-iam-credentials".into());
+    let file_dir = setting("FileDir")
+        .map(|d| expand_tilde(&d))
+        .unwrap_or_else(|| folder.join("secure-storage-aws-iam-credentials"));
+    (collection, file_dir)
 }
 
 pub fn run(kf: &Keyfob, args: ImportArgs) -> anyhow::Result<()> {
-    let pins = if args.pin_stdin {
+    let pins = if args.pin_stdin && !args.dry_run {
         // At most one PIN per key in the file; unused lines are wiped.
         Some(RefCell::new(terminal::stdin_lines(usize::MAX)?.into_iter()))
     } else {
         None
+    };
+    let (source, passphrase_var) = match args.from {
+        ImportFrom::CredentialsFile => (ImportSource::CredentialsFile, AWS_VAULT_PASSPHRASE),
+        ImportFrom::AwsVault => (
+            ImportSource::AwsVault {
+                collection: args
+                    .secret_service_collection
+                    .clone()
+                    .or_else(|| std::env::var("AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME").ok())
+                    .unwrap_or_else(|| "awsvault".into()),
+                file_dir: expand_tilde(
+                    &args
+                        .file_dir
+                        .clone()
+                        .or_else(|| std::env::var("AWS_VAULT_FILE_DIR").ok())
+                        .unwrap_or_else(|| "~/.awsvault/keys/".into()),
+                ),
+            },
+            AWS_VAULT_PASSPHRASE,
+        ),
+        ImportFrom::Granted => {
+            let (collection, file_dir) = granted_keyring();
+            (
+                ImportSource::Granted {
+                    collection: args.secret_service_collection.clone().unwrap_or(collection),
+                    file_dir: args
+                        .file_dir
+                        .as_deref()
+                        .map(expand_tilde)
+                        .unwrap_or(file_dir),
+                },
+                GRANTED_PASSPHRASE,
+            )
+        }
+    };
+    let removal = match (args.yes, args.pin_stdin) {
+        (true, _) => Removal::Yes,
+        (false, true) => Removal::Keep,
+        (false, false) => Removal::Ask,
+    };
+    let run = ImportRun {
+        source,
+        dry_run: args.dry_run,
+        removal,
     };
     let report = app::import(
         kf,
         &Terminal {
             yes: args.yes,
             pins,
+            passphrase_var,
         },
+        &run,
     )?;
     if let Some((path, backup, count)) = &report.cleaned {
         println!(
@@ -75,6 +186,9 @@ pub fn run(kf: &Keyfob, args: ImportArgs) -> anyhow::Result<()> {
             path.display(),
             backup.display()
         );
+    }
+    for line in &report.kept {
+        println!("{line}");
     }
     Ok(())
 }

@@ -32,7 +32,9 @@ impl Confirm for Ask {
             Question::RemoveIdentity(_)
             | Question::RemoveSsoIdentity(_)
             | Question::RemoveProfile(_) => "pass --yes to remove without asking",
-            Question::Import { .. } | Question::Remote { .. } => "pass --yes",
+            Question::Import { .. }
+            | Question::RemoveFromSource { .. }
+            | Question::Remote { .. } => "pass --yes",
         };
         let text = question.text();
         let answer = tty::ask(&format!("{text} [y/N] "), "confirmation", hint).map_err(|e| {

@@ -43,24 +43,29 @@ impl KeychainStore {
             message,
             config: paths.config_file(),
         };
-        let conn = zbus::blocking::Connection::session().map_err(|e| unavailable(e.to_string()))?;
-        // The daemon's first call from this connection: see the module docs.
-        conn.call_method(
-            Some("org.freedesktop.secrets"),
-            "/org/freedesktop/secrets",
-            Some("org.freedesktop.DBus.Properties"),
-            "Get",
-            &("org.freedesktop.Secret.Service", "Collections"),
-        )
-        .map_err(|e| unavailable(e.to_string()))?;
-        let ss = SecretService::connect_with_existing(EncryptionType::Dh, conn)
-            .map_err(|e| unavailable(e.to_string()))?;
+        let ss = service().map_err(unavailable)?;
         Ok(Self { ss: Mutex::new(ss) })
     }
 
     fn session(&self) -> std::sync::MutexGuard<'_, SecretService<'static>> {
         self.ss.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// A session with the Secret Service, opened the safe way (see the module
+/// docs); the error as the daemon or the bus said it.
+pub fn service() -> Result<SecretService<'static>, String> {
+    let conn = zbus::blocking::Connection::session().map_err(|e| e.to_string())?;
+    // The daemon's first call from this connection: see the module docs.
+    conn.call_method(
+        Some("org.freedesktop.secrets"),
+        "/org/freedesktop/secrets",
+        Some("org.freedesktop.DBus.Properties"),
+        "Get",
+        &("org.freedesktop.Secret.Service", "Collections"),
+    )
+    .map_err(|e| e.to_string())?;
+    SecretService::connect_with_existing(EncryptionType::Dh, conn).map_err(|e| e.to_string())
 }
 
 fn attributes(key: &str) -> HashMap<&str, &str> {

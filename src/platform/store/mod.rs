@@ -14,6 +14,7 @@
 //! Keys are short ASCII names (`[A-Za-z0-9._-]`), never secrets.
 
 pub mod file;
+pub mod foreign;
 pub mod keychain;
 #[cfg(any(test, feature = "memory-store"))]
 pub mod memory;

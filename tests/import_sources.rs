@@ -1,0 +1,489 @@
+//! `keyfob import --from aws-vault` against aws-vault's stores as aws-vault
+//! v7.2.0 (github.com/99designs/keyring v1.2.2) writes them, built by
+//! tests/support/aws_vault_store.py (which cites the sources): items in the
+//! Secret Service collection `awsvault` of this world's gnome-keyring, and
+//! JWE files in ~/.awsvault/keys/. Keys are verified with the emulator.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::util::{Env, Run, User, arn_of, create_role, run_command, support, unique};
+
+const PIN: &str = "pin-Av42-import";
+const PASSPHRASE: &str = "aws-vault file passphrase";
+
+fn user(env: &Env, base: &str) -> User {
+    serde_json::from_value(env.moto.admin(&["create-user", &unique(base)])).unwrap()
+}
+
+/// Marks `user`'s key as a root user's (tests/support/moto_launcher.py T10).
+fn make_root(env: &Env, user: &User) {
+    let body = json!({ "access_key_id": user.access_key_id }).to_string();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", env.moto.info.port)).unwrap();
+    write!(
+        stream,
+        "POST /keyfob-test/root-key HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.contains("\"ok\""), "{response}");
+}
+
+/// Runs tests/support/aws_vault_store.py in this world (its D-Bus).
+fn store(env: &Env, args: &[&str], input: &Value) -> String {
+    let script = support("aws_vault_store.py");
+    let mut all = vec![script.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let run = run_command(env.command("python3"), &all, &input.to_string());
+    assert_eq!(
+        run.code,
+        Some(0),
+        "aws_vault_store.py {args:?}: {}",
+        run.stderr
+    );
+    run.stdout
+}
+
+/// The labels of the items in aws-vault's collection.
+fn labels(env: &Env) -> Vec<String> {
+    let items: Vec<Value> =
+        serde_json::from_str(&store(env, &["list", "awsvault"], &json!(null))).unwrap();
+    let mut labels: Vec<String> = items
+        .iter()
+        .map(|i| i["label"].as_str().unwrap().to_owned())
+        .collect();
+    labels.sort();
+    labels
+}
+
+fn key_files(env: &Env) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(keys_dir(env))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn keys_dir(env: &Env) -> PathBuf {
+    env.home().join(".awsvault/keys")
+}
+
+/// `keyfob import --from aws-vault ARGS` with the file backend's
+/// passphrase in the environment, as aws-vault reads it.
+fn import(env: &Env, passphrase: &str, args: &[&str], stdin: &str) -> Run {
+    let mut cmd = env.keyfob();
+    cmd.env("AWS_VAULT_FILE_PASSPHRASE", passphrase);
+    let mut all = vec!["import", "--from", "aws-vault"];
+    all.extend_from_slice(args);
+    run_command(cmd, &all, stdin)
+}
+
+fn long_term(key: &str, user: &User) -> Value {
+    json!({"key": key, "credentials": {
+        "AccessKeyID": user.access_key_id, "SecretAccessKey": user.secret_access_key}})
+}
+
+/// A session aws-vault cached (vault/sessionkeyring.go's key form: type,
+/// base64url profile, base64url MFA serial, expiry).
+fn session(key: &str) -> Value {
+    json!({"key": key, "session": {
+        "AccessKeyId": "ASIAY34FZKBOKMUTVV7A",
+        "SecretAccessKey": "session/secret/that/must/stay/put/xxxxxxxx",
+        "SessionToken": "FwoGZXIvYXdzEXAMPLE",
+        "Expiration": "2099-01-01T00:00:00Z"}})
+}
+
+fn assert_lines(run: &Run, needles: &[&str]) {
+    for needle in needles {
+        assert!(
+            run.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}\nstderr: {}",
+            run.stdout,
+            run.stderr
+        );
+    }
+}
+
+fn files_with(env: &Env, secret: &str) -> Vec<PathBuf> {
+    env.files_containing(secret)
+}
+
+#[test]
+fn import_from_aws_vault_takes_both_stores_after_a_dry_run_that_changes_nothing() {
+    let env = Env::new();
+    let dev = user(&env, "av-dev");
+    let ops = user(&env, "av-ops");
+    let root = user(&env, "av-root");
+    make_root(&env, &root);
+    store(
+        &env,
+        &["secret-service", "awsvault"],
+        &json!([
+            long_term("dev", &dev),
+            long_term("rooty", &root),
+            session("sts.GetSessionToken,ZGV2,,4070908800"),
+            {"key": "broken", "raw": "{this is not keyring's JSON"},
+            {"key": "oidc:https://example.awsapps.com/start", "raw": "{}"},
+        ]),
+    );
+    let dir = keys_dir(&env);
+    store(
+        &env,
+        &["file", dir.to_str().unwrap(), PASSPHRASE],
+        &json!([
+            long_term("ops", &ops),
+            session("sts.AssumeRole,b3Bz,,4070908800"),
+            {"key": "garbled", "raw": "{\"Data\": 42}"},
+        ]),
+    );
+    // A file that is no JWE at all.
+    std::fs::write(dir.join("truncated"), "eyJhbGciOiJQQkVTMi").unwrap();
+    let role = create_role(&env, "AvAdmin", None);
+    let aws = env.home().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(
+        aws.join("config"),
+        format!(
+            "[profile dev]\nregion = eu-west-1\n\n[profile admin]\nsource_profile = ops\nrole_arn = {role}\nrole_session_name = av-admin\nsession_tags = team=infra, env = test\ntransitive_session_tags = team\ninclude_profile = dev\nmfa_process = ykman oath accounts code\n"
+        ),
+    )
+    .unwrap();
+    let before_labels = labels(&env);
+    assert_eq!(before_labels.len(), 5, "{before_labels:?}");
+    let before_files = key_files(&env);
+    assert_eq!(before_files.len(), 4, "{before_files:?}");
+
+    // The dry run: every item judged, nothing changed anywhere.
+    env.agent();
+    let snapshot = env.snapshot();
+    let dry = import(&env, PASSPHRASE, &["--dry-run"], "").ok();
+    assert_lines(
+        &dry,
+        &[
+            "Would import aws-vault key dev (Secret Service collection awsvault)",
+            "as identity dev",
+            "Would import aws-vault key rooty",
+            "Would import aws-vault key ops (file ",
+            "Skipping aws-vault key sts.GetSessionToken,ZGV2,,4070908800 (Secret Service collection awsvault): a session aws-vault caches",
+            "Skipping aws-vault key sts.AssumeRole,b3Bz,,4070908800 (file ",
+            "Skipping aws-vault key broken (Secret Service collection awsvault): its data is not keyring's JSON",
+            "Skipping aws-vault key oidc:https://example.awsapps.com/start (Secret Service collection awsvault): an Identity Center token",
+            "Skipping aws-vault key garbled (file ",
+            "Skipping aws-vault key truncated (file ",
+            "not an encrypted item of the expected kind",
+            "it would be removed from aws-vault's Secret Service collection awsvault",
+            "it would be removed from aws-vault's file backend",
+            "Would convert role profile admin (identity ops)",
+            "Profile admin: not imported (keyfob has no such setting): include_profile, mfa_process.",
+            "Dry run: nothing was changed.",
+        ],
+    );
+    assert!(env.snapshot() == snapshot, "the dry run changed a file");
+    assert_eq!(labels(&env), before_labels);
+    assert_eq!(key_files(&env), before_files);
+    assert_eq!(env.keyring_items(), 0, "{}", env.keyring_dump());
+
+    // The import: three PINs asked (dev, rooty, ops), the root key refused
+    // after STS said whose it is; --yes removes what is in the vault now.
+    let run = import(
+        &env,
+        PASSPHRASE,
+        &["--pin-stdin", "--yes"],
+        &format!("{PIN}\n{PIN}-root\n{PIN}-ops\n"),
+    )
+    .ok();
+    assert_lines(
+        &run,
+        &[
+            "Imported aws-vault key dev (Secret Service collection awsvault) as identity dev",
+            "Imported aws-vault key ops (file ",
+            "Not importing aws-vault key rooty (Secret Service collection awsvault): these are a root user's keys",
+            "or add them with keyfob add --allow-root if you must.",
+            "Converted role profile admin (identity ops",
+            "Removed dev from aws-vault's Secret Service collection awsvault.",
+            "Removed ops from aws-vault's file backend",
+        ],
+    );
+    // What was imported left aws-vault; the rest stayed as it was.
+    let mut left = before_labels.clone();
+    left.retain(|l| l != "dev");
+    assert_eq!(labels(&env), left);
+    assert_eq!(
+        key_files(&env),
+        ["garbled", "sts.AssumeRole,b3Bz,,4070908800", "truncated"]
+    );
+    // No secret of an imported key in any file of this world (the vault
+    // holds them sealed; gnome-keyring's own files are encrypted).
+    for secret in [&dev.secret_access_key, &ops.secret_access_key] {
+        assert_eq!(files_with(&env, secret), Vec::<PathBuf>::new());
+    }
+    let list = env.run(&["list"], "").ok().stdout;
+    assert!(list.contains("dev") && list.contains("ops"), "{list}");
+    assert!(!list.contains("rooty"), "{list}");
+
+    // The identities work through the AWS CLI, with aws-vault's settings.
+    env.run(&["unlock", "ops", "--pin-stdin"], &format!("{PIN}-ops\n"))
+        .ok();
+    assert_eq!(
+        arn_of(env.aws_v1(&["sts", "get-caller-identity", "--profile", "ops"])),
+        ops.arn
+    );
+    let settings =
+        std::fs::read_to_string(env.root.path().join("config/keyfob/config.toml")).unwrap();
+    for needle in ["eu-west-1", "av-admin", "infra", "team"] {
+        assert!(settings.contains(needle), "{needle}: {settings}");
+    }
+    let config = std::fs::read_to_string(aws.join("config")).unwrap();
+    assert!(config.contains("credential-process admin"), "{config}");
+}
+
+#[test]
+fn a_wrong_aws_vault_passphrase_names_the_file_and_imports_nothing() {
+    let env = Env::new();
+    let ops = user(&env, "av-pass");
+    let dev = user(&env, "av-pass-ss");
+    store(
+        &env,
+        &["secret-service", "awsvault"],
+        &json!([long_term("dev", &dev)]),
+    );
+    let dir = keys_dir(&env);
+    store(
+        &env,
+        &["file", dir.to_str().unwrap(), PASSPHRASE],
+        &json!([long_term("ops", &ops)]),
+    );
+    env.agent();
+    let snapshot = env.snapshot();
+    let refused = import(
+        &env,
+        "not the passphrase",
+        &["--pin-stdin", "--yes"],
+        &format!("{PIN}\n{PIN}\n"),
+    )
+    .refused(2, "the passphrase does not open");
+    assert!(
+        refused
+            .stderr
+            .contains(&Path::new(&dir).join("ops").display().to_string()),
+        "{}",
+        refused.stderr
+    );
+    // Nothing sealed, nothing removed, the secrets nowhere new.
+    assert!(
+        env.snapshot() == snapshot,
+        "a refused import changed a file"
+    );
+    assert_eq!(env.keyring_items(), 0, "{}", env.keyring_dump());
+    assert_eq!(labels(&env), ["dev"]);
+    assert_eq!(key_files(&env), ["ops"]);
+}
+
+#[test]
+fn aws_vault_keeps_its_keys_until_a_yes_and_a_later_yes_removes_them() {
+    let env = Env::new();
+    let dev = user(&env, "av-keep");
+    store(
+        &env,
+        &["secret-service", "awsvault"],
+        &json!([long_term("dev", &dev)]),
+    );
+    // A script without --yes: imported, and aws-vault keeps its copy.
+    let run = import(&env, PASSPHRASE, &["--pin-stdin"], &format!("{PIN}\n")).ok();
+    assert_lines(
+        &run,
+        &[
+            "Imported aws-vault key dev",
+            "aws-vault's Secret Service collection awsvault still holds the keys of dev (now in the vault)",
+        ],
+    );
+    assert_eq!(labels(&env), ["dev"]);
+    // Run again with --yes: the key is known, nothing asked, the copy goes.
+    let again = import(&env, PASSPHRASE, &["--yes"], "").ok();
+    assert_lines(
+        &again,
+        &[
+            "is already in the vault, as identity dev.",
+            "Removed dev from aws-vault's Secret Service collection awsvault.",
+        ],
+    );
+    assert_eq!(labels(&env), Vec::<String>::new());
+    assert_eq!(
+        files_with(&env, &dev.secret_access_key),
+        Vec::<PathBuf>::new()
+    );
+}
+
+#[test]
+fn a_dry_run_of_the_credentials_file_import_changes_nothing() {
+    let env = Env::new();
+    let dev = user(&env, "cf-dry");
+    let aws = env.home().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(
+        aws.join("credentials"),
+        format!(
+            "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n[temp]\naws_access_key_id = ASIAY34FZKBOKMUTVV7A\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\naws_session_token = abc\n",
+            dev.access_key_id, dev.secret_access_key
+        ),
+    )
+    .unwrap();
+    let role = create_role(&env, "CfDry", None);
+    std::fs::write(
+        aws.join("config"),
+        format!("[profile admin]\nrole_arn = {role}\nsource_profile = dev\n"),
+    )
+    .unwrap();
+    env.agent();
+    let snapshot = env.snapshot();
+    let dry = env.run(&["import", "--dry-run"], "").ok();
+    assert_lines(
+        &dry,
+        &[
+            "Skipping [temp]: a temporary key",
+            "Would import [dev] (AKIA",
+            "as identity dev, once STS verifies it",
+            "its key would then be removed from ",
+            "Would convert role profile admin (identity dev)",
+            "Dry run: nothing was changed.",
+        ],
+    );
+    assert!(env.snapshot() == snapshot, "the dry run changed a file");
+    assert_eq!(env.keyring_items(), 0, "{}", env.keyring_dump());
+}
+
+#[test]
+fn import_from_granted_takes_its_iam_credentials_and_their_profiles() {
+    let env = Env::new();
+    let dev = user(&env, "gr-dev");
+    let ops = user(&env, "gr-ops");
+    let granted_key = |key: &str, user: &User| {
+        json!({"key": key, "granted": {
+            "AccessKeyID": user.access_key_id, "SecretAccessKey": user.secret_access_key}})
+    };
+    // granted's keyring (pkg/securestorage/securestorage.go): collection
+    // granted-aws-iam-credentials, files in
+    // ~/.granted/secure-storage-aws-iam-credentials.
+    store(
+        &env,
+        &["secret-service", "granted-aws-iam-credentials"],
+        &json!([granted_key("gdev", &dev)]),
+    );
+    let dir = env
+        .home()
+        .join(".granted/secure-storage-aws-iam-credentials");
+    store(
+        &env,
+        &["file", dir.to_str().unwrap(), "granted file passphrase"],
+        &json!([granted_key("gops", &ops)]),
+    );
+    let aws = env.home().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    // What `granted credentials add` writes (pkg/granted/credentials.go).
+    std::fs::write(
+        aws.join("config"),
+        "[profile gdev]\ncredential_process = granted credential-process --profile=gdev\nregion = eu-central-1\n",
+    )
+    .unwrap();
+    let mut cmd = env.keyfob();
+    cmd.env("CF_KEYRING_FILE_PASSWORD", "granted file passphrase");
+    let run = run_command(
+        cmd,
+        &["import", "--from", "granted", "--pin-stdin", "--yes"],
+        &format!("{PIN}\n{PIN}-ops\n"),
+    )
+    .ok();
+    assert_lines(
+        &run,
+        &[
+            "Imported granted key gdev (Secret Service collection granted-aws-iam-credentials) as identity gdev",
+            "Imported granted key gops (file ",
+            "Profile gdev: not imported (keyfob has no such setting): credential_process (replaced by keyfob's).",
+            "Removed gdev from granted's Secret Service collection granted-aws-iam-credentials.",
+            "Removed gops from granted's file backend",
+        ],
+    );
+    assert!(dir.read_dir().unwrap().next().is_none());
+    let config = std::fs::read_to_string(aws.join("config")).unwrap();
+    assert!(!config.contains("granted credential-process"), "{config}");
+    assert!(config.contains("credential-process gdev"), "{config}");
+    env.run(&["unlock", "gdev", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    assert_eq!(
+        arn_of(env.aws_v1(&["sts", "get-caller-identity", "--profile", "gdev"])),
+        dev.arn
+    );
+    for secret in [&dev.secret_access_key, &ops.secret_access_key] {
+        assert_eq!(files_with(&env, secret), Vec::<PathBuf>::new());
+    }
+}
+
+/// At a terminal: the file passphrase is asked (hidden) when no variable
+/// gives it, each key and its PIN are asked, then one question per store
+/// about aws-vault's copies: yes removes the Secret Service item, no
+/// keeps the file and says so.
+#[test]
+fn at_a_terminal_each_store_is_asked_about_its_copies() {
+    let env = Env::new();
+    let dev = user(&env, "av-tty-dev");
+    let ops = user(&env, "av-tty-ops");
+    store(
+        &env,
+        &["secret-service", "awsvault"],
+        &json!([long_term("dev", &dev)]),
+    );
+    let dir = keys_dir(&env);
+    store(
+        &env,
+        &["file", dir.to_str().unwrap(), PASSPHRASE],
+        &json!([long_term("ops", &ops)]),
+    );
+    let tmux = crate::approvals::Tmux::start(&env);
+    tmux.run("imp", "keyfob import --from aws-vault; echo EXIT=$?");
+    tmux.wait_for("imp", "Passphrase of aws-vault's file backend");
+    tmux.keys("imp", PASSPHRASE);
+    for (name, pin) in [("dev", PIN.to_owned()), ("ops", format!("{PIN}-ops"))] {
+        tmux.wait_for("imp", &format!("Import aws-vault key {name} ("));
+        tmux.keys("imp", "y");
+        tmux.wait_for("imp", &format!("PIN for identity {name}"));
+        tmux.keys("imp", &pin);
+        tmux.wait_for("imp", "Same PIN again");
+        tmux.keys("imp", &pin);
+        tmux.wait_for("imp", &format!("as identity {name} (account"));
+    }
+    tmux.wait_for(
+        "imp",
+        "The keys of dev are in the vault now; remove them from aws-vault's Secret Service collection awsvault?",
+    );
+    tmux.keys("imp", "y");
+    tmux.wait_for(
+        "imp",
+        "Removed dev from aws-vault's Secret Service collection awsvault.",
+    );
+    tmux.wait_for(
+        "imp",
+        "The keys of ops are in the vault now; remove them from aws-vault's file backend",
+    );
+    tmux.keys("imp", "n");
+    let screen = tmux.wait_for("imp", "EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        screen.contains("still holds the keys of ops (now in the vault)"),
+        "{screen}"
+    );
+    // Neither the passphrase nor a PIN was echoed.
+    assert!(
+        !screen.contains(PASSPHRASE) && !screen.contains(PIN),
+        "{screen}"
+    );
+    assert_eq!(labels(&env), Vec::<String>::new());
+    assert_eq!(key_files(&env), ["ops"]);
+}
