@@ -581,6 +581,12 @@ fn change_pin_and_reseal_run_in_the_agent_and_the_cli_never_reaches_a_tpm() {
     env.stop_agent();
     env.run(&["lock", "--all"], "").ok();
     unlock(&env, "work", STRONG).refused(1, "TPM");
+    // The agent's connection waits in the trap's backlog until its
+    // thread next accepts (it polls every 5 ms): give it that time.
+    let begun = std::time::Instant::now();
+    while reached.load(Ordering::SeqCst) == 0 && begun.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert!(reached.load(Ordering::SeqCst) > 0, "the trap saw nothing");
     done.store(true, Ordering::SeqCst);
     counter.join().unwrap();
