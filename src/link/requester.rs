@@ -1,8 +1,8 @@
 //! Who asked for a session, as the kernel says: from the socket peer
 //! ([`Peer`]: its pidfd, so a reused pid is never read as the peer) up the
-//! parent chain, each process read from `/proc` and kept only if its start
-//! time is the same before and after the read (pid plus start time name
-//! one process for its whole life).
+//! parent chain, each process read through its open `/proc/PID` folder
+//! ([`ProcDir`]), which names that one process and not its pid: every read
+//! of a process is of the same process, or fails.
 //!
 //! The program shown is the one that matters: keyfob's own binaries (the
 //! `keyfob credential-process` the AWS CLI ran) and shells in between are
