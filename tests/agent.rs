@@ -26,6 +26,33 @@ fn headless(env: &Env, args: &[&str], stdin: &str) -> crate::util::Run {
     run_command(env.keyfob_in(&w), args, stdin)
 }
 
+/// `keyfob agent ARGS` started headless as a systemd unit would, once its
+/// socket listens.
+fn start_headless_agent(env: &Env, args: &[&str]) -> std::process::Child {
+    use std::time::{Duration, Instant};
+    let socket = env.root.path().join("run/keyfob/agent.sock");
+    let w = wrapper();
+    let w: Vec<&str> = w.iter().map(String::as_str).collect();
+    let agent = env
+        .keyfob_in(&w)
+        .arg("agent")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let begun = Instant::now();
+    while !socket.exists() {
+        assert!(
+            begun.elapsed() < Duration::from_secs(30),
+            "the agent did not listen within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    agent
+}
+
 fn add(env: &Env) -> User {
     let user: User =
         serde_json::from_value(env.moto.admin(&["create-user", &unique("agent")])).unwrap();
@@ -251,29 +278,8 @@ fn an_idle_agent_exits_but_not_while_it_holds_a_session() {
     let env = Env::bare();
     add(&env);
     let socket = env.root.path().join("run/keyfob/agent.sock");
-    // An agent with a short idle time, started as a systemd unit would,
-    // once its socket listens.
-    let start_agent = || {
-        let w = wrapper();
-        let w: Vec<&str> = w.iter().map(String::as_str).collect();
-        let agent = env
-            .keyfob_in(&w)
-            .args(["agent", "--idle", "1s"])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let begun = Instant::now();
-        while !socket.exists() {
-            assert!(
-                begun.elapsed() < Duration::from_secs(30),
-                "the agent did not listen within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        agent
-    };
+    // An agent with a short idle time, started as a systemd unit would.
+    let start_agent = || start_headless_agent(&env, &["--idle", "1s"]);
     // Waits until `agent` exits (at most `limit`): how long it took.
     let exit_of = |agent: &mut std::process::Child, limit: Duration| {
         let begun = Instant::now();
@@ -409,25 +415,7 @@ fn a_quiet_agent_gives_back_its_code_pages_and_serves_on() {
     use std::time::{Duration, Instant};
     let env = Env::bare();
     add(&env);
-    let socket = env.root.path().join("run/keyfob/agent.sock");
-    let w = wrapper();
-    let w: Vec<&str> = w.iter().map(String::as_str).collect();
-    let mut agent = env
-        .keyfob_in(&w)
-        .args(["agent", "--trim-after", "2s"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let begun = Instant::now();
-    while !socket.exists() {
-        assert!(
-            begun.elapsed() < Duration::from_secs(30),
-            "the agent did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut agent = start_headless_agent(&env, &["--trim-after", "2s"]);
     headless(
         &env,
         &["unlock", "work", "--pin-stdin"],
