@@ -21,7 +21,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::Full;
 use hyper::body::Bytes;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -215,40 +215,11 @@ fn http_get(endpoint: &str, url: &str) -> Result<(u16, Vec<u8>), ConsoleError> {
     let uri: hyper::Uri = url
         .parse()
         .map_err(|_| unreachable("not a valid URL".into()))?;
-    crate::aws::block_on(async {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| unreachable(format!("no TLS roots: {e}")))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build(https);
-        let request = hyper::Request::get(uri)
-            .header("user-agent", concat!("keyfob/", env!("CARGO_PKG_VERSION")))
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| unreachable(e.to_string()))?;
-        let exchange = async {
-            let response = client
-                .request(request)
-                .await
-                // The error names the host, never the request (which holds
-                // the credentials).
-                .map_err(|e| unreachable(crate::aws::error_chain(&e)))?;
-            let status = response.status().as_u16();
-            let body = Limited::new(response.into_body(), MAX_ANSWER)
-                .collect()
-                .await
-                .map_err(|e| unreachable(format!("reading the answer: {e}")))?
-                .to_bytes();
-            Ok((status, body.to_vec()))
-        };
-        tokio::time::timeout(HTTP_TIMEOUT, exchange)
-            .await
-            .map_err(|_| unreachable(format!("no answer in {} s", HTTP_TIMEOUT.as_secs())))?
-    })
-    .map_err(|e| unreachable(e.to_string()))?
+    let request = hyper::Request::get(uri)
+        .header("user-agent", crate::aws::http::USER_AGENT)
+        .body(Full::<Bytes>::default())
+        .map_err(|e| unreachable(e.to_string()))?;
+    crate::aws::http::exchange(request, MAX_ANSWER, HTTP_TIMEOUT).map_err(unreachable)
 }
 
 /// Which browser opens the console.

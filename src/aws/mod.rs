@@ -9,7 +9,9 @@
 //! hit) never starts one.
 
 pub mod config_file;
+pub mod http;
 pub mod iam;
+pub mod signin;
 pub mod sso;
 pub mod sso_loopback;
 pub mod sso_pkce;

@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::aws::sso::{ClientRegistration, Tokens};
+pub use crate::config::login::SignInKind;
 use crate::model::endpoints::Endpoints;
 use crate::model::field::{Field, FieldError};
 use crate::model::identity::IdentityName;
@@ -38,6 +39,11 @@ pub struct SsoIdentity {
     /// before keyfob kept endpoints — AWS's own, in `region`.
     #[serde(default)]
     pub endpoints: Option<Endpoints>,
+    /// Identity Center, or an AWS sign-in (`aws login`'s kind, whose
+    /// `start_url` is the Sign-In endpoint it is bound to). Left out of
+    /// an Identity Center identity's record, so older records read the same.
+    #[serde(default, skip_serializing_if = "SignInKind::is_identity_center")]
+    pub kind: SignInKind,
 }
 
 impl SsoIdentity {

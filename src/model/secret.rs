@@ -87,6 +87,12 @@ secret_string!(
     AuthCode
 );
 secret_string!(
+    /// An AWS Sign-In refresh token (`aws login`, `ASOR…`): bound to the
+    /// sign-in's DPoP key, it renews the 15-minute credentials for up to
+    /// 12 hours.
+    LoginRefreshToken
+);
+secret_string!(
     /// A PKCE code verifier (RFC 7636): proves that whoever redeems an
     /// authorization code is who asked for it.
     PkceVerifier

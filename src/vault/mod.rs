@@ -37,6 +37,7 @@
 
 mod bind;
 mod keys;
+mod login;
 mod pin;
 mod sso;
 mod sso_bind;
@@ -115,6 +116,14 @@ pub enum VaultError {
     },
     #[error("identity {name} has no sealed key in the store; remove it and add it again")]
     MissingKey { name: IdentityName },
+    /// A sign-in identity of the other kind than the command's.
+    #[error("{name} is an {is} identity, not an {wanted} one — {hint}")]
+    OtherKind {
+        name: IdentityName,
+        is: &'static str,
+        wanted: &'static str,
+        hint: &'static str,
+    },
     #[error("the identity index in the store is unreadable ({message}); no identity was changed")]
     CorruptIndex { message: String },
     #[error("could not verify the keys with AWS: {0}")]
@@ -132,7 +141,7 @@ impl VaultError {
         match self {
             VaultError::Field(_) => K::Field,
             VaultError::NameTaken { .. } => K::Conflict,
-            VaultError::NotFound { .. } => K::NotFound,
+            VaultError::NotFound { .. } | VaultError::OtherKind { .. } => K::NotFound,
             VaultError::RootRefused { .. } => K::RootRefused,
             VaultError::WrongPin { remaining: 0, .. } | VaultError::BackOff { .. } => K::BackOff,
             VaultError::WrongPin { .. } => K::WrongPin,

@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use super::pin::open_any;
 use super::sso_bind::{SsoKey, context, open_keeping_key, tokens_key};
 use super::{Vault, VaultError, attempts_key, new_id};
-use crate::config::sso::{NewSso, SsoIdentity, SsoSecrets};
+use crate::config::sso::{NewSso, SignInKind, SsoIdentity, SsoSecrets};
 use crate::model::identity::{IdentityName, TpmChoice};
-use crate::model::secret::Pin;
+use crate::model::secret::{Pin, SecretBytes};
 use crate::platform::crypto::CryptoError;
 
 const SSO_INDEX_KEY: &str = "sso.index";
@@ -40,7 +40,25 @@ fn sealed_error(identity: &SsoIdentity, source: CryptoError) -> VaultError {
 }
 
 fn parse_secrets(identity: &SsoIdentity, plain: &[u8]) -> Result<SsoSecrets, VaultError> {
+    require_kind(identity, SignInKind::IdentityCenter)?;
     SsoSecrets::from_bytes(plain).ok_or_else(|| sealed_error(identity, CryptoError::Malformed))
+}
+
+/// Refuses a sign-in identity of another kind than `wanted`, naming the
+/// command that serves it.
+pub(super) fn require_kind(identity: &SsoIdentity, wanted: SignInKind) -> Result<(), VaultError> {
+    if identity.kind == wanted {
+        return Ok(());
+    }
+    Err(VaultError::OtherKind {
+        name: identity.name.clone(),
+        is: identity.kind.describe(),
+        wanted: wanted.describe(),
+        hint: match identity.kind {
+            SignInKind::IdentityCenter => "`keyfob sso` serves it",
+            SignInKind::Console => "`keyfob login-session` serves it",
+        },
+    })
 }
 
 impl Vault {
@@ -117,6 +135,7 @@ impl Vault {
             added_at: now,
             signed_in_at: now,
             endpoints: Some(new.endpoints.clone()),
+            kind: SignInKind::IdentityCenter,
         })
     }
 
@@ -172,16 +191,30 @@ impl Vault {
         name: &str,
         pin: &Pin,
     ) -> Result<(SsoIdentity, SsoSecrets, SsoKey), VaultError> {
+        let (identity, plain, key) = self.sign_in_unseal(name, pin, SignInKind::IdentityCenter)?;
+        let secrets = parse_secrets(&identity, plain.expose())?;
+        Ok((identity, secrets, key))
+    }
+
+    /// Opens a sign-in identity's sealed secrets, of the `kind` the
+    /// caller reads, with `pin` (wrong PINs counted), keeping the key.
+    pub(super) fn sign_in_unseal(
+        &self,
+        name: &str,
+        pin: &Pin,
+        kind: SignInKind,
+    ) -> Result<(SsoIdentity, SecretBytes, SsoKey), VaultError> {
         let _lock = self.lock()?;
         let identity = self.sso_get(name)?;
+        // The kind is in the index: a PIN is not spent on the wrong one.
+        require_kind(&identity, kind)?;
         let (plain, key) = self.open_counted_with(
             &identity.id,
             &identity.name,
             &tokens_key(&identity.id),
             |sealed| open_keeping_key(pin, &context(&identity), sealed),
         )?;
-        let secrets = parse_secrets(&identity, plain.expose())?;
-        Ok((identity, secrets, key))
+        Ok((identity, plain, key))
     }
 
     /// Opens the identity's sign-in with a key kept from an earlier
@@ -193,14 +226,24 @@ impl Vault {
         name: &str,
         key: &SsoKey,
     ) -> Result<(SsoIdentity, SsoSecrets), VaultError> {
+        let (identity, plain) = self.sign_in_open_with_key(name, key)?;
+        let secrets = parse_secrets(&identity, plain.expose())?;
+        Ok((identity, secrets))
+    }
+
+    /// [`Vault::sso_open_with_key`] for either kind, unparsed.
+    pub(super) fn sign_in_open_with_key(
+        &self,
+        name: &str,
+        key: &SsoKey,
+    ) -> Result<(SsoIdentity, SecretBytes), VaultError> {
         let _lock = self.lock()?;
         let identity = self.sso_get(name)?;
         let sealed = self.sso_entry(&identity)?;
         let plain = key
             .open(&context(&identity), sealed.expose())
             .map_err(|source| sealed_error(&identity, source))?;
-        let secrets = parse_secrets(&identity, plain.expose())?;
-        Ok((identity, secrets))
+        Ok((identity, plain))
     }
 
     /// Seals a new sign-in, or renewed tokens, of an existing identity
@@ -217,12 +260,26 @@ impl Vault {
         secrets: &SsoSecrets,
         signed_in: bool,
     ) -> Result<SsoIdentity, VaultError> {
+        self.sign_in_reseal(name, key, SignInKind::IdentityCenter, &secrets.to_bytes(), signed_in)
+    }
+
+    /// [`Vault::sso_reseal`] for either kind: seals `plain`, the secrets
+    /// of a sign-in of `kind`.
+    pub(super) fn sign_in_reseal(
+        &self,
+        name: &str,
+        key: &SsoKey,
+        kind: SignInKind,
+        plain: &[u8],
+        signed_in: bool,
+    ) -> Result<SsoIdentity, VaultError> {
         let _lock = self.lock()?;
         let mut all = self.load_sso_index()?;
         let identity = all
             .iter_mut()
             .find(|i| i.name.as_str() == name)
             .ok_or_else(|| VaultError::NotFound { name: name.into() })?;
+        require_kind(identity, kind)?;
         let entry = tokens_key(&identity.id);
         let stored = self
             .store
@@ -234,7 +291,7 @@ impl Vault {
         key.open(&ctx, stored.expose())
             .map_err(|source| sealed_error(identity, source))?;
         let sealed = key
-            .seal(&ctx, &secrets.to_bytes())
+            .seal(&ctx, plain)
             .map_err(|source| sealed_error(identity, source))?;
         if signed_in {
             identity.signed_in_at = (self.clock)();

@@ -92,9 +92,22 @@ impl Vault {
         choice: TpmChoice,
         recovery: bool,
     ) -> Result<(SsoIdentity, Sealed), VaultError> {
+        let identity = self.new_sso(new)?;
+        self.add_sign_in_bound(identity, pin, &secrets.to_bytes(), choice, recovery)
+    }
+
+    /// Seals `plain`, a new sign-in identity's first secrets (either
+    /// kind), as [`Vault::sso_add_bound`] says, and stores the identity.
+    pub(super) fn add_sign_in_bound(
+        &self,
+        identity: SsoIdentity,
+        pin: &Pin,
+        plain: &[u8],
+        choice: TpmChoice,
+        recovery: bool,
+    ) -> Result<(SsoIdentity, Sealed), VaultError> {
         check_pin(pin)?;
         let (mut tpm, no_tpm) = self.tpm_for(choice)?;
-        let identity = self.new_sso(new)?;
         let code = match (&tpm, recovery) {
             (Some(_), true) => {
                 Some(RecoveryCode::generate().map_err(|s| sealed_error(&identity.name, s))?)
@@ -109,8 +122,7 @@ impl Vault {
             },
             None => SealAs::Pin,
         };
-        let plain = secrets.to_bytes();
-        let sealed = self.seal_bytes(&identity.name, &context(&identity), pin, &plain, how)?;
+        let sealed = self.seal_bytes(&identity.name, &context(&identity), pin, plain, how)?;
         let protection =
             bound::protection_of(&sealed).map_err(|s| sealed_error(&identity.name, s))?;
         let identity = self.store_new_sso(identity, &sealed)?;
