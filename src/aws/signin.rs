@@ -379,6 +379,66 @@ pub fn create_token(
     })
 }
 
+/// RevokeOAuth2TokenWithIAM: ends the sign-in at AWS (the refresh token
+/// and every token rotated from it), signed (SigV4, service `signin`)
+/// with the sign-in's own credentials, `session`. Credentials already
+/// handed out live on until they expire (15 minutes at most).
+pub fn revoke(
+    endpoints: &Endpoints,
+    session: &Session,
+    refresh_token: &LoginRefreshToken,
+) -> Result<(), SignInError> {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    let base = base_uri(endpoints);
+    let url = format!("{base}/v1/revoke?x-amz-client-auth-method=iam");
+    let unexpected = |message: String| SignInError::Unexpected { message };
+    let body = Zeroizing::new(serde_json::json!({"token": refresh_token.expose()}).to_string());
+    let credentials = aws_credential_types::Credentials::new(
+        session.access_key_id.clone(),
+        session.secret_access_key.expose().to_owned(),
+        Some(session.session_token.expose().to_owned()),
+        None,
+        "keyfob",
+    );
+    let identity = credentials.into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(&endpoints.region)
+        .name("signin")
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| unexpected(format!("cannot sign the request: {e}")))?
+        .into();
+    let headers = [("content-type", "application/json")];
+    let signable = SignableRequest::new(
+        "POST",
+        url.as_str(),
+        headers.iter().copied(),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .map_err(|e| unexpected(format!("cannot sign the request: {e}")))?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|e| unexpected(format!("cannot sign the request: {e}")))?
+        .into_parts();
+    let mut request = hyper::Request::post(url.as_str())
+        .header("user-agent", super::http::USER_AGENT)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.as_bytes().to_vec())))
+        .map_err(|e| unexpected(e.to_string()))?;
+    instructions.apply_to_request_http1x(&mut request);
+    let (status, answer) = super::http::exchange(request, MAX_ANSWER, HTTP_TIMEOUT).map_err(
+        |message| SignInError::Unreachable {
+            endpoint: base.clone(),
+            message,
+        },
+    )?;
+    if status == 200 {
+        return Ok(());
+    }
+    Err(refusal(status, &answer))
+}
+
 /// Maps a refusal: the model's `error` member says which (AccessDenied's
 /// TOKEN_EXPIRED, USER_CREDENTIALS_CHANGED, INSUFFICIENT_PERMISSIONS,
 /// AUTHCODE_EXPIRED); the message is the service's, which never quotes a

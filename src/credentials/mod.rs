@@ -12,6 +12,7 @@
 //! no prompter it fails at once with the unlock hint.
 
 pub mod held;
+pub mod login;
 pub mod sso;
 
 use std::path::PathBuf;
@@ -28,7 +29,7 @@ pub use crate::model::ask::{Ask, PromptError, Prompter};
 use crate::model::field::FieldError;
 use crate::model::limits;
 use crate::model::secret::Pin;
-use crate::model::session::{Session, digest};
+use crate::model::session::{REFRESH_WINDOW, SIGN_IN_REFRESH_WINDOW, Session, digest};
 use crate::platform::fsutil::{self, FileLock, LockError};
 use crate::vault::{Vault, VaultError};
 
@@ -59,6 +60,15 @@ pub enum ProviderError {
         profile: String,
         source: crate::aws::sso::SsoError,
     },
+    #[error(
+        "the AWS sign-in of {identity} cannot be renewed: {why} — run `keyfob login-session login {identity}`"
+    )]
+    LoginSignIn { identity: String, why: String },
+    #[error("AWS Sign-In refused the credentials for profile {profile}: {source}")]
+    Login {
+        profile: String,
+        source: crate::aws::signin::SignInError,
+    },
 }
 
 impl ProviderError {
@@ -67,11 +77,13 @@ impl ProviderError {
         use crate::model::error_kind::ErrorKind as K;
         match self {
             ProviderError::Locked { .. } => K::Locked,
-            ProviderError::SsoSignIn { .. } => K::SignIn,
+            ProviderError::SsoSignIn { .. } | ProviderError::LoginSignIn { .. } => K::SignIn,
             ProviderError::Vault(v) => v.kind(),
             ProviderError::Prompt(p) => p.kind(),
             ProviderError::Field(_) | ProviderError::MfaCodeReused { .. } => K::Field,
-            ProviderError::Aws { .. } | ProviderError::Sso { .. } => K::Aws,
+            ProviderError::Aws { .. } | ProviderError::Sso { .. } | ProviderError::Login { .. } => {
+                K::Aws
+            }
             ProviderError::Lock(_) => K::Config,
         }
     }
@@ -122,11 +134,15 @@ impl<'a> Provider<'a> {
 
     /// The profile's session from the cache, if it is fresh.
     pub fn cached(&self, profile: &Profile) -> Option<Session> {
-        let fingerprint = match (&profile.role, &profile.sso) {
-            (None, None) => profile.identity_fingerprint(),
+        let fingerprint = match (&profile.role, &profile.sso, &profile.login) {
+            (None, None, None) => profile.identity_fingerprint(),
             _ => profile.fingerprint(),
         };
-        self.lookup(&profile.session_key(), &fingerprint)
+        let window = match (&profile.role, &profile.login) {
+            (None, Some(_)) => SIGN_IN_REFRESH_WINDOW,
+            _ => REFRESH_WINDOW,
+        };
+        self.lookup(&profile.session_key(), &fingerprint, window)
     }
 
     /// The identity's console session from the cache, if it is fresh.
@@ -134,10 +150,11 @@ impl<'a> Provider<'a> {
         self.lookup(
             &profile.console_session_key(),
             &profile.identity_fingerprint(),
+            REFRESH_WINDOW,
         )
     }
 
-    fn lookup(&self, key: &str, fingerprint: &str) -> Option<Session> {
+    fn lookup(&self, key: &str, fingerprint: &str, window: Duration) -> Option<Session> {
         let bytes = match self.cache.get(key) {
             Ok(Some(b)) => b,
             Ok(None) => return None,
@@ -147,7 +164,9 @@ impl<'a> Provider<'a> {
             }
         };
         match Session::from_json(&bytes) {
-            Ok((s, Some(fp))) if fp == fingerprint && s.is_fresh(OffsetDateTime::now_utc()) => {
+            Ok((s, Some(fp)))
+                if fp == fingerprint && s.is_fresh_within(OffsetDateTime::now_utc(), window) =>
+            {
                 Some(s)
             }
             Ok(_) => None,
@@ -189,6 +208,8 @@ impl<'a> Provider<'a> {
             Some(source) => self.credentials(source)?,
             // An Identity Center profile has no role of its own.
             None if profile.sso.is_some() => return self.sso_session(profile),
+            // Nor has an AWS sign-in's.
+            None if profile.login.is_some() => return self.login_session(profile),
             None => self.identity_session(profile, true)?,
         };
         let Some(role) = &profile.role else {
@@ -260,7 +281,7 @@ impl<'a> Provider<'a> {
             return Ok(s);
         }
         let _guard = self.lock(&key)?;
-        if let Some(s) = self.lookup(&key, &fingerprint) {
+        if let Some(s) = self.lookup(&key, &fingerprint, REFRESH_WINDOW) {
             return Ok(s);
         }
         let Some(prompter) = self.prompter else {
@@ -330,7 +351,7 @@ impl<'a> Provider<'a> {
             (Some(_), true) => Some(self.lock(&key)?),
             _ => None,
         };
-        if use_cache && let Some(s) = self.lookup(&key, &fingerprint) {
+        if use_cache && let Some(s) = self.lookup(&key, &fingerprint, REFRESH_WINDOW) {
             return Ok(s);
         }
         let Some(prompter) = self.prompter else {

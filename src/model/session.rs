@@ -25,6 +25,11 @@ use crate::model::secret::{SecretAccessKey, SessionToken};
 /// command would call keyfob twice.
 pub const REFRESH_WINDOW: Duration = Duration::from_secs(15 * 60);
 
+/// The window of an AWS sign-in's credentials, which live 15 minutes only
+/// (so [`REFRESH_WINDOW`] would renew them on every call): the AWS CLI's
+/// own for them (botocore's `LoginCredentialFetcher`, 5 minutes).
+pub const SIGN_IN_REFRESH_WINDOW: Duration = Duration::from_secs(5 * 60);
+
 /// Short-lived STS credentials.
 pub struct Session {
     pub access_key_id: String,
@@ -178,7 +183,12 @@ impl Session {
     /// Whether the session is good to hand out: more than the refresh
     /// window left.
     pub fn is_fresh(&self, now: OffsetDateTime) -> bool {
-        self.remaining(now) > REFRESH_WINDOW
+        self.is_fresh_within(now, REFRESH_WINDOW)
+    }
+
+    /// Whether more than `window` is left.
+    pub fn is_fresh_within(&self, now: OffsetDateTime, window: Duration) -> bool {
+        self.remaining(now) > window
     }
 }
 

@@ -258,6 +258,9 @@ impl ProfileBook {
             t.insert("sso_account_id", value(&s.account_id));
             t.insert("sso_role_name", value(&s.role_name));
         }
+        if let Some(l) = &profile.login {
+            t.insert("login_session", value(l));
+        }
         profiles.insert(&profile.name, Item::Table(t));
         Ok(())
     }

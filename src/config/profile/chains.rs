@@ -149,6 +149,25 @@ impl ProfileBook {
                 )));
             }
         }
+        if let Some(principal) = text("login_session") {
+            if profile.role.is_some()
+                || profile.source.is_some()
+                || profile.mfa_serial.is_some()
+                || profile.sso.is_some()
+            {
+                return Err(invalid(FieldError::new(
+                    Field::ProfileName,
+                    "a profile of an AWS sign-in (login_session) takes no role_arn, source_profile, mfa_serial or sso_* — chain a role from it with source_profile instead",
+                )));
+            }
+            if !principal.starts_with("arn:") || principal.len() > 2048 {
+                return Err(invalid(FieldError::new(
+                    Field::ProfileName,
+                    "login_session must be the ARN of who signed in, e.g. arn:aws:iam::123456789012:user/alice",
+                )));
+            }
+            profile.login = Some(principal);
+        }
         // The guard's verdict, checked like every other hand-editable value.
         if let Some(item) = entry.get("external_id_guard") {
             let guard =

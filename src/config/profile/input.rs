@@ -173,6 +173,7 @@ impl Profile {
             duration_secs,
             region,
             sso: None,
+            login: None,
             defaults: Durations::default(),
             approvals: Default::default(),
         })

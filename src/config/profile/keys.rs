@@ -37,7 +37,16 @@ impl Profile {
     pub fn session_key(&self) -> String {
         self.role_session_key()
             .or_else(|| self.sso_session_key())
+            .or_else(|| self.login_session_key())
             .unwrap_or_else(|| self.identity_session_key())
+    }
+
+    /// The cache key of an AWS sign-in's credentials: one per identity,
+    /// shared by its profiles.
+    pub fn login_session_key(&self) -> Option<String> {
+        self.login
+            .as_ref()
+            .map(|_| format!("login.{}", self.identity))
     }
 
     /// The cache key of an Identity Center role session: shared by every
@@ -98,6 +107,10 @@ impl Profile {
         if let Some(s) = &self.sso {
             parts.push(&s.account_id);
             parts.push(&s.role_name);
+        }
+        if let Some(l) = &self.login {
+            parts.push("login");
+            parts.push(l);
         }
         digest(&parts)
     }

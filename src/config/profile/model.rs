@@ -61,6 +61,13 @@ pub struct Profile {
     /// identity. Such a profile has no role, MFA device or source.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sso: Option<SsoRole>,
+    /// For a profile of an AWS sign-in identity (`keyfob login-session
+    /// add`, the AWS CLI's `login_session`): who signed in (an ARN, shown,
+    /// not trusted: the identity's sealed sign-in says who it is). Such a
+    /// profile has no role, MFA device or source; its sessions are the
+    /// sign-in's 15-minute credentials.
+    #[serde(rename = "login_session", skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
     /// The durations used where this profile sets none (from settings).
     #[serde(skip)]
     pub defaults: Durations,
@@ -249,6 +256,7 @@ impl Profile {
             duration_secs: None,
             region: None,
             sso: None,
+            login: None,
             defaults: Durations::default(),
             approvals: Default::default(),
         }
