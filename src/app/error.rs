@@ -137,6 +137,8 @@ pub enum AppError {
     Agent(#[from] crate::link::error::AgentError),
     #[error(transparent)]
     Sso(#[from] crate::aws::sso::SsoError),
+    #[error("AWS sign-in: {0}")]
+    Login(#[from] crate::aws::signin::SignInError),
 }
 
 impl AppError {
@@ -236,6 +238,8 @@ impl AppError {
             AppError::Prompt(p) => p.kind(),
             AppError::Agent(a) => a.kind(),
             AppError::Sso(s) => s.kind(),
+            AppError::Login(e) if e.needs_sign_in() => K::SignIn,
+            AppError::Login(_) => K::Aws,
             AppError::NotUsersKey { .. } | AppError::NoDefaultProfile => K::NotFound,
             AppError::VaultsKey { .. }
             | AppError::KeyActive { .. }

@@ -20,6 +20,7 @@
 //! | [`keys`] | access keys, rotation, audit, reminders, whois |
 //! | [`import`] | moving plaintext keys and role profiles into keyfob |
 //! | [`sso`] | Identity Center identities: add (device sign-in), sign in again, remove |
+//! | [`login`] | AWS sign-in identities (`aws login`'s kind): add, sign in again, sign out |
 
 pub mod access_keys;
 pub mod access_log;
@@ -29,6 +30,7 @@ mod error;
 mod identities;
 mod import;
 mod keys;
+mod login;
 mod profiles;
 pub mod reminders;
 pub mod remote;
@@ -43,6 +45,7 @@ pub use error::{AppError, ErrorKind};
 pub use identities::*;
 pub use import::*;
 pub use keys::*;
+pub use login::*;
 pub use profiles::*;
 pub use remote::Flow;
 pub use sessions::*;

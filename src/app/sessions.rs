@@ -380,7 +380,7 @@ pub fn lock(kf: &Keyfob, name: &str) -> Result<(Profile, SignInLock), AppError> 
         kf.agent_link()
             .revoke_running(None, Some(&profile.name), true)?;
     }
-    if profile.sso.is_none() {
+    if profile.sso.is_none() && profile.login.is_none() {
         return Ok((profile, SignInLock::NotIdentityCenter));
     }
     let dropped = if kf.is_agent() {

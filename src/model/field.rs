@@ -63,6 +63,9 @@ pub enum Field {
     Tpm,
     /// A TPM-bound identity's recovery code.
     RecoveryCode,
+    /// The code an AWS sign-in's page shows on another device
+    /// (`keyfob login-session add --remote`).
+    SignInCode,
 }
 
 impl fmt::Display for Field {
@@ -102,6 +105,7 @@ impl fmt::Display for Field {
             Field::Since => "since",
             Field::Tpm => "tpm",
             Field::RecoveryCode => "recovery code",
+            Field::SignInCode => "sign-in code",
         })
     }
 }
