@@ -96,6 +96,11 @@ pub enum Command {
     /// code), sign in again.
     #[command(subcommand)]
     Sso(SsoCommand),
+    /// AWS sign-in identities (the AWS CLI's `aws login`): an IAM user's
+    /// console sign-in, with no access key; its 15-minute credentials are
+    /// renewed for up to 12 hours.
+    #[command(subcommand)]
+    LoginSession(LoginSessionCommand),
     /// Which programs may have which profile's sessions: list, revoke,
     /// pre-approve a script, and the rule that asks (off, new-programs,
     /// every-time).
@@ -813,6 +818,58 @@ pub struct SsoAddArgs {
     pub sign_in: SignInArgs,
     #[command(flatten)]
     pub bind: BindArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoginSessionCommand {
+    /// Add one: sign in with the console credentials in a browser, seal the
+    /// sign-in under a new PIN, and make a profile of the same name.
+    Add(LoginAddArgs),
+    /// Sign it in again (same PIN, same user), e.g. after its 12 hours.
+    Login(LoginAgainArgs),
+    /// End the sign-in at AWS and forget its refresh token (`login` signs
+    /// in again); its profiles' cached sessions are dropped.
+    Logout(SsoLogoutArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoginAddArgs {
+    /// The identity name: 1–64 letters, digits, '-', '_' and '.'; also
+    /// its profile's.
+    pub name: String,
+    /// The region to sign in to, e.g. eu-west-1 (also the profile's).
+    #[arg(long, value_name = "REGION")]
+    pub region: String,
+    #[command(flatten)]
+    pub sign_in: LoginSignInArgs,
+    #[command(flatten)]
+    pub bind: BindArgs,
+    /// Take over an AWS config section of the same name that keyfob does
+    /// not manage, without asking.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginAgainArgs {
+    /// The AWS sign-in identity.
+    pub name: String,
+    #[command(flatten)]
+    pub sign_in: LoginSignInArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginSignInArgs {
+    /// Sign in with a browser on another device: open the printed URL
+    /// there and type in the code its page shows (`aws login --remote`).
+    #[arg(long)]
+    pub remote: bool,
+    /// Do not open the browser; only print the URL.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Read the PIN from stdin's first line instead of the terminal.
+    #[arg(long)]
+    pub pin_stdin: bool,
 }
 
 #[derive(Debug, Args)]

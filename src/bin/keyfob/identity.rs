@@ -188,7 +188,7 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
         for i in &sso {
             listed.push(serde_json::to_value(ListedSso {
                 name: i.name.as_str(),
-                kind: "identity-center",
+                kind: sign_in_kind(i),
                 start_url: &i.start_url,
                 region: &i.region,
                 scopes: &i.scopes,
@@ -204,7 +204,7 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
     if identities.is_empty() && sso.is_empty() {
         writeln!(
             out,
-            "No identities yet — add one with `keyfob add NAME` (access keys) or `keyfob sso add NAME` (IAM Identity Center)."
+            "No identities yet — add one with `keyfob add NAME` (access keys), `keyfob sso add NAME` (IAM Identity Center) or `keyfob login-session add NAME` (your AWS console sign-in)."
         )?;
         return Ok(());
     }
@@ -232,13 +232,21 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What `list` calls a sign-in identity's kind.
+fn sign_in_kind(i: &keyfob::config::sso::SsoIdentity) -> &'static str {
+    match i.kind {
+        keyfob::config::sso::SignInKind::IdentityCenter => "identity-center",
+        keyfob::config::sso::SignInKind::Console => "aws-sign-in",
+    }
+}
+
 /// An Identity Center identity's row: its start URL and region stand
 /// where an access key's ARN does.
 fn sso_row(i: &keyfob::config::sso::SsoIdentity, protection: &str) -> [String; 8] {
     let date = format_description!("[year]-[month]-[day]");
     [
         i.name.to_string(),
-        "identity-center".into(),
+        sign_in_kind(i).into(),
         "-".into(),
         "-".into(),
         format!("{} ({})", i.start_url, i.region),

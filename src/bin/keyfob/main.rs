@@ -13,6 +13,7 @@ mod import;
 mod keys;
 mod profiles;
 mod sessions;
+mod login_session;
 mod sso;
 mod terminal;
 mod thirdparty;
@@ -101,6 +102,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ExternalId(cmd) => thirdparty::external_id(&ctx, cmd),
         Command::TrustPolicy(args) => thirdparty::trust_policy(args),
         Command::Sso(cmd) => sso::run(&ctx, cmd),
+        Command::LoginSession(cmd) => login_session::run(&ctx, cmd),
         Command::Agent(args) => sessions::agent(ctx, args),
         Command::Approvals(cmd) => approvals::run(&ctx, cmd),
         Command::Log(args) => approvals::log(&ctx, args),

@@ -1,0 +1,148 @@
+//! `keyfob login-session add | login | logout`: AWS sign-in identities (the
+//! AWS CLI's `aws login`) on the terminal. The flows are in `keyfob::app`
+//! (`add_login_identity`, `login_again`, `login_logout`); this file
+//! parses, asks for the PIN, shows the sign-in page and reads the code.
+
+use keyfob::app::{self, Keyfob, LoginHost, SignInPage};
+use keyfob::config::login::NewLogin;
+use keyfob::model::identity::check_pin;
+use keyfob::model::secret::Pin;
+
+use crate::cli::{LoginAddArgs, LoginAgainArgs, LoginSessionCommand, LoginSignInArgs, SsoLogoutArgs};
+use crate::terminal;
+
+pub fn run(kf: &Keyfob, cmd: LoginSessionCommand) -> anyhow::Result<()> {
+    match cmd {
+        LoginSessionCommand::Add(args) => add(kf, args),
+        LoginSessionCommand::Login(args) => again(kf, args),
+        LoginSessionCommand::Logout(args) => logout(kf, args),
+    }
+}
+
+fn add(kf: &Keyfob, args: LoginAddArgs) -> anyhow::Result<()> {
+    let new = NewLogin::parse(&args.name, &args.region, None)?;
+    let tpm = crate::tpm::choice(kf, &args.bind)?;
+    app::check_new_login(kf, &new)?;
+    let pin = read_pin(args.sign_in.pin_stdin, true)?;
+    let host = Terminal::new(&args.sign_in);
+    let confirm = terminal::Ask { yes: args.yes };
+    let added = app::add_login_identity(
+        kf,
+        &new,
+        &pin,
+        (tpm, args.bind.recovery_code),
+        &host,
+        &confirm,
+    )?;
+    println!(
+        "Added AWS sign-in identity {} ({}, {}), with profile {}: `aws --profile {} sts get-caller-identity` uses it; `keyfob login-session login {}` signs in again after 12 hours.",
+        added.identity.name,
+        added.principal,
+        added.identity.region,
+        added.profile,
+        added.profile,
+        added.identity.name
+    );
+    crate::tpm::say_added_protection(added.identity.name.as_str(), &added.sealed, &args.bind);
+    Ok(())
+}
+
+fn again(kf: &Keyfob, args: LoginAgainArgs) -> anyhow::Result<()> {
+    kf.vault()?.login_get(&args.name)?;
+    let pin = read_pin(args.sign_in.pin_stdin, false)?;
+    let host = Terminal::new(&args.sign_in);
+    let identity = app::login_again(kf, &args.name, &pin, &host)?;
+    println!("Signed in AWS sign-in identity {} again.", identity.name);
+    Ok(())
+}
+
+fn logout(kf: &Keyfob, args: SsoLogoutArgs) -> anyhow::Result<()> {
+    kf.vault()?.login_get(&args.name)?;
+    let pin = read_pin(args.pin_stdin, false)?;
+    let done = app::login_logout(kf, &args.name, &pin)?;
+    if let Some(why) = &done.not_ended {
+        eprintln!(
+            "AWS could not be told ({why}); the sign-in is forgotten here and its token ends with its 12 hours."
+        );
+    }
+    println!(
+        "Signed out AWS sign-in identity {} ({} profile session(s) dropped). `keyfob login-session login {}` signs in again.",
+        done.identity, done.locked, done.identity
+    );
+    Ok(())
+}
+
+/// The PIN from stdin's first line, or the terminal (twice for a new one).
+fn read_pin(stdin: bool, new: bool) -> anyhow::Result<Pin> {
+    let hint = "pass --pin-stdin to give the PIN on stdin";
+    let pin = match (stdin, new) {
+        (false, true) => terminal::new_pin(
+            "Identity PIN (at least 6 characters): ",
+            "Identity PIN again: ",
+            hint,
+        )?,
+        _ => terminal::pin(stdin, "Identity PIN: ", hint)?,
+    };
+    if new {
+        check_pin(&pin)?;
+    }
+    Ok(pin)
+}
+
+/// Shows the sign-in on stderr (stdout stays for results), opens the
+/// browser unless told not to, and reads a typed code from the terminal.
+struct Terminal {
+    remote: bool,
+    no_browser: bool,
+}
+
+impl Terminal {
+    fn new(args: &LoginSignInArgs) -> Terminal {
+        Terminal {
+            remote: args.remote,
+            no_browser: args.no_browser,
+        }
+    }
+}
+
+impl LoginHost for Terminal {
+    /// The loopback unless `--remote`, or where no browser can run here
+    /// (no display, no `$BROWSER`: an SSH session).
+    fn same_device(&self) -> bool {
+        !self.remote && keyfob::platform::browser::available()
+    }
+
+    fn open_sign_in_page(&self, page: &SignInPage<'_>) -> bool {
+        eprintln!(
+            "To sign in {} with your AWS console credentials, open this page in a browser on this machine:\n{}\n(keyfob waits {} s for it; where you cannot open it here, run the command again with --remote)",
+            page.identity,
+            page.url,
+            page.expires_in.as_secs()
+        );
+        if !page.openable {
+            eprintln!(
+                "(not opened in a browser: it is not an AWS sign-in address; check it before opening it yourself)"
+            );
+        } else if !self.no_browser
+            && let Err(e) = keyfob::platform::browser::open(page.url)
+        {
+            eprintln!("(could not open a browser: {e}; signing in with a code instead)");
+            return false;
+        }
+        true
+    }
+
+    fn ask_code(&self, page: &SignInPage<'_>) -> Option<String> {
+        eprintln!(
+            "To sign in {} with your AWS console credentials, open this page in a browser on any device:\n{}",
+            page.identity, page.url
+        );
+        keyfob::platform::tty::ask(
+            "Enter the authorization code displayed in your browser: ",
+            "the sign-in code",
+            "run it on a terminal, or without --remote where a browser opens here",
+        )
+        .ok()
+        .filter(|c| !c.trim().is_empty())
+    }
+}
