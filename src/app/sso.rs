@@ -520,7 +520,13 @@ pub(super) fn identity_account(
         Err(crate::vault::VaultError::NotFound { .. })
             if vault.sso_get(profile.identity.as_str()).is_ok() =>
         {
-            Ok(profile.root().sso.as_ref().map(|s| s.account_id.clone()))
+            let root = profile.root();
+            Ok(root.sso.as_ref().map(|s| s.account_id.clone()).or_else(|| {
+                root.login
+                    .as_deref()
+                    .and_then(crate::aws::signin::account_of)
+                    .map(str::to_owned)
+            }))
         }
         Err(e) => Err(super::no_identity(e)),
     }

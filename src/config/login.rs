@@ -185,7 +185,7 @@ mod tests {
         };
         let back = LoginSecrets::from_bytes(&s.to_bytes()).unwrap();
         assert_eq!(back.key.thumbprint(), thumb);
-        assert_eq!(back.refresh_token.unwrap().expose(), "ASOR-refresh-xyz");
+        assert_eq!(back.refresh_token.as_ref().unwrap().expose(), "ASOR-refresh-xyz");
         assert_eq!(back.account(), Some("111122223333"));
         let debug = format!("{s:?}");
         assert!(!debug.contains("ASOR-refresh"), "{debug}");

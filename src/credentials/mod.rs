@@ -252,6 +252,7 @@ impl<'a> Provider<'a> {
             Some(profile.identity_session_key()),
             profile.role_session_key(),
             profile.sso_session_key(),
+            profile.login_session_key(),
         ]
         .into_iter()
         .flatten()

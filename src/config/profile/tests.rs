@@ -133,6 +133,31 @@ mod profiles {
     }
 
     #[test]
+    fn an_aws_sign_in_profile_round_trips_has_its_own_session_and_takes_no_role() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut book = ProfileBook::load(&path).unwrap();
+        let mut p = Profile::plain(&crate::model::identity::IdentityName::parse("alice").unwrap());
+        p.login = Some("arn:aws:iam::111122223333:user/alice".into());
+        book.put(&p, false).unwrap();
+        book.save().unwrap();
+        let got = ProfileBook::load(&path).unwrap().get("alice").unwrap();
+        assert_eq!(got, p);
+        // Its own cache key and fingerprint: never an access key's session.
+        assert_eq!(got.session_key(), "login.alice");
+        let plain = Profile::plain(&got.identity);
+        assert_ne!(got.fingerprint(), plain.fingerprint());
+        for bad in [
+            "[profiles.x]\nidentity = \"alice\"\nlogin_session = \"arn:aws:iam::1:user/a\"\nrole_arn = \"arn:aws:iam::210987654321:role/R\"\n",
+            "[profiles.x]\nidentity = \"alice\"\nlogin_session = \"alice\"\n",
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            let err = ProfileBook::load(&path).unwrap().get("x").unwrap_err();
+            assert!(err.to_string().contains("login_session"), "{err}");
+        }
+    }
+
+    #[test]
     fn a_hand_edited_mistake_names_the_profile_and_field() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
