@@ -95,11 +95,9 @@ pub fn add_login_identity(
     let mut profile = Profile::plain(&identity.name);
     profile.region = Some(identity.region.clone());
     profile.login = Some(principal.clone());
-    super::save_profile(kf, &profile, false, confirm).map_err(|e| {
-        AppError::ProfileNotAdded {
-            identity: identity.name.to_string(),
-            source: Box::new(e),
-        }
+    super::save_profile(kf, &profile, false, confirm).map_err(|e| AppError::ProfileNotAdded {
+        identity: identity.name.to_string(),
+        source: Box::new(e),
     })?;
     Ok(LoginAdded {
         profile: profile.name,
@@ -167,7 +165,11 @@ pub fn login_logout(kf: &Keyfob, name: &str, pin: &Pin) -> Result<LoginLogout, A
     let vault = kf.vault()?;
     // Under the token lock the agent renews with: no renewal meanwhile
     // seals a refresh token this revokes.
-    let lock_path = kf.paths.runtime_dir.join("locks").join(format!("logintoken.{name}.lock"));
+    let lock_path = kf
+        .paths
+        .runtime_dir
+        .join("locks")
+        .join(format!("logintoken.{name}.lock"));
     let _guard = crate::platform::fsutil::lock(&lock_path, std::time::Duration::from_secs(60))?;
     let (identity, mut secrets, key) = vault.login_unseal_keeping_key(name, pin)?;
     let not_ended = match &secrets.refresh_token {

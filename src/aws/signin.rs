@@ -187,8 +187,14 @@ impl DpopKey {
     fn public_xy(&self) -> (String, String) {
         use p256::elliptic_curve::sec1::ToSec1Point;
         let point = self.0.public_key().to_sec1_point(false);
-        let x = point.x().map(|x| BASE64URL_NOPAD.encode(x)).unwrap_or_default();
-        let y = point.y().map(|y| BASE64URL_NOPAD.encode(y)).unwrap_or_default();
+        let x = point
+            .x()
+            .map(|x| BASE64URL_NOPAD.encode(x))
+            .unwrap_or_default();
+        let y = point
+            .y()
+            .map(|y| BASE64URL_NOPAD.encode(y))
+            .unwrap_or_default();
         (x, y)
     }
 
@@ -427,12 +433,13 @@ pub fn revoke(
         .body(Full::new(Bytes::from(body.as_bytes().to_vec())))
         .map_err(|e| unexpected(e.to_string()))?;
     instructions.apply_to_request_http1x(&mut request);
-    let (status, answer) = super::http::exchange(request, MAX_ANSWER, HTTP_TIMEOUT).map_err(
-        |message| SignInError::Unreachable {
-            endpoint: base.clone(),
-            message,
-        },
-    )?;
+    let (status, answer) =
+        super::http::exchange(request, MAX_ANSWER, HTTP_TIMEOUT).map_err(|message| {
+            SignInError::Unreachable {
+                endpoint: base.clone(),
+                message,
+            }
+        })?;
     if status == 200 {
         return Ok(());
     }
@@ -532,10 +539,9 @@ mod tests {
         sec1.extend(&y);
         let public = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).unwrap();
         let (input, sig) = jwt.rsplit_once('.').unwrap();
-        let sig = p256::ecdsa::Signature::from_slice(
-            &BASE64URL_NOPAD.decode(sig.as_bytes()).unwrap(),
-        )
-        .unwrap();
+        let sig =
+            p256::ecdsa::Signature::from_slice(&BASE64URL_NOPAD.decode(sig.as_bytes()).unwrap())
+                .unwrap();
         assert!(public.verify(input.as_bytes(), &sig).is_ok());
         let other = DpopKey::generate().unwrap();
         let other_jwt = other.proof("https://x.example/v1/token", at).unwrap();
@@ -587,12 +593,7 @@ mod tests {
         assert_eq!((state.as_str(), auth.expose()), ("s1", "c2"));
         assert!(parse_verification_code("not base64!").is_none());
         assert!(parse_verification_code(&data_encoding::BASE64.encode(b"state=s1")).is_none());
-        let jwt = |claims: &str| {
-            format!(
-                "e30.{}.sig",
-                BASE64URL_NOPAD.encode(claims.as_bytes())
-            )
-        };
+        let jwt = |claims: &str| format!("e30.{}.sig", BASE64URL_NOPAD.encode(claims.as_bytes()));
         assert_eq!(
             principal_of(&jwt(r#"{"sub":"arn:aws:iam::111122223333:user/alice"}"#)).unwrap(),
             "arn:aws:iam::111122223333:user/alice"
@@ -614,7 +615,10 @@ mod tests {
     #[test]
     fn refusals_map_to_what_helps() {
         let body = |e: &str| format!(r#"{{"error":"{e}","message":"m"}}"#).into_bytes();
-        assert!(matches!(refusal(401, &body("TOKEN_EXPIRED")), SignInError::Expired));
+        assert!(matches!(
+            refusal(401, &body("TOKEN_EXPIRED")),
+            SignInError::Expired
+        ));
         assert!(refusal(403, &body("USER_CREDENTIALS_CHANGED")).needs_sign_in());
         assert!(!refusal(403, &body("INSUFFICIENT_PERMISSIONS")).needs_sign_in());
         match refusal(400, &body("INVALID_REQUEST")) {

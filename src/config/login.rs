@@ -185,15 +185,20 @@ mod tests {
         };
         let back = LoginSecrets::from_bytes(&s.to_bytes()).unwrap();
         assert_eq!(back.key.thumbprint(), thumb);
-        assert_eq!(back.refresh_token.as_ref().unwrap().expose(), "ASOR-refresh-xyz");
+        assert_eq!(
+            back.refresh_token.as_ref().unwrap().expose(),
+            "ASOR-refresh-xyz"
+        );
         assert_eq!(back.account(), Some("111122223333"));
         let debug = format!("{s:?}");
         assert!(!debug.contains("ASOR-refresh"), "{debug}");
         s.sign_out();
-        assert!(LoginSecrets::from_bytes(&s.to_bytes())
-            .unwrap()
-            .refresh_token
-            .is_none());
+        assert!(
+            LoginSecrets::from_bytes(&s.to_bytes())
+                .unwrap()
+                .refresh_token
+                .is_none()
+        );
         // An Identity Center sign-in's secrets are not taken for these.
         assert!(LoginSecrets::from_bytes(br#"{"v":1,"client_id":"c"}"#).is_none());
     }

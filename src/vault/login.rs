@@ -87,7 +87,13 @@ impl Vault {
         secrets: &LoginSecrets,
         signed_in: bool,
     ) -> Result<SsoIdentity, VaultError> {
-        self.sign_in_reseal(name, key, SignInKind::Console, &secrets.to_bytes(), signed_in)
+        self.sign_in_reseal(
+            name,
+            key,
+            SignInKind::Console,
+            &secrets.to_bytes(),
+            signed_in,
+        )
     }
 }
 

@@ -260,7 +260,13 @@ impl Vault {
         secrets: &SsoSecrets,
         signed_in: bool,
     ) -> Result<SsoIdentity, VaultError> {
-        self.sign_in_reseal(name, key, SignInKind::IdentityCenter, &secrets.to_bytes(), signed_in)
+        self.sign_in_reseal(
+            name,
+            key,
+            SignInKind::IdentityCenter,
+            &secrets.to_bytes(),
+            signed_in,
+        )
     }
 
     /// [`Vault::sso_reseal`] for either kind: seals `plain`, the secrets

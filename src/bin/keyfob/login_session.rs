@@ -8,7 +8,9 @@ use keyfob::config::login::NewLogin;
 use keyfob::model::identity::check_pin;
 use keyfob::model::secret::Pin;
 
-use crate::cli::{LoginAddArgs, LoginAgainArgs, LoginSessionCommand, LoginSignInArgs, SsoLogoutArgs};
+use crate::cli::{
+    LoginAddArgs, LoginAgainArgs, LoginSessionCommand, LoginSignInArgs, SsoLogoutArgs,
+};
 use crate::terminal;
 
 pub fn run(kf: &Keyfob, cmd: LoginSessionCommand) -> anyhow::Result<()> {
