@@ -89,6 +89,7 @@ const CONFLICTING: &[&str] = &[
     "sso_role_name",
     "sso_start_url",
     "sso_region",
+    "login_session",
 ];
 
 /// Points `aws_profile` at `keyfob credential-process keyfob_profile`,

@@ -134,6 +134,12 @@ pub enum ImportSource {
         /// config's `[Keyring] FileDir`.
         file_dir: std::path::PathBuf,
     },
+    /// The AWS CLI's `aws login` sessions: the profiles with a
+    /// `login_session`, and the CLI's login cache folder.
+    AwsLogin {
+        /// `AWS_LOGIN_CACHE_DIRECTORY` or `~/.aws/login/cache`, expanded.
+        cache_dir: std::path::PathBuf,
+    },
 }
 
 /// What to do with an imported key in its source (aws-vault's stores)

@@ -7,6 +7,9 @@
 //!   file backend ([`aws_vault_store`] reads them), and its profiles'
 //!   settings in the AWS config file.
 //!
+//! - [`aws_login`]: the AWS CLI's `aws login` sessions, which become AWS
+//!   sign-in identities (a refresh token and its DPoP key, no access key).
+//!
 //! Every source goes the same way ([`host::seal`]): each key verified with
 //! STS, refused if it is a root user's (as `add` refuses it), sealed
 //! under its own PIN; role profiles become keyfob profiles ([`roles`]).
@@ -14,6 +17,7 @@
 //! only answers its questions (yes or no, PINs, a store's passphrase).
 //! `--dry-run` says, per item, what would happen and changes nothing.
 
+mod aws_login;
 mod aws_vault;
 mod aws_vault_store;
 mod credentials_file;
@@ -99,5 +103,8 @@ pub fn import_with(
                 file_dir,
             },
         ),
+        ImportSource::AwsLogin { cache_dir } => {
+            aws_login::import(kf, host, &endpoints, run, cache_dir)
+        }
     }
 }

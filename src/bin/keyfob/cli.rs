@@ -581,6 +581,9 @@ pub enum ImportFrom {
     /// granted's IAM credentials (`granted credentials add`), kept the
     /// same way as aws-vault's.
     Granted,
+    /// The AWS CLI's `aws login` sessions (profiles with login_session,
+    /// and AWS_LOGIN_CACHE_DIRECTORY or ~/.aws/login/cache).
+    AwsLogin,
 }
 
 #[derive(Debug, Args)]

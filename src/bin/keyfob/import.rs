@@ -160,6 +160,17 @@ pub fn run(kf: &Keyfob, args: ImportArgs) -> anyhow::Result<()> {
                 GRANTED_PASSPHRASE,
             )
         }
+        ImportFrom::AwsLogin => (
+            ImportSource::AwsLogin {
+                cache_dir: expand_tilde(
+                    &std::env::var("AWS_LOGIN_CACHE_DIRECTORY")
+                        .ok()
+                        .filter(|d| !d.is_empty())
+                        .unwrap_or_else(|| "~/.aws/login/cache".into()),
+                ),
+            },
+            AWS_VAULT_PASSPHRASE,
+        ),
     };
     let removal = match (args.yes, args.pin_stdin) {
         (true, _) => Removal::Yes,
