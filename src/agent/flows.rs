@@ -75,6 +75,7 @@ impl app::ImportHost for RemoteImport<'_> {
 enum Kind {
     Keys,
     IdentityCenter,
+    Login,
 }
 
 /// The PIN of identity `identity` (which must exist, as `kind`: asked
@@ -89,6 +90,7 @@ fn pin_of(
     match kind {
         Kind::Keys => drop(vault.get(identity)?),
         Kind::IdentityCenter => drop(vault.sso_get(identity)?),
+        Kind::Login => drop(vault.login_get(identity)?),
     }
     pin(prompter, identity)
 }
@@ -177,6 +179,10 @@ pub fn run(kf: &Keyfob, flow: Flow, host: &dyn FlowHost) -> Result<Zeroizing<Str
         } => {
             let pin = pin_of(kf, prompter, &identity, Kind::IdentityCenter)?;
             json(&app::sso_sync(kf, &identity, &pin, &template, dry_run)?)
+        }
+        Flow::LoginLogout { identity } => {
+            let pin = pin_of(kf, prompter, &identity, Kind::Login)?;
+            json(&app::login_logout(kf, &identity, &pin)?)
         }
         Flow::SsoLogout { identity } => {
             let pin = pin_of(kf, prompter, &identity, Kind::IdentityCenter)?;

@@ -159,9 +159,17 @@ pub struct LoginLogout {
 /// credentials to sign with, then RevokeOAuth2TokenWithIAM: `aws logout`
 /// only deletes its cache file), forgets the refresh token in the vault,
 /// and drops the cached sessions of the identity's profiles and the
-/// sign-in the agent holds. Credentials already handed out live on until
+/// sign-in the agent holds. It runs in the agent, which holds and renews
+/// the sign-in. Credentials already handed out live on until
 /// they expire (15 minutes at most).
 pub fn login_logout(kf: &Keyfob, name: &str, pin: &Pin) -> Result<LoginLogout, AppError> {
+    if !kf.is_agent() {
+        // Run where the sign-in is held and renewed: the agent.
+        let flow = super::Flow::LoginLogout {
+            identity: name.to_owned(),
+        };
+        return super::remote::in_agent(kf, flow, Some(pin));
+    }
     let vault = kf.vault()?;
     // Under the token lock the agent renews with: no renewal meanwhile
     // seals a refresh token this revokes.

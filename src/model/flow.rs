@@ -82,6 +82,8 @@ pub enum Flow {
     },
     /// `keyfob sso logout NAME`.
     SsoLogout { identity: String },
+    /// `keyfob login-session logout NAME`.
+    LoginLogout { identity: String },
     /// `keyfob change-pin NAME` (either kind of identity): the agent asks
     /// the current PIN (a `pin` ask) and the new one (`new_pin`).
     ChangePin { identity: String },
