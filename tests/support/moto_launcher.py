@@ -275,7 +275,8 @@ T11 AWS Sign-In's OAuth 2.0 endpoints (an extension: moto has none).
    T2-style session of kind "signin" for the IAM user, so moto authenticates
    them, sts:GetCallerIdentity answers the user's ARN and user id, they
    expire as T1 (ExpiredToken, by the expiry clock) and stop working when the
-   user is deleted. What they may call: STS only AssumeRole and
+   user is deleted; unlike T2's they expire `expiresIn` seconds after their
+   issue by the expiry clock (see mint_signin_credentials). What they may call: STS only AssumeRole and
    GetCallerIdentity (as T2), everything else including IAM by the user's
    policies (a console session may use IAM with or without MFA).
    Patch: a routing branch in KeyfobApp (signin_emulator.owns: the four exact
@@ -765,10 +766,13 @@ def _get_caller_identity(self: STSBackend, access_key_id: str, region: str):
 def mint_signin_credentials(account_id: str, user_name: str, seconds: int) -> dict:
     """Temporary credentials acting as IAM user `user_name`, for the Sign-In
     emulator's CreateOAuth2Token: a T2-style session of kind "signin" (same
-    key mechanism as GetSessionToken), expiring `seconds` from now."""
+    key mechanism as GetSessionToken), expiring `seconds` from now by the
+    expiry clock: the emulator hands out expiresIn, not an Expiration, so
+    credentials minted after a test moved the clock are fresh, as a
+    refresh's are on AWS."""
     iam = iam_backends[account_id]["aws"]
     temp_key = iam.create_temp_access_key()
-    now = utcnow().replace(microsecond=0)
+    now = expiry_clock().replace(microsecond=0)
     session = Session(
         user_name=user_name,
         account_id=account_id,
