@@ -203,7 +203,16 @@ TEST ENDPOINTS (unsigned, loopback only; JSON in, JSON out; errors are
        "refreshes", "revocations", "active_families", "families": [{"principal_arn",
        "client_id", "jkt", "refreshes", "active", "ended"}], "dpop_thumbprints":
        [jkt, ... in order first seen], "refused": {"reason": N}, "browser_default"}
-       (one user's with user_name, else all; never a secret)
+       (one user's with user_name, else all; never a secret). Refusal reasons:
+       invalid_request, client_id, grant_type; dpop_missing, dpop_malformed,
+       dpop_typ, dpop_alg, dpop_jwk, dpop_signature, dpop_htm, dpop_htu,
+       dpop_iat, dpop_jti, dpop_replay, dpop_key_mismatch; code_unknown,
+       code_reused, authcode_expired, redirect_mismatch, pkce_mismatch,
+       insufficient_permissions; token_expired, client_mismatch,
+       user_credentials_changed; sigv4_missing, sigv4_malformed, sigv4_key,
+       sigv4_expired, sigv4_scope, sigv4_date, sigv4_signature, sigv4_payload;
+       method. A user's own counts include only calls that name its code or
+       refresh token (a refusal before that, e.g. a bad body, counts globally).
   GET  /keyfob-test/signin/issued-secrets -> {"secrets": [...]}: every code,
        redeemed code verifier, refresh token, secret access key, session
        token and id token issued, for leak scans of files and logs. The only
