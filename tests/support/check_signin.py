@@ -634,6 +634,10 @@ def test_endpoints_and_call_counts() -> None:
                   "signin:RevokeOAuth2TokenWithIAM"):
         assert calls.get(label), (label, calls)
     assert raw("GET", "/v1/token")[0] == 404
+    key = ec.generate_private_key(ec.SECP256R1())
+    proof = dpop(key, url=Env.endpoint + "/v1/token")
+    expect_refusal(raw("POST", "/v1/token?x-amz-client-auth-method=iam", {"clientId": SAME}, {"DPoP": proof}),
+                   404, "UnknownOperationException", None)
     assert test_api("POST", "/keyfob-test/signin/password-changed", {"user_name": "zed"}, expect=404)
     assert test_api("POST", "/keyfob-test/signin/configure", {"user_name": "a b"}, expect=400)
     assert test_api("POST", "/keyfob-test/signin/configure", {"user_name": "kim", "session_seconds": 50000},

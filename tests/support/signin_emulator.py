@@ -175,8 +175,10 @@ L5 Errors on the wire: header x-amzn-ErrorType: <Code> (what botocore's
    rest-json parser reads, before any ':'), x-amzn-RequestId on every answer,
    body {"error": ENUM, "message": ".."} (the model's error shapes; botocore
    puts the modelled "error" member into the ClientError response, which
-   LoginCredentialFetcher reads). A wrong method on a known path: 404
-   UnknownOperationException.
+   LoginCredentialFetcher reads). A wrong method on a known path, or POST
+   /v1/token with the query parameter of another operation sharing the path
+   (x-amz-client-auth-method, x-amz-token-request-type,
+   x-amz-oauth-token-method: not emulated): 404 UnknownOperationException.
 L6 Counting: every request to these paths counts in the launcher's
    /keyfob-test/calls (refused ones too), and per user in
    /keyfob-test/signin/status. Nothing here logs a code, token, verifier,
@@ -273,6 +275,9 @@ ROUTES = {
     "/v1/revoke": ("POST", "RevokeOAuth2TokenWithIAM"),
 }
 TEST_PREFIX = "/keyfob-test/signin/"
+# Query parameters that make POST /v1/token another operation (the model's
+# CreateOAuth2TokenWithIAM, CreateBearerToken, CreateOAuth2TokenWithTokenExchange).
+OTHER_TOKEN_OPERATIONS = ("x-amz-client-auth-method", "x-amz-token-request-type", "x-amz-oauth-token-method")
 GRANTS = ("authorization_code", "refresh_token")
 DPOP_IAT_WINDOW = 300  # seconds either side of the real clock
 SIGV4_DATE_WINDOW = 900  # AWS: a request signed more than 15 minutes off is refused
@@ -632,7 +637,8 @@ def authorize(emu: Emulator, request: Request, user: ConsoleUser | None) -> Resp
         return _page(
             200,
             "Nobody is signed in to the console in the emulator's browser "
-            "(configure one through /keyfob-test/signin/configure).",
+            "(login_hint names no configured user, or none is the browser_default: "
+            "configure one through /keyfob-test/signin/configure).",
         )
     if user.settings["consent"] == "deny":
         return refuse("access_denied", "The user denied the authorization request")
@@ -1192,6 +1198,11 @@ def handle(
         try:
             if method != want:
                 raise ApiError("UnknownOperationException", f"{method} {path} is not an operation", "", "method")
+            if op == "CreateOAuth2Token" and any(name in request.args for name in OTHER_TOKEN_OPERATIONS):
+                # CreateOAuth2TokenWithIAM and friends share the path: not modelled, and
+                # must not pass for CreateOAuth2Token.
+                raise ApiError("UnknownOperationException", "This /v1/token operation is not emulated", "",
+                               "method")
             if op == "Authorize":
                 user = _browser_user(emu, request)
                 response = authorize(emu, request, user)
