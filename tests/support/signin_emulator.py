@@ -11,6 +11,8 @@ INTERFACE SUMMARY (what a client or a test is written against)
         BASE64URL(SHA256(verifier)) without '=')[&login_hint=ACCOUNT/USER]
         -> 302 Location: redirect_uri?code=CODE&state=S
            (or ?error=access_denied&error_description=..&state=S)
+        login_hint is an emulator extension (the console user to sign in as);
+        BROWSER=tests/support/sso_browser.py adds it from KEYFOB_TEST_SIGNIN_USER
         cross-device: client_id=arn:aws:signin:::devtools/cross-device,
         redirect_uri=BASE/v1/sessions/confirmation -> 302 there, and
    GET  /v1/sessions/confirmation?code=CODE&state=S -> 200 text/html page with
@@ -44,6 +46,13 @@ INTERFACE SUMMARY (what a client or a test is written against)
      POST /keyfob-test/signin/reset -> {"status": "ok"}
    Calls count in GET /keyfob-test/calls as "signin:Authorize",
    "signin:Confirmation", "signin:CreateOAuth2Token", "signin:RevokeOAuth2TokenWithIAM".
+   Clocks: codes, sessions (12 h) and credentials (15 min) expire by the
+   launcher's POST /keyfob-test/clock; a client decides when to refresh by
+   its own clock (the CLI by expiresAt in its cache), so a test that moves
+   the launcher's clock ages the client's cache too (check_signin.py does).
+   The credentials sign anything as the IAM user (moto checks them), and
+   revoke's SigV4 errors are 403 MissingAuthenticationTokenException /
+   UnrecognizedClientException / ExpiredTokenException / InvalidSignatureException.
 
 moto has no such service, so tests/support/moto_launcher.py routes these paths
 here (same port, same process, same expiry clock, same call counter), the way
