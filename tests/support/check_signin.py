@@ -104,6 +104,7 @@ class Env:
     info: dict[str, Any] = {}
     workdir = ""
     timings: dict[str, float] = {}
+    secrets: list[str] = []  # issued before the reset check
 
 
 # --------------------------------------------------------------------------
@@ -643,8 +644,19 @@ def test_endpoints_and_call_counts() -> None:
     assert test_api("POST", "/keyfob-test/signin/configure", {"user_name": "kim", "session_seconds": 50000},
                     expect=400)
     text = json.dumps(status())
-    for secret in test_api("GET", "/keyfob-test/signin/issued-secrets")["secrets"]:
+    Env.secrets = test_api("GET", "/keyfob-test/signin/issued-secrets")["secrets"]
+    for secret in Env.secrets:
         assert secret not in text
+    # reset forgets sign-ins and users (the leak scan below keeps what was issued before)
+    configure("lee", browser_default=False)
+    key = ec.generate_private_key(ec.SECP256R1())
+    out = redeem("lee", key)
+    Env.secrets = test_api("GET", "/keyfob-test/signin/issued-secrets")["secrets"]
+    assert test_api("POST", "/keyfob-test/signin/reset", {}) == {"status": "ok"}
+    st = status()
+    assert (st["families"], st["browser_default"], st["calls"]) == ([], None, {}), st
+    expect_refusal(refresh(out["refreshToken"], key), 401, "AccessDeniedException", "TOKEN_EXPIRED")
+    assert authorize()[0] == 200  # nobody signed in any more
 
 
 # --------------------------------------------------------------------------
@@ -698,7 +710,7 @@ def main() -> int:
             for name, fn in CHECKS:
                 ok = run_check(name, fn)
                 passed, failed = passed + ok, failed + (not ok)
-            secrets = test_api("GET", "/keyfob-test/signin/issued-secrets")["secrets"]
+            secrets = Env.secrets + test_api("GET", "/keyfob-test/signin/issued-secrets")["secrets"]
         finally:
             proc.send_signal(signal.SIGTERM)
             try:

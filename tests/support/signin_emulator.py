@@ -558,7 +558,8 @@ def verify_dpop(emu: Emulator, request: Request) -> str:
     if not isinstance(htu, str) or not _same_url(htu, request.base_url):
         raise invalid("Invalid DPoP proof: htu does not match the request URL", "dpop_htu")
     iat = payload.get("iat")
-    if not isinstance(iat, int) or isinstance(iat, bool) or abs(time.time() - iat) > DPOP_IAT_WINDOW:
+    # A NumericDate (RFC 7519 2): an integer or not; the CLI sends an integer.
+    if not isinstance(iat, (int, float)) or isinstance(iat, bool) or abs(time.time() - iat) > DPOP_IAT_WINDOW:
         raise invalid("Invalid DPoP proof: iat is missing or too far from now", "dpop_iat")
     jti = payload.get("jti")
     if not isinstance(jti, str) or not 1 <= len(jti) <= 256:
