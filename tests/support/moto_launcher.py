@@ -56,6 +56,11 @@ device code, revoke, throttle, ...). Its docstring lists each behaviour, the AWS
 documentation it follows, and how clients (AWS CLI 2.9 included) point at it.
 Its calls count here as "sso-oidc:CreateToken", "sso:GetRoleCredentials", etc.
 
+AWS Sign-In (`aws login`, AWS CLI >= 2.32): GET /v1/authorize, GET
+/v1/sessions/confirmation, POST /v1/token (CreateOAuth2Token with DPoP) and POST
+/v1/revoke?x-amz-client-auth-method=iam are served on the same port by
+signin_emulator.py (T11), with its test endpoints under /keyfob-test/signin/.
+
 Written against moto 5.2.1 (moto/iam/access_control.py, moto/core/responses.py,
 moto/core/authorization.py, moto/sts/models.py, moto/sts/responses.py,
 moto/iam/models.py). The patched names are checked at start-up, so a moto
@@ -256,6 +261,28 @@ T10 A root user's access key, as far as GetCallerIdentity tells it.
    root, which is what keyfob's refusal of root keys reads.
    Patch: STSBackend.get_caller_identity (the T2 wrapper, extended).
 
+T11 AWS Sign-In's OAuth 2.0 endpoints (an extension: moto has none).
+   `aws login` signs an IAM user in through the browser (authorization code
+   with PKCE), redeems the code at POST /v1/token with a DPoP proof and gets
+   15-minute credentials plus a refresh token (12 h). Every behaviour (L1..L6),
+   the sources it follows (botocore's signin/2023-01-01 model, the AWS CLI v2
+   source, RFC 6749/7636/8252/9449/7638/7009), the test endpoints
+   (/keyfob-test/signin/configure, password-changed, status, issued-secrets,
+   reset) and what is not modelled: signin_emulator.py. Calls count as
+   signin:Authorize, signin:Confirmation, signin:CreateOAuth2Token and
+   signin:RevokeOAuth2TokenWithIAM in /keyfob-test/calls.
+   The credentials it hands out are made here (mint_signin_credentials): a
+   T2-style session of kind "signin" for the IAM user, so moto authenticates
+   them, sts:GetCallerIdentity answers the user's ARN and user id, they
+   expire as T1 (ExpiredToken, by the expiry clock) and stop working when the
+   user is deleted; unlike T2's they expire `expiresIn` seconds after their
+   issue by the expiry clock (see mint_signin_credentials). What they may call: STS only AssumeRole and
+   GetCallerIdentity (as T2), everything else including IAM by the user's
+   policies (a console session may use IAM with or without MFA).
+   Patch: a routing branch in KeyfobApp (signin_emulator.owns: the four exact
+          paths unless SigV4-signed for another service, and /keyfob-test/signin/),
+          check_action_permitted (the T2 wrapper, extended).
+
 NOT TIGHTENED (known remaining laxities)
    - Identity-policy Condition blocks and Resource-level checks are
      evaluated by moto as before (mostly ignored).
@@ -332,6 +359,9 @@ from federation import ConsolePrincipal, FederationEndpoint, Refused
 # IAM Identity Center (SSO OIDC + SSO portal), also next to this file
 import sso_emulator  # noqa: E402
 
+# AWS Sign-In's OAuth 2.0 endpoints (`aws login`), also next to this file (T11)
+import signin_emulator  # noqa: E402
+
 REGION = "us-east-1"
 ADMIN_USER = "keyfob-admin"
 ADMIN_POLICY = json.dumps(
@@ -365,7 +395,7 @@ class Session:
     expiration: dt.datetime  # naive UTC, like moto's own timestamps
     mfa_authenticated: bool
     created: dt.datetime
-    kind: str = "session-token"  # or "federated-user" (T7)
+    kind: str = "session-token"  # or "federated-user" (T7), "signin" (T11)
     federated_name: str | None = None  # T7: the Name given to GetFederationToken
     session_policies: list[str] = field(default_factory=list)  # T7: policy documents (JSON)
 
@@ -596,7 +626,7 @@ def _check_action_permitted(self: IAMRequestBase, resource: str) -> None:
     if isinstance(key, SessionTokenAccessKey):
         if service == "sts" and operation not in ("AssumeRole", "GetCallerIdentity"):
             raise QueryAuthError("sts", "AccessDenied", f"Cannot call {operation} with session credentials")
-        if service == "iam" and not key.session.mfa_authenticated:
+        if service == "iam" and not key.session.mfa_authenticated and key.session.kind != "signin":
             # What AWS answers here (aws-vault issues #15, #328, #1056).
             self._raise_invalid_access_key("InvalidId")
     if self._action == "sts:GetSessionToken":
@@ -726,6 +756,41 @@ def _get_caller_identity(self: STSBackend, access_key_id: str, region: str):
         user = iam_backends[session.account_id][session.partition].get_user(session.user_name)
         return user.id, user.arn, user.account_id
     return _original_get_caller_identity(self, access_key_id, region)
+
+
+# --------------------------------------------------------------------------
+# T11: credentials of an `aws login` sign-in (signin_emulator.py)
+# --------------------------------------------------------------------------
+
+
+def mint_signin_credentials(account_id: str, user_name: str, seconds: int) -> dict:
+    """Temporary credentials acting as IAM user `user_name`, for the Sign-In
+    emulator's CreateOAuth2Token: a T2-style session of kind "signin" (same
+    key mechanism as GetSessionToken), expiring `seconds` from now by the
+    expiry clock: the emulator hands out expiresIn, not an Expiration, so
+    credentials minted after a test moved the clock are fresh, as a
+    refresh's are on AWS."""
+    iam = iam_backends[account_id]["aws"]
+    temp_key = iam.create_temp_access_key()
+    now = expiry_clock().replace(microsecond=0)
+    session = Session(
+        user_name=user_name,
+        account_id=account_id,
+        partition="aws",
+        secret_access_key=temp_key.secret_access_key,
+        session_token=random_session_token(),
+        expiration=now + dt.timedelta(seconds=seconds),
+        mfa_authenticated=False,
+        created=now,
+        kind="signin",
+    )
+    with STATE.lock:
+        STATE.sessions[temp_key.access_key_id] = session
+    return {
+        "access_key_id": temp_key.access_key_id,
+        "secret_access_key": session.secret_access_key,
+        "session_token": session.session_token,
+    }
 
 
 # --------------------------------------------------------------------------
@@ -1503,6 +1568,11 @@ class KeyfobApp:
 
         if sso_emulator.owns(environ):  # exact SSO paths and /keyfob-test/sso/ (sso_emulator.py)
             label, result = sso_emulator.handle(environ, recording_start_response, STATE, expiry_clock)
+        elif signin_emulator.owns(environ):  # T11: /v1/... and /keyfob-test/signin/ (signin_emulator.py)
+            label, result = signin_emulator.handle(
+                environ, recording_start_response, STATE, expiry_clock, mint_signin_credentials,
+                DEFAULT_ACCOUNT_ID,
+            )
         elif path.startswith("/keyfob-test/"):
             label = f"{environ.get('REQUEST_METHOD')} {path}"
             result = self._test_endpoint(Request(environ))(environ, recording_start_response)

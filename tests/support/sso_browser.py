@@ -20,6 +20,12 @@ KEYFOB_TEST_BROWSER_MODE:
                URL from /proc could; then it is delivered as it is. The
                log's "intruder" is the status that user got (null: not root)
   ignore       open nothing (a browser that never comes back)
+KEYFOB_TEST_SIGNIN_USER, if set (ACCOUNT/USER): for AWS Sign-In's authorize
+  URL (…/v1/authorize?…, `aws login`; tests/support/signin_emulator.py L1) the
+  console user this browser is signed in as, passed as login_hint, so tests
+  sharing one launcher each sign in as their own user. Other URLs are
+  opened as they are. (`aws login --remote` opens no browser: its
+  confirmation page is read by the test, see tests/support/check_signin.py.)
 KEYFOB_TEST_BROWSER_LOG, if set: a file that gets one JSON line per URL
   opened: {"mode", "authorize": {query parameters but code_challenge},
   "redirect": {"scheme", "host", "port", "path", "params": [names]},
@@ -46,6 +52,9 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 def visit(url: str, mode: str) -> dict:
     record: dict = {"mode": mode}
     parts = urlsplit(url)
+    user = os.environ.get("KEYFOB_TEST_SIGNIN_USER")
+    if user and parts.path == "/v1/authorize":  # AWS Sign-In (aws login)
+        url = urlunsplit(parts._replace(query=parts.query + "&" + urlencode({"login_hint": user})))
     record["authorize"] = {k: v for k, v in parse_qsl(parts.query) if k != "code_challenge"}
     if mode == "ignore":
         return record
