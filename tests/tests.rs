@@ -18,6 +18,7 @@ mod lock_on;
 mod prompt;
 mod properties;
 mod sessions;
+mod login_session;
 mod sso;
 mod sso_browser;
 mod thirdparty;
