@@ -55,7 +55,14 @@ fn add(env: &Env, hint: &str, name: &str, envs: &[(&str, &str)]) -> Run {
         env,
         hint,
         envs,
-        &["login-session", "add", name, "--region", "us-east-1", "--pin-stdin"],
+        &[
+            "login-session",
+            "add",
+            name,
+            "--region",
+            "us-east-1",
+            "--pin-stdin",
+        ],
         &format!("{PIN}\n"),
     )
 }
@@ -73,7 +80,10 @@ fn assert_no_secret_leaked(env: &Env, also: &str) {
     let dump = env.keyring_dump();
     for s in &secrets {
         assert_eq!(env.files_containing(s), Vec::<std::path::PathBuf>::new());
-        assert!(!dump.contains(s.as_str()), "a secret in the keyring in clear");
+        assert!(
+            !dump.contains(s.as_str()),
+            "a secret in the keyring in clear"
+        );
         assert!(!also.contains(s.as_str()), "a secret in keyfob's output");
     }
     assert!(!env.home().join(".aws/login").exists());
@@ -83,7 +93,7 @@ fn assert_no_secret_leaked(env: &Env, also: &str) {
 /// credential_process, as a user's Rust program would (the command gets
 /// the test world's environment, which a user's program has anyway).
 fn rust_sdk_caller(env: &Env, profile: &str) -> String {
-    use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+    use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
     let vars: Vec<String> = env
         .command("true")
         .get_envs()
@@ -115,10 +125,13 @@ fn rust_sdk_caller(env: &Env, profile: &str) -> String {
         .build()
         .unwrap();
     rt.block_on(async {
-        let files = ProfileFiles::builder()
-            .with_file(ProfileFileKind::Config, &sdk_config)
+        let files = EnvConfigFiles::builder()
+            .with_file(EnvConfigFileKind::Config, &sdk_config)
             .build();
+        let provider_config = aws_config::provider_config::ProviderConfig::default()
+            .with_http_client(keyfob::aws::https_client());
         let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .configure(&provider_config)
             .profile_files(files)
             .profile_name(profile)
             .build();
@@ -160,7 +173,10 @@ fn a_new_users_sign_in_serves_every_client_renews_ends_and_signs_in_again() {
     );
     assert!(added.stdout.contains(&arn), "{}", added.stdout);
     let s = status(env.moto, &arn);
-    assert_eq!((s["codes_issued"].as_u64(), s["codes_redeemed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (s["codes_issued"].as_u64(), s["codes_redeemed"].as_u64()),
+        (Some(1), Some(1))
+    );
     let family = &s["families"][0];
     assert_eq!(family["client_id"], "arn:aws:signin:::devtools/same-device");
     let listed: Vec<serde_json::Value> =
@@ -172,11 +188,8 @@ fn a_new_users_sign_in_serves_every_client_renews_ends_and_signs_in_again() {
         "{listed:?}"
     );
 
-    // Locked until the PIN opens it once in the agent; then every client.
-    env.run(&["credential-process", "alice"], "")
-        .refused(1, "keyfob unlock alice");
-    env.run(&["unlock", "alice", "--pin-stdin"], &format!("{PIN}\n"))
-        .ok();
+    // The PIN typed at `add` opened it in the agent: every client, no
+    // prompt.
     let out = env.run(&["credential-process", "alice"], "").ok();
     let creds: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert!(creds["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
@@ -224,7 +237,11 @@ fn a_new_users_sign_in_serves_every_client_renews_ends_and_signs_in_again() {
         &format!("{PIN}\n"),
     )
     .ok();
-    assert!(signed_in.stdout.contains("Signed in"), "{}", signed_in.stdout);
+    assert!(
+        signed_in.stdout.contains("Signed in"),
+        "{}",
+        signed_in.stdout
+    );
     let s = status(env.moto, &arn);
     assert_eq!(s["codes_redeemed"].as_u64(), Some(2), "{s}");
     // A new sign-in, a new key.
@@ -236,16 +253,23 @@ fn a_new_users_sign_in_serves_every_client_renews_ends_and_signs_in_again() {
 
     // Signed out: revoked at AWS, and the profile says to sign in again.
     let out = env
-        .run(&["login-session", "logout", "alice", "--pin-stdin"], &format!("{PIN}\n"))
+        .run(
+            &["login-session", "logout", "alice", "--pin-stdin"],
+            &format!("{PIN}\n"),
+        )
         .ok();
     assert!(out.stdout.contains("Signed out"), "{}", out.stdout);
     let s = status(env.moto, &arn);
     assert_eq!(s["revocations"].as_u64(), Some(1), "{s}");
     assert_eq!(s["active_families"].as_u64(), Some(0), "{s}");
-    let refused = env.run(&["credential-process", "alice"], "");
+    // The agent let go of it: the PIN opens it, and it says to sign in.
+    let locked = env.run(&["credential-process", "alice"], "");
+    assert_ne!(locked.code, Some(0));
+    let refused = env.run(&["unlock", "alice", "--pin-stdin"], &format!("{PIN}\n"));
     assert_ne!(refused.code, Some(0));
     assert!(
-        refused.stderr.contains("login-session login alice"),
+        refused.stderr.contains("signed out")
+            && refused.stderr.contains("login-session login alice"),
         "{}",
         refused.stderr
     );
@@ -262,15 +286,35 @@ fn refusals_and_bad_fields_store_nothing() {
     let before = env.snapshot();
     let out = add(&env, &denied, "bob", &[]);
     assert_ne!(out.code, Some(0));
-    assert!(out.stderr.contains("access_denied") || out.stderr.contains("refused"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("access_denied") || out.stderr.contains("refused"),
+        "{}",
+        out.stderr
+    );
+    // (The stand-in browser's own log is the test's, not keyfob's.)
+    std::fs::remove_file(env.home().join("browser.log")).unwrap();
     assert_eq!(env.snapshot(), before);
     for (args, needle) in [
         (
-            vec!["login-session", "add", "bad name", "--region", "us-east-1", "--pin-stdin"],
+            vec![
+                "login-session",
+                "add",
+                "bad name",
+                "--region",
+                "us-east-1",
+                "--pin-stdin",
+            ],
             "identity name",
         ),
         (
-            vec!["login-session", "add", "carol", "--region", "moon-1", "--pin-stdin"],
+            vec![
+                "login-session",
+                "add",
+                "carol",
+                "--region",
+                "moon-1",
+                "--pin-stdin",
+            ],
             "region",
         ),
     ] {
@@ -278,7 +322,14 @@ fn refusals_and_bad_fields_store_nothing() {
         run.refused(2, needle);
     }
     let short = env.run(
-        &["login-session", "add", "carol", "--region", "us-east-1", "--pin-stdin"],
+        &[
+            "login-session",
+            "add",
+            "carol",
+            "--region",
+            "us-east-1",
+            "--pin-stdin",
+        ],
         "12\n",
     );
     short.refused(2, "PIN");
@@ -338,15 +389,28 @@ fn import_from_aws_login_moves_the_clis_sessions() {
         "\n[profile rooted]\nlogin_session = {root}\n\n[profile broken]\nlogin_session = {broken}\n"
     ));
     std::fs::write(&config, text).unwrap();
-    let real = std::fs::read_dir(&cache).unwrap().next().unwrap().unwrap().path();
+    let real = std::fs::read_dir(&cache)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     use sha2::Digest;
     let name = |s: &str| cache.join(format!("{}.json", hex::encode(sha2::Sha256::digest(s))));
     std::fs::copy(&real, name(&root)).unwrap();
     std::fs::write(name(&broken), "{\"clientId\": \"x\"").unwrap();
 
     let before = env.snapshot();
-    let dry = env.run(&["import", "--from", "aws-login", "--dry-run"], "").ok();
-    assert!(dry.stdout.contains("Would import profile dev") || dry.stderr.contains("Would import profile dev"), "{}{}", dry.stdout, dry.stderr);
+    let dry = env
+        .run(&["import", "--from", "aws-login", "--dry-run"], "")
+        .ok();
+    assert!(
+        dry.stdout.contains("Would import profile dev")
+            || dry.stderr.contains("Would import profile dev"),
+        "{}{}",
+        dry.stdout,
+        dry.stderr
+    );
     let said = format!("{}{}", dry.stdout, dry.stderr);
     assert!(said.contains("root user"), "{said}");
     assert!(said.contains("profile broken"), "{said}");
@@ -360,7 +424,10 @@ fn import_from_aws_login_moves_the_clis_sessions() {
         .ok();
     let said = format!("{}{}", done.stdout, done.stderr);
     assert!(said.contains("Imported profile dev"), "{said}");
-    assert!(!name(&arn).exists() && !real.exists(), "the CLI's cache is still there");
+    assert!(
+        !name(&arn).exists() && !real.exists(),
+        "the CLI's cache is still there"
+    );
     let config_text = std::fs::read_to_string(&config).unwrap();
     let dev = config_text.split("[profile dev]").nth(1).unwrap();
     let dev = dev.split("\n[").next().unwrap();

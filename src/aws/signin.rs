@@ -296,12 +296,6 @@ struct AccessTokenOut {
     session_token: Zeroizing<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TokenAnswer {
-    token_output: TokenOutput,
-}
-
 #[derive(Deserialize, Default)]
 struct ErrorAnswer {
     #[serde(default)]
@@ -360,11 +354,11 @@ pub fn create_token(
     if status != 200 {
         return Err(refusal(status, &answer));
     }
-    let out: TokenAnswer =
+    // The model's output payload, tokenOutput, is the whole body.
+    let out: TokenOutput =
         serde_json::from_slice(&answer).map_err(|e| SignInError::Unexpected {
             message: format!("the token answer does not parse ({e})"),
         })?;
-    let out = out.token_output;
     let principal = match grant {
         Grant::Code { .. } => Some(principal_of(out.id_token.as_deref().unwrap_or_default())?),
         Grant::Refresh { .. } => None,

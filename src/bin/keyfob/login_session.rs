@@ -46,7 +46,21 @@ fn add(kf: &Keyfob, args: LoginAddArgs) -> anyhow::Result<()> {
         added.identity.name
     );
     crate::tpm::say_added_protection(added.identity.name.as_str(), &added.sealed, &args.bind);
+    hand_to_agent(kf, &added.profile, pin);
     Ok(())
+}
+
+/// Opens the new sign-in in the agent with the PIN just typed, so its
+/// profile works at once; failing that, the first call asks (or says to
+/// `keyfob unlock`), as for any identity.
+fn hand_to_agent(kf: &Keyfob, profile: &str, pin: Pin) {
+    let prompter = keyfob::platform::prompt::FixedPrompter {
+        pin: Some(pin),
+        mfa_code: None,
+    };
+    if let Err(e) = app::unlock(kf, profile, &prompter) {
+        eprintln!("(the agent could not open it yet: {e}; `keyfob unlock {profile}` does)");
+    }
 }
 
 fn again(kf: &Keyfob, args: LoginAgainArgs) -> anyhow::Result<()> {
@@ -55,6 +69,13 @@ fn again(kf: &Keyfob, args: LoginAgainArgs) -> anyhow::Result<()> {
     let host = Terminal::new(&args.sign_in);
     let identity = app::login_again(kf, &args.name, &pin, &host)?;
     println!("Signed in AWS sign-in identity {} again.", identity.name);
+    if let Some(profile) = kf
+        .profiles()?
+        .into_iter()
+        .find(|p| p.identity == identity.name && p.login.is_some())
+    {
+        hand_to_agent(kf, &profile.name, pin);
+    }
     Ok(())
 }
 
