@@ -5,7 +5,9 @@
 //!   role profiles of the AWS config file;
 //! - [`aws_vault`]: aws-vault's Secret Service collection and encrypted
 //!   file backend ([`aws_vault_store`] reads them), and its profiles'
-//!   settings in the AWS config file.
+//!   settings in the AWS config file;
+//! - [`aws_cli_sso`]: the AWS CLI's own Identity Center sessions and
+//!   their profiles (signed in anew by keyfob; no key moves).
 //!
 //! Every source goes the same way ([`host::seal`]): each key verified with
 //! STS, refused if it is a root user's (as `add` refuses it), sealed
@@ -14,6 +16,7 @@
 //! only answers its questions (yes or no, PINs, a store's passphrase).
 //! `--dry-run` says, per item, what would happen and changes nothing.
 
+mod aws_cli_sso;
 mod aws_vault;
 mod aws_vault_store;
 mod credentials_file;
@@ -21,6 +24,7 @@ pub(crate) mod error;
 mod host;
 mod roles;
 
+pub use aws_cli_sso::{SsoImport, import_aws_cli_sso};
 pub use error::ImportError;
 pub use host::{ImportAnswers, ImportHost, ImportReport, ImportRun};
 

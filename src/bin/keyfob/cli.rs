@@ -563,6 +563,18 @@ pub struct ImportArgs {
     /// passphrase CF_KEYRING_FILE_PASSWORD, or asked).
     #[arg(long, value_name = "DIR")]
     pub file_dir: Option<String>,
+    /// aws-cli-sso: the identity name for a session (its sso-session
+    /// name, or a legacy profile's sso_start_url) whose own name is not
+    /// an identity name or is taken; may be given more than once.
+    #[arg(long = "name", value_name = "SESSION=IDENTITY")]
+    pub names: Vec<String>,
+    /// aws-cli-sso: sign in with a code to approve on any device, as
+    /// `keyfob sso add --use-device-code`.
+    #[arg(long)]
+    pub use_device_code: bool,
+    /// aws-cli-sso: do not open the browser; only print the URL.
+    #[arg(long)]
+    pub no_browser: bool,
 }
 
 /// `keyfob import --from`.
@@ -576,6 +588,9 @@ pub enum ImportFrom {
     /// granted's IAM credentials (`granted credentials add`), kept the
     /// same way as aws-vault's.
     Granted,
+    /// The AWS CLI's own Identity Center setup in the AWS config file:
+    /// its sso-sessions and their profiles, signed in anew by keyfob.
+    AwsCliSso,
 }
 
 #[derive(Debug, Args)]

@@ -120,14 +120,60 @@ fn granted_keyring() -> (String, PathBuf) {
     (collection, file_dir)
 }
 
+/// `--name SESSION=IDENTITY`, split at the last `=` (an identity name
+/// has none; a start URL may).
+fn names(args: &[String]) -> anyhow::Result<Vec<(String, IdentityName)>> {
+    args.iter()
+        .map(|a| {
+            let (key, name) = a.rsplit_once('=').ok_or_else(|| {
+                anyhow::anyhow!("--name {a}: give SESSION=IDENTITY (an sso-session's name or a legacy start URL, then the identity name)")
+            })?;
+            let name = IdentityName::parse(name)
+                .map_err(|e| anyhow::anyhow!("--name {a}: {e}"))?;
+            Ok((key.to_owned(), name))
+        })
+        .collect()
+}
+
 pub fn run(kf: &Keyfob, args: ImportArgs) -> anyhow::Result<()> {
+    if args.from != ImportFrom::AwsCliSso
+        && (!args.names.is_empty() || args.use_device_code || args.no_browser)
+    {
+        anyhow::bail!("--name, --use-device-code and --no-browser are for --from aws-cli-sso");
+    }
     let pins = if args.pin_stdin && !args.dry_run {
         // At most one PIN per key in the file; unused lines are wiped.
         Some(RefCell::new(terminal::stdin_lines(usize::MAX)?.into_iter()))
     } else {
         None
     };
+    let removal = match (args.yes, args.pin_stdin) {
+        (true, _) => Removal::Yes,
+        (false, true) => Removal::Keep,
+        (false, false) => Removal::Ask,
+    };
+    if args.from == ImportFrom::AwsCliSso {
+        let names = names(&args.names)?;
+        let host = Terminal {
+            yes: args.yes,
+            pins,
+            passphrase_var: AWS_VAULT_PASSPHRASE,
+        };
+        let sign_in = crate::sso::Terminal::signing_in(args.no_browser, args.use_device_code);
+        let run = app::SsoImport {
+            dry_run: args.dry_run,
+            removal,
+            names: &names,
+        };
+        let report = app::import_aws_cli_sso(kf, &host, &sign_in, &run);
+        crate::sso::end_countdown();
+        for line in &report?.kept {
+            println!("{line}");
+        }
+        return Ok(());
+    }
     let (source, passphrase_var) = match args.from {
+        ImportFrom::AwsCliSso => unreachable!("handled above"),
         ImportFrom::CredentialsFile => (ImportSource::CredentialsFile, AWS_VAULT_PASSPHRASE),
         ImportFrom::AwsVault => (
             ImportSource::AwsVault {
@@ -160,11 +206,6 @@ pub fn run(kf: &Keyfob, args: ImportArgs) -> anyhow::Result<()> {
                 GRANTED_PASSPHRASE,
             )
         }
-    };
-    let removal = match (args.yes, args.pin_stdin) {
-        (true, _) => Removal::Yes,
-        (false, true) => Removal::Keep,
-        (false, false) => Removal::Ask,
     };
     let run = ImportRun {
         source,
