@@ -487,3 +487,321 @@ fn at_a_terminal_each_store_is_asked_about_its_copies() {
     assert_eq!(labels(&env), Vec::<String>::new());
     assert_eq!(key_files(&env), ["ops"]);
 }
+
+/// The stand-in browser (tests/support/sso_browser.py) that follows the
+/// emulator's redirect to keyfob's loopback, as tests/sso_browser.rs uses it.
+const BROWSER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/sso_browser.py");
+
+/// `keyfob import --from aws-cli-sso ARGS` with the stand-in browser.
+fn import_sso(env: &Env, args: &[&str], stdin: &str) -> Run {
+    let mut cmd = env.keyfob();
+    cmd.env("BROWSER", BROWSER)
+        .env("KEYFOB_TEST_BROWSER_MODE", "follow")
+        .env("KEYFOB_TEST_BROWSER_LOG", env.home().join("browser.log"));
+    let mut all = vec!["import", "--from", "aws-cli-sso"];
+    all.extend_from_slice(args);
+    run_command(cmd, &all, stdin)
+}
+
+fn sha1_hex(text: &str) -> String {
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        text.as_bytes(),
+    ))
+}
+
+/// What `aws sso login` leaves in the clear (botocore `SSOTokenLoader`,
+/// `JSONFileCache`): ~/.aws/sso/cache/<sha1 of the session name, or of
+/// the start URL for legacy profiles>.json.
+fn aws_cli_token(env: &Env, key: &str, start_url: &str, token: &str) -> PathBuf {
+    let dir = env.home().join(".aws/sso/cache");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}.json", sha1_hex(key)));
+    std::fs::write(
+        &path,
+        json!({"startUrl": start_url, "region": "eu-west-1", "accessToken": token,
+            "expiresAt": "2099-01-01T00:00:00Z", "clientId": "cid", "clientSecret": format!("{token}-client"),
+            "registrationExpiresAt": "2099-01-01T00:00:00Z", "refreshToken": format!("{token}-refresh")})
+        .to_string(),
+    )
+    .unwrap();
+    path
+}
+
+/// What the AWS CLI caches of a profile's role credentials
+/// (`SSOCredentialFetcher._create_cache_key`, ~/.aws/cli/cache).
+fn aws_cli_role_cache(env: &Env, args: &Value, secret: &str) -> PathBuf {
+    let dir = env.home().join(".aws/cli/cache");
+    std::fs::create_dir_all(&dir).unwrap();
+    // serde_json's map is sorted and compact, as json.dumps(sort_keys=True,
+    // separators=(',', ':')) writes it.
+    let path = dir.join(format!("{}.json", sha1_hex(&args.to_string())));
+    std::fs::write(
+        &path,
+        json!({"ProviderType": "sso", "Credentials": {"AccessKeyId": "ASIAY34FZKBOKMUTVV7A",
+            "SecretAccessKey": secret, "SessionToken": "tok", "Expiration": "2099-01-01T00:00:00Z"}})
+        .to_string(),
+    )
+    .unwrap();
+    path
+}
+
+/// The AWS CLI v2's Identity Center setup (an sso-session with three
+/// profiles, one of them only for signing in; a session whose name is no
+/// identity name; a legacy profile with its own start URL; broken
+/// profiles) becomes keyfob's: the dry run says all of it and changes
+/// nothing; the import signs each session in through keyfob's browser
+/// sign-in, makes the profiles keyfob's under the same names, removes the
+/// AWS CLI's plaintext token and role caches of them (and only those) on
+/// --yes, and the AWS CLI 2.38 then gets role credentials through
+/// credential_process. No issued secret is in a file afterwards.
+#[test]
+fn import_from_aws_cli_sso_signs_in_anew_and_takes_its_profiles() {
+    let env = Env::new();
+    let browser = json!({"browser_user": "alice"});
+    let inst = crate::sso::configure(env.moto, 2, browser.clone());
+    let legacy = crate::sso::configure(env.moto, 1, browser);
+    let legacy_identity = legacy
+        .start_url
+        .trim_start_matches("https://")
+        .split('.')
+        .next()
+        .unwrap()
+        .to_owned();
+    let aws = env.home().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(
+        aws.join("config"),
+        format!(
+            "[sso-session corp]\nsso_start_url = {url}\nsso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n\n\
+             [profile dev]\nsso_session = corp\nsso_account_id = 111100000000\nsso_role_name = Admin\nregion = eu-west-2\noutput = json\n\n\
+             [profile ro]\nsso_session = corp\nsso_account_id = 111100000000\nsso_role_name = ReadOnly\n\n\
+             [profile corp-login]\nsso_session = corp\n\n\
+             [profile broken]\nsso_session = corp\nsso_account_id = 12345\nsso_role_name = Admin\n\n\
+             [profile orphan]\nsso_session = gone\nsso_account_id = 111100000000\nsso_role_name = Admin\n\n\
+             [sso-session team@corp]\nsso_start_url = {url}\nsso_region = eu-west-1\n\n\
+             [profile team]\nsso_session = team@corp\nsso_account_id = 111100000001\nsso_role_name = Admin\n\n\
+             [profile old]\nsso_start_url = {legacy}\nsso_region = eu-west-1\nsso_account_id = 111100000000\nsso_role_name = Admin\n\n\
+             [profile plain]\nregion = us-east-1\n",
+            url = inst.start_url,
+            legacy = legacy.start_url
+        ),
+    )
+    .unwrap();
+    let corp_token = aws_cli_token(&env, "corp", &inst.start_url, "aws-cli-corp-token");
+    let legacy_token = aws_cli_token(
+        &env,
+        &legacy.start_url,
+        &legacy.start_url,
+        "aws-cli-old-token",
+    );
+    let other_token = aws_cli_token(
+        &env,
+        "elsewhere",
+        "https://x.awsapps.com/start",
+        "aws-cli-other",
+    );
+    let dev_cache = aws_cli_role_cache(
+        &env,
+        &json!({"accountId": "111100000000", "roleName": "Admin", "sessionName": "corp"}),
+        "aws-cli-dev-role-secret",
+    );
+    let old_cache = aws_cli_role_cache(
+        &env,
+        &json!({"accountId": "111100000000", "roleName": "Admin", "startUrl": legacy.start_url}),
+        "aws-cli-old-role-secret",
+    );
+
+    env.agent();
+    let snapshot = env.snapshot();
+    let dry = import_sso(&env, &["--dry-run", "--name", "team@corp=team"], "").ok();
+    assert_lines(
+        &dry,
+        &[
+            &format!(
+                "Would import sso-session corp ({}, eu-west-1) as Identity Center identity corp",
+                inst.start_url
+            ),
+            "Would make profile dev (111100000000 Admin, eu-west-2) a keyfob profile of identity corp",
+            "Would make profile ro (111100000000 ReadOnly) a keyfob profile of identity corp",
+            "Skipping profile corp-login: it has no sso_account_id and sso_role_name",
+            "Skipping profile broken: sso_account_id must be a 12-digit account ID.",
+            "Skipping profile orphan: its sso_session gone has no [sso-session gone] section.",
+            "Would import sso-session team@corp (",
+            "as Identity Center identity team,",
+            "Would make profile team (111100000001 Admin) a keyfob profile of identity team",
+            &format!("Would import the legacy profiles of {} (", legacy.start_url),
+            &format!("as Identity Center identity {legacy_identity},"),
+            &format!(
+                "On your yes after the sign-in, the AWS CLI's cache {} would be removed.",
+                corp_token.display()
+            ),
+            &format!(
+                "the AWS CLI's cache {} would be removed.",
+                legacy_token.display()
+            ),
+            &format!(
+                "the AWS CLI's cache {} would be removed.",
+                dev_cache.display()
+            ),
+            &format!(
+                "the AWS CLI's cache {} would be removed.",
+                old_cache.display()
+            ),
+            "Dry run: nothing was changed.",
+        ],
+    );
+    assert!(!dry.stdout.contains("plain"), "{}", dry.stdout);
+    assert!(!dry.stdout.contains(&other_token.display().to_string()));
+    assert!(env.snapshot() == snapshot, "the dry run changed a file");
+    assert_eq!(env.keyring_items(), 0, "{}", env.keyring_dump());
+
+    // Without --name, a session whose name is no identity name is said so.
+    let dry = import_sso(&env, &["--dry-run"], "").ok();
+    assert_lines(
+        &dry,
+        &[
+            "Skipping sso-session team@corp: team@corp is not an identity name (",
+            "give it one with --name SESSION=NAME.",
+            "Skipping profile team: its sso-session team@corp is not imported.",
+        ],
+    );
+
+    // The import: two sign-ins through the browser, two PINs.
+    let run = import_sso(
+        &env,
+        &["--pin-stdin", "--yes"],
+        &format!("{PIN}\n{PIN}-old\n"),
+    )
+    .ok();
+    assert_lines(
+        &run,
+        &[
+            "Imported sso-session corp as Identity Center identity corp (",
+            "Converted profile dev (111100000000 Admin) into a keyfob profile",
+            "Converted profile ro (111100000000 ReadOnly) into a keyfob profile",
+            &format!(
+                "Imported the legacy profiles of {} as Identity Center identity {legacy_identity} (",
+                legacy.start_url
+            ),
+            "Converted profile old (111100000000 Admin) into a keyfob profile",
+            &format!(
+                "Removed the AWS CLI's cache {} (corp).",
+                corp_token.display()
+            ),
+            &format!(
+                "Removed the AWS CLI's cache {} (corp).",
+                dev_cache.display()
+            ),
+            &format!(
+                "Removed the AWS CLI's cache {} ({legacy_identity}).",
+                legacy_token.display()
+            ),
+        ],
+    );
+    assert!(
+        run.stderr.contains("open this page in a browser"),
+        "{}",
+        run.stderr
+    );
+    for gone in [&corp_token, &legacy_token, &dev_cache, &old_cache] {
+        assert!(!gone.exists(), "{} is still there", gone.display());
+    }
+    assert!(other_token.exists(), "another session's token was removed");
+    let config = std::fs::read_to_string(aws.join("config")).unwrap();
+    for needle in [
+        "credential-process dev",
+        "credential-process ro",
+        "credential-process old",
+        "output = json",
+        "[sso-session corp]",
+        "[profile corp-login]\nsso_session = corp",
+    ] {
+        assert!(config.contains(needle), "{needle}: {config}");
+    }
+    let list = env.run(&["list"], "").ok().stdout;
+    assert!(
+        list.contains("corp") && list.contains(&legacy_identity),
+        "{list}"
+    );
+
+    // The AWS CLI 2.38 through keyfob's credential_process.
+    env.run(&["unlock", "dev", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    let arn = arn_of(env.aws_v2_current(&["sts", "get-caller-identity", "--profile", "dev"]));
+    crate::sso::assert_sso_arn(&arn, "111100000000", "Admin");
+    env.run(&["unlock", "old", "--pin-stdin"], &format!("{PIN}-old\n"))
+        .ok();
+    let arn = arn_of(env.aws_v2_current(&["sts", "get-caller-identity", "--profile", "old"]));
+    crate::sso::assert_sso_arn(&arn, "111100000000", "Admin");
+
+    // No secret issued to keyfob, and none of the AWS CLI's, in any file.
+    for url in [&inst.start_url, &legacy.start_url] {
+        for secret in crate::sso::issued_secrets(env.moto, url) {
+            assert_eq!(files_with(&env, &secret), Vec::<PathBuf>::new());
+        }
+    }
+    for secret in [
+        "aws-cli-corp-token",
+        "aws-cli-old-token",
+        "aws-cli-dev-role-secret",
+        "aws-cli-old-role-secret",
+    ] {
+        assert_eq!(files_with(&env, secret), Vec::<PathBuf>::new(), "{secret}");
+    }
+    env.stop_agent();
+}
+
+/// Each field of the AWS CLI's Identity Center setup that is wrong is
+/// said in one line naming it, and the item is left out; a --name that
+/// names nothing, or no identity name, stops the run with one line.
+#[test]
+fn aws_cli_sso_refuses_each_bad_field_in_one_line() {
+    let env = Env::new();
+    let aws = env.home().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    let url = "https://d-9999999999.awsapps.com/start";
+    std::fs::write(
+        aws.join("config"),
+        format!(
+            "[sso-session nourl]\nsso_region = eu-west-1\n\n\
+             [sso-session http]\nsso_start_url = http://d-1.awsapps.com/start\nsso_region = eu-west-1\n\n\
+             [sso-session badregion]\nsso_start_url = {url}\nsso_region = eu west 1\n\n\
+             [sso-session badscopes]\nsso_start_url = {url}\nsso_region = eu-west-1\nsso_registration_scopes = sso:account:access, bad scope!\n\n\
+             [sso-session good]\nsso_start_url = {url}\nsso_region = eu-west-1\n\n\
+             [profile role]\nsso_session = good\nsso_account_id = 111100000000\nsso_role_name = bad role!\n\n\
+             [profile norole]\nsso_session = good\nsso_account_id = 111100000000\n\n\
+             [profile region]\nsso_session = good\nsso_account_id = 111100000000\nsso_role_name = Admin\nregion = nowhere!\n"
+        ),
+    )
+    .unwrap();
+    let dry = import_sso(&env, &["--dry-run"], "").ok();
+    let line = |start: &str| {
+        let found: Vec<&str> = dry
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with(start))
+            .collect();
+        assert_eq!(found.len(), 1, "{start}: {}", dry.stdout);
+        found[0].to_owned()
+    };
+    assert!(line("Skipping sso-session nourl:").contains("it has no sso_start_url"));
+    assert!(line("Skipping sso-session http:").contains("sso_start_url: start URL"));
+    assert!(line("Skipping sso-session badregion:").contains("sso_region: region"));
+    assert!(line("Skipping sso-session badscopes:").contains("sso_registration_scopes: scopes"));
+    assert!(line("Skipping profile role:").contains("sso_role_name must be"));
+    assert!(line("Skipping profile norole:").contains("it has no sso_role_name"));
+    assert!(line("Skipping profile region:").contains("region: region"));
+    assert!(line("Would import sso-session good").contains("as Identity Center identity good"));
+
+    let snapshot = env.snapshot();
+    import_sso(&env, &["--dry-run", "--name", "nothere=x"], "").refused(2, "--name: ");
+    import_sso(&env, &["--dry-run", "--name", "good=no good"], "")
+        .refused(2, "--name good=no good: ");
+    import_sso(&env, &["--dry-run", "--name", "good"], "")
+        .refused(2, "--name good: give SESSION=IDENTITY");
+    assert!(
+        env.snapshot() == snapshot,
+        "a refused import changed a file"
+    );
+}

@@ -106,7 +106,10 @@ fn sha1_hex(bytes: &[u8]) -> String {
 fn legacy_name(start_url: &str) -> String {
     url::Url::parse(start_url)
         .ok()
-        .and_then(|u| u.host_str().map(|h| h.split('.').next().unwrap_or(h).to_owned()))
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.split('.').next().unwrap_or(h).to_owned())
+        })
         .unwrap_or_default()
 }
 
@@ -123,8 +126,7 @@ fn session_fields(
     crate::config::sso::check_start_url(&start_url).map_err(|e| format!("sso_start_url: {e}"))?;
     crate::model::limits::region(region.trim()).map_err(|e| format!("sso_region: {e}"))?;
     if let Some(s) = &scopes {
-        crate::config::sso::check_scopes(s)
-            .map_err(|e| format!("sso_registration_scopes: {e}"))?;
+        crate::config::sso::check_scopes(s).map_err(|e| format!("sso_registration_scopes: {e}"))?;
     }
     let hint = if legacy {
         "give it one with --name START_URL=NAME"
@@ -224,7 +226,9 @@ fn read(
                     continue;
                 }
                 None => {
-                    skip(&format!("its sso_session {s} has no [sso-session {s}] section"));
+                    skip(&format!(
+                        "its sso_session {s} has no [sso-session {s}] section"
+                    ));
                     continue;
                 }
             },
@@ -267,7 +271,9 @@ fn read(
         };
         let role = match (get("sso_account_id"), get("sso_role_name")) {
             (None, None) => {
-                skip("it has no sso_account_id and sso_role_name: the AWS CLI uses it only to sign in, which keyfob now does itself");
+                skip(
+                    "it has no sso_account_id and sso_role_name: the AWS CLI uses it only to sign in, which keyfob now does itself",
+                );
                 continue;
             }
             (Some(a), Some(r)) => match SsoRole::parse(&a, &r) {
@@ -313,7 +319,12 @@ fn read(
 /// The AWS CLI's cache files of `session` that exist now.
 fn cache_files(home: &Path, session: &Session) -> Vec<PathBuf> {
     std::iter::once(token_cache(home, &session.key))
-        .chain(session.profiles.iter().map(|p| role_cache(home, session, p)))
+        .chain(
+            session
+                .profiles
+                .iter()
+                .map(|p| role_cache(home, session, p)),
+        )
         .filter(|p| p.exists())
         .collect()
 }
@@ -430,9 +441,15 @@ pub fn import_aws_cli_sso(
 
 /// Removes the AWS CLI's caches of the sessions keyfob signed in, a
 /// question for them all; what stays, one line.
-fn remove(host: &dyn ImportHost, removal: Removal, removable: Vec<(String, Vec<PathBuf>)>) -> Vec<String> {
-    let removable: Vec<(String, Vec<PathBuf>)> =
-        removable.into_iter().filter(|(_, f)| !f.is_empty()).collect();
+fn remove(
+    host: &dyn ImportHost,
+    removal: Removal,
+    removable: Vec<(String, Vec<PathBuf>)>,
+) -> Vec<String> {
+    let removable: Vec<(String, Vec<PathBuf>)> = removable
+        .into_iter()
+        .filter(|(_, f)| !f.is_empty())
+        .collect();
     if removable.is_empty() {
         return Vec::new();
     }
@@ -456,7 +473,10 @@ fn remove(host: &dyn ImportHost, removal: Removal, removable: Vec<(String, Vec<P
     for (name, files) in &removable {
         for f in files {
             match std::fs::remove_file(f) {
-                Ok(()) => host.say(&format!("Removed the AWS CLI's cache {} ({name}).", f.display())),
+                Ok(()) => host.say(&format!(
+                    "Removed the AWS CLI's cache {} ({name}).",
+                    f.display()
+                )),
                 Err(e) => host.say(&format!("Could not remove {}: {e}.", f.display())),
             }
         }
@@ -494,6 +514,9 @@ mod tests {
             role_cache(home, &session, &profile),
             Path::new("/h/.aws/cli/cache/6b9c28d68ff83bc1a24d897671d88e0b7373e7c5.json")
         );
-        assert_eq!(legacy_name("https://d-1234567890.awsapps.com/start"), "d-1234567890");
+        assert_eq!(
+            legacy_name("https://d-1234567890.awsapps.com/start"),
+            "d-1234567890"
+        );
     }
 }

@@ -275,7 +275,10 @@ mod tests {
             file.sso_session_get("corp", "sso_region").as_deref(),
             Some("eu-west-1")
         );
-        assert_eq!(file.sso_session_get("two", "sso_region").as_deref(), Some("b"));
+        assert_eq!(
+            file.sso_session_get("two", "sso_region").as_deref(),
+            Some("b")
+        );
         assert_eq!(file.sso_session_get("sso-session", "region"), None);
         assert_eq!(file.profile_names(), ["sso-session"]);
         let creds = AwsFile::parse(text, Flavor::Credentials);

@@ -122,14 +122,17 @@ fn granted_keyring() -> (String, PathBuf) {
 
 /// `--name SESSION=IDENTITY`, split at the last `=` (an identity name
 /// has none; a start URL may).
-fn names(args: &[String]) -> anyhow::Result<Vec<(String, IdentityName)>> {
+fn names(args: &[String]) -> Result<Vec<(String, IdentityName)>, FieldError> {
     args.iter()
         .map(|a| {
             let (key, name) = a.rsplit_once('=').ok_or_else(|| {
-                anyhow::anyhow!("--name {a}: give SESSION=IDENTITY (an sso-session's name or a legacy start URL, then the identity name)")
+                FieldError::new(
+                    Field::IdentityName,
+                    format!("--name {a}: give SESSION=IDENTITY (an sso-session's name or a legacy start URL, then the identity name)"),
+                )
             })?;
             let name = IdentityName::parse(name)
-                .map_err(|e| anyhow::anyhow!("--name {a}: {e}"))?;
+                .map_err(|e| FieldError::new(Field::IdentityName, format!("--name {a}: {}", e.reason)))?;
             Ok((key.to_owned(), name))
         })
         .collect()
