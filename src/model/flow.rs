@@ -134,6 +134,9 @@ pub enum ImportSource {
         /// config's `[Keyring] FileDir`.
         file_dir: std::path::PathBuf,
     },
+    /// Leapp's AWS IAM User sessions: its workspace file
+    /// (`~/.Leapp/Leapp-lock.json`) and their keys in the keychain.
+    Leapp { workspace: std::path::PathBuf },
 }
 
 /// What to do with an imported key in its source (aws-vault's stores)

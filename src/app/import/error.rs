@@ -24,6 +24,9 @@ pub enum ImportError {
         "--name: {path} has no [sso-session {name}] and no profile with sso_start_url = {name}; give a session's name or a legacy profile's start URL"
     )]
     UnknownSession { name: String, path: PathBuf },
+    /// Leapp's workspace file cannot be read as Leapp writes it.
+    #[error("cannot read Leapp's workspace {path}: {why}; nothing was imported")]
+    LeappWorkspace { path: PathBuf, why: String },
     /// The Secret Service did not answer or refused.
     #[error("{0}")]
     SecretService(#[from] crate::platform::store::foreign::ForeignError),
@@ -35,6 +38,7 @@ impl ImportError {
             ImportError::WrongPassphrase { .. } => ErrorKind::Field,
             ImportError::ReadFolder { .. } => ErrorKind::Config,
             ImportError::UnknownSession { .. } => ErrorKind::Field,
+            ImportError::LeappWorkspace { .. } => ErrorKind::Field,
             ImportError::SecretService(_) => ErrorKind::Store,
         }
     }

@@ -7,7 +7,9 @@
 //!   file backend ([`aws_vault_store`] reads them), and its profiles'
 //!   settings in the AWS config file;
 //! - [`aws_cli_sso`]: the AWS CLI's own Identity Center sessions and
-//!   their profiles (signed in anew by keyfob; no key moves).
+//!   their profiles (signed in anew by keyfob; no key moves);
+//! - [`leapp`]: Leapp's AWS IAM User sessions (its encrypted workspace
+//!   file and keytar's keychain items).
 //!
 //! Every source goes the same way ([`host::seal`]): each key verified with
 //! STS, refused if it is a root user's (as `add` refuses it), sealed
@@ -22,6 +24,7 @@ mod aws_vault_store;
 mod credentials_file;
 pub(crate) mod error;
 mod host;
+mod leapp;
 mod roles;
 
 pub use aws_cli_sso::{SsoImport, import_aws_cli_sso};
@@ -89,6 +92,7 @@ pub fn import_with(
                 file_dir,
             },
         ),
+        ImportSource::Leapp { workspace } => leapp::import(kf, host, &endpoints, run, workspace),
         ImportSource::Granted {
             collection,
             file_dir,

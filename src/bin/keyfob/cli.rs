@@ -591,6 +591,9 @@ pub enum ImportFrom {
     /// The AWS CLI's own Identity Center setup in the AWS config file:
     /// its sso-sessions and their profiles, signed in anew by keyfob.
     AwsCliSso,
+    /// Leapp's AWS IAM User sessions (~/.Leapp/Leapp-lock.json and their
+    /// keys in the keychain).
+    Leapp,
 }
 
 #[derive(Debug, Args)]

@@ -177,6 +177,16 @@ pub fn run(kf: &Keyfob, args: ImportArgs) -> anyhow::Result<()> {
     }
     let (source, passphrase_var) = match args.from {
         ImportFrom::AwsCliSso => unreachable!("handled above"),
+        // Leapp's core constants.ts `lockFileDestination`, under the home
+        // folder (os.homedir()).
+        ImportFrom::Leapp => (
+            ImportSource::Leapp {
+                workspace: dirs::home_dir()
+                    .unwrap_or_default()
+                    .join(".Leapp/Leapp-lock.json"),
+            },
+            AWS_VAULT_PASSPHRASE,
+        ),
         ImportFrom::CredentialsFile => (ImportSource::CredentialsFile, AWS_VAULT_PASSPHRASE),
         ImportFrom::AwsVault => (
             ImportSource::AwsVault {
