@@ -805,3 +805,195 @@ fn aws_cli_sso_refuses_each_bad_field_in_one_line() {
         "a refused import changed a file"
     );
 }
+
+/// Runs tests/support/leapp_store.py in this world (its D-Bus).
+fn leapp(env: &Env, args: &[&str], input: &Value) -> String {
+    let script = support("leapp_store.py");
+    let mut all = vec![script.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let run = run_command(env.command("python3"), &all, &input.to_string());
+    assert_eq!(run.code, Some(0), "leapp_store.py {args:?}: {}", run.stderr);
+    run.stdout
+}
+
+/// The accounts of keytar's Leapp items.
+fn leapp_items(env: &Env) -> Vec<String> {
+    let items: Vec<Value> = serde_json::from_str(&leapp(env, &["list"], &json!(null))).unwrap();
+    items
+        .iter()
+        .map(|i| i["attributes"]["account"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn leapp_workspace(env: &Env) -> PathBuf {
+    env.home().join(".Leapp/Leapp-lock.json")
+}
+
+/// An AWS IAM User session as Leapp's models/aws/aws-iam-user-session.ts
+/// serializes it.
+fn iam_user_session(id: &str, name: &str, profile: &str, mfa: Option<&str>) -> Value {
+    let mut s = json!({"sessionName": name, "region": "eu-west-1", "sessionId": id,
+        "status": 0, "type": "awsIamUser", "profileId": profile});
+    if let Some(m) = mfa {
+        s["mfaDevice"] = json!(m);
+    }
+    s
+}
+
+fn keytar_keys(id: &str, user: &User) -> Vec<Value> {
+    vec![
+        json!({"account": format!("{id}-iam-user-aws-session-access-key-id"), "password": user.access_key_id}),
+        json!({"account": format!("{id}-iam-user-aws-session-secret-access-key"), "password": user.secret_access_key}),
+    ]
+}
+
+/// Leapp's store as Leapp writes it (tests/support/leapp_store.py): IAM
+/// User sessions with their keys in keytar's items (one of them a root
+/// user's, one with only half its keys, one whose key ID is no key ID),
+/// and the session kinds that hold no key. The dry run says each and
+/// changes nothing; the import takes the IAM users (the root key refused
+/// after STS), makes their named profiles keyfob's with region and MFA
+/// device, removes keytar's items of what it took on --yes, and the AWS
+/// CLI v2 then uses the migrated profile through credential_process.
+#[test]
+fn import_from_leapp_takes_its_iam_user_sessions() {
+    let env = Env::new();
+    let dev = user(&env, "lp-dev");
+    let ops = user(&env, "lp-ops");
+    let root = user(&env, "lp-root");
+    make_root(&env, &root);
+    let mfa = "arn:aws:iam::123456789012:mfa/ops";
+    leapp(
+        &env,
+        &["workspace", leapp_workspace(&env).to_str().unwrap()],
+        &json!({
+            "profiles": [{"id": "p-default", "name": "default"}, {"id": "p-dev", "name": "dev"},
+                {"id": "p-ops", "name": "ops-mfa"}, {"id": "p-root", "name": "root"}],
+            "sessions": [
+                iam_user_session("s-dev", "dev user", "p-dev", None),
+                iam_user_session("s-ops", "ops", "p-ops", Some(mfa)),
+                iam_user_session("s-root", "rooty", "p-root", None),
+                iam_user_session("s-half", "half", "p-default", None),
+                iam_user_session("s-bad", "badkey", "p-default", None),
+                {"sessionName": "chained", "region": "eu-west-1", "sessionId": "s-ch", "status": 0,
+                 "type": "awsIamRoleChained", "roleArn": "arn:aws:iam::123456789012:role/x",
+                 "profileId": "p-default", "parentSessionId": "s-dev", "roleSessionName": "assumed-from-leapp"},
+                {"sessionName": "federated", "region": "eu-west-1", "sessionId": "s-fed", "status": 0,
+                 "type": "awsIamRoleFederated", "idpUrlId": "i", "idpArn": "arn:aws:iam::123456789012:saml-provider/x",
+                 "roleArn": "arn:aws:iam::123456789012:role/y", "profileId": "p-default"},
+                {"sessionName": "sso", "region": "eu-west-1", "sessionId": "s-sso", "status": 0,
+                 "type": "awsSsoRole", "roleArn": "arn:aws:iam::123456789012:role/z", "profileId": "p-default",
+                 "awsSsoConfigurationId": "c"},
+            ],
+        }),
+    );
+    let mut items = keytar_keys("s-dev", &dev);
+    items.extend(keytar_keys("s-ops", &ops));
+    items.extend(keytar_keys("s-root", &root));
+    items.push(json!({"account": "s-dev-iam-user-aws-session-token",
+        "password": "{\"aws_access_key_id\":\"ASIAY34FZKBOKMUTVV7A\"}"}));
+    items.push(json!({"account": "s-half-iam-user-aws-session-access-key-id", "password": "AKIAY34FZKBOKMUTVV7A"}));
+    items.push(
+        json!({"account": "s-bad-iam-user-aws-session-access-key-id", "password": "not-a-key"}),
+    );
+    items.push(json!({"account": "s-bad-iam-user-aws-session-secret-access-key", "password": "x".repeat(40)}));
+    leapp(&env, &["keytar"], &json!(items));
+    let before = leapp_items(&env);
+    assert_eq!(before.len(), 10, "{before:?}");
+
+    env.agent();
+    let snapshot = env.snapshot();
+    let dry = run_command(
+        env.keyfob(),
+        &["import", "--from", "leapp", "--dry-run"],
+        "",
+    )
+    .ok();
+    assert_lines(
+        &dry,
+        &[
+            "Would import Leapp session dev user (AKIA",
+            "as identity dev-user, once STS verifies it (a root user's key is refused), with a profile dev, region eu-west-1.",
+            &format!(
+                "as identity ops, once STS verifies it (a root user's key is refused), with a profile ops-mfa, region eu-west-1, MFA device {mfa}."
+            ),
+            "Would import Leapp session rooty (",
+            "On your yes after the import, its 3 item(s) would be removed from the keychain (keytar service Leapp).",
+            "Skipping Leapp session half: its keys are not both in the keychain (keytar service Leapp, accounts s-half-iam-user-aws-session-access-key-id and s-half-iam-user-aws-session-secret-access-key).",
+            "Skipping Leapp session badkey: access key ID",
+            "Skipping Leapp session chained: a awsIamRoleChained session, an IAM role chained from another session: it holds no long-term key",
+            "Skipping Leapp session federated: a awsIamRoleFederated session",
+            "Skipping Leapp session sso: a awsSsoRole session, an IAM Identity Center role",
+            "Dry run: nothing was changed.",
+        ],
+    );
+    assert!(env.snapshot() == snapshot, "the dry run changed a file");
+    assert_eq!(leapp_items(&env), before);
+    assert_eq!(env.keyring_items(), 0, "{}", env.keyring_dump());
+
+    let run = run_command(
+        env.keyfob(),
+        &["import", "--from", "leapp", "--pin-stdin", "--yes"],
+        &format!("{PIN}\n{PIN}-ops\n{PIN}-root\n"),
+    )
+    .ok();
+    assert_lines(
+        &run,
+        &[
+            "Imported Leapp session dev user as identity dev-user (account",
+            "Made profile dev of identity dev-user.",
+            "Imported Leapp session ops as identity ops",
+            "Made profile ops-mfa of identity ops.",
+            "Not importing Leapp session rooty: these are a root user's keys",
+            "Removed dev-user's keys from the keychain (keytar service Leapp).",
+            "Removed ops's keys from the keychain (keytar service Leapp).",
+        ],
+    );
+    // Only what was imported left the keychain; Leapp's file is as it was.
+    let mut left = before.clone();
+    left.retain(|a| !a.starts_with("s-dev-") && !a.starts_with("s-ops-"));
+    assert_eq!(leapp_items(&env), left);
+    let settings =
+        std::fs::read_to_string(env.root.path().join("config/keyfob/config.toml")).unwrap();
+    assert!(settings.contains(mfa), "{settings}");
+
+    env.run(&["unlock", "dev-user", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    assert_eq!(
+        arn_of(env.aws_v2_current(&["sts", "get-caller-identity", "--profile", "dev"])),
+        dev.arn
+    );
+    for secret in [&dev.secret_access_key, &ops.secret_access_key] {
+        assert_eq!(files_with(&env, secret), Vec::<PathBuf>::new());
+    }
+}
+
+/// A workspace that this machine's id does not open (Leapp's from
+/// another machine) stops the import with one line naming the file, and
+/// nothing changes.
+#[test]
+fn a_leapp_workspace_from_another_machine_is_refused_in_one_line() {
+    let env = Env::new();
+    let dev = user(&env, "lp-other");
+    leapp(
+        &env,
+        &["workspace", leapp_workspace(&env).to_str().unwrap()],
+        &json!({"key": "another machine's id",
+            "profiles": [{"id": "p", "name": "dev"}],
+            "sessions": [iam_user_session("s", "dev", "p", None)]}),
+    );
+    leapp(&env, &["keytar"], &json!(keytar_keys("s", &dev)));
+    let snapshot = env.snapshot();
+    run_command(
+        env.keyfob(),
+        &["import", "--from", "leapp", "--pin-stdin", "--yes"],
+        &format!("{PIN}\n"),
+    )
+    .refused(2, "cannot read Leapp's workspace ");
+    assert!(
+        env.snapshot() == snapshot,
+        "a refused import changed a file"
+    );
+    assert_eq!(leapp_items(&env).len(), 2);
+    assert_eq!(env.keyring_items(), 0, "{}", env.keyring_dump());
+}
