@@ -112,6 +112,9 @@ fn not_a_key(kind: &str) -> String {
     format!("a {kind} session, {why}")
 }
 
+/// An identity the vault already has, and Leapp's keychain items of it.
+type AlreadyIn = (String, Vec<String>);
+
 /// One IAM User session, read with its keys.
 struct Found {
     key: Key,
@@ -128,7 +131,7 @@ fn read(
     kf: &Keyfob,
     host: &dyn ImportHost,
     workspace: &Path,
-) -> Result<(Vec<Found>, Vec<(String, Vec<String>)>), AppError> {
+) -> Result<(Vec<Found>, Vec<AlreadyIn>), AppError> {
     let text = match std::fs::read_to_string(workspace) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -357,7 +360,7 @@ fn remove(
     host: &dyn ImportHost,
     removal: Removal,
     store: &str,
-    removable: Vec<(String, Vec<String>)>,
+    removable: Vec<AlreadyIn>,
 ) -> Result<Vec<String>, AppError> {
     if removable.is_empty() {
         return Ok(Vec::new());
