@@ -997,3 +997,65 @@ fn a_leapp_workspace_from_another_machine_is_refused_in_one_line() {
     assert_eq!(leapp_items(&env).len(), 2);
     assert_eq!(env.keyring_items(), 0, "{}", env.keyring_dump());
 }
+
+/// `--use-device-code` signs in as `keyfob sso add --use-device-code`
+/// does; with --pin-stdin and no --yes the AWS CLI's token cache stays
+/// (and is said to), and a later run with --yes finds the session in the
+/// vault and removes it then.
+#[test]
+fn aws_cli_sso_device_code_then_the_cache_goes_on_a_later_yes() {
+    let env = Env::new();
+    let inst = crate::sso::configure(env.moto, 1, json!({}));
+    let aws = env.home().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(
+        aws.join("config"),
+        format!(
+            "[profile work]\nsso_session = corp\nsso_account_id = 111100000000\nsso_role_name = Admin\n\n[sso-session corp]\nsso_start_url = {}\nsso_region = eu-west-1\n",
+            inst.start_url
+        ),
+    )
+    .unwrap();
+    let token = aws_cli_token(&env, "corp", &inst.start_url, "aws-cli-corp-token");
+    let (run, code) = crate::sso::run_signing_in(
+        &env,
+        &[],
+        &[
+            "import",
+            "--from",
+            "aws-cli-sso",
+            "--use-device-code",
+            "--pin-stdin",
+        ],
+        &format!("{PIN}\n"),
+        &inst.start_url,
+        true,
+    );
+    let run = run.ok();
+    assert!(code.is_some(), "no device code shown: {}", run.stderr);
+    assert_lines(
+        &run,
+        &[
+            "Imported sso-session corp as Identity Center identity corp",
+            "Converted profile work (111100000000 Admin)",
+            "The AWS CLI's caches still hold sign-ins of corp (now keyfob's): run keyfob import --from aws-cli-sso --yes to remove them",
+        ],
+    );
+    let grants = &crate::sso::status(env.moto, &inst.start_url)["grants"];
+    assert_eq!(grants["device_code"], 1, "{grants}");
+    assert!(token.exists());
+
+    let again = import_sso(&env, &["--yes"], "").ok();
+    assert_lines(
+        &again,
+        &[
+            "sso-session corp is already in the vault, as Identity Center identity corp.",
+            &format!("Removed the AWS CLI's cache {} (corp).", token.display()),
+        ],
+    );
+    assert!(!token.exists());
+    env.run(&["unlock", "work", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    let arn = arn_of(env.aws_v2_current(&["sts", "get-caller-identity", "--profile", "work"]));
+    crate::sso::assert_sso_arn(&arn, "111100000000", "Admin");
+}
