@@ -984,18 +984,85 @@ fn a_leapp_workspace_from_another_machine_is_refused_in_one_line() {
     );
     leapp(&env, &["keytar"], &json!(keytar_keys("s", &dev)));
     let snapshot = env.snapshot();
-    run_command(
+    let refused = run_command(
         env.keyfob(),
         &["import", "--from", "leapp", "--pin-stdin", "--yes"],
         &format!("{PIN}\n"),
     )
     .refused(2, "cannot read Leapp's workspace ");
     assert!(
+        refused
+            .stderr
+            .contains("a workspace from another machine cannot be read"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
         env.snapshot() == snapshot,
         "a refused import changed a file"
     );
     assert_eq!(leapp_items(&env).len(), 2);
     assert_eq!(env.keyring_items(), 0, "{}", env.keyring_dump());
+
+    // This machine's key, but not Leapp's JSON inside.
+    leapp(
+        &env,
+        &["workspace", leapp_workspace(&env).to_str().unwrap()],
+        &json!({"raw": "{\"_sessions\": not json"}),
+    );
+    run_command(
+        env.keyfob(),
+        &["import", "--from", "leapp", "--dry-run"],
+        "",
+    )
+    .refused(2, "it does not decrypt to Leapp's workspace JSON");
+}
+
+/// Each field of a Leapp IAM User session that keyfob cannot take is said
+/// in one line naming it: a secret that is no secret access key skips
+/// the session, a region that is no region is not kept, an MFA device
+/// that is no MFA serial leaves the identity without its profile.
+#[test]
+fn leapp_says_each_bad_field_in_one_line() {
+    let env = Env::new();
+    let dev = user(&env, "lp-fields");
+    leapp(
+        &env,
+        &["workspace", leapp_workspace(&env).to_str().unwrap()],
+        &json!({
+            "profiles": [{"id": "p", "name": "fields"}],
+            "sessions": [
+                iam_user_session("s-secret", "shortsecret", "p", None),
+                {"sessionName": "fields", "region": "moon-1!", "sessionId": "s-f", "status": 0,
+                 "type": "awsIamUser", "profileId": "p", "mfaDevice": "x"},
+            ],
+        }),
+    );
+    let mut items = vec![
+        json!({"account": "s-secret-iam-user-aws-session-access-key-id", "password": "AKIAY34FZKBOKMUTVV7A"}),
+        json!({"account": "s-secret-iam-user-aws-session-secret-access-key", "password": "short"}),
+    ];
+    items.extend(keytar_keys("s-f", &dev));
+    leapp(&env, &["keytar"], &json!(items));
+    let run = run_command(
+        env.keyfob(),
+        &["import", "--from", "leapp", "--pin-stdin", "--yes"],
+        &format!("{PIN}\n"),
+    )
+    .ok();
+    let line = |start: &str| {
+        let found: Vec<&str> = run
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with(start))
+            .collect();
+        assert_eq!(found.len(), 1, "{start}: {}", run.stdout);
+        found[0].to_owned()
+    };
+    assert!(line("Skipping Leapp session shortsecret:").contains("secret access key"));
+    assert!(line("Leapp session fields: its region is not kept (").contains("region"));
+    assert!(line("No profile fields:").contains("MFA"));
+    assert!(line("Imported Leapp session fields as identity fields").contains("account"));
 }
 
 /// `--use-device-code` signs in as `keyfob sso add --use-device-code`

@@ -26,7 +26,8 @@ cannot be installed here).
       PKCS#7 ciphertext), key and IV from EVP_BytesToKey(MD5, 1 iteration).
       workspace.json: {"sessions": [...], "profiles": [{"id", "name"}],
       "key": optional passphrase instead of the machine id's (a workspace
-      from another machine)}.
+      from another machine), "raw": optional text encrypted instead of the
+      workspace's JSON}.
   leapp_store.py keytar < items.json
       each {"account": A, "password": P} as keytar 7.9.0 (src/keytar_posix.cc
       `SetPassword`, through libsecret's secret_password_store_sync) stores
@@ -122,8 +123,9 @@ def write_workspace(path: str, spec: dict) -> None:
     workspace = empty_workspace()
     workspace["_sessions"] = spec.get("sessions", [])
     workspace["_profiles"] = spec.get("profiles", [])
-    # class-transformer's serialize is JSON.stringify: compact.
-    text = json.dumps(workspace, separators=(",", ":"))
+    # class-transformer's serialize is JSON.stringify: compact. "raw":
+    # other text in its place (a broken workspace).
+    text = spec.get("raw") or json.dumps(workspace, separators=(",", ":"))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         f.write(cryptojs_encrypt(text.strip(), spec.get("key") or machine_id()))

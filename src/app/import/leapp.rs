@@ -45,7 +45,7 @@ use crate::app::{Answered, AppError, Keyfob, Question};
 use crate::config::profile::ProfileInput;
 use crate::model::endpoints::Endpoints;
 use crate::model::flow::Removal;
-use crate::model::identity::AccessKeyId;
+use crate::model::identity::{AccessKeyId, check_secret};
 use crate::model::secret::SecretAccessKey;
 use crate::platform::store::foreign::ForeignCollection;
 
@@ -244,16 +244,33 @@ fn read(
                 continue;
             }
         };
+        // Checked here, so a bad secret skips its session rather than
+        // stopping the run once PINs are being asked.
+        let secret = match check_secret(SecretAccessKey::new(secret.trim().to_owned())) {
+            Ok(s) => s,
+            Err(e) => {
+                skip(&e.to_string());
+                continue;
+            }
+        };
+        let region = s["region"].as_str().map(str::to_owned);
+        if let Some(r) = &region
+            && let Err(e) = crate::model::limits::region(r)
+        {
+            host.say(&format!(
+                "{origin}: its region is not kept ({e}); its profile gets none."
+            ));
+        }
         let profile = s["profileId"].as_str().and_then(profile_name);
         found.push(Found {
             key: Key {
                 origin,
                 identity,
                 key_id,
-                secret: SecretAccessKey::new(secret.trim().to_owned()),
+                secret,
             },
             profile,
-            region: s["region"].as_str().map(str::to_owned),
+            region,
             mfa: s["mfaDevice"]
                 .as_str()
                 .filter(|m| !m.is_empty())
