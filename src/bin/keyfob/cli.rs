@@ -535,8 +535,9 @@ pub struct EnvArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Where the keys are: the shared credentials file, or aws-vault's
-    /// stores (its Secret Service collection and its file backend).
+    /// Where the keys are: the shared credentials file, aws-vault's or
+    /// granted's stores (a Secret Service collection and a file backend),
+    /// Leapp's; or the AWS CLI's own Identity Center setup.
     #[arg(long = "from", value_enum, default_value = "credentials-file")]
     pub from: ImportFrom,
     /// Say, per key and profile, what would happen; change nothing.

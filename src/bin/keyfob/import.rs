@@ -1,6 +1,8 @@
 //! `import`: moving long-term keys that other tools keep (the shared
-//! credentials file, aws-vault's stores) into the vault, and their
-//! profiles into keyfob. The flow is the core's ([`keyfob::app::import`]);
+//! credentials file, aws-vault's and granted's stores, Leapp's) into the
+//! vault, and their profiles into keyfob; and taking over the AWS CLI's
+//! Identity Center sessions (`--from aws-cli-sso`). The flows are the
+//! core's ([`keyfob::app::import`], [`keyfob::app::import_aws_cli_sso`]);
 //! this file resolves the source's settings, asks on the terminal (or
 //! reads `--pin-stdin`) and prints.
 
@@ -138,6 +140,34 @@ fn names(args: &[String]) -> Result<Vec<(String, IdentityName)>, FieldError> {
         .collect()
 }
 
+/// `--from aws-cli-sso`: run here, as `keyfob sso add` is (the sign-in
+/// needs this terminal's browser), not in the agent.
+fn aws_cli_sso(
+    kf: &Keyfob,
+    args: &ImportArgs,
+    pins: Option<RefCell<std::vec::IntoIter<Zeroizing<String>>>>,
+    removal: Removal,
+) -> anyhow::Result<()> {
+    let names = names(&args.names)?;
+    let host = Terminal {
+        yes: args.yes,
+        pins,
+        passphrase_var: AWS_VAULT_PASSPHRASE,
+    };
+    let sign_in = crate::sso::Terminal::signing_in(args.no_browser, args.use_device_code);
+    let run = app::SsoImport {
+        dry_run: args.dry_run,
+        removal,
+        names: &names,
+    };
+    let report = app::import_aws_cli_sso(kf, &host, &sign_in, &run);
+    crate::sso::end_countdown();
+    for line in &report?.kept {
+        println!("{line}");
+    }
+    Ok(())
+}
+
 pub fn run(kf: &Keyfob, args: ImportArgs) -> anyhow::Result<()> {
     if args.from != ImportFrom::AwsCliSso
         && (!args.names.is_empty() || args.use_device_code || args.no_browser)
@@ -155,28 +185,8 @@ pub fn run(kf: &Keyfob, args: ImportArgs) -> anyhow::Result<()> {
         (false, true) => Removal::Keep,
         (false, false) => Removal::Ask,
     };
-    if args.from == ImportFrom::AwsCliSso {
-        let names = names(&args.names)?;
-        let host = Terminal {
-            yes: args.yes,
-            pins,
-            passphrase_var: AWS_VAULT_PASSPHRASE,
-        };
-        let sign_in = crate::sso::Terminal::signing_in(args.no_browser, args.use_device_code);
-        let run = app::SsoImport {
-            dry_run: args.dry_run,
-            removal,
-            names: &names,
-        };
-        let report = app::import_aws_cli_sso(kf, &host, &sign_in, &run);
-        crate::sso::end_countdown();
-        for line in &report?.kept {
-            println!("{line}");
-        }
-        return Ok(());
-    }
     let (source, passphrase_var) = match args.from {
-        ImportFrom::AwsCliSso => unreachable!("handled above"),
+        ImportFrom::AwsCliSso => return aws_cli_sso(kf, &args, pins, removal),
         // Leapp's core constants.ts `lockFileDestination`, under the home
         // folder (os.homedir()).
         ImportFrom::Leapp => (
