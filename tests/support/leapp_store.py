@@ -17,8 +17,9 @@ cannot be installed here).
       encryptText (services/file-service.ts) is crypto-js 4.2.0's
       `AES.encrypt(text.trim(), aesKey).toString()` with aesKey =
       `nativeService.machineId` = node-machine-id 1.1.12 `machineIdSync()`:
-      on Linux the first line of `cat /var/lib/dbus/machine-id
-      /etc/machine-id`, white space removed, lower-cased, SHA-256 in hex.
+      on Linux the first line of `( cat /var/lib/dbus/machine-id
+      /etc/machine-id || hostname )`, white space removed, lower-cased,
+      SHA-256 in hex.
       This uses THIS machine's id the same way, so the keyfob under test
       opens it as Leapp on this machine would. crypto-js's passphrase AES
       is OpenSSL's format (cipher-core.js OpenSSLFormatter, OpenSSLKdf,
@@ -62,6 +63,8 @@ SCHEMA = "org.freedesktop.Secret.Generic"
 
 def machine_id() -> str:
     """node-machine-id 1.1.12 machineIdSync() on Linux (hashed)."""
+    # `( cat /var/lib/dbus/machine-id /etc/machine-id 2> /dev/null ||
+    # hostname ) | head -n 1`: the first file there is, else the host name.
     for path in ("/var/lib/dbus/machine-id", "/etc/machine-id"):
         try:
             with open(path) as f:
@@ -70,7 +73,9 @@ def machine_id() -> str:
         except OSError:
             continue
     else:
-        raise SystemExit("no machine id on this machine")
+        import socket
+
+        raw = socket.gethostname()
     first = "".join((raw.splitlines() or [""])[0].split()).lower()
     return hashlib.sha256(first.encode()).hexdigest()
 

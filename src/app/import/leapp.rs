@@ -13,8 +13,8 @@
 //!   ([`crate::platform::cryptojs`]) with the passphrase
 //!   `nativeService.machineId` (`services/file-service.ts`), which is
 //!   node-machine-id 1.1.12's `machineIdSync()`: the first line of
-//!   `/var/lib/dbus/machine-id` or else `/etc/machine-id`, white space
-//!   removed, lower-cased, then SHA-256 in hex. Only this machine opens it;
+//!   `/var/lib/dbus/machine-id` or else `/etc/machine-id` (else the host
+//!   name), white space removed, lower-cased, then SHA-256 in hex. Only this machine opens it;
 //!   a workspace copied from another machine does not;
 //! - each session (`models/session.ts`) has `sessionId`, `sessionName`,
 //!   `region` and `type` (`models/session-type.ts`); an IAM User session
@@ -59,11 +59,23 @@ const SECRET_ACCESS_KEY: &str = "-iam-user-aws-session-secret-access-key";
 const SESSION_TOKEN: &str = "-iam-user-aws-session-token";
 
 /// node-machine-id 1.1.12 `machineIdSync()` on Linux (hashed), the key
-/// Leapp's workspace is encrypted with.
+/// Leapp's workspace is encrypted with. Its command is `( cat /var/lib/dbus/machine-id /etc/machine-id
+/// 2> /dev/null || hostname ) | head -n 1`: the first file that exists,
+/// else (neither does) the host name, which the kernel keeps in
+/// /proc/sys/kernel/hostname.
 fn machine_id() -> Option<String> {
-    let raw = ["/var/lib/dbus/machine-id", "/etc/machine-id"]
-        .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok())?;
+    let raw = [
+        "/var/lib/dbus/machine-id",
+        "/etc/machine-id",
+        "/proc/sys/kernel/hostname",
+    ]
+    .iter()
+    // An empty file gives cat nothing, so head takes the next one's line.
+    .find_map(|p| {
+        std::fs::read_to_string(p)
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+    })?;
     let first: String = raw
         .lines()
         .next()
@@ -150,7 +162,7 @@ fn read(
         path: workspace.to_owned(),
         why: why.to_owned(),
     };
-    let id = machine_id().ok_or_else(|| bad("this machine has no machine id (/var/lib/dbus/machine-id, /etc/machine-id), which Leapp's key is made from"))?;
+    let id = machine_id().ok_or_else(|| bad("this machine has no machine id (/var/lib/dbus/machine-id, /etc/machine-id) nor host name, which Leapp's key is made from"))?;
     let plain = crate::platform::cryptojs::decrypt(&text, id.as_bytes()).map_err(|e| {
         bad(&format!(
             "{e}: Leapp encrypts it with this machine's id, so a workspace from another machine cannot be read"
