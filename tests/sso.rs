@@ -357,7 +357,7 @@ pub fn run_signing_in(
     (run, code)
 }
 
-fn issued_secrets(moto: &Moto, start_url: &str) -> Vec<String> {
+pub fn issued_secrets(moto: &Moto, start_url: &str) -> Vec<String> {
     let v = moto.test_get(&format!(
         "/keyfob-test/sso/issued-secrets?start_url={}",
         url_encode(start_url)

@@ -142,6 +142,9 @@ pub enum ImportSource {
         /// `AWS_LOGIN_CACHE_DIRECTORY` or `~/.aws/login/cache`, expanded.
         cache_dir: std::path::PathBuf,
     },
+    /// Leapp's AWS IAM User sessions: its workspace file
+    /// (`~/.Leapp/Leapp-lock.json`) and their keys in the keychain.
+    Leapp { workspace: std::path::PathBuf },
 }
 
 /// What to do with an imported key in its source (aws-vault's stores)

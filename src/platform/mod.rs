@@ -6,6 +6,7 @@
 pub mod bound;
 pub mod browser;
 pub mod crypto;
+pub mod cryptojs;
 pub mod fsutil;
 pub mod jwe;
 pub mod loopback;

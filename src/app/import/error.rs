@@ -18,6 +18,15 @@ pub enum ImportError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// `--name NAME=IDENTITY` names no `[sso-session NAME]` and no legacy
+    /// profile's start URL in the AWS config file.
+    #[error(
+        "--name: {path} has no [sso-session {name}] and no profile with sso_start_url = {name}; give a session's name or a legacy profile's start URL"
+    )]
+    UnknownSession { name: String, path: PathBuf },
+    /// Leapp's workspace file cannot be read as Leapp writes it.
+    #[error("cannot read Leapp's workspace {path}: {why}; nothing was imported")]
+    LeappWorkspace { path: PathBuf, why: String },
     /// The Secret Service did not answer or refused.
     #[error("{0}")]
     SecretService(#[from] crate::platform::store::foreign::ForeignError),
@@ -28,6 +37,8 @@ impl ImportError {
         match self {
             ImportError::WrongPassphrase { .. } => ErrorKind::Field,
             ImportError::ReadFolder { .. } => ErrorKind::Config,
+            ImportError::UnknownSession { .. } => ErrorKind::Field,
+            ImportError::LeappWorkspace { .. } => ErrorKind::Field,
             ImportError::SecretService(_) => ErrorKind::Store,
         }
     }

@@ -5,7 +5,11 @@
 //!   role profiles of the AWS config file;
 //! - [`aws_vault`]: aws-vault's Secret Service collection and encrypted
 //!   file backend ([`aws_vault_store`] reads them), and its profiles'
-//!   settings in the AWS config file.
+//!   settings in the AWS config file;
+//! - [`aws_cli_sso`]: the AWS CLI's own Identity Center sessions and
+//!   their profiles (signed in anew by keyfob; no key moves);
+//! - [`leapp`]: Leapp's AWS IAM User sessions (its encrypted workspace
+//!   file and keytar's keychain items).
 //!
 //! - [`aws_login`]: the AWS CLI's `aws login` sessions, which become AWS
 //!   sign-in identities (a refresh token and its DPoP key, no access key).
@@ -18,13 +22,16 @@
 //! `--dry-run` says, per item, what would happen and changes nothing.
 
 mod aws_login;
+mod aws_cli_sso;
 mod aws_vault;
 mod aws_vault_store;
 mod credentials_file;
 pub(crate) mod error;
 mod host;
+mod leapp;
 mod roles;
 
+pub use aws_cli_sso::{SsoImport, import_aws_cli_sso};
 pub use error::ImportError;
 pub use host::{ImportAnswers, ImportHost, ImportReport, ImportRun};
 
@@ -89,6 +96,7 @@ pub fn import_with(
                 file_dir,
             },
         ),
+        ImportSource::Leapp { workspace } => leapp::import(kf, host, &endpoints, run, workspace),
         ImportSource::Granted {
             collection,
             file_dir,

@@ -103,6 +103,53 @@ impl AwsFile {
         Some(entries)
     }
 
+    /// The names of the `[sso-session NAME]` sections (the AWS CLI v2's
+    /// Identity Center sign-ins, botocore `configprovider`'s
+    /// `sso_sessions`), in file order, each once.
+    pub fn sso_session_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for s in self.sections() {
+            if let Some(name) = self.sso_session_of(&s)
+                && !names.contains(&name)
+            {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// The value of `key` in `[sso-session NAME]` (as [`AwsFile::get`]
+    /// reads a profile's).
+    pub fn sso_session_get(&self, name: &str, key: &str) -> Option<String> {
+        self.sections()
+            .iter()
+            .filter(|s| self.sso_session_of(s).as_deref() == Some(name))
+            .flat_map(|s| &s.keys)
+            .rfind(|k| k.key == key)
+            .map(|k| self.value_of(k))
+    }
+
+    /// The session a section's header names, if it is `[sso-session NAME]`
+    /// (only in the config file).
+    fn sso_session_of(&self, section: &Section) -> Option<String> {
+        if self.flavor != Flavor::Config || section.profile.is_some() {
+            return None;
+        }
+        let body = &self.lines[section.header].body;
+        let body = body.strip_prefix('\u{feff}').unwrap_or(body).trim();
+        let rest = body.strip_prefix('[')?;
+        let close = rest.find(']')?;
+        let after = rest[close + 1..].trim_start();
+        if !(after.is_empty() || is_comment(after)) {
+            return None;
+        }
+        let mut words = rest[..close].split_whitespace();
+        match (words.next(), words.next(), words.next()) {
+            (Some("sso-session"), Some(name), None) => Some(name.to_owned()),
+            _ => None,
+        }
+    }
+
     /// Lines of every section, in file order. Lines before the first header
     /// belong to no section.
     pub(super) fn sections(&self) -> Vec<Section> {
@@ -218,6 +265,25 @@ pub(super) fn clean_value(raw: &str) -> &str {
 mod tests {
     use super::super::fixtures::{CONFIG, config};
     use super::*;
+
+    #[test]
+    fn sso_sessions_are_read_beside_profiles() {
+        let text = "[sso-session corp]\nsso_start_url = https://x.awsapps.com/start\nsso_region = eu-west-1 # home\n\n[profile sso-session]\nregion = a\n[sso-session  two ] ; c\nsso_region = b\n[sso-session a b]\nsso_region = c\n";
+        let file = AwsFile::parse(text, Flavor::Config);
+        assert_eq!(file.sso_session_names(), ["corp", "two"]);
+        assert_eq!(
+            file.sso_session_get("corp", "sso_region").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            file.sso_session_get("two", "sso_region").as_deref(),
+            Some("b")
+        );
+        assert_eq!(file.sso_session_get("sso-session", "region"), None);
+        assert_eq!(file.profile_names(), ["sso-session"]);
+        let creds = AwsFile::parse(text, Flavor::Credentials);
+        assert!(creds.sso_session_names().is_empty());
+    }
 
     #[test]
     fn round_trip_is_byte_identical() {

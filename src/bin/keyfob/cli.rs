@@ -540,8 +540,9 @@ pub struct EnvArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Where the keys are: the shared credentials file, or aws-vault's
-    /// stores (its Secret Service collection and its file backend).
+    /// Where the keys are: the shared credentials file, aws-vault's or
+    /// granted's stores (a Secret Service collection and a file backend),
+    /// Leapp's; or the AWS CLI's own Identity Center setup.
     #[arg(long = "from", value_enum, default_value = "credentials-file")]
     pub from: ImportFrom,
     /// Say, per key and profile, what would happen; change nothing.
@@ -568,6 +569,18 @@ pub struct ImportArgs {
     /// passphrase CF_KEYRING_FILE_PASSWORD, or asked).
     #[arg(long, value_name = "DIR")]
     pub file_dir: Option<String>,
+    /// aws-cli-sso: the identity name for a session (its sso-session
+    /// name, or a legacy profile's sso_start_url) whose own name is not
+    /// an identity name or is taken; may be given more than once.
+    #[arg(long = "name", value_name = "SESSION=IDENTITY")]
+    pub names: Vec<String>,
+    /// aws-cli-sso: sign in with a code to approve on any device, as
+    /// `keyfob sso add --use-device-code`.
+    #[arg(long)]
+    pub use_device_code: bool,
+    /// aws-cli-sso: do not open the browser; only print the URL.
+    #[arg(long)]
+    pub no_browser: bool,
 }
 
 /// `keyfob import --from`.
@@ -584,6 +597,12 @@ pub enum ImportFrom {
     /// The AWS CLI's `aws login` sessions (profiles with login_session,
     /// and AWS_LOGIN_CACHE_DIRECTORY or ~/.aws/login/cache).
     AwsLogin,
+    /// The AWS CLI's own Identity Center setup in the AWS config file:
+    /// its sso-sessions and their profiles, signed in anew by keyfob.
+    AwsCliSso,
+    /// Leapp's AWS IAM User sessions (~/.Leapp/Leapp-lock.json and their
+    /// keys in the keychain).
+    Leapp,
 }
 
 #[derive(Debug, Args)]

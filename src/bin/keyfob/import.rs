@@ -1,6 +1,8 @@
 //! `import`: moving long-term keys that other tools keep (the shared
-//! credentials file, aws-vault's stores) into the vault, and their
-//! profiles into keyfob. The flow is the core's ([`keyfob::app::import`]);
+//! credentials file, aws-vault's and granted's stores, Leapp's) into the
+//! vault, and their profiles into keyfob; and taking over the AWS CLI's
+//! Identity Center sessions (`--from aws-cli-sso`). The flows are the
+//! core's ([`keyfob::app::import`], [`keyfob::app::import_aws_cli_sso`]);
 //! this file resolves the source's settings, asks on the terminal (or
 //! reads `--pin-stdin`) and prints.
 
@@ -120,14 +122,81 @@ fn granted_keyring() -> (String, PathBuf) {
     (collection, file_dir)
 }
 
+/// `--name SESSION=IDENTITY`, split at the last `=` (an identity name
+/// has none; a start URL may).
+fn names(args: &[String]) -> Result<Vec<(String, IdentityName)>, FieldError> {
+    args.iter()
+        .map(|a| {
+            let (key, name) = a.rsplit_once('=').ok_or_else(|| {
+                FieldError::new(
+                    Field::IdentityName,
+                    format!("--name {a}: give SESSION=IDENTITY (an sso-session's name or a legacy start URL, then the identity name)"),
+                )
+            })?;
+            let name = IdentityName::parse(name)
+                .map_err(|e| FieldError::new(Field::IdentityName, format!("--name {a}: {}", e.reason)))?;
+            Ok((key.to_owned(), name))
+        })
+        .collect()
+}
+
+/// `--from aws-cli-sso`: run here, as `keyfob sso add` is (the sign-in
+/// needs this terminal's browser), not in the agent.
+fn aws_cli_sso(
+    kf: &Keyfob,
+    args: &ImportArgs,
+    pins: Option<RefCell<std::vec::IntoIter<Zeroizing<String>>>>,
+    removal: Removal,
+) -> anyhow::Result<()> {
+    let names = names(&args.names)?;
+    let host = Terminal {
+        yes: args.yes,
+        pins,
+        passphrase_var: AWS_VAULT_PASSPHRASE,
+    };
+    let sign_in = crate::sso::Terminal::signing_in(args.no_browser, args.use_device_code);
+    let run = app::SsoImport {
+        dry_run: args.dry_run,
+        removal,
+        names: &names,
+    };
+    let report = app::import_aws_cli_sso(kf, &host, &sign_in, &run);
+    crate::sso::end_countdown();
+    for line in &report?.kept {
+        println!("{line}");
+    }
+    Ok(())
+}
+
 pub fn run(kf: &Keyfob, args: ImportArgs) -> anyhow::Result<()> {
+    if args.from != ImportFrom::AwsCliSso
+        && (!args.names.is_empty() || args.use_device_code || args.no_browser)
+    {
+        anyhow::bail!("--name, --use-device-code and --no-browser are for --from aws-cli-sso");
+    }
     let pins = if args.pin_stdin && !args.dry_run {
         // At most one PIN per key in the file; unused lines are wiped.
         Some(RefCell::new(terminal::stdin_lines(usize::MAX)?.into_iter()))
     } else {
         None
     };
+    let removal = match (args.yes, args.pin_stdin) {
+        (true, _) => Removal::Yes,
+        (false, true) => Removal::Keep,
+        (false, false) => Removal::Ask,
+    };
     let (source, passphrase_var) = match args.from {
+        ImportFrom::AwsCliSso => return aws_cli_sso(kf, &args, pins, removal),
+        // Leapp's core constants.ts `lockFileDestination`, under the home
+        // folder (os.homedir()).
+        ImportFrom::Leapp => (
+            ImportSource::Leapp {
+                workspace: dirs::home_dir()
+                    .unwrap_or_default()
+                    .join(".Leapp/Leapp-lock.json"),
+            },
+            AWS_VAULT_PASSPHRASE,
+        ),
         ImportFrom::CredentialsFile => (ImportSource::CredentialsFile, AWS_VAULT_PASSPHRASE),
         ImportFrom::AwsVault => (
             ImportSource::AwsVault {
@@ -171,11 +240,6 @@ pub fn run(kf: &Keyfob, args: ImportArgs) -> anyhow::Result<()> {
             },
             AWS_VAULT_PASSPHRASE,
         ),
-    };
-    let removal = match (args.yes, args.pin_stdin) {
-        (true, _) => Removal::Yes,
-        (false, true) => Removal::Keep,
-        (false, false) => Removal::Ask,
     };
     let run = ImportRun {
         source,

@@ -152,7 +152,7 @@ pub fn sign_in_on_terminal(kf: &Keyfob, name: &str) -> anyhow::Result<Pin> {
 }
 
 /// Ends the countdown line [`Terminal::waiting`] draws.
-fn end_countdown() {
+pub fn end_countdown() {
     if std::io::stderr().is_terminal() {
         eprintln!();
     }
@@ -177,12 +177,21 @@ fn read_pin(stdin: bool, new: bool) -> anyhow::Result<Pin> {
 
 /// Shows the sign-in on stderr (stdout stays for results) and opens the
 /// browser unless told not to.
-struct Terminal {
+pub struct Terminal {
     no_browser: bool,
     use_device_code: bool,
 }
 
 impl Terminal {
+    /// The sign-in as `import --from aws-cli-sso` asks for it (the same
+    /// flags as `sso add`).
+    pub fn signing_in(no_browser: bool, use_device_code: bool) -> Terminal {
+        Terminal {
+            no_browser,
+            use_device_code,
+        }
+    }
+
     fn new(args: &crate::cli::SignInArgs) -> Terminal {
         Terminal {
             no_browser: args.no_browser,

@@ -1,6 +1,7 @@
 //! Reading (and, once the person agrees, deleting) the items another
 //! tool keeps in a Secret Service collection of its own, for `import`:
-//! aws-vault's `awsvault` collection. Never written to otherwise.
+//! aws-vault's `awsvault` collection, and the items keytar keeps for
+//! Leapp ([`ForeignCollection::search`]). Never written to otherwise.
 //!
 //! The collection is found the way its owner finds it: aws-vault's
 //! keyring (github.com/99designs/keyring v1.2.2 `secretservice.go`,
@@ -126,6 +127,31 @@ impl ForeignCollection {
             });
         }
         Ok(Some(out))
+    }
+
+    /// The items of any collection whose attributes include `attributes`
+    /// (the Secret Service's `SearchItems`, what libsecret's
+    /// `secret_password_lookup_sync` asks, as keytar does for Leapp),
+    /// locked ones unlocked first.
+    pub fn search(&self, attributes: &[(&str, &str)]) -> Result<Vec<ForeignItem>, ForeignError> {
+        let found = self
+            .ss
+            .search_items(attributes.iter().copied().collect())
+            .map_err(self.failed("search items"))?;
+        let mut out = Vec::new();
+        for item in found.unlocked.into_iter().chain(found.locked) {
+            item.ensure_unlocked()
+                .map_err(self.failed("unlock an item"))?;
+            out.push(ForeignItem {
+                path: item.item_path.as_str().to_owned(),
+                label: item.get_label().map_err(self.failed("read a label"))?,
+                attributes: item
+                    .get_attributes()
+                    .map_err(self.failed("read attributes"))?,
+                secret: Zeroizing::new(item.get_secret().map_err(self.failed("read a secret"))?),
+            });
+        }
+        Ok(out)
     }
 
     /// Deletes the item at `path` (one [`Self::items`] gave).
