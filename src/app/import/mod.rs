@@ -21,8 +21,8 @@
 //! only answers its questions (yes or no, PINs, a store's passphrase).
 //! `--dry-run` says, per item, what would happen and changes nothing.
 
-mod aws_login;
 mod aws_cli_sso;
+mod aws_login;
 mod aws_vault;
 mod aws_vault_store;
 mod credentials_file;
