@@ -457,3 +457,148 @@ fn import_from_aws_login_moves_the_clis_sessions() {
     }
     env.stop_agent();
 }
+
+/// The code a cross-device sign-in's page shows, fetched as the person's
+/// other device would (following the authorize page's redirect).
+fn code_from_page(url: &str, hint: &str) -> String {
+    let url = format!("{url}&login_hint={}", hint.replace('/', "%2F"));
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import re, sys, urllib.request; page = urllib.request.urlopen(sys.argv[1], timeout=20).read().decode(); print(re.search(r'id=\"verification-code\">([^<]+)<', page).group(1))",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A new user at a terminal (tmux), as they would do it: `login-session
+/// add --remote` asks the PIN twice, prints the page to open on another
+/// device, and reads the code that page shows; a code that is not one is
+/// refused in one line and nothing is stored; the right one signs in, and
+/// the AWS CLI uses the profile at once. Then Identity Center the same
+/// way: `sso add` with a browser that follows the redirect.
+#[test]
+fn a_new_user_at_a_terminal_signs_in_from_another_device() {
+    let env = Env::new();
+    let (arn, hint) = console_user(env.moto, serde_json::json!({}));
+    let tmux = crate::approvals::Tmux::start(&env);
+    let before = env.snapshot();
+    tmux.run(
+        "bad",
+        "keyfob login-session add bob --region us-east-1 --remote; echo EXIT=$?",
+    );
+    tmux.wait_for("bad", "Identity PIN (at least 6 characters)");
+    tmux.keys("bad", PIN);
+    tmux.wait_for("bad", "Identity PIN again");
+    tmux.keys("bad", PIN);
+    tmux.wait_for("bad", "Enter the authorization code");
+    tmux.keys("bad", "not-a-code");
+    let screen = tmux.wait_for("bad", "EXIT=");
+    assert!(screen.contains("EXIT=2"), "{screen}");
+    assert!(
+        screen.contains("sign-in code: is not what the sign-in page shows"),
+        "{screen}"
+    );
+    assert_eq!(env.snapshot(), before);
+
+    tmux.run(
+        "add",
+        "keyfob login-session add bob --region us-east-1 --remote; echo EXIT=$?",
+    );
+    tmux.wait_for("add", "Identity PIN (at least 6 characters)");
+    tmux.keys("add", PIN);
+    tmux.wait_for("add", "Identity PIN again");
+    tmux.keys("add", PIN);
+    let screen = tmux.wait_for("add", "Enter the authorization code");
+    let url = screen
+        .lines()
+        .find(|l| l.contains("/v1/authorize?"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(url.contains("devtools%2Fcross-device"), "{url}");
+    tmux.keys("add", &code_from_page(&url, &hint));
+    let screen = tmux.wait_for("add", "EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(screen.contains("Added AWS sign-in identity bob"), "{screen}");
+    assert_eq!(
+        arn_of(env.aws_v2_current(&["sts", "get-caller-identity", "--profile", "bob"])),
+        arn
+    );
+    let s = status(env.moto, &arn);
+    assert_eq!(
+        s["families"][0]["client_id"],
+        "arn:aws:signin:::devtools/cross-device"
+    );
+
+    // Identity Center: the browser sign-in by default, the browser
+    // following the redirect to keyfob's loopback.
+    let inst = crate::sso::configure(env.moto, 1, serde_json::json!({"browser_user": "alice"}));
+    tmux.run(
+        "sso",
+        &format!(
+            "BROWSER={BROWSER} keyfob sso add corp --start-url {} --region {}; echo EXIT=$?",
+            inst.start_url, inst.region
+        ),
+    );
+    tmux.wait_for("sso", "Identity PIN (at least 6 characters)");
+    tmux.keys("sso", PIN);
+    tmux.wait_for("sso", "Identity PIN again");
+    tmux.keys("sso", PIN);
+    let screen = tmux.wait_for("sso", "EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(!screen.contains("shows the code"), "{screen}");
+    env.run(&["sso", "sync", "corp", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &format!("{PIN}\n"))
+        .ok();
+    let sso_arn = arn_of(env.aws_v2_current(&[
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "acct-0-Admin",
+    ]));
+    crate::sso::assert_sso_arn(&sso_arn, "111100000000", "Admin");
+    env.stop_agent();
+}
+
+/// The attack "the agent trusts no client", for this kind: a program that
+/// asks for an AWS sign-in's credentials with every endpoint variable
+/// pointed at a hostile endpoint makes the renewal (refresh token and DPoP
+/// proof) go to the Sign-In endpoint the identity was added with, and the
+/// hostile endpoint receives nothing, before the agent runs or after.
+#[test]
+fn a_clients_endpoint_variables_never_receive_the_refresh_token() {
+    let env = Env::new();
+    let (arn, hint) = console_user(env.moto, serde_json::json!({"credential_seconds": 301}));
+    add(&env, &hint, "alice", &[]).ok();
+    let hostile = crate::util::Hostile::start();
+    let hostile_run = |args: &[&str], stdin: &str| {
+        let mut cmd = env.keyfob();
+        for var in [
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_SIGNIN",
+            "AWS_ENDPOINT_URL_STS",
+        ] {
+            cmd.env(var, hostile.endpoint());
+        }
+        run_command(cmd, args, stdin)
+    };
+    // Warm from the agent, then (past the credentials' margin) renewed.
+    for _ in 0..2 {
+        let out = hostile_run(&["credential-process", "alice"], "").ok();
+        let creds: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert!(!creds["AccessKeyId"].as_str().unwrap().contains("HOSTILE"));
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+    // An agent started by the hostile environment itself.
+    env.stop_agent();
+    hostile_run(&["unlock", "alice", "--pin-stdin"], &format!("{PIN}\n")).ok();
+    hostile_run(&["credential-process", "alice"], "").ok();
+    assert!(status(env.moto, &arn)["refreshes"].as_u64().unwrap() >= 2);
+    assert_eq!(hostile.requests(), Vec::<serde_json::Value>::new());
+    env.stop_agent();
+}
