@@ -477,7 +477,11 @@ fn code_from_page(url: &str, hint: &str) -> String {
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
@@ -530,7 +534,10 @@ fn a_new_user_at_a_terminal_signs_in_from_another_device() {
     tmux.keys("add", &code_from_page(&url, &hint));
     let screen = tmux.wait_for("add", "EXIT=");
     assert!(screen.contains("EXIT=0"), "{screen}");
-    assert!(screen.contains("Added AWS sign-in identity bob"), "{screen}");
+    assert!(
+        screen.contains("Added AWS sign-in identity bob"),
+        "{screen}"
+    );
     assert_eq!(
         arn_of(env.aws_v2_current(&["sts", "get-caller-identity", "--profile", "bob"])),
         arn
@@ -560,14 +567,13 @@ fn a_new_user_at_a_terminal_signs_in_from_another_device() {
     assert!(!screen.contains("shows the code"), "{screen}");
     env.run(&["sso", "sync", "corp", "--pin-stdin"], &format!("{PIN}\n"))
         .ok();
-    env.run(&["unlock", "acct-0-Admin", "--pin-stdin"], &format!("{PIN}\n"))
-        .ok();
-    let sso_arn = arn_of(env.aws_v2_current(&[
-        "sts",
-        "get-caller-identity",
-        "--profile",
-        "acct-0-Admin",
-    ]));
+    env.run(
+        &["unlock", "acct-0-Admin", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    )
+    .ok();
+    let sso_arn =
+        arn_of(env.aws_v2_current(&["sts", "get-caller-identity", "--profile", "acct-0-Admin"]));
     crate::sso::assert_sso_arn(&sso_arn, "111100000000", "Admin");
     env.stop_agent();
 }

@@ -136,23 +136,12 @@ impl LoginHost for Terminal {
     }
 
     fn open_sign_in_page(&self, page: &SignInPage<'_>) -> bool {
-        eprintln!(
-            "To sign in {} with your AWS console credentials, open this page in a browser on this machine:\n{}\n(keyfob waits {} s for it; where you cannot open it here, run the command again with --remote)",
-            page.identity,
-            page.url,
-            page.expires_in.as_secs()
-        );
-        if !page.openable {
-            eprintln!(
-                "(not opened in a browser: it is not an AWS sign-in address; check it before opening it yourself)"
-            );
-        } else if !self.no_browser
-            && let Err(e) = keyfob::platform::browser::open(page.url)
-        {
-            eprintln!("(could not open a browser: {e}; signing in with a code instead)");
-            return false;
-        }
-        true
+        crate::sso::open_page(
+            page,
+            "with your AWS console credentials",
+            "--remote",
+            self.no_browser,
+        )
     }
 
     fn ask_code(&self, page: &SignInPage<'_>) -> Option<String> {

@@ -151,6 +151,29 @@ pub fn sign_in_on_terminal(kf: &Keyfob, name: &str) -> anyhow::Result<Pin> {
     Ok(pin)
 }
 
+/// Shows a browser sign-in's page on stderr and opens it here (unless
+/// `no_browser`, or it is not an AWS sign-in address); false when no
+/// browser could be opened, so the caller signs in with a code instead.
+/// `to` says what is signed in to, `other_way` the flag that avoids the
+/// browser on this machine.
+pub fn open_page(page: &SignInPage<'_>, to: &str, other_way: &str, no_browser: bool) -> bool {
+    eprintln!(
+        "To sign in {} {to}, open this page in a browser on this machine:\n{}\n(keyfob waits {} s for it; where you cannot open it here, run the command again with {other_way})",
+        page.identity,
+        page.url,
+        page.expires_in.as_secs()
+    );
+    if !page.openable {
+        eprintln!(
+            "(not opened in a browser: it is not an AWS sign-in address; check it before opening it yourself)"
+        );
+    } else if !no_browser && let Err(e) = keyfob::platform::browser::open(page.url) {
+        eprintln!("(could not open a browser: {e}; signing in with a code instead)");
+        return false;
+    }
+    true
+}
+
 /// Ends the countdown line [`Terminal::waiting`] draws.
 pub fn end_countdown() {
     if std::io::stderr().is_terminal() {
@@ -211,23 +234,12 @@ impl SignInHost for Terminal {
     }
 
     fn open_sign_in_page(&self, page: &SignInPage<'_>) -> bool {
-        eprintln!(
-            "To sign in {} to IAM Identity Center, open this page in a browser on this machine:\n{}\n(keyfob waits {} s for it; where you cannot open it here, run the command again with --use-device-code)",
-            page.identity,
-            page.url,
-            page.expires_in.as_secs()
-        );
-        if !page.openable {
-            eprintln!(
-                "(not opened in a browser: it is not an AWS sign-in address; check it before opening it yourself)"
-            );
-        } else if !self.no_browser
-            && let Err(e) = keyfob::platform::browser::open(page.url)
-        {
-            eprintln!("(could not open a browser: {e}; signing in with a code instead)");
-            return false;
-        }
-        true
+        open_page(
+            page,
+            "to IAM Identity Center",
+            "--use-device-code",
+            self.no_browser,
+        )
     }
 
     fn show_code(&self, code: &DeviceCode<'_>) {
