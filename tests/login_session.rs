@@ -154,7 +154,8 @@ fn rust_sdk_caller(env: &Env, profile: &str) -> String {
 /// A new user's AWS sign-in: `login-session add` opens the console's
 /// sign-in page (PKCE S256, the same-device client, a loopback redirect),
 /// seals the sign-in and makes its profile; the AWS CLI 2.38, boto3 and
-/// the Rust SDK get its credentials through credential_process, as the
+/// the Rust SDK get its credentials through credential_process (and boto3
+/// through the container endpoint), as the
 /// signed-in IAM user. Its 15-minute credentials (here 301 s, just over
 /// the 5-minute margin) are renewed without a prompt with the DPoP-bound
 /// refresh token, which rotates; after the emulator's clock passes 12
@@ -199,6 +200,25 @@ fn a_new_users_sign_in_serves_every_client_renews_ends_and_signs_in_again() {
     );
     assert_eq!(arn_of(env.boto3_caller("alice")), arn);
     assert_eq!(rust_sdk_caller(&env, "alice"), arn);
+    // And through the container endpoint, as for any profile.
+    let served = run_command(
+        env.command("keyfob"),
+        &[
+            "exec",
+            "--server",
+            "alice",
+            "--",
+            "python3",
+            crate::util::support("container_client.py")
+                .to_str()
+                .unwrap(),
+            "boto3",
+        ],
+        "",
+    )
+    .ok();
+    let served: serde_json::Value = serde_json::from_str(&served.stdout).unwrap();
+    assert_eq!(served["Arn"], arn.as_str());
 
     // Past its life: renewed without a prompt, the refresh token rotated.
     let before = status(env.moto, &arn)["refreshes"].as_u64().unwrap();
