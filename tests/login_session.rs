@@ -635,3 +635,39 @@ fn a_clients_endpoint_variables_never_receive_the_refresh_token() {
     assert_eq!(hostile.requests(), Vec::<serde_json::Value>::new());
     env.stop_agent();
 }
+
+/// Eight programs asking at once for an AWS sign-in's credentials when
+/// they are due: one renewal at AWS Sign-In (one refresh token spent, not
+/// eight racing ones, which would end the sign-in), and all eight get the
+/// same new credentials.
+#[test]
+fn parallel_callers_share_one_renewal() {
+    let env = Env::new();
+    // Fresh for 10 s past the 5-minute margin.
+    let (arn, hint) = console_user(env.moto, serde_json::json!({"credential_seconds": 310}));
+    add(&env, &hint, "alice", &[]).ok();
+    let first = env.run(&["credential-process", "alice"], "").ok();
+    let first: serde_json::Value = serde_json::from_str(&first.stdout).unwrap();
+    let before = status(env.moto, &arn)["refreshes"].as_u64().unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(11));
+    let runs: Vec<Run> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| env.run(&["credential-process", "alice"], "")))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let keys: std::collections::BTreeSet<String> = runs
+        .into_iter()
+        .map(|r| {
+            let r = r.ok();
+            let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+            v["AccessKeyId"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(!keys.contains(first["AccessKeyId"].as_str().unwrap()));
+    let s = status(env.moto, &arn);
+    assert_eq!(s["refreshes"].as_u64().unwrap(), before + 1, "{s}");
+    assert_eq!(s["active_families"].as_u64(), Some(1), "{s}");
+    env.stop_agent();
+}
