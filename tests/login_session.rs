@@ -183,9 +183,9 @@ fn a_new_users_sign_in_serves_every_client_renews_ends_and_signs_in_again() {
     let listed: Vec<serde_json::Value> =
         serde_json::from_str(&env.run(&["list", "--json"], "").ok().stdout).unwrap();
     assert!(
-        listed
-            .iter()
-            .any(|i| i["name"] == "alice" && i["kind"] == "aws-sign-in"),
+        listed.iter().any(|i| i["name"] == "alice"
+            && i["kind"] == "aws-sign-in"
+            && i["principal"] == arn.as_str()),
         "{listed:?}"
     );
 

@@ -44,6 +44,10 @@ pub struct SsoIdentity {
     /// an Identity Center identity's record, so older records read the same.
     #[serde(default, skip_serializing_if = "SignInKind::is_identity_center")]
     pub kind: SignInKind,
+    /// For an AWS sign-in: who signed in (an ARN), for lists. Shown, not
+    /// trusted: the sealed sign-in says who it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
 }
 
 impl SsoIdentity {

@@ -44,6 +44,7 @@ impl Vault {
             signed_in_at: now,
             endpoints: Some(new.endpoints.clone()),
             kind: SignInKind::Console,
+            principal: Some(secrets.principal.clone()),
         };
         self.add_sign_in_bound(identity, pin, &secrets.to_bytes(), choice, recovery)
     }

@@ -136,6 +136,7 @@ impl Vault {
             signed_in_at: now,
             endpoints: Some(new.endpoints.clone()),
             kind: SignInKind::IdentityCenter,
+            principal: None,
         })
     }
 

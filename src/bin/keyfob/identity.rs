@@ -138,6 +138,9 @@ struct ListedSso<'a> {
     start_url: &'a str,
     region: &'a str,
     scopes: &'a [String],
+    /// An AWS sign-in's principal (an ARN).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal: Option<&'a str>,
     #[serde(with = "time::serde::rfc3339")]
     added_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -192,6 +195,7 @@ pub fn list(kf: &Keyfob, args: ListArgs) -> anyhow::Result<()> {
                 start_url: &i.start_url,
                 region: &i.region,
                 scopes: &i.scopes,
+                principal: i.principal.as_deref(),
                 added_at: i.added_at,
                 signed_in_at: i.signed_in_at,
                 protection: sso_protection(i),
@@ -244,12 +248,21 @@ fn sign_in_kind(i: &keyfob::config::sso::SsoIdentity) -> &'static str {
 /// where an access key's ARN does.
 fn sso_row(i: &keyfob::config::sso::SsoIdentity, protection: &str) -> [String; 8] {
     let date = format_description!("[year]-[month]-[day]");
+    let account = i
+        .principal
+        .as_deref()
+        .and_then(keyfob::aws::signin::account_of)
+        .unwrap_or("-");
     [
         i.name.to_string(),
         sign_in_kind(i).into(),
         "-".into(),
-        "-".into(),
-        format!("{} ({})", i.start_url, i.region),
+        account.into(),
+        match &i.principal {
+            // An AWS sign-in: who signed in, where.
+            Some(p) => format!("{p} ({})", i.region),
+            None => format!("{} ({})", i.start_url, i.region),
+        },
         i.added_at.format(&date).unwrap_or_default(),
         "-".into(),
         protection.into(),
