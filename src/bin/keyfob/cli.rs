@@ -862,6 +862,11 @@ pub struct LoginAddArgs {
     /// The region to sign in to, e.g. eu-west-1 (also the profile's).
     #[arg(long, value_name = "REGION")]
     pub region: String,
+    /// Send this identity's sign-in and renewals to this endpoint instead
+    /// of AWS Sign-In's (default: AWS_ENDPOINT_URL if set now). Fixed with
+    /// the identity: a sign-in elsewhere is another identity.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
     #[command(flatten)]
     pub sign_in: LoginSignInArgs,
     #[command(flatten)]

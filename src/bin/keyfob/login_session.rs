@@ -22,7 +22,7 @@ pub fn run(kf: &Keyfob, cmd: LoginSessionCommand) -> anyhow::Result<()> {
 }
 
 fn add(kf: &Keyfob, args: LoginAddArgs) -> anyhow::Result<()> {
-    let new = NewLogin::parse(&args.name, &args.region, None)?;
+    let new = NewLogin::parse(&args.name, &args.region, args.endpoint_url.as_deref())?;
     let tpm = crate::tpm::choice(kf, &args.bind)?;
     app::check_new_login(kf, &new)?;
     let pin = read_pin(args.sign_in.pin_stdin, true)?;
