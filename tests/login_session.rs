@@ -344,10 +344,28 @@ fn refusals_and_bad_fields_store_nothing() {
             ],
             "region",
         ),
+        (
+            vec![
+                "login-session",
+                "add",
+                "carol",
+                "--region",
+                "us-east-1",
+                "--endpoint-url",
+                "http://example.com",
+                "--pin-stdin",
+            ],
+            "endpoint URL",
+        ),
     ] {
         let run = env.run(&args, &format!("{PIN}\n"));
         run.refused(2, needle);
     }
+    env.run(
+        &["login-session", "login", "nobody", "--pin-stdin"],
+        &format!("{PIN}\n"),
+    )
+    .refused(1, "no identity named nobody");
     let short = env.run(
         &[
             "login-session",
