@@ -77,6 +77,15 @@ pub(super) fn seal(
     endpoints: &Endpoints,
     key: Key,
 ) -> Result<bool, AppError> {
+    // A malformed secret is this key's failure, said before anything is
+    // asked of the person; the other keys go on.
+    let secret = match crate::model::identity::check_secret(key.secret) {
+        Ok(s) => s,
+        Err(e) => {
+            host.say(&format!("Not importing {}: {e}.", key.origin));
+            return Ok(false);
+        }
+    };
     let question = Question::Import {
         section: &key.origin,
         key: key.key_id.masked(),
@@ -90,7 +99,7 @@ pub(super) fn seal(
     let new = NewIdentity {
         name: key.identity.clone(),
         access_key_id: key.key_id,
-        secret: crate::model::identity::check_secret(key.secret)?,
+        secret,
         pin,
         endpoints: endpoints.clone(),
     };
