@@ -539,9 +539,10 @@ pub async fn add_sso_identity(
 ) -> Result<SsoIdentityView> {
     let handle = app.clone();
     changing(app, move |d| {
+        let browser = !form.use_device_code;
         let (new, pin) = new_sso(d, form)?;
         app::check_new_sso(&d.kf, &new)?;
-        let host = d.sign_ins.begin(&handle, flow)?;
+        let host = d.sign_ins.begin(&handle, flow, browser)?;
         let bind = (app::tpm_choice(&d.kf), false);
         let (identity, _) = app::add_sso_identity(&d.kf, &new, &pin, bind, &host)?;
         Ok(SsoIdentityView::new(
@@ -567,6 +568,7 @@ pub async fn sso_login(
     flow: u32,
     unlock: Option<String>,
     prompt: Option<u32>,
+    use_device_code: Option<bool>,
 ) -> Result<SignedInView> {
     let handle = app.clone();
     changing(app, move |d| {
@@ -579,7 +581,9 @@ pub async fn sso_login(
                 "that request is gone: it was answered or timed out",
             ));
         }
-        let host = d.sign_ins.begin(&handle, flow)?;
+        let host = d
+            .sign_ins
+            .begin(&handle, flow, !use_device_code.unwrap_or(false))?;
         let signed = app::sso_login(&d.kf, &identity, &pin, &host)?;
         drop(host);
         d.set_sign_in_expired(&identity, false);
@@ -602,6 +606,132 @@ pub async fn sso_login(
         })
     })
     .await
+}
+
+// ---------------------------------------------------------------------------
+// AWS sign-in (`aws login`'s kind)
+// ---------------------------------------------------------------------------
+
+/// "Add AWS sign-in": every field checked (name, region, PIN, PIN again,
+/// as `keyfob login-session add`), then the console sign-in in the
+/// browser here, or (`remote`) on another device with its code typed into
+/// the page; the sign-in sealed under the new PIN, its profile made, and
+/// the sign-in opened in the agent with the same PIN. Nothing is stored
+/// unless the sign-in succeeds.
+#[tauri::command]
+pub async fn add_login_identity(
+    app: AppHandle,
+    form: NewLoginForm,
+    flow: u32,
+) -> Result<SsoIdentityView> {
+    let handle = app.clone();
+    changing(app, move |d| {
+        let new = keyfob::config::login::NewLogin::parse(&form.identity_name, &form.region, None)?;
+        let pin = Pin::new(take(d.open(&form.pin, "pin")?));
+        check_pin(&pin)?;
+        let again = Pin::new(take(d.open(&form.pin_confirmation, "pin_confirmation")?));
+        check_pin_confirmation(&pin, &again)?;
+        app::check_new_login(&d.kf, &new)?;
+        let host = d.sign_ins.begin(&handle, flow, !form.remote)?;
+        let bind = (app::tpm_choice(&d.kf), false);
+        let confirm = app::Answered { take_over: true };
+        let added = app::add_login_identity(&d.kf, &new, &pin, bind, &host, &confirm)?;
+        drop(host);
+        let opener = FixedPrompter {
+            pin: Some(pin),
+            mfa_code: None,
+        };
+        if let Err(e) = app::unlock(&d.kf, &added.profile, &opener) {
+            tracing::warn!("the new sign-in is not open in the agent yet: {e}");
+        }
+        Ok(SsoIdentityView::new(
+            &added.identity,
+            false,
+            d.kf.held.holds(added.identity.name.as_str()),
+        ))
+    })
+    .await
+}
+
+/// Signs an AWS sign-in identity in again (`keyfob login-session login`),
+/// then opens it in the agent with the same PIN.
+#[tauri::command]
+pub async fn login_again(
+    app: AppHandle,
+    identity: String,
+    form: PinForm,
+    flow: u32,
+    remote: bool,
+    prompt: Option<u32>,
+) -> Result<SsoIdentityView> {
+    let handle = app.clone();
+    changing(app, move |d| {
+        let pin = Pin::new(take(d.open(&form.pin, "pin")?));
+        if let Some(id) = prompt
+            && !d.prompts.wants_sign_in(id, &identity)
+        {
+            return Err(UiError::new(
+                ErrorKind::PromptGone,
+                "that request is gone: it was answered or timed out",
+            ));
+        }
+        let host = d.sign_ins.begin(&handle, flow, !remote)?;
+        let signed = app::login_again(&d.kf, &identity, &pin, &host)?;
+        drop(host);
+        d.set_sign_in_expired(&identity, false);
+        if let Some(profile) =
+            d.kf.profiles()?
+                .into_iter()
+                .find(|p| p.identity == signed.name && p.login.is_some())
+        {
+            let opener = FixedPrompter {
+                pin: Some(Pin::new(pin.expose().to_owned())),
+                mfa_code: None,
+            };
+            if let Err(e) = app::unlock(&d.kf, &profile.name, &opener) {
+                tracing::warn!("the new sign-in is not open in the agent yet: {e}");
+            }
+        }
+        // The agent's waiting request (a program without a terminal)
+        // gets the PIN and tries again.
+        if let Some(id) = prompt {
+            d.prompts.signed_in(id, pin);
+        }
+        Ok(SsoIdentityView::new(
+            &signed,
+            false,
+            d.kf.held.holds(signed.name.as_str()),
+        ))
+    })
+    .await
+}
+
+/// `keyfob login-session logout`: ends the sign-in at AWS, forgets its
+/// refresh token; says whether AWS could be told.
+#[tauri::command]
+pub async fn login_logout(app: AppHandle, identity: String, form: PinForm) -> Result<String> {
+    changing(app, move |d| {
+        let pin = Pin::new(take(d.open(&form.pin, "pin")?));
+        let done = app::login_logout(&d.kf, &identity, &pin)?;
+        Ok(match done.not_ended {
+            None => format!(
+                "Signed out {}: AWS ended the sign-in ({} profile session(s) dropped).",
+                done.identity, done.locked
+            ),
+            Some(why) => format!(
+                "Signed out {} here; AWS could not be told ({why}), so its token ends with its 12 hours.",
+                done.identity
+            ),
+        })
+    })
+    .await
+}
+
+/// The code the page's field took for sign-in `flow` (an AWS sign-in on
+/// another device). False if that sign-in is not waiting.
+#[tauri::command]
+pub fn submit_sign_in_code(state: tauri::State<'_, Desk>, flow: u32, code: String) -> bool {
+    state.sign_ins.submit_code(flow, Zeroizing::new(code))
 }
 
 /// The page's Cancel of sign-in `flow`: it stops polling; nothing stored.

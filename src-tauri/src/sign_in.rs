@@ -1,10 +1,14 @@
-//! The app's face of an Identity Center sign-in (`keyfob::app`'s
-//! [`SignInHost`]): the code, the verification URL and the time left go to
-//! the page as `keyfob://sign-in` events, the browser is opened at the URL
-//! with the code filled in (the same opener as the CLI's and the console's,
-//! `open`), and the page's Cancel stops the polling. The long call itself
-//! runs on a blocking thread (see `commands::blocking`); the page numbers
-//! each sign-in (`flow`) so its events and its Cancel find it.
+//! The app's face of a sign-in (`keyfob::app`'s [`SignInHost`] for
+//! Identity Center, [`LoginHost`] for an AWS sign-in): what the person
+//! does next goes to the page as `keyfob://sign-in` events — the browser
+//! sign-in's page (opened here, as the CLI does; it comes back to keyfob's
+//! loopback by itself), or the device code to compare, or (an AWS sign-in
+//! on another device) a field for the code that device's page shows —
+//! with the time left, and the page's Cancel stops the wait. The browser
+//! is opened with the same opener as the CLI's and the console's (`open`).
+//! The long call itself runs on a blocking thread (see
+//! `commands::blocking`); the page numbers each sign-in (`flow`) so its
+//! events, its Cancel and a typed code find it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,7 +18,8 @@ use std::time::Duration;
 
 use tauri::{AppHandle, Emitter};
 
-use keyfob::app::{DeviceCode, SignInHost};
+use keyfob::app::{DeviceCode, LoginHost, SignInHost, SignInPage};
+use zeroize::Zeroizing;
 
 use crate::dto::SignInView;
 use crate::error::{ErrorKind, UiError};
@@ -32,6 +37,8 @@ struct Flow {
     cancel: Arc<AtomicBool>,
     /// Where "Open browser" goes, once the code is known.
     url: Option<String>,
+    /// The code the person typed (an AWS sign-in on another device).
+    code: Option<Zeroizing<String>>,
 }
 
 impl SignIns {
@@ -40,7 +47,14 @@ impl SignIns {
     }
 
     /// Starts flow `flow` for the page; [`Self::end`] forgets it.
-    pub fn begin<'a>(&'a self, app: &AppHandle, flow: u32) -> Result<PageHost<'a>, UiError> {
+    /// `browser`: sign in through the browser on this machine where the
+    /// flow offers it (else the device code, or a typed code).
+    pub fn begin<'a>(
+        &'a self,
+        app: &AppHandle,
+        flow: u32,
+        browser: bool,
+    ) -> Result<PageHost<'a>, UiError> {
         let cancel = Arc::new(AtomicBool::new(false));
         let mut flows = self.lock();
         if flows.contains_key(&flow) {
@@ -54,6 +68,7 @@ impl SignIns {
             Flow {
                 cancel: cancel.clone(),
                 url: None,
+                code: None,
             },
         );
         Ok(PageHost {
@@ -62,6 +77,7 @@ impl SignIns {
             cancel,
             sign_ins: self,
             shown: Mutex::new(None),
+            browser: browser && keyfob::platform::browser::available(),
         })
     }
 
@@ -75,6 +91,18 @@ impl SignIns {
         match self.lock().get(&flow) {
             Some(f) => {
                 f.cancel.store(true, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The code the person typed for sign-in `flow` (its page's field).
+    /// False if it is not running.
+    pub fn submit_code(&self, flow: u32, code: Zeroizing<String>) -> bool {
+        match self.lock().get_mut(&flow) {
+            Some(f) => {
+                f.code = Some(code);
                 true
             }
             None => false,
@@ -106,28 +134,72 @@ pub struct PageHost<'a> {
     cancel: Arc<AtomicBool>,
     sign_ins: &'a SignIns,
     shown: Mutex<Option<SignInView>>,
+    browser: bool,
+}
+
+impl PageHost<'_> {
+    fn emit(&self, view: SignInView) {
+        let _ = self.app.emit(EVENT, &view);
+        *self.shown.lock().unwrap_or_else(|e| e.into_inner()) = Some(view);
+    }
+
+    fn remember_url(&self, url: &str) {
+        if let Some(f) = self.sign_ins.lock().get_mut(&self.flow) {
+            f.url = Some(url.to_owned());
+        }
+    }
+
+    /// Shows the browser sign-in's page and opens it here (only an AWS
+    /// sign-in address); false when a browser could not be opened, so the
+    /// flow signs in with a code instead.
+    fn open_page(&self, page: &SignInPage<'_>, service: &str) -> bool {
+        self.remember_url(page.url);
+        let opened = page.openable && open_browser(page.url);
+        if page.openable && !opened {
+            return false;
+        }
+        self.emit(SignInView {
+            flow: self.flow,
+            identity: page.identity.to_owned(),
+            mode: "browser".into(),
+            service: service.into(),
+            user_code: None,
+            verification_uri: page.url.to_owned(),
+            verification_uri_complete: None,
+            expires_in_secs: secs(page.expires_in),
+            browser_opened: opened,
+        });
+        true
+    }
 }
 
 impl SignInHost for PageHost<'_> {
+    fn browser_sign_in(&self) -> bool {
+        self.browser
+    }
+
+    fn open_sign_in_page(&self, page: &SignInPage<'_>) -> bool {
+        self.open_page(page, "IAM Identity Center")
+    }
+
     fn show_code(&self, code: &DeviceCode<'_>) {
         let url = code
             .verification_uri_complete
             .unwrap_or(code.verification_uri)
             .to_owned();
-        if let Some(f) = self.sign_ins.lock().get_mut(&self.flow) {
-            f.url = Some(url.clone());
-        }
+        self.remember_url(&url);
         let view = SignInView {
             flow: self.flow,
             identity: code.identity.to_owned(),
-            user_code: code.user_code.to_owned(),
+            mode: "device-code".into(),
+            service: "IAM Identity Center".into(),
+            user_code: Some(code.user_code.to_owned()),
             verification_uri: code.verification_uri.to_owned(),
             verification_uri_complete: code.verification_uri_complete.map(str::to_owned),
             expires_in_secs: secs(code.expires_in),
             browser_opened: code.openable && open_browser(&url),
         };
-        let _ = self.app.emit(EVENT, &view);
-        *self.shown.lock().unwrap_or_else(|e| e.into_inner()) = Some(view);
+        self.emit(view);
     }
 
     fn waiting(&self, left: Duration) {
@@ -136,6 +208,50 @@ impl SignInHost for PageHost<'_> {
             view.expires_in_secs = secs(left);
             let _ = self.app.emit(EVENT, &*view);
         }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
+}
+
+impl LoginHost for PageHost<'_> {
+    fn same_device(&self) -> bool {
+        self.browser
+    }
+
+    fn open_sign_in_page(&self, page: &SignInPage<'_>) -> bool {
+        self.open_page(page, "AWS")
+    }
+
+    /// Shows the page to open on any device and a field for its code;
+    /// waits for the page to send it (or Cancel, or the deadline).
+    fn ask_code(&self, page: &SignInPage<'_>) -> Option<String> {
+        self.remember_url(page.url);
+        self.emit(SignInView {
+            flow: self.flow,
+            identity: page.identity.to_owned(),
+            mode: "enter-code".into(),
+            service: "AWS".into(),
+            user_code: None,
+            verification_uri: page.url.to_owned(),
+            verification_uri_complete: None,
+            expires_in_secs: secs(page.expires_in),
+            browser_opened: false,
+        });
+        let deadline = std::time::Instant::now() + page.expires_in;
+        while std::time::Instant::now() < deadline && !self.cancel.load(Ordering::SeqCst) {
+            let typed = self
+                .sign_ins
+                .lock()
+                .get_mut(&self.flow)
+                .and_then(|f| f.code.take());
+            if let Some(code) = typed {
+                return Some(code.as_str().to_owned());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
     }
 
     fn cancelled(&self) -> bool {

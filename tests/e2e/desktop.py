@@ -84,17 +84,25 @@ class Desktop:
         browser_bin = world.dir / "browser-bin"
         browser_bin.mkdir(exist_ok=True)
         # Only the console's local address is fetched: the Identity Center
-        # verification URL (an AWS host) is only recorded.
+        # verification URL (an AWS host) is only recorded. A browser
+        # sign-in's authorize page on the emulator (Identity Center's
+        # /authorize, AWS Sign-In's /v1/authorize) is handed to
+        # tests/support/sso_browser.py, which follows it back to the app's
+        # loopback as a person's browser does.
+        sso_browser = ROOT / "tests/support/sso_browser.py"
         (browser_bin / "xdg-open").write_text(
             "#!/usr/bin/env python3\n"
-            "import json, sys, urllib.request, urllib.error\n"
+            "import json, subprocess, sys, urllib.request, urllib.error\n"
             "class Stop(urllib.request.HTTPRedirectHandler):\n"
             "    def redirect_request(self, *a, **k):\n"
             "        return None\n"
             "got = None\n"
+            "url = sys.argv[-1]\n"
             "try:\n"
-            "    if sys.argv[-1].startswith('http://127.0.0.1:'):\n"
-            "        r = urllib.request.build_opener(Stop).open(sys.argv[-1], timeout=10)\n"
+            "    if url.startswith('http://127.0.0.1:') and '/authorize?' in url:\n"
+            f"        got = ['followed', subprocess.run([sys.executable, {str(sso_browser)!r}, url]).returncode]\n"
+            "    elif url.startswith('http://127.0.0.1:'):\n"
+            "        r = urllib.request.build_opener(Stop).open(url, timeout=10)\n"
             "        got = [r.status, r.headers.get('Location')]\n"
             "except urllib.error.HTTPError as e:\n"
             "    got = [e.code, e.headers.get('Location')]\n"
@@ -1309,13 +1317,34 @@ def sso_code_shown(t: Desktop) -> str:
     return code
 
 
-def sso_fill(t: Desktop, name: str, url: str, region: str, pin: str = PIN, again: str = PIN) -> None:
+def sso_fill(t: Desktop, name: str, url: str, region: str, pin: str = PIN, again: str = PIN,
+             device_code: bool = False) -> None:
     t.fill("identity_name", name)
     t.fill("start_url", url)
     t.fill("region", region)
     t.fill_secret("pin", pin)
     t.fill_secret("pin_confirmation", again)
+    box = t.d.find_element(By.ID, "use_device_code")
+    if box.is_selected() != device_code:
+        box.click()
     t.d.find_element(By.ID, "sso-sign-in").click()
+
+
+def browser_followed(t: Desktop, path: str) -> dict:
+    """The authorize page the app opened (recorded by the stand-in
+    xdg-open), which the stand-in browser followed back to the app."""
+    import urllib.parse
+    t.wait.until(lambda d: t.browser_out.exists())
+    seen = json.loads(t.browser_out.read_text())
+    t.browser_out.unlink()
+    url = urllib.parse.urlsplit(seen["argv"][-1])
+    assert url.path == path and seen["got"] == ["followed", 0], seen
+    return dict(urllib.parse.parse_qsl(url.query))
+
+
+def sso_grants(t: Desktop) -> dict:
+    import urllib.parse
+    return sso_test(t, "GET", "/keyfob-test/sso/status?start_url=" + urllib.parse.quote(SSO_URL, safe=""))["grants"]
 
 
 def sso_add_refused(t: Desktop, ctx: dict) -> None:
@@ -1328,6 +1357,8 @@ def sso_add_refused(t: Desktop, ctx: dict) -> None:
         "users": [{"name": "alice", "assignments":
                    [{"account_id": a, "role_name": "Admin"} for a in SSO_ACCOUNTS]
                    + [{"account_id": SSO_ACCOUNTS[0], "role_name": "ReadOnly"}]}],
+        # The person signed in to the portal in the stand-in browser.
+        "settings": {"browser_user": "alice"},
     })
     t.go("profiles")
     t.follow("#add-sso", "add-sso")
@@ -1347,9 +1378,13 @@ def sso_add_refused(t: Desktop, ctx: dict) -> None:
         if field == "start_url":
             t.shot(ctx, "add-sso-error")
     assert sso_calls() == calls, "a refused form made a call"
-    # Cancel while the code is shown: polling stops, nothing is stored.
-    sso_fill(t, "corp", SSO_URL, "eu-west-1")
+    # The device code, chosen in the form (the fallback where no browser
+    # here can sign in); Cancel while the code is shown: polling stops,
+    # nothing is stored.
+    sso_fill(t, "corp", SSO_URL, "eu-west-1", device_code=True)
     sso_code_shown(t)
+    assert t.d.find_element(By.ID, "sign-in-dialog").get_attribute("data-mode") == "device-code"
+    t.shot(ctx, "sso-sign-in")
     t.d.find_element(By.ID, "sign-in-cancel").click()
     t.wait.until(lambda d: "nothing was stored" in t.text("#add-sso-general"))
     t.wait.until(lambda d: not d.find_elements(By.ID, "sign-in-dialog"))
@@ -1358,15 +1393,19 @@ def sso_add_refused(t: Desktop, ctx: dict) -> None:
 
 
 def sso_add(t: Desktop, ctx: dict) -> None:
-    """The form, the code and countdown, approval in the emulator (the
-    person's "Allow"), then the identity's page offers the sync."""
+    """The form, then the browser sign-in by default (authorization code
+    with PKCE): the app opens the authorize page, the browser (signed in
+    to the portal as alice) comes back to the app's loopback, and the
+    identity's page offers the sync. No code to compare."""
+    before = sso_grants(t)
     sso_fill(t, "corp", SSO_URL, "eu-west-1")
-    code = sso_code_shown(t)
-    t.shot(ctx, "sso-sign-in")
-    # Nothing is stored while the code waits.
-    assert "corp" not in [i["name"] for i in json.loads(t.keyfob("list", "--json").stdout)]
-    sso_test(t, "POST", "/keyfob-test/sso/approve", {"start_url": SSO_URL, "user": "alice", "user_code": code})
+    query = browser_followed(t, "/authorize")
+    assert query["code_challenge_method"] == "S256" and query["redirect_uri"].startswith("http://127.0.0.1:"), query
+    assert "code_challenge" in query and "state" in query, query
     t.at("identity")
+    after = sso_grants(t)
+    assert after["authorization_code"] == before["authorization_code"] + 1, (before, after)
+    assert after["device_code"] == before["device_code"], (before, after)
     assert "Signed in corp" in t.until_text("#identity-general .notice.good")
     assert t.text("#identity-details .start-url") == SSO_URL
     assert t.d.find_element(By.ID, "sync-preview").is_displayed()
@@ -1433,7 +1472,7 @@ def sso_main_view(t: Desktop, ctx: dict) -> None:
 
 def sso_sign_in_again(t: Desktop, ctx: dict) -> None:
     """A revoked sign-in: an unlock in the app asks "sign in again?", signs
-    in (code, browser), and makes the session with the same PIN; then a
+    in (the browser sign-in), and makes the session with the same PIN; then a
     credential_process client with no terminal gets its answer after the
     app signs in for it."""
     sso_test(t, "POST", "/keyfob-test/sso/revoke", {"start_url": SSO_URL, "user": "alice"})
@@ -1446,8 +1485,7 @@ def sso_sign_in_again(t: Desktop, ctx: dict) -> None:
     t.shot(ctx, "sso-sign-in-again")
     t.fill_secret("again_pin", PIN)
     t.d.find_element(By.ID, "again-submit").click()
-    code = sso_code_shown(t)
-    sso_test(t, "POST", "/keyfob-test/sso/approve", {"start_url": SSO_URL, "user": "alice", "user_code": code})
+    browser_followed(t, "/authorize")
     t.wait.until(lambda d: not d.find_elements(By.ID, "again-dialog"))
     t.wait.until(lambda d: t.row_data("acct-0-Admin", "state") == "unlocked")
     # The agent's request, from a client with no terminal.
@@ -1460,8 +1498,7 @@ def sso_sign_in_again(t: Desktop, ctx: dict) -> None:
         assert "acct-2-Admin" in t.text("#again-dialog")
         t.fill_secret("again_pin", PIN)
         t.d.find_element(By.ID, "again-submit").click()
-        code = sso_code_shown(t)
-        sso_test(t, "POST", "/keyfob-test/sso/approve", {"start_url": SSO_URL, "user": "alice", "user_code": code})
+        browser_followed(t, "/authorize")
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
@@ -1470,6 +1507,80 @@ def sso_sign_in_again(t: Desktop, ctx: dict) -> None:
     creds = json.loads(out)
     assert creds["Version"] == 1 and creds["AccessKeyId"].startswith("ASIA"), out
 
+
+
+def login_add(t: Desktop, ctx: dict) -> None:
+    """Add AWS sign-in (the AWS CLI's `aws login` kind): a bad region is
+    refused next to its field before any call; then the console sign-in
+    in the browser here (PKCE, the same-device client), the identity's
+    page names who signed in, and its profile works at once for the AWS
+    CLI through credential_process, with no further PIN."""
+    who = sso_test(t, "POST", "/keyfob-test/signin/configure", {"user_name": "console-e2e", "browser_default": True})
+    t.go("profiles")
+    t.follow("#add-login", "add-login")
+    def fill(region: str) -> None:
+        t.fill("identity_name", "me")
+        t.fill("region", region)
+        t.fill_secret("pin", PIN)
+        t.fill_secret("pin_confirmation", PIN)
+        t.d.find_element(By.ID, "login-sign-in").click()
+    calls = {k: v for k, v in t.world.calls().items() if k.startswith("signin")}
+    fill("moon-1")
+    assert "region" in t.until_text("#region-error").lower()
+    assert {k: v for k, v in t.world.calls().items() if k.startswith("signin")} == calls, "a refused form made a call"
+    fill("us-east-1")
+    query = browser_followed(t, "/v1/authorize")
+    assert query["client_id"] == "arn:aws:signin:::devtools/same-device", query
+    assert query["code_challenge_method"] == "SHA-256" and query["redirect_uri"].startswith("http://127.0.0.1:"), query
+    t.at("identity")
+    assert t.text("#identity-details .principal") == who["principal_arn"]
+    t.shot(ctx, "login-identity")
+    listed = {i["name"]: i for i in json.loads(t.keyfob("list", "--json").stdout)}
+    assert listed["me"]["kind"] == "aws-sign-in" and listed["me"]["principal"] == who["principal_arn"], listed
+    out = subprocess.run(["setsid", "--wait", "/usr/bin/aws", "sts", "get-caller-identity", "--output", "json",
+                          "--profile", "me", "--endpoint-url", t.world.endpoint],
+                         env=t.world.env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["Arn"] == who["principal_arn"], out.stdout
+
+
+def login_remote_again_and_logout(t: Desktop, ctx: dict) -> None:
+    """Sign in again on another device: the dialog shows the page to open
+    there and takes the code that page shows; a wrong code is refused and
+    changes nothing. Then Sign out ends the sign-in at AWS."""
+    import urllib.request
+    import urllib.parse
+    def status() -> dict:
+        return sso_test(t, "GET", "/keyfob-test/signin/status?user_name=console-e2e")
+    def start() -> str:
+        t.fill_secret("login_pin", PIN)
+        box = t.d.find_element(By.ID, "login_remote")
+        if not box.is_selected():
+            box.click()
+        t.d.find_element(By.ID, "login-again").click()
+        t.wait.until(lambda d: d.find_elements(By.ID, "sign-in-typed"))
+        assert t.d.find_element(By.ID, "sign-in-dialog").get_attribute("data-mode") == "enter-code"
+        return t.text("#sign-in-url")
+    url = start()
+    t.fill("sign-in-typed", "not-a-code")
+    t.d.find_element(By.ID, "sign-in-submit").click()
+    t.wait.until(lambda d: "sign-in code" in t.text("#identity-general").lower())
+    before = status()
+    url = start()
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["client_id"] == ["arn:aws:signin:::devtools/cross-device"]
+    t.shot(ctx, "login-remote")
+    # The other device: it opens the page, signs in, reads the code.
+    page = urllib.request.urlopen(url, timeout=20).read().decode()
+    code = re.search(r'id="verification-code">([^<]+)<', page).group(1)
+    t.fill("sign-in-typed", code)
+    t.d.find_element(By.ID, "sign-in-submit").click()
+    t.wait.until(lambda d: "Signed in me again" in t.text("#identity-general"))
+    after = status()
+    assert after["codes_redeemed"] == before["codes_redeemed"] + 1, (before, after)
+    t.fill_secret("login_pin", PIN)
+    t.d.find_element(By.ID, "login-logout").click()
+    t.wait.until(lambda d: "Signed out me" in t.text("#identity-general"))
+    assert status()["revocations"] >= 1, status()
 
 
 def sso_remove(t: Desktop, ctx: dict) -> None:
@@ -1521,6 +1632,8 @@ CASES = [
     sso_main_view,
     sso_sign_in_again,
     sso_remove,
+    login_add,
+    login_remote_again_and_logout,
     tray,
     single_instance,
     cli_lock_all,

@@ -14,6 +14,7 @@ import { showPrompt } from "./prompt";
 import { accessArrived, accessLogScreen } from "./screens/access-log";
 import { addIdentity } from "./screens/add-identity";
 import { addSso } from "./screens/add-sso";
+import { addLogin } from "./screens/add-login";
 import { approvalsScreen } from "./screens/approvals";
 import { home } from "./screens/home";
 import { identityScreen } from "./screens/identity";
@@ -27,6 +28,7 @@ const SCREENS: Record<string, (arg: string | null) => Promise<void>> = {
   identity: identityScreen,
   add: addIdentity,
   "add-sso": addSso,
+  "add-login": addLogin,
   "new-profile": newProfileScreen,
   "edit-profile": editProfileScreen,
   settings: settingsScreen,

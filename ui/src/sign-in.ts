@@ -1,9 +1,13 @@
-// An Identity Center sign-in as the page shows it: the user code large
-// and clear, the verification URL, "Open browser" (the app opened it
-// already when the sign-in started, as the CLI does), a live countdown to
-// the code's expiry, and Cancel, which stops the polling (nothing is
-// stored). The long call runs in Rust; the code and the time left arrive
-// as `keyfob://sign-in` events of this sign-in's number (`flow`).
+// A sign-in as the page shows it, in one of three modes (the event's
+// `mode`): the browser sign-in on this machine (the app opened the
+// sign-in page, as the CLI does; it comes back to keyfob by itself: the
+// page shows the address and waits), the device code (the user code large
+// and clear, to compare in the browser), or an AWS sign-in on another
+// device (the address to open there and a field for the code its page
+// shows). Each has "Open browser" where it helps, a live countdown, and
+// Cancel, which stops the wait (nothing is stored). The long call runs in
+// Rust; what to show arrives as `keyfob://sign-in` events of this
+// sign-in's number (`flow`).
 //
 // Also here: "sign in again?", asked when an action on an Identity Center
 // profile finds its sign-in expired (the PIN, then the same sign-in).
@@ -37,18 +41,50 @@ export async function withSignIn<T>(identity: string, run: (flow: number) => Pro
     const open = h("button", { type: "button", id: "sign-in-open", class: "primary" }, "Open browser");
     const stop = h("button", { type: "button", id: "sign-in-cancel" }, "Cancel");
     const status = h("div", { id: "sign-in-status", "aria-live": "polite" });
-    dialog = modal(
-      "sign-in-dialog",
-      `Sign in ${v.identity} to IAM Identity Center`,
-      h("p", {}, v.browser_opened ? "Your browser opened the AWS access portal. Check that it shows this code, then choose Allow:" : "Open this address in your browser, check that it shows this code, then choose Allow:"),
-      h("p", { class: "user-code", id: "sign-in-code", "aria-label": `Code ${v.user_code.split("").join(" ")}` }, v.user_code),
-      h("p", { class: "mono sign-in-url" }, h("span", { id: "sign-in-url" }, url)),
-      h("p", { role: "timer", "aria-live": "off" }, "The code expires in ", left, "."),
-      status,
-      h("div", { class: "row" }, open, stop),
-    );
+    const address = h("p", { class: "mono sign-in-url" }, h("span", { id: "sign-in-url" }, url));
+    const timer = h("p", { role: "timer", "aria-live": "off" }, v.mode === "device-code" ? "The code expires in " : "keyfob waits ", left, ".");
+    let body: HTMLElement[];
+    if (v.mode === "device-code") {
+      body = [
+        h("p", {}, v.browser_opened ? "Your browser opened the AWS access portal. Check that it shows this code, then choose Allow:" : "Open this address in your browser, check that it shows this code, then choose Allow:"),
+        h("p", { class: "user-code", id: "sign-in-code", "aria-label": `Code ${(v.user_code ?? "").split("").join(" ")}` }, v.user_code ?? ""),
+        address,
+        timer,
+      ];
+    } else if (v.mode === "browser") {
+      body = [
+        h("p", { id: "sign-in-browser" }, v.browser_opened ? `Your browser opened the ${v.service} sign-in page. Sign in there; keyfob continues by itself when you are done.` : "Open this address in a browser on this machine and sign in; keyfob continues by itself when you are done:"),
+        address,
+        timer,
+      ];
+    } else {
+      const code = h("input", { id: "sign-in-typed", type: "text", autocomplete: "off", spellcheck: "false", "aria-label": "Code from the sign-in page" }) as HTMLInputElement;
+      const send = h("button", { type: "button", id: "sign-in-submit" }, "Continue");
+      send.onclick = () => {
+        const typed = code.value.trim();
+        if (!typed) {
+          status.replaceChildren(notice("Type the code the sign-in page shows.", "bad"));
+          return;
+        }
+        send.disabled = true;
+        void call("submit_sign_in_code", { flow, code: typed }).then(
+          () => status.replaceChildren(notice("Checking the code…")),
+          (e) => status.replaceChildren(notice(toApiError(e).message, "bad")),
+        );
+      };
+      body = [
+        h("p", { id: "sign-in-remote" }, `Open this address in a browser on any device, sign in to ${v.service}, then type the code the page shows:`),
+        address,
+        h("label", { for: "sign-in-typed" }, "Code"),
+        code,
+        h("div", { class: "row" }, send),
+        timer,
+      ];
+    }
+    dialog = modal("sign-in-dialog", `Sign in ${v.identity} to ${v.service}`, ...body, status, h("div", { class: "row" }, open, stop));
     dialog.dataset.identity = identity;
     dialog.dataset.flow = String(flow);
+    dialog.dataset.mode = v.mode;
     open.onclick = () =>
       void call("open_sign_in_page", { flow }).then(
         () => status.replaceChildren(notice("Opened the browser again.")),
@@ -99,8 +135,8 @@ export function signInAgainDialog(identity: string, opts: { unlock?: string; pro
     const form = h(
       "form",
       { id: "again-form", method: "dialog", novalidate: true },
-      h("p", {}, opts.reason ?? `The IAM Identity Center sign-in of ${identity} has expired and cannot be renewed. Sign in again?`),
-      h("p", { class: "muted" }, "The PIN opens the identity's sealed sign-in; then your browser opens the AWS access portal with a code to approve."),
+      h("p", {}, opts.reason ?? `The sign-in of ${identity} has expired and cannot be renewed. Sign in again?`),
+      h("p", { class: "muted" }, "The PIN opens the identity's sealed sign-in; then your browser opens the sign-in page."),
       field("again_pin", "PIN", { type: "password", autocomplete: "current-password" }),
       general,
       h("div", { class: "row" }, submit, cancel),
@@ -122,9 +158,19 @@ export function signInAgainDialog(identity: string, opts: { unlock?: string; pro
       submit.disabled = true;
       general.replaceChildren(notice("Starting the sign-in…"));
       try {
-        const signed = await withSignIn(identity, (flow) =>
-          call("sso_login", { identity, form: { pin, mfa_code: null }, flow, unlock: opts.unlock ?? null, prompt: opts.prompt ?? null }),
-        );
+        // An AWS sign-in (`aws login`'s kind) signs in its own way; its
+        // profile is opened with the same PIN by the call itself.
+        const kind = (await call("list_sso_identities")).find((x) => x.name === identity)?.kind;
+        const signed =
+          kind === "aws-sign-in"
+            ? await withSignIn(identity, (flow) =>
+                call("login_again", { identity, form: { pin, mfa_code: null }, flow, remote: false, prompt: opts.prompt ?? null }).then(
+                  (view): SignedInView => ({ identity: view, session_expires_at: null }),
+                ),
+              )
+            : await withSignIn(identity, (flow) =>
+                call("sso_login", { identity, form: { pin, mfa_code: null }, flow, unlock: opts.unlock ?? null, prompt: opts.prompt ?? null }),
+              );
         if (signed === null) {
           general.replaceChildren(notice("Sign-in cancelled; nothing changed."));
         } else {

@@ -23,6 +23,28 @@ pub struct NewSsoForm {
     pub pin: Sealed,
     #[ts(type = "import(\"../sealing\").Secret")]
     pub pin_confirmation: Sealed,
+    /// Sign in with a code approved on any device (the device code)
+    /// instead of the browser sign-in on this machine.
+    #[serde(default)]
+    pub use_device_code: bool,
+}
+
+/// The "Add AWS sign-in" form (`aws login`'s kind), checked by the
+/// library's `NewLogin::parse` and PIN rules (as `keyfob login-session
+/// add`). Received only; the PINs arrive sealed.
+#[derive(Deserialize, TS)]
+#[ts(export, export_to = "../../ui/src/api/bindings/")]
+pub struct NewLoginForm {
+    pub identity_name: String,
+    pub region: String,
+    #[ts(type = "import(\"../sealing\").Secret")]
+    pub pin: Sealed,
+    #[ts(type = "import(\"../sealing\").Secret")]
+    pub pin_confirmation: Sealed,
+    /// Sign in with a browser on another device, typing the code its page
+    /// shows (`--remote`).
+    #[serde(default)]
+    pub remote: bool,
 }
 
 /// An Identity Center identity as the main view and its page show it.
@@ -43,6 +65,10 @@ pub struct SsoIdentityView {
     /// The app (the agent) holds the sign-in unsealed: its profiles get
     /// role sessions without a PIN.
     pub held: bool,
+    /// `identity-center`, or `aws-sign-in` (`aws login`'s kind).
+    pub kind: String,
+    /// An AWS sign-in's principal (an ARN).
+    pub principal: Option<String>,
 }
 
 impl SsoIdentityView {
@@ -57,6 +83,12 @@ impl SsoIdentityView {
             signed_in_at: rfc3339(i.signed_in_at),
             expired,
             held: !expired && held,
+            kind: match i.kind {
+                keyfob::config::sso::SignInKind::IdentityCenter => "identity-center",
+                keyfob::config::sso::SignInKind::Console => "aws-sign-in",
+            }
+            .into(),
+            principal: i.principal.clone(),
         }
     }
 }
@@ -79,7 +111,14 @@ pub struct SignInView {
     /// The page's number for this sign-in (given to the command).
     pub flow: u32,
     pub identity: String,
-    pub user_code: String,
+    /// `device-code`: compare `user_code` in the browser; `browser`: the
+    /// browser sign-in on this machine (it comes back by itself);
+    /// `enter-code`: open the page on any device and type in the code it
+    /// shows (an AWS sign-in's `--remote`).
+    pub mode: String,
+    /// What is signed in to: `IAM Identity Center` or `AWS`.
+    pub service: String,
+    pub user_code: Option<String>,
     pub verification_uri: String,
     /// The URL with the code filled in, which "Open browser" opens.
     pub verification_uri_complete: Option<String>,

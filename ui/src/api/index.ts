@@ -32,6 +32,7 @@ import type { TrustPolicyForm } from "./bindings/TrustPolicyForm";
 import type { IdentityView } from "./bindings/IdentityView";
 import type { NewIdentityForm } from "./bindings/NewIdentityForm";
 import type { NewSsoForm } from "./bindings/NewSsoForm";
+import type { NewLoginForm } from "./bindings/NewLoginForm";
 import type { SignedInView } from "./bindings/SignedInView";
 import type { SignInView } from "./bindings/SignInView";
 import type { SsoIdentityView } from "./bindings/SsoIdentityView";
@@ -76,6 +77,7 @@ export type {
   IdentityView,
   NewIdentityForm,
   NewSsoForm,
+  NewLoginForm,
   SignedInView,
   SignInView,
   SsoIdentityView,
@@ -127,7 +129,11 @@ export interface Commands {
   set_account_alias: [{ account: string; alias: string | null }, Record<string, string>];
   list_sso_identities: [None, SsoIdentityView[]];
   add_sso_identity: [{ form: NewSsoForm; flow: number }, SsoIdentityView];
-  sso_login: [{ identity: string; form: PinForm; flow: number; unlock: string | null; prompt: number | null }, SignedInView];
+  sso_login: [{ identity: string; form: PinForm; flow: number; unlock: string | null; prompt: number | null; useDeviceCode?: boolean }, SignedInView];
+  add_login_identity: [{ form: NewLoginForm; flow: number }, SsoIdentityView];
+  login_again: [{ identity: string; form: PinForm; flow: number; remote: boolean; prompt: number | null }, SsoIdentityView];
+  login_logout: [{ identity: string; form: PinForm }, string];
+  submit_sign_in_code: [{ flow: number; code: string }, boolean];
   cancel_sign_in: [{ flow: number }, boolean];
   open_sign_in_page: [{ flow: number }, null];
   sso_sync: [{ identity: string; template: string; dryRun: boolean; form: PinForm }, SyncReportView];

@@ -9,11 +9,12 @@ import { clearErrors, field, flash, h, main, notice, secret, showError, value } 
 import { routeTo } from "../logic";
 import { withSignIn } from "../sign-in";
 
-const SSO_FIELDS = ["identity_name", "start_url", "region", "scopes", "pin", "pin_confirmation"] as const;
+const SSO_FIELDS = ["identity_name", "start_url", "region", "scopes", "pin", "pin_confirmation", "use_device_code"] as const;
 
 export async function addSso(): Promise<void> {
   const general = h("div", { id: "add-sso-general", "aria-live": "polite" });
   const submit = h("button", { id: "sso-sign-in", type: "submit", class: "primary" }, "Sign in with the browser");
+  const deviceCode = h("input", { id: "use_device_code", type: "checkbox" }) as HTMLInputElement;
   const form = h(
     "form",
     { id: "add-sso-form", novalidate: true },
@@ -23,6 +24,12 @@ export async function addSso(): Promise<void> {
     field("scopes", "Scopes (optional)", { hint: "comma-separated; empty for sso:account:access, which also gives a refresh token" }),
     field("pin", "Identity PIN", { type: "password", hint: "at least 6 characters; seals the sign-in in your keychain", autocomplete: "new-password" }),
     field("pin_confirmation", "Confirm PIN", { type: "password", autocomplete: "new-password" }),
+    h(
+      "p",
+      { class: "check" },
+      deviceCode,
+      h("label", { for: "use_device_code" }, "Sign in with a code instead, approved on any device (where no browser here can sign in)"),
+    ),
     submit,
   );
   main.append(
@@ -31,7 +38,7 @@ export async function addSso(): Promise<void> {
     h(
       "p",
       { class: "muted" },
-      "Sign in to IAM Identity Center (AWS SSO) with a code you approve in your browser. keyfob seals the sign-in in your keychain under a PIN, never in ~/.aws/sso/cache, and turns your accounts and roles into profiles.",
+      "Sign in to IAM Identity Center (AWS SSO) in your browser, which comes back to keyfob by itself (or with a code you approve on any device). keyfob seals the sign-in in your keychain under a PIN, never in ~/.aws/sso/cache, and turns your accounts and roles into profiles.",
     ),
     general,
     form,
@@ -47,6 +54,7 @@ export async function addSso(): Promise<void> {
       scopes: value("scopes"),
       pin: secret("pin"),
       pin_confirmation: secret("pin_confirmation"),
+      use_device_code: deviceCode.checked,
     };
     submit.disabled = true;
     general.replaceChildren(notice("Starting the sign-in…"));

@@ -85,6 +85,7 @@ export async function home(): Promise<void> {
     lockAll,
     h("a", { href: "#/add", class: "button primary", id: "add-identity" }, "Add identity"),
     h("a", { href: "#/add-sso", class: "button", id: "add-sso" }, "Add Identity Center"),
+    h("a", { href: "#/add-login", class: "button", id: "add-login" }, "Add AWS sign-in"),
   );
   main.append(h("h2", { class: "sr-only" }, "Profiles"), toolbar, general);
 

@@ -4,7 +4,7 @@
 import { call, toApiError } from "../api";
 import type { IdentityView, ProfileView, SsoIdentityView, SyncReportView } from "../api";
 import { clearErrors, field, flash, h, main, notice, route, secret, showError, takeFlash, value } from "../dom";
-import { signInAgainDialog } from "../sign-in";
+import { signInAgainDialog, withSignIn } from "../sign-in";
 import { day, guardText, identityArnText, profileRoleText, routeTo, signInStateText, syncSummary } from "../logic";
 import { keysSection } from "./keys";
 import { rotationSection } from "./rotation";
@@ -14,6 +14,10 @@ export async function identityScreen(arg: string | null): Promise<void> {
   const i = identities.find((x) => x.name === arg);
   main.append(h("a", { href: "#/", class: "back", id: "back-home" }, "← All profiles"));
   const sso = ssoIdentities.find((x) => x.name === arg);
+  if (!i && sso?.kind === "aws-sign-in") {
+    loginIdentityPage(sso, profiles.filter((p) => p.identity === sso.name));
+    return;
+  }
   if (!i && sso) {
     ssoIdentityPage(sso, profiles.filter((p) => p.identity === sso.name));
     return;
@@ -177,6 +181,78 @@ function ssoIdentityPage(i: SsoIdentityView, profiles: ProfileView[]): void {
   );
 }
 
+/** An AWS sign-in (`aws login`'s kind): who signed in, sign in again (on
+ *  this machine or another device), sign out (ended at AWS), its profile,
+ *  remove. */
+function loginIdentityPage(i: SsoIdentityView, profiles: ProfileView[]): void {
+  const general = h("div", { id: "identity-general", "aria-live": "polite" }, takeFlash("identity"));
+  const item = (label: string, v: Node | string, cls = "") => [h("dt", {}, label), h("dd", { class: cls }, v)];
+  const pinField = field("login_pin", "PIN", { type: "password", autocomplete: "current-password" });
+  const remote = h("input", { id: "login_remote", type: "checkbox" }) as HTMLInputElement;
+  const again = h("button", { type: "button", id: "login-again" }, "Sign in again");
+  const out = h("button", { type: "button", id: "login-logout", class: "danger" }, "Sign out");
+  const busy = (on: boolean) => {
+    again.disabled = on;
+    out.disabled = on;
+  };
+  again.onclick = async () => {
+    general.replaceChildren();
+    busy(true);
+    try {
+      const pin = secret("login_pin");
+      const signed = await withSignIn(i.name, (flow) => call("login_again", { identity: i.name, form: { pin, mfa_code: null }, flow, remote: remote.checked, prompt: null }));
+      if (signed === null) {
+        general.replaceChildren(notice("Sign-in cancelled; nothing changed."));
+        return;
+      }
+      flash(`Signed in ${i.name} again.`, "good", "identity");
+      await route();
+    } catch (e) {
+      const err = toApiError(e);
+      showError(err, ["pin"], general, "login_");
+    } finally {
+      busy(false);
+    }
+  };
+  out.onclick = async () => {
+    general.replaceChildren();
+    busy(true);
+    try {
+      const said = await call("login_logout", { identity: i.name, form: { pin: secret("login_pin"), mfa_code: null } });
+      flash(said, "good", "identity");
+      await route();
+    } catch (e) {
+      showError(toApiError(e), ["pin"], general, "login_");
+    } finally {
+      busy(false);
+    }
+  };
+  main.append(
+    h("h2", { id: "identity-title" }, i.name),
+    general,
+    h(
+      "section",
+      { class: "card", id: "identity-details", "aria-labelledby": "details-title", "data-identity": i.name, "data-kind": i.kind },
+      h("h3", { id: "details-title" }, "AWS sign-in"),
+      h(
+        "dl",
+        { class: "details" },
+        ...item("Signed in as", i.principal ?? "?", "mono principal"),
+        ...item("Region", i.region, "region"),
+        ...item("Sign-in endpoint", i.start_url, "mono"),
+        ...item("Added", day(i.added_at)),
+        ...item("Sign-in", h("span", { id: "sign-in-state", "data-expired": String(i.expired) }, signInStateText(i)), i.expired ? "age-old" : "age-ok"),
+      ),
+      h("p", { class: "muted" }, "Its credentials last 15 minutes and are renewed for up to 12 hours; then sign in again."),
+      pinField,
+      h("p", { class: "check" }, remote, h("label", { for: "login_remote" }, "Sign in on another device")),
+      h("div", { class: "row" }, again, out),
+    ),
+    profilesSection(i, profiles, general),
+    ssoRemoveSection(i, profiles.length, general),
+  );
+}
+
 function syncSection(i: SsoIdentityView): HTMLElement {
   const errors = h("div", { id: "sync-general", "aria-live": "polite" });
   const report = h("div", { id: "sync-report" });
@@ -273,7 +349,8 @@ function reportTable(r: SyncReportView): HTMLElement {
 function ssoRemoveSection(i: SsoIdentityView, count: number, general: HTMLElement): HTMLElement {
   const b = h("button", { type: "button", class: "danger", id: "remove-identity" }, `Remove identity ${i.name}`);
   b.onclick = async () => {
-    if (!confirm(`Remove Identity Center identity ${i.name} and its ${count} profile(s)? Its sealed sign-in is deleted.`)) return;
+    const kind = i.kind === "aws-sign-in" ? "AWS sign-in" : "Identity Center";
+    if (!confirm(`Remove ${kind} identity ${i.name} and its ${count} profile(s)? Its sealed sign-in is deleted.`)) return;
     try {
       const gone = await call("remove_sso_identity", { name: i.name });
       flash(`Removed ${i.name} and ${gone.length} profile(s).`);

@@ -9,4 +9,9 @@ export type NewSsoForm = { identity_name: string, start_url: string, region: str
 /**
  * Comma-separated; empty for the default (`sso:account:access`).
  */
-scopes: string, pin: import("../sealing").Secret, pin_confirmation: import("../sealing").Secret, };
+scopes: string, pin: import("../sealing").Secret, pin_confirmation: import("../sealing").Secret, 
+/**
+ * Sign in with a code approved on any device (the device code)
+ * instead of the browser sign-in on this machine.
+ */
+use_device_code: boolean, };

@@ -9,7 +9,18 @@ export type SignInView = {
 /**
  * The page's number for this sign-in (given to the command).
  */
-flow: number, identity: string, user_code: string, verification_uri: string, 
+flow: number, identity: string, 
+/**
+ * `device-code`: compare `user_code` in the browser; `browser`: the
+ * browser sign-in on this machine (it comes back by itself);
+ * `enter-code`: open the page on any device and type in the code it
+ * shows (an AWS sign-in's `--remote`).
+ */
+mode: string, 
+/**
+ * What is signed in to: `IAM Identity Center` or `AWS`.
+ */
+service: string, user_code: string | null, verification_uri: string, 
 /**
  * The URL with the code filled in, which "Open browser" opens.
  */

@@ -21,4 +21,12 @@ expired: boolean,
  * The app (the agent) holds the sign-in unsealed: its profiles get
  * role sessions without a PIN.
  */
-held: boolean, };
+held: boolean, 
+/**
+ * `identity-center`, or `aws-sign-in` (`aws login`'s kind).
+ */
+kind: string, 
+/**
+ * An AWS sign-in's principal (an ARN).
+ */
+principal: string | null, };
