@@ -654,7 +654,10 @@ pub async fn add_login_identity(
 }
 
 /// Signs an AWS sign-in identity in again (`keyfob login-session login`),
-/// then opens it in the agent with the same PIN.
+/// then, with the same PIN: `unlock` makes that profile's session (the
+/// retry of the action that found the sign-in ended), else the identity's
+/// own profile is opened in the agent; `prompt` answers the agent's
+/// sign-in request of that id (as [`sso_login`]).
 #[tauri::command]
 pub async fn login_again(
     app: AppHandle,
@@ -662,8 +665,9 @@ pub async fn login_again(
     form: PinForm,
     flow: u32,
     remote: bool,
+    unlock: Option<String>,
     prompt: Option<u32>,
-) -> Result<SsoIdentityView> {
+) -> Result<SignedInView> {
     let handle = app.clone();
     changing(app, move |d| {
         let pin = Pin::new(take(d.open(&form.pin, "pin")?));
@@ -679,29 +683,33 @@ pub async fn login_again(
         let signed = app::login_again(&d.kf, &identity, &pin, &host)?;
         drop(host);
         d.set_sign_in_expired(&identity, false);
-        if let Some(profile) =
-            d.kf.profiles()?
-                .into_iter()
-                .find(|p| p.identity == signed.name && p.login.is_some())
-        {
-            let opener = FixedPrompter {
-                pin: Some(Pin::new(pin.expose().to_owned())),
-                mfa_code: None,
-            };
-            if let Err(e) = app::unlock(&d.kf, &profile.name, &opener) {
-                tracing::warn!("the new sign-in is not open in the agent yet: {e}");
+        let again = || FixedPrompter {
+            pin: Some(Pin::new(pin.expose().to_owned())),
+            mfa_code: None,
+        };
+        let session_expires_at = match unlock {
+            Some(profile) => Some(rfc3339(app::unlock(&d.kf, &profile, &again())?)),
+            None => {
+                if let Some(own) =
+                    d.kf.profiles()?
+                        .into_iter()
+                        .find(|p| p.identity == signed.name && p.login.is_some())
+                    && let Err(e) = app::unlock(&d.kf, &own.name, &again())
+                {
+                    tracing::warn!("the new sign-in is not open in the agent yet: {e}");
+                }
+                None
             }
-        }
+        };
         // The agent's waiting request (a program without a terminal)
         // gets the PIN and tries again.
         if let Some(id) = prompt {
             d.prompts.signed_in(id, pin);
         }
-        Ok(SsoIdentityView::new(
-            &signed,
-            false,
-            d.kf.held.holds(signed.name.as_str()),
-        ))
+        Ok(SignedInView {
+            identity: SsoIdentityView::new(&signed, false, d.kf.held.holds(signed.name.as_str())),
+            session_expires_at,
+        })
     })
     .await
 }

@@ -1581,6 +1581,18 @@ def login_remote_again_and_logout(t: Desktop, ctx: dict) -> None:
     t.d.find_element(By.ID, "login-logout").click()
     t.wait.until(lambda d: "Signed out me" in t.text("#identity-general"))
     assert status()["revocations"] >= 1, status()
+    # Its profile after the sign-out: an unlock asks "sign in again?",
+    # which signs in the AWS way (the browser here) and unlocks.
+    t.go("profiles")
+    t.fresh(lambda: t.row("me").find_element(By.CSS_SELECTOR, 'button[data-action="unlock"]').click())
+    t.fill_secret("pin", PIN)
+    t.keys(Keys.ENTER)
+    t.wait.until(lambda d: d.find_elements(By.ID, "again-dialog"))
+    t.fill_secret("again_pin", PIN)
+    t.d.find_element(By.ID, "again-submit").click()
+    browser_followed(t, "/v1/authorize")
+    t.wait.until(lambda d: not d.find_elements(By.ID, "again-dialog"))
+    t.wait.until(lambda d: t.row_data("me", "state") == "unlocked")
 
 
 def sso_remove(t: Desktop, ctx: dict) -> None:

@@ -164,9 +164,7 @@ export function signInAgainDialog(identity: string, opts: { unlock?: string; pro
         const signed =
           kind === "aws-sign-in"
             ? await withSignIn(identity, (flow) =>
-                call("login_again", { identity, form: { pin, mfa_code: null }, flow, remote: false, prompt: opts.prompt ?? null }).then(
-                  (view): SignedInView => ({ identity: view, session_expires_at: null }),
-                ),
+                call("login_again", { identity, form: { pin, mfa_code: null }, flow, remote: false, unlock: opts.unlock ?? null, prompt: opts.prompt ?? null }),
               )
             : await withSignIn(identity, (flow) =>
                 call("sso_login", { identity, form: { pin, mfa_code: null }, flow, unlock: opts.unlock ?? null, prompt: opts.prompt ?? null }),

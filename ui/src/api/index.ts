@@ -131,7 +131,7 @@ export interface Commands {
   add_sso_identity: [{ form: NewSsoForm; flow: number }, SsoIdentityView];
   sso_login: [{ identity: string; form: PinForm; flow: number; unlock: string | null; prompt: number | null; useDeviceCode?: boolean }, SignedInView];
   add_login_identity: [{ form: NewLoginForm; flow: number }, SsoIdentityView];
-  login_again: [{ identity: string; form: PinForm; flow: number; remote: boolean; prompt: number | null }, SsoIdentityView];
+  login_again: [{ identity: string; form: PinForm; flow: number; remote: boolean; unlock: string | null; prompt: number | null }, SignedInView];
   login_logout: [{ identity: string; form: PinForm }, string];
   submit_sign_in_code: [{ flow: number; code: string }, boolean];
   cancel_sign_in: [{ flow: number }, boolean];

@@ -200,7 +200,7 @@ function loginIdentityPage(i: SsoIdentityView, profiles: ProfileView[]): void {
     busy(true);
     try {
       const pin = secret("login_pin");
-      const signed = await withSignIn(i.name, (flow) => call("login_again", { identity: i.name, form: { pin, mfa_code: null }, flow, remote: remote.checked, prompt: null }));
+      const signed = await withSignIn(i.name, (flow) => call("login_again", { identity: i.name, form: { pin, mfa_code: null }, flow, remote: remote.checked, unlock: null, prompt: null }));
       if (signed === null) {
         general.replaceChildren(notice("Sign-in cancelled; nothing changed."));
         return;
