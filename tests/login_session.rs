@@ -585,6 +585,15 @@ fn a_new_user_at_a_terminal_signs_in_from_another_device() {
         s["families"][0]["client_id"],
         "arn:aws:signin:::devtools/cross-device"
     );
+    // Removed as any identity: its sealed sign-in, its profile, its
+    // AWS config section.
+    let gone = env.run(&["remove", "bob", "--yes"], "").ok();
+    assert!(gone.stdout.contains("bob"), "{}", gone.stdout);
+    let listed: Vec<serde_json::Value> =
+        serde_json::from_str(&env.run(&["list", "--json"], "").ok().stdout).unwrap();
+    assert!(listed.iter().all(|i| i["name"] != "bob"), "{listed:?}");
+    let config = std::fs::read_to_string(env.home().join(".aws/config")).unwrap();
+    assert!(!config.contains("[profile bob]"), "{config}");
 
     // Identity Center: the browser sign-in by default, the browser
     // following the redirect to keyfob's loopback.

@@ -127,8 +127,11 @@ impl Question<'_> {
                 i.account.as_deref().unwrap_or("unknown")
             ),
             Question::RemoveSsoIdentity(i) => format!(
-                "Remove Identity Center identity {} ({}, {})? Its sealed sign-in is deleted.",
-                i.name, i.start_url, i.region
+                "Remove {} identity {} ({}, {})? Its sealed sign-in is deleted.",
+                i.kind.describe(),
+                i.name,
+                i.principal.as_deref().unwrap_or(&i.start_url),
+                i.region
             ),
             Question::RemoveProfile(name) => format!("Remove profile {name}?"),
             Question::Import { section, key } => {
