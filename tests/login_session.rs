@@ -70,22 +70,13 @@ fn add(env: &Env, hint: &str, name: &str, envs: &[(&str, &str)]) -> Run {
 /// Every secret the emulator issued is absent from every file of the
 /// world, from the keyring in the clear, and from `also` (keyfob's output).
 fn assert_no_secret_leaked(env: &Env, also: &str) {
-    let secrets = env.moto.test_get("/keyfob-test/signin/issued-secrets")["secrets"]
+    let secrets: Vec<String> = env.moto.test_get("/keyfob-test/signin/issued-secrets")["secrets"]
         .as_array()
         .unwrap()
         .iter()
         .map(|s| s.as_str().unwrap().to_owned())
-        .collect::<Vec<_>>();
-    assert!(!secrets.is_empty());
-    let dump = env.keyring_dump();
-    for s in &secrets {
-        assert_eq!(env.files_containing(s), Vec::<std::path::PathBuf>::new());
-        assert!(
-            !dump.contains(s.as_str()),
-            "a secret in the keyring in clear"
-        );
-        assert!(!also.contains(s.as_str()), "a secret in keyfob's output");
-    }
+        .collect();
+    crate::sso::assert_secrets_absent(env, &secrets, also);
     assert!(!env.home().join(".aws/login").exists());
 }
 

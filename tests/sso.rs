@@ -375,10 +375,16 @@ pub fn issued_secrets(moto: &Moto, start_url: &str) -> Vec<String> {
 /// in the clear.
 #[track_caller]
 pub fn assert_no_secret_leaked(env: &Env, start_url: &str, also: &str) {
-    let secrets = issued_secrets(env.moto, start_url);
+    assert_secrets_absent(env, &issued_secrets(env.moto, start_url), also);
+    assert!(!env.home().join(".aws/sso/cache").exists());
+}
+
+/// None of `secrets` (what an emulator issued) is in any file of the
+/// world, in the keyring in the clear, or in `also` (keyfob's output).
+pub fn assert_secrets_absent(env: &Env, secrets: &[String], also: &str) {
     assert!(!secrets.is_empty());
     let dump = env.keyring_dump();
-    for s in &secrets {
+    for s in secrets {
         assert_eq!(env.files_containing(s), Vec::<std::path::PathBuf>::new());
         assert!(
             !dump.contains(s.as_str()),
@@ -386,7 +392,6 @@ pub fn assert_no_secret_leaked(env: &Env, start_url: &str, also: &str) {
         );
         assert!(!also.contains(s.as_str()), "a secret in keyfob's output");
     }
-    assert!(!env.home().join(".aws/sso/cache").exists());
 }
 
 pub fn list_json(env: &Env) -> Vec<serde_json::Value> {

@@ -102,14 +102,7 @@ pub async fn sso_login(
     let handle = app.clone();
     changing(app, move |d| {
         let pin = Pin::new(take(d.open(&form.pin, "pin")?));
-        if let Some(id) = prompt
-            && !d.prompts.wants_sign_in(id, &identity)
-        {
-            return Err(UiError::new(
-                ErrorKind::PromptGone,
-                "that request is gone: it was answered or timed out",
-            ));
-        }
+        still_wanted(d, prompt, &identity)?;
         let host = d
             .sign_ins
             .begin(&handle, flow, !use_device_code.unwrap_or(false))?;
@@ -126,15 +119,41 @@ pub async fn sso_login(
             }
             None => None,
         };
-        if let Some(id) = prompt {
-            d.prompts.signed_in(id, pin);
-        }
-        Ok(SignedInView {
-            identity: SsoIdentityView::new(&signed, false, d.kf.held.holds(signed.name.as_str())),
-            session_expires_at,
-        })
+        Ok(signed_in(d, prompt, pin, &signed, session_expires_at))
     })
     .await
+}
+
+/// Refuses to sign in for an agent request (`prompt`) that is gone.
+fn still_wanted(d: &Desk, prompt: Option<u32>, identity: &str) -> Result<()> {
+    if let Some(id) = prompt
+        && !d.prompts.wants_sign_in(id, identity)
+    {
+        return Err(UiError::new(
+            ErrorKind::PromptGone,
+            "that request is gone: it was answered or timed out",
+        ));
+    }
+    Ok(())
+}
+
+/// After a sign-in again: the agent's waiting request (a program without
+/// a terminal), if any, gets the PIN and tries again; the page gets the
+/// identity and the session made for `unlock`.
+fn signed_in(
+    d: &Desk,
+    prompt: Option<u32>,
+    pin: Pin,
+    signed: &keyfob::config::sso::SsoIdentity,
+    session_expires_at: Option<String>,
+) -> SignedInView {
+    if let Some(id) = prompt {
+        d.prompts.signed_in(id, pin);
+    }
+    SignedInView {
+        identity: SsoIdentityView::new(signed, false, d.kf.held.holds(signed.name.as_str())),
+        session_expires_at,
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -200,14 +219,7 @@ pub async fn login_again(
     let handle = app.clone();
     changing(app, move |d| {
         let pin = Pin::new(take(d.open(&form.pin, "pin")?));
-        if let Some(id) = prompt
-            && !d.prompts.wants_sign_in(id, &identity)
-        {
-            return Err(UiError::new(
-                ErrorKind::PromptGone,
-                "that request is gone: it was answered or timed out",
-            ));
-        }
+        still_wanted(d, prompt, &identity)?;
         let host = d.sign_ins.begin(&handle, flow, !remote)?;
         let signed = app::login_again(&d.kf, &identity, &pin, &host)?;
         drop(host);
@@ -230,15 +242,7 @@ pub async fn login_again(
                 None
             }
         };
-        // The agent's waiting request (a program without a terminal)
-        // gets the PIN and tries again.
-        if let Some(id) = prompt {
-            d.prompts.signed_in(id, pin);
-        }
-        Ok(SignedInView {
-            identity: SsoIdentityView::new(&signed, false, d.kf.held.holds(signed.name.as_str())),
-            session_expires_at,
-        })
+        Ok(signed_in(d, prompt, pin, &signed, session_expires_at))
     })
     .await
 }

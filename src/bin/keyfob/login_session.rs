@@ -5,7 +5,6 @@
 
 use keyfob::app::{self, Keyfob, LoginHost, SignInPage};
 use keyfob::config::login::NewLogin;
-use keyfob::model::identity::check_pin;
 use keyfob::model::secret::Pin;
 
 use crate::cli::{
@@ -25,7 +24,7 @@ fn add(kf: &Keyfob, args: LoginAddArgs) -> anyhow::Result<()> {
     let new = NewLogin::parse(&args.name, &args.region, args.endpoint_url.as_deref())?;
     let tpm = crate::tpm::choice(kf, &args.bind)?;
     app::check_new_login(kf, &new)?;
-    let pin = read_pin(args.sign_in.pin_stdin, true)?;
+    let pin = crate::sso::read_pin(args.sign_in.pin_stdin, true)?;
     let host = Terminal::new(&args.sign_in);
     let confirm = terminal::Ask { yes: args.yes };
     let added = app::add_login_identity(
@@ -65,7 +64,7 @@ fn hand_to_agent(kf: &Keyfob, profile: &str, pin: Pin) {
 
 fn again(kf: &Keyfob, args: LoginAgainArgs) -> anyhow::Result<()> {
     kf.vault()?.login_get(&args.name)?;
-    let pin = read_pin(args.sign_in.pin_stdin, false)?;
+    let pin = crate::sso::read_pin(args.sign_in.pin_stdin, false)?;
     let host = Terminal::new(&args.sign_in);
     let identity = app::login_again(kf, &args.name, &pin, &host)?;
     println!("Signed in AWS sign-in identity {} again.", identity.name);
@@ -81,7 +80,7 @@ fn again(kf: &Keyfob, args: LoginAgainArgs) -> anyhow::Result<()> {
 
 fn logout(kf: &Keyfob, args: SsoLogoutArgs) -> anyhow::Result<()> {
     kf.vault()?.login_get(&args.name)?;
-    let pin = read_pin(args.pin_stdin, false)?;
+    let pin = crate::sso::read_pin(args.pin_stdin, false)?;
     let done = app::login_logout(kf, &args.name, &pin)?;
     if let Some(why) = &done.not_ended {
         eprintln!(
@@ -93,23 +92,6 @@ fn logout(kf: &Keyfob, args: SsoLogoutArgs) -> anyhow::Result<()> {
         done.identity, done.locked, done.identity
     );
     Ok(())
-}
-
-/// The PIN from stdin's first line, or the terminal (twice for a new one).
-fn read_pin(stdin: bool, new: bool) -> anyhow::Result<Pin> {
-    let hint = "pass --pin-stdin to give the PIN on stdin";
-    let pin = match (stdin, new) {
-        (false, true) => terminal::new_pin(
-            "Identity PIN (at least 6 characters): ",
-            "Identity PIN again: ",
-            hint,
-        )?,
-        _ => terminal::pin(stdin, "Identity PIN: ", hint)?,
-    };
-    if new {
-        check_pin(&pin)?;
-    }
-    Ok(pin)
 }
 
 /// Shows the sign-in on stderr (stdout stays for results), opens the

@@ -182,7 +182,7 @@ pub fn end_countdown() {
 }
 
 /// The PIN from stdin's first line, or the terminal (twice for a new one).
-fn read_pin(stdin: bool, new: bool) -> anyhow::Result<Pin> {
+pub fn read_pin(stdin: bool, new: bool) -> anyhow::Result<Pin> {
     let hint = "pass --pin-stdin to give the PIN on stdin";
     let pin = match (stdin, new) {
         (false, true) => terminal::new_pin(
