@@ -1515,7 +1515,10 @@ def login_add(t: Desktop, ctx: dict) -> None:
     in the browser here (PKCE, the same-device client), the identity's
     page names who signed in, and its profile works at once for the AWS
     CLI through credential_process, with no further PIN."""
-    who = sso_test(t, "POST", "/keyfob-test/signin/configure", {"user_name": "console-e2e", "browser_default": True})
+    # Credentials of 301 s: a renewal is due a second after each is made
+    # (keyfob hands them out while more than 5 minutes are left).
+    who = sso_test(t, "POST", "/keyfob-test/signin/configure",
+                   {"user_name": "console-e2e", "browser_default": True, "credential_seconds": 301})
     t.go("profiles")
     t.follow("#add-login", "add-login")
     def fill(region: str) -> None:
@@ -1593,6 +1596,26 @@ def login_remote_again_and_logout(t: Desktop, ctx: dict) -> None:
     browser_followed(t, "/v1/authorize")
     t.wait.until(lambda d: not d.find_elements(By.ID, "again-dialog"))
     t.wait.until(lambda d: t.row_data("me", "state") == "unlocked")
+    # A new console password ends the sign-in at its next renewal; a
+    # credential_process client with no terminal then gets its answer
+    # after the app signs in for it (the agent asks the app).
+    sso_test(t, "POST", "/keyfob-test/signin/password-changed", {"user_name": "console-e2e"})
+    time.sleep(2)
+    proc = subprocess.Popen(["setsid", "--wait", str(t.cli), "credential-process", "me"],
+                            env=t.world.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        t.wait.until(lambda d: d.find_elements(By.ID, "again-dialog"))
+        assert "me" in t.text("#again-dialog")
+        t.fill_secret("again_pin", PIN)
+        t.d.find_element(By.ID, "again-submit").click()
+        browser_followed(t, "/v1/authorize")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert json.loads(out)["AccessKeyId"].startswith("ASIA"), out
 
 
 def sso_remove(t: Desktop, ctx: dict) -> None:
