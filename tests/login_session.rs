@@ -17,7 +17,7 @@ const BROWSER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/sso_br
 const PIN: &str = "sign-in-pin-7391";
 
 /// A console user of this test's own: (ARN, `ACCOUNT/USER` for the browser).
-fn console_user(moto: &Moto, settings: serde_json::Value) -> (String, String) {
+pub(crate) fn console_user(moto: &Moto, settings: serde_json::Value) -> (String, String) {
     let user = unique("alice");
     let mut body = serde_json::json!({"user_name": user, "browser_default": false});
     for (k, v) in settings.as_object().unwrap() {
@@ -33,7 +33,7 @@ fn user_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap()
 }
 
-fn status(moto: &Moto, arn: &str) -> serde_json::Value {
+pub(crate) fn status(moto: &Moto, arn: &str) -> serde_json::Value {
     moto.test_get(&format!(
         "/keyfob-test/signin/status?user_name={}",
         user_name(arn)
@@ -41,7 +41,13 @@ fn status(moto: &Moto, arn: &str) -> serde_json::Value {
 }
 
 /// `keyfob ARGS` with the stand-in browser signed in as `hint`.
-fn with_browser(env: &Env, hint: &str, envs: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
+pub(crate) fn with_browser(
+    env: &Env,
+    hint: &str,
+    envs: &[(&str, &str)],
+    args: &[&str],
+    stdin: &str,
+) -> Run {
     let mut cmd = env.keyfob();
     cmd.envs(envs.iter().copied())
         .env("BROWSER", BROWSER)

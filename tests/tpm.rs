@@ -904,3 +904,64 @@ fn an_auth_value_ending_in_zero_bytes_unseals() {
         assert_eq!(back.as_slice(), secret.as_slice(), "{zeros} zero bytes");
     }
 }
+
+/// An AWS sign-in (`aws login`'s kind) bound to the TPM like any identity:
+/// the agent opens it through the TPM, renews its credentials (of 301 s:
+/// due a second after each) and seals each rotated refresh token again
+/// with the key it keeps, the entry staying bound; a wrong PIN is refused
+/// after a lock, the right one opens it; change-pin keeps it bound.
+#[test]
+fn aws_sign_ins_are_bound_to_the_tpm_like_access_keys() {
+    let tpm = Swtpm::start();
+    let env = world(&tpm);
+    let (arn, hint) = crate::login_session::console_user(
+        env.moto,
+        serde_json::json!({"credential_seconds": 301}),
+    );
+    let add = crate::login_session::with_browser(
+        &env,
+        &hint,
+        &[],
+        &[
+            "login-session",
+            "add",
+            "me",
+            "--region",
+            "us-east-1",
+            "--tpm",
+            "require",
+            "--pin-stdin",
+        ],
+        &format!("{PIN}\n"),
+    )
+    .ok();
+    assert!(
+        add.stdout.contains("bound to this machine's TPM"),
+        "{}",
+        add.stdout
+    );
+    assert_eq!(protection(&env, "me"), "tpm+pin");
+    let refreshes = || {
+        crate::login_session::status(env.moto, &arn)["refreshes"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = refreshes();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    env.run(&["credential-process", "me"], "").ok();
+    assert!(refreshes() > before, "no renewal");
+    assert_eq!(protection(&env, "me"), "tpm+pin");
+    env.run(&["lock", "--all"], "").ok();
+    unlock(&env, "me", "wrong-pin-000").refused(2, "wrong PIN");
+    unlock(&env, "me", PIN).ok();
+    let new_pin = "pin-Login-n3w-one";
+    env.run(
+        &["change-pin", "me", "--stdin"],
+        &format!("{PIN}\n{new_pin}\n"),
+    )
+    .ok();
+    assert_eq!(protection(&env, "me"), "tpm+pin");
+    env.run(&["lock", "--all"], "").ok();
+    unlock(&env, "me", new_pin).ok();
+    env.stop_agent();
+}
