@@ -352,12 +352,34 @@ pub fn create_token(
         super::http::exchange(request, MAX_ANSWER, HTTP_TIMEOUT).map_err(unreachable)?;
     let answer = Zeroizing::new(answer);
     if status != 200 {
-        return Err(refusal(status, &answer));
+        // A message that quotes what was sent (an endpoint echoing the
+        // request) does not carry it into an error or a log.
+        let sent: Vec<&str> = match grant {
+            Grant::Code { code, verifier, .. } => vec![code.expose(), verifier.expose()],
+            Grant::Refresh { refresh_token, .. } => vec![refresh_token.expose()],
+        };
+        let echoed = sent
+            .iter()
+            .any(|s| !s.is_empty() && answer.windows(s.len()).any(|w| w == s.as_bytes()));
+        return Err(match refusal(status, &answer) {
+            SignInError::Refused { code, status, .. } if echoed => SignInError::Refused {
+                code,
+                status,
+                message: "(its message quoted the request; not shown)".into(),
+            },
+            other => other,
+        });
     }
     // The model's output payload, tokenOutput, is the whole body.
     let out: TokenOutput =
         serde_json::from_slice(&answer).map_err(|e| SignInError::Unexpected {
-            message: format!("the token answer does not parse ({e})"),
+            // Where, not serde's text: an "invalid type" message quotes
+            // the value, which may be a token.
+            message: format!(
+                "the token answer does not parse (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
         })?;
     let principal = match grant {
         Grant::Code { .. } => Some(principal_of(out.id_token.as_deref().unwrap_or_default())?),
@@ -604,6 +626,63 @@ mod tests {
             account_of("arn:aws:iam::111122223333:user/alice"),
             Some("111122223333")
         );
+    }
+
+    /// An endpoint that echoes the request in its refusal (the identity's
+    /// own, misbehaving or hostile) gets no refresh token into keyfob's
+    /// error, and so none into a log or a terminal.
+    #[test]
+    fn a_refusal_that_quotes_the_request_is_not_shown() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Head and body (the body's length from the head).
+            loop {
+                let n = stream.read(&mut buf).unwrap();
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got);
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        let echo = serde_json::json!({"error": "INVALID_REQUEST", "message": body})
+                            .to_string();
+                        write!(
+                            stream,
+                            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{echo}",
+                            echo.len()
+                        )
+                        .unwrap();
+                        return;
+                    }
+                }
+            }
+        });
+        let endpoints =
+            Endpoints::parse(Some(&format!("http://127.0.0.1:{port}")), Some("eu-west-1")).unwrap();
+        let refresh = LoginRefreshToken::new("ASOR-a-refresh-token-never-to-be-shown".into());
+        let grant = Grant::Refresh {
+            client_id: SAME_DEVICE,
+            refresh_token: &refresh,
+        };
+        let err = create_token(&endpoints, &grant, &DpopKey::generate().unwrap()).unwrap_err();
+        server.join().unwrap();
+        let text = format!("{err} {err:?}");
+        assert!(
+            matches!(err, SignInError::Refused { status: 400, .. }),
+            "{text}"
+        );
+        assert!(!text.contains("never-to-be-shown"), "{text}");
     }
 
     #[test]
