@@ -667,13 +667,15 @@ fn a_clients_endpoint_variables_never_receive_the_refresh_token() {
 #[test]
 fn parallel_callers_share_one_renewal() {
     let env = Env::new();
-    // Fresh for 10 s past the 5-minute margin.
-    let (arn, hint) = console_user(env.moto, serde_json::json!({"credential_seconds": 310}));
+    // Fresh for 30 s past the 5-minute margin: the seven waiters find the
+    // first one's renewal long before it is due again, however slow the
+    // machine.
+    let (arn, hint) = console_user(env.moto, serde_json::json!({"credential_seconds": 330}));
     add(&env, &hint, "alice", &[]).ok();
     let first = env.run(&["credential-process", "alice"], "").ok();
     let first: serde_json::Value = serde_json::from_str(&first.stdout).unwrap();
     let before = status(env.moto, &arn)["refreshes"].as_u64().unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(11));
+    std::thread::sleep(std::time::Duration::from_secs(31));
     let runs: Vec<Run> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..8)
             .map(|_| scope.spawn(|| env.run(&["credential-process", "alice"], "")))

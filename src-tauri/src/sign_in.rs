@@ -226,7 +226,7 @@ impl LoginHost for PageHost<'_> {
 
     /// Shows the page to open on any device and a field for its code;
     /// waits for the page to send it (or Cancel, or the deadline).
-    fn ask_code(&self, page: &SignInPage<'_>) -> Option<String> {
+    fn ask_code(&self, page: &SignInPage<'_>) -> Option<Zeroizing<String>> {
         self.remember_url(page.url);
         self.emit(SignInView {
             flow: self.flow,
@@ -246,8 +246,8 @@ impl LoginHost for PageHost<'_> {
                 .lock()
                 .get_mut(&self.flow)
                 .and_then(|f| f.code.take());
-            if let Some(code) = typed {
-                return Some(code.as_str().to_owned());
+            if typed.is_some() {
+                return typed;
             }
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -33,7 +33,7 @@ pub trait LoginHost {
     fn open_sign_in_page(&self, page: &SignInPage<'_>) -> bool;
     /// Shows the sign-in page to open on any device, and returns the code
     /// its confirmation page shows, as typed; `None` when none was typed.
-    fn ask_code(&self, page: &SignInPage<'_>) -> Option<String>;
+    fn ask_code(&self, page: &SignInPage<'_>) -> Option<zeroize::Zeroizing<String>>;
     /// Whether the person gave up (polling the loopback stops).
     fn cancelled(&self) -> bool {
         false

@@ -16,7 +16,7 @@
 //! password, a sign-out), only `keyfob login-session login` helps.
 
 use super::held::HeldLogin;
-use super::{Ask, Provider, ProviderError};
+use super::{Provider, ProviderError};
 use crate::aws::signin::{self, Grant};
 use crate::config::profile::Profile;
 use crate::model::session::Session;
@@ -113,19 +113,8 @@ impl Provider<'_> {
     /// Opens the sign-in with the PIN, asking again after a wrong one while
     /// a person is there.
     fn unseal_login(&self, profile: &Profile) -> Result<HeldLogin, ProviderError> {
-        let Some(prompter) = self.prompter else {
-            return Err(ProviderError::Locked {
-                profile: profile.name.clone(),
-            });
-        };
-        let vault = (self.vault)()?;
-        let ask = Ask {
-            profile: &profile.name,
-            identity: profile.identity.as_str(),
-            mfa_serial: None,
-        };
-        let (identity, secrets, key) = super::with_pin(prompter, &ask, |pin| {
-            vault.login_unseal_keeping_key(profile.identity.as_str(), pin)
+        let (identity, secrets, key) = self.unseal_sign_in(profile, |vault, name, pin| {
+            vault.login_unseal_keeping_key(name, pin)
         })?;
         Ok(HeldLogin {
             identity,

@@ -165,6 +165,24 @@ impl Provider<'_> {
     /// Opens the identity's sealed sign-in with the PIN, asking again after
     /// a wrong one while a person is there.
     fn unseal_sso(&self, profile: &Profile) -> Result<Held, ProviderError> {
+        let (identity, secrets, key) = self.unseal_sign_in(profile, |vault, name, pin| {
+            vault.sso_unseal_keeping_key(name, pin)
+        })?;
+        Ok(Held {
+            identity,
+            key,
+            secrets,
+        })
+    }
+
+    /// Opens the profile's sign-in identity with its PIN (`open` does it
+    /// for the identity's kind), asking again after a wrong one while a
+    /// person is there; without one, the profile is locked.
+    pub(super) fn unseal_sign_in<T>(
+        &self,
+        profile: &Profile,
+        open: impl Fn(&crate::vault::Vault, &str, &crate::model::secret::Pin) -> Result<T, VaultError>,
+    ) -> Result<T, ProviderError> {
         let Some(prompter) = self.prompter else {
             return Err(ProviderError::Locked {
                 profile: profile.name.clone(),
@@ -176,13 +194,8 @@ impl Provider<'_> {
             identity: profile.identity.as_str(),
             mfa_serial: None,
         };
-        let (identity, secrets, key) = super::with_pin(prompter, &ask, |pin| {
-            vault.sso_unseal_keeping_key(profile.identity.as_str(), pin)
-        })?;
-        Ok(Held {
-            identity,
-            key,
-            secrets,
+        super::with_pin(prompter, &ask, |pin| {
+            open(&vault, profile.identity.as_str(), pin)
         })
     }
 }

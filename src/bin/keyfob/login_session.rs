@@ -126,7 +126,7 @@ impl LoginHost for Terminal {
         )
     }
 
-    fn ask_code(&self, page: &SignInPage<'_>) -> Option<String> {
+    fn ask_code(&self, page: &SignInPage<'_>) -> Option<zeroize::Zeroizing<String>> {
         eprintln!(
             "To sign in {} with your AWS console credentials, open this page in a browser on any device:\n{}",
             page.identity, page.url
@@ -137,6 +137,7 @@ impl LoginHost for Terminal {
             "run it on a terminal, or without --remote where a browser opens here",
         )
         .ok()
+        .map(zeroize::Zeroizing::new)
         .filter(|c| !c.trim().is_empty())
     }
 }
