@@ -113,8 +113,9 @@ L3 POST /v1/token CreateOAuth2Token, checked in this order:
       INVALID_REQUEST naming the member.
    b. The DPoP proof (RFC 9449 4.2-4.3; the CLI's build_dpop_header): exactly
       one DPoP header; a compact JWS of three BASE64URL parts; header typ
-      "dpop+jwt", alg "ES256", jwk {"kty": "EC", "crv": "P-256", x, y} (32
-      bytes each, a point on the curve, no "d": a public key only); the
+      "dpop+jwt", alg "ES256", jwk {"kty": "EC", "crv": "P-256", x, y} (at
+      most 32 bytes each: the AWS CLI's awscrt drops leading zero bytes; a
+      point on the curve, no "d": a public key only); the
       signature 64 bytes r||s (RFC 7518 3.4), valid over header.payload with
       that key; payload htm "POST", htu equal to this request's URL without
       query and fragment (scheme, host, port, path), iat within +-300 s of the
@@ -538,8 +539,12 @@ def verify_dpop(emu: Emulator, request: Request) -> str:
         raise invalid("Invalid DPoP proof: jwk must be a public EC P-256 key", "dpop_jwk")
     try:
         x, y = b64url_decode(str(jwk.get("x", ""))), b64url_decode(str(jwk.get("y", "")))
-        if len(x) != 32 or len(y) != 32:
-            raise ValueError("coordinates must be 32 bytes")
+        # RFC 7518 6.2.1.2 says the full 32 bytes, but the AWS CLI's
+        # awscrt (EC.get_public_coords) drops a coordinate's leading zero
+        # bytes, 1 key in about 64, and AWS accepts that CLI's proofs: at
+        # most 32 bytes, read as the number they are.
+        if not (1 <= len(x) <= 32 and 1 <= len(y) <= 32):
+            raise ValueError("coordinates must be at most 32 bytes")
         key = ec.EllipticCurvePublicNumbers(
             int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
         ).public_key()
